@@ -1,0 +1,1 @@
+//! readyctl: production readiness as evidence.
