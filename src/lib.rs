@@ -1,1 +1,5 @@
 //! readyctl: production readiness as evidence.
+//!
+//! The flow (see DESIGN.md): checklist → run → probe → evidence → report.
+
+pub mod outcome;
