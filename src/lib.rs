@@ -2,4 +2,6 @@
 //!
 //! The flow (see DESIGN.md): checklist → run → probe → evidence → report.
 
+pub mod duration;
 pub mod outcome;
+pub mod probe;

@@ -85,11 +85,20 @@ pub struct ProbeOutcome {
     pub measurements: Vec<Measurement>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<Location>,
+    /// Evidence to keep; the runner writes these under `evidence/<check-id>/`.
+    #[serde(skip)]
+    pub artifacts: Vec<crate::probe::Artifact>,
 }
 
 impl ProbeOutcome {
     pub fn new(status: Status, reason: impl Into<String>) -> Self {
-        ProbeOutcome { status, reason: reason.into(), measurements: Vec::new(), locations: Vec::new() }
+        ProbeOutcome {
+            status,
+            reason: reason.into(),
+            measurements: Vec::new(),
+            locations: Vec::new(),
+            artifacts: Vec::new(),
+        }
     }
     pub fn pass(reason: impl Into<String>) -> Self {
         Self::new(Status::Pass, reason)
@@ -102,6 +111,10 @@ impl ProbeOutcome {
     }
     pub fn with_measurement(mut self, m: Measurement) -> Self {
         self.measurements.push(m);
+        self
+    }
+    pub fn with_artifact(mut self, a: crate::probe::Artifact) -> Self {
+        self.artifacts.push(a);
         self
     }
 }

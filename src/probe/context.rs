@@ -1,0 +1,70 @@
+//! What a probe may use while it runs. Everything a probe touches outside its own spec
+//! comes through here, so the runner controls time, cancellation and where evidence goes.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Handed to every probe by the runner.
+pub struct ProbeContext<'a> {
+    /// The repository root; relative paths in specs resolve against it.
+    pub repo: &'a Path,
+    /// The check's id (`tests.backend`).
+    pub check_id: &'a str,
+    /// `RUN_DIR/evidence/<check-id>/`, already created. Probes that stream (process output)
+    /// write here directly; everything else returns [`Artifact`]s.
+    pub evidence_dir: &'a Path,
+    /// When the whole run started: result files older than this are stale.
+    pub run_started: SystemTime,
+    /// The check's time budget; probes stop by `deadline` and report `error` on timeout.
+    pub deadline: Instant,
+    /// Set on Ctrl-C: long-running probes poll it and stop early.
+    pub cancel: &'a AtomicBool,
+}
+
+impl ProbeContext<'_> {
+    /// Resolves a spec path against the repository root.
+    pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
+        let p = path.as_ref();
+        if p.is_absolute() { p.to_path_buf() } else { self.repo.join(p) }
+    }
+
+    /// Time left before the deadline (zero when it has passed).
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// A piece of evidence a probe wants kept, written by the runner under `evidence/<check-id>/`
+/// (after redaction).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifact {
+    /// File name relative to the check's evidence directory (`summary.json`, `junit/report.xml`).
+    pub name: String,
+    pub content: ArtifactContent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArtifactContent {
+    Bytes(Vec<u8>),
+    /// Copy this file (streamed, never loaded whole).
+    CopyOf(PathBuf),
+}
+
+impl Artifact {
+    pub fn bytes(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        Artifact { name: name.into(), content: ArtifactContent::Bytes(bytes.into()) }
+    }
+    pub fn json(name: impl Into<String>, value: &serde_json::Value) -> Self {
+        let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+        bytes.push(b'\n');
+        Self::bytes(name, bytes)
+    }
+    pub fn copy_of(name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
+        Artifact { name: name.into(), content: ArtifactContent::CopyOf(path.into()) }
+    }
+}

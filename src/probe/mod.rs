@@ -1,0 +1,6 @@
+//! Probes: one file per kind. Each exposes a `Spec` (the checklist's YAML shape for that
+//! probe, `deny_unknown_fields`, `JsonSchema`) and `run(&Spec, &ProbeContext) -> ProbeOutcome`.
+
+pub mod context;
+
+pub use context::{Artifact, ArtifactContent, ProbeContext};
