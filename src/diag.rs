@@ -67,11 +67,8 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "{num} | {src}")?;
             let col = self.col.unwrap_or(1).max(1);
             // Carets align under the source line; tabs keep their width.
-            let lead: String = src
-                .chars()
-                .take(col - 1)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let lead: String =
+                src.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
             writeln!(f, "{pad} | {lead}^")?;
         }
         if let Some(hint) = &self.hint {
@@ -97,7 +94,10 @@ pub fn plural(n: usize) -> &'static str {
 }
 
 /// The closest candidate within a small edit distance, for did-you-mean hints.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let max = (name.chars().count() / 3).clamp(1, 3);
     candidates
         .into_iter()

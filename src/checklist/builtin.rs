@@ -40,5 +40,8 @@ pub fn detect(repo: &Path) -> Detected {
         .iter()
         .find(|(file, _)| repo.join(file).is_file())
         .map(|(file, builtin)| Detected { builtin, evidence: file })
-        .unwrap_or(Detected { builtin: "base", evidence: "no Cargo.toml, pyproject.toml, requirements.txt, package.json or go.mod" })
+        .unwrap_or(Detected {
+            builtin: "base",
+            evidence: "no Cargo.toml, pyproject.toml, requirements.txt, package.json or go.mod",
+        })
 }

@@ -20,7 +20,9 @@ impl std::fmt::Display for InterpError {
                 write!(f, "environment variable `{name}` is not set and has no default")
             }
             InterpError::Unterminated => write!(f, "unterminated `${{` (missing `}}`)"),
-            InterpError::Cycle(path) => write!(f, "variables refer to each other: {}", path.join(" → ")),
+            InterpError::Cycle(path) => {
+                write!(f, "variables refer to each other: {}", path.join(" → "))
+            }
             InterpError::BadName(name) => write!(f, "invalid variable reference `${{{name}}}`"),
         }
     }
@@ -29,13 +31,15 @@ impl std::fmt::Display for InterpError {
 impl InterpError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            InterpError::UnknownVar { suggestion: Some(s), .. } => Some(format!("did you mean `{s}`?")),
+            InterpError::UnknownVar { suggestion: Some(s), .. } => {
+                Some(format!("did you mean `{s}`?"))
+            }
             InterpError::UnknownVar { name, .. } => {
                 Some(format!("define it under `vars:`, or pass `--var {name}=VALUE`"))
             }
-            InterpError::UnsetEnv(name) => Some(format!(
-                "export {name}, or give a default: `${{env:{name}:-value}}`"
-            )),
+            InterpError::UnsetEnv(name) => {
+                Some(format!("export {name}, or give a default: `${{env:{name}:-value}}`"))
+            }
             InterpError::Unterminated => Some("write `$${` for a literal `${`".into()),
             _ => None,
         }
@@ -50,7 +54,10 @@ pub struct Resolver<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    pub fn new(vars: &'a BTreeMap<String, String>, env: &'a dyn Fn(&str) -> Option<String>) -> Self {
+    pub fn new(
+        vars: &'a BTreeMap<String, String>,
+        env: &'a dyn Fn(&str) -> Option<String>,
+    ) -> Self {
         Resolver { vars, env, done: HashMap::new() }
     }
 
@@ -112,7 +119,11 @@ impl<'a> Resolver<'a> {
         Ok(out)
     }
 
-    fn reference(&mut self, reference: &str, stack: &mut Vec<String>) -> Result<String, InterpError> {
+    fn reference(
+        &mut self,
+        reference: &str,
+        stack: &mut Vec<String>,
+    ) -> Result<String, InterpError> {
         if let Some(env_ref) = reference.strip_prefix("env:") {
             let (name, default) = match env_ref.split_once(":-") {
                 Some((n, d)) => (n, Some(d)),
@@ -174,7 +185,9 @@ mod tests {
         assert!(matches!(r.expand("${a}"), Err(InterpError::Cycle(_))));
         assert!(matches!(r.expand("${env:NOPE}"), Err(InterpError::UnsetEnv(n)) if n == "NOPE"));
         match r.expand("${aa}") {
-            Err(InterpError::UnknownVar { suggestion, .. }) => assert_eq!(suggestion.as_deref(), Some("a")),
+            Err(InterpError::UnknownVar { suggestion, .. }) => {
+                assert_eq!(suggestion.as_deref(), Some("a"))
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(r.expand("${oops"), Err(InterpError::Unterminated));

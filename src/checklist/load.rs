@@ -55,16 +55,17 @@ pub fn load(source: &Source, opts: &Options<'_>) -> Result<Checklist, Vec<Diagno
         Source::File(path) => loader.doc(DocKey::Path(path.clone()), None),
         Source::Builtin(name) => loader.doc(DocKey::Builtin(name.clone()), None),
         Source::Dir(dir) => match yaml_files_in(dir) {
-            Ok(files) if files.is_empty() => loader.diags.push(Diagnostic::new(
-                dir,
-                "checklist directory has no .yaml or .yml files",
-            )),
+            Ok(files) if files.is_empty() => loader
+                .diags
+                .push(Diagnostic::new(dir, "checklist directory has no .yaml or .yml files")),
             Ok(files) => {
                 for f in files {
                     loader.doc(DocKey::Path(f), None);
                 }
             }
-            Err(e) => loader.diags.push(Diagnostic::new(dir, format!("cannot read directory: {e}"))),
+            Err(e) => {
+                loader.diags.push(Diagnostic::new(dir, format!("cannot read directory: {e}")))
+            }
         },
     }
     loader.finish()
@@ -73,7 +74,9 @@ pub fn load(source: &Source, opts: &Options<'_>) -> Result<Checklist, Vec<Diagno
 fn yaml_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
         .collect();
     files.sort();
     Ok(files)
@@ -166,15 +169,23 @@ impl<'a> Loader<'a> {
                     "unknown built-in checklist `builtin:{name}`{}",
                     match did_you_mean(name, builtin::names()) {
                         Some(s) => format!(" (did you mean `builtin:{s}`?)"),
-                        None => format!("; available: {}", builtin::names().collect::<Vec<_>>().join(", ")),
+                        None => format!(
+                            "; available: {}",
+                            builtin::names().collect::<Vec<_>>().join(", ")
+                        ),
                     }
                 )),
             },
             DocKey::Path(path) => {
                 let display = crate::diag::display_path(path, &self.opts.display_base);
-                let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{display}`: {e}"))?;
-                let text = String::from_utf8(bytes)
-                    .map_err(|e| format!("`{display}` is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))?;
+                let bytes =
+                    std::fs::read(path).map_err(|e| format!("cannot read `{display}`: {e}"))?;
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    format!(
+                        "`{display}` is not UTF-8 text (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    )
+                })?;
                 Ok((display, text))
             }
         }
@@ -203,7 +214,8 @@ impl<'a> Loader<'a> {
                 return;
             }
         };
-        self.digests.push(SourceFile { path: display.clone(), sha256: hex_sha256(text.as_bytes()) });
+        self.digests
+            .push(SourceFile { path: display.clone(), sha256: hex_sha256(text.as_bytes()) });
         let spans = SpanMap::build(&text);
         let file = self.sources.len();
         self.sources.push(SourceText { display: display.clone(), text, spans });
@@ -211,7 +223,10 @@ impl<'a> Loader<'a> {
         let root: Value = match serde_yaml::from_str(&self.sources[file].text) {
             Ok(v) => v,
             Err(e) => {
-                let mut d = Diagnostic::new(&display, format!("invalid YAML: {}", strip_location(&e.to_string())));
+                let mut d = Diagnostic::new(
+                    &display,
+                    format!("invalid YAML: {}", strip_location(&e.to_string())),
+                );
                 if let Some(loc) = e.location() {
                     d = d.at(&self.sources[file].text, loc.line(), loc.column());
                 }
@@ -222,12 +237,18 @@ impl<'a> Loader<'a> {
         let mut root = match root {
             Value::Mapping(m) => m,
             Value::Null => {
-                self.diags.push(Diagnostic::new(&display, "checklist is empty; it needs at least `version: 1`"));
+                self.diags.push(Diagnostic::new(
+                    &display,
+                    "checklist is empty; it needs at least `version: 1`",
+                ));
                 return;
             }
             _ => {
                 let at = At { file, path: String::new() };
-                self.diags.push(self.diag_value(&at, "a checklist must be a mapping with `version:` and `checks:`"));
+                self.diags.push(self.diag_value(
+                    &at,
+                    "a checklist must be a mapping with `version:` and `checks:`",
+                ));
                 return;
             }
         };
@@ -258,7 +279,9 @@ impl<'a> Loader<'a> {
                 let child = match target.strip_prefix("builtin:") {
                     Some(name) => DocKey::Builtin(name.to_owned()),
                     None if matches!(key, DocKey::Builtin(_)) => {
-                        self.diags.push(self.diag_value(&at, "a built-in checklist can only extend built-ins"));
+                        self.diags.push(
+                            self.diag_value(&at, "a built-in checklist can only extend built-ins"),
+                        );
                         continue;
                     }
                     None => DocKey::Path(base_dir.join(target)),
@@ -291,7 +314,8 @@ impl<'a> Loader<'a> {
             self.policy.required_level = p.required_level.or(self.policy.required_level);
             if let Some(score) = p.min_score.filter(|s| !(0.0..=100.0).contains(s)) {
                 let at = At { file, path: "policy.min_score".into() };
-                self.diags.push(self.diag_value(&at, format!("min_score {score} is outside 0–100")));
+                self.diags
+                    .push(self.diag_value(&at, format!("min_score {score} is outside 0–100")));
             }
         }
         for (i, pattern) in header.disable.into_iter().enumerate() {
@@ -322,11 +346,17 @@ impl<'a> Loader<'a> {
                     continue;
                 }
                 None if value.is_mapping() => {
-                    self.diags.push(self.diag_key(&at, "check has no `id`").hint("add `id: area.name`"));
+                    self.diags
+                        .push(self.diag_key(&at, "check has no `id`").hint("add `id: area.name`"));
                     continue;
                 }
                 None => {
-                    self.diags.push(self.diag_value(&at, "a check must be a mapping with `id:` and one probe key"));
+                    self.diags.push(
+                        self.diag_value(
+                            &at,
+                            "a check must be a mapping with `id:` and one probe key",
+                        ),
+                    );
                     continue;
                 }
             };
@@ -368,7 +398,10 @@ impl<'a> Loader<'a> {
         }
         let message = strip_location(&err.inner().to_string());
         let names = backticked(&message);
-        if let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `")) {
+        if let Some(rest) = message
+            .strip_prefix("unknown field `")
+            .or_else(|| message.strip_prefix("unknown variant `"))
+        {
             let bad = rest.split('`').next().unwrap_or_default().to_string();
             let expected: Vec<&str> = names.iter().skip(1).map(String::as_str).collect();
             let at = At { file, path: join_key(&path, &bad) };
@@ -420,15 +453,22 @@ impl<'a> Loader<'a> {
                 Ok(g) => {
                     let m = g.compile_matcher();
                     let before = dropped.len();
-                    dropped.extend(self.checks.iter().filter(|c| m.is_match(&c.id)).map(|c| c.id.clone()));
+                    dropped.extend(
+                        self.checks.iter().filter(|c| m.is_match(&c.id)).map(|c| c.id.clone()),
+                    );
                     if dropped.len() == before && !self.checks.iter().any(|c| m.is_match(&c.id)) {
                         let hint = did_you_mean(pattern, self.checks.iter().map(|c| c.id.as_str()))
                             .map(|s| format!("did you mean `{s}`?"))
                             .unwrap_or_else(|| "run `readyctl list` to see the check ids".into());
-                        self.diags.push(self.diag_value(at, format!("`disable: {pattern}` matches no check")).hint(hint));
+                        self.diags.push(
+                            self.diag_value(at, format!("`disable: {pattern}` matches no check"))
+                                .hint(hint),
+                        );
                     }
                 }
-                Err(e) => self.diags.push(self.diag_value(at, format!("invalid glob `{pattern}`: {e}"))),
+                Err(e) => {
+                    self.diags.push(self.diag_value(at, format!("invalid glob `{pattern}`: {e}")))
+                }
             }
         }
 
@@ -461,7 +501,8 @@ impl<'a> Loader<'a> {
             if had_interp_errors {
                 continue;
             }
-            if let Some(check) = self.validate_check(spec, &at, defaults_timeout, defaults_retries) {
+            if let Some(check) = self.validate_check(spec, &at, defaults_timeout, defaults_retries)
+            {
                 check_at.insert(check.id.clone(), at);
                 checks.push(check);
             }
@@ -486,10 +527,18 @@ impl<'a> Loader<'a> {
         })
     }
 
-    fn validate_check(&mut self, spec: CheckSpec, at: &At, timeout: Duration, retries: u32) -> Option<Check> {
+    fn validate_check(
+        &mut self,
+        spec: CheckSpec,
+        at: &At,
+        timeout: Duration,
+        retries: u32,
+    ) -> Option<Check> {
         let id_at = At { file: at.file, path: join_key(&at.path, "id") };
         let mut ok = true;
-        if spec.id.is_empty() || !spec.id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        if spec.id.is_empty()
+            || !spec.id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
             self.diags.push(
                 self.diag_value(&id_at, format!("invalid check id `{}`", spec.id))
                     .hint("use letters, digits, `.`, `_` and `-`, e.g. `tests.backend`"),
@@ -508,8 +557,16 @@ impl<'a> Loader<'a> {
             let kinds: Vec<&str> = probes.iter().map(Probe::kind).collect();
             let second = At { file: at.file, path: join_key(&at.path, kinds[1]) };
             self.diags.push(
-                self.diag_key(&second, format!("check `{}` has {} probe keys: {}", spec.id, kinds.len(), kinds.join(", ")))
-                    .hint("a check proves one thing: split it into several checks"),
+                self.diag_key(
+                    &second,
+                    format!(
+                        "check `{}` has {} probe keys: {}",
+                        spec.id,
+                        kinds.len(),
+                        kinds.join(", ")
+                    ),
+                )
+                .hint("a check proves one thing: split it into several checks"),
             );
             return None;
         }
@@ -524,18 +581,26 @@ impl<'a> Loader<'a> {
             ok = false;
         }
         if let Some(when) = &spec.when {
-            for (field, pattern) in [("file_exists", &when.file_exists), ("file_absent", &when.file_absent)] {
+            for (field, pattern) in
+                [("file_exists", &when.file_exists), ("file_absent", &when.file_absent)]
+            {
                 if let Some(p) = pattern
                     && let Err(e) = globset::Glob::new(p)
                 {
                     let path = join_key(&join_key(&at.path, "when"), field);
-                    self.diags.push(self.diag_value(&At { file: at.file, path }, format!("invalid glob `{p}`: {e}")));
+                    self.diags.push(self.diag_value(
+                        &At { file: at.file, path },
+                        format!("invalid glob `{p}`: {e}"),
+                    ));
                     ok = false;
                 }
             }
         }
         let src = &self.sources[at.file];
-        let origin = Origin { file: src.display.clone(), line: src.spans.key(&at.path).map(|p| p.line).unwrap_or(0) };
+        let origin = Origin {
+            file: src.display.clone(),
+            line: src.spans.key(&at.path).map(|p| p.line).unwrap_or(0),
+        };
         ok.then(|| Check {
             title: spec.title.clone().unwrap_or_else(|| spec.id.clone()),
             area: spec.area.clone().unwrap_or_else(|| "general".into()),
@@ -567,8 +632,11 @@ impl<'a> Loader<'a> {
                         None => "`needs` lists ids of other checks in this checklist".into(),
                     };
                     self.diags.push(
-                        self.diag_value(&At { file: at.file, path }, format!("`{}` needs unknown check `{need}`", c.id))
-                            .hint(hint),
+                        self.diag_value(
+                            &At { file: at.file, path },
+                            format!("`{}` needs unknown check `{need}`", c.id),
+                        )
+                        .hint(hint),
                     );
                 }
             }
@@ -577,8 +645,11 @@ impl<'a> Loader<'a> {
             let at = &check_at[&cycle[0]];
             let path = join_key(&at.path, "needs");
             self.diags.push(
-                self.diag_key(&At { file: at.file, path }, format!("dependency cycle: {}", cycle.join(" → ")))
-                    .hint("remove one of these `needs` entries"),
+                self.diag_key(
+                    &At { file: at.file, path },
+                    format!("dependency cycle: {}", cycle.join(" → ")),
+                )
+                .hint("remove one of these `needs` entries"),
             );
         }
     }
@@ -586,7 +657,8 @@ impl<'a> Loader<'a> {
 
 /// The first cycle in the `needs` graph, as a closed path of ids.
 pub fn find_cycle(checks: &[Check]) -> Option<Vec<String>> {
-    let index: HashMap<&str, usize> = checks.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> =
+        checks.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
     // 0 = unvisited, 1 = on stack, 2 = done.
     let mut state = vec![0u8; checks.len()];
     let mut stack: Vec<usize> = Vec::new();
@@ -603,7 +675,8 @@ pub fn find_cycle(checks: &[Check]) -> Option<Vec<String>> {
             let Some(&j) = index.get(need.as_str()) else { continue };
             if state[j] == 1 {
                 let start = stack.iter().position(|&k| k == j).unwrap_or(0);
-                let mut cycle: Vec<String> = stack[start..].iter().map(|&k| checks[k].id.clone()).collect();
+                let mut cycle: Vec<String> =
+                    stack[start..].iter().map(|&k| checks[k].id.clone()).collect();
                 cycle.push(checks[j].id.clone());
                 return Some(cycle);
             }
@@ -627,7 +700,12 @@ pub fn find_cycle(checks: &[Check]) -> Option<Vec<String>> {
     None
 }
 
-fn interpolate_value(value: &mut Value, path: &str, r: &mut Resolver<'_>, errors: &mut Vec<(String, InterpError)>) {
+fn interpolate_value(
+    value: &mut Value,
+    path: &str,
+    r: &mut Resolver<'_>,
+    errors: &mut Vec<(String, InterpError)>,
+) {
     match value {
         Value::String(s) => match r.expand(s) {
             Ok(v) => *s = v,

@@ -288,7 +288,7 @@ pub struct Origin {
 }
 
 /// The policy after defaults.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     pub fail_on: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -298,7 +298,7 @@ pub struct Policy {
 }
 
 /// A checklist source file and its digest (recorded in the manifest).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceFile {
     pub path: String,
     pub sha256: String,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{ProbeContext, ProbeIssue};
 use crate::duration::{DurationSpec, format_duration};
-use crate::outcome::{Measurement, ProbeOutcome, Status};
+use crate::outcome::{Measurement, ProbeOutcome};
 use crate::run::process::{self, ProcSpec};
 
 /// Run a command and check how it ends.
@@ -71,7 +71,9 @@ impl CommandLine {
     pub fn to_proc(&self, cwd: &Path) -> ProcSpec {
         match self {
             CommandLine::Shell(text) => ProcSpec::shell(text, cwd),
-            CommandLine::Argv(argv) => ProcSpec { argv: argv.clone(), cwd: cwd.into(), env: Vec::new() },
+            CommandLine::Argv(argv) => {
+                ProcSpec { argv: argv.clone(), cwd: cwd.into(), env: Vec::new() }
+            }
         }
     }
 
@@ -106,7 +108,10 @@ impl<'de> Deserialize<'de> for CommandLine {
                 }
                 Ok(CommandLine::Shell(v.to_owned()))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<CommandLine, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<CommandLine, A::Error> {
                 let mut argv = Vec::new();
                 while let Some(item) = seq.next_element::<String>()? {
                     argv.push(item);
@@ -162,12 +167,19 @@ impl<'de> Deserialize<'de> for ExitCodes {
                 f.write_str("an exit code or a list of exit codes")
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ExitCodes, E> {
-                i32::try_from(v).map(ExitCodes::One).map_err(|_| E::custom("exit code out of range"))
+                i32::try_from(v)
+                    .map(ExitCodes::One)
+                    .map_err(|_| E::custom("exit code out of range"))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ExitCodes, E> {
-                i32::try_from(v).map(ExitCodes::One).map_err(|_| E::custom("exit code out of range"))
+                i32::try_from(v)
+                    .map(ExitCodes::One)
+                    .map_err(|_| E::custom("exit code out of range"))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ExitCodes, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ExitCodes, A::Error> {
                 let mut codes = Vec::new();
                 while let Some(c) = seq.next_element::<i32>()? {
                     codes.push(c);
@@ -185,7 +197,10 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
         if let Some(e) = expect {
             for (i, re) in e.regex.iter().enumerate() {
                 if let Err(err) = regex::Regex::new(re) {
-                    issues.push(ProbeIssue::new(format!("{stream}.regex[{i}]"), super::regex_error(re, &err)));
+                    issues.push(ProbeIssue::new(
+                        format!("{stream}.regex[{i}]"),
+                        super::regex_error(re, &err),
+                    ));
                 }
             }
         }
@@ -200,40 +215,66 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     };
     let mut proc = spec.run.to_proc(&cwd);
     proc.env = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let (out_path, err_path) = (ctx.evidence_dir.join("stdout.log"), ctx.evidence_dir.join("stderr.log"));
-    let ended = match process::run(&proc, ctx.deadline, ctx.cancel, &out_path, &err_path, ctx.output_filter.clone()) {
+    let (out_path, err_path) =
+        (ctx.evidence_dir.join("stdout.log"), ctx.evidence_dir.join("stderr.log"));
+    let ended = match process::run(
+        &proc,
+        ctx.deadline,
+        ctx.cancel,
+        &out_path,
+        &err_path,
+        ctx.output_filter.clone(),
+    ) {
         Ok(o) => o,
         Err(e) => return ProbeOutcome::error(e.to_string()),
     };
     let ms = ended.duration.as_secs_f64() * 1000.0;
-    let with_time = |o: ProbeOutcome| o.with_measurement(Measurement::new("duration", ms.round(), "ms"));
+    let with_time =
+        |o: ProbeOutcome| o.with_measurement(Measurement::new("duration", ms.round(), "ms"));
     if ended.timed_out || ended.cancelled {
-        return with_time(ProbeOutcome::error(format!("`{}` {}", short(&spec.run.display()), ended.describe_end())));
+        return with_time(ProbeOutcome::error(format!(
+            "`{}` {}",
+            short(&spec.run.display()),
+            ended.describe_end()
+        )));
     }
     let expected = spec.exit_code.clone().unwrap_or(ExitCodes::One(0));
     let mut problems = Vec::new();
     match ended.exit_code {
         Some(code) if expected.accepts(code) => {}
-        _ => problems.push(format!("{} (expected exit code {})", ended.describe_end(), expected.describe())),
+        _ => problems.push(format!(
+            "{} (expected exit code {})",
+            ended.describe_end(),
+            expected.describe()
+        )),
     }
-    for (name, expect, captured) in [("stdout", &spec.stdout, &ended.stdout), ("stderr", &spec.stderr, &ended.stderr)] {
+    for (name, expect, captured) in
+        [("stdout", &spec.stdout, &ended.stdout), ("stderr", &spec.stderr, &ended.stderr)]
+    {
         if let Some(expect) = expect {
             match check_output(&captured.path, expect) {
                 Ok(mut found) => problems.extend(found.drain(..).map(|p| format!("{name} {p}"))),
-                Err(e) => return with_time(ProbeOutcome::error(format!("cannot read {name} log: {e}"))),
+                Err(e) => {
+                    return with_time(ProbeOutcome::error(format!("cannot read {name} log: {e}")));
+                }
             }
         }
     }
     if let Some(max) = spec.max_duration
         && ended.duration > max.0
     {
-        problems.push(format!("took {} (max {})", format_duration(Duration::from_millis(ms as u64)), max));
+        problems.push(format!(
+            "took {} (max {})",
+            format_duration(Duration::from_millis(ms as u64)),
+            max
+        ));
     }
     let mut outcome = if problems.is_empty() {
         ProbeOutcome::pass(format!("`{}` {}", short(&spec.run.display()), ended.describe_end()))
     } else {
         let mut o = ProbeOutcome::fail(problems.join("; "));
-        if let Some(line) = last_line(&ended.stderr.path).or_else(|| last_line(&ended.stdout.path)) {
+        if let Some(line) = last_line(&ended.stderr.path).or_else(|| last_line(&ended.stdout.path))
+        {
             o.reason = format!("{} — last output: {line}", o.reason);
         }
         o
@@ -257,7 +298,8 @@ fn short(text: &str) -> String {
 
 /// Streams the log once, checking every expectation.
 fn check_output(path: &Path, expect: &OutputExpect) -> std::io::Result<Vec<String>> {
-    let regexes: Vec<regex::Regex> = expect.regex.iter().filter_map(|r| regex::Regex::new(r).ok()).collect();
+    let regexes: Vec<regex::Regex> =
+        expect.regex.iter().filter_map(|r| regex::Regex::new(r).ok()).collect();
     let mut contains_found = vec![false; expect.contains.len()];
     let mut not_contains_found = vec![false; expect.not_contains.len()];
     let mut regex_found = vec![false; regexes.len()];
@@ -297,7 +339,7 @@ fn check_output(path: &Path, expect: &OutputExpect) -> std::io::Result<Vec<Strin
 
 /// The last non-empty line of a log, shortened, for the reason.
 fn last_line(path: &Path) -> Option<String> {
-    use std::io::{Seek, SeekFrom, Read};
+    use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).ok()?;
     let len = f.metadata().ok()?.len();
     f.seek(SeekFrom::Start(len.saturating_sub(4096))).ok()?;

@@ -31,7 +31,11 @@ pub struct ProcSpec {
 impl ProcSpec {
     /// `sh -c TEXT`.
     pub fn shell(text: &str, cwd: &Path) -> Self {
-        ProcSpec { argv: vec!["sh".into(), "-c".into(), text.into()], cwd: cwd.into(), env: Vec::new() }
+        ProcSpec {
+            argv: vec!["sh".into(), "-c".into(), text.into()],
+            cwd: cwd.into(),
+            env: Vec::new(),
+        }
     }
 }
 
@@ -110,7 +114,8 @@ pub fn run(
     let started = Instant::now();
     let mut child = cmd.spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?;
     let pgid = child.id() as i32;
-    let out = capture(child.stdout.take().expect("piped"), stdout_path.to_path_buf(), filter.clone())?;
+    let out =
+        capture(child.stdout.take().expect("piped"), stdout_path.to_path_buf(), filter.clone())?;
     let err = capture(child.stderr.take().expect("piped"), stderr_path.to_path_buf(), filter)?;
 
     let mut timed_out = false;
@@ -150,7 +155,9 @@ fn spawn_error(program: &str, cwd: &Path, e: io::Error) -> io::Error {
         io::ErrorKind::NotFound if !cwd.is_dir() => {
             format!("working directory `{}` does not exist", cwd.display())
         }
-        io::ErrorKind::NotFound => format!("command not found: `{program}` (is it installed and on PATH?)"),
+        io::ErrorKind::NotFound => {
+            format!("command not found: `{program}` (is it installed and on PATH?)")
+        }
         io::ErrorKind::PermissionDenied => format!("permission denied running `{program}`"),
         _ => format!("cannot start `{program}`: {e}"),
     };
@@ -185,11 +192,17 @@ struct Capture {
 
 impl Capture {
     fn finish(self) -> io::Result<Captured> {
-        self.handle.join().unwrap_or_else(|_| Err(io::Error::other("output capture thread panicked")))
+        self.handle
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("output capture thread panicked")))
     }
 }
 
-fn capture(mut pipe: impl Read + Send + 'static, path: PathBuf, filter: Option<Arc<Filter>>) -> io::Result<Capture> {
+fn capture(
+    mut pipe: impl Read + Send + 'static,
+    path: PathBuf,
+    filter: Option<Arc<Filter>>,
+) -> io::Result<Capture> {
     let mut file = File::create(&path)?;
     let handle = thread::spawn(move || {
         let mut total = 0u64;
@@ -239,7 +252,10 @@ fn capture(mut pipe: impl Read + Send + 'static, path: PathBuf, filter: Option<A
         };
         tail.extend(rest);
         if dropped {
-            writeln!(file, "\n[readyctl: output truncated: {total} bytes written, middle omitted]")?;
+            writeln!(
+                file,
+                "\n[readyctl: output truncated: {total} bytes written, middle omitted]"
+            )?;
         }
         let (a, b) = tail.as_slices();
         file.write_all(a)?;
@@ -269,7 +285,8 @@ mod tests {
         let spec = ProcSpec::shell("echo hello; echo oops >&2; exit 3", dir.path());
         let cancel = AtomicBool::new(false);
         let (o, e) = (dir.path().join("o"), dir.path().join("e"));
-        let r = run(&spec, Instant::now() + Duration::from_secs(10), &cancel, &o, &e, None).unwrap();
+        let r =
+            run(&spec, Instant::now() + Duration::from_secs(10), &cancel, &o, &e, None).unwrap();
         assert_eq!(r.exit_code, Some(3));
         assert_eq!(std::fs::read_to_string(o).unwrap(), "hello\n");
         assert_eq!(std::fs::read_to_string(e).unwrap(), "oops\n");
@@ -278,7 +295,8 @@ mod tests {
 
     #[test]
     fn timeout_kills_term_ignoring_tree() {
-        let (_dir, r) = run_sh("trap '' TERM; (trap '' TERM; sleep 30) & sleep 30", Duration::from_millis(300));
+        let (_dir, r) =
+            run_sh("trap '' TERM; (trap '' TERM; sleep 30) & sleep 30", Duration::from_millis(300));
         assert!(r.timed_out);
         assert!(r.duration < Duration::from_secs(5), "{:?}", r.duration);
     }
@@ -286,7 +304,8 @@ mod tests {
     #[test]
     fn caps_huge_output_keeping_head_and_tail() {
         // 40 MiB of output: the file keeps 8 MiB head + 2 MiB tail.
-        let (_dir, r) = run_sh("head -c 41943040 /dev/zero | tr '\\0' 'x'; echo END", Duration::from_secs(60));
+        let (_dir, r) =
+            run_sh("head -c 41943040 /dev/zero | tr '\\0' 'x'; echo END", Duration::from_secs(60));
         assert!(r.stdout.truncated);
         assert_eq!(r.stdout.total_bytes, 41943040 + 4);
         let len = std::fs::metadata(&r.stdout.path).unwrap().len();
@@ -298,10 +317,18 @@ mod tests {
     #[test]
     fn missing_program_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
-        let spec = ProcSpec { argv: vec!["no-such-tool-xyz".into()], cwd: dir.path().into(), env: vec![] };
+        let spec =
+            ProcSpec { argv: vec!["no-such-tool-xyz".into()], cwd: dir.path().into(), env: vec![] };
         let cancel = AtomicBool::new(false);
-        let err = run(&spec, Instant::now() + Duration::from_secs(5), &cancel, &dir.path().join("o"), &dir.path().join("e"), None)
-            .unwrap_err();
+        let err = run(
+            &spec,
+            Instant::now() + Duration::from_secs(5),
+            &cancel,
+            &dir.path().join("o"),
+            &dir.path().join("e"),
+            None,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("command not found: `no-such-tool-xyz`"), "{err}");
     }
 }
