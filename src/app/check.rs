@@ -98,7 +98,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         repository: None,
         checklist: ChecklistInfo {
             name: target.checklist.name.clone(),
-            source: target.source.describe(),
+            source: target.source_name.clone(),
             digest: hex(&sha2::Sha256::digest(&resolved)),
             files: target.checklist.sources.clone(),
         },
@@ -224,7 +224,7 @@ fn secret_values(declared: &[String]) -> Vec<(String, String)> {
         })
         .collect();
     // Longest first, so a secret containing another is replaced whole.
-    values.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+    values.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
     values
 }
 

@@ -32,7 +32,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
         Format::Json => {
             let doc = serde_json::json!({
                 "name": target.checklist.name,
-                "source": target.source.describe(),
+                "source": target.source_name.clone(),
                 "policy": target.checklist.policy,
                 "checks": selection.checks,
             });
@@ -58,7 +58,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
                 ]);
             }
             writeln!(out, "{t}")?;
-            writeln!(out, "{} checks from {}", selection.checks.len(), target.source.describe())?;
+            writeln!(out, "{} checks from {}", selection.checks.len(), target.source_name.clone())?;
         }
     }
     Ok(exit::READY)

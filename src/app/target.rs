@@ -9,8 +9,9 @@ use crate::diag::render_all;
 
 /// A loaded checklist and where it came from.
 pub struct Target {
+    /// The checklist source as recorded: relative to the repository when inside it.
+    pub source_name: String,
     pub repo: PathBuf,
-    pub source: Source,
     pub checklist: Checklist,
     /// Said on stderr before running (`no readiness.yaml: using builtin:…`).
     pub note: Option<String>,
@@ -36,7 +37,16 @@ pub fn load(args: &ChecklistArgs) -> Result<Target, LoadFailure> {
     };
     let checklist =
         checklist::load(&source, &opts).map_err(|diags| LoadFailure(render_all(&diags)))?;
-    Ok(Target { repo, source, checklist, note })
+    let source_name = match &source {
+        Source::File(p) | Source::Dir(p) => {
+            let abs = p.canonicalize().unwrap_or_else(|_| p.clone());
+            abs.strip_prefix(&repo)
+                .map(|r| r.display().to_string())
+                .unwrap_or_else(|_| p.display().to_string())
+        }
+        Source::Builtin(n) => format!("builtin:{n}"),
+    };
+    Ok(Target { repo, source_name, checklist, note })
 }
 
 fn resolve_source(
@@ -60,6 +70,7 @@ fn resolve_source(
             return Ok((Source::File(p), None));
         }
     }
+    // (Paths are shown relative to the repository in records: see `describe_source`.)
     let detected = builtin::detect(repo);
     let note = format!(
         "no readiness.yaml in {}: using builtin:{} ({}); `readyctl init` writes one to customise",

@@ -396,7 +396,7 @@ impl<'a> Loader<'a> {
                 Segment::Unknown => {}
             }
         }
-        let message = strip_location(&err.inner().to_string());
+        let message = plain_types(&strip_location(&err.inner().to_string()));
         let names = backticked(&message);
         if let Some(rest) = message
             .strip_prefix("unknown field `")
@@ -404,7 +404,13 @@ impl<'a> Loader<'a> {
         {
             let bad = rest.split('`').next().unwrap_or_default().to_string();
             let expected: Vec<&str> = names.iter().skip(1).map(String::as_str).collect();
-            let at = At { file, path: join_key(&path, &bad) };
+            // serde_path_to_error's path may already end with the unknown key.
+            let key_path = if path == bad || path.ends_with(&format!(".{bad}")) {
+                path.clone()
+            } else {
+                join_key(&path, &bad)
+            };
+            let at = At { file, path: key_path };
             let located = if self.sources[file].spans.key(&at.path).is_some() {
                 self.diag_key(&at, short_unknown(&message, &bad))
             } else {
@@ -740,6 +746,24 @@ fn strip_location(msg: &str) -> String {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),
     }
+}
+
+/// serde names Rust types; users wrote YAML.
+fn plain_types(msg: &str) -> String {
+    let mut out = msg.to_string();
+    for (rust, plain) in [
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    out
 }
 
 fn backticked(msg: &str) -> Vec<String> {

@@ -79,8 +79,17 @@ pub fn join_index(path: &str, index: usize) -> String {
 }
 
 enum Frame {
-    Map { path: String, pending_key: Option<(String, Pos)> },
-    Seq { path: String, next: usize },
+    /// `item_pending`: a mapping that is a sequence item, whose position is taken from its first
+    /// key (yaml-rust2 marks a block mapping's start after its first key).
+    Map {
+        path: String,
+        pending_key: Option<(String, Pos)>,
+        item_pending: bool,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 struct Recv {
@@ -94,8 +103,11 @@ impl Recv {
     fn place(&mut self, mark: Pos, key_text: Option<&str>) -> Option<String> {
         match self.stack.last_mut() {
             None => Some(String::new()),
-            Some(Frame::Map { path, pending_key }) => match pending_key.take() {
+            Some(Frame::Map { path, pending_key, item_pending }) => match pending_key.take() {
                 None => {
+                    if std::mem::take(item_pending) {
+                        self.map.nodes.insert(path.clone(), (mark, mark));
+                    }
                     if let Some(k) = key_text {
                         *pending_key = Some((k.to_string(), mark));
                     } else {
@@ -131,9 +143,10 @@ impl MarkedEventReceiver for Recv {
                 self.place(pos, None);
             }
             Event::MappingStart(..) => {
+                let in_seq = matches!(self.stack.last(), Some(Frame::Seq { .. }));
                 // A mapping used as a key is not supported by the checklist: path "\0".
                 let path = self.place(pos, None).unwrap_or_else(|| "\u{0}".into());
-                self.stack.push(Frame::Map { path, pending_key: None });
+                self.stack.push(Frame::Map { path, pending_key: None, item_pending: in_seq });
             }
             Event::SequenceStart(..) => {
                 let path = self.place(pos, None).unwrap_or_else(|| "\u{0}".into());

@@ -57,6 +57,8 @@ pub struct ProcOutcome {
     pub timed_out: bool,
     pub cancelled: bool,
     pub duration: Duration,
+    /// The time budget the process had.
+    pub budget: Duration,
     pub stdout: Captured,
     pub stderr: Captured,
 }
@@ -65,7 +67,7 @@ impl ProcOutcome {
     /// `exit code 1`, `killed by signal 9`, `timed out after 2s`.
     pub fn describe_end(&self) -> String {
         if self.timed_out {
-            format!("timed out after {}", crate::duration::format_duration(round_ms(self.duration)))
+            format!("timed out after {}", crate::duration::format_duration(round_ms(self.budget)))
         } else if self.cancelled {
             "interrupted".into()
         } else if let Some(code) = self.exit_code {
@@ -78,8 +80,13 @@ impl ProcOutcome {
     }
 }
 
+/// Whole seconds above a second (`1s`, not `999ms` for a budget that started a moment late).
 fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(d.as_millis() as u64)
+    if d >= Duration::from_millis(950) {
+        Duration::from_secs(d.as_secs_f64().round() as u64)
+    } else {
+        Duration::from_millis(d.as_millis() as u64)
+    }
 }
 
 /// Transforms output bytes before they reach disk (redaction). Called with whole lines where
@@ -112,6 +119,7 @@ pub fn run(
         cmd.env(k, v);
     }
     let started = Instant::now();
+    let budget = deadline.saturating_duration_since(started);
     let mut child = cmd.spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?;
     let pgid = child.id() as i32;
     let out =
@@ -145,6 +153,7 @@ pub fn run(
         timed_out,
         cancelled,
         duration,
+        budget,
         stdout: stdout?,
         stderr: stderr?,
     })

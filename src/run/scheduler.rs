@@ -140,7 +140,7 @@ impl Runner<'_> {
     ) {
         let passed = matches!(result.status, Status::Pass | Status::Waived);
         let status = result.status;
-        let _ = tx.send(Msg::Finished(result.clone()));
+        let _ = tx.send(Msg::Finished(Box::new(result.clone())));
         s.results[i] = Some(result);
         s.unfinished -= 1;
         for &d in &dependents[i] {
@@ -168,7 +168,7 @@ impl Runner<'_> {
                 SkipCause::Interrupted,
                 "not run: the run was interrupted".into(),
             );
-            let _ = tx.send(Msg::Finished(r.clone()));
+            let _ = tx.send(Msg::Finished(Box::new(r.clone())));
             s.results[i] = Some(r);
             s.unfinished -= 1;
         }
@@ -186,7 +186,7 @@ impl Runner<'_> {
                     SkipCause::Interrupted,
                     "not run: the run was interrupted".into(),
                 );
-                let _ = tx.send(Msg::Finished(r.clone()));
+                let _ = tx.send(Msg::Finished(Box::new(r.clone())));
                 s.results[k] = Some(r);
                 s.unfinished -= 1;
             }
@@ -277,7 +277,7 @@ impl Runner<'_> {
 
 enum Msg {
     Started(usize),
-    Finished(CheckResult),
+    Finished(Box<CheckResult>),
 }
 
 /// A path or glob exists under `repo`.

@@ -1,1 +1,5 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary (link once). Each module covers one user-facing area.
+
+mod check;
+mod diagnostics;
+mod support;
