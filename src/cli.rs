@@ -28,6 +28,62 @@ pub enum Command {
     Init(InitArgs),
     /// Print the JSON Schema of the checklist language.
     Schema,
+    /// Create an Ed25519 signing key pair: NAME.key (PKCS#8 PEM, mode 0600) and NAME.pub.
+    Keygen(KeygenArgs),
+    /// Sign a run's manifest (DSSE envelope) after the fact.
+    Sign(SignArgs),
+    /// Check a run directory or proof pack offline: signature, every digest, no missing or
+    /// extra file. Exit 0 valid, 1 invalid, 2 usage error.
+    Verify(VerifyArgs),
+    /// Pack a run directory into a deterministic .tar.gz proof pack with VERIFY.md.
+    Pack(PackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Base name of the key files (NAME.key, NAME.pub). Existing files are never overwritten.
+    #[arg(long, short = 'o', value_name = "NAME")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The run directory.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// Private key (PKCS#8 PEM). Default: the READYCTL_SIGNING_KEY environment variable (PEM text).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A run directory or a .tar.gz proof pack (`.readyctl/latest` for the newest run).
+    #[arg(value_name = "RUN_DIR|PACK")]
+    pub path: PathBuf,
+    /// Trusted public key (SubjectPublicKeyInfo PEM). Repeatable. Without one, integrity is
+    /// checked but the signature is reported NOT CHECKED and the run is not valid.
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// Require the manifest to name this commit.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// Output: text for people or the report as JSON.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Accept an unsigned run (integrity only). Off by default: a proof must be signed.
+    #[arg(long)]
+    pub allow_unsigned: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The run directory.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// The archive to write.
+    #[arg(long, short = 'o', value_name = "PACK.tar.gz")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +129,13 @@ pub struct CheckArgs {
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Sign the manifest (DSSE, Ed25519) with --key or the READYCTL_SIGNING_KEY environment
+    /// variable (PEM text).
+    #[arg(long)]
+    pub sign: bool,
+    /// Private key for --sign (PKCS#8 PEM); implies --sign.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ pub mod checklist;
 pub mod cli;
 pub mod diag;
 pub mod duration;
+pub mod evidence;
 pub mod exit;
 pub mod outcome;
 pub mod probe;

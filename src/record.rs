@@ -3,6 +3,8 @@
 //! and `aggregate` read back. Field order is fixed by these types, so serialization is
 //! deterministic.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checklist::model::{Policy, SourceFile};
@@ -22,9 +24,9 @@ pub struct RunRecord {
     pub policy: Policy,
     pub results: Vec<CheckResult>,
     pub summary: Summary,
-    /// Where values were redacted: file, rule, count; never the value.
+    /// Where values were redacted: run-relative file → rule → count; never the value.
     #[serde(default)]
-    pub redactions: Vec<serde_json::Value>,
+    pub redactions: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +50,9 @@ pub struct RunInfo {
     /// The command line (secrets redacted).
     pub invocation: Vec<String>,
     pub interrupted: bool,
+    /// Key id of the key that signed the manifest at check time (absent: unsigned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer_keyid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +61,7 @@ pub struct ChecklistInfo {
     /// `readiness.yaml`, `builtin:python-service`, a directory.
     pub source: String,
     /// sha256 of the resolved checklist (after extends, includes and variables).
-    pub digest: String,
+    pub sha256: String,
     /// Every file the checklist was read from, with its sha256.
-    pub files: Vec<SourceFile>,
+    pub sources: Vec<SourceFile>,
 }

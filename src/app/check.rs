@@ -10,6 +10,7 @@ use sha2::Digest;
 use super::select::select;
 use super::target::{self, LoadFailure};
 use crate::cli::{CheckArgs, Format};
+use crate::evidence::Redactor;
 use crate::exit;
 use crate::record::{ChecklistInfo, RunInfo, RunRecord, Tool};
 use crate::report::{markdown, progress::Progress, style::Style, terminal};
@@ -45,6 +46,25 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         );
     }
 
+    let signer = if args.sign || args.key.is_some() {
+        match crate::evidence::keys::resolve_signing_key(args.key.as_deref()) {
+            Ok(Some(k)) => Some(k),
+            Ok(None) => {
+                eprintln!(
+                    "error: --sign needs a key: pass --key FILE or set {}",
+                    crate::evidence::SIGNING_KEY_ENV
+                );
+                return Ok(exit::USAGE);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::USAGE);
+            }
+        }
+    } else {
+        None
+    };
+
     let started = chrono::Utc::now();
     let run_dir = match rundir::create(&target.repo, args.out.as_deref(), started) {
         Ok(d) => d,
@@ -55,12 +75,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     };
     install_ctrlc();
 
-    let secrets = secret_values(&target.checklist.secrets);
-    let filter: Option<Arc<Filter>> = if secrets.is_empty() {
-        None
-    } else {
-        let secrets = secrets.clone();
-        Some(Arc::new(move |bytes: &[u8]| redact(bytes, &secrets)))
+    let redactor = build_redactor(&target.checklist.secrets);
+    let filter: Option<Arc<Filter>> = {
+        let r = redactor.clone();
+        Some(Arc::new(move |bytes: &[u8]| r.redact_bytes(bytes).0))
     };
     let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
     let env_lookup = |name: &str| std::env::var(name).ok();
@@ -85,8 +103,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let summary = crate::verdict::summarize(&results, &target.checklist.policy, interrupted);
     let resolved =
         serde_json::to_vec(&target.checklist.checks).context("serializing the checklist")?;
-    let invocation: Vec<String> = std::env::args().map(|a| redact_str(&a, &secrets)).collect();
-    let record = RunRecord {
+    let invocation: Vec<String> = std::env::args().map(|a| redactor.redact_str(&a).0).collect();
+    let mut record = RunRecord {
         tool: Tool::current(),
         run: RunInfo {
             id: run_dir.id.clone(),
@@ -94,20 +112,22 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             finished: finished.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             invocation,
             interrupted,
+            signer_keyid: signer.as_ref().map(|k| crate::evidence::keyid(&k.verifying_key())),
         },
-        repository: None,
+        repository: crate::evidence::git_info(&target.repo)
+            .and_then(|g| serde_json::to_value(g).ok()),
         checklist: ChecklistInfo {
             name: target.checklist.name.clone(),
             source: target.source_name.clone(),
-            digest: hex(&sha2::Sha256::digest(&resolved)),
-            files: target.checklist.sources.clone(),
+            sha256: hex(&sha2::Sha256::digest(&resolved)),
+            sources: target.checklist.sources.clone(),
         },
         policy: target.checklist.policy.clone(),
         results,
         summary,
-        redactions: Vec::new(),
+        redactions: Default::default(),
     };
-    if let Err(e) = write_run(&run_dir, &record, filter.as_deref()) {
+    if let Err(e) = write_run(&run_dir, &mut record, &redactor, signer.as_ref()) {
         eprintln!("error: writing the run directory failed: {e:#}");
         return Ok(exit::USAGE);
     }
@@ -160,85 +180,60 @@ fn install_ctrlc() {
     });
 }
 
-/// Writes report.md, manifest.json and SHA256SUMS, each atomically, the manifest last but one
-/// so a crash never leaves a manifest that names files not yet written.
+/// Writes report.md, then seals the run: manifest.json (the record as in-toto predicate),
+/// the DSSE envelope when signing, and SHA256SUMS — each atomically, so a crash never leaves a
+/// manifest naming files that were not written.
 fn write_run(
     run_dir: &rundir::RunDir,
-    record: &RunRecord,
-    filter: Option<&Filter>,
+    record: &mut RunRecord,
+    redactor: &Redactor,
+    signer: Option<&ed25519_dalek::SigningKey>,
 ) -> anyhow::Result<()> {
-    let report = markdown::render(record);
-    let report = match filter {
-        Some(f) => f(report.as_bytes()),
-        None => report.into_bytes(),
-    };
+    let (report, _) = redactor.redact_bytes(markdown::render(record).as_bytes());
     rundir::write_atomic(&run_dir.path.join("report.md"), &report)?;
-    let mut predicate = serde_json::to_vec_pretty(record)?;
-    if let Some(f) = filter {
-        predicate = f(&predicate);
-    }
+    record.redactions = redactions_in(&run_dir.path)?;
+    let (predicate, _) = redactor.redact_bytes(&serde_json::to_vec(record)?);
     let predicate: serde_json::Value = serde_json::from_slice(&predicate)?;
-    let mut subjects = Vec::new();
-    let mut files: Vec<(String, String)> = Vec::new();
-    for entry in walkdir::WalkDir::new(&run_dir.path).sort_by_file_name() {
+    crate::evidence::seal(&run_dir.path, predicate, signer)?;
+    Ok(())
+}
+
+/// Where redaction markers stand in the run directory: file, rule, count (never a value).
+fn redactions_in(
+    run_dir: &std::path::Path,
+) -> anyhow::Result<std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>> {
+    let marker = regex::bytes::Regex::new(r"\[REDACTED:([A-Za-z0-9_.:-]+)\]").expect("valid regex");
+    let mut found = std::collections::BTreeMap::new();
+    for entry in walkdir::WalkDir::new(run_dir).sort_by_file_name() {
         let entry = entry?;
         if !entry.file_type().is_file() {
             continue;
         }
-        let rel = entry.path().strip_prefix(&run_dir.path)?.to_string_lossy().replace('\\', "/");
-        if matches!(rel.as_str(), "manifest.json" | "manifest.dsse.json" | "SHA256SUMS") {
-            continue;
+        let bytes = std::fs::read(entry.path())?;
+        let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        for cap in marker.captures_iter(&bytes) {
+            *counts.entry(String::from_utf8_lossy(&cap[1]).into_owned()).or_default() += 1;
         }
-        let (sha, _) = rundir::hash_file(entry.path())?;
-        subjects.push(serde_json::json!({ "name": rel, "digest": { "sha256": sha } }));
-        files.push((rel, sha));
+        let rel = entry.path().strip_prefix(run_dir)?.to_string_lossy().replace('\\', "/");
+        if !counts.is_empty() {
+            found.insert(rel, counts);
+        }
     }
-    let statement = serde_json::json!({
-        "_type": "https://in-toto.io/Statement/v1",
-        "subject": subjects,
-        "predicateType": crate::record::PREDICATE_TYPE,
-        "predicate": predicate,
-    });
-    let mut manifest = serde_json::to_vec_pretty(&statement)?;
-    manifest.push(b'\n');
-    rundir::write_atomic(&run_dir.path.join("manifest.json"), &manifest)?;
-    files.push(("manifest.json".into(), hex(&sha2::Sha256::digest(&manifest))));
-    files.sort();
-    let sums: String = files.iter().map(|(p, s)| format!("{s}  {p}\n")).collect();
-    rundir::write_atomic(&run_dir.path.join("SHA256SUMS"), sums.as_bytes())?;
-    Ok(())
+    Ok(found)
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Values of secret environment variables (declared in `secrets:` or with a sensitive name).
-fn secret_values(declared: &[String]) -> Vec<(String, String)> {
-    const SENSITIVE: &[&str] =
-        &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE_KEY", "CREDENTIAL", "AUTH"];
-    let mut values: Vec<(String, String)> = std::env::vars()
-        .filter(|(k, v)| {
-            v.len() >= 4
-                && (declared.contains(k) || SENSITIVE.iter().any(|s| k.to_uppercase().contains(s)))
-        })
-        .collect();
-    // Longest first, so a secret containing another is replaced whole.
-    values.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
-    values
-}
-
-fn redact(bytes: &[u8], secrets: &[(String, String)]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(bytes);
-    redact_str(&text, secrets).into_bytes()
-}
-
-fn redact_str(text: &str, secrets: &[(String, String)]) -> String {
-    let mut out = text.to_string();
-    for (name, value) in secrets {
-        if out.contains(value.as_str()) {
-            out = out.replace(value.as_str(), &format!("[REDACTED:env:{name}]"));
+/// Secrets: sensitive environment variables, the values of those declared under `secrets:`,
+/// and well-known token shapes.
+fn build_redactor(declared: &[String]) -> Redactor {
+    let mut b = Redactor::builder().process_env();
+    for name in declared {
+        if let Ok(value) = std::env::var(name) {
+            b = b.secret(name, &value);
         }
     }
-    out
+    b.build()
 }

@@ -1,6 +1,7 @@
 //! The commands: each turns parsed arguments into library calls and an exit code.
 
 mod check;
+mod evidence;
 mod init;
 mod list;
 mod select;
@@ -16,6 +17,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Check(args) => check::run(args),
         Command::List(args) => list::run(args),
         Command::Init(args) => init::run(args),
+        Command::Keygen(args) => evidence::keygen(args),
+        Command::Sign(args) => evidence::sign(args),
+        Command::Verify(args) => evidence::verify(args),
+        Command::Pack(args) => evidence::pack(args),
         Command::Schema => {
             let schema = crate::checklist::schema::checklist_schema();
             let mut out = std::io::stdout().lock();

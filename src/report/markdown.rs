@@ -30,7 +30,7 @@ pub fn render(record: &RunRecord) -> String {
         md,
         "| Checklist | `{}` (sha256 `{}`) |",
         cell(&record.checklist.source),
-        &record.checklist.digest[..12.min(record.checklist.digest.len())]
+        &record.checklist.sha256[..12.min(record.checklist.sha256.len())]
     );
     if let Some(commit) =
         record.repository.as_ref().and_then(|r| r.get("commit")).and_then(|c| c.as_str())
@@ -38,6 +38,17 @@ pub fn render(record: &RunRecord) -> String {
         let _ = writeln!(md, "| Commit | `{commit}` |");
     }
     let _ = writeln!(md, "| Tool | {} {} |", record.tool.name, record.tool.version);
+    match &record.run.signer_keyid {
+        Some(k) => {
+            let _ = writeln!(
+                md,
+                "| Signature | DSSE envelope `manifest.dsse.json`, Ed25519 key `{k}` |"
+            );
+        }
+        None => {
+            let _ = writeln!(md, "| Signature | **UNSIGNED** |");
+        }
+    }
     if record.run.interrupted {
         let _ =
             writeln!(md, "| Note | **the run was interrupted**; checks not run are marked skip |");

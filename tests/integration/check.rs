@@ -211,7 +211,7 @@ fn secrets_never_reach_the_run_directory() {
         }
     }
     assert!(!text(&o.stdout).contains("hunter2-very-secret"));
-    assert!(text(&o.stdout).contains("[REDACTED:env:DEMO_DB_URL]"));
+    assert!(text(&o.stdout).contains("[REDACTED:"));
 }
 
 #[test]

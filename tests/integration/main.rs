@@ -2,4 +2,6 @@
 
 mod check;
 mod diagnostics;
+mod evidence;
+mod proof;
 mod support;
