@@ -1,0 +1,5 @@
+//! Database migrations: detect the framework and the migration set, check its integrity
+//! without a database, lint the SQL for dangerous operations, and apply it to a scratch
+//! database. The `migrations` probe (`src/probe/migrations.rs`) composes these.
+
+pub mod lint;
