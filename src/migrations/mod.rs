@@ -3,3 +3,5 @@
 //! database. The `migrations` probe (`src/probe/migrations.rs`) composes these.
 
 pub mod lint;
+pub mod detect;
+pub mod integrity;
