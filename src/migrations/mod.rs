@@ -5,3 +5,4 @@
 pub mod lint;
 pub mod detect;
 pub mod integrity;
+pub mod apply;
