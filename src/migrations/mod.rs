@@ -6,3 +6,4 @@ pub mod lint;
 pub mod detect;
 pub mod integrity;
 pub mod apply;
+pub mod tool;

@@ -2,5 +2,6 @@
 //! probe, `deny_unknown_fields`, `JsonSchema`) and `run(&Spec, &ProbeContext) -> ProbeOutcome`.
 
 pub mod context;
+pub mod migrations;
 
 pub use context::{Artifact, ArtifactContent, ProbeContext};
