@@ -3,5 +3,6 @@
 
 pub mod context;
 pub mod migrations;
+pub mod sql;
 
 pub use context::{Artifact, ArtifactContent, ProbeContext};
