@@ -164,7 +164,8 @@ pub fn detect(repo: &Path, dir: &Path) -> Option<Framework> {
     if names.iter().any(|n| flyway.is_match(n)) {
         return Some(Framework::Flyway);
     }
-    let sql: Vec<&PathBuf> = entries.iter().filter(|p| p.extension().is_some_and(|e| e == "sql")).collect();
+    let sql: Vec<&PathBuf> =
+        entries.iter().filter(|p| p.extension().is_some_and(|e| e == "sql")).collect();
     let texts: Vec<String> = sql.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect();
     if texts.iter().any(|t| t.contains("+goose Up")) {
         return Some(Framework::Goose);
@@ -189,7 +190,12 @@ pub fn detect(repo: &Path, dir: &Path) -> Option<Framework> {
 
 /// Loads the migration set of `framework` from `dir`.
 pub fn load(repo: &Path, dir: &Path, framework: Framework) -> Result<MigrationSet, String> {
-    let mut set = MigrationSet { framework, dir: dir.to_path_buf(), migrations: Vec::new(), unrecognized: Vec::new() };
+    let mut set = MigrationSet {
+        framework,
+        dir: dir.to_path_buf(),
+        migrations: Vec::new(),
+        unrecognized: Vec::new(),
+    };
     match framework {
         Framework::Alembic => load_alembic(repo, dir, &mut set)?,
         Framework::Sqlx | Framework::GolangMigrate => load_up_down_files(repo, dir, &mut set)?,
@@ -200,7 +206,11 @@ pub fn load(repo: &Path, dir: &Path, framework: Framework) -> Result<MigrationSe
     }
     if framework != Framework::Alembic {
         set.migrations.sort_by(|a, b| {
-            (kind_rank(a.kind), version_key(&a.version), &a.name).cmp(&(kind_rank(b.kind), version_key(&b.version), &b.name))
+            (kind_rank(a.kind), version_key(&a.version), &a.name).cmp(&(
+                kind_rank(b.kind),
+                version_key(&b.version),
+                &b.name,
+            ))
         });
     }
     Ok(set)
@@ -217,7 +227,11 @@ fn kind_rank(k: Kind) -> u8 {
 /// (`1.10` after `1.9`, `001` equal to `1`), otherwise the text.
 pub fn version_key(v: &str) -> (Vec<u128>, String) {
     let parts: Vec<&str> = v.split(['.', '_', '-']).collect();
-    if !v.is_empty() && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && p.len() <= 38) {
+    if !v.is_empty()
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && p.len() <= 38)
+    {
         let mut nums: Vec<u128> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
         while nums.len() > 1 && nums.last() == Some(&0) {
             nums.pop();
@@ -237,17 +251,22 @@ fn load_up_down_files(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result
     let mut by_version: BTreeMap<(String, String), Migration> = BTreeMap::new();
     for p in list(dir)? {
         let name = file_name(&p);
-        if p.is_dir() || name.starts_with('.') || name == "migrations.lock" || name.ends_with(".md") {
+        if p.is_dir() || name.starts_with('.') || name == "migrations.lock" || name.ends_with(".md")
+        {
             continue;
         }
         let Some(c) = re.captures(&name) else {
-            set.unrecognized.push((rel(repo, &p), format!("not a {} migration file name", set.framework.as_str())));
+            set.unrecognized.push((
+                rel(repo, &p),
+                format!("not a {} migration file name", set.framework.as_str()),
+            ));
             continue;
         };
         let (version, title) = (c[1].to_string(), c[2].to_string());
         let direction = c.get(3).map(|m| m.as_str());
         if set.framework == Framework::GolangMigrate && direction.is_none() {
-            set.unrecognized.push((rel(repo, &p), "golang-migrate needs `.up.sql` or `.down.sql`".into()));
+            set.unrecognized
+                .push((rel(repo, &p), "golang-migrate needs `.up.sql` or `.down.sql`".into()));
             continue;
         }
         let text = read(&p)?;
@@ -288,14 +307,18 @@ fn load_sectioned(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(),
     };
     for p in list(dir)? {
         let name = file_name(&p);
-        if p.is_dir() || name.starts_with('.') || name == "migrations.lock" || name.ends_with(".md") {
+        if p.is_dir() || name.starts_with('.') || name == "migrations.lock" || name.ends_with(".md")
+        {
             continue;
         }
         if set.framework == Framework::Goose && name.ends_with(".go") {
             continue; // Go migrations are code; not analysed.
         }
         let Some(c) = re.captures(&name) else {
-            set.unrecognized.push((rel(repo, &p), format!("not a {} migration file name", set.framework.as_str())));
+            set.unrecognized.push((
+                rel(repo, &p),
+                format!("not a {} migration file name", set.framework.as_str()),
+            ));
             continue;
         };
         let text = read(&p)?;
@@ -317,7 +340,9 @@ fn load_sectioned(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(),
             Framework::Goose => !text.contains("+goose NO TRANSACTION"),
             _ => !lines[up_at].contains("transaction:false"),
         };
-        let down = down.filter(|(t, _)| !crate::migrations::lint::split(t).map(|c| c.is_empty()).unwrap_or(false));
+        let down = down.filter(|(t, _)| {
+            !crate::migrations::lint::split(t).map(|c| c.is_empty()).unwrap_or(false)
+        });
         set.migrations.push(Migration {
             version: c[1].to_string(),
             name: c[2].to_string(),
@@ -338,11 +363,13 @@ fn load_flyway(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(), St
     let mut undo: Vec<(String, SqlPart, String)> = Vec::new();
     for p in list(dir)? {
         let name = file_name(&p);
-        if p.is_dir() || name.starts_with('.') || name == "migrations.lock" || name.ends_with(".md") {
+        if p.is_dir() || name.starts_with('.') || name == "migrations.lock" || name.ends_with(".md")
+        {
             continue;
         }
         let Some(c) = re.captures(&name) else {
-            set.unrecognized.push((rel(repo, &p), "not a Flyway name (V<version>__<description>.sql)".into()));
+            set.unrecognized
+                .push((rel(repo, &p), "not a Flyway name (V<version>__<description>.sql)".into()));
             continue;
         };
         let text = read(&p)?;
@@ -358,7 +385,8 @@ fn load_flyway(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(), St
             _ => Kind::Versioned,
         };
         if kind != Kind::Repeatable && version.is_empty() {
-            set.unrecognized.push((rel(repo, &p), "versioned Flyway migration without a version".into()));
+            set.unrecognized
+                .push((rel(repo, &p), "versioned Flyway migration without a version".into()));
             continue;
         }
         set.migrations.push(Migration {
@@ -374,12 +402,19 @@ fn load_flyway(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(), St
         });
     }
     for (version, sql, file) in undo {
-        match set.migrations.iter_mut().find(|m| m.kind == Kind::Versioned && version_key(&m.version) == version_key(&version)) {
+        match set
+            .migrations
+            .iter_mut()
+            .find(|m| m.kind == Kind::Versioned && version_key(&m.version) == version_key(&version))
+        {
             Some(m) => {
                 m.down = Some(sql);
                 m.files.push(file);
             }
-            None => set.unrecognized.push((file, format!("undo migration for version {version}, which does not exist"))),
+            None => set.unrecognized.push((
+                file,
+                format!("undo migration for version {version}, which does not exist"),
+            )),
         }
     }
     Ok(())
@@ -419,7 +454,10 @@ fn load_dirs(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(), Stri
             continue;
         }
         let Some(c) = re.captures(&name) else {
-            set.unrecognized.push((rel(repo, &p), "migration directory name must start with a version and `_`".into()));
+            set.unrecognized.push((
+                rel(repo, &p),
+                "migration directory name must start with a version and `_`".into(),
+            ));
             continue;
         };
         let (up_file, down_file) = match set.framework {
@@ -483,21 +521,26 @@ fn python_assignment(text: &str, name: &str) -> Option<Vec<String>> {
 }
 
 fn load_alembic(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(), String> {
-    let versions = if dir.join("versions").is_dir() { dir.join("versions") } else { dir.to_path_buf() };
+    let versions =
+        if dir.join("versions").is_dir() { dir.join("versions") } else { dir.to_path_buf() };
     set.dir = versions.clone();
-    let downgrade = Regex::new(r"(?ms)^def downgrade\([^)]*\)[^:]*:\s*\n(.*?)(?:^\S|\z)").expect("static regex");
+    let downgrade = Regex::new(r"(?ms)^def downgrade\([^)]*\)[^:]*:\s*\n(.*?)(?:^\S|\z)")
+        .expect("static regex");
     for p in list(&versions)? {
         if p.extension().is_none_or(|e| e != "py") || file_name(&p) == "__init__.py" {
             continue;
         }
         let text = read(&p)?;
-        let Some(rev) = python_assignment(&text, "revision").and_then(|v| v.into_iter().next()) else {
+        let Some(rev) = python_assignment(&text, "revision").and_then(|v| v.into_iter().next())
+        else {
             set.unrecognized.push((rel(repo, &p), "no `revision = \"...\"` assignment".into()));
             continue;
         };
         let parents = python_assignment(&text, "down_revision").unwrap_or_default();
         let has_code_down = downgrade.captures(&text).is_some_and(|c| {
-            c[1].lines().map(str::trim).any(|l| !l.is_empty() && !l.starts_with('#') && l != "pass" && !l.starts_with("\"\"\""))
+            c[1].lines().map(str::trim).any(|l| {
+                !l.is_empty() && !l.starts_with('#') && l != "pass" && !l.starts_with("\"\"\"")
+            })
         });
         let name = file_name(&p).trim_end_matches(".py").to_string();
         set.migrations.push(Migration {
@@ -540,17 +583,30 @@ mod tests {
 
     #[test]
     fn detects_each_layout() {
-        let cases: Vec<(&str, Vec<(&str, &str)>, Framework)> = vec![
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Framework);
+        let cases: Vec<Case> = vec![
             ("atlas", vec![("m/1_a.sql", "x"), ("m/atlas.sum", "h1:")], Framework::Atlas),
-            ("prisma", vec![("m/20240101000000_a/migration.sql", ""), ("m/migration_lock.toml", "")], Framework::Prisma),
-            ("alembic", vec![("m/versions/a.py", "revision = 'a'\ndown_revision = None\n")], Framework::Alembic),
+            (
+                "prisma",
+                vec![("m/20240101000000_a/migration.sql", ""), ("m/migration_lock.toml", "")],
+                Framework::Prisma,
+            ),
+            (
+                "alembic",
+                vec![("m/versions/a.py", "revision = 'a'\ndown_revision = None\n")],
+                Framework::Alembic,
+            ),
             ("diesel", vec![("m/2024-01-01-000000_a/up.sql", "")], Framework::Diesel),
             ("flyway", vec![("m/V1__init.sql", "")], Framework::Flyway),
             ("goose", vec![("m/1_a.sql", "-- +goose Up\nSELECT 1;\n")], Framework::Goose),
             ("dbmate", vec![("m/1_a.sql", "-- migrate:up\nSELECT 1;\n")], Framework::Dbmate),
             ("gm", vec![("m/1_a.up.sql", "")], Framework::GolangMigrate),
             ("sqlx", vec![("m/1_a.sql", "SELECT 1;")], Framework::Sqlx),
-            ("sqlxrev", vec![("m/1_a.up.sql", ""), ("Cargo.toml", "sqlx = \"0.8\"")], Framework::Sqlx),
+            (
+                "sqlxrev",
+                vec![("m/1_a.up.sql", ""), ("Cargo.toml", "sqlx = \"0.8\"")],
+                Framework::Sqlx,
+            ),
         ];
         for (name, files, want) in cases {
             let d = tmp(name, &files);
@@ -560,10 +616,16 @@ mod tests {
 
     #[test]
     fn goose_sections_and_lines() {
-        let d = tmp("goose-load", &[(
-            "m/00002_b.sql",
-            "-- +goose Up\n-- +goose NO TRANSACTION\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n-- +goose Down\nDROP INDEX i;\n",
-        ), ("m/00001_a.sql", "-- +goose Up\nCREATE TABLE t (a int);\n-- +goose Down\n")]);
+        let d = tmp(
+            "goose-load",
+            &[
+                (
+                    "m/00002_b.sql",
+                    "-- +goose Up\n-- +goose NO TRANSACTION\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n-- +goose Down\nDROP INDEX i;\n",
+                ),
+                ("m/00001_a.sql", "-- +goose Up\nCREATE TABLE t (a int);\n-- +goose Down\n"),
+            ],
+        );
         let set = load(&d, &d.join("m"), Framework::Goose).unwrap();
         let v: Vec<&str> = set.migrations.iter().map(|m| m.version.as_str()).collect();
         assert_eq!(v, ["00001", "00002"]);
@@ -577,26 +639,42 @@ mod tests {
 
     #[test]
     fn flyway_versions_undo_and_unrecognized() {
-        let d = tmp("flyway-load", &[
-            ("m/V1.10__c.sql", ""),
-            ("m/V1_9__b.sql", ""),
-            ("m/R__view.sql", ""),
-            ("m/U1.9__b.sql", ""),
-            ("m/notes.txt", ""),
-        ]);
+        let d = tmp(
+            "flyway-load",
+            &[
+                ("m/V1.10__c.sql", ""),
+                ("m/V1_9__b.sql", ""),
+                ("m/R__view.sql", ""),
+                ("m/U1.9__b.sql", ""),
+                ("m/notes.txt", ""),
+            ],
+        );
         let set = load(&d, &d.join("m"), Framework::Flyway).unwrap();
-        let v: Vec<(&str, Kind)> = set.migrations.iter().map(|m| (m.version.as_str(), m.kind)).collect();
-        assert_eq!(v, [("1.9", Kind::Versioned), ("1.10", Kind::Versioned), ("", Kind::Repeatable)]);
+        let v: Vec<(&str, Kind)> =
+            set.migrations.iter().map(|m| (m.version.as_str(), m.kind)).collect();
+        assert_eq!(
+            v,
+            [("1.9", Kind::Versioned), ("1.10", Kind::Versioned), ("", Kind::Repeatable)]
+        );
         assert!(set.migrations[0].down.is_some());
         assert_eq!(set.unrecognized.len(), 1);
     }
 
     #[test]
     fn alembic_assignments_without_executing() {
-        let d = tmp("alembic-load", &[
-            ("m/versions/a.py", "revision: str = 'aaa'\ndown_revision: Union[str, None] = None\ndef upgrade():\n    op.x()\ndef downgrade():\n    pass\n"),
-            ("m/versions/m.py", "revision = \"mmm\"\ndown_revision = (\n    'bbb',\n    \"ccc\",\n)\n\ndef downgrade() -> None:\n    op.drop_table('x')\n"),
-        ]);
+        let d = tmp(
+            "alembic-load",
+            &[
+                (
+                    "m/versions/a.py",
+                    "revision: str = 'aaa'\ndown_revision: Union[str, None] = None\ndef upgrade():\n    op.x()\ndef downgrade():\n    pass\n",
+                ),
+                (
+                    "m/versions/m.py",
+                    "revision = \"mmm\"\ndown_revision = (\n    'bbb',\n    \"ccc\",\n)\n\ndef downgrade() -> None:\n    op.drop_table('x')\n",
+                ),
+            ],
+        );
         let set = load(&d, &d.join("m"), Framework::Alembic).unwrap();
         let a = set.migrations.iter().find(|m| m.version == "aaa").unwrap();
         assert!(a.parents.is_empty() && !a.has_code_down);

@@ -14,7 +14,9 @@ use sha2::{Digest, Sha256};
 use super::detect::{Framework, Kind, MigrationSet, version_key};
 
 /// Whether a finding fails the check or is only reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Reported, and the check fails.
@@ -50,16 +52,30 @@ fn issue(rule: &'static str, level: Level, path: &str, message: String) -> Issue
 pub fn check(set: &MigrationSet, opts: &Options<'_>) -> Vec<Issue> {
     let mut out = Vec::new();
     for (path, why) in &set.unrecognized {
-        out.push(issue("unrecognized-file", Level::Fail, path, format!("{path}: {why}; {} will not run it", set.framework.as_str())));
+        out.push(issue(
+            "unrecognized-file",
+            Level::Fail,
+            path,
+            format!("{path}: {why}; {} will not run it", set.framework.as_str()),
+        ));
     }
     // Duplicate versions (numerically equal counts: `001` and `1` collide in every framework
     // that parses versions as numbers).
     let mut seen: BTreeMap<(Vec<u128>, String), &str> = BTreeMap::new();
     for m in set.migrations.iter().filter(|m| m.kind != Kind::Repeatable) {
-        let key = if set.framework == Framework::Alembic { (Vec::new(), m.version.clone()) } else { version_key(&m.version) };
+        let key = if set.framework == Framework::Alembic {
+            (Vec::new(), m.version.clone())
+        } else {
+            version_key(&m.version)
+        };
         let file = m.files.first().map(String::as_str).unwrap_or("");
         if let Some(first) = seen.insert(key, file) {
-            out.push(issue("duplicate-version", Level::Fail, file, format!("version {} is used by both {first} and {file}", m.version)));
+            out.push(issue(
+                "duplicate-version",
+                Level::Fail,
+                file,
+                format!("version {} is used by both {first} and {file}", m.version),
+            ));
         }
     }
     // Missing downs.
@@ -69,11 +85,25 @@ pub fn check(set: &MigrationSet, opts: &Options<'_>) -> Vec<Issue> {
             Framework::Sqlx | Framework::Flyway => set.migrations.iter().any(|m| m.down.is_some()),
             _ => true,
         };
-        for m in set.migrations.iter().filter(|m| applies && m.kind == Kind::Versioned) {
-            let missing = if set.framework == Framework::Alembic { !m.has_code_down } else { m.down.is_none() };
+        // An alembic merge revision has nothing to undo by construction.
+        for m in set
+            .migrations
+            .iter()
+            .filter(|m| applies && m.kind == Kind::Versioned && m.parents.len() < 2)
+        {
+            let missing = if set.framework == Framework::Alembic {
+                !m.has_code_down
+            } else {
+                m.down.is_none()
+            };
             if missing {
                 let file = m.files.first().cloned().unwrap_or_default();
-                out.push(issue("missing-down", opts.missing_down, &file, format!("migration {} ({}) has no down migration", m.version, m.name)));
+                out.push(issue(
+                    "missing-down",
+                    opts.missing_down,
+                    &file,
+                    format!("migration {} ({}) has no down migration", m.version, m.name),
+                ));
             }
         }
     }
@@ -87,9 +117,16 @@ pub fn check(set: &MigrationSet, opts: &Options<'_>) -> Vec<Issue> {
             for f in &m.files {
                 let name = f.rsplit('/').next().unwrap_or(f);
                 let dir_name = f.rsplit('/').nth(1).unwrap_or("");
-                let matched = re.is_match(name) || (matches!(set.framework, Framework::Diesel | Framework::Prisma) && re.is_match(dir_name));
+                let matched = re.is_match(name)
+                    || (matches!(set.framework, Framework::Diesel | Framework::Prisma)
+                        && re.is_match(dir_name));
                 if !matched {
-                    out.push(issue("naming", Level::Fail, f, format!("{f} does not match the naming convention `{}`", re.as_str())));
+                    out.push(issue(
+                        "naming",
+                        Level::Fail,
+                        f,
+                        format!("{f} does not match the naming convention `{}`", re.as_str()),
+                    ));
                 }
             }
         }
@@ -119,20 +156,49 @@ fn alembic_graph(set: &MigrationSet, out: &mut Vec<Issue>) {
             referenced.insert(p.as_str());
             if !ids.contains(p.as_str()) {
                 let file = m.files.first().cloned().unwrap_or_default();
-                out.push(issue("unknown-parent", Level::Fail, &file, format!("revision {} has down_revision {p}, which no file defines", m.version)));
+                out.push(issue(
+                    "unknown-parent",
+                    Level::Fail,
+                    &file,
+                    format!("revision {} has down_revision {p}, which no file defines", m.version),
+                ));
             }
         }
     }
     let heads: Vec<&str> = ids.iter().copied().filter(|id| !referenced.contains(id)).collect();
     if heads.len() > 1 {
-        out.push(issue("multiple-heads", Level::Fail, &rel_dir(set), format!("{} heads: {}; merge them with `alembic merge heads`", heads.len(), heads.join(", "))));
+        out.push(issue(
+            "multiple-heads",
+            Level::Fail,
+            &rel_dir(set),
+            format!(
+                "{} heads: {}; merge them with `alembic merge heads`",
+                heads.len(),
+                heads.join(", ")
+            ),
+        ));
     }
-    let bases: Vec<&str> = set.migrations.iter().filter(|m| m.parents.is_empty()).map(|m| m.version.as_str()).collect();
+    let bases: Vec<&str> = set
+        .migrations
+        .iter()
+        .filter(|m| m.parents.is_empty())
+        .map(|m| m.version.as_str())
+        .collect();
     if bases.len() > 1 {
-        out.push(issue("multiple-bases", Level::Warn, &rel_dir(set), format!("{} base revisions: {}", bases.len(), bases.join(", "))));
+        out.push(issue(
+            "multiple-bases",
+            Level::Warn,
+            &rel_dir(set),
+            format!("{} base revisions: {}", bases.len(), bases.join(", ")),
+        ));
     }
     if !set.migrations.is_empty() && heads.is_empty() {
-        out.push(issue("revision-cycle", Level::Fail, &rel_dir(set), "every revision is some revision's parent: the graph has a cycle".into()));
+        out.push(issue(
+            "revision-cycle",
+            Level::Fail,
+            &rel_dir(set),
+            "every revision is some revision's parent: the graph has a cycle".into(),
+        ));
     }
 }
 
@@ -146,8 +212,13 @@ fn rel_dir(set: &MigrationSet) -> String {
 
 /// The heads of an alembic revision graph (revisions no other revision names as parent).
 pub fn alembic_heads(set: &MigrationSet) -> Vec<String> {
-    let referenced: BTreeSet<&str> = set.migrations.iter().flat_map(|m| m.parents.iter().map(String::as_str)).collect();
-    set.migrations.iter().map(|m| m.version.clone()).filter(|v| !referenced.contains(v.as_str())).collect()
+    let referenced: BTreeSet<&str> =
+        set.migrations.iter().flat_map(|m| m.parents.iter().map(String::as_str)).collect();
+    set.migrations
+        .iter()
+        .map(|m| m.version.clone())
+        .filter(|v| !referenced.contains(v.as_str()))
+        .collect()
 }
 
 /// Atlas's `atlas.sum`: a running sha256 over each `.sql` file's name then contents, in
@@ -179,13 +250,25 @@ pub fn check_atlas_sum(repo: &Path, dir: &Path) -> Vec<Issue> {
     let rel = sum_path.strip_prefix(repo).unwrap_or(&sum_path).to_string_lossy().replace('\\', "/");
     let recorded = match std::fs::read_to_string(&sum_path) {
         Ok(t) => t,
-        Err(e) => return vec![issue("atlas-sum-missing", Level::Fail, &rel, format!("cannot read {rel}: {e}"))],
+        Err(e) => {
+            return vec![issue(
+                "atlas-sum-missing",
+                Level::Fail,
+                &rel,
+                format!("cannot read {rel}: {e}"),
+            )];
+        }
     };
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .filter(|e| e.path().is_file() && e.file_name().to_string_lossy().ends_with(".sql"))
-                .filter_map(|e| Some((e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).ok()?)))
+                .filter_map(|e| {
+                    Some((
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read(e.path()).ok()?,
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -195,7 +278,10 @@ pub fn check_atlas_sum(repo: &Path, dir: &Path) -> Vec<Issue> {
         return Vec::new();
     }
     let parse = |t: &str| -> BTreeMap<String, String> {
-        t.lines().skip(1).filter_map(|l| l.rsplit_once(" h1:").map(|(n, h)| (n.to_string(), h.to_string()))).collect()
+        t.lines()
+            .skip(1)
+            .filter_map(|l| l.rsplit_once(" h1:").map(|(n, h)| (n.to_string(), h.to_string())))
+            .collect()
     };
     let (want, have) = (parse(&recorded), parse(&computed));
     let mut names: Vec<String> = Vec::new();
@@ -211,7 +297,14 @@ pub fn check_atlas_sum(repo: &Path, dir: &Path) -> Vec<Issue> {
     }
     // Sums chain: a change shows at the first changed file and every file after it.
     let first = names.first().cloned().unwrap_or_else(|| "the total sum line".into());
-    vec![issue("atlas-sum-mismatch", Level::Fail, &rel, format!("atlas.sum does not match the migration files, starting at {first}; run `atlas migrate hash` only if the change is intended"))]
+    vec![issue(
+        "atlas-sum-mismatch",
+        Level::Fail,
+        &rel,
+        format!(
+            "atlas.sum does not match the migration files, starting at {first}; run `atlas migrate hash` only if the change is intended"
+        ),
+    )]
 }
 
 /// `migrations.lock`: the sha256 of every migration's files, written by `readyctl migrations lock`.
@@ -240,7 +333,11 @@ pub fn build_lock(repo: &Path, set: &MigrationSet) -> Result<Lock, String> {
     for m in &set.migrations {
         for f in &m.files {
             let bytes = std::fs::read(repo.join(f)).map_err(|e| format!("cannot read {f}: {e}"))?;
-            migrations.push(LockedMigration { version: m.version.clone(), file: f.clone(), sha256: sha256_hex(&bytes) });
+            migrations.push(LockedMigration {
+                version: m.version.clone(),
+                file: f.clone(),
+                sha256: sha256_hex(&bytes),
+            });
         }
     }
     Ok(Lock { version: 1, framework: set.framework.as_str().to_string(), migrations })
@@ -252,18 +349,22 @@ pub fn write_lock(repo: &Path, set: &MigrationSet, lock_path: &Path) -> Result<u
     let lock = build_lock(repo, set)?;
     let mut text = serde_json::to_string_pretty(&lock).map_err(|e| e.to_string())?;
     text.push('\n');
-    std::fs::write(lock_path, text).map_err(|e| format!("cannot write {}: {e}", lock_path.display()))?;
+    std::fs::write(lock_path, text)
+        .map_err(|e| format!("cannot write {}: {e}", lock_path.display()))?;
     Ok(lock.migrations.len())
 }
 
 /// Compares the set with a lock: edited or removed locked files, and new migrations that sort
 /// before the newest locked one (they would be skipped or rejected where already deployed).
 pub fn check_lock(repo: &Path, set: &MigrationSet, lock_path: &Path) -> Result<Vec<Issue>, String> {
-    let rel = lock_path.strip_prefix(repo).unwrap_or(lock_path).to_string_lossy().replace('\\', "/");
+    let rel =
+        lock_path.strip_prefix(repo).unwrap_or(lock_path).to_string_lossy().replace('\\', "/");
     let text = std::fs::read_to_string(lock_path).map_err(|e| format!("cannot read {rel}: {e}"))?;
-    let lock: Lock = serde_json::from_str(&text).map_err(|e| format!("{rel}: not a readyctl migrations.lock: {e}"))?;
+    let lock: Lock = serde_json::from_str(&text)
+        .map_err(|e| format!("{rel}: not a readyctl migrations.lock: {e}"))?;
     let now = build_lock(repo, set)?;
-    let current: BTreeMap<&str, &LockedMigration> = now.migrations.iter().map(|m| (m.file.as_str(), m)).collect();
+    let current: BTreeMap<&str, &LockedMigration> =
+        now.migrations.iter().map(|m| (m.file.as_str(), m)).collect();
     let locked_files: BTreeSet<&str> = lock.migrations.iter().map(|m| m.file.as_str()).collect();
     let mut out = Vec::new();
     for l in &lock.migrations {
@@ -295,7 +396,8 @@ mod tests {
     use std::path::PathBuf;
 
     fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("readyctl-integrity-{name}-{}", std::process::id()));
+        let d =
+            std::env::temp_dir().join(format!("readyctl-integrity-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         for (f, c) in files {
             let p = d.join(f);
@@ -313,12 +415,15 @@ mod tests {
 
     #[test]
     fn duplicates_missing_downs_and_unrecognized_files() {
-        let d = tmp("dup", &[
-            ("m/001_a.up.sql", "CREATE TABLE a (id int);"),
-            ("m/001_a.down.sql", "DROP TABLE a;"),
-            ("m/1_b.up.sql", "CREATE TABLE b (id int);"),
-            ("m/add_c.sql", ""),
-        ]);
+        let d = tmp(
+            "dup",
+            &[
+                ("m/001_a.up.sql", "CREATE TABLE a (id int);"),
+                ("m/001_a.down.sql", "DROP TABLE a;"),
+                ("m/1_b.up.sql", "CREATE TABLE b (id int);"),
+                ("m/add_c.sql", ""),
+            ],
+        );
         let set = load(&d, &d.join("m"), Framework::GolangMigrate).unwrap();
         let issues = check(&set, &opts());
         assert_eq!(rules(&issues), ["unrecognized-file", "duplicate-version", "missing-down"]);
@@ -339,11 +444,14 @@ mod tests {
 
     #[test]
     fn alembic_heads_are_named() {
-        let d = tmp("heads", &[
-            ("m/a.py", "revision = 'a'\ndown_revision = None\n"),
-            ("m/b.py", "revision = 'b'\ndown_revision = 'a'\n"),
-            ("m/c.py", "revision = 'c'\ndown_revision = 'a'\n"),
-        ]);
+        let d = tmp(
+            "heads",
+            &[
+                ("m/a.py", "revision = 'a'\ndown_revision = None\n"),
+                ("m/b.py", "revision = 'b'\ndown_revision = 'a'\n"),
+                ("m/c.py", "revision = 'c'\ndown_revision = 'a'\n"),
+            ],
+        );
         let set = load(&d, &d.join("m"), Framework::Alembic).unwrap();
         let issues = check(&set, &Options { missing_down: Level::Off, naming: None });
         assert_eq!(rules(&issues), ["multiple-heads"]);
@@ -367,7 +475,8 @@ mod tests {
         let h2 = b64(b"1_a.sqlA2_b.sqlB");
         let total = b64(format!("1_a.sql{h1}2_b.sql{h2}").as_bytes());
         let want = format!("h1:{total}\n1_a.sql h1:{h1}\n2_b.sql h1:{h2}\n");
-        let got = atlas_sum(&[("1_a.sql".into(), b"A".to_vec()), ("2_b.sql".into(), b"B".to_vec())]);
+        let got =
+            atlas_sum(&[("1_a.sql".into(), b"A".to_vec()), ("2_b.sql".into(), b"B".to_vec())]);
         assert_eq!(got, want);
         // Fixed vectors from the python one-liner (hashlib + base64), so a change of base64
         // alphabet or padding, or of the chaining, is caught too.
@@ -382,7 +491,8 @@ mod tests {
     #[test]
     fn atlas_sum_detects_edits() {
         let d = tmp("atlas", &[("m/1_a.sql", "A"), ("m/2_b.sql", "B")]);
-        let sum = atlas_sum(&[("1_a.sql".into(), b"A".to_vec()), ("2_b.sql".into(), b"B".to_vec())]);
+        let sum =
+            atlas_sum(&[("1_a.sql".into(), b"A".to_vec()), ("2_b.sql".into(), b"B".to_vec())]);
         std::fs::write(d.join("m/atlas.sum"), sum).unwrap();
         assert!(check_atlas_sum(&d, &d.join("m")).is_empty());
         std::fs::write(d.join("m/1_a.sql"), "A2").unwrap();
@@ -393,7 +503,13 @@ mod tests {
 
     #[test]
     fn lock_catches_edits_removals_and_out_of_order() {
-        let d = tmp("lock", &[("m/10_a.sql", "CREATE TABLE a (id int);"), ("m/20_b.sql", "CREATE TABLE b (id int);")]);
+        let d = tmp(
+            "lock",
+            &[
+                ("m/10_a.sql", "CREATE TABLE a (id int);"),
+                ("m/20_b.sql", "CREATE TABLE b (id int);"),
+            ],
+        );
         let dir = d.join("m");
         let set = load(&d, &dir, Framework::Sqlx).unwrap();
         assert_eq!(write_lock(&d, &set, &dir.join("migrations.lock")).unwrap(), 2);

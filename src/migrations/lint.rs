@@ -88,22 +88,42 @@ impl Rule {
     /// Why the operation is dangerous on a live database.
     pub fn why(self) -> &'static str {
         match self {
-            Rule::IndexWithoutConcurrently => "CREATE/DROP INDEX takes a lock that blocks writes to the table for the whole build",
-            Rule::ConcurrentlyInTransaction => "CONCURRENTLY cannot run inside a transaction block: the migration fails",
-            Rule::DropColumn => "running application code that still reads the column breaks as soon as it is gone",
+            Rule::IndexWithoutConcurrently => {
+                "CREATE/DROP INDEX takes a lock that blocks writes to the table for the whole build"
+            }
+            Rule::ConcurrentlyInTransaction => {
+                "CONCURRENTLY cannot run inside a transaction block: the migration fails"
+            }
+            Rule::DropColumn => {
+                "running application code that still reads the column breaks as soon as it is gone"
+            }
             Rule::DropTable => "data loss, and running code that still uses the table breaks",
             Rule::RenameColumn => "running application code still uses the old name and breaks",
             Rule::RenameTable => "running application code still uses the old name and breaks",
-            Rule::ColumnTypeChange => "most type changes rewrite the table under an ACCESS EXCLUSIVE lock",
-            Rule::NotNullWithoutDefault => "fails on a table that has rows, and old code inserting without the column breaks",
+            Rule::ColumnTypeChange => {
+                "most type changes rewrite the table under an ACCESS EXCLUSIVE lock"
+            }
+            Rule::NotNullWithoutDefault => {
+                "fails on a table that has rows, and old code inserting without the column breaks"
+            }
             Rule::SetNotNull => "scans the whole table under an ACCESS EXCLUSIVE lock",
-            Rule::ForeignKeyWithoutNotValid => "validating the foreign key scans the table while holding locks on both tables",
-            Rule::CheckWithoutNotValid => "validating the CHECK scans the whole table under an ACCESS EXCLUSIVE lock",
+            Rule::ForeignKeyWithoutNotValid => {
+                "validating the foreign key scans the table while holding locks on both tables"
+            }
+            Rule::CheckWithoutNotValid => {
+                "validating the CHECK scans the whole table under an ACCESS EXCLUSIVE lock"
+            }
             Rule::UniqueWithoutIndex => "builds the unique index while blocking writes",
             Rule::AddPrimaryKey => "builds the primary key index while blocking reads and writes",
-            Rule::VolatileDefault => "a volatile default rewrites the whole table under an ACCESS EXCLUSIVE lock",
-            Rule::EnumValueInTransaction => "the new enum value cannot be used in the same transaction (and fails before PostgreSQL 12)",
-            Rule::RequireLockTimeout => "a statement waiting for its lock queues every other query on the table behind it",
+            Rule::VolatileDefault => {
+                "a volatile default rewrites the whole table under an ACCESS EXCLUSIVE lock"
+            }
+            Rule::EnumValueInTransaction => {
+                "the new enum value cannot be used in the same transaction (and fails before PostgreSQL 12)"
+            }
+            Rule::RequireLockTimeout => {
+                "a statement waiting for its lock queues every other query on the table behind it"
+            }
             Rule::UnparseableSql => "the SQL could not be parsed, so it was not checked",
         }
     }
@@ -111,23 +131,57 @@ impl Rule {
     /// The safe alternative.
     pub fn fix(self) -> &'static str {
         match self {
-            Rule::IndexWithoutConcurrently => "use CREATE INDEX CONCURRENTLY / DROP INDEX CONCURRENTLY in a migration without a transaction",
-            Rule::ConcurrentlyInTransaction => "run the statement in a migration marked as non-transactional",
-            Rule::DropColumn => "stop using the column in code, deploy, then drop it in a later release",
-            Rule::DropTable => "stop using the table in code, deploy, back it up, then drop it in a later release",
-            Rule::RenameColumn => "add the new column, write both, backfill, switch reads, then drop the old one",
-            Rule::RenameTable => "create the new table (or a view with the old name), migrate code, then drop the old one",
-            Rule::ColumnTypeChange => "add a new column of the new type, backfill in batches, switch code, drop the old column",
-            Rule::NotNullWithoutDefault => "add the column with a DEFAULT, or nullable then backfill and add a NOT VALID CHECK",
-            Rule::SetNotNull => "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL (PostgreSQL 12+ skips the scan)",
-            Rule::ForeignKeyWithoutNotValid => "add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration",
-            Rule::CheckWithoutNotValid => "add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration",
-            Rule::UniqueWithoutIndex => "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX",
-            Rule::AddPrimaryKey => "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX",
-            Rule::VolatileDefault => "add the column without a default, backfill in batches, then SET DEFAULT",
-            Rule::EnumValueInTransaction => "add the enum value in its own non-transactional migration",
-            Rule::RequireLockTimeout => "SET lock_timeout (e.g. '5s') before the first locking statement and retry on timeout",
-            Rule::UnparseableSql => "fix the syntax, or silence with `-- readyctl:ignore unparseable-sql <reason>`",
+            Rule::IndexWithoutConcurrently => {
+                "use CREATE INDEX CONCURRENTLY / DROP INDEX CONCURRENTLY in a migration without a transaction"
+            }
+            Rule::ConcurrentlyInTransaction => {
+                "run the statement in a migration marked as non-transactional"
+            }
+            Rule::DropColumn => {
+                "stop using the column in code, deploy, then drop it in a later release"
+            }
+            Rule::DropTable => {
+                "stop using the table in code, deploy, back it up, then drop it in a later release"
+            }
+            Rule::RenameColumn => {
+                "add the new column, write both, backfill, switch reads, then drop the old one"
+            }
+            Rule::RenameTable => {
+                "create the new table (or a view with the old name), migrate code, then drop the old one"
+            }
+            Rule::ColumnTypeChange => {
+                "add a new column of the new type, backfill in batches, switch code, drop the old column"
+            }
+            Rule::NotNullWithoutDefault => {
+                "add the column with a DEFAULT, or nullable then backfill and add a NOT VALID CHECK"
+            }
+            Rule::SetNotNull => {
+                "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT, then SET NOT NULL (PostgreSQL 12+ skips the scan)"
+            }
+            Rule::ForeignKeyWithoutNotValid => {
+                "add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration"
+            }
+            Rule::CheckWithoutNotValid => {
+                "add the constraint NOT VALID, then VALIDATE CONSTRAINT in a separate migration"
+            }
+            Rule::UniqueWithoutIndex => {
+                "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX"
+            }
+            Rule::AddPrimaryKey => {
+                "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX"
+            }
+            Rule::VolatileDefault => {
+                "add the column without a default, backfill in batches, then SET DEFAULT"
+            }
+            Rule::EnumValueInTransaction => {
+                "add the enum value in its own non-transactional migration"
+            }
+            Rule::RequireLockTimeout => {
+                "SET lock_timeout (e.g. '5s') before the first locking statement and retry on timeout"
+            }
+            Rule::UnparseableSql => {
+                "fix the syntax, or silence with `-- readyctl:ignore unparseable-sql <reason>`"
+            }
         }
     }
 }
@@ -171,9 +225,8 @@ pub fn split(sql: &str) -> Result<Vec<Chunk>, (u64, String)> {
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| (e.location.line, e.message))?;
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(sql.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
+    let line_starts: Vec<usize> =
+        std::iter::once(0).chain(sql.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let offset = |line: u64, col: u64| -> usize {
         let Some(&start) = line_starts.get((line as usize).saturating_sub(1)) else {
             return sql.len();
@@ -187,23 +240,24 @@ pub fn split(sql: &str) -> Result<Vec<Chunk>, (u64, String)> {
     let mut chunks = Vec::new();
     let mut current: Vec<TokenWithSpan> = Vec::new();
     let mut comments = Vec::new();
-    let flush = |current: &mut Vec<TokenWithSpan>, comments: &mut Vec<String>, chunks: &mut Vec<Chunk>| {
-        let significant: Vec<&TokenWithSpan> =
-            current.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
-        if let (Some(first), Some(last)) = (significant.first(), significant.last()) {
-            let range = offset(first.span.start.line, first.span.start.column)
-                ..offset(last.span.end.line, last.span.end.column);
-            chunks.push(Chunk {
-                line: first.span.start.line,
-                tokens: std::mem::take(current),
-                comments: std::mem::take(comments),
-                range,
-            });
-        } else {
-            // Comments after the last statement belong to nothing.
-            current.clear();
-        }
-    };
+    let flush =
+        |current: &mut Vec<TokenWithSpan>, comments: &mut Vec<String>, chunks: &mut Vec<Chunk>| {
+            let significant: Vec<&TokenWithSpan> =
+                current.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+            if let (Some(first), Some(last)) = (significant.first(), significant.last()) {
+                let range = offset(first.span.start.line, first.span.start.column)
+                    ..offset(last.span.end.line, last.span.end.column);
+                chunks.push(Chunk {
+                    line: first.span.start.line,
+                    tokens: std::mem::take(current),
+                    comments: std::mem::take(comments),
+                    range,
+                });
+            } else {
+                // Comments after the last statement belong to nothing.
+                current.clear();
+            }
+        };
     for t in tokens {
         match &t.token {
             Token::SemiColon => flush(&mut current, &mut comments, &mut chunks),
@@ -282,7 +336,9 @@ fn lint_one(input: &LintInput<'_>, selected: &BTreeSet<Rule>, out: &mut Vec<Find
                     rule: Rule::UnparseableSql.id(),
                     path: input.path.to_string(),
                     line: file_line(line),
-                    message: format!("cannot tokenize SQL: {msg}; the rest of this file was not checked"),
+                    message: format!(
+                        "cannot tokenize SQL: {msg}; the rest of this file was not checked"
+                    ),
                     ignored: None,
                 });
             }
@@ -306,9 +362,10 @@ fn lint_one(input: &LintInput<'_>, selected: &BTreeSet<Rule>, out: &mut Vec<Find
             let directive = directives.iter().find(|(r, _)| r == rule.id());
             let (ignored, message) = match directive {
                 Some((_, Some(reason))) => (Some(reason.clone()), message),
-                Some((_, None)) => {
-                    (None, format!("{message} (the ignore comment has no reason, so it does not apply)"))
-                }
+                Some((_, None)) => (
+                    None,
+                    format!("{message} (the ignore comment has no reason, so it does not apply)"),
+                ),
                 None => (None, message),
             };
             out.push(Finding {
@@ -335,14 +392,20 @@ fn check_statement(chunk: &Chunk, st: &mut State, hits: &mut Vec<(Rule, String)>
         && keyword_at(&significant, 2, Keyword::CONCURRENTLY)
     {
         if st.in_transaction {
-            hits.push((Rule::ConcurrentlyInTransaction, "DROP INDEX CONCURRENTLY inside a transaction".into()));
+            hits.push((
+                Rule::ConcurrentlyInTransaction,
+                "DROP INDEX CONCURRENTLY inside a transaction".into(),
+            ));
         }
         return;
     }
     let using_index = significant
         .windows(2)
         .any(|w| matches!((&w[0].token, &w[1].token), (Token::Word(a), Token::Word(b)) if a.keyword == Keyword::USING && b.keyword == Keyword::INDEX));
-    if keyword_at(&significant, 0, Keyword::ALTER) && keyword_at(&significant, 1, Keyword::TABLE) && using_index {
+    if keyword_at(&significant, 0, Keyword::ALTER)
+        && keyword_at(&significant, 1, Keyword::TABLE)
+        && using_index
+    {
         // ADD CONSTRAINT ... {UNIQUE|PRIMARY KEY} USING INDEX: the recommended form.
         locking(st, hits, "ALTER TABLE");
         return;
@@ -350,7 +413,8 @@ fn check_statement(chunk: &Chunk, st: &mut State, hits: &mut Vec<(Rule, String)>
     let dialect = PostgreSqlDialect {};
     let mut tokens = chunk.tokens.clone();
     tokens.push(TokenWithSpan::wrap(Token::EOF));
-    let statement = match Parser::new(&dialect).with_tokens_with_locations(tokens).parse_statement() {
+    let statement = match Parser::new(&dialect).with_tokens_with_locations(tokens).parse_statement()
+    {
         Ok(s) => s,
         Err(e) => {
             hits.push((Rule::UnparseableSql, format!("cannot parse statement: {e}")));
@@ -360,10 +424,8 @@ fn check_statement(chunk: &Chunk, st: &mut State, hits: &mut Vec<(Rule, String)>
     match &statement {
         Statement::StartTransaction { .. } => st.in_transaction = true,
         Statement::Commit { .. } | Statement::Rollback { .. } => st.in_transaction = false,
-        Statement::Set(set) => {
-            if set.to_string().to_lowercase().contains("lock_timeout") {
-                st.lock_timeout_set = true;
-            }
+        Statement::Set(set) if set.to_string().to_lowercase().contains("lock_timeout") => {
+            st.lock_timeout_set = true;
         }
         Statement::CreateTable(ct) => {
             st.created_tables.insert(name_key(&ct.name));
@@ -372,10 +434,16 @@ fn check_statement(chunk: &Chunk, st: &mut State, hits: &mut Vec<(Rule, String)>
             let table = name_key(&ci.table_name);
             if ci.concurrently {
                 if st.in_transaction {
-                    hits.push((Rule::ConcurrentlyInTransaction, format!("CREATE INDEX CONCURRENTLY on `{table}` inside a transaction")));
+                    hits.push((
+                        Rule::ConcurrentlyInTransaction,
+                        format!("CREATE INDEX CONCURRENTLY on `{table}` inside a transaction"),
+                    ));
                 }
             } else if !st.created_tables.contains(&table) {
-                hits.push((Rule::IndexWithoutConcurrently, format!("CREATE INDEX on existing table `{table}` without CONCURRENTLY")));
+                hits.push((
+                    Rule::IndexWithoutConcurrently,
+                    format!("CREATE INDEX on existing table `{table}` without CONCURRENTLY"),
+                ));
                 locking(st, hits, "CREATE INDEX");
             }
         }
@@ -389,7 +457,10 @@ fn check_statement(chunk: &Chunk, st: &mut State, hits: &mut Vec<(Rule, String)>
                 }
             }
             ObjectType::Index => {
-                hits.push((Rule::IndexWithoutConcurrently, "DROP INDEX without CONCURRENTLY".into()));
+                hits.push((
+                    Rule::IndexWithoutConcurrently,
+                    "DROP INDEX without CONCURRENTLY".into(),
+                ));
                 locking(st, hits, "DROP INDEX");
             }
             _ => {}
@@ -398,10 +469,13 @@ fn check_statement(chunk: &Chunk, st: &mut State, hits: &mut Vec<(Rule, String)>
             hits.push((Rule::RenameTable, "RENAME TABLE".into()));
             locking(st, hits, "RENAME TABLE");
         }
-        Statement::AlterType(at) => {
-            if matches!(at.operation, AlterTypeOperation::AddValue(_)) && st.in_transaction {
-                hits.push((Rule::EnumValueInTransaction, format!("ALTER TYPE {} ADD VALUE inside a transaction", at.name)));
-            }
+        Statement::AlterType(at)
+            if matches!(at.operation, AlterTypeOperation::AddValue(_)) && st.in_transaction =>
+        {
+            hits.push((
+                Rule::EnumValueInTransaction,
+                format!("ALTER TYPE {} ADD VALUE inside a transaction", at.name),
+            ));
         }
         Statement::AlterTable { name, operations, .. } => {
             let table = name_key(name);
@@ -435,9 +509,10 @@ fn alter_table_op(table: &str, op: &AlterTableOperation, hits: &mut Vec<(Rule, S
                 Rule::ColumnTypeChange,
                 format!("ALTER COLUMN {column_name} TYPE {data_type} on `{table}`"),
             )),
-            AlterColumnOperation::SetNotNull => {
-                hits.push((Rule::SetNotNull, format!("ALTER COLUMN {column_name} SET NOT NULL on `{table}`")))
-            }
+            AlterColumnOperation::SetNotNull => hits.push((
+                Rule::SetNotNull,
+                format!("ALTER COLUMN {column_name} SET NOT NULL on `{table}`"),
+            )),
             _ => {}
         },
         AlterTableOperation::AddColumn { column_def, .. } => {
@@ -449,16 +524,31 @@ fn alter_table_op(table: &str, op: &AlterTableOperation, hits: &mut Vec<(Rule, S
             let not_null = opts.iter().any(|o| matches!(o, ColumnOption::NotNull));
             let col = &column_def.name;
             if not_null && default.is_none() {
-                hits.push((Rule::NotNullWithoutDefault, format!("ADD COLUMN {col} NOT NULL without DEFAULT on `{table}`")));
+                hits.push((
+                    Rule::NotNullWithoutDefault,
+                    format!("ADD COLUMN {col} NOT NULL without DEFAULT on `{table}`"),
+                ));
             }
-            let serial = matches!(column_def.data_type.to_string().to_lowercase().as_str(), "serial" | "bigserial" | "smallserial");
+            let serial = matches!(
+                column_def.data_type.to_string().to_lowercase().as_str(),
+                "serial" | "bigserial" | "smallserial"
+            );
             if default.is_some_and(is_volatile) || serial {
-                hits.push((Rule::VolatileDefault, format!("ADD COLUMN {col} with a volatile default on `{table}`")));
+                hits.push((
+                    Rule::VolatileDefault,
+                    format!("ADD COLUMN {col} with a volatile default on `{table}`"),
+                ));
             }
             if opts.iter().any(|o| matches!(o, ColumnOption::Unique { is_primary: true, .. })) {
-                hits.push((Rule::AddPrimaryKey, format!("ADD COLUMN {col} PRIMARY KEY on `{table}`")));
+                hits.push((
+                    Rule::AddPrimaryKey,
+                    format!("ADD COLUMN {col} PRIMARY KEY on `{table}`"),
+                ));
             } else if opts.iter().any(|o| matches!(o, ColumnOption::Unique { .. })) {
-                hits.push((Rule::UniqueWithoutIndex, format!("ADD COLUMN {col} UNIQUE on `{table}`")));
+                hits.push((
+                    Rule::UniqueWithoutIndex,
+                    format!("ADD COLUMN {col} UNIQUE on `{table}`"),
+                ));
             }
         }
         AlterTableOperation::AddConstraint { constraint, not_valid } => match constraint {
@@ -466,15 +556,18 @@ fn alter_table_op(table: &str, op: &AlterTableOperation, hits: &mut Vec<(Rule, S
                 Rule::ForeignKeyWithoutNotValid,
                 format!("ADD FOREIGN KEY on `{table}` without NOT VALID"),
             )),
-            TableConstraint::Check { .. } if !not_valid => {
-                hits.push((Rule::CheckWithoutNotValid, format!("ADD CHECK on `{table}` without NOT VALID")))
-            }
-            TableConstraint::Unique { .. } => {
-                hits.push((Rule::UniqueWithoutIndex, format!("ADD UNIQUE constraint on `{table}` without USING INDEX")))
-            }
-            TableConstraint::PrimaryKey { .. } => {
-                hits.push((Rule::AddPrimaryKey, format!("ADD PRIMARY KEY on existing table `{table}`")))
-            }
+            TableConstraint::Check { .. } if !not_valid => hits.push((
+                Rule::CheckWithoutNotValid,
+                format!("ADD CHECK on `{table}` without NOT VALID"),
+            )),
+            TableConstraint::Unique { .. } => hits.push((
+                Rule::UniqueWithoutIndex,
+                format!("ADD UNIQUE constraint on `{table}` without USING INDEX"),
+            )),
+            TableConstraint::PrimaryKey { .. } => hits.push((
+                Rule::AddPrimaryKey,
+                format!("ADD PRIMARY KEY on existing table `{table}`"),
+            )),
             _ => {}
         },
         _ => {}
@@ -486,7 +579,10 @@ fn alter_table_op(table: &str, op: &AlterTableOperation, hits: &mut Vec<(Rule, S
 fn locking(st: &mut State, hits: &mut Vec<(Rule, String)>, what: &str) {
     if !st.lock_timeout_set && !st.lock_timeout_reported {
         st.lock_timeout_reported = true;
-        hits.push((Rule::RequireLockTimeout, format!("{what} without a preceding SET lock_timeout")));
+        hits.push((
+            Rule::RequireLockTimeout,
+            format!("{what} without a preceding SET lock_timeout"),
+        ));
     }
 }
 
@@ -602,7 +698,8 @@ mod tests {
 
     #[test]
     fn unparseable_statement_is_a_finding_and_linting_continues() {
-        let sql = "SET lock_timeout='1s';\nALTER TABLE a FROBNICATE;\nALTER TABLE b DROP COLUMN y;\n";
+        let sql =
+            "SET lock_timeout='1s';\nALTER TABLE a FROBNICATE;\nALTER TABLE b DROP COLUMN y;\n";
         let f = run(sql, true);
         assert_eq!(rules(&f), vec!["unparseable-sql", "drop-column"]);
         assert_eq!((f[0].line, f[1].line), (2, 3));
@@ -614,7 +711,12 @@ mod tests {
     fn rule_selection_and_line_offsets() {
         let only: BTreeSet<Rule> = [Rule::DropTable].into_iter().collect();
         let f = lint(
-            &[LintInput { path: "x.sql", sql: "\nDROP TABLE a;\nALTER TABLE b DROP COLUMN c;", first_line: 10, in_transaction: true }],
+            &[LintInput {
+                path: "x.sql",
+                sql: "\nDROP TABLE a;\nALTER TABLE b DROP COLUMN c;",
+                first_line: 10,
+                in_transaction: true,
+            }],
             &only,
         );
         assert_eq!(f.len(), 1);

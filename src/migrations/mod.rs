@@ -2,8 +2,8 @@
 //! without a database, lint the SQL for dangerous operations, and apply it to a scratch
 //! database. The `migrations` probe (`src/probe/migrations.rs`) composes these.
 
-pub mod lint;
+pub mod apply;
 pub mod detect;
 pub mod integrity;
-pub mod apply;
+pub mod lint;
 pub mod tool;

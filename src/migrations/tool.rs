@@ -38,7 +38,11 @@ pub fn run_shell(
     redact: &dyn Fn(&str) -> String,
 ) -> Result<ToolRun, String> {
     let started = Instant::now();
-    let tmp = std::env::temp_dir().join(format!("readyctl-tool-{}-{}", std::process::id(), started.elapsed().as_nanos() ^ rand_nanos()));
+    let tmp = std::env::temp_dir().join(format!(
+        "readyctl-tool-{}-{}",
+        std::process::id(),
+        started.elapsed().as_nanos() ^ rand_nanos()
+    ));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let out_path = tmp.join("out.log");
     let out = std::fs::File::create(&out_path).map_err(|e| e.to_string())?;
@@ -80,7 +84,10 @@ pub fn run_shell(
 }
 
 fn rand_nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
 }
 
 /// SQLAlchemy spells the scheme `postgresql://` (it rejects `postgres://` since 1.4).
@@ -100,16 +107,35 @@ mod tests {
     fn captures_exit_code_output_and_redacts() {
         let cancel = AtomicBool::new(false);
         let later = Instant::now() + Duration::from_secs(10);
-        let r = run_shell("echo url=$DATABASE_URL; echo oops >&2; exit 3", Path::new("/"), &[("DATABASE_URL", "pg://u:pw@h/db")], later, &cancel, &|s| s.replace("pw", "***"))
-            .unwrap();
+        let r = run_shell(
+            "echo url=$DATABASE_URL; echo oops >&2; exit 3",
+            Path::new("/"),
+            &[("DATABASE_URL", "pg://u:pw@h/db")],
+            later,
+            &cancel,
+            &|s| s.replace("pw", "***"),
+        )
+        .unwrap();
         assert_eq!(r.exit_code, Some(3));
-        assert!(r.output.contains("url=pg://u:***@h/db") && r.output.contains("oops"), "{}", r.output);
+        assert!(
+            r.output.contains("url=pg://u:***@h/db") && r.output.contains("oops"),
+            "{}",
+            r.output
+        );
     }
 
     #[test]
     fn kills_at_deadline() {
         let cancel = AtomicBool::new(false);
-        let r = run_shell("sleep 5", Path::new("/"), &[], Instant::now() + Duration::from_millis(200), &cancel, &|s| s.to_string()).unwrap();
+        let r = run_shell(
+            "sleep 5",
+            Path::new("/"),
+            &[],
+            Instant::now() + Duration::from_millis(200),
+            &cancel,
+            &|s| s.to_string(),
+        )
+        .unwrap();
         assert_eq!(r.exit_code, None);
         assert!(r.ms < 3000.0);
     }

@@ -62,7 +62,9 @@ fn default_missing_down() -> Level {
 }
 
 /// Where migrations are applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplyMode {
     /// PostgreSQL when `database_url` is set; otherwise embedded SQLite, where a migration
@@ -151,8 +153,15 @@ impl<'de> Deserialize<'de> for LintSelection {
                 for id in &ids {
                     if Rule::from_id(id).is_none() {
                         let known: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
-                        let hint = known.iter().find(|k| k.contains(id.as_str()) || id.contains(*k)).map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default();
-                        return Err(serde::de::Error::custom(format!("unknown lint rule `{id}`{hint}; known rules: {}", known.join(", "))));
+                        let hint = known
+                            .iter()
+                            .find(|k| k.contains(id.as_str()) || id.contains(*k))
+                            .map(|k| format!(" (did you mean `{k}`?)"))
+                            .unwrap_or_default();
+                        return Err(serde::de::Error::custom(format!(
+                            "unknown lint rule `{id}`{hint}; known rules: {}",
+                            known.join(", ")
+                        )));
                     }
                 }
                 Ok(LintSelection::Only(ids))
@@ -194,12 +203,18 @@ fn find_dir(ctx: &ProbeContext<'_>, spec: &Spec) -> Result<(PathBuf, Framework),
             return Ok((dir.clone(), f));
         }
         if spec.path.is_some() {
-            return Err(format!("cannot tell the migration framework of {}; set `framework`", rel(ctx.repo, dir)));
+            return Err(format!(
+                "cannot tell the migration framework of {}; set `framework`",
+                rel(ctx.repo, dir)
+            ));
         }
     }
     match &spec.path {
         Some(p) => Err(format!("migrations directory {p} does not exist")),
-        None => Err(format!("no migrations directory found (tried {}); set `path`", detect::DEFAULT_DIRS.join(", "))),
+        None => Err(format!(
+            "no migrations directory found (tried {}); set `path`",
+            detect::DEFAULT_DIRS.join(", ")
+        )),
     }
 }
 
@@ -211,29 +226,45 @@ pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
     };
     let naming = match spec.naming.as_deref().map(Regex::new).transpose() {
         Ok(r) => r,
-        Err(e) => return ProbeOutcome::error(format!("migrations.naming is not a valid regex: {e}")),
+        Err(e) => {
+            return ProbeOutcome::error(format!("migrations.naming is not a valid regex: {e}"));
+        }
     };
     let set = match detect::load(ctx.repo, &dir, framework) {
         Ok(s) => s,
         Err(e) => return ProbeOutcome::error(e),
     };
     if set.migrations.is_empty() {
-        return ProbeOutcome::error(format!("no {} migrations found in {}", framework.as_str(), rel(ctx.repo, &dir)));
+        return ProbeOutcome::error(format!(
+            "no {} migrations found in {}",
+            framework.as_str(),
+            rel(ctx.repo, &dir)
+        ));
     }
 
     // Integrity.
-    let mut issues = integrity::check(&set, &integrity::Options { missing_down: spec.missing_down, naming: naming.as_ref() });
+    let mut issues = integrity::check(
+        &set,
+        &integrity::Options { missing_down: spec.missing_down, naming: naming.as_ref() },
+    );
     if framework == Framework::Atlas {
         issues.extend(integrity::check_atlas_sum(ctx.repo, &set.dir));
     }
-    let lock_path = spec.lock.as_ref().map(|l| ctx.resolve(l)).unwrap_or_else(|| set.dir.join("migrations.lock"));
+    let lock_path = spec
+        .lock
+        .as_ref()
+        .map(|l| ctx.resolve(l))
+        .unwrap_or_else(|| set.dir.join("migrations.lock"));
     if lock_path.is_file() {
         match integrity::check_lock(ctx.repo, &set, &lock_path) {
             Ok(v) => issues.extend(v),
             Err(e) => return ProbeOutcome::error(e),
         }
     } else if spec.lock.is_some() {
-        return ProbeOutcome::error(format!("lock file {} does not exist; create it with `readyctl migrations lock`", rel(ctx.repo, &lock_path)));
+        return ProbeOutcome::error(format!(
+            "lock file {} does not exist; create it with `readyctl migrations lock`",
+            rel(ctx.repo, &lock_path)
+        ));
     }
 
     // Lint (the up SQL; downs run only on rollback).
@@ -242,7 +273,12 @@ pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
         .migrations
         .iter()
         .filter_map(|m| m.up.as_ref().map(|u| (m, u)))
-        .map(|(m, u)| LintInput { path: &u.path, sql: &u.text, first_line: u.first_line, in_transaction: m.in_transaction })
+        .map(|(m, u)| LintInput {
+            path: &u.path,
+            sql: &u.text,
+            first_line: u.first_line,
+            in_transaction: m.in_transaction,
+        })
         .collect();
     let findings = if selected.is_empty() { Vec::new() } else { lint::lint(&inputs, &selected) };
 
@@ -289,23 +325,44 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                 scratch.disconnect();
                 let scratch_url = scratch.url.clone();
                 let redact = |s: &str| apply::redact_url_password(url, s);
-                let r = alembic(spec, ctx, set, &tool::sqlalchemy_url(&scratch_url), &redact, &mut out.tool_runs);
+                let r = alembic(
+                    spec,
+                    ctx,
+                    set,
+                    &tool::sqlalchemy_url(&scratch_url),
+                    &redact,
+                    &mut out.tool_runs,
+                );
                 match r {
-                    Ok(()) => match scratch.client().and_then(|c| alembic_check(set, AlembicDb::Pg(c))) {
-                        Ok(schema) => out.report = Some(tool_report("postgres", schema, None)),
-                        Err(e) => out.report = Some(tool_report("postgres", Default::default(), Some(e))),
-                    },
+                    Ok(()) => {
+                        match scratch.client().and_then(|c| alembic_check(set, AlembicDb::Pg(c))) {
+                            Ok(schema) => out.report = Some(tool_report("postgres", schema, None)),
+                            Err(e) => {
+                                out.report =
+                                    Some(tool_report("postgres", Default::default(), Some(e)))
+                            }
+                        }
+                    }
                     Err(ToolError::Error(e)) => out.error = Some(e),
-                    Err(ToolError::Fail(e)) => out.report = Some(tool_report("postgres", Default::default(), Some(e))),
+                    Err(ToolError::Fail(e)) => {
+                        out.report = Some(tool_report("postgres", Default::default(), Some(e)))
+                    }
                 }
             } else {
                 out.report = Some(apply::apply(&mut scratch, set, deadline));
+            }
+            if let Some(r) = out.report.as_mut() {
+                r.database = Some(scratch.dbname.clone());
             }
             drop(scratch);
         }
         ApplyMode::Sqlite | ApplyMode::Auto => {
             if set.framework == Framework::Alembic {
-                let dir = std::env::temp_dir().join(format!("readyctl-alembic-{}-{}", std::process::id(), ctx.check_id.replace(['/', ' '], "_")));
+                let dir = std::env::temp_dir().join(format!(
+                    "readyctl-alembic-{}-{}",
+                    std::process::id(),
+                    ctx.check_id.replace(['/', ' '], "_")
+                ));
                 let _ = std::fs::create_dir_all(&dir);
                 let db = dir.join("scratch.db");
                 let _ = std::fs::remove_file(&db);
@@ -313,14 +370,18 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                 let r = alembic(spec, ctx, set, &url, &|s: &str| s.to_string(), &mut out.tool_runs);
                 match r {
                     Ok(()) => {
-                        let res = rusqlite::Connection::open(&db).map_err(|e| e.to_string()).and_then(|c| alembic_check(set, AlembicDb::Sqlite(&c)));
+                        let res = rusqlite::Connection::open(&db)
+                            .map_err(|e| e.to_string())
+                            .and_then(|c| alembic_check(set, AlembicDb::Sqlite(&c)));
                         out.report = Some(match res {
                             Ok(schema) => tool_report("sqlite", schema, None),
                             Err(e) => tool_report("sqlite", Default::default(), Some(e)),
                         });
                     }
                     Err(ToolError::Error(e)) => out.error = Some(e),
-                    Err(ToolError::Fail(e)) => out.report = Some(tool_report("sqlite", Default::default(), Some(e))),
+                    Err(ToolError::Fail(e)) => {
+                        out.report = Some(tool_report("sqlite", Default::default(), Some(e)))
+                    }
                 }
                 let _ = std::fs::remove_dir_all(&dir);
                 return out;
@@ -333,7 +394,10 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                 }
             };
             let report = apply::apply(&mut db as &mut dyn ScratchDb, set, deadline);
-            let sqlite_cannot_parse = report.failure.as_deref().is_some_and(|f| f.contains("syntax error") || f.contains("near \""));
+            let sqlite_cannot_parse = report
+                .failure
+                .as_deref()
+                .is_some_and(|f| f.contains("syntax error") || f.contains("near \""));
             if spec.apply == ApplyMode::Auto && sqlite_cannot_parse {
                 out.note = Some(format!(
                     "not applied: the SQL does not run on SQLite ({}); set `database_url` to apply on PostgreSQL",
@@ -347,8 +411,20 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
     out
 }
 
-fn tool_report(engine: &'static str, schema: apply::Schema, failure: Option<String>) -> ApplyReport {
-    ApplyReport { engine, steps: Vec::new(), round_trip_skipped: None, reapplied: 0, schema, failure }
+fn tool_report(
+    engine: &'static str,
+    schema: apply::Schema,
+    failure: Option<String>,
+) -> ApplyReport {
+    ApplyReport {
+        engine,
+        database: None,
+        steps: Vec::new(),
+        round_trip_skipped: None,
+        reapplied: 0,
+        schema,
+        failure,
+    }
 }
 
 enum ToolError {
@@ -359,7 +435,14 @@ enum ToolError {
 }
 
 /// upgrade, downgrade, upgrade with the framework's own commands.
-fn alembic(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, url: &str, redact: &dyn Fn(&str) -> String, runs: &mut Vec<ToolRun>) -> Result<(), ToolError> {
+fn alembic(
+    spec: &Spec,
+    ctx: &ProbeContext<'_>,
+    set: &MigrationSet,
+    url: &str,
+    redact: &dyn Fn(&str) -> String,
+    runs: &mut Vec<ToolRun>,
+) -> Result<(), ToolError> {
     let workdir = match &spec.alembic.workdir {
         Some(w) => ctx.resolve(w),
         None => {
@@ -375,19 +458,39 @@ fn alembic(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, url: &str, r
                 }
                 d = dir.parent();
             }
-            found.ok_or_else(|| ToolError::Error(format!("no alembic.ini above {}; set `alembic.workdir`", rel(ctx.repo, &set.dir))))?
+            found.ok_or_else(|| {
+                ToolError::Error(format!(
+                    "no alembic.ini above {}; set `alembic.workdir`",
+                    rel(ctx.repo, &set.dir)
+                ))
+            })?
         }
     };
     for cmd in [&spec.alembic.upgrade, &spec.alembic.downgrade, &spec.alembic.upgrade] {
-        let r = tool::run_shell(cmd, &workdir, &[("DATABASE_URL", url)], ctx.deadline, ctx.cancel, redact).map_err(ToolError::Error)?;
+        let r = tool::run_shell(
+            cmd,
+            &workdir,
+            &[("DATABASE_URL", url)],
+            ctx.deadline,
+            ctx.cancel,
+            redact,
+        )
+        .map_err(ToolError::Error)?;
         let code = r.exit_code;
-        let last = r.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+        let last =
+            r.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
         runs.push(r);
         match code {
             Some(0) => {}
-            Some(127) => return Err(ToolError::Error(format!("`{cmd}`: command not found ({last})"))),
+            Some(127) => {
+                return Err(ToolError::Error(format!("`{cmd}`: command not found ({last})")));
+            }
             Some(c) => return Err(ToolError::Fail(format!("`{cmd}` exited with {c}: {last}"))),
-            None => return Err(ToolError::Error(format!("`{cmd}` did not finish before the deadline"))),
+            None => {
+                return Err(ToolError::Error(format!(
+                    "`{cmd}` did not finish before the deadline"
+                )));
+            }
         }
     }
     Ok(())
@@ -402,12 +505,19 @@ enum AlembicDb<'a> {
 fn alembic_check(set: &MigrationSet, db: AlembicDb<'_>) -> Result<apply::Schema, String> {
     let (versions, schema) = match db {
         AlembicDb::Pg(c) => {
-            let rows = c.query("SELECT version_num FROM alembic_version", &[]).map_err(|e| apply::pg_error(&e))?;
+            let rows = c
+                .query("SELECT version_num FROM alembic_version", &[])
+                .map_err(|e| apply::pg_error(&e))?;
             (rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>(), apply::pg_schema(c)?)
         }
         AlembicDb::Sqlite(c) => {
-            let mut st = c.prepare("SELECT version_num FROM alembic_version").map_err(|e| e.to_string())?;
-            let v: Vec<String> = st.query_map([], |r| r.get(0)).map_err(|e| e.to_string())?.collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+            let mut st =
+                c.prepare("SELECT version_num FROM alembic_version").map_err(|e| e.to_string())?;
+            let v: Vec<String> = st
+                .query_map([], |r| r.get(0))
+                .map_err(|e| e.to_string())?
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
             (v, apply::sqlite_schema(c)?)
         }
     };
@@ -416,12 +526,23 @@ fn alembic_check(set: &MigrationSet, db: AlembicDb<'_>) -> Result<apply::Schema,
     heads.sort();
     got.sort();
     if heads != got {
-        return Err(format!("alembic_version holds [{}] after upgrade, expected the head [{}]", got.join(", "), heads.join(", ")));
+        return Err(format!(
+            "alembic_version holds [{}] after upgrade, expected the head [{}]",
+            got.join(", "),
+            heads.join(", ")
+        ));
     }
     Ok(schema)
 }
 
-fn outcome(ctx: &ProbeContext<'_>, set: &MigrationSet, issues: Vec<Issue>, findings: Vec<Finding>, applied: Applied, selected: &BTreeSet<Rule>) -> ProbeOutcome {
+fn outcome(
+    ctx: &ProbeContext<'_>,
+    set: &MigrationSet,
+    issues: Vec<Issue>,
+    findings: Vec<Finding>,
+    applied: Applied,
+    selected: &BTreeSet<Rule>,
+) -> ProbeOutcome {
     let fw = set.framework.as_str();
     let n = set.migrations.len();
     let failing_issues: Vec<&Issue> = issues.iter().filter(|i| i.level == Level::Fail).collect();
@@ -434,10 +555,21 @@ fn outcome(ctx: &ProbeContext<'_>, set: &MigrationSet, issues: Vec<Issue>, findi
         reasons.push(f.clone());
     }
     if let Some(i) = failing_issues.first() {
-        reasons.push(format!("{} integrity problem(s), first: {}", failing_issues.len(), i.message));
+        reasons.push(format!(
+            "{} integrity problem(s), first: {}",
+            failing_issues.len(),
+            i.message
+        ));
     }
     if let Some(f) = active.first() {
-        reasons.push(format!("{} lint finding(s), first: {}:{} {} ({})", active.len(), f.path, f.line, f.rule, f.message));
+        reasons.push(format!(
+            "{} lint finding(s), first: {}:{} {} ({})",
+            active.len(),
+            f.path,
+            f.line,
+            f.rule,
+            f.message
+        ));
     }
     let status = if applied.error.is_some() && reasons.is_empty() {
         Status::Error
@@ -449,16 +581,22 @@ fn outcome(ctx: &ProbeContext<'_>, set: &MigrationSet, issues: Vec<Issue>, findi
     let applied_text = match (&applied.report, &applied.note, &applied.error) {
         (_, _, Some(e)) => format!("not applied: {e}"),
         (Some(r), _, _) if r.failure.is_none() => match &r.round_trip_skipped {
-            _ if !applied.tool_runs.is_empty() => format!("upgrade/downgrade/upgrade on {} at the single head", r.engine),
+            _ if !applied.tool_runs.is_empty() => {
+                format!("upgrade/downgrade/upgrade on {} at the single head", r.engine)
+            }
             None => format!("up/down/up round trip and no-op re-apply on {}", r.engine),
-            Some(why) => format!("applied and re-applied as a no-op on {} (round trip skipped: {why})", r.engine),
+            Some(why) => format!(
+                "applied and re-applied as a no-op on {} (round trip skipped: {why})",
+                r.engine
+            ),
         },
         (_, Some(note), _) => note.clone(),
         _ => String::new(),
     };
     let reason = match status {
         Status::Pass => {
-            let mut s = format!("{n} {fw} migrations: integrity ok, {} lint finding(s)", active.len());
+            let mut s =
+                format!("{n} {fw} migrations: integrity ok, {} lint finding(s)", active.len());
             if ignored > 0 {
                 s.push_str(&format!(" ({ignored} ignored)"));
             }
@@ -472,17 +610,29 @@ fn outcome(ctx: &ProbeContext<'_>, set: &MigrationSet, issues: Vec<Issue>, findi
     };
     let mut out = ProbeOutcome::new(status, reason);
     out.measurements.push(Measurement::new("migrations", n as f64, "count"));
-    out.measurements.push(Measurement::new("integrity_problems", failing_issues.len() as f64, "count").with_threshold("<= 0"));
+    out.measurements.push(
+        Measurement::new("integrity_problems", failing_issues.len() as f64, "count")
+            .with_threshold("<= 0"),
+    );
     if !selected.is_empty() {
-        out.measurements.push(Measurement::new("lint_findings", active.len() as f64, "count").with_threshold("<= 0"));
+        out.measurements.push(
+            Measurement::new("lint_findings", active.len() as f64, "count").with_threshold("<= 0"),
+        );
         out.measurements.push(Measurement::new("lint_ignored", ignored as f64, "count"));
     }
     if let Some(r) = &applied.report {
-        let total: f64 = r.steps.iter().map(|s| s.ms).sum::<f64>() + applied.tool_runs.iter().map(|t| t.ms).sum::<f64>();
+        let total: f64 = r.steps.iter().map(|s| s.ms).sum::<f64>()
+            + applied.tool_runs.iter().map(|t| t.ms).sum::<f64>();
         out.measurements.push(Measurement::new("apply_time", total, "ms"));
     }
     for i in issues.iter().filter(|i| i.level != Level::Off) {
-        out.locations.push(Location { path: i.path.clone(), line: None, column: None, message: Some(i.message.clone()), rule: Some(i.rule.to_string()) });
+        out.locations.push(Location {
+            path: i.path.clone(),
+            line: None,
+            column: None,
+            message: Some(i.message.clone()),
+            rule: Some(i.rule.to_string()),
+        });
     }
     for f in &active {
         let rule = Rule::from_id(f.rule);
@@ -490,7 +640,13 @@ fn outcome(ctx: &ProbeContext<'_>, set: &MigrationSet, issues: Vec<Issue>, findi
             Some(r) => format!("{}: {}; instead: {}", f.message, r.why(), r.fix()),
             None => f.message.clone(),
         };
-        out.locations.push(Location { path: f.path.clone(), line: Some(f.line), column: None, message: Some(msg), rule: Some(f.rule.to_string()) });
+        out.locations.push(Location {
+            path: f.path.clone(),
+            line: Some(f.line),
+            column: None,
+            message: Some(msg),
+            rule: Some(f.rule.to_string()),
+        });
     }
     let summary = serde_json::json!({
         "framework": fw,
@@ -503,7 +659,7 @@ fn outcome(ctx: &ProbeContext<'_>, set: &MigrationSet, issues: Vec<Issue>, findi
         "integrity": issues,
         "lint": { "rules": selected.iter().map(|r| r.id()).collect::<Vec<_>>(), "findings": findings },
         "apply": applied.report.as_ref().map(|r| serde_json::json!({
-            "engine": r.engine, "steps": r.steps, "round_trip_skipped": r.round_trip_skipped,
+            "engine": r.engine, "database": r.database, "steps": r.steps, "round_trip_skipped": r.round_trip_skipped,
             "reapplied": r.reapplied, "failure": r.failure,
         })),
         "apply_note": applied.note,
@@ -514,10 +670,16 @@ fn outcome(ctx: &ProbeContext<'_>, set: &MigrationSet, issues: Vec<Issue>, findi
     if let Some(r) = &applied.report
         && !r.schema.is_empty()
     {
-        out.artifacts.push(Artifact::json("schema.json", &serde_json::to_value(&r.schema).unwrap_or_default()));
+        out.artifacts.push(Artifact::json(
+            "schema.json",
+            &serde_json::to_value(&r.schema).unwrap_or_default(),
+        ));
     }
     for (i, t) in applied.tool_runs.iter().enumerate() {
-        out.artifacts.push(Artifact::bytes(format!("command-{}.log", i + 1), format!("$ {}\n{}", t.command, t.output)));
+        out.artifacts.push(Artifact::bytes(
+            format!("command-{}.log", i + 1),
+            format!("$ {}\n{}", t.command, t.output),
+        ));
     }
     out
 }
@@ -527,7 +689,11 @@ fn outcome(ctx: &ProbeContext<'_>, set: &MigrationSet, issues: Vec<Issue>, findi
 pub fn write_lock(spec: &Spec, ctx: &ProbeContext<'_>) -> Result<(PathBuf, usize), String> {
     let (dir, framework) = find_dir(ctx, spec)?;
     let set = detect::load(ctx.repo, &dir, framework)?;
-    let lock_path = spec.lock.as_ref().map(|l| ctx.resolve(l)).unwrap_or_else(|| set.dir.join("migrations.lock"));
+    let lock_path = spec
+        .lock
+        .as_ref()
+        .map(|l| ctx.resolve(l))
+        .unwrap_or_else(|| set.dir.join("migrations.lock"));
     let n = integrity::write_lock(ctx.repo, &set, &lock_path)?;
     Ok((lock_path, n))
 }
@@ -547,7 +713,10 @@ mod tests {
         assert!(e.contains("unknown lint rule `drop-tabel`"), "{e}");
         let e = serde_yaml::from_str::<Spec>("pth: db\n").unwrap_err().to_string();
         assert!(e.contains("unknown field `pth`"), "{e}");
-        let s: Spec = serde_yaml::from_str("framework: golang_migrate\napply: off\nalembic: { upgrade: make up }\n").unwrap();
+        let s: Spec = serde_yaml::from_str(
+            "framework: golang_migrate\napply: off\nalembic: { upgrade: make up }\n",
+        )
+        .unwrap();
         assert_eq!(s.framework, Some(Framework::GolangMigrate));
         assert_eq!(s.alembic.downgrade, "alembic downgrade base");
     }

@@ -84,12 +84,18 @@ fn target(spec: &Spec, ctx: &ProbeContext<'_>) -> Target {
 }
 
 /// Runs the query against PostgreSQL. Errors are redacted.
-pub fn query_postgres(url: &str, query: &str, read_only: bool, timeout: Duration) -> Result<QueryResult, String> {
+pub fn query_postgres(
+    url: &str,
+    query: &str,
+    read_only: bool,
+    timeout: Duration,
+) -> Result<QueryResult, String> {
     let mut client = pg_connect(url, timeout)?;
     let redact = |e: String| redact_url_password(url, &e);
     let begin = if read_only { "BEGIN READ ONLY" } else { "BEGIN" };
     client.batch_execute(begin).map_err(|e| redact(pg_error(&e)))?;
-    let result = client.simple_query(query).map_err(|e| redact(format!("query failed: {}", pg_error(&e))));
+    let result =
+        client.simple_query(query).map_err(|e| redact(format!("query failed: {}", pg_error(&e))));
     let end = if read_only { "ROLLBACK" } else { "COMMIT" };
     let _ = client.batch_execute(end);
     let mut out = QueryResult { columns: Vec::new(), rows: Vec::new() };
@@ -105,12 +111,21 @@ pub fn query_postgres(url: &str, query: &str, read_only: bool, timeout: Duration
 }
 
 /// Runs the query against a SQLite file (opened read-only unless `read_only` is false).
-pub fn query_sqlite(path: &std::path::Path, query: &str, read_only: bool) -> Result<QueryResult, String> {
+pub fn query_sqlite(
+    path: &std::path::Path,
+    query: &str,
+    read_only: bool,
+) -> Result<QueryResult, String> {
     use rusqlite::OpenFlags;
     use rusqlite::types::ValueRef;
-    let flags = if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
-    let mut conn = rusqlite::Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| format!("cannot open SQLite database {}: {e}", path.display()))?;
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    let mut conn =
+        rusqlite::Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| format!("cannot open SQLite database {}: {e}", path.display()))?;
     let tx = conn.transaction().map_err(|e| e.to_string())?;
     let mut out = QueryResult { columns: Vec::new(), rows: Vec::new() };
     {
@@ -172,7 +187,8 @@ pub fn check(expect: &Expect, r: &QueryResult) -> Result<String, String> {
     if let Some(want) = expect.rows
         && n as u64 != want
     {
-        let first = r.rows.first().map(|row| format!("; first: {}", show_row(row))).unwrap_or_default();
+        let first =
+            r.rows.first().map(|row| format!("; first: {}", show_row(row))).unwrap_or_default();
         return Err(format!("expected {want} row(s), got {n}{first}"));
     }
     if let Some(want) = &expect.equals {
@@ -223,13 +239,21 @@ pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
     let started = Instant::now();
     let timeout = ctx.remaining().min(Duration::from_secs(30));
     let (engine, result) = match target(spec, ctx) {
-        Target::Postgres(url) => ("postgres", query_postgres(&url, &spec.query, spec.read_only, timeout)),
+        Target::Postgres(url) => {
+            ("postgres", query_postgres(&url, &spec.query, spec.read_only, timeout))
+        }
         Target::Sqlite(path) => ("sqlite", query_sqlite(&path, &spec.query, spec.read_only)),
     };
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let result = match result {
         Ok(r) => r,
-        Err(e) => return ProbeOutcome::error(e).with_measurement(Measurement::new("query_time", ms, "ms")),
+        Err(e) => {
+            return ProbeOutcome::error(e).with_measurement(Measurement::new(
+                "query_time",
+                ms,
+                "ms",
+            ));
+        }
     };
     let verdict = check(&spec.expect, &result);
     let mut out = match &verdict {
@@ -262,7 +286,10 @@ mod tests {
     fn res(rows: Vec<Vec<Option<&str>>>) -> QueryResult {
         QueryResult {
             columns: vec!["a".into()],
-            rows: rows.into_iter().map(|r| r.into_iter().map(|c| c.map(String::from)).collect()).collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| r.into_iter().map(|c| c.map(String::from)).collect())
+                .collect(),
         }
     }
 
@@ -282,16 +309,27 @@ mod tests {
     #[test]
     fn expectations_pass_and_fail_with_reasons() {
         let r = res(vec![vec![Some("3")]]);
-        let e = Expect { rows: Some(1), equals: Some(vec![vec![json!(3)]]), value: Some(ValueExpect { eq: None, min: Some(1.0), max: Some(3.0) }) };
+        let e = Expect {
+            rows: Some(1),
+            equals: Some(vec![vec![json!(3)]]),
+            value: Some(ValueExpect { eq: None, min: Some(1.0), max: Some(3.0) }),
+        };
         assert!(check(&e, &r).is_ok());
-        let e = Expect { value: Some(ValueExpect { eq: None, min: None, max: Some(2.0) }), ..Default::default() };
+        let e = Expect {
+            value: Some(ValueExpect { eq: None, min: None, max: Some(2.0) }),
+            ..Default::default()
+        };
         assert_eq!(check(&e, &r).unwrap_err(), "value 3 is above the maximum 2");
         let e = Expect { rows: Some(0), ..Default::default() };
         assert_eq!(check(&e, &r).unwrap_err(), "expected 0 row(s), got 1; first: [\"3\"]");
         let two = res(vec![vec![Some("a")], vec![None]]);
-        let e = Expect { equals: Some(vec![vec![json!("a")], vec![json!("b")]]), ..Default::default() };
+        let e =
+            Expect { equals: Some(vec![vec![json!("a")], vec![json!("b")]]), ..Default::default() };
         assert_eq!(check(&e, &two).unwrap_err(), "row 2 is [NULL], expected [\"b\"]");
-        let e = Expect { value: Some(ValueExpect { eq: Some(json!("a")), ..Default::default() }), ..Default::default() };
+        let e = Expect {
+            value: Some(ValueExpect { eq: Some(json!("a")), ..Default::default() }),
+            ..Default::default()
+        };
         assert!(check(&e, &two).unwrap_err().contains("single value"));
     }
 
@@ -302,11 +340,17 @@ mod tests {
         let db = dir.join("t.db");
         let _ = std::fs::remove_file(&db);
         let c = rusqlite::Connection::open(&db).unwrap();
-        c.execute_batch("CREATE TABLE t (a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'x'), (2, NULL);").unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'x'), (2, NULL);",
+        )
+        .unwrap();
         drop(c);
         let r = query_sqlite(&db, "SELECT a, b FROM t ORDER BY a", true).unwrap();
         assert_eq!(r.columns, ["a", "b"]);
-        assert_eq!(r.rows, vec![vec![Some("1".into()), Some("x".into())], vec![Some("2".into()), None]]);
+        assert_eq!(
+            r.rows,
+            vec![vec![Some("1".into()), Some("x".into())], vec![Some("2".into()), None]]
+        );
         let e = query_sqlite(&db, "DELETE FROM t", true).unwrap_err();
         assert!(e.contains("readonly"), "{e}");
         let e = query_sqlite(&dir.join("missing.db"), "SELECT 1", true).unwrap_err();
