@@ -424,3 +424,17 @@ fn alembic_on_postgres_checks_alembic_version() {
     let db = artifact_json(&o, "summary.json")["apply"]["database"].as_str().unwrap().to_string();
     assert!(!database_exists(&url, &db));
 }
+
+/// Benchmark driver, not a timed test: `bench/migrations/run.sh` runs it with
+/// READYCTL_BENCH_REPO set and prints the figures it reports.
+#[test]
+#[ignore = "benchmark driver; run by bench/migrations/run.sh"]
+fn bench_lint_driver() {
+    let Ok(repo) = std::env::var("READYCTL_BENCH_REPO") else { return };
+    let started = Instant::now();
+    let o = run_migrations(Path::new(&repo), "path: migrations\nframework: sqlx\napply: off\n");
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let n = o.measurements.iter().find(|m| m.name == "migrations").map(|m| m.value).unwrap_or(0.0);
+    let findings = o.measurements.iter().find(|m| m.name == "lint_findings").map(|m| m.value).unwrap_or(0.0);
+    println!("readyctl: {n} files, {findings} findings, probe time {ms:.0} ms");
+}
