@@ -20,7 +20,7 @@ bin=$(cd "$root" && cargo test --release --test integration --no-run --message-f
 
 ms() { python3 -c 'import time; print(int(time.time()*1000))'; }
 t0=$(ms)
-READYCTL_BENCH_REPO="$work/repo" "$bin" db::bench_lint_driver --ignored --nocapture --test-threads=1 2>&1 | grep '^readyctl:' || true
+READYCTL_BENCH_REPO="$work/repo" "$bin" db::bench_lint_driver --ignored --nocapture --test-threads=1 2>&1 | grep -o 'readyctl: .*' || true
 t1=$(ms)
 readyctl_ms=$((t1 - t0))
 echo "readyctl wall time (process start to exit): ${readyctl_ms} ms"

@@ -325,6 +325,10 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                 scratch.disconnect();
                 let scratch_url = scratch.url.clone();
                 let redact = |s: &str| apply::redact_url_password(url, s);
+                let dump = || {
+                    apply::pg_connect(&scratch_url, timeout)
+                        .and_then(|mut c| apply::pg_schema(&mut c))
+                };
                 let r = alembic(
                     spec,
                     ctx,
@@ -332,6 +336,7 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                     &tool::sqlalchemy_url(&scratch_url),
                     &redact,
                     &mut out.tool_runs,
+                    &dump,
                 );
                 match r {
                     Ok(()) => {
@@ -367,7 +372,20 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                 let db = dir.join("scratch.db");
                 let _ = std::fs::remove_file(&db);
                 let url = format!("sqlite:///{}", db.display());
-                let r = alembic(spec, ctx, set, &url, &|s: &str| s.to_string(), &mut out.tool_runs);
+                let dump = || {
+                    rusqlite::Connection::open(&db)
+                        .map_err(|e| e.to_string())
+                        .and_then(|c| apply::sqlite_schema(&c))
+                };
+                let r = alembic(
+                    spec,
+                    ctx,
+                    set,
+                    &url,
+                    &|s: &str| s.to_string(),
+                    &mut out.tool_runs,
+                    &dump,
+                );
                 match r {
                     Ok(()) => {
                         let res = rusqlite::Connection::open(&db)
@@ -442,6 +460,7 @@ fn alembic(
     url: &str,
     redact: &dyn Fn(&str) -> String,
     runs: &mut Vec<ToolRun>,
+    dump: &dyn Fn() -> Result<apply::Schema, String>,
 ) -> Result<(), ToolError> {
     let workdir = match &spec.alembic.workdir {
         Some(w) => ctx.resolve(w),
@@ -466,7 +485,10 @@ fn alembic(
             })?
         }
     };
-    for cmd in [&spec.alembic.upgrade, &spec.alembic.downgrade, &spec.alembic.upgrade] {
+    for (step, cmd) in [&spec.alembic.upgrade, &spec.alembic.downgrade, &spec.alembic.upgrade]
+        .into_iter()
+        .enumerate()
+    {
         let r = tool::run_shell(
             cmd,
             &workdir,
@@ -489,6 +511,22 @@ fn alembic(
             None => {
                 return Err(ToolError::Error(format!(
                     "`{cmd}` did not finish before the deadline"
+                )));
+            }
+        }
+        if step == 1 {
+            // After the downgrade nothing but alembic's own table may remain.
+            let left: Vec<String> = dump().map_err(ToolError::Error)?.into_keys().collect();
+            if !left.is_empty() {
+                let shown: Vec<&str> = left.iter().take(5).map(String::as_str).collect();
+                return Err(ToolError::Fail(format!(
+                    "`{cmd}` leaves schema objects behind: {}{}",
+                    shown.join(", "),
+                    if left.len() > 5 {
+                        format!(" and {} more", left.len() - 5)
+                    } else {
+                        String::new()
+                    }
                 )));
             }
         }

@@ -399,6 +399,19 @@ fn alembic_on_sqlite_upgrade_downgrade_upgrade_at_single_head() {
 }
 
 #[test]
+fn alembic_downgrade_that_leaves_a_table_fails() {
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with alembic") else { return };
+    let repo = scratch_dir("alembic-leaky");
+    copy_dir(&fixtures().join("alembic"), &repo.join("alembic"));
+    let f = repo.join("alembic/migrations/versions/1a2b3c4d0003_create_orders.py");
+    let text = std::fs::read_to_string(&f).unwrap().replace("    op.drop_table(\"orders\")\n", "");
+    std::fs::write(&f, text).unwrap();
+    let o = run_migrations(&repo, &alembic_spec(&py));
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(o.reason.contains("leaves schema objects behind: column:orders.id"), "{}", o.reason);
+}
+
+#[test]
 fn alembic_two_heads_fail_naming_both() {
     let repo = scratch_dir("alembic-heads");
     copy_dir(&fixtures().join("alembic"), &repo.join("alembic"));
@@ -435,6 +448,7 @@ fn bench_lint_driver() {
     let o = run_migrations(Path::new(&repo), "path: migrations\nframework: sqlx\napply: off\n");
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let n = o.measurements.iter().find(|m| m.name == "migrations").map(|m| m.value).unwrap_or(0.0);
-    let findings = o.measurements.iter().find(|m| m.name == "lint_findings").map(|m| m.value).unwrap_or(0.0);
+    let findings =
+        o.measurements.iter().find(|m| m.name == "lint_findings").map(|m| m.value).unwrap_or(0.0);
     println!("readyctl: {n} files, {findings} findings, probe time {ms:.0} ms");
 }
