@@ -31,6 +31,9 @@ pub enum Framework {
     Diesel,
     /// Prisma: `<timestamp>_<name>/migration.sql` next to `migration_lock.toml`.
     Prisma,
+    /// Django: `<app>/migrations/NNNN_name.py`, one graph per app from `dependencies`
+    /// (integrity only: readyctl does not run `manage.py migrate`).
+    Django,
 }
 
 impl Framework {
@@ -45,12 +48,14 @@ impl Framework {
             Framework::Atlas => "atlas",
             Framework::Diesel => "diesel",
             Framework::Prisma => "prisma",
+            Framework::Django => "django",
         }
     }
 
     /// Whether the framework has down (undo) migrations at all.
     pub fn supports_down(self) -> bool {
-        !matches!(self, Framework::Atlas | Framework::Prisma)
+        // Django operations are reversed by Django itself.
+        !matches!(self, Framework::Atlas | Framework::Prisma | Framework::Django)
     }
 }
 
@@ -157,6 +162,9 @@ pub fn detect(repo: &Path, dir: &Path) -> Option<Framework> {
     if has_alembic(dir) || has_alembic(&dir.join("versions")) {
         return Some(Framework::Alembic);
     }
+    if !django_migration_dirs(dir).is_empty() {
+        return Some(Framework::Django);
+    }
     if entries.iter().any(|p| p.is_dir() && p.join("up.sql").is_file()) {
         return Some(Framework::Diesel);
     }
@@ -203,8 +211,9 @@ pub fn load(repo: &Path, dir: &Path, framework: Framework) -> Result<MigrationSe
         Framework::Flyway => load_flyway(repo, dir, &mut set)?,
         Framework::Atlas => load_atlas(repo, dir, &mut set)?,
         Framework::Diesel | Framework::Prisma => load_dirs(repo, dir, &mut set)?,
+        Framework::Django => load_django(repo, dir, &mut set)?,
     }
-    if framework != Framework::Alembic {
+    if !matches!(framework, Framework::Alembic | Framework::Django) {
         set.migrations.sort_by(|a, b| {
             (kind_rank(a.kind), version_key(&a.version), &a.name).cmp(&(
                 kind_rank(b.kind),
@@ -555,6 +564,80 @@ fn load_alembic(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(), S
             has_code_down,
         });
     }
+    Ok(())
+}
+
+fn is_django_migration(p: &Path) -> bool {
+    let name = file_name(p);
+    name.ends_with(".py")
+        && name.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && std::fs::read_to_string(p).is_ok_and(|t| t.contains("class Migration("))
+}
+
+/// `migrations/` directories of Django apps under `dir` (or `dir` itself when it is one),
+/// skipping virtualenvs and dependencies.
+pub fn django_migration_dirs(dir: &Path) -> Vec<PathBuf> {
+    let holds = |d: &Path| list(d).is_ok_and(|es| es.iter().any(|p| is_django_migration(p)));
+    if file_name(dir) == "migrations" && holds(dir) {
+        return vec![dir.to_path_buf()];
+    }
+    let skip = |n: &str| {
+        n.starts_with('.')
+            || matches!(n, "node_modules" | "site-packages" | "venv" | "env" | "__pycache__")
+    };
+    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .max_depth(4)
+        .into_iter()
+        .filter_entry(|e| !skip(&e.file_name().to_string_lossy()))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_dir() && e.file_name() == "migrations" && holds(e.path()))
+        .map(|e| e.into_path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Django: one node per migration file, versioned `<app>.<name>`; same-app dependencies are
+/// the parents. Squashed migrations' `replaces` hide the nodes they replace.
+fn load_django(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(), String> {
+    let dep =
+        Regex::new(r#"\(\s*["']([\w.]+)["']\s*,\s*["']([\w.]+)["']\s*\)"#).expect("static regex");
+    let mut replaced: Vec<String> = Vec::new();
+    for mdir in django_migration_dirs(dir) {
+        let app = mdir.parent().map(file_name).unwrap_or_default();
+        for p in list(&mdir)?.into_iter().filter(|p| is_django_migration(p)) {
+            let text = read(&p)?;
+            let name = file_name(&p).trim_end_matches(".py").to_string();
+            let block = |key: &str| -> Vec<(String, String)> {
+                let re = Regex::new(&format!(r"(?s){key}\s*=\s*\[(.*?)\]")).expect("valid regex");
+                re.captures(&text)
+                    .map(|c| {
+                        dep.captures_iter(&c[1])
+                            .map(|d| (d[1].to_string(), d[2].to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let parents = block("dependencies")
+                .into_iter()
+                .filter(|(a, n)| *a == app && n != "__first__" && n != "__latest__")
+                .map(|(a, n)| format!("{a}.{n}"))
+                .collect();
+            replaced.extend(block("replaces").into_iter().map(|(a, n)| format!("{a}.{n}")));
+            set.migrations.push(Migration {
+                version: format!("{app}.{name}"),
+                name,
+                kind: Kind::Versioned,
+                up: None,
+                down: None,
+                files: vec![rel(repo, &p)],
+                in_transaction: true,
+                parents,
+                has_code_down: true,
+            });
+        }
+    }
+    set.migrations.retain(|m| !replaced.contains(&m.version));
     Ok(())
 }
 

@@ -63,7 +63,7 @@ pub fn check(set: &MigrationSet, opts: &Options<'_>) -> Vec<Issue> {
     // that parses versions as numbers).
     let mut seen: BTreeMap<(Vec<u128>, String), &str> = BTreeMap::new();
     for m in set.migrations.iter().filter(|m| m.kind != Kind::Repeatable) {
-        let key = if set.framework == Framework::Alembic {
+        let key = if matches!(set.framework, Framework::Alembic | Framework::Django) {
             (Vec::new(), m.version.clone())
         } else {
             version_key(&m.version)
@@ -109,6 +109,8 @@ pub fn check(set: &MigrationSet, opts: &Options<'_>) -> Vec<Issue> {
     }
     if set.framework == Framework::Alembic {
         alembic_graph(set, &mut out);
+    } else if set.framework == Framework::Django {
+        django_graph(set, &mut out);
     } else {
         mixed_version_styles(set, &mut out);
     }
@@ -199,6 +201,50 @@ fn alembic_graph(set: &MigrationSet, out: &mut Vec<Issue>) {
             &rel_dir(set),
             "every revision is some revision's parent: the graph has a cycle".into(),
         ));
+    }
+}
+
+/// Django: one graph per app; more than one leaf in an app is what `makemigrations --check`
+/// calls "Conflicting migrations".
+fn django_graph(set: &MigrationSet, out: &mut Vec<Issue>) {
+    let mut apps: BTreeMap<&str, Vec<&super::detect::Migration>> = BTreeMap::new();
+    for m in &set.migrations {
+        apps.entry(m.version.split('.').next().unwrap_or("")).or_default().push(m);
+    }
+    let ids: BTreeSet<&str> = set.migrations.iter().map(|m| m.version.as_str()).collect();
+    for (app, ms) in apps {
+        let referenced: BTreeSet<&str> =
+            ms.iter().flat_map(|m| m.parents.iter().map(String::as_str)).collect();
+        for m in &ms {
+            for p in m.parents.iter().filter(|p| !ids.contains(p.as_str())) {
+                let file = m.files.first().cloned().unwrap_or_default();
+                out.push(issue(
+                    "unknown-parent",
+                    Level::Fail,
+                    &file,
+                    format!("{} depends on {p}, which no file defines", m.version),
+                ));
+            }
+        }
+        let leaves: Vec<&str> = ms
+            .iter()
+            .map(|m| m.name.as_str())
+            .filter(|n| !referenced.contains(format!("{app}.{n}").as_str()))
+            .collect();
+        if leaves.len() > 1 {
+            let dir =
+                ms[0].files[0].rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
+            out.push(issue(
+                "multiple-heads",
+                Level::Fail,
+                &dir,
+                format!(
+                    "app {app} has {} leaf migrations: {}; run `manage.py makemigrations --merge`",
+                    leaves.len(),
+                    leaves.join(", ")
+                ),
+            ));
+        }
     }
 }
 
@@ -374,7 +420,7 @@ pub fn check_lock(repo: &Path, set: &MigrationSet, lock_path: &Path) -> Result<V
             _ => {}
         }
     }
-    if set.framework != Framework::Alembic {
+    if !matches!(set.framework, Framework::Alembic | Framework::Django) {
         let newest = lock.migrations.iter().map(|m| version_key(&m.version)).max();
         if let Some(newest) = newest {
             for m in set.migrations.iter().filter(|m| m.kind == Kind::Versioned) {

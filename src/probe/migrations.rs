@@ -305,6 +305,15 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
         ApplyMode::Auto => ApplyMode::Sqlite,
         m => m,
     };
+    if set.framework == Framework::Django {
+        match spec.apply {
+            ApplyMode::Auto | ApplyMode::Off => {
+                out.note = Some("not applied: for Django readyctl checks the migration graph only; run `manage.py migrate` in a `command` check".into());
+            }
+            _ => out.error = Some("apply is not supported for Django migrations; use `apply: off` and a `command` check running `manage.py migrate`".into()),
+        }
+        return out;
+    }
     let deadline = ctx.deadline;
     let timeout = ctx.remaining().min(Duration::from_secs(15));
     match mode {

@@ -452,3 +452,30 @@ fn bench_lint_driver() {
         o.measurements.iter().find(|m| m.name == "lint_findings").map(|m| m.value).unwrap_or(0.0);
     println!("readyctl: {n} files, {findings} findings, probe time {ms:.0} ms");
 }
+
+#[test]
+fn django_leaves_per_app_made_by_real_makemigrations() {
+    // fixtures/migrations/django was made with Django's own startproject/startapp/makemigrations,
+    // including the conflicting 0002s and `makemigrations --merge`.
+    let o = run_migrations(&fixtures(), "path: django\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(
+        o.reason.contains("4 django migrations") && o.reason.contains("graph only"),
+        "{}",
+        o.reason
+    );
+    let repo = scratch_dir("django-leaves");
+    copy_dir(&fixtures().join("django"), &repo.join("django"));
+    std::fs::remove_file(
+        repo.join("django/shop/migrations/0003_merge_0002_item_price_0002_item_sku.py"),
+    )
+    .unwrap();
+    let o = run_migrations(&repo, "path: django\n");
+    assert_eq!(o.status, Status::Fail);
+    // Django's own `makemigrations --check` says: multiple leaf nodes (0002_item_price, 0002_item_sku in shop).
+    assert!(
+        o.reason.contains("app shop has 2 leaf migrations: 0002_item_price, 0002_item_sku"),
+        "{}",
+        o.reason
+    );
+}
