@@ -416,7 +416,7 @@ pub fn check_lock(repo: &Path, set: &MigrationSet, lock_path: &Path) -> Result<V
     for l in &lock.migrations {
         match current.get(l.file.as_str()) {
             None => out.push(issue("locked-migration-removed", Level::Fail, &l.file, format!("{} (version {}) is recorded in {rel} but no longer exists", l.file, l.version))),
-            Some(c) if c.sha256 != l.sha256 => out.push(issue("checksum-drift", Level::Fail, &l.file, format!("{} was edited after it was locked (sha256 {} → {}); add a new migration instead", l.file, &l.sha256[..12.min(l.sha256.len())], &c.sha256[..12]))),
+            Some(c) if c.sha256 != l.sha256 => out.push(issue("checksum-drift", Level::Fail, &l.file, format!("{} was edited after it was locked (sha256 {} → {}); add a new migration instead", l.file, l.sha256.chars().take(12).collect::<String>(), c.sha256.chars().take(12).collect::<String>()))),
             _ => {}
         }
     }

@@ -724,6 +724,18 @@ mod tests {
     }
 
     #[test]
+    fn split_ranges_survive_multi_line_bodies_and_unicode() {
+        let sql = "-- héllo\nCREATE FUNCTION f() RETURNS int AS $$\n  SELECT 1;\n  SELECT 'é';\n$$ LANGUAGE sql;\nINSERT INTO t VALUES ('ü');";
+        let chunks = split(sql).unwrap();
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[0].line, 2);
+        assert!(sql[chunks[0].range.clone()].starts_with("CREATE FUNCTION"));
+        assert!(sql[chunks[0].range.clone()].ends_with("$$ LANGUAGE sql"));
+        assert_eq!(&sql[chunks[1].range.clone()], "INSERT INTO t VALUES ('ü')");
+        assert_eq!(chunks[1].line, 6);
+    }
+
+    #[test]
     fn split_keeps_dollar_quoted_bodies_whole() {
         let sql = "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\nSELECT 2;";
         let chunks = split(sql).unwrap();

@@ -41,7 +41,7 @@ pub fn run_shell(
     let tmp = std::env::temp_dir().join(format!(
         "readyctl-tool-{}-{}",
         std::process::id(),
-        started.elapsed().as_nanos() ^ rand_nanos()
+        RUN_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let out_path = tmp.join("out.log");
@@ -83,12 +83,8 @@ pub fn run_shell(
     })
 }
 
-fn rand_nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
-}
+/// Distinguishes concurrent runs inside one process (checks run in parallel).
+static RUN_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// SQLAlchemy spells the scheme `postgresql://` (it rejects `postgres://` since 1.4).
 pub fn sqlalchemy_url(url: &str) -> String {
