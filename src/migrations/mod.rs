@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod detect;
+pub mod drift;
 pub mod integrity;
 pub mod lint;
 pub mod tool;

@@ -12,11 +12,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::migrations::apply::{self, ApplyReport, PgScratch, ScratchDb, Sqlite};
 use crate::migrations::detect::{self, Framework, MigrationSet};
+use crate::migrations::drift;
 use crate::migrations::integrity::{self, Issue, Level};
 use crate::migrations::lint::{self, Finding, LintInput, Rule};
 use crate::migrations::tool::{self, ToolRun};
 use crate::outcome::{Location, Measurement, ProbeOutcome, Status};
-use crate::probe::{Artifact, ProbeContext};
+use crate::probe::{Artifact, ProbeContext, sql};
 
 /// `migrations:` in a checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -55,6 +56,21 @@ pub struct Spec {
     /// Alembic: the commands run against the scratch database (with `DATABASE_URL` set).
     #[serde(default)]
     pub alembic: AlembicSpec,
+    /// Compare with a live database's migration ledger (read-only).
+    #[serde(default)]
+    pub drift: Option<DriftSpec>,
+}
+
+/// Drift against a live database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriftSpec {
+    /// The live database (`postgres://…`, or `sqlite:PATH`); only read, in a read-only
+    /// transaction that is rolled back. Its password never reaches evidence.
+    pub url: String,
+    /// What migrations not yet applied there are: `fail`, `warn` (default) or `off`.
+    #[serde(default = "default_missing_down")]
+    pub pending: Level,
 }
 
 fn default_missing_down() -> Level {
@@ -282,10 +298,51 @@ pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
         .collect();
     let findings = if selected.is_empty() { Vec::new() } else { lint::lint(&inputs, &selected) };
 
-    // Apply.
-    let applied = apply_set(spec, ctx, &set);
+    // Drift against a live database.
+    let mut drift_error = None;
+    let mut pending = None;
+    if let Some(d) = &spec.drift {
+        let source = apply::redact_url_password(&d.url, &d.url);
+        let query = drift::ledger_query(framework);
+        let rows = if d.url.starts_with("postgres://") || d.url.starts_with("postgresql://") {
+            sql::query_postgres(&d.url, query, true, ctx.remaining().min(Duration::from_secs(15)))
+        } else {
+            let path = d
+                .url
+                .strip_prefix("sqlite://")
+                .or_else(|| d.url.strip_prefix("sqlite:"))
+                .unwrap_or(&d.url);
+            sql::query_sqlite(&ctx.resolve(path), query, true)
+        };
+        match rows {
+            Ok(r) => {
+                let found = drift::compare(&set, &r.rows, &source);
+                pending = Some(found.pending.len());
+                issues.extend(found.issues.into_iter().filter_map(|mut i| {
+                    if i.rule == "pending" {
+                        i.level = d.pending;
+                    }
+                    (i.level != Level::Off).then_some(i)
+                }));
+            }
+            Err(e) => drift_error = Some(format!("drift: cannot read the ledger of {source}: {e}")),
+        }
+    }
 
-    outcome(ctx, &set, issues, findings, applied, &selected)
+    // Apply.
+    let mut applied = apply_set(spec, ctx, &set);
+    if let Some(e) = drift_error {
+        applied.error = Some(match applied.error.take() {
+            Some(a) => format!("{a}; {e}"),
+            None => e,
+        });
+    }
+
+    let mut out = outcome(ctx, &set, issues, findings, applied, &selected);
+    if let Some(p) = pending {
+        out.measurements.push(Measurement::new("pending_migrations", p as f64, "count"));
+    }
+    out
 }
 
 /// What the apply step produced.
@@ -626,6 +683,7 @@ fn outcome(
         Status::Fail
     };
     let applied_text = match (&applied.report, &applied.note, &applied.error) {
+        (_, _, Some(e)) if e.starts_with("drift:") => e.clone(),
         (_, _, Some(e)) => format!("not applied: {e}"),
         (Some(r), _, _) if r.failure.is_none() => match &r.round_trip_skipped {
             _ if !applied.tool_runs.is_empty() => {

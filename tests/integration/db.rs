@@ -479,3 +479,52 @@ fn django_leaves_per_app_made_by_real_makemigrations() {
         o.reason
     );
 }
+
+#[test]
+fn alembic_drift_against_a_live_database_read_only() {
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with alembic") else { return };
+    let Some(url) = pg() else { return };
+    let db = format!("readyctl_drift_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+    let live = readyctl::migrations::apply::with_dbname(&url, &db);
+    let repo = scratch_dir("alembic-drift");
+    copy_dir(&fixtures().join("alembic"), &repo.join("alembic"));
+    // The "production" database is at 0002 (real alembic): 0003 and the merge are pending.
+    let status = std::process::Command::new(&py)
+        .args(["-m", "alembic", "upgrade", "1a2b3c4d0002"])
+        .current_dir(repo.join("alembic"))
+        .env("DATABASE_URL", live.replacen("postgres://", "postgresql://", 1))
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let spec = format!("path: alembic/migrations\napply: off\ndrift: {{ url: \"{live}\" }}\n");
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let pending = o.measurements.iter().find(|m| m.name == "pending_migrations").unwrap();
+    assert_eq!(pending.value, 2.0);
+    assert!(o.locations.iter().any(|l| l.rule.as_deref() == Some("pending")
+        && l.message.as_deref().unwrap().contains("1a2b3c4d0003, 1a2b3c4d0004")));
+    let o = run_migrations(
+        &repo,
+        &format!(
+            "path: alembic/migrations\napply: off\ndrift: {{ url: \"{live}\", pending: fail }}\n"
+        ),
+    );
+    assert_eq!(o.status, Status::Fail);
+    let mut c = postgres::Client::connect(&live, postgres::NoTls).unwrap();
+    c.batch_execute("UPDATE alembic_version SET version_num = 'ffff0000dead'").unwrap();
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.reason.contains("ffff0000dead is applied in the database but not in the repository"),
+        "{}",
+        o.reason
+    );
+    // Read-only: the probe changed nothing.
+    let v: String = c.query_one("SELECT version_num FROM alembic_version", &[]).unwrap().get(0);
+    assert_eq!(v, "ffff0000dead");
+    drop(c);
+    admin.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).unwrap();
+}
