@@ -80,7 +80,12 @@ fn peer(var: &str, what: &str) -> Option<String> {
             panic!("{var} is not set on CI: {what} is required")
         }
         _ => {
-            eprintln!("SKIP: {var} not set ({what}); run under scripts/with-postgres.sh");
+            let how = if var == "READYCTL_TEST_PG_URL" {
+                "run under scripts/with-postgres.sh"
+            } else {
+                "point it at a venv python with scripts/requirements-test.txt installed"
+            };
+            eprintln!("SKIP: {var} not set ({what}); {how}");
             None
         }
     }
