@@ -252,6 +252,10 @@ probe_kinds! {
     file => File(probe::file::Spec),
     /// Search the repository for a regex (gitignore-aware); expect none, some or a minimum count.
     search => Search(probe::search::Spec),
+    /// Database migrations: detect, check integrity, lint dangerous operations, apply to a scratch database.
+    migrations => Migrations(probe::migrations::Spec),
+    /// Run a SQL query against SQLite or PostgreSQL and check its result (read-only by default).
+    sql => Sql(probe::sql::Spec),
 }
 
 /// A validated check, ready to run.

@@ -6,7 +6,9 @@
 pub mod command;
 pub mod context;
 pub mod file;
+pub mod migrations;
 pub mod search;
+pub mod sql;
 
 pub use context::{Artifact, ArtifactContent, ProbeContext};
 
@@ -45,6 +47,8 @@ impl Probe {
             Probe::Command(s) => command::validate(s),
             Probe::File(s) => file::validate(s),
             Probe::Search(s) => search::validate(s),
+            Probe::Migrations(s) => migrations::validate(s),
+            Probe::Sql(s) => sql::validate(s),
         }
     }
 
@@ -54,6 +58,8 @@ impl Probe {
             Probe::Command(s) => command::run(s, ctx),
             Probe::File(s) => file::run(s, ctx),
             Probe::Search(s) => search::run(s, ctx),
+            Probe::Migrations(s) => migrations::run(s, ctx),
+            Probe::Sql(s) => sql::run(s, ctx),
         }
     }
 }

@@ -1,0 +1,305 @@
+//! Drift between the repository's migrations and a live database's ledger, read-only:
+//! migrations applied there but missing here, migrations pending there, checksum mismatches
+//! where the framework stores checksums (sqlx: SHA-384 of the SQL; Prisma: SHA-256 hex), and
+//! failed or dirty ledger entries.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256, Sha384};
+
+use super::detect::{Framework, Kind, MigrationSet, version_key};
+use super::integrity::{Issue, Level};
+
+/// Rows of a read-only query: cells as text, `None` = NULL.
+pub type Rows = Vec<Vec<Option<String>>>;
+
+/// The ledger query of a framework (default table names).
+pub fn ledger_query(framework: Framework) -> &'static str {
+    match framework {
+        Framework::Alembic => "SELECT version_num FROM alembic_version",
+        Framework::GolangMigrate => "SELECT version, dirty FROM schema_migrations",
+        Framework::Goose => "SELECT version_id, is_applied FROM goose_db_version ORDER BY id",
+        Framework::Dbmate => "SELECT version FROM schema_migrations",
+        Framework::Sqlx => "SELECT version, success, checksum FROM _sqlx_migrations",
+        Framework::Prisma => {
+            "SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations"
+        }
+        Framework::Flyway => {
+            "SELECT version, success FROM flyway_schema_history WHERE version IS NOT NULL"
+        }
+        Framework::Diesel => "SELECT version FROM __diesel_schema_migrations",
+        Framework::Django => "SELECT app, name FROM django_migrations",
+        Framework::Atlas => "SELECT version FROM atlas_schema_revisions",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn truthy(c: &Option<String>) -> bool {
+    matches!(c.as_deref(), Some("t" | "true" | "1"))
+}
+
+/// What the drift check found: issues, and the number of pending migrations.
+pub struct Drift {
+    pub issues: Vec<Issue>,
+    pub applied: usize,
+    pub pending: Vec<String>,
+}
+
+fn issue(rule: &'static str, level: Level, path: &str, message: String) -> Issue {
+    Issue { rule, level, path: path.to_string(), message }
+}
+
+/// Compares the ledger rows (from [`ledger_query`]) with the set.
+pub fn compare(set: &MigrationSet, rows: &Rows, source: &str) -> Drift {
+    let mut issues = Vec::new();
+    let fw = set.framework;
+    let cell = |r: &Vec<Option<String>>, i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+    // Repository versions, keyed the way the ledger stores them.
+    let repo_key = |v: &str| -> String {
+        match fw {
+            Framework::Alembic | Framework::Django | Framework::Prisma => v.to_string(),
+            _ => format!("{:?}", version_key(v)),
+        }
+    };
+    let versioned: Vec<_> = set.migrations.iter().filter(|m| m.kind == Kind::Versioned).collect();
+    let in_repo: BTreeMap<String, &super::detect::Migration> = versioned
+        .iter()
+        .map(|m| {
+            let key = if fw == Framework::Prisma {
+                m.files[0].rsplit('/').nth(1).unwrap_or("").to_string()
+            } else {
+                m.version.clone()
+            };
+            (repo_key(&key), *m)
+        })
+        .collect();
+
+    let mut applied: BTreeSet<String> = BTreeSet::new();
+    match fw {
+        Framework::GolangMigrate => {
+            // One row: the current version. Everything up to it counts as applied.
+            if let Some(r) = rows.first() {
+                let current = version_key(&cell(r, 0));
+                if truthy(&r.get(1).cloned().flatten()) {
+                    issues.push(issue(
+                        "dirty-database",
+                        Level::Fail,
+                        source,
+                        format!(
+                            "schema_migrations is dirty at version {}: a migration failed half-way",
+                            cell(r, 0)
+                        ),
+                    ));
+                }
+                for m in &versioned {
+                    if version_key(&m.version) <= current {
+                        applied.insert(repo_key(&m.version));
+                    }
+                }
+                if !versioned.iter().any(|m| version_key(&m.version) == current) {
+                    issues.push(issue(
+                        "applied-not-in-repo",
+                        Level::Fail,
+                        source,
+                        format!(
+                            "the database is at version {}, which is not in the repository",
+                            cell(r, 0)
+                        ),
+                    ));
+                }
+            }
+        }
+        Framework::Goose => {
+            let mut state: BTreeMap<String, bool> = BTreeMap::new();
+            for r in rows {
+                if cell(r, 0) == "0" {
+                    continue; // goose's initial row
+                }
+                state.insert(
+                    format!("{:?}", version_key(&cell(r, 0))),
+                    truthy(&r.get(1).cloned().flatten()),
+                );
+            }
+            applied.extend(state.into_iter().filter(|(_, on)| *on).map(|(k, _)| k));
+        }
+        Framework::Django => {
+            applied.extend(rows.iter().map(|r| format!("{}.{}", cell(r, 0), cell(r, 1))))
+        }
+        Framework::Alembic => {
+            // The ledger holds the current head(s); their ancestors are applied too.
+            let parents: BTreeMap<&str, &Vec<String>> =
+                set.migrations.iter().map(|m| (m.version.as_str(), &m.parents)).collect();
+            let mut stack: Vec<String> = rows.iter().map(|r| cell(r, 0)).collect();
+            while let Some(rev) = stack.pop() {
+                if !applied.insert(rev.clone()) {
+                    continue;
+                }
+                if let Some(ps) = parents.get(rev.as_str()) {
+                    stack.extend(ps.iter().cloned());
+                }
+            }
+        }
+        _ => {
+            for r in rows {
+                let key = repo_key(&cell(r, 0));
+                match fw {
+                    Framework::Sqlx | Framework::Flyway
+                        if !truthy(&r.get(1).cloned().flatten()) =>
+                    {
+                        issues.push(issue(
+                            "failed-migration",
+                            Level::Fail,
+                            source,
+                            format!("the ledger records migration {} as failed", cell(r, 0)),
+                        ));
+                    }
+                    Framework::Prisma
+                        if r.get(2).cloned().flatten().is_none()
+                            && r.get(3).cloned().flatten().is_none() =>
+                    {
+                        issues.push(issue(
+                            "failed-migration",
+                            Level::Fail,
+                            source,
+                            format!("migration {} started but never finished", cell(r, 0)),
+                        ));
+                    }
+                    _ => {}
+                }
+                if let Some(m) = in_repo.get(&key) {
+                    let stored = cell(r, if fw == Framework::Sqlx { 2 } else { 1 });
+                    let up = m.up.as_ref().map(|u| u.text.as_bytes()).unwrap_or_default();
+                    let expected = match fw {
+                        Framework::Sqlx => Some(hex(&Sha384::digest(up))),
+                        Framework::Prisma => Some(hex(&Sha256::digest(up))),
+                        _ => None,
+                    };
+                    let stored = stored.trim_start_matches("\\x").to_lowercase();
+                    if let Some(e) = expected
+                        && !stored.is_empty()
+                        && e != stored
+                    {
+                        let file = m.files.first().cloned().unwrap_or_default();
+                        issues.push(issue("checksum-mismatch", Level::Fail, &file, format!("{file} differs from what the database applied as {} (checksum mismatch)", cell(r, 0))));
+                    }
+                }
+                applied.insert(key);
+            }
+        }
+    }
+    for a in &applied {
+        if !in_repo.contains_key(a) && fw != Framework::GolangMigrate {
+            let shown = rows
+                .iter()
+                .map(|r| cell(r, 0))
+                .find(|v| &repo_key(v) == a)
+                .unwrap_or_else(|| a.clone());
+            issues.push(issue(
+                "applied-not-in-repo",
+                Level::Fail,
+                source,
+                format!("migration {shown} is applied in the database but not in the repository"),
+            ));
+        }
+    }
+    let pending: Vec<String> = in_repo
+        .iter()
+        .filter(|(k, _)| !applied.contains(*k))
+        .map(|(_, m)| m.version.clone())
+        .collect();
+    if !pending.is_empty() {
+        issues.push(issue(
+            "pending",
+            Level::Warn,
+            source,
+            format!(
+                "{} migration(s) not yet applied in the database: {}",
+                pending.len(),
+                pending.join(", ")
+            ),
+        ));
+    }
+    Drift { issues, applied: applied.len(), pending }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrations::detect::load;
+    use std::path::PathBuf;
+
+    fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("readyctl-drift-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for (f, c) in files {
+            let p = d.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, c).unwrap();
+        }
+        d
+    }
+    fn row(cells: &[Option<&str>]) -> Vec<Option<String>> {
+        cells.iter().map(|c| c.map(String::from)).collect()
+    }
+    fn rules(d: &Drift) -> Vec<&str> {
+        d.issues.iter().map(|i| i.rule).collect()
+    }
+
+    #[test]
+    fn sqlx_checksums_pending_and_unknown() {
+        let d = tmp(
+            "sqlx",
+            &[
+                ("m/1_a.sql", "CREATE TABLE a (id int);"),
+                ("m/2_b.sql", "CREATE TABLE b (id int);"),
+                ("m/3_c.sql", "SELECT 1;"),
+            ],
+        );
+        let set = load(&d, &d.join("m"), Framework::Sqlx).unwrap();
+        let good = format!("\\x{}", hex(&Sha384::digest(b"CREATE TABLE a (id int);")));
+        let rows = vec![
+            row(&[Some("1"), Some("t"), Some(&good)]),
+            row(&[Some("2"), Some("t"), Some("\\x00ff")]),
+            row(&[Some("9"), Some("f"), Some("\\x00")]),
+        ];
+        let drift = compare(&set, &rows, "db");
+        assert_eq!(
+            rules(&drift),
+            ["checksum-mismatch", "failed-migration", "applied-not-in-repo", "pending"]
+        );
+        assert!(drift.issues[0].path.ends_with("2_b.sql"));
+        assert_eq!(drift.pending, ["3"]);
+    }
+
+    #[test]
+    fn golang_migrate_current_version_and_dirty() {
+        let d = tmp("gm", &[("m/1_a.up.sql", ""), ("m/2_b.up.sql", ""), ("m/3_c.up.sql", "")]);
+        let set = load(&d, &d.join("m"), Framework::GolangMigrate).unwrap();
+        let drift = compare(&set, &vec![row(&[Some("2"), Some("f")])], "db");
+        assert_eq!(rules(&drift), ["pending"]);
+        assert_eq!(drift.pending, ["3"]);
+        let drift = compare(&set, &vec![row(&[Some("7"), Some("t")])], "db");
+        assert_eq!(rules(&drift), ["dirty-database", "applied-not-in-repo"]);
+    }
+
+    #[test]
+    fn alembic_ancestors_of_the_ledger_head_are_applied() {
+        let d = tmp(
+            "alembic",
+            &[
+                ("m/a.py", "revision = 'a'\ndown_revision = None\n"),
+                ("m/b.py", "revision = 'b'\ndown_revision = 'a'\n"),
+                ("m/c.py", "revision = 'c'\ndown_revision = 'b'\n"),
+            ],
+        );
+        let set = load(&d, &d.join("m"), Framework::Alembic).unwrap();
+        let drift = compare(&set, &vec![row(&[Some("b")])], "db");
+        assert_eq!(drift.pending, ["c"]);
+        assert_eq!(drift.applied, 2);
+        let drift = compare(&set, &vec![row(&[Some("zzz")])], "db");
+        assert!(rules(&drift).contains(&"applied-not-in-repo"));
+    }
+}

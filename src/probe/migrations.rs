@@ -1,0 +1,869 @@
+//! The `migrations` probe: detect the framework and migration set, check integrity, lint the
+//! SQL, and apply it to a scratch database (SQLite embedded, or a throwaway PostgreSQL
+//! database created on `database_url` and dropped at the end). The logic lives in
+//! `crate::migrations`; this file maps a spec to it and the findings to an outcome.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::migrations::apply::{self, ApplyReport, PgScratch, ScratchDb, Sqlite};
+use crate::migrations::detect::{self, Framework, MigrationSet};
+use crate::migrations::drift;
+use crate::migrations::integrity::{self, Issue, Level};
+use crate::migrations::lint::{self, Finding, LintInput, Rule};
+use crate::migrations::tool::{self, ToolRun};
+use crate::outcome::{Location, Measurement, ProbeOutcome, Status};
+use crate::probe::{Artifact, ProbeContext, sql};
+
+/// `migrations:` in a checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The migrations directory, relative to the repository. When absent, the first of
+    /// `migrations`, `db/migrations`, `alembic/versions`, `migrations/versions`,
+    /// `src/main/resources/db/migration`, `prisma/migrations`, `db/migration`, `sql/migrations`
+    /// that holds migrations.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The framework; detected from the directory when absent.
+    #[serde(default)]
+    pub framework: Option<Framework>,
+    /// A PostgreSQL server URL on which readyctl creates, then drops, a scratch database.
+    /// Its password never reaches evidence.
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// Where to apply the migrations: `auto` (PostgreSQL when `database_url` is set, else
+    /// embedded SQLite), `sqlite`, `postgres`, or `off`.
+    #[serde(default)]
+    pub apply: ApplyMode,
+    /// `true` (all rules, the default), `false` (no lint), or a list of rule ids to select.
+    #[serde(default)]
+    pub lint: LintSelection,
+    /// What a migration without a down (undo) migration is: `fail`, `warn` (default) or `off`.
+    #[serde(default = "default_missing_down")]
+    pub missing_down: Level,
+    /// The lock file written by `readyctl migrations lock` (default
+    /// `<path>/migrations.lock`); checked when it exists. Edits to locked migrations fail.
+    #[serde(default)]
+    pub lock: Option<String>,
+    /// A regex every migration file name must match (e.g. `^\d{14}_[a-z0-9_]+\.sql$`).
+    #[serde(default)]
+    pub naming: Option<String>,
+    /// Alembic: the commands run against the scratch database (with `DATABASE_URL` set).
+    #[serde(default)]
+    pub alembic: AlembicSpec,
+    /// Compare with a live database's migration ledger (read-only).
+    #[serde(default)]
+    pub drift: Option<DriftSpec>,
+}
+
+/// Drift against a live database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriftSpec {
+    /// The live database (`postgres://…`, or `sqlite:PATH`); only read, in a read-only
+    /// transaction that is rolled back. Its password never reaches evidence.
+    pub url: String,
+    /// What migrations not yet applied there are: `fail`, `warn` (default) or `off`.
+    #[serde(default = "default_missing_down")]
+    pub pending: Level,
+}
+
+fn default_missing_down() -> Level {
+    Level::Warn
+}
+
+/// Where migrations are applied.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplyMode {
+    /// PostgreSQL when `database_url` is set; otherwise embedded SQLite, where a migration
+    /// that SQLite cannot parse is noted, not failed.
+    #[default]
+    Auto,
+    /// Embedded SQLite; every failure fails the check.
+    Sqlite,
+    /// A scratch database on `database_url` (required).
+    Postgres,
+    /// Do not apply.
+    Off,
+}
+
+/// Commands for alembic projects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlembicSpec {
+    /// Upgrade command, run through `sh -c` in the directory of `alembic.ini`.
+    #[serde(default = "default_upgrade")]
+    pub upgrade: String,
+    /// Downgrade command (run between two upgrades to prove the round trip).
+    #[serde(default = "default_downgrade")]
+    pub downgrade: String,
+    /// Directory holding `alembic.ini`, relative to the repository (default: the nearest
+    /// parent of `path` that has one).
+    #[serde(default)]
+    pub workdir: Option<String>,
+}
+
+fn default_upgrade() -> String {
+    "alembic upgrade head".into()
+}
+fn default_downgrade() -> String {
+    "alembic downgrade base".into()
+}
+
+impl Default for AlembicSpec {
+    fn default() -> Self {
+        AlembicSpec { upgrade: default_upgrade(), downgrade: default_downgrade(), workdir: None }
+    }
+}
+
+/// Which lint rules run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LintSelection {
+    #[default]
+    All,
+    Off,
+    Only(Vec<String>),
+}
+
+impl LintSelection {
+    fn rules(&self) -> BTreeSet<Rule> {
+        match self {
+            LintSelection::All => Rule::ALL.into_iter().collect(),
+            LintSelection::Off => BTreeSet::new(),
+            LintSelection::Only(ids) => ids.iter().filter_map(|i| Rule::from_id(i)).collect(),
+        }
+    }
+}
+
+impl Serialize for LintSelection {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LintSelection::All => s.serialize_bool(true),
+            LintSelection::Off => s.serialize_bool(false),
+            LintSelection::Only(ids) => ids.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LintSelection {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // `untagged` is fine here: a scalar-or-list with no fields to misreport.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Flag(bool),
+            Ids(Vec<String>),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Flag(true) => Ok(LintSelection::All),
+            Raw::Flag(false) => Ok(LintSelection::Off),
+            Raw::Ids(ids) => {
+                for id in &ids {
+                    if Rule::from_id(id).is_none() {
+                        let known: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+                        let hint = known
+                            .iter()
+                            .find(|k| k.contains(id.as_str()) || id.contains(*k))
+                            .map(|k| format!(" (did you mean `{k}`?)"))
+                            .unwrap_or_default();
+                        return Err(serde::de::Error::custom(format!(
+                            "unknown lint rule `{id}`{hint}; known rules: {}",
+                            known.join(", ")
+                        )));
+                    }
+                }
+                Ok(LintSelection::Only(ids))
+            }
+        }
+    }
+}
+
+impl schemars::JsonSchema for LintSelection {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MigrationLint".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+        schemars::json_schema!({
+            "description": "`true` (all rules), `false` (no lint), or the rule ids to select.",
+            "anyOf": [
+                { "type": "boolean" },
+                { "type": "array", "items": { "type": "string", "enum": ids } }
+            ]
+        })
+    }
+}
+
+fn rel(repo: &Path, p: &Path) -> String {
+    p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+fn find_dir(ctx: &ProbeContext<'_>, spec: &Spec) -> Result<(PathBuf, Framework), String> {
+    let candidates: Vec<PathBuf> = match &spec.path {
+        Some(p) => vec![ctx.resolve(p)],
+        None => detect::DEFAULT_DIRS.iter().map(|d| ctx.repo.join(d)).collect(),
+    };
+    for dir in &candidates {
+        if !dir.is_dir() {
+            continue;
+        }
+        if let Some(f) = spec.framework.or_else(|| detect::detect(ctx.repo, dir)) {
+            return Ok((dir.clone(), f));
+        }
+        if spec.path.is_some() {
+            return Err(format!(
+                "cannot tell the migration framework of {}; set `framework`",
+                rel(ctx.repo, dir)
+            ));
+        }
+    }
+    match &spec.path {
+        Some(p) => Err(format!("migrations directory {p} does not exist")),
+        None => Err(format!(
+            "no migrations directory found (tried {}); set `path`",
+            detect::DEFAULT_DIRS.join(", ")
+        )),
+    }
+}
+
+/// Runs the probe.
+pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
+    let (dir, framework) = match find_dir(ctx, spec) {
+        Ok(v) => v,
+        Err(e) => return ProbeOutcome::error(e),
+    };
+    let naming = match spec.naming.as_deref().map(Regex::new).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            return ProbeOutcome::error(format!("migrations.naming is not a valid regex: {e}"));
+        }
+    };
+    let set = match detect::load(ctx.repo, &dir, framework) {
+        Ok(s) => s,
+        Err(e) => return ProbeOutcome::error(e),
+    };
+    if set.migrations.is_empty() {
+        return ProbeOutcome::error(format!(
+            "no {} migrations found in {}",
+            framework.as_str(),
+            rel(ctx.repo, &dir)
+        ));
+    }
+
+    // Integrity.
+    let mut issues = integrity::check(
+        &set,
+        &integrity::Options { missing_down: spec.missing_down, naming: naming.as_ref() },
+    );
+    if framework == Framework::Atlas {
+        issues.extend(integrity::check_atlas_sum(ctx.repo, &set.dir));
+    }
+    let lock_path = spec
+        .lock
+        .as_ref()
+        .map(|l| ctx.resolve(l))
+        .unwrap_or_else(|| set.dir.join("migrations.lock"));
+    if lock_path.is_file() {
+        match integrity::check_lock(ctx.repo, &set, &lock_path) {
+            Ok(v) => issues.extend(v),
+            Err(e) => return ProbeOutcome::error(e),
+        }
+    } else if spec.lock.is_some() {
+        return ProbeOutcome::error(format!(
+            "lock file {} does not exist; create it with `readyctl migrations lock`",
+            rel(ctx.repo, &lock_path)
+        ));
+    }
+
+    // Lint (the up SQL; downs run only on rollback).
+    let selected = spec.lint.rules();
+    let inputs: Vec<LintInput<'_>> = set
+        .migrations
+        .iter()
+        .filter_map(|m| m.up.as_ref().map(|u| (m, u)))
+        .map(|(m, u)| LintInput {
+            path: &u.path,
+            sql: &u.text,
+            first_line: u.first_line,
+            in_transaction: m.in_transaction,
+        })
+        .collect();
+    let findings = if selected.is_empty() { Vec::new() } else { lint::lint(&inputs, &selected) };
+
+    // Drift against a live database.
+    let mut drift_error = None;
+    let mut pending = None;
+    if let Some(d) = &spec.drift {
+        let source = apply::redact_url_password(&d.url, &d.url);
+        let query = drift::ledger_query(framework);
+        let rows = if d.url.starts_with("postgres://") || d.url.starts_with("postgresql://") {
+            sql::query_postgres(&d.url, query, true, ctx.remaining().min(Duration::from_secs(15)))
+        } else {
+            let path = d
+                .url
+                .strip_prefix("sqlite://")
+                .or_else(|| d.url.strip_prefix("sqlite:"))
+                .unwrap_or(&d.url);
+            sql::query_sqlite(&ctx.resolve(path), query, true)
+        };
+        match rows {
+            Ok(r) => {
+                let found = drift::compare(&set, &r.rows, &source);
+                pending = Some(found.pending.len());
+                issues.extend(found.issues.into_iter().filter_map(|mut i| {
+                    if i.rule == "pending" {
+                        i.level = d.pending;
+                    }
+                    (i.level != Level::Off).then_some(i)
+                }));
+            }
+            Err(e) => drift_error = Some(format!("drift: cannot read the ledger of {source}: {e}")),
+        }
+    }
+
+    // Apply.
+    let mut applied = apply_set(spec, ctx, &set);
+    if let Some(e) = drift_error {
+        applied.error = Some(match applied.error.take() {
+            Some(a) => format!("{a}; {e}"),
+            None => e,
+        });
+    }
+
+    let mut out = outcome(ctx, &set, issues, findings, applied, &selected);
+    if let Some(p) = pending {
+        out.measurements.push(Measurement::new("pending_migrations", p as f64, "count"));
+    }
+    out
+}
+
+/// What the apply step produced.
+struct Applied {
+    report: Option<ApplyReport>,
+    tool_runs: Vec<ToolRun>,
+    /// `error` cause (unreachable database, missing tool).
+    error: Option<String>,
+    /// Why apply did not run or did not count (auto mode on SQLite with PostgreSQL-only SQL).
+    note: Option<String>,
+}
+
+fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied {
+    let mut out = Applied { report: None, tool_runs: Vec::new(), error: None, note: None };
+    let mode = match spec.apply {
+        ApplyMode::Auto if spec.database_url.is_some() => ApplyMode::Postgres,
+        ApplyMode::Auto => ApplyMode::Sqlite,
+        m => m,
+    };
+    if set.framework == Framework::Django {
+        match spec.apply {
+            ApplyMode::Auto | ApplyMode::Off => {
+                out.note = Some("not applied: for Django readyctl checks the migration graph only; run `manage.py migrate` in a `command` check".into());
+            }
+            _ => out.error = Some("apply is not supported for Django migrations; use `apply: off` and a `command` check running `manage.py migrate`".into()),
+        }
+        return out;
+    }
+    let deadline = ctx.deadline;
+    let timeout = ctx.remaining().min(Duration::from_secs(15));
+    match mode {
+        ApplyMode::Off => out.note = Some("not applied (apply: off)".into()),
+        ApplyMode::Postgres => {
+            let Some(url) = spec.database_url.as_deref() else {
+                out.error = Some("apply: postgres needs `database_url`".into());
+                return out;
+            };
+            let mut scratch = match PgScratch::create(url, timeout) {
+                Ok(s) => s,
+                Err(e) => {
+                    out.error = Some(e);
+                    return out;
+                }
+            };
+            if set.framework == Framework::Alembic {
+                scratch.disconnect();
+                let scratch_url = scratch.url.clone();
+                let redact = |s: &str| apply::redact_url_password(url, s);
+                let dump = || {
+                    apply::pg_connect(&scratch_url, timeout)
+                        .and_then(|mut c| apply::pg_schema(&mut c))
+                };
+                let r = alembic(
+                    spec,
+                    ctx,
+                    set,
+                    &tool::sqlalchemy_url(&scratch_url),
+                    &redact,
+                    &mut out.tool_runs,
+                    &dump,
+                );
+                match r {
+                    Ok(()) => {
+                        match scratch.client().and_then(|c| alembic_check(set, AlembicDb::Pg(c))) {
+                            Ok(schema) => out.report = Some(tool_report("postgres", schema, None)),
+                            Err(e) => {
+                                out.report =
+                                    Some(tool_report("postgres", Default::default(), Some(e)))
+                            }
+                        }
+                    }
+                    Err(ToolError::Error(e)) => out.error = Some(e),
+                    Err(ToolError::Fail(e)) => {
+                        out.report = Some(tool_report("postgres", Default::default(), Some(e)))
+                    }
+                }
+            } else {
+                out.report = Some(apply::apply(&mut scratch, set, deadline));
+            }
+            if let Some(r) = out.report.as_mut() {
+                r.database = Some(scratch.dbname.clone());
+            }
+            drop(scratch);
+        }
+        ApplyMode::Sqlite | ApplyMode::Auto => {
+            if set.framework == Framework::Alembic {
+                let dir = std::env::temp_dir().join(format!(
+                    "readyctl-alembic-{}-{}",
+                    std::process::id(),
+                    ctx.check_id.replace(['/', ' '], "_")
+                ));
+                let _ = std::fs::create_dir_all(&dir);
+                let db = dir.join("scratch.db");
+                let _ = std::fs::remove_file(&db);
+                let url = format!("sqlite:///{}", db.display());
+                let dump = || {
+                    rusqlite::Connection::open(&db)
+                        .map_err(|e| e.to_string())
+                        .and_then(|c| apply::sqlite_schema(&c))
+                };
+                let r = alembic(
+                    spec,
+                    ctx,
+                    set,
+                    &url,
+                    &|s: &str| s.to_string(),
+                    &mut out.tool_runs,
+                    &dump,
+                );
+                match r {
+                    Ok(()) => {
+                        let res = rusqlite::Connection::open(&db)
+                            .map_err(|e| e.to_string())
+                            .and_then(|c| alembic_check(set, AlembicDb::Sqlite(&c)));
+                        out.report = Some(match res {
+                            Ok(schema) => tool_report("sqlite", schema, None),
+                            Err(e) => tool_report("sqlite", Default::default(), Some(e)),
+                        });
+                    }
+                    Err(ToolError::Error(e)) => out.error = Some(e),
+                    Err(ToolError::Fail(e)) => {
+                        out.report = Some(tool_report("sqlite", Default::default(), Some(e)))
+                    }
+                }
+                let _ = std::fs::remove_dir_all(&dir);
+                return out;
+            }
+            let mut db = match Sqlite::in_memory() {
+                Ok(d) => d,
+                Err(e) => {
+                    out.error = Some(e);
+                    return out;
+                }
+            };
+            let report = apply::apply(&mut db as &mut dyn ScratchDb, set, deadline);
+            let sqlite_cannot_parse = report
+                .failure
+                .as_deref()
+                .is_some_and(|f| f.contains("syntax error") || f.contains("near \""));
+            if spec.apply == ApplyMode::Auto && sqlite_cannot_parse {
+                out.note = Some(format!(
+                    "not applied: the SQL does not run on SQLite ({}); set `database_url` to apply on PostgreSQL",
+                    report.failure.as_deref().unwrap_or_default()
+                ));
+            } else {
+                out.report = Some(report);
+            }
+        }
+    }
+    out
+}
+
+fn tool_report(
+    engine: &'static str,
+    schema: apply::Schema,
+    failure: Option<String>,
+) -> ApplyReport {
+    ApplyReport {
+        engine,
+        database: None,
+        steps: Vec::new(),
+        round_trip_skipped: None,
+        reapplied: 0,
+        schema,
+        failure,
+    }
+}
+
+enum ToolError {
+    /// The claim does not hold (a command failed).
+    Fail(String),
+    /// Could not verify (tool missing, timeout).
+    Error(String),
+}
+
+/// upgrade, downgrade, upgrade with the framework's own commands.
+fn alembic(
+    spec: &Spec,
+    ctx: &ProbeContext<'_>,
+    set: &MigrationSet,
+    url: &str,
+    redact: &dyn Fn(&str) -> String,
+    runs: &mut Vec<ToolRun>,
+    dump: &dyn Fn() -> Result<apply::Schema, String>,
+) -> Result<(), ToolError> {
+    let workdir = match &spec.alembic.workdir {
+        Some(w) => ctx.resolve(w),
+        None => {
+            let mut d = Some(set.dir.as_path());
+            let mut found = None;
+            while let Some(dir) = d {
+                if dir.join("alembic.ini").is_file() {
+                    found = Some(dir.to_path_buf());
+                    break;
+                }
+                if dir == ctx.repo {
+                    break;
+                }
+                d = dir.parent();
+            }
+            found.ok_or_else(|| {
+                ToolError::Error(format!(
+                    "no alembic.ini above {}; set `alembic.workdir`",
+                    rel(ctx.repo, &set.dir)
+                ))
+            })?
+        }
+    };
+    for (step, cmd) in [&spec.alembic.upgrade, &spec.alembic.downgrade, &spec.alembic.upgrade]
+        .into_iter()
+        .enumerate()
+    {
+        let r = tool::run_shell(
+            cmd,
+            &workdir,
+            &[("DATABASE_URL", url)],
+            ctx.deadline,
+            ctx.cancel,
+            redact,
+        )
+        .map_err(ToolError::Error)?;
+        let code = r.exit_code;
+        let last =
+            r.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+        runs.push(r);
+        match code {
+            Some(0) => {}
+            Some(127) => {
+                return Err(ToolError::Error(format!("`{cmd}`: command not found ({last})")));
+            }
+            Some(c) => return Err(ToolError::Fail(format!("`{cmd}` exited with {c}: {last}"))),
+            None => {
+                return Err(ToolError::Error(format!(
+                    "`{cmd}` did not finish before the deadline"
+                )));
+            }
+        }
+        if step == 1 {
+            // After the downgrade nothing but alembic's own table may remain.
+            let left: Vec<String> = dump().map_err(ToolError::Error)?.into_keys().collect();
+            if !left.is_empty() {
+                let shown: Vec<&str> = left.iter().take(5).map(String::as_str).collect();
+                return Err(ToolError::Fail(format!(
+                    "`{cmd}` leaves schema objects behind: {}{}",
+                    shown.join(", "),
+                    if left.len() > 5 {
+                        format!(" and {} more", left.len() - 5)
+                    } else {
+                        String::new()
+                    }
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+enum AlembicDb<'a> {
+    Pg(&'a mut postgres::Client),
+    Sqlite(&'a rusqlite::Connection),
+}
+
+/// `alembic_version` must hold exactly the graph's single head. Returns the schema dump.
+fn alembic_check(set: &MigrationSet, db: AlembicDb<'_>) -> Result<apply::Schema, String> {
+    let (versions, schema) = match db {
+        AlembicDb::Pg(c) => {
+            let rows = c
+                .query("SELECT version_num FROM alembic_version", &[])
+                .map_err(|e| apply::pg_error(&e))?;
+            (rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>(), apply::pg_schema(c)?)
+        }
+        AlembicDb::Sqlite(c) => {
+            let mut st =
+                c.prepare("SELECT version_num FROM alembic_version").map_err(|e| e.to_string())?;
+            let v: Vec<String> = st
+                .query_map([], |r| r.get(0))
+                .map_err(|e| e.to_string())?
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+            (v, apply::sqlite_schema(c)?)
+        }
+    };
+    let mut heads = integrity::alembic_heads(set);
+    let mut got = versions.clone();
+    heads.sort();
+    got.sort();
+    if heads != got {
+        return Err(format!(
+            "alembic_version holds [{}] after upgrade, expected the head [{}]",
+            got.join(", "),
+            heads.join(", ")
+        ));
+    }
+    Ok(schema)
+}
+
+fn outcome(
+    ctx: &ProbeContext<'_>,
+    set: &MigrationSet,
+    issues: Vec<Issue>,
+    findings: Vec<Finding>,
+    applied: Applied,
+    selected: &BTreeSet<Rule>,
+) -> ProbeOutcome {
+    let fw = set.framework.as_str();
+    let n = set.migrations.len();
+    let failing_issues: Vec<&Issue> = issues.iter().filter(|i| i.level == Level::Fail).collect();
+    let active: Vec<&Finding> = findings.iter().filter(|f| f.ignored.is_none()).collect();
+    let ignored = findings.len() - active.len();
+    let apply_failure = applied.report.as_ref().and_then(|r| r.failure.clone());
+
+    let mut reasons = Vec::new();
+    if let Some(f) = &apply_failure {
+        reasons.push(f.clone());
+    }
+    if let Some(i) = failing_issues.first() {
+        reasons.push(format!(
+            "{} integrity problem(s), first: {}",
+            failing_issues.len(),
+            i.message
+        ));
+    }
+    if let Some(f) = active.first() {
+        reasons.push(format!(
+            "{} lint finding(s), first: {}:{} {} ({})",
+            active.len(),
+            f.path,
+            f.line,
+            f.rule,
+            f.message
+        ));
+    }
+    let status = if applied.error.is_some() && reasons.is_empty() {
+        Status::Error
+    } else if reasons.is_empty() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    let applied_text = match (&applied.report, &applied.note, &applied.error) {
+        (_, _, Some(e)) if e.starts_with("drift:") => e.clone(),
+        (_, _, Some(e)) => format!("not applied: {e}"),
+        (Some(r), _, _) if r.failure.is_none() => match &r.round_trip_skipped {
+            _ if !applied.tool_runs.is_empty() => {
+                format!("upgrade/downgrade/upgrade on {} at the single head", r.engine)
+            }
+            None => format!("up/down/up round trip and no-op re-apply on {}", r.engine),
+            Some(why) => format!(
+                "applied and re-applied as a no-op on {} (round trip skipped: {why})",
+                r.engine
+            ),
+        },
+        (_, Some(note), _) => note.clone(),
+        _ => String::new(),
+    };
+    let reason = match status {
+        Status::Pass => {
+            let mut s =
+                format!("{n} {fw} migrations: integrity ok, {} lint finding(s)", active.len());
+            if ignored > 0 {
+                s.push_str(&format!(" ({ignored} ignored)"));
+            }
+            if !applied_text.is_empty() {
+                s.push_str(&format!(", {applied_text}"));
+            }
+            s
+        }
+        Status::Error => format!("{n} {fw} migrations checked, but {applied_text}"),
+        _ => reasons.join("; "),
+    };
+    let mut out = ProbeOutcome::new(status, reason);
+    out.measurements.push(Measurement::new("migrations", n as f64, "count"));
+    out.measurements.push(
+        Measurement::new("integrity_problems", failing_issues.len() as f64, "count")
+            .with_threshold("<= 0"),
+    );
+    if !selected.is_empty() {
+        out.measurements.push(
+            Measurement::new("lint_findings", active.len() as f64, "count").with_threshold("<= 0"),
+        );
+        out.measurements.push(Measurement::new("lint_ignored", ignored as f64, "count"));
+    }
+    if let Some(r) = &applied.report {
+        let total: f64 = r.steps.iter().map(|s| s.ms).sum::<f64>()
+            + applied.tool_runs.iter().map(|t| t.ms).sum::<f64>();
+        out.measurements.push(Measurement::new("apply_time", total, "ms"));
+    }
+    for i in issues.iter().filter(|i| i.level != Level::Off) {
+        out.locations.push(Location {
+            path: i.path.clone(),
+            line: None,
+            column: None,
+            message: Some(i.message.clone()),
+            rule: Some(i.rule.to_string()),
+        });
+    }
+    for f in &active {
+        let rule = Rule::from_id(f.rule);
+        let msg = match rule {
+            Some(r) => format!("{}: {}; instead: {}", f.message, r.why(), r.fix()),
+            None => f.message.clone(),
+        };
+        out.locations.push(Location {
+            path: f.path.clone(),
+            line: Some(f.line),
+            column: None,
+            message: Some(msg),
+            rule: Some(f.rule.to_string()),
+        });
+    }
+    let summary = serde_json::json!({
+        "framework": fw,
+        "directory": rel(ctx.repo, &set.dir),
+        "migrations": set.migrations.iter().map(|m| serde_json::json!({
+            "version": m.version, "name": m.name, "kind": m.kind, "files": m.files,
+            "in_transaction": m.in_transaction, "has_down": m.down.is_some() || m.has_code_down,
+            "parents": m.parents,
+        })).collect::<Vec<_>>(),
+        "integrity": issues,
+        "lint": { "rules": selected.iter().map(|r| r.id()).collect::<Vec<_>>(), "findings": findings },
+        "apply": applied.report.as_ref().map(|r| serde_json::json!({
+            "engine": r.engine, "database": r.database, "steps": r.steps, "round_trip_skipped": r.round_trip_skipped,
+            "reapplied": r.reapplied, "failure": r.failure,
+        })),
+        "apply_note": applied.note,
+        "apply_error": applied.error,
+        "commands": applied.tool_runs,
+    });
+    out.artifacts.push(Artifact::json("summary.json", &summary));
+    if let Some(r) = &applied.report
+        && !r.schema.is_empty()
+    {
+        out.artifacts.push(Artifact::json(
+            "schema.json",
+            &serde_json::to_value(&r.schema).unwrap_or_default(),
+        ));
+    }
+    for (i, t) in applied.tool_runs.iter().enumerate() {
+        out.artifacts.push(Artifact::bytes(
+            format!("command-{}.log", i + 1),
+            format!("$ {}\n{}", t.command, t.output),
+        ));
+    }
+    out
+}
+
+/// What `readyctl migrations lock` calls: writes the lock for the spec's migration set and
+/// returns (lock path, number of files recorded).
+pub fn write_lock(spec: &Spec, ctx: &ProbeContext<'_>) -> Result<(PathBuf, usize), String> {
+    let (dir, framework) = find_dir(ctx, spec)?;
+    let set = detect::load(ctx.repo, &dir, framework)?;
+    let lock_path = spec
+        .lock
+        .as_ref()
+        .map(|l| ctx.resolve(l))
+        .unwrap_or_else(|| set.dir.join("migrations.lock"));
+    let n = integrity::write_lock(ctx.repo, &set, &lock_path)?;
+    Ok((lock_path, n))
+}
+
+/// Load-time problems: unknown lint rule ids, an invalid naming regex, `apply: postgres`
+/// without a server.
+pub fn validate(spec: &Spec) -> Vec<crate::probe::ProbeIssue> {
+    use crate::probe::ProbeIssue;
+    let mut issues = Vec::new();
+    if let LintSelection::Only(ids) = &spec.lint {
+        let known: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+        for (i, id) in ids.iter().enumerate() {
+            if Rule::from_id(id).is_none() {
+                let mut issue =
+                    ProbeIssue::new(format!("lint[{i}]"), format!("unknown lint rule `{id}`"));
+                issue = match crate::diag::did_you_mean(id, known.iter().copied()) {
+                    Some(s) => issue.hint(format!("did you mean `{s}`?")),
+                    None => issue.hint(format!("rules: {}", known.join(", "))),
+                };
+                issues.push(issue);
+            }
+        }
+    }
+    if let Some(naming) = &spec.naming
+        && let Err(e) = regex::Regex::new(naming)
+    {
+        issues.push(ProbeIssue::new("naming", crate::probe::regex_error(naming, &e)));
+    }
+    if spec.apply == ApplyMode::Postgres && spec.database_url.is_none() {
+        issues.push(
+            ProbeIssue::new("apply", "`apply: postgres` needs `database_url`")
+                .hint("database_url: \"${env:DATABASE_URL}\""),
+        );
+    }
+    issues
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_parses_lint_forms_and_rejects_unknown_rules() {
+        let s: Spec = serde_yaml::from_str("path: db\nlint: false\n").unwrap();
+        assert_eq!(s.lint, LintSelection::Off);
+        assert_eq!(s.missing_down, Level::Warn);
+        let s: Spec = serde_yaml::from_str("lint: [drop-table, set-not-null]\n").unwrap();
+        assert_eq!(s.lint.rules().len(), 2);
+        let e = serde_yaml::from_str::<Spec>("lint: [drop-tabel]\n").unwrap_err().to_string();
+        assert!(e.contains("unknown lint rule `drop-tabel`"), "{e}");
+        let e = serde_yaml::from_str::<Spec>("pth: db\n").unwrap_err().to_string();
+        assert!(e.contains("unknown field `pth`"), "{e}");
+        let s: Spec = serde_yaml::from_str(
+            "framework: golang_migrate\napply: off\nalembic: { upgrade: make up }\n",
+        )
+        .unwrap();
+        assert_eq!(s.framework, Some(Framework::GolangMigrate));
+        assert_eq!(s.alembic.downgrade, "alembic downgrade base");
+    }
+
+    #[test]
+    fn schema_generates() {
+        let schema = schemars::schema_for!(Spec);
+        let text = serde_json::to_string(&schema).unwrap();
+        assert!(text.contains("index-without-concurrently"));
+        assert!(text.contains("database_url"));
+    }
+}

@@ -1,0 +1,368 @@
+//! The `sql` probe: run one query against SQLite or PostgreSQL and hold the result to
+//! expectations (row count, exact rows, one value with comparisons). Read-only by default: the
+//! query runs in a read-only transaction that is rolled back.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::migrations::apply::{pg_connect, pg_error, redact_url_password};
+use crate::outcome::{Measurement, ProbeOutcome};
+use crate::probe::{Artifact, ProbeContext};
+
+/// `sql:` in a checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// `postgres://user:password@host:port/db` (the password never reaches evidence), or a
+    /// SQLite database: `sqlite:PATH` or a plain path, relative to the repository.
+    pub url: String,
+    /// One SQL statement.
+    pub query: String,
+    /// What the result must be; with no expectation the query only has to succeed.
+    #[serde(default)]
+    pub expect: Expect,
+    /// Run in a read-only transaction that is rolled back (default `true`). `false` commits.
+    #[serde(default = "yes")]
+    pub read_only: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Expectations on the result.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Exact number of rows.
+    #[serde(default)]
+    pub rows: Option<u64>,
+    /// The exact rows, in order, each a list of column values (numbers compare numerically,
+    /// `true`/`false` match PostgreSQL's `t`/`f` and SQLite's 1/0, `null` matches NULL).
+    #[serde(default)]
+    pub equals: Option<Vec<Vec<serde_json::Value>>>,
+    /// The single value of a one-row, one-column result.
+    #[serde(default)]
+    pub value: Option<ValueExpect>,
+}
+
+/// Comparisons on the single value.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueExpect {
+    /// Equal to this value.
+    #[serde(default)]
+    pub eq: Option<serde_json::Value>,
+    /// At least this number.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// At most this number.
+    #[serde(default)]
+    pub max: Option<f64>,
+}
+
+/// A result: column names and rows of cells as text (`None` = NULL).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+enum Target {
+    Postgres(String),
+    Sqlite(std::path::PathBuf),
+}
+
+fn target(spec: &Spec, ctx: &ProbeContext<'_>) -> Target {
+    let u = spec.url.trim();
+    if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+        return Target::Postgres(u.to_string());
+    }
+    let path = u.strip_prefix("sqlite://").or_else(|| u.strip_prefix("sqlite:")).unwrap_or(u);
+    Target::Sqlite(ctx.resolve(path))
+}
+
+/// Runs the query against PostgreSQL. Errors are redacted.
+pub fn query_postgres(
+    url: &str,
+    query: &str,
+    read_only: bool,
+    timeout: Duration,
+) -> Result<QueryResult, String> {
+    let mut client = pg_connect(url, timeout)?;
+    let redact = |e: String| redact_url_password(url, &e);
+    let begin = if read_only { "BEGIN READ ONLY" } else { "BEGIN" };
+    client.batch_execute(begin).map_err(|e| redact(pg_error(&e)))?;
+    let result =
+        client.simple_query(query).map_err(|e| redact(format!("query failed: {}", pg_error(&e))));
+    let end = if read_only { "ROLLBACK" } else { "COMMIT" };
+    let _ = client.batch_execute(end);
+    let mut out = QueryResult { columns: Vec::new(), rows: Vec::new() };
+    for msg in result? {
+        if let postgres::SimpleQueryMessage::Row(r) = msg {
+            if out.columns.is_empty() {
+                out.columns = r.columns().iter().map(|c| c.name().to_string()).collect();
+            }
+            out.rows.push((0..r.len()).map(|i| r.get(i).map(String::from)).collect());
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the query against a SQLite file (opened read-only unless `read_only` is false).
+pub fn query_sqlite(
+    path: &std::path::Path,
+    query: &str,
+    read_only: bool,
+) -> Result<QueryResult, String> {
+    use rusqlite::OpenFlags;
+    use rusqlite::types::ValueRef;
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    let mut conn =
+        rusqlite::Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| format!("cannot open SQLite database {}: {e}", path.display()))?;
+    let tx = conn.transaction().map_err(|e| e.to_string())?;
+    let mut out = QueryResult { columns: Vec::new(), rows: Vec::new() };
+    {
+        let mut stmt = tx.prepare(query).map_err(|e| format!("query failed: {e}"))?;
+        out.columns = stmt.column_names().iter().map(|c| c.to_string()).collect();
+        let n = out.columns.len();
+        let mut rows = stmt.query([]).map_err(|e| format!("query failed: {e}"))?;
+        while let Some(row) = rows.next().map_err(|e| format!("query failed: {e}"))? {
+            let mut cells = Vec::with_capacity(n);
+            for i in 0..n {
+                let v = row.get_ref(i).map_err(|e| e.to_string())?;
+                cells.push(match v {
+                    ValueRef::Null => None,
+                    ValueRef::Integer(i) => Some(i.to_string()),
+                    ValueRef::Real(f) => Some(f.to_string()),
+                    ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Some(b.iter().map(|x| format!("{x:02x}")).collect()),
+                });
+            }
+            out.rows.push(cells);
+        }
+    }
+    if read_only { tx.rollback() } else { tx.commit() }.map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Whether a result cell matches an expected JSON value.
+pub fn cell_matches(expected: &serde_json::Value, cell: &Option<String>) -> bool {
+    use serde_json::Value;
+    match (expected, cell) {
+        (Value::Null, None) => true,
+        (_, None) | (Value::Null, _) => false,
+        (Value::Number(n), Some(c)) => match (n.as_f64(), c.trim().parse::<f64>()) {
+            (Some(a), Ok(b)) => a == b,
+            _ => false,
+        },
+        (Value::Bool(b), Some(c)) => {
+            let truthy = matches!(c.as_str(), "t" | "true" | "1");
+            let falsy = matches!(c.as_str(), "f" | "false" | "0");
+            if *b { truthy } else { falsy }
+        }
+        (Value::String(s), Some(c)) => s == c,
+        (other, Some(c)) => &other.to_string() == c,
+    }
+}
+
+fn show(cell: &Option<String>) -> String {
+    cell.as_deref().map(|c| format!("{c:?}")).unwrap_or_else(|| "NULL".into())
+}
+
+fn show_row(row: &[Option<String>]) -> String {
+    format!("[{}]", row.iter().map(show).collect::<Vec<_>>().join(", "))
+}
+
+/// Holds a result to the expectations: `Err` is the one-line failure reason.
+pub fn check(expect: &Expect, r: &QueryResult) -> Result<String, String> {
+    let n = r.rows.len();
+    let mut held = vec![format!("{n} row(s)")];
+    if let Some(want) = expect.rows
+        && n as u64 != want
+    {
+        let first =
+            r.rows.first().map(|row| format!("; first: {}", show_row(row))).unwrap_or_default();
+        return Err(format!("expected {want} row(s), got {n}{first}"));
+    }
+    if let Some(want) = &expect.equals {
+        if want.len() != n {
+            return Err(format!("expected {} row(s) equal to the given rows, got {n}", want.len()));
+        }
+        for (i, (w, got)) in want.iter().zip(&r.rows).enumerate() {
+            if w.len() != got.len() || !w.iter().zip(got).all(|(e, c)| cell_matches(e, c)) {
+                let wanted = serde_json::to_string(w).unwrap_or_default();
+                return Err(format!("row {} is {}, expected {wanted}", i + 1, show_row(got)));
+            }
+        }
+        held.push("rows equal".into());
+    }
+    if let Some(v) = &expect.value {
+        if n != 1 || r.rows[0].len() != 1 {
+            let cols = r.rows.first().map(Vec::len).unwrap_or(r.columns.len());
+            return Err(format!("expected a single value, got {n} row(s) of {cols} column(s)"));
+        }
+        let cell = &r.rows[0][0];
+        if let Some(eq) = &v.eq
+            && !cell_matches(eq, cell)
+        {
+            return Err(format!("value is {}, expected {eq}", show(cell)));
+        }
+        if v.min.is_some() || v.max.is_some() {
+            let Some(num) = cell.as_deref().and_then(|c| c.trim().parse::<f64>().ok()) else {
+                return Err(format!("value {} is not a number", show(cell)));
+            };
+            if let Some(min) = v.min
+                && num < min
+            {
+                return Err(format!("value {num} is below the minimum {min}"));
+            }
+            if let Some(max) = v.max
+                && num > max
+            {
+                return Err(format!("value {num} is above the maximum {max}"));
+            }
+        }
+        held.push(format!("value {}", show(cell)));
+    }
+    Ok(held.join(", "))
+}
+
+/// Runs the probe.
+pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
+    let started = Instant::now();
+    let timeout = ctx.remaining().min(Duration::from_secs(30));
+    let (engine, result) = match target(spec, ctx) {
+        Target::Postgres(url) => {
+            ("postgres", query_postgres(&url, &spec.query, spec.read_only, timeout))
+        }
+        Target::Sqlite(path) => ("sqlite", query_sqlite(&path, &spec.query, spec.read_only)),
+    };
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            return ProbeOutcome::error(e).with_measurement(Measurement::new(
+                "query_time",
+                ms,
+                "ms",
+            ));
+        }
+    };
+    let verdict = check(&spec.expect, &result);
+    let mut out = match &verdict {
+        Ok(held) => ProbeOutcome::pass(format!("query on {engine}: {held}")),
+        Err(why) => ProbeOutcome::fail(why.clone()),
+    };
+    out.measurements.push(Measurement::new("rows", result.rows.len() as f64, "count"));
+    out.measurements.push(Measurement::new("query_time", ms, "ms"));
+    const KEEP_ROWS: usize = 100;
+    let evidence = serde_json::json!({
+        "engine": engine,
+        "url": redact_url_password(&spec.url, &spec.url),
+        "query": spec.query,
+        "read_only": spec.read_only,
+        "columns": result.columns,
+        "row_count": result.rows.len(),
+        "rows": result.rows.iter().take(KEEP_ROWS).collect::<Vec<_>>(),
+        "rows_truncated": result.rows.len() > KEEP_ROWS,
+        "verdict": verdict.as_ref().map_or_else(|e| e.clone(), |h| h.clone()),
+    });
+    out.artifacts.push(Artifact::json("result.json", &evidence));
+    out
+}
+
+/// Load-time problems: an empty query.
+pub fn validate(spec: &Spec) -> Vec<crate::probe::ProbeIssue> {
+    let mut issues = Vec::new();
+    if spec.query.trim().is_empty() {
+        issues.push(crate::probe::ProbeIssue::new("query", "the query is empty"));
+    }
+    issues
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn res(rows: Vec<Vec<Option<&str>>>) -> QueryResult {
+        QueryResult {
+            columns: vec!["a".into()],
+            rows: rows
+                .into_iter()
+                .map(|r| r.into_iter().map(|c| c.map(String::from)).collect())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn cells_compare_by_expected_type() {
+        assert!(cell_matches(&json!(5), &Some("5".into())));
+        assert!(cell_matches(&json!(5.0), &Some("5".into())));
+        assert!(!cell_matches(&json!(5), &Some("5a".into())));
+        assert!(cell_matches(&json!(true), &Some("t".into())));
+        assert!(cell_matches(&json!(false), &Some("0".into())));
+        assert!(!cell_matches(&json!(true), &Some("f".into())));
+        assert!(cell_matches(&json!(null), &None));
+        assert!(!cell_matches(&json!("x"), &None));
+        assert!(cell_matches(&json!("x"), &Some("x".into())));
+    }
+
+    #[test]
+    fn expectations_pass_and_fail_with_reasons() {
+        let r = res(vec![vec![Some("3")]]);
+        let e = Expect {
+            rows: Some(1),
+            equals: Some(vec![vec![json!(3)]]),
+            value: Some(ValueExpect { eq: None, min: Some(1.0), max: Some(3.0) }),
+        };
+        assert!(check(&e, &r).is_ok());
+        let e = Expect {
+            value: Some(ValueExpect { eq: None, min: None, max: Some(2.0) }),
+            ..Default::default()
+        };
+        assert_eq!(check(&e, &r).unwrap_err(), "value 3 is above the maximum 2");
+        let e = Expect { rows: Some(0), ..Default::default() };
+        assert_eq!(check(&e, &r).unwrap_err(), "expected 0 row(s), got 1; first: [\"3\"]");
+        let two = res(vec![vec![Some("a")], vec![None]]);
+        let e =
+            Expect { equals: Some(vec![vec![json!("a")], vec![json!("b")]]), ..Default::default() };
+        assert_eq!(check(&e, &two).unwrap_err(), "row 2 is [NULL], expected [\"b\"]");
+        let e = Expect {
+            value: Some(ValueExpect { eq: Some(json!("a")), ..Default::default() }),
+            ..Default::default()
+        };
+        assert!(check(&e, &two).unwrap_err().contains("single value"));
+    }
+
+    #[test]
+    fn sqlite_is_read_only_by_default() {
+        let dir = std::env::temp_dir().join(format!("readyctl-sql-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("t.db");
+        let _ = std::fs::remove_file(&db);
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'x'), (2, NULL);",
+        )
+        .unwrap();
+        drop(c);
+        let r = query_sqlite(&db, "SELECT a, b FROM t ORDER BY a", true).unwrap();
+        assert_eq!(r.columns, ["a", "b"]);
+        assert_eq!(
+            r.rows,
+            vec![vec![Some("1".into()), Some("x".into())], vec![Some("2".into()), None]]
+        );
+        let e = query_sqlite(&db, "DELETE FROM t", true).unwrap_err();
+        assert!(e.contains("readonly"), "{e}");
+        let e = query_sqlite(&dir.join("missing.db"), "SELECT 1", true).unwrap_err();
+        assert!(e.contains("cannot open SQLite database"), "{e}");
+    }
+}

@@ -1,0 +1,538 @@
+//! End-to-end tests of the `migrations` and `sql` probes on real SQLite, a real PostgreSQL
+//! (READYCTL_TEST_PG_URL, see scripts/with-postgres.sh) and real alembic (READYCTL_TEST_PYTHON).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant, SystemTime};
+
+use readyctl::outcome::{ProbeOutcome, Status};
+use readyctl::probe::{ArtifactContent, ProbeContext, migrations, sql};
+
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrations")
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("readyctl-it-db-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            if e.file_name() != "__pycache__" {
+                copy_dir(&e.path(), &target);
+            }
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn run_migrations(repo: &Path, yaml: &str) -> ProbeOutcome {
+    let spec: migrations::Spec = serde_yaml::from_str(yaml).expect("valid spec");
+    let evidence = scratch_dir("evidence");
+    let ctx = ProbeContext {
+        repo,
+        check_id: "db.migrations",
+        evidence_dir: &evidence,
+        run_started: SystemTime::now(),
+        deadline: Instant::now() + Duration::from_secs(120),
+        cancel: &CANCEL,
+        output_filter: None,
+    };
+    migrations::run(&spec, &ctx)
+}
+
+fn run_sql(repo: &Path, spec: &sql::Spec) -> ProbeOutcome {
+    let evidence = scratch_dir("evidence-sql");
+    let ctx = ProbeContext {
+        repo,
+        check_id: "db.sql",
+        evidence_dir: &evidence,
+        run_started: SystemTime::now(),
+        deadline: Instant::now() + Duration::from_secs(60),
+        cancel: &CANCEL,
+        output_filter: None,
+    };
+    sql::run(spec, &ctx)
+}
+
+fn artifact_json(o: &ProbeOutcome, name: &str) -> serde_json::Value {
+    let a =
+        o.artifacts.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no artifact {name}"));
+    match &a.content {
+        ArtifactContent::Bytes(b) => serde_json::from_slice(b).unwrap(),
+        ArtifactContent::CopyOf(p) => serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap(),
+    }
+}
+
+/// An external peer from the environment: `None` (with a SKIP line) locally, a panic on CI.
+fn peer(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{var} is not set on CI: {what} is required")
+        }
+        _ => {
+            let how = if var == "READYCTL_TEST_PG_URL" {
+                "run under scripts/with-postgres.sh"
+            } else {
+                "point it at a venv python with scripts/requirements-test.txt installed"
+            };
+            eprintln!("SKIP: {var} not set ({what}); {how}");
+            None
+        }
+    }
+}
+
+fn pg() -> Option<String> {
+    peer("READYCTL_TEST_PG_URL", "a PostgreSQL server")
+}
+
+fn database_exists(admin_url: &str, name: &str) -> bool {
+    let mut c = postgres::Client::connect(admin_url, postgres::NoTls).unwrap();
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&name])
+        .unwrap()
+        .get(0);
+    n > 0
+}
+
+fn rules(o: &ProbeOutcome) -> Vec<(String, Option<u64>)> {
+    o.locations.iter().map(|l| (l.rule.clone().unwrap_or_default(), l.line)).collect()
+}
+
+// ---------- SQLite, no external peer ----------
+
+#[test]
+fn golang_migrate_round_trip_on_sqlite_passes_with_schema_evidence() {
+    let repo = fixtures();
+    let o = run_migrations(&repo, "path: golang-migrate\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(
+        o.reason.contains("2 golang-migrate migrations") && o.reason.contains("round trip"),
+        "{}",
+        o.reason
+    );
+    let schema = artifact_json(&o, "schema.json");
+    assert_eq!(schema["column:orders.total_cents"], "INTEGER NOT NULL");
+    assert!(schema.get("index:users_email").is_some());
+    let summary = artifact_json(&o, "summary.json");
+    let phases: Vec<&str> = summary["apply"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["up", "up", "down", "down", "up-again", "up-again"]);
+}
+
+#[test]
+fn migration_failing_half_way_fails_naming_it_and_the_error() {
+    let o = run_migrations(&fixtures(), "path: broken-apply\napply: sqlite\n");
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.reason.contains("migration 000002") && o.reason.contains("no such table: price_list"),
+        "{}",
+        o.reason
+    );
+}
+
+#[test]
+fn dangerous_sql_is_linted_with_lines_ignores_and_parse_errors() {
+    let o = run_migrations(&fixtures(), "path: dangerous\napply: off\n");
+    assert_eq!(o.status, Status::Fail);
+    let got = rules(&o);
+    let want: Vec<(String, Option<u64>)> = [
+        ("index-without-concurrently", 1),
+        ("require-lock-timeout", 1),
+        ("not-null-without-default", 2),
+        ("foreign-key-without-not-valid", 5),
+        ("unparseable-sql", 6),
+        ("column-type-change", 7),
+    ]
+    .iter()
+    .map(|(r, l)| (r.to_string(), Some(*l)))
+    .collect();
+    assert_eq!(got, want);
+    assert!(o.locations.iter().all(|l| l.path == "dangerous/20240102000000_risky.sql"));
+    let ignored = o.measurements.iter().find(|m| m.name == "lint_ignored").unwrap();
+    assert_eq!(ignored.value, 1.0);
+    let summary = artifact_json(&o, "summary.json");
+    let findings = summary["lint"]["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(
+            |f| f["rule"] == "drop-column" && f["ignored"].as_str().unwrap().contains("PAY-42")
+        )
+    );
+    // Selecting rules narrows the findings.
+    let o =
+        run_migrations(&fixtures(), "path: dangerous\napply: off\nlint: [column-type-change]\n");
+    assert_eq!(rules(&o), vec![("column-type-change".to_string(), Some(7))]);
+}
+
+#[test]
+fn atlas_sum_verifies_and_catches_an_edit() {
+    let o = run_migrations(&fixtures(), "path: atlas\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let repo = scratch_dir("atlas");
+    copy_dir(&fixtures().join("atlas"), &repo.join("atlas"));
+    std::fs::write(
+        repo.join("atlas/20240101000000_users.sql"),
+        "CREATE TABLE users (id integer PRIMARY KEY);\n",
+    )
+    .unwrap();
+    let o = run_migrations(&repo, "path: atlas\n");
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.reason.contains("atlas.sum does not match")
+            && o.reason.contains("20240101000000_users.sql"),
+        "{}",
+        o.reason
+    );
+}
+
+#[test]
+fn flyway_duplicate_versions_and_dbmate_missing_down() {
+    let o = run_migrations(&fixtures(), "path: flyway\n");
+    assert_eq!(o.status, Status::Fail);
+    assert!(o.reason.contains("version 1.1 is used by both"), "{}", o.reason);
+    let o = run_migrations(&fixtures(), "path: dbmate\nmissing_down: fail\n");
+    assert_eq!(o.status, Status::Fail);
+    assert!(o.reason.contains("20240102000000") && o.reason.contains("no down"), "{}", o.reason);
+    let o = run_migrations(&fixtures(), "path: dbmate\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("round trip skipped"), "{}", o.reason);
+}
+
+#[test]
+fn postgres_only_sql_on_auto_sqlite_is_noted_not_failed() {
+    let o = run_migrations(&fixtures(), "path: goose-pg\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("does not run on SQLite"), "{}", o.reason);
+    let o = run_migrations(&fixtures(), "path: goose-pg\napply: sqlite\n");
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+}
+
+#[test]
+fn lock_catches_an_edited_migration() {
+    let repo = scratch_dir("lock");
+    copy_dir(&fixtures().join("golang-migrate"), &repo.join("db"));
+    let spec: migrations::Spec = serde_yaml::from_str("path: db\n").unwrap();
+    let evidence = scratch_dir("lock-evidence");
+    let ctx = ProbeContext {
+        repo: &repo,
+        check_id: "x",
+        evidence_dir: &evidence,
+        run_started: SystemTime::now(),
+        deadline: Instant::now() + Duration::from_secs(30),
+        cancel: &CANCEL,
+        output_filter: None,
+    };
+    let (path, n) = migrations::write_lock(&spec, &ctx).unwrap();
+    assert_eq!((path.file_name().unwrap().to_str().unwrap(), n), ("migrations.lock", 4));
+    assert_eq!(run_migrations(&repo, "path: db\n").status, Status::Pass);
+    std::fs::write(
+        repo.join("db/000001_create_users.up.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    )
+    .unwrap();
+    let o = run_migrations(&repo, "path: db\n");
+    assert_eq!(o.status, Status::Fail);
+    assert!(o.reason.contains("edited after it was locked"), "{}", o.reason);
+}
+
+#[test]
+fn sql_probe_on_sqlite_file() {
+    let repo = scratch_dir("sqlite-sql");
+    let c = rusqlite::Connection::open(repo.join("app.db")).unwrap();
+    c.execute_batch("CREATE TABLE users (id INTEGER, email TEXT); INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x');").unwrap();
+    drop(c);
+    let spec = |q: &str, expect: &str| -> sql::Spec {
+        serde_yaml::from_str(&format!("url: sqlite:app.db\nquery: \"{q}\"\nexpect: {expect}\n"))
+            .unwrap()
+    };
+    let o = run_sql(
+        &repo,
+        &spec(
+            "SELECT email, count(*) FROM users GROUP BY email HAVING count(*) > 1",
+            "{ rows: 0 }",
+        ),
+    );
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let o = run_sql(
+        &repo,
+        &spec("SELECT id, email FROM users ORDER BY id", "{ equals: [[1, a@x], [2, b@x]] }"),
+    );
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let o = run_sql(&repo, &spec("SELECT count(*) FROM users", "{ value: { min: 3 } }"));
+    assert_eq!(o.status, Status::Fail);
+    assert_eq!(o.reason, "value 2 is below the minimum 3");
+    let o = run_sql(&repo, &spec("DELETE FROM users", "{}"));
+    assert_eq!(o.status, Status::Error, "read-only by default: {}", o.reason);
+}
+
+// ---------- PostgreSQL ----------
+
+#[test]
+fn pg_goose_round_trip_concurrently_and_scratch_database_dropped() {
+    let Some(url) = pg() else { return };
+    let o = run_migrations(&fixtures(), &format!("path: goose-pg\ndatabase_url: \"{url}\"\n"));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("round trip and no-op re-apply on postgres"), "{}", o.reason);
+    let schema = artifact_json(&o, "schema.json");
+    assert_eq!(schema["enum:public.account_state"], "active,closed");
+    assert!(schema["index:public.accounts_email"].as_str().unwrap().contains("UNIQUE INDEX"));
+    let summary = artifact_json(&o, "summary.json");
+    let db = summary["apply"]["database"].as_str().unwrap().to_string();
+    assert!(!database_exists(&url, &db), "scratch database {db} left behind");
+}
+
+#[test]
+fn pg_failing_migration_fails_and_scratch_database_is_dropped() {
+    let Some(url) = pg() else { return };
+    let o = run_migrations(&fixtures(), &format!("path: broken-apply\ndatabase_url: \"{url}\"\n"));
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.reason.contains("migration 000002")
+            && o.reason.contains("relation \"price_list\" does not exist"),
+        "{}",
+        o.reason
+    );
+    let db = artifact_json(&o, "summary.json")["apply"]["database"].as_str().unwrap().to_string();
+    assert!(!database_exists(&url, &db), "scratch database {db} left behind");
+}
+
+#[test]
+fn pg_unreachable_is_an_error_with_the_password_redacted() {
+    // A port nothing listens on: bind, read the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://app:hunter2secret@127.0.0.1:{port}/postgres");
+    let o =
+        run_migrations(&fixtures(), &format!("path: golang-migrate\ndatabase_url: \"{url}\"\n"));
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(
+        o.reason.contains("cannot connect") && !o.reason.contains("hunter2secret"),
+        "{}",
+        o.reason
+    );
+    let spec: sql::Spec =
+        serde_yaml::from_str(&format!("url: \"{url}\"\nquery: SELECT 1\n")).unwrap();
+    let o = run_sql(&fixtures(), &spec);
+    assert_eq!(o.status, Status::Error);
+    assert!(!o.reason.contains("hunter2secret"), "{}", o.reason);
+}
+
+#[test]
+fn pg_sql_probe_expectations_and_read_only() {
+    let Some(url) = pg() else { return };
+    let db = format!("readyctl_sqltest_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+    let db_url = readyctl::migrations::apply::with_dbname(&url, &db);
+    let mut c = postgres::Client::connect(&db_url, postgres::NoTls).unwrap();
+    c.batch_execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE t (id int, active bool, price numeric(6,2)); INSERT INTO t VALUES (1, true, 9.50), (2, false, NULL);").unwrap();
+    let spec = |q: &str, expect: &str| -> sql::Spec {
+        serde_yaml::from_str(&format!("url: \"{db_url}\"\nquery: \"{q}\"\nexpect: {expect}\n"))
+            .unwrap()
+    };
+    let o = run_sql(
+        Path::new("/"),
+        &spec(
+            "SELECT enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = 'mood' ORDER BY enumsortorder",
+            "{ equals: [[sad], [ok], [happy]] }",
+        ),
+    );
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let o = run_sql(
+        Path::new("/"),
+        &spec(
+            "SELECT id, active, price FROM t ORDER BY id",
+            "{ rows: 2, equals: [[1, true, 9.5], [2, false, null]] }",
+        ),
+    );
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let o = run_sql(
+        Path::new("/"),
+        &spec("SELECT max(price) FROM t", "{ value: { eq: 9.5, max: 10 } }"),
+    );
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let o = run_sql(Path::new("/"), &spec("SELECT count(*) FROM t", "{ value: { eq: 3 } }"));
+    assert_eq!(o.status, Status::Fail);
+    assert_eq!(o.reason, "value is \"2\", expected 3");
+    let o = run_sql(Path::new("/"), &spec("DELETE FROM t", "{}"));
+    assert_eq!(o.status, Status::Error);
+    assert!(o.reason.contains("read-only transaction"), "{}", o.reason);
+    let n: i64 = c.query_one("SELECT count(*) FROM t", &[]).unwrap().get(0);
+    assert_eq!(n, 2, "read-only default must not delete");
+    drop(c);
+    admin.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).unwrap();
+}
+
+// ---------- alembic ----------
+
+fn alembic_spec(py: &str) -> String {
+    format!(
+        "path: alembic/migrations\nalembic:\n  upgrade: \"'{py}' -m alembic upgrade head\"\n  downgrade: \"'{py}' -m alembic downgrade base\"\n"
+    )
+}
+
+#[test]
+fn alembic_on_sqlite_upgrade_downgrade_upgrade_at_single_head() {
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with alembic") else { return };
+    let repo = scratch_dir("alembic-sqlite");
+    copy_dir(&fixtures().join("alembic"), &repo.join("alembic"));
+    let o = run_migrations(&repo, &alembic_spec(&py));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(
+        o.reason.contains("4 alembic migrations") && o.reason.contains("single head"),
+        "{}",
+        o.reason
+    );
+    let schema = artifact_json(&o, "schema.json");
+    assert!(
+        schema.get("column:users.email").is_some() && schema.get("index:orders_user_id").is_some(),
+        "{schema}"
+    );
+    assert_eq!(o.artifacts.iter().filter(|a| a.name.starts_with("command-")).count(), 3);
+}
+
+#[test]
+fn alembic_downgrade_that_leaves_a_table_fails() {
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with alembic") else { return };
+    let repo = scratch_dir("alembic-leaky");
+    copy_dir(&fixtures().join("alembic"), &repo.join("alembic"));
+    let f = repo.join("alembic/migrations/versions/1a2b3c4d0003_create_orders.py");
+    let text = std::fs::read_to_string(&f).unwrap().replace("    op.drop_table(\"orders\")\n", "");
+    std::fs::write(&f, text).unwrap();
+    let o = run_migrations(&repo, &alembic_spec(&py));
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(o.reason.contains("leaves schema objects behind: column:orders.id"), "{}", o.reason);
+}
+
+#[test]
+fn alembic_two_heads_fail_naming_both() {
+    let repo = scratch_dir("alembic-heads");
+    copy_dir(&fixtures().join("alembic"), &repo.join("alembic"));
+    std::fs::remove_file(
+        repo.join("alembic/migrations/versions/1a2b3c4d0004_merge_email_and_orders.py"),
+    )
+    .unwrap();
+    let o = run_migrations(&repo, "path: alembic/migrations\napply: off\n");
+    assert_eq!(o.status, Status::Fail);
+    assert!(o.reason.contains("2 heads: 1a2b3c4d0002, 1a2b3c4d0003"), "{}", o.reason);
+}
+
+#[test]
+fn alembic_on_postgres_checks_alembic_version() {
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with alembic") else { return };
+    let Some(url) = pg() else { return };
+    let repo = scratch_dir("alembic-pg");
+    copy_dir(&fixtures().join("alembic"), &repo.join("alembic"));
+    let o = run_migrations(&repo, &format!("{}database_url: \"{url}\"\n", alembic_spec(&py)));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let schema = artifact_json(&o, "schema.json");
+    assert!(schema.get("constraint:public.orders.orders_user_id_fkey").is_some(), "{schema}");
+    let db = artifact_json(&o, "summary.json")["apply"]["database"].as_str().unwrap().to_string();
+    assert!(!database_exists(&url, &db));
+}
+
+/// Benchmark driver, not a timed test: `bench/migrations/run.sh` runs it with
+/// READYCTL_BENCH_REPO set and prints the figures it reports.
+#[test]
+#[ignore = "benchmark driver; run by bench/migrations/run.sh"]
+fn bench_lint_driver() {
+    let Ok(repo) = std::env::var("READYCTL_BENCH_REPO") else { return };
+    let started = Instant::now();
+    let o = run_migrations(Path::new(&repo), "path: migrations\nframework: sqlx\napply: off\n");
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let n = o.measurements.iter().find(|m| m.name == "migrations").map(|m| m.value).unwrap_or(0.0);
+    let findings =
+        o.measurements.iter().find(|m| m.name == "lint_findings").map(|m| m.value).unwrap_or(0.0);
+    println!("readyctl: {n} files, {findings} findings, probe time {ms:.0} ms");
+}
+
+#[test]
+fn django_leaves_per_app_made_by_real_makemigrations() {
+    // fixtures/migrations/django was made with Django's own startproject/startapp/makemigrations,
+    // including the conflicting 0002s and `makemigrations --merge`.
+    let o = run_migrations(&fixtures(), "path: django\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(
+        o.reason.contains("4 django migrations") && o.reason.contains("graph only"),
+        "{}",
+        o.reason
+    );
+    let repo = scratch_dir("django-leaves");
+    copy_dir(&fixtures().join("django"), &repo.join("django"));
+    std::fs::remove_file(
+        repo.join("django/shop/migrations/0003_merge_0002_item_price_0002_item_sku.py"),
+    )
+    .unwrap();
+    let o = run_migrations(&repo, "path: django\n");
+    assert_eq!(o.status, Status::Fail);
+    // Django's own `makemigrations --check` says: multiple leaf nodes (0002_item_price, 0002_item_sku in shop).
+    assert!(
+        o.reason.contains("app shop has 2 leaf migrations: 0002_item_price, 0002_item_sku"),
+        "{}",
+        o.reason
+    );
+}
+
+#[test]
+fn alembic_drift_against_a_live_database_read_only() {
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with alembic") else { return };
+    let Some(url) = pg() else { return };
+    let db = format!("readyctl_drift_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+    let live = readyctl::migrations::apply::with_dbname(&url, &db);
+    let repo = scratch_dir("alembic-drift");
+    copy_dir(&fixtures().join("alembic"), &repo.join("alembic"));
+    // The "production" database is at 0002 (real alembic): 0003 and the merge are pending.
+    let status = std::process::Command::new(&py)
+        .args(["-m", "alembic", "upgrade", "1a2b3c4d0002"])
+        .current_dir(repo.join("alembic"))
+        .env("DATABASE_URL", live.replacen("postgres://", "postgresql://", 1))
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let spec = format!("path: alembic/migrations\napply: off\ndrift: {{ url: \"{live}\" }}\n");
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let pending = o.measurements.iter().find(|m| m.name == "pending_migrations").unwrap();
+    assert_eq!(pending.value, 2.0);
+    assert!(o.locations.iter().any(|l| l.rule.as_deref() == Some("pending")
+        && l.message.as_deref().unwrap().contains("1a2b3c4d0003, 1a2b3c4d0004")));
+    let o = run_migrations(
+        &repo,
+        &format!(
+            "path: alembic/migrations\napply: off\ndrift: {{ url: \"{live}\", pending: fail }}\n"
+        ),
+    );
+    assert_eq!(o.status, Status::Fail);
+    let mut c = postgres::Client::connect(&live, postgres::NoTls).unwrap();
+    c.batch_execute("UPDATE alembic_version SET version_num = 'ffff0000dead'").unwrap();
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.reason.contains("ffff0000dead is applied in the database but not in the repository"),
+        "{}",
+        o.reason
+    );
+    // Read-only: the probe changed nothing.
+    let v: String = c.query_one("SELECT version_num FROM alembic_version", &[]).unwrap().get(0);
+    assert_eq!(v, "ffff0000dead");
+    drop(c);
+    admin.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).unwrap();
+}
