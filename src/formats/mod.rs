@@ -12,6 +12,7 @@ mod cobertura;
 mod coverage_py;
 mod detect;
 mod go_cover;
+pub mod inputs;
 mod istanbul;
 mod jacoco;
 mod jest;

@@ -2,5 +2,7 @@
 //! probe, `deny_unknown_fields`, `JsonSchema`) and `run(&Spec, &ProbeContext) -> ProbeOutcome`.
 
 pub mod context;
+pub mod coverage;
+pub mod tests;
 
 pub use context::{Artifact, ArtifactContent, ProbeContext};
