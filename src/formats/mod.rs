@@ -23,6 +23,8 @@ mod llvm_cov;
 mod opencover;
 mod tap;
 mod trx;
+#[cfg(test)]
+mod tests;
 mod xml;
 
 use std::collections::BTreeMap;
