@@ -248,3 +248,19 @@ fn messages_are_bounded() {
     let long = "x".repeat(MAX_MESSAGE_CHARS * 3);
     assert_eq!(bound_message(&long).chars().count(), MAX_MESSAGE_CHARS + 1);
 }
+
+#[test]
+fn jest_json_and_jest_junit_match_jest_summary() {
+    // Jest: "Tests: 1 failed, 1 skipped, 1 todo, 3 passed, 6 total". jest-junit's own
+    // `tests="5"` attribute disagrees with its six <testcase>s: counting cases is right. But
+    // jest-junit writes a `test.todo` as a bare <testcase> (no <skipped>), so in its XML the
+    // todo is indistinguishable from a pass.
+    let summary = std::fs::read_to_string(fixture("jest/summary.txt")).unwrap();
+    let line = summary.lines().find(|l| l.starts_with("Tests:")).unwrap();
+    let n = |w: &str| summary_number(line, w);
+    let expected = tc(n("total"), n("passed"), n("failed"), 0, n("skipped") + n("todo"), 0);
+    assert_eq!(detect_test_format(&fixture("jest/jest.json")).unwrap(), TestFormat::JestJson);
+    assert_eq!(counts("jest/jest.json"), expected);
+    let junit = tc(n("total"), n("passed") + n("todo"), n("failed"), 0, n("skipped"), 0);
+    assert_eq!(counts("jest/jest-junit.xml"), junit);
+}
