@@ -101,12 +101,23 @@ fn start_case<R: BufRead>(
     e: &BytesStart,
     suite_files: &[Option<String>],
 ) -> Result<TestCase, FormatError> {
-    let name = xml.attr(e, b"name")?.unwrap_or_default();
-    let classname = xml.attr(e, b"classname")?.or(xml.attr(e, b"class")?).unwrap_or_default();
-    let mut case = TestCase::new(classname, name, CaseStatus::Passed);
-    case.file = xml.attr(e, b"file")?.or_else(|| suite_files.last().cloned().flatten());
-    // `time` is informational: a malformed value is dropped rather than failing the file.
-    case.time = xml.attr(e, b"time")?.and_then(|t| t.trim().replace(',', "").parse().ok());
+    let mut case = TestCase::new(String::new(), String::new(), CaseStatus::Passed);
+    let mut class = None;
+    xml.each_attr(e, &[b"name", b"classname", b"class", b"file", b"time"], |key, value| match key {
+        b"name" => case.name = value.into_owned(),
+        b"classname" => case.classname = value.into_owned(),
+        b"class" => class = Some(value.into_owned()),
+        b"file" => case.file = Some(value.into_owned()),
+        // `time` is informational: a malformed value is dropped rather than failing the file.
+        b"time" => case.time = parse_time(&value),
+        _ => {}
+    })?;
+    if case.classname.is_empty() {
+        case.classname = class.unwrap_or_default();
+    }
+    if case.file.is_none() {
+        case.file = suite_files.last().cloned().flatten();
+    }
     Ok(case)
 }
 
@@ -169,6 +180,12 @@ fn finish(b: CaseBuilder) -> TestCase {
         case.message = None;
     }
     case
+}
+
+/// Seconds; some tools write thousands separators (`1,234.5`).
+fn parse_time(value: &str) -> Option<f64> {
+    let v = value.trim();
+    if v.contains(',') { v.replace(',', "").parse().ok() } else { v.parse().ok() }
 }
 
 fn push_bounded(out: &mut String, s: &str) {

@@ -294,24 +294,58 @@ impl Ratio {
     }
 }
 
-/// A unit of line coverage: a line (`(line, 0, 0, 0)`), or a Go block / OpenCover sequence
-/// point `(start_line, start_col, end_line, end_col)`.
+/// A unit of coverage that is not a single line: a Go block or an OpenCover sequence point,
+/// `(start_line, start_col, end_line, end_col)`.
 pub type UnitKey = (u32, u32, u32, u32);
 /// A branch: `(line, block, branch)`.
 pub type BranchKey = (u32, u32, u32);
 
-/// Per-unit hit counts, kept so that a file seen twice (repeated lcov records, several
-/// reports) merges by unit rather than by adding totals.
+/// A growable bit set over line numbers: two bits per source line keep line coverage
+/// mergeable with memory independent of the report's size.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineBits(Vec<u64>);
+
+impl LineBits {
+    pub fn set(&mut self, line: u32) {
+        let (word, bit) = ((line / 64) as usize, line % 64);
+        if word >= self.0.len() {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+    pub fn count(&self) -> u64 {
+        self.0.iter().map(|w| u64::from(w.count_ones())).sum()
+    }
+    fn union(&mut self, other: &LineBits) {
+        if other.0.len() > self.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+}
+
+/// Per-line (or per-unit) coverage, kept so that a file seen twice (repeated lcov records,
+/// several reports) merges by line rather than by adding totals.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileDetail {
-    /// unit → (weight, hits). Weight is 1 for a line, the statement count for a Go block.
-    pub units: BTreeMap<UnitKey, (u32, u64)>,
-    pub branches: BTreeMap<BranchKey, u64>,
+    /// Lines with code.
+    lines_found: LineBits,
+    /// Lines executed at least once (a subset of `lines_found`).
+    lines_hit: LineBits,
+    /// Units that are not single lines: Go blocks, OpenCover sequence points.
+    /// unit → (weight, hits); weight is the statement count of a Go block.
+    units: BTreeMap<UnitKey, (u32, u64)>,
+    branches: BTreeMap<BranchKey, u64>,
 }
 
 impl FileDetail {
     pub fn hit_line(&mut self, line: u32, hits: u64) {
-        self.hit_unit((line, 0, 0, 0), 1, hits);
+        self.lines_found.set(line);
+        if hits > 0 {
+            self.lines_hit.set(line);
+        }
     }
     pub fn hit_unit(&mut self, key: UnitKey, weight: u32, hits: u64) {
         let e = self.units.entry(key).or_insert((weight, 0));
@@ -323,7 +357,7 @@ impl FileDetail {
         *e = e.saturating_add(hits);
     }
     fn lines(&self) -> Ratio {
-        let mut r = Ratio::default();
+        let mut r = Ratio::new(self.lines_hit.count(), self.lines_found.count());
         for &(w, h) in self.units.values() {
             r.total += u64::from(w);
             if h > 0 {
@@ -337,6 +371,8 @@ impl FileDetail {
         Ratio::new(covered, self.branches.len() as u64)
     }
     fn merge(&mut self, other: FileDetail) {
+        self.lines_found.union(&other.lines_found);
+        self.lines_hit.union(&other.lines_hit);
         for (k, (w, h)) in other.units {
             self.hit_unit(k, w, h);
         }

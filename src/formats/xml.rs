@@ -1,6 +1,7 @@
 //! A thin layer over quick-xml shared by the XML readers: positioned errors, truncation
 //! detection (elements still open at end of file) and attribute helpers.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 use std::path::Path;
 
@@ -12,7 +13,9 @@ use super::{FormatError, Position};
 pub(crate) struct Xml<'p, R> {
     reader: Reader<R>,
     path: &'p Path,
+    /// Names of the open elements; buffers are reused (`depth` is the live length).
     open: Vec<Vec<u8>>,
+    depth: usize,
     seen_element: bool,
 }
 
@@ -20,7 +23,7 @@ impl<'p, R: BufRead> Xml<'p, R> {
     pub fn new(path: &'p Path, input: R) -> Self {
         let mut reader = Reader::from_reader(input);
         reader.config_mut().trim_text(true);
-        Xml { reader, path, open: Vec::new(), seen_element: false }
+        Xml { reader, path, open: Vec::new(), depth: 0, seen_element: false }
     }
 
     /// The next event; `Eof` only when every element was closed.
@@ -40,14 +43,20 @@ impl<'p, R: BufRead> Xml<'p, R> {
         match &event {
             Event::Start(e) => {
                 self.seen_element = true;
-                self.open.push(e.local_name().as_ref().to_vec());
+                let name = e.local_name();
+                if self.depth < self.open.len() {
+                    self.open[self.depth].clear();
+                    self.open[self.depth].extend_from_slice(name.as_ref());
+                } else {
+                    self.open.push(name.as_ref().to_vec());
+                }
+                self.depth += 1;
             }
             Event::Empty(_) => self.seen_element = true,
-            Event::End(_) => {
-                self.open.pop();
-            }
+            Event::End(_) => self.depth = self.depth.saturating_sub(1),
             Event::Eof => {
-                if let Some(name) = self.open.last() {
+                if self.depth > 0 {
+                    let name = &self.open[self.depth - 1];
                     return Err(self.error(format!(
                         "truncated XML: end of file inside <{}>",
                         String::from_utf8_lossy(name)
@@ -80,6 +89,28 @@ impl<'p, R: BufRead> Xml<'p, R> {
             }
         }
         Ok(None)
+    }
+
+    /// Calls `f` with the local name and unescaped value of each attribute named in `wanted`,
+    /// in one pass over the attributes.
+    pub fn each_attr(
+        &self,
+        e: &BytesStart,
+        wanted: &[&[u8]],
+        mut f: impl FnMut(&[u8], Cow<'_, str>),
+    ) -> Result<(), FormatError> {
+        for attr in e.attributes().with_checks(false) {
+            let attr = attr.map_err(|err| self.error(format!("malformed attribute: {err}")))?;
+            if !wanted.contains(&attr.key.local_name().as_ref()) {
+                continue;
+            }
+            let value = match attr.unescape_value() {
+                Ok(v) => v,
+                Err(_) => Cow::Owned(String::from_utf8_lossy(&attr.value).into_owned()),
+            };
+            f(attr.key.local_name().as_ref(), value);
+        }
+        Ok(())
     }
 
     /// Attribute parsed as a number; a present but unparsable value is an error.
