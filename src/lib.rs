@@ -1,8 +1,18 @@
 //! readyctl: production readiness as evidence.
 //!
-//! The flow (see DESIGN.md): checklist → run → probe → evidence → report.
+//! The flow (see DESIGN.md): [`checklist`] (load, validate) → [`run`] (schedule, run
+//! [`probe`]s) → [`outcome`] results → [`verdict`] → evidence and reports.
 
+pub mod app;
+pub mod checklist;
+pub mod cli;
+pub mod diag;
 pub mod duration;
+pub mod exit;
 pub mod formats;
 pub mod outcome;
 pub mod probe;
+pub mod record;
+pub mod report;
+pub mod run;
+pub mod verdict;

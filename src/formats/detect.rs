@@ -11,8 +11,8 @@ const SNIFF_BYTES: usize = 16 * 1024;
 
 /// Reads the head of a file and checks it is non-empty text.
 fn sniff(path: &Path) -> Result<String, FormatError> {
-    let file = File::open(path)
-        .map_err(|e| FormatError::new(path, None, format!("cannot read: {e}")))?;
+    let file =
+        File::open(path).map_err(|e| FormatError::new(path, None, format!("cannot read: {e}")))?;
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     file.take(SNIFF_BYTES as u64)
         .read_to_end(&mut head)
@@ -130,6 +130,8 @@ fn unknown(path: &Path, text: &str, kind: &str, known: &str) -> FormatError {
     FormatError::new(
         path,
         Some(Position::Line(1)),
-        format!("not a {kind} format readyctl knows (starts with `{first}`); set `format:` to one of {known}"),
+        format!(
+            "not a {kind} format readyctl knows (starts with `{first}`); set `format:` to one of {known}"
+        ),
     )
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::Path;
 
-use super::{CoverageReport, FileDetail, FormatError, Position};
+use super::{CoverageReport, FileDetail, FormatError, Position, UnitKey};
 
 pub(crate) fn read(path: &Path, mut input: impl BufRead) -> Result<CoverageReport, FormatError> {
     let mut files: BTreeMap<String, FileDetail> = BTreeMap::new();
@@ -64,7 +64,10 @@ pub(crate) fn read(path: &Path, mut input: impl BufRead) -> Result<CoverageRepor
     Ok(CoverageReport::from_details(files))
 }
 
-fn parse_block(text: &str) -> Option<(&str, (u32, u32, u32, u32), u32, u64)> {
+/// `(file, block, statements, count)` of one profile line.
+type Block<'a> = (&'a str, UnitKey, u32, u64);
+
+fn parse_block(text: &str) -> Option<Block<'_>> {
     // The file name may contain ':' (Windows drive), so split at the last one.
     let (file, rest) = text.rsplit_once(':')?;
     let mut parts = rest.split_whitespace();

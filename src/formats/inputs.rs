@@ -72,7 +72,11 @@ pub fn expand(repo: &Path, inputs: &Inputs) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for entry in &inputs.0 {
         if !is_glob(entry) {
-            let p = if Path::new(entry).is_absolute() { PathBuf::from(entry) } else { repo.join(entry) };
+            let p = if Path::new(entry).is_absolute() {
+                PathBuf::from(entry)
+            } else {
+                repo.join(entry)
+            };
             if !p.is_file() {
                 return Err(format!("`{entry}` does not exist (or is not a file)"));
             }
@@ -92,9 +96,10 @@ pub fn expand(repo: &Path, inputs: &Inputs) -> Result<Vec<PathBuf>, String> {
         let absolute = Path::new(entry).is_absolute();
         let root = if absolute { literal.clone() } else { repo.join(&literal) };
         let before = out.len();
-        let walker = walkdir::WalkDir::new(&root).follow_links(false).into_iter().filter_entry(|e| {
-            e.depth() == 0 || !matches!(e.file_name().to_str(), Some(".git" | ".readyctl"))
-        });
+        let walker =
+            walkdir::WalkDir::new(&root).follow_links(false).into_iter().filter_entry(|e| {
+                e.depth() == 0 || !matches!(e.file_name().to_str(), Some(".git" | ".readyctl"))
+            });
         for e in walker.flatten() {
             if !e.file_type().is_file() {
                 continue;
@@ -135,8 +140,14 @@ mod tests {
         assert_eq!(found.len(), 2);
         let found = expand(dir.path(), &Inputs(vec!["a/*.xml".into()])).unwrap();
         assert_eq!(found, vec![dir.path().join("a/two.xml")]);
-        assert!(expand(dir.path(), &Inputs(vec!["b/*.xml".into()])).unwrap_err().contains("no file"));
-        assert!(expand(dir.path(), &Inputs(vec!["nope.xml".into()])).unwrap_err().contains("does not exist"));
+        assert!(
+            expand(dir.path(), &Inputs(vec!["b/*.xml".into()])).unwrap_err().contains("no file")
+        );
+        assert!(
+            expand(dir.path(), &Inputs(vec!["nope.xml".into()]))
+                .unwrap_err()
+                .contains("does not exist")
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ struct Counter {
     covered: u64,
 }
 
-pub(crate) fn read_summary(path: &Path, input: impl BufRead) -> Result<CoverageReport, FormatError> {
+pub(crate) fn read_summary(
+    path: &Path,
+    input: impl BufRead,
+) -> Result<CoverageReport, FormatError> {
     let entries: BTreeMap<String, SummaryEntry> =
         json_from_reader(path, input, "Istanbul coverage-summary.json")?;
     let mut report = CoverageReport::default();

@@ -13,12 +13,16 @@ use quick_xml::events::Event;
 use super::xml::Xml;
 use super::{CoverageReport, FileCoverage, FileDetail, FormatError, Ratio};
 
+/// The `<sourcefile>` being read: path, line detail, whether it had `<line>`s, and its own
+/// LINE and BRANCH counters.
+type Source = (String, FileDetail, bool, Option<Ratio>, Option<Ratio>);
+
 pub(crate) fn read(path: &Path, input: impl BufRead) -> Result<CoverageReport, FormatError> {
     let mut xml = Xml::new(path, input);
     let mut buf = Vec::with_capacity(4096);
     let mut report = CoverageReport::default();
     let mut package = String::new();
-    let mut current: Option<(String, FileDetail, bool, Option<Ratio>, Option<Ratio>)> = None;
+    let mut current: Option<Source> = None;
     let mut saw_root = false;
     let mut depth = 0u32;
     let (mut report_lines, mut report_branches) = (None, None);

@@ -50,7 +50,10 @@ pub(crate) fn read(path: &Path, input: impl BufRead) -> Result<TestReport, Forma
                         if b.case.is_some() {
                             return Err(xml.error("<testcase> inside another <testcase>"));
                         }
-                        b = CaseBuilder { case: Some(start_case(&xml, e, &suite_files)?), ..Default::default() };
+                        b = CaseBuilder {
+                            case: Some(start_case(&xml, e, &suite_files)?),
+                            ..Default::default()
+                        };
                         if empty {
                             report.cases.push(finish(std::mem::take(&mut b)));
                         }
@@ -69,10 +72,8 @@ pub(crate) fn read(path: &Path, input: impl BufRead) -> Result<TestReport, Forma
                 b"testsuite" => {
                     suite_files.pop();
                 }
-                b"testcase" => {
-                    if b.case.is_some() {
-                        report.cases.push(finish(std::mem::take(&mut b)));
-                    }
+                b"testcase" if b.case.is_some() => {
+                    report.cases.push(finish(std::mem::take(&mut b)));
                 }
                 b"failure" | b"error" if b.capture => {
                     b.capture = false;
@@ -103,15 +104,19 @@ fn start_case<R: BufRead>(
 ) -> Result<TestCase, FormatError> {
     let mut case = TestCase::new(String::new(), String::new(), CaseStatus::Passed);
     let mut class = None;
-    xml.each_attr(e, &[b"name", b"classname", b"class", b"file", b"time"], |key, value| match key {
-        b"name" => case.name = value.into_owned(),
-        b"classname" => case.classname = value.into_owned(),
-        b"class" => class = Some(value.into_owned()),
-        b"file" => case.file = Some(value.into_owned()),
-        // `time` is informational: a malformed value is dropped rather than failing the file.
-        b"time" => case.time = parse_time(&value),
-        _ => {}
-    })?;
+    xml.each_attr(
+        e,
+        &[b"name", b"classname", b"class", b"file", b"time"],
+        |key, value| match key {
+            b"name" => case.name = value.into_owned(),
+            b"classname" => case.classname = value.into_owned(),
+            b"class" => class = Some(value.into_owned()),
+            b"file" => case.file = Some(value.into_owned()),
+            // `time` is informational: a malformed value is dropped rather than failing the file.
+            b"time" => case.time = parse_time(&value),
+            _ => {}
+        },
+    )?;
     if case.classname.is_empty() {
         case.classname = class.unwrap_or_default();
     }

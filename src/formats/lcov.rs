@@ -15,7 +15,8 @@ pub(crate) fn read(path: &Path, mut input: impl BufRead) -> Result<CoverageRepor
     let mut line = Vec::with_capacity(256);
     let mut line_no = 0u64;
     let mut records = 0u64;
-    let err = |line_no: u64, msg: String| FormatError::new(path, Some(Position::Line(line_no)), msg);
+    let err =
+        |line_no: u64, msg: String| FormatError::new(path, Some(Position::Line(line_no)), msg);
     loop {
         line.clear();
         let n = input
@@ -97,7 +98,11 @@ fn add(files: &mut BTreeMap<String, FileDetail>, name: String, detail: FileDetai
 
 fn bad(path: &Path, line_no: u64, text: &str) -> FormatError {
     let shown: String = text.chars().take(60).collect();
-    FormatError::new(path, Some(Position::Line(line_no)), format!("malformed lcov record `{shown}`"))
+    FormatError::new(
+        path,
+        Some(Position::Line(line_no)),
+        format!("malformed lcov record `{shown}`"),
+    )
 }
 
 fn parse_num(s: Option<&str>) -> Option<u32> {

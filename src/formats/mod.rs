@@ -22,9 +22,9 @@ mod lcov;
 mod llvm_cov;
 mod opencover;
 mod tap;
-mod trx;
 #[cfg(test)]
 mod tests;
+mod trx;
 mod xml;
 
 use std::collections::BTreeMap;
@@ -81,9 +81,7 @@ impl fmt::Display for FormatError {
 impl std::error::Error for FormatError {}
 
 /// Test-result formats readyctl reads.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TestFormat {
     /// JUnit XML (pytest, Surefire, jest-junit, go-junit-report, PHPUnit, nextest, node).
@@ -229,9 +227,7 @@ pub fn read_tests(path: &Path, format: Option<TestFormat>) -> Result<TestReport,
 }
 
 /// Coverage formats readyctl reads.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CoverageFormat {
     /// lcov tracefile (`lcov`, `genhtml` input, `cargo llvm-cov --lcov`, coverage.py `lcov`).

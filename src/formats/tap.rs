@@ -122,7 +122,8 @@ pub(crate) fn read(path: &Path, mut input: impl BufRead) -> Result<TestReport, F
             continue;
         }
         if let Some(plan) = levels[depth].plan.filter(|&p| number > p) {
-            let mut case = TestCase::new(class.clone(), point.description.clone(), CaseStatus::Error);
+            let mut case =
+                TestCase::new(class.clone(), point.description.clone(), CaseStatus::Error);
             case.message = Some(format!("test point {number} is beyond the plan 1..{plan}"));
             report.cases.push(case);
             continue;

@@ -28,7 +28,8 @@ fn summary_number(text: &str, word: &str) -> u64 {
 #[test]
 fn pytest_both_junit_families_match_pytest_summary() {
     for family in ["xunit1", "xunit2"] {
-        let summary = std::fs::read_to_string(fixture(&format!("pytest/summary-{family}.txt"))).unwrap();
+        let summary =
+            std::fs::read_to_string(fixture(&format!("pytest/summary-{family}.txt"))).unwrap();
         let last = summary.lines().last().unwrap();
         let (failed, passed, skipped) = (
             summary_number(last, "failed"),
@@ -72,7 +73,12 @@ fn node_junit_and_tap_match_node_summary() {
     // node counts the `group` suite as a passing test: `tests 7, pass 4, skipped 1, todo 1`.
     let summary = std::fs::read_to_string(fixture("node/summary.txt")).unwrap();
     let word = |w: &str| {
-        summary.lines().find_map(|l| l.strip_prefix(&format!("# {w} "))).unwrap().parse::<u64>().unwrap()
+        summary
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("# {w} ")))
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
     };
     let suites_as_tests = 1; // the `group` test that only holds subtests
     let expected = tc(
@@ -92,8 +98,7 @@ fn node_junit_and_tap_match_node_summary() {
 fn libtest_json_matches_suite_summary() {
     // The suite event: "passed": 2, "failed": 2, "ignored": 1.
     let text = std::fs::read_to_string(fixture("libtest/libtest.json")).unwrap();
-    let suite: serde_json::Value =
-        serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let suite: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     let n = |k: &str| suite[k].as_u64().unwrap();
     assert_eq!(
         counts("libtest/libtest.json"),
@@ -202,9 +207,10 @@ fn cov(rel: &str) -> (Ratio, Ratio) {
 
 #[test]
 fn coverage_py_three_formats_agree_with_coverage_py_totals() {
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("coverage-py/coverage.json")).unwrap())
-            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("coverage-py/coverage.json")).unwrap(),
+    )
+    .unwrap();
     let t = &json["totals"];
     let n = |k: &str| t[k].as_u64().unwrap();
     let lines = Ratio::new(n("covered_lines"), n("num_statements"));
@@ -237,7 +243,9 @@ fn hand_written_coverage_formats() {
 #[test]
 fn merging_reports_unions_lines_of_shared_files() {
     let a = write_temp(b"SF:src/x.rs\nDA:1,1\nDA:2,0\nend_of_record\n");
-    let b = write_temp(b"SF:src/x.rs\nDA:1,0\nDA:2,3\nend_of_record\nSF:src/y.rs\nDA:1,0\nend_of_record\n");
+    let b = write_temp(
+        b"SF:src/x.rs\nDA:1,0\nDA:2,3\nend_of_record\nSF:src/y.rs\nDA:1,0\nend_of_record\n",
+    );
     let mut merged = read_coverage(a.path(), None).unwrap();
     merged.merge(read_coverage(b.path(), None).unwrap());
     assert_eq!(merged.lines(), Ratio::new(2, 3));

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::formats::inputs::{self, Inputs};
 use crate::formats::{self, CoverageFormat, CoverageReport, FileCoverage, Ratio};
 use crate::outcome::{Measurement, ProbeOutcome};
-use crate::probe::{Artifact, ProbeContext};
+use crate::probe::{Artifact, ProbeContext, ProbeIssue};
 
 /// Files listed in the per-file table, lowest coverage first.
 const MAX_FILES_LISTED: usize = 50;
@@ -39,11 +39,40 @@ pub struct Spec {
     pub paths: BTreeMap<String, f64>,
 }
 
+/// Load-time problems: percentages outside 0–100, bad globs.
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    let percent = |v: f64| (0.0..=100.0).contains(&v);
+    for (field, value) in [("min_lines", spec.min_lines), ("min_branches", spec.min_branches)] {
+        if let Some(v) = value.filter(|v| !percent(*v)) {
+            issues.push(ProbeIssue::new(field, format!("{v} is not a percentage (0-100)")));
+        }
+    }
+    for (glob, min) in &spec.paths {
+        if let Err(e) = globset::Glob::new(glob) {
+            issues.push(ProbeIssue::new(format!("paths.{glob}"), format!("invalid glob: {e}")));
+        }
+        if !percent(*min) {
+            issues.push(ProbeIssue::new(
+                format!("paths.{glob}"),
+                format!("{min} is not a percentage (0-100)"),
+            ));
+        }
+    }
+    for (i, g) in spec.report.0.iter().enumerate() {
+        if let Err(e) = globset::Glob::new(g) {
+            issues
+                .push(ProbeIssue::new(format!("report[{i}]"), format!("invalid glob `{g}`: {e}")));
+        }
+    }
+    issues
+}
+
 /// Runs the probe.
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     for (what, value) in [("min_lines", spec.min_lines), ("min_branches", spec.min_branches)]
         .into_iter()
-        .chain(spec.paths.iter().map(|(_, v)| ("paths minimum", Some(*v))))
+        .chain(spec.paths.values().map(|v| ("paths minimum", Some(*v))))
     {
         if let Some(v) = value.filter(|v| !(0.0..=100.0).contains(v)) {
             return ProbeOutcome::error(format!("{what} {v} is not a percentage (0-100)"));
@@ -98,7 +127,11 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                 Measurement::new("branches", round2(pct), "percent")
                     .with_threshold_opt(spec.min_branches.map(|m| format!(">= {m}"))),
             );
-            measurements.push(Measurement::new("branches_covered", branches.covered as f64, "count"));
+            measurements.push(Measurement::new(
+                "branches_covered",
+                branches.covered as f64,
+                "count",
+            ));
             measurements.push(Measurement::new("branches_total", branches.total as f64, "count"));
             if let Some(min) = spec.min_branches {
                 if pct + 1e-9 < min {
@@ -173,7 +206,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let mut out = if problems.is_empty() {
         let mut reason = format!("lines {:.2}% ({}/{})", line_pct, lines.covered, lines.total);
         if let Some(p) = branches.percent() {
-            reason.push_str(&format!(", branches {p:.2}% ({}/{})", branches.covered, branches.total));
+            reason
+                .push_str(&format!(", branches {p:.2}% ({}/{})", branches.covered, branches.total));
         }
         ProbeOutcome::pass(format!("{reason} across {} files", report.files.len()))
     } else {
@@ -232,13 +266,13 @@ struct Table {
 
 /// Files by line coverage, lowest first, bounded.
 fn file_table(report: &CoverageReport) -> Table {
-    let mut rows: Vec<(&String, &FileCoverage, f64)> = report
-        .files
-        .iter()
-        .map(|(p, c)| (p, c, c.lines().percent().unwrap_or(100.0)))
-        .collect();
-    rows.sort_by(|a, b| a.2.partial_cmp(&b.2).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(b.0)));
-    let mut text = format!("{:>8} {:>13} {:>8} {:>13}  file\n", "lines%", "lines", "branch%", "branches");
+    let mut rows: Vec<(&String, &FileCoverage, f64)> =
+        report.files.iter().map(|(p, c)| (p, c, c.lines().percent().unwrap_or(100.0))).collect();
+    rows.sort_by(|a, b| {
+        a.2.partial_cmp(&b.2).unwrap_or(std::cmp::Ordering::Equal).then(a.0.cmp(b.0))
+    });
+    let mut text =
+        format!("{:>8} {:>13} {:>8} {:>13}  file\n", "lines%", "lines", "branch%", "branches");
     let mut json = Vec::new();
     for (path, cov, pct) in rows.iter().take(MAX_FILES_LISTED) {
         let (l, b) = (cov.lines(), cov.branches());

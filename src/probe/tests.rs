@@ -3,10 +3,8 @@
 //! thresholds. Counts come from the test cases themselves (see `crate::formats`).
 
 use std::fmt;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use regex::Regex;
 use serde::de::{self, Visitor};
@@ -17,7 +15,8 @@ use crate::duration::DurationSpec;
 use crate::formats::inputs::{self, Inputs};
 use crate::formats::{self, CaseStatus, TestCase, TestCounts, TestFormat, TestReport};
 use crate::outcome::{Location, Measurement, ProbeOutcome};
-use crate::probe::{Artifact, ProbeContext};
+use crate::probe::{Artifact, ProbeContext, ProbeIssue, regex_error};
+use crate::run::process::{self, ProcOutcome, ProcSpec};
 
 /// Failing tests listed in `summary.json` and as locations.
 const MAX_LISTED: usize = 50;
@@ -109,7 +108,9 @@ impl<'de> Deserialize<'de> for SkipLimit {
                 Ok(SkipLimit::Count(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<SkipLimit, E> {
-                u64::try_from(v).map(SkipLimit::Count).map_err(|_| E::custom("must not be negative"))
+                u64::try_from(v)
+                    .map(SkipLimit::Count)
+                    .map_err(|_| E::custom("must not be negative"))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<SkipLimit, E> {
                 if (0.0..1.0).contains(&v) {
@@ -150,76 +151,49 @@ impl schemars::JsonSchema for SkipLimit {
     }
 }
 
-/// What running the test command produced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CommandRun {
-    /// `None` when killed by a signal or on timeout.
-    pub exit_code: Option<i32>,
-    pub timed_out: bool,
-    pub cancelled: bool,
-    pub duration: Duration,
-    /// When the command was started.
-    pub started: SystemTime,
+/// Runs the test command through `sh -c` in the repository with the runner's process control
+/// (its own process group, killed at the deadline or on Ctrl-C), streaming stdout and stderr to
+/// `run.stdout.log` / `run.stderr.log` in the evidence directory through the redaction filter.
+pub fn run_command(command: &str, ctx: &ProbeContext) -> Result<ProcOutcome, String> {
+    process::run(
+        &ProcSpec::shell(command, ctx.repo),
+        ctx.deadline,
+        ctx.cancel,
+        &ctx.evidence_dir.join("run.stdout.log"),
+        &ctx.evidence_dir.join("run.stderr.log"),
+        ctx.output_filter.clone(),
+    )
+    .map_err(|e| format!("cannot run the test command `{command}`: {e}"))
 }
 
-/// Runs `command` through `sh -c` in the repository, logging stdout and stderr to
-/// `run.stdout.log` / `run.stderr.log` in the evidence directory, and kills its process group
-/// at the context's deadline or on cancel.
-///
-/// Stand-in until the runner's process control (`src/run/process.rs`) lands: it is the only
-/// place this probe spawns anything, so swapping it is a one-function change.
-pub fn run_command(command: &str, ctx: &ProbeContext) -> Result<CommandRun, String> {
-    use std::os::unix::process::CommandExt;
-    let log = |name: &str| {
-        File::create(ctx.evidence_dir.join(name))
-            .map_err(|e| format!("cannot create {name} in {}: {e}", ctx.evidence_dir.display()))
-    };
-    let started = SystemTime::now();
-    let clock = Instant::now();
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .current_dir(ctx.repo)
-        .stdin(Stdio::null())
-        .stdout(log("run.stdout.log")?)
-        .stderr(log("run.stderr.log")?)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot start `sh -c {command}`: {e}"))?;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                return Ok(CommandRun {
-                    exit_code: status.code(),
-                    timed_out: false,
-                    cancelled: false,
-                    duration: clock.elapsed(),
-                    started,
-                });
-            }
-            Ok(None) => {}
-            Err(e) => return Err(format!("waiting for the test command failed: {e}")),
+/// Load-time problems: bad globs, bad `regex:` requirements.
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    for (i, g) in spec.results.0.iter().enumerate() {
+        if let Err(e) = globset::Glob::new(g) {
+            issues
+                .push(ProbeIssue::new(format!("results[{i}]"), format!("invalid glob `{g}`: {e}")));
         }
-        let timed_out = Instant::now() >= ctx.deadline;
-        if timed_out || ctx.cancelled() {
-            // Kill the whole group: test runners fork workers.
-            let _ = Command::new("kill")
-                .arg("-KILL")
-                .arg(format!("-{}", child.id()))
-                .stderr(Stdio::null())
-                .status();
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(CommandRun {
-                exit_code: None,
-                timed_out,
-                cancelled: !timed_out,
-                duration: clock.elapsed(),
-                started,
-            });
-        }
-        std::thread::sleep(Duration::from_millis(20));
     }
+    for (i, req) in spec.require.iter().enumerate() {
+        if let Some(pattern) = req.strip_prefix("regex:") {
+            if let Err(err) = Regex::new(pattern) {
+                issues.push(ProbeIssue::new(format!("require[{i}]"), regex_error(pattern, &err)));
+            }
+        } else if req.trim().is_empty() {
+            issues.push(ProbeIssue::new(format!("require[{i}]"), "empty test name"));
+        }
+    }
+    if spec.run.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        issues.push(ProbeIssue::new("run", "empty command"));
+    }
+    if spec.run.is_some() && spec.max_age.is_some() {
+        issues.push(
+            ProbeIssue::new("max_age", "max_age has no effect with `run`")
+                .hint("with `run`, result files must be newer than the run's start"),
+        );
+    }
+    issues
 }
 
 /// Runs the probe.
@@ -230,10 +204,9 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             // The logs are already in the evidence directory (streamed there).
             Ok(r) => {
                 if r.timed_out || r.cancelled {
-                    let why = if r.timed_out { "timed out" } else { "was cancelled" };
                     let mut out = ProbeOutcome::error(format!(
-                        "test command {why} after {:.1}s (logs: run.stdout.log, run.stderr.log)",
-                        r.duration.as_secs_f64()
+                        "test command {} (logs: run.stdout.log, run.stderr.log)",
+                        r.describe_end()
                     ));
                     out.artifacts = artifacts;
                     return out;
@@ -329,7 +302,9 @@ fn check_freshness(spec: &Spec, ctx: &ProbeContext, files: &[PathBuf]) -> Option
     for path in files {
         let modified = match std::fs::metadata(path).and_then(|m| m.modified()) {
             Ok(t) => t,
-            Err(e) => return Some(format!("{}: cannot read modification time: {e}", path.display())),
+            Err(e) => {
+                return Some(format!("{}: cannot read modification time: {e}", path.display()));
+            }
         };
         if spec.run.is_some() && modified < ctx.run_started {
             return Some(format!(
@@ -379,7 +354,10 @@ fn evaluate(spec: &Spec, report: &TestReport, c: &TestCounts) -> Result<(), Vec<
     }
     if let Some(limit) = spec.max_skipped {
         if !limit.allows(c.skipped, c.total) {
-            problems.push(format!("{} of {} tests skipped, max_skipped is {limit}", c.skipped, c.total));
+            problems.push(format!(
+                "{} of {} tests skipped, max_skipped is {limit}",
+                c.skipped, c.total
+            ));
         }
     }
     if spec.forbid_flaky && c.flaky > 0 {
@@ -424,11 +402,11 @@ fn check_required(req: &str, report: &TestReport, forbid_flaky: bool) -> Result<
     if matched.is_empty() {
         return Err(format!("required test `{req}` is not in the results"));
     }
-    if let Some(bad) = matched
-        .iter()
-        .find(|c| c.status != CaseStatus::Passed || (forbid_flaky && c.flaky))
+    if let Some(bad) =
+        matched.iter().find(|c| c.status != CaseStatus::Passed || (forbid_flaky && c.flaky))
     {
-        let state = if bad.status == CaseStatus::Passed { "flaky" } else { status_word(bad.status) };
+        let state =
+            if bad.status == CaseStatus::Passed { "flaky" } else { status_word(bad.status) };
         return Err(format!("required test `{}` {state}", bad.full_name()));
     }
     Ok(())
@@ -445,7 +423,9 @@ fn status_word(s: CaseStatus) -> &'static str {
 
 fn describe(c: &TestCounts) -> String {
     let mut s = format!("{} tests: {} passed", c.total, c.passed);
-    for (n, word) in [(c.failed, "failed"), (c.errors, "errored"), (c.skipped, "skipped"), (c.flaky, "flaky")] {
+    for (n, word) in
+        [(c.failed, "failed"), (c.errors, "errored"), (c.skipped, "skipped"), (c.flaky, "flaky")]
+    {
         if n > 0 {
             s.push_str(&format!(", {n} {word}"));
         }
@@ -492,7 +472,7 @@ fn summary_json(
     report: &TestReport,
     c: &TestCounts,
     files: &[serde_json::Value],
-    command: Option<&CommandRun>,
+    command: Option<&ProcOutcome>,
 ) -> serde_json::Value {
     let failing: Vec<_> = report
         .cases
@@ -525,7 +505,7 @@ fn summary_json(
 }
 
 #[cfg(test)]
-mod tests {
+mod unit {
     use super::*;
 
     #[test]
@@ -544,14 +524,16 @@ mod tests {
     fn spec_rejects_unknown_keys() {
         let err = serde_yaml::from_str::<Spec>("results: j.xml\nmax_faild: 1\n").unwrap_err();
         assert!(err.to_string().contains("max_faild"), "{err}");
-        let spec: Spec = serde_yaml::from_str("results: [a.xml, 'b/*.xml']\nformat: junit\n").unwrap();
+        let spec: Spec =
+            serde_yaml::from_str("results: [a.xml, 'b/*.xml']\nformat: junit\n").unwrap();
         assert_eq!(spec.max_failed, 0);
         assert_eq!(spec.format, Some(TestFormat::Junit));
     }
 
     #[test]
     fn pytest_node_ids_match_both_junit_families() {
-        let mut xunit2 = TestCase::new("tests.test_sample.TestShout", "test_shout", CaseStatus::Passed);
+        let mut xunit2 =
+            TestCase::new("tests.test_sample.TestShout", "test_shout", CaseStatus::Passed);
         assert!(requirement_matches("tests/test_sample.py::TestShout::test_shout", &xunit2));
         assert!(requirement_matches("tests.test_sample.TestShout.test_shout", &xunit2));
         assert!(!requirement_matches("tests/test_sample.py::TestShout::test_other", &xunit2));

@@ -47,6 +47,7 @@ impl Repo {
             run_started: self.started,
             deadline: Instant::now() + self.budget,
             cancel: &self.cancel,
+            output_filter: None,
         }
     }
     fn path(&self, rel: &str) -> PathBuf {
@@ -79,10 +80,14 @@ fn python() -> Option<PathBuf> {
     match std::env::var_os("READYCTL_TEST_PYTHON") {
         Some(p) => Some(PathBuf::from(p)),
         None if std::env::var_os("CI").is_some() => {
-            panic!("READYCTL_TEST_PYTHON is not set; CI must provide the venv from scripts/requirements-test.txt")
+            panic!(
+                "READYCTL_TEST_PYTHON is not set; CI must provide the venv from scripts/requirements-test.txt"
+            )
         }
         None => {
-            eprintln!("SKIP: READYCTL_TEST_PYTHON is not set (venv with scripts/requirements-test.txt)");
+            eprintln!(
+                "SKIP: READYCTL_TEST_PYTHON is not set (venv with scripts/requirements-test.txt)"
+            );
             None
         }
     }
@@ -180,7 +185,9 @@ fn tests_probe_runs_the_command_and_rejects_stale_results() {
     repo.started = SystemTime::now();
     std::thread::sleep(Duration::from_millis(20));
     // The command writes the results: fresh, and its output is logged.
-    let spec = tests_spec("run: echo running && cp fixture.xml out.xml\nresults: out.xml\nmax_failed: 1\n");
+    let spec = tests_spec(
+        "run: echo running && cp fixture.xml out.xml\nresults: out.xml\nmax_failed: 1\n",
+    );
     let out = tests::run(&spec, &repo.ctx());
     assert_eq!(out.status, Status::Pass, "{}", out.reason);
     assert_eq!(measurement(&out, "exit_code"), 0.0);
@@ -209,11 +216,18 @@ fn tests_probe_kills_the_command_at_the_deadline() {
 fn tests_probe_max_age_without_run() {
     let repo = Repo::with(&[("pytest/junit-xunit1.xml", "junit.xml")]);
     let old = SystemTime::now() - Duration::from_secs(3 * 86400);
-    std::fs::File::options().write(true).open(repo.path("junit.xml")).unwrap().set_modified(old).unwrap();
-    let out = tests::run(&tests_spec("results: junit.xml\nmax_failed: 1\nmax_age: 1d\n"), &repo.ctx());
+    std::fs::File::options()
+        .write(true)
+        .open(repo.path("junit.xml"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let out =
+        tests::run(&tests_spec("results: junit.xml\nmax_failed: 1\nmax_age: 1d\n"), &repo.ctx());
     assert_eq!(out.status, Status::Error);
     assert!(out.reason.contains("max_age"), "{}", out.reason);
-    let out = tests::run(&tests_spec("results: junit.xml\nmax_failed: 1\nmax_age: 7d\n"), &repo.ctx());
+    let out =
+        tests::run(&tests_spec("results: junit.xml\nmax_failed: 1\nmax_age: 7d\n"), &repo.ctx());
     assert_eq!(out.status, Status::Pass, "{}", out.reason);
 }
 
@@ -226,16 +240,22 @@ fn coverage_probe_thresholds_on_coverage_py_reports() {
     ]);
     let ctx = repo.ctx();
     for report in ["coverage.json", "coverage.xml", "coverage.lcov"] {
-        let out = coverage::run(&coverage_spec(&format!("report: {report}\nmin_lines: 58\n")), &ctx);
+        let out =
+            coverage::run(&coverage_spec(&format!("report: {report}\nmin_lines: 58\n")), &ctx);
         assert_eq!(out.status, Status::Pass, "{report}: {}", out.reason);
         assert_eq!(measurement(&out, "lines"), 58.33, "{report}");
         assert_eq!(measurement(&out, "branches"), 42.86, "{report}");
-        let out = coverage::run(&coverage_spec(&format!("report: {report}\nmin_lines: 60\nmin_branches: 40\n")), &ctx);
+        let out = coverage::run(
+            &coverage_spec(&format!("report: {report}\nmin_lines: 60\nmin_branches: 40\n")),
+            &ctx,
+        );
         assert_eq!(out.status, Status::Fail, "{report}");
         assert_eq!(out.reason, "line coverage 58.33% (14/24) is below min_lines 60%");
     }
     let out = coverage::run(
-        &coverage_spec("report: coverage.json\npaths:\n  'sample/text.py': 60\n  'sample/__init__.py': 60\n"),
+        &coverage_spec(
+            "report: coverage.json\npaths:\n  'sample/text.py': 60\n  'sample/__init__.py': 60\n",
+        ),
         &ctx,
     );
     assert_eq!(out.status, Status::Fail);
@@ -253,7 +273,8 @@ fn coverage_probe_merges_reports_and_lists_lowest_files() {
         ("spec/repeated.lcov", "crates/a/lcov.info"),
         ("spec/go.coverprofile", "cover.out"),
     ]);
-    let out = coverage::run(&coverage_spec("report: ['crates/*/lcov.info', cover.out]\n"), &repo.ctx());
+    let out =
+        coverage::run(&coverage_spec("report: ['crates/*/lcov.info', cover.out]\n"), &repo.ctx());
     assert_eq!(out.status, Status::Pass, "{}", out.reason);
     // lcov 2/4 lines (repeated records merged), Go 5/7 statements (repeated blocks merged).
     assert_eq!(measurement(&out, "lines_covered"), 7.0);
@@ -281,14 +302,26 @@ fn pytest_and_coverage_py_live_runs_agree_with_the_readers() {
     ]);
     let py = py.display();
     let out = Command::new(&*py.to_string())
-        .args(["-m", "pytest", "-p", "no:cacheprovider", "-o", "junit_family=xunit2", "--junitxml=j.xml", "tests"])
+        .args([
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "junit_family=xunit2",
+            "--junitxml=j.xml",
+            "tests",
+        ])
         .current_dir(repo.dir.path())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout.lines().last().unwrap_or("").to_string();
     let num = |w: &str| {
-        regex::Regex::new(&format!(r"(\d+) {w}")).unwrap().captures(&last).map_or(0.0, |c| c[1].parse().unwrap())
+        regex::Regex::new(&format!(r"(\d+) {w}"))
+            .unwrap()
+            .captures(&last)
+            .map_or(0.0, |c| c[1].parse().unwrap())
     };
     let result = tests::run(&tests_spec("results: j.xml\nmax_failed: 5\n"), &repo.ctx());
     assert_eq!(measurement(&result, "passed"), num("passed"), "{last}");
@@ -299,16 +332,40 @@ fn pytest_and_coverage_py_live_runs_agree_with_the_readers() {
         "{py} -m coverage run -m pytest -q -p no:cacheprovider tests >/dev/null; \
          {py} -m coverage json -o c.json && {py} -m coverage xml -o c.xml && {py} -m coverage lcov -o c.lcov"
     );
-    assert!(Command::new("sh").arg("-c").arg(&sh).current_dir(repo.dir.path()).status().unwrap().success());
+    assert!(
+        Command::new("sh")
+            .arg("-c")
+            .arg(&sh)
+            .current_dir(repo.dir.path())
+            .status()
+            .unwrap()
+            .success()
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(repo.path("c.json")).unwrap()).unwrap();
     let t = &json["totals"];
     for report in ["c.json", "c.xml", "c.lcov"] {
         let out = coverage::run(&coverage_spec(&format!("report: {report}\n")), &repo.ctx());
-        assert_eq!(measurement(&out, "lines_covered"), t["covered_lines"].as_f64().unwrap(), "{report}");
-        assert_eq!(measurement(&out, "lines_total"), t["num_statements"].as_f64().unwrap(), "{report}");
-        assert_eq!(measurement(&out, "branches_covered"), t["covered_branches"].as_f64().unwrap(), "{report}");
-        assert_eq!(measurement(&out, "branches_total"), t["num_branches"].as_f64().unwrap(), "{report}");
+        assert_eq!(
+            measurement(&out, "lines_covered"),
+            t["covered_lines"].as_f64().unwrap(),
+            "{report}"
+        );
+        assert_eq!(
+            measurement(&out, "lines_total"),
+            t["num_statements"].as_f64().unwrap(),
+            "{report}"
+        );
+        assert_eq!(
+            measurement(&out, "branches_covered"),
+            t["covered_branches"].as_f64().unwrap(),
+            "{report}"
+        );
+        assert_eq!(
+            measurement(&out, "branches_total"),
+            t["num_branches"].as_f64().unwrap(),
+            "{report}"
+        );
     }
 }
 
@@ -348,7 +405,10 @@ xml.write(sys.argv[1])
     assert_eq!(measurement(&out, "skipped"), 9.0);
     // And junitparser's own reading of the same file agrees.
     let check = "import sys\nfrom junitparser import JUnitXml\nx=JUnitXml.fromfile(sys.argv[1])\nprint(sum(1 for s in x for c in s), sum(1 for s in x for c in s if c.is_passed))";
-    let o = Command::new(&py).args(["-c", check, repo.path("jp.xml").to_str().unwrap()]).output().unwrap();
+    let o = Command::new(&py)
+        .args(["-c", check, repo.path("jp.xml").to_str().unwrap()])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(text.trim(), format!("120 {}", measurement(&out, "passed")), "{text}");
 }

@@ -1,2 +1,6 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary (link once). Each module covers one user-facing area.
+
+mod check;
+mod diagnostics;
 mod formats;
+mod support;
