@@ -51,9 +51,15 @@ fn gen_junit(cases: usize, path: &Path) {
             let n = s * per_suite + i;
             write!(w, r#"    <testcase classname="pkg.suite{s}.Class{}" name="test_case_{n}" time="0.{:03}""#, i % 10, n % 1000).unwrap();
             if n % 20 == 7 {
-                writeln!(w, r#"><failure message="assert {n} == {}">Traceback (most recent call last):
+                writeln!(
+                    w,
+                    r#"><failure message="assert {n} == {}">Traceback (most recent call last):
   File "tests/test_{s}.py", line {i}, in test_case_{n}
-AssertionError: assert {n} == {}</failure></testcase>"#, n + 1, n + 1).unwrap();
+AssertionError: assert {n} == {}</failure></testcase>"#,
+                    n + 1,
+                    n + 1
+                )
+                .unwrap();
             } else if n % 50 == 3 {
                 writeln!(w, r#"><skipped message="not today"/></testcase>"#).unwrap();
             } else {
@@ -76,7 +82,13 @@ fn gen_lcov(lines: usize, path: &Path) {
             writeln!(w, "DA:{l},{}", if (l + f) % 4 == 0 { 0 } else { l % 7 + 1 }).unwrap();
         }
         for b in 0..16 {
-            writeln!(w, "BRDA:{},0,{b},{}", b * 10 + 1, if b % 3 == 0 { "-".to_string() } else { b.to_string() }).unwrap();
+            writeln!(
+                w,
+                "BRDA:{},0,{b},{}",
+                b * 10 + 1,
+                if b % 3 == 0 { "-".to_string() } else { b.to_string() }
+            )
+            .unwrap();
         }
         writeln!(w, "LF:480\nLH:360\nBRF:16\nBRH:10\nend_of_record").unwrap();
         written += 480 + 16 + 8;
