@@ -88,7 +88,7 @@ pub fn detect_coverage_format(path: &Path) -> Result<CoverageFormat, FormatError
         if t.contains("<CoverageSession") {
             return Ok(CoverageFormat::Opencover);
         }
-        if t.contains("<coverage") && (t.contains("clover") || t.contains("<project")) {
+        if t.contains("<coverage") && (t.contains("clover=\"") || t.contains("<project")) {
             return Ok(CoverageFormat::Clover);
         }
         if t.contains("<coverage") {

@@ -295,3 +295,20 @@ fn file_table(report: &CoverageReport) -> Table {
     }
     Table { text, json }
 }
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn validate_reports_out_of_range_percentages() {
+        let spec: Spec =
+            serde_yaml::from_str("report: c.xml\nmin_lines: 101\npaths: {'src/**': -1}\n").unwrap();
+        let fields: Vec<String> = validate(&spec).into_iter().map(|i| i.field).collect();
+        assert_eq!(fields, ["min_lines", "paths.src/**"]);
+        let ok: Spec =
+            serde_yaml::from_str("report: [a.info, 'b/*.info']\nmin_branches: 0\n").unwrap();
+        assert!(validate(&ok).is_empty());
+        assert!(serde_yaml::from_str::<Spec>("report: c.xml\nmin_line: 5\n").is_err());
+    }
+}

@@ -271,8 +271,9 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         .iter()
         .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Error))
         .filter_map(|c| {
+            let file = c.file.as_deref()?;
             Some(Location {
-                path: c.file.clone()?,
+                path: display(ctx.repo, Path::new(file)),
                 line: None,
                 column: None,
                 message: Some(format!("{} {}", status_word(c.status), c.full_name())),
@@ -542,5 +543,18 @@ mod unit {
         assert!(requirement_matches("tests/test_sample.py::test_clamp_low", &plain));
         let rust = TestCase::new("nx-sample", "tests::flaky", CaseStatus::Passed);
         assert!(requirement_matches("tests::flaky", &rust));
+    }
+
+    #[test]
+    fn validate_reports_bad_regex_and_globs() {
+        let spec: Spec = serde_yaml::from_str(
+            "results: 'a/[.xml'\nrequire: ['regex:(', ok]\nrun: pytest\nmax_age: 1d\n",
+        )
+        .unwrap();
+        let fields: Vec<String> = validate(&spec).into_iter().map(|i| i.field).collect();
+        assert_eq!(fields, ["results[0]", "require[0]", "max_age"]);
+        let good: Spec =
+            serde_yaml::from_str("results: 'a/*.xml'\nrequire: ['regex:^a']\n").unwrap();
+        assert!(validate(&good).is_empty());
     }
 }
