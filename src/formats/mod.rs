@@ -37,6 +37,10 @@ use serde::{Deserialize, Serialize};
 
 pub use detect::{detect_coverage_format, detect_test_format};
 
+/// Largest report readyctl reads (1 GiB): the test-case list of a bigger JUnit file would not
+/// fit in a CI runner's memory, and no real coverage report comes near it.
+pub const MAX_REPORT_BYTES: u64 = 1 << 30;
+
 /// Longest failure message kept per test case (characters).
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 
@@ -213,8 +217,7 @@ pub fn read_tests(path: &Path, format: Option<TestFormat>) -> Result<TestReport,
         Some(f) => f,
         None => detect_test_format(path)?,
     };
-    let file = File::open(path).map_err(|e| FormatError::io(path, e))?;
-    let reader = BufReader::with_capacity(64 * 1024, file);
+    let reader = open_bounded(path)?;
     let report = match format {
         TestFormat::Junit => junit::read(path, reader)?,
         TestFormat::Tap => tap::read(path, reader)?,
@@ -296,29 +299,42 @@ pub type UnitKey = (u32, u32, u32, u32);
 /// A branch: `(line, block, branch)`.
 pub type BranchKey = (u32, u32, u32);
 
+/// Line numbers kept in the bit set; higher ones (rare, or hostile) go to an ordered set so a
+/// single `DA:4000000000,1` cannot allocate half a gigabyte.
+const BITSET_LINES: u32 = 1 << 24;
+
 /// A growable bit set over line numbers: two bits per source line keep line coverage
 /// mergeable with memory independent of the report's size.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LineBits(Vec<u64>);
+pub struct LineBits {
+    words: Vec<u64>,
+    overflow: std::collections::BTreeSet<u32>,
+}
 
 impl LineBits {
     pub fn set(&mut self, line: u32) {
-        let (word, bit) = ((line / 64) as usize, line % 64);
-        if word >= self.0.len() {
-            self.0.resize(word + 1, 0);
+        if line >= BITSET_LINES {
+            self.overflow.insert(line);
+            return;
         }
-        self.0[word] |= 1 << bit;
+        let (word, bit) = ((line / 64) as usize, line % 64);
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= 1 << bit;
     }
     pub fn count(&self) -> u64 {
-        self.0.iter().map(|w| u64::from(w.count_ones())).sum()
+        let bits: u64 = self.words.iter().map(|w| u64::from(w.count_ones())).sum();
+        bits + self.overflow.len() as u64
     }
     fn union(&mut self, other: &LineBits) {
-        if other.0.len() > self.0.len() {
-            self.0.resize(other.0.len(), 0);
+        if other.words.len() > self.words.len() {
+            self.words.resize(other.words.len(), 0);
         }
-        for (a, b) in self.0.iter_mut().zip(&other.0) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
             *a |= b;
         }
+        self.overflow.extend(other.overflow.iter().copied());
     }
 }
 
@@ -465,8 +481,7 @@ pub fn read_coverage(
         Some(f) => f,
         None => detect_coverage_format(path)?,
     };
-    let file = File::open(path).map_err(|e| FormatError::io(path, e))?;
-    let reader = BufReader::with_capacity(64 * 1024, file);
+    let reader = open_bounded(path)?;
     match format {
         CoverageFormat::Lcov => lcov::read(path, reader),
         CoverageFormat::Cobertura => cobertura::read(path, reader),
@@ -479,6 +494,23 @@ pub fn read_coverage(
         CoverageFormat::Clover => clover::read(path, reader),
         CoverageFormat::Opencover => opencover::read(path, reader),
     }
+}
+
+/// Opens a report for buffered reading, refusing files over [`MAX_REPORT_BYTES`].
+fn open_bounded(path: &Path) -> Result<BufReader<File>, FormatError> {
+    let file = File::open(path).map_err(|e| FormatError::io(path, e))?;
+    let size = file.metadata().map_err(|e| FormatError::io(path, e))?.len();
+    if size > MAX_REPORT_BYTES {
+        return Err(FormatError::new(
+            path,
+            Some(Position::Byte(MAX_REPORT_BYTES)),
+            format!(
+                "file is {size} bytes, over the {MAX_REPORT_BYTES}-byte limit for a report \
+                 (split it, or drop captured output from it)"
+            ),
+        ));
+    }
+    Ok(BufReader::with_capacity(64 * 1024, file))
 }
 
 /// Cuts `text` to [`MAX_MESSAGE_CHARS`] characters, marking the cut.

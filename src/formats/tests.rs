@@ -272,3 +272,18 @@ fn jest_json_and_jest_junit_match_jest_summary() {
     let junit = tc(n("total"), n("passed") + n("todo"), n("failed"), 0, n("skipped"), 0);
     assert_eq!(counts("jest/jest-junit.xml"), junit);
 }
+
+#[test]
+fn oversized_reports_and_huge_line_numbers_are_bounded() {
+    // A sparse 2 GB file: refused up front, naming the file and the limit's byte offset.
+    let f = tempfile::NamedTempFile::new().unwrap();
+    f.as_file().set_len(2 << 30).unwrap();
+    let err = read_tests(f.path(), Some(TestFormat::Junit)).unwrap_err();
+    assert_eq!(err.position, Some(Position::Byte(MAX_REPORT_BYTES)), "{err}");
+    assert!(err.message.contains("limit"), "{err}");
+    assert!(read_coverage(f.path(), Some(CoverageFormat::Lcov)).is_err());
+    // A line number near u32::MAX does not allocate a huge bit set, and still counts.
+    let lcov = write_temp(b"SF:a.rs\nDA:1,1\nDA:4000000000,0\nend_of_record\n");
+    let r = read_coverage(lcov.path(), None).unwrap();
+    assert_eq!(r.lines(), Ratio::new(1, 2));
+}
