@@ -10,6 +10,7 @@ pub mod diag;
 pub mod duration;
 pub mod evidence;
 pub mod exit;
+pub mod formats;
 pub mod migrations;
 pub mod outcome;
 pub mod probe;

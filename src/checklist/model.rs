@@ -252,6 +252,10 @@ probe_kinds! {
     file => File(probe::file::Spec),
     /// Search the repository for a regex (gitignore-aware); expect none, some or a minimum count.
     search => Search(probe::search::Spec),
+    /// Test results (JUnit, TAP, go test -json, libtest JSON, Jest, TRX) meet thresholds, counted from the test cases.
+    tests => Tests(probe::tests::Spec),
+    /// Coverage reports (lcov, Cobertura, JaCoCo, coverage.py, Go, llvm-cov, Istanbul, Clover, OpenCover) meet minimums.
+    coverage => Coverage(probe::coverage::Spec),
     /// Database migrations: detect, check integrity, lint dangerous operations, apply to a scratch database.
     migrations => Migrations(probe::migrations::Spec),
     /// Run a SQL query against SQLite or PostgreSQL and check its result (read-only by default).

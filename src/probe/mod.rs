@@ -5,10 +5,12 @@
 
 pub mod command;
 pub mod context;
+pub mod coverage;
 pub mod file;
 pub mod migrations;
 pub mod search;
 pub mod sql;
+pub mod tests;
 
 pub use context::{Artifact, ArtifactContent, ProbeContext};
 
@@ -47,6 +49,8 @@ impl Probe {
             Probe::Command(s) => command::validate(s),
             Probe::File(s) => file::validate(s),
             Probe::Search(s) => search::validate(s),
+            Probe::Tests(s) => tests::validate(s),
+            Probe::Coverage(s) => coverage::validate(s),
             Probe::Migrations(s) => migrations::validate(s),
             Probe::Sql(s) => sql::validate(s),
         }
@@ -58,6 +62,8 @@ impl Probe {
             Probe::Command(s) => command::run(s, ctx),
             Probe::File(s) => file::run(s, ctx),
             Probe::Search(s) => search::run(s, ctx),
+            Probe::Tests(s) => tests::run(s, ctx),
+            Probe::Coverage(s) => coverage::run(s, ctx),
             Probe::Migrations(s) => migrations::run(s, ctx),
             Probe::Sql(s) => sql::run(s, ctx),
         }

@@ -4,5 +4,6 @@ mod check;
 mod db;
 mod diagnostics;
 mod evidence;
+mod formats;
 mod proof;
 mod support;

@@ -1,0 +1,560 @@
+//! The `tests` probe: optionally runs the test command, then reads its result files (JUnit,
+//! TAP, `go test -json`, libtest JSON, Jest, TRX) and holds the counts to the checklist's
+//! thresholds. Counts come from the test cases themselves (see `crate::formats`).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use regex::Regex;
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::json;
+
+use crate::duration::DurationSpec;
+use crate::formats::inputs::{self, Inputs};
+use crate::formats::{self, CaseStatus, TestCase, TestCounts, TestFormat, TestReport};
+use crate::outcome::{Location, Measurement, ProbeOutcome};
+use crate::probe::{Artifact, ProbeContext, ProbeIssue, regex_error};
+use crate::run::process::{self, ProcOutcome, ProcSpec};
+
+/// Failing tests listed in `summary.json` and as locations.
+const MAX_LISTED: usize = 50;
+/// Slowest tests listed in `summary.json`.
+const SLOWEST: usize = 10;
+
+/// `tests:` — the test suite ran and its results meet the thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Command that runs the tests (through `sh -c`, in the repository root). Its logs become
+    /// evidence; result files older than the run's start are then an error. Its exit code is
+    /// recorded but the verdict comes from the result files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// Result file, glob, or list of them (relative to the repository).
+    pub results: Inputs,
+    /// Result format; detected from each file's content when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<TestFormat>,
+    /// Fewest test cases the results must contain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_total: Option<u64>,
+    /// Most failed plus errored test cases allowed (default 0).
+    #[serde(default)]
+    pub max_failed: u64,
+    /// Most skipped test cases allowed: a count (`3`), a ratio of the total (`0.05`) or a
+    /// percentage (`"5%"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_skipped: Option<SkipLimit>,
+    /// Fail when any test only passed after a retry.
+    #[serde(default)]
+    pub forbid_flaky: bool,
+    /// Tests that must exist and pass: pytest node ids (`tests/test_api.py::test_login`),
+    /// `classname.name`, a bare test name, or `regex:<pattern>` matched against
+    /// `classname.name`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub require: Vec<String>,
+    /// Without `run`: result files older than this are an error (a stale report proves
+    /// nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<DurationSpec>,
+}
+
+/// A limit on skipped tests: a count or a share of the total.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SkipLimit {
+    Count(u64),
+    /// 0–1.
+    Ratio(f64),
+}
+
+impl SkipLimit {
+    fn allows(self, skipped: u64, total: u64) -> bool {
+        match self {
+            SkipLimit::Count(n) => skipped <= n,
+            SkipLimit::Ratio(r) => total == 0 || (skipped as f64) <= r * total as f64 + 1e-9,
+        }
+    }
+}
+
+impl fmt::Display for SkipLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipLimit::Count(n) => write!(f, "{n}"),
+            SkipLimit::Ratio(r) => write!(f, "{}%", r * 100.0),
+        }
+    }
+}
+
+impl Serialize for SkipLimit {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            SkipLimit::Count(n) => s.serialize_u64(*n),
+            SkipLimit::Ratio(r) => s.serialize_f64(*r),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SkipLimit {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = SkipLimit;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a count (3), a ratio below 1 (0.05) or a percentage (\"5%\")")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<SkipLimit, E> {
+                Ok(SkipLimit::Count(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<SkipLimit, E> {
+                u64::try_from(v)
+                    .map(SkipLimit::Count)
+                    .map_err(|_| E::custom("must not be negative"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<SkipLimit, E> {
+                if (0.0..1.0).contains(&v) {
+                    Ok(SkipLimit::Ratio(v))
+                } else if v >= 1.0 && v.fract() == 0.0 {
+                    Ok(SkipLimit::Count(v as u64))
+                } else {
+                    Err(E::custom(format!("{v} is neither a count nor a ratio in 0..1")))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SkipLimit, E> {
+                let pct = v
+                    .trim()
+                    .strip_suffix('%')
+                    .and_then(|n| n.trim().parse::<f64>().ok())
+                    .filter(|p| (0.0..=100.0).contains(p))
+                    .ok_or_else(|| E::custom(format!("`{v}` is not a percentage like \"5%\"")))?;
+                Ok(SkipLimit::Ratio(pct / 100.0))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl schemars::JsonSchema for SkipLimit {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SkipLimit".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A count of tests (3), a ratio of the total below 1 (0.05), or a percentage (\"5%\").",
+            "anyOf": [
+                { "type": "integer", "minimum": 0 },
+                { "type": "number", "minimum": 0, "exclusiveMaximum": 1 },
+                { "type": "string", "pattern": "^\\s*[0-9]+(\\.[0-9]+)?\\s*%\\s*$" }
+            ]
+        })
+    }
+}
+
+/// Runs the test command through `sh -c` in the repository with the runner's process control
+/// (its own process group, killed at the deadline or on Ctrl-C), streaming stdout and stderr to
+/// `run.stdout.log` / `run.stderr.log` in the evidence directory through the redaction filter.
+pub fn run_command(command: &str, ctx: &ProbeContext) -> Result<ProcOutcome, String> {
+    process::run(
+        &ProcSpec::shell(command, ctx.repo),
+        ctx.deadline,
+        ctx.cancel,
+        &ctx.evidence_dir.join("run.stdout.log"),
+        &ctx.evidence_dir.join("run.stderr.log"),
+        ctx.output_filter.clone(),
+    )
+    .map_err(|e| format!("cannot run the test command `{command}`: {e}"))
+}
+
+/// Load-time problems: bad globs, bad `regex:` requirements.
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    for (i, g) in spec.results.0.iter().enumerate() {
+        if let Err(e) = globset::Glob::new(g) {
+            issues
+                .push(ProbeIssue::new(format!("results[{i}]"), format!("invalid glob `{g}`: {e}")));
+        }
+    }
+    for (i, req) in spec.require.iter().enumerate() {
+        if let Some(pattern) = req.strip_prefix("regex:") {
+            if let Err(err) = Regex::new(pattern) {
+                issues.push(ProbeIssue::new(format!("require[{i}]"), regex_error(pattern, &err)));
+            }
+        } else if req.trim().is_empty() {
+            issues.push(ProbeIssue::new(format!("require[{i}]"), "empty test name"));
+        }
+    }
+    if spec.run.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        issues.push(ProbeIssue::new("run", "empty command"));
+    }
+    if spec.run.is_some() && spec.max_age.is_some() {
+        issues.push(
+            ProbeIssue::new("max_age", "max_age has no effect with `run`")
+                .hint("with `run`, result files must be newer than the run's start"),
+        );
+    }
+    issues
+}
+
+/// Runs the probe.
+pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+    let mut artifacts = Vec::new();
+    let command = match &spec.run {
+        Some(cmd) => match run_command(cmd, ctx) {
+            // The logs are already in the evidence directory (streamed there).
+            Ok(r) => {
+                if r.timed_out || r.cancelled {
+                    let mut out = ProbeOutcome::error(format!(
+                        "test command {} (logs: run.stdout.log, run.stderr.log)",
+                        r.describe_end()
+                    ));
+                    out.artifacts = artifacts;
+                    return out;
+                }
+                Some(r)
+            }
+            Err(e) => return ProbeOutcome::error(e),
+        },
+        None => None,
+    };
+    let files = match inputs::expand(ctx.repo, &spec.results) {
+        Ok(f) => f,
+        Err(e) => {
+            let hint = match &command {
+                Some(c) => format!(" (test command exited with {})", exit_text(c.exit_code)),
+                None => String::new(),
+            };
+            let mut out = ProbeOutcome::error(format!("test results: {e}{hint}"));
+            out.artifacts = artifacts;
+            return out;
+        }
+    };
+    if let Some(stale) = check_freshness(spec, ctx, &files) {
+        let mut out = ProbeOutcome::error(stale);
+        out.artifacts = artifacts;
+        return out;
+    }
+    let mut report = TestReport::default();
+    let mut formats_seen = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        let format = match spec.format {
+            Some(f) => f,
+            None => match formats::detect_test_format(path) {
+                Ok(f) => f,
+                Err(e) => return with_artifacts(ProbeOutcome::error(e.to_string()), artifacts),
+            },
+        };
+        match formats::read_tests(path, Some(format)) {
+            Ok(r) => report.extend(r),
+            Err(e) => return with_artifacts(ProbeOutcome::error(e.to_string()), artifacts),
+        }
+        formats_seen.push(json!({ "file": display(ctx.repo, path), "format": format.as_str() }));
+        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        artifacts.push(Artifact::copy_of(format!("results/{}-{base}", i + 1), path));
+    }
+    let counts = report.counts();
+    let verdict = evaluate(spec, &report, &counts);
+    let summary = summary_json(&report, &counts, &formats_seen, command.as_ref());
+    artifacts.push(Artifact::json("summary.json", &summary));
+    let mut out = match verdict {
+        Ok(()) => ProbeOutcome::pass(describe(&counts)),
+        Err(problems) => ProbeOutcome::fail(problems.join("; ")),
+    };
+    out.measurements = measurements(spec, &counts);
+    if let Some(c) = &command {
+        if let Some(code) = c.exit_code {
+            out.measurements.push(Measurement::new("exit_code", f64::from(code), "count"));
+        }
+    }
+    out.locations = report
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, CaseStatus::Failed | CaseStatus::Error))
+        .filter_map(|c| {
+            let file = c.file.as_deref()?;
+            Some(Location {
+                path: display(ctx.repo, Path::new(file)),
+                line: None,
+                column: None,
+                message: Some(format!("{} {}", status_word(c.status), c.full_name())),
+                rule: None,
+            })
+        })
+        .take(MAX_LISTED)
+        .collect();
+    with_artifacts(out, artifacts)
+}
+
+fn with_artifacts(mut out: ProbeOutcome, artifacts: Vec<Artifact>) -> ProbeOutcome {
+    out.artifacts = artifacts;
+    out
+}
+
+fn exit_text(code: Option<i32>) -> String {
+    code.map_or_else(|| "a signal".to_string(), |c| format!("code {c}"))
+}
+
+fn display(repo: &Path, p: &Path) -> String {
+    p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+/// With `run`: every result file must be written after the run started. Without: `max_age`.
+fn check_freshness(spec: &Spec, ctx: &ProbeContext, files: &[PathBuf]) -> Option<String> {
+    for path in files {
+        let modified = match std::fs::metadata(path).and_then(|m| m.modified()) {
+            Ok(t) => t,
+            Err(e) => {
+                return Some(format!("{}: cannot read modification time: {e}", path.display()));
+            }
+        };
+        if spec.run.is_some() && modified < ctx.run_started {
+            return Some(format!(
+                "{} is stale: written before this run started, so the test command did not \
+                 produce it (check `results` matches where the command writes)",
+                display(ctx.repo, path)
+            ));
+        }
+        if let (None, Some(max_age)) = (&spec.run, spec.max_age) {
+            let age = SystemTime::now().duration_since(modified).unwrap_or_default();
+            if age > max_age.as_duration() {
+                return Some(format!(
+                    "{} is {} old, more than max_age {max_age}: re-run the tests",
+                    display(ctx.repo, path),
+                    DurationSpec(Duration::from_secs(age.as_secs()))
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn evaluate(spec: &Spec, report: &TestReport, c: &TestCounts) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    let bad = c.failed + c.errors;
+    if bad > spec.max_failed {
+        let names: Vec<String> = report
+            .cases
+            .iter()
+            .filter(|t| matches!(t.status, CaseStatus::Failed | CaseStatus::Error))
+            .take(3)
+            .map(TestCase::full_name)
+            .collect();
+        let more = if bad > 3 { format!(" and {} more", bad - 3) } else { String::new() };
+        problems.push(format!(
+            "{} failed and {} errored (max_failed {}): {}{more}",
+            c.failed,
+            c.errors,
+            spec.max_failed,
+            names.join(", ")
+        ));
+    }
+    if let Some(min) = spec.min_total {
+        if c.total < min {
+            problems.push(format!("only {} tests in the results, min_total is {min}", c.total));
+        }
+    }
+    if let Some(limit) = spec.max_skipped {
+        if !limit.allows(c.skipped, c.total) {
+            problems.push(format!(
+                "{} of {} tests skipped, max_skipped is {limit}",
+                c.skipped, c.total
+            ));
+        }
+    }
+    if spec.forbid_flaky && c.flaky > 0 {
+        let names: Vec<String> =
+            report.cases.iter().filter(|t| t.flaky).take(3).map(TestCase::full_name).collect();
+        problems.push(format!("{} flaky tests (forbid_flaky): {}", c.flaky, names.join(", ")));
+    }
+    for req in &spec.require {
+        if let Err(p) = check_required(req, report, spec.forbid_flaky) {
+            problems.push(p);
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
+}
+
+/// `tests/test_a.py::TestX::test_y` and `tests.test_a.TestX.test_y` compare equal.
+fn dotted(s: &str) -> String {
+    s.replace(".py::", ".").replace("::", ".").replace(['/', '\\'], ".")
+}
+
+/// Whether the requirement `req` names `case`.
+pub fn requirement_matches(req: &str, case: &TestCase) -> bool {
+    let full = case.full_name();
+    if req == case.name || req == full {
+        return true;
+    }
+    if let Some(file) = &case.file {
+        if req == format!("{file}::{}", case.name) {
+            return true;
+        }
+    }
+    dotted(req) == dotted(&full)
+}
+
+fn check_required(req: &str, report: &TestReport, forbid_flaky: bool) -> Result<(), String> {
+    let matched: Vec<&TestCase> = if let Some(pattern) = req.strip_prefix("regex:") {
+        let re = Regex::new(pattern).map_err(|e| format!("require `{req}`: bad regex: {e}"))?;
+        report.cases.iter().filter(|c| re.is_match(&c.full_name())).collect()
+    } else {
+        report.cases.iter().filter(|c| requirement_matches(req, c)).collect()
+    };
+    if matched.is_empty() {
+        return Err(format!("required test `{req}` is not in the results"));
+    }
+    if let Some(bad) =
+        matched.iter().find(|c| c.status != CaseStatus::Passed || (forbid_flaky && c.flaky))
+    {
+        let state =
+            if bad.status == CaseStatus::Passed { "flaky" } else { status_word(bad.status) };
+        return Err(format!("required test `{}` {state}", bad.full_name()));
+    }
+    Ok(())
+}
+
+fn status_word(s: CaseStatus) -> &'static str {
+    match s {
+        CaseStatus::Passed => "passed",
+        CaseStatus::Failed => "failed",
+        CaseStatus::Error => "errored",
+        CaseStatus::Skipped => "was skipped",
+    }
+}
+
+fn describe(c: &TestCounts) -> String {
+    let mut s = format!("{} tests: {} passed", c.total, c.passed);
+    for (n, word) in
+        [(c.failed, "failed"), (c.errors, "errored"), (c.skipped, "skipped"), (c.flaky, "flaky")]
+    {
+        if n > 0 {
+            s.push_str(&format!(", {n} {word}"));
+        }
+    }
+    s
+}
+
+fn measurements(spec: &Spec, c: &TestCounts) -> Vec<Measurement> {
+    let mut total = Measurement::new("total", c.total as f64, "count");
+    if let Some(min) = spec.min_total {
+        total = total.with_threshold(format!(">= {min}"));
+    }
+    let mut skipped = Measurement::new("skipped", c.skipped as f64, "count");
+    if let Some(limit) = spec.max_skipped {
+        skipped = skipped.with_threshold(format!("<= {limit}"));
+    }
+    let mut flaky = Measurement::new("flaky", c.flaky as f64, "count");
+    if spec.forbid_flaky {
+        flaky = flaky.with_threshold("<= 0");
+    }
+    vec![
+        total,
+        Measurement::new("passed", c.passed as f64, "count"),
+        Measurement::new("failed", c.failed as f64, "count")
+            .with_threshold(format!("failed + errors <= {}", spec.max_failed)),
+        Measurement::new("errors", c.errors as f64, "count"),
+        skipped,
+        flaky,
+    ]
+}
+
+fn case_json(c: &TestCase) -> serde_json::Value {
+    json!({
+        "name": c.full_name(),
+        "file": c.file,
+        "status": c.status,
+        "flaky": c.flaky,
+        "time_s": c.time,
+        "message": c.message,
+    })
+}
+
+fn summary_json(
+    report: &TestReport,
+    c: &TestCounts,
+    files: &[serde_json::Value],
+    command: Option<&ProcOutcome>,
+) -> serde_json::Value {
+    let failing: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|t| matches!(t.status, CaseStatus::Failed | CaseStatus::Error))
+        .take(MAX_LISTED)
+        .map(case_json)
+        .collect();
+    let flaky: Vec<_> =
+        report.cases.iter().filter(|t| t.flaky).take(MAX_LISTED).map(case_json).collect();
+    let mut timed: Vec<&TestCase> = report.cases.iter().filter(|t| t.time.is_some()).collect();
+    timed.sort_by(|a, b| b.time.partial_cmp(&a.time).unwrap_or(std::cmp::Ordering::Equal));
+    let slowest: Vec<_> = timed
+        .iter()
+        .take(SLOWEST)
+        .map(|t| json!({ "name": t.full_name(), "time_s": t.time }))
+        .collect();
+    json!({
+        "counts": c,
+        "files": files,
+        "failing": failing,
+        "failing_listed": failing.len(),
+        "flaky": flaky,
+        "slowest": slowest,
+        "command": command.map(|r| json!({
+            "exit_code": r.exit_code,
+            "duration_ms": r.duration.as_millis() as u64,
+        })),
+    })
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn skip_limit_parses_count_ratio_and_percent() {
+        assert_eq!(serde_yaml::from_str::<SkipLimit>("3").unwrap(), SkipLimit::Count(3));
+        assert_eq!(serde_yaml::from_str::<SkipLimit>("0.05").unwrap(), SkipLimit::Ratio(0.05));
+        assert_eq!(serde_yaml::from_str::<SkipLimit>("\"10%\"").unwrap(), SkipLimit::Ratio(0.1));
+        assert!(serde_yaml::from_str::<SkipLimit>("-1").is_err());
+        assert!(serde_yaml::from_str::<SkipLimit>("1.5").is_err());
+        assert!(SkipLimit::Ratio(0.1).allows(1, 10));
+        assert!(!SkipLimit::Ratio(0.1).allows(2, 10));
+        assert!(!SkipLimit::Count(0).allows(1, 10));
+    }
+
+    #[test]
+    fn spec_rejects_unknown_keys() {
+        let err = serde_yaml::from_str::<Spec>("results: j.xml\nmax_faild: 1\n").unwrap_err();
+        assert!(err.to_string().contains("max_faild"), "{err}");
+        let spec: Spec =
+            serde_yaml::from_str("results: [a.xml, 'b/*.xml']\nformat: junit\n").unwrap();
+        assert_eq!(spec.max_failed, 0);
+        assert_eq!(spec.format, Some(TestFormat::Junit));
+    }
+
+    #[test]
+    fn pytest_node_ids_match_both_junit_families() {
+        let mut xunit2 =
+            TestCase::new("tests.test_sample.TestShout", "test_shout", CaseStatus::Passed);
+        assert!(requirement_matches("tests/test_sample.py::TestShout::test_shout", &xunit2));
+        assert!(requirement_matches("tests.test_sample.TestShout.test_shout", &xunit2));
+        assert!(!requirement_matches("tests/test_sample.py::TestShout::test_other", &xunit2));
+        xunit2.file = Some("tests/test_sample.py".into());
+        let plain = TestCase::new("tests.test_sample", "test_clamp_low", CaseStatus::Passed);
+        assert!(requirement_matches("tests/test_sample.py::test_clamp_low", &plain));
+        let rust = TestCase::new("nx-sample", "tests::flaky", CaseStatus::Passed);
+        assert!(requirement_matches("tests::flaky", &rust));
+    }
+
+    #[test]
+    fn validate_reports_bad_regex_and_globs() {
+        let spec: Spec = serde_yaml::from_str(
+            "results: 'a/[.xml'\nrequire: ['regex:(', ok]\nrun: pytest\nmax_age: 1d\n",
+        )
+        .unwrap();
+        let fields: Vec<String> = validate(&spec).into_iter().map(|i| i.field).collect();
+        assert_eq!(fields, ["results[0]", "require[0]", "max_age"]);
+        let good: Spec =
+            serde_yaml::from_str("results: 'a/*.xml'\nrequire: ['regex:^a']\n").unwrap();
+        assert!(validate(&good).is_empty());
+    }
+}
