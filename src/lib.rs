@@ -3,5 +3,6 @@
 //! The flow (see DESIGN.md): checklist → run → probe → evidence → report.
 
 pub mod duration;
+pub mod net;
 pub mod outcome;
 pub mod probe;

@@ -2,5 +2,9 @@
 //! probe, `deny_unknown_fields`, `JsonSchema`) and `run(&Spec, &ProbeContext) -> ProbeOutcome`.
 
 pub mod context;
+pub mod dns;
+pub mod http;
+pub mod load;
+pub mod tcp;
 
 pub use context::{Artifact, ArtifactContent, ProbeContext};
