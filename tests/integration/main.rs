@@ -1,1 +1,3 @@
 //! Integration tests: one binary.
+mod net;
+mod support_net;
