@@ -5,6 +5,7 @@ pub mod context;
 pub mod dns;
 pub mod http;
 pub mod load;
+pub mod openapi;
 pub mod tcp;
 
 pub use context::{Artifact, ArtifactContent, ProbeContext};

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use readyctl::outcome::{ProbeOutcome, Status};
-use readyctl::probe::{ArtifactContent, dns, http, load, tcp};
+use readyctl::probe::{ArtifactContent, dns, http, load, openapi, tcp};
 use serde_json::Value;
 
 use crate::support_net::{
@@ -399,4 +399,69 @@ fn load_duration_rate_and_deadline_bounds() {
     assert!(measurement(&o, "requests") > 0.0);
     let o = load::run(&load_spec(&format!("url: {}\n", s.url("/"))), &h.ctx(Duration::from_secs(5)));
     assert_status(&o, Status::Error, "set `requests` or `duration`");
+}
+
+fn openapi_spec(yaml: &str) -> openapi::Spec {
+    serde_yaml::from_str(yaml).unwrap()
+}
+
+fn fixture_harness() -> Harness {
+    let h = Harness::new();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/net/openapi");
+    for f in ["ok.yaml", "undeclared.json", "invalid.yaml"] {
+        h.write(f, &std::fs::read_to_string(format!("{dir}/{f}")).unwrap());
+    }
+    h
+}
+
+#[test]
+fn openapi_calls_parameterless_operations() {
+    let s = TestServer::http();
+    let h = fixture_harness();
+    let ctx = h.ctx(Duration::from_secs(30));
+    let o = openapi::run(&openapi_spec(&format!("spec: ok.yaml\nbase_url: {}\n", s.base)), &ctx);
+    assert_status(&o, Status::Pass, "3 of 3 called operations answered as documented");
+    assert_eq!(measurement(&o, "operations_documented"), 6.0);
+    assert_eq!(measurement(&o, "operations_skipped"), 2.0);
+    let doc = artifact(&o, "openapi.json");
+    let skipped: Vec<String> = doc["operations"].as_array().unwrap().iter()
+        .filter(|r| r["result"] == "skipped").map(|r| r["why"].as_str().unwrap().to_string()).collect();
+    assert!(skipped.contains(&"requires query parameter `q`".to_string()), "{skipped:?}");
+    // POST too: the only POST needs a body, so it is skipped, not called.
+    let o = openapi::run(&openapi_spec(&format!("spec: ok.yaml\nbase_url: {}/\nmethods: [GET, POST]\n", s.base)), &ctx);
+    assert_status(&o, Status::Pass, "3 skipped");
+    // The document can come from a URL.
+    let o = openapi::run(&openapi_spec(&format!("spec: {}\nbase_url: {}\n", s.url("/openapi.yaml"), s.base)), &ctx);
+    assert_status(&o, Status::Pass, "3 of 3");
+}
+
+#[test]
+fn openapi_fails_on_5xx_and_undocumented_statuses() {
+    let s = TestServer::http();
+    let h = fixture_harness();
+    let o = openapi::run(&openapi_spec(&format!("spec: undeclared.json\nbase_url: {}\n", s.base)), &h.ctx(Duration::from_secs(30)));
+    assert_status(&o, Status::Fail, "GET /teapot → 418 (documented: 200)");
+    assert!(o.reason.contains("1 of 3 called operations"), "{}", o.reason);
+    let doc = artifact(&o, "openapi.json");
+    assert!(doc["failures"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().contains("/broken → 500 (server error)")));
+    let o = openapi::run(&openapi_spec(&format!("spec: ok.yaml\nbase_url: http://{}\ntimeout: 2s\n", closed_port())), &h.ctx(Duration::from_secs(30)));
+    assert_status(&o, Status::Fail, "connection refused");
+}
+
+#[test]
+fn openapi_structural_problems_are_located() {
+    let h = fixture_harness();
+    let ctx = h.ctx(Duration::from_secs(10));
+    let o = openapi::run(&openapi_spec("spec: invalid.yaml\nbase_url: http://127.0.0.1:1\n"), &ctx);
+    assert_status(&o, Status::Error, "6 problems");
+    assert!(o.reason.contains("invalid.yaml:15: paths./orders.post.responses.20x: `20x` is not a status code"), "{}", o.reason);
+    assert!(o.reason.contains("invalid.yaml:1: openapi: expected a 3.x version"), "{}", o.reason);
+    assert!(o.reason.contains("invalid.yaml:5: paths.pets: path `pets` must start with `/`"), "{}", o.reason);
+    assert!(o.reason.contains("invalid.yaml:11: paths./orders.get: `responses` is missing"), "{}", o.reason);
+    assert_eq!(o.locations.len(), 6);
+    h.write("broken.yaml", "openapi: 3.0.0\ninfo: [unclosed\n");
+    let o = openapi::run(&openapi_spec("spec: broken.yaml\nbase_url: http://127.0.0.1:1\n"), &ctx);
+    assert_status(&o, Status::Error, "broken.yaml:3:1: not valid YAML");
+    let o = openapi::run(&openapi_spec("spec: absent.yaml\nbase_url: http://127.0.0.1:1\n"), &ctx);
+    assert_status(&o, Status::Error, "absent.yaml");
 }

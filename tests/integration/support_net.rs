@@ -195,6 +195,12 @@ fn route(req: &Request) -> Option<Vec<u8>> {
         ["health"] => response(200, json, &[], br#"{"ok":true}"#),
         ["broken"] => response(500, "text/plain", &[], b"boom"),
         ["teapot"] => response(418, "text/plain", &[], b"short and stout"),
+        ["openapi.yaml"] => response(
+            200,
+            "application/yaml",
+            &[],
+            include_bytes!("../../fixtures/net/openapi/ok.yaml"),
+        ),
         [""] => response(200, "text/plain", &[], b"ok"),
         _ => response(404, "text/plain", &[], b"not found"),
     })
