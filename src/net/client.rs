@@ -154,7 +154,8 @@ impl HttpAgent {
                     }
                 }
                 Err(e) => {
-                    let kind = if is_timeout(&e) { FailureKind::Timeout } else { FailureKind::Protocol };
+                    let kind =
+                        if is_timeout(&e) { FailureKind::Timeout } else { FailureKind::Protocol };
                     let message = if kind == FailureKind::Timeout {
                         format!(
                             "timed out after {} reading the response body (status {status})",
@@ -217,9 +218,7 @@ fn classify(t: &ureq::Transport, timeout: Duration, elapsed: Duration) -> HttpFa
             (FailureKind::InvalidUrl, "invalid URL")
         }
         ureq::ErrorKind::Dns => (FailureKind::Dns, "DNS lookup failed"),
-        ureq::ErrorKind::TooManyRedirects => {
-            (FailureKind::TooManyRedirects, "too many redirects")
-        }
+        ureq::ErrorKind::TooManyRedirects => (FailureKind::TooManyRedirects, "too many redirects"),
         _ if tls => (FailureKind::Tls, "TLS handshake failed"),
         _ if timed_out => (FailureKind::Timeout, "timed out"),
         _ if refused => (FailureKind::Refused, "connection refused"),
@@ -241,7 +240,9 @@ fn classify(t: &ureq::Transport, timeout: Duration, elapsed: Duration) -> HttpFa
 
 /// Some transport messages quote a URL; drop any credential it carries.
 fn redact_message(message: &str) -> String {
-    message.split(' ').map(|w| if w.contains("://") { redact::url(w) } else { w.to_string() })
+    message
+        .split(' ')
+        .map(|w| if w.contains("://") { redact::url(w) } else { w.to_string() })
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -62,10 +62,7 @@ pub fn request_json(plan: &RequestPlan<'_>) -> Value {
 }
 
 /// The whole exchange document.
-pub fn exchange_json(
-    plan: &RequestPlan<'_>,
-    outcome: &Result<HttpReply, HttpFailure>,
-) -> Value {
+pub fn exchange_json(plan: &RequestPlan<'_>, outcome: &Result<HttpReply, HttpFailure>) -> Value {
     let mut doc = json!({ "request": request_json(plan) });
     match outcome {
         Ok(r) => {

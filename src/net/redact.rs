@@ -6,8 +6,16 @@ pub const REDACTED: &str = "[REDACTED]";
 
 /// Name fragments (upper case, `_` separated) that mark a value as secret.
 const SENSITIVE_FRAGMENTS: &[&str] = &[
-    "TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL",
-    "AUTH", "SESSION",
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "CREDENTIAL",
+    "AUTH",
+    "SESSION",
 ];
 
 /// Whether a header (or query parameter) with this name carries a credential.

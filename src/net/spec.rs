@@ -7,7 +7,17 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// An HTTP method.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "UPPERCASE")]
@@ -67,10 +77,7 @@ impl Body {
     pub fn encode(&self) -> (Vec<u8>, &'static str) {
         match self {
             Body::Text(t) => (t.as_bytes().to_vec(), "text/plain; charset=utf-8"),
-            Body::Json(v) => (
-                serde_json::to_vec(v).unwrap_or_default(),
-                "application/json",
-            ),
+            Body::Json(v) => (serde_json::to_vec(v).unwrap_or_default(), "application/json"),
             Body::Form(fields) => {
                 let encoded = url::form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(fields.iter())
@@ -81,6 +88,11 @@ impl Body {
     }
 }
 
+/// Hands out a variant's value (once) as JSON.
+pub type TakeValue<'a> = &'a mut dyn FnMut() -> Result<serde_json::Value, String>;
+/// Builds a variant from its key and its value.
+pub type VariantReader<T> = fn(&str, TakeValue<'_>) -> Result<T, String>;
+
 /// Reads an externally tagged enum written as a one-key mapping (`{ json: {...} }`).
 /// serde_yaml 0.9 only accepts YAML tags (`!json`) for derived enums with data, so the map form
 /// the checklist language uses is read here. `variant` gets the key and reads the value.
@@ -88,7 +100,7 @@ pub fn one_key_map<'de, D, T>(
     d: D,
     expecting: &'static str,
     names: &'static [&'static str],
-    variant: fn(&str, &mut dyn FnMut() -> Result<serde_json::Value, String>) -> Result<T, String>,
+    variant: VariantReader<T>,
 ) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -96,7 +108,7 @@ where
     struct V<T> {
         expecting: &'static str,
         names: &'static [&'static str],
-        variant: fn(&str, &mut dyn FnMut() -> Result<serde_json::Value, String>) -> Result<T, String>,
+        variant: VariantReader<T>,
     }
     impl<'de, T> Visitor<'de> for V<T> {
         type Value = T;
@@ -105,7 +117,10 @@ where
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
             let Some(key) = map.next_key::<String>()? else {
-                return Err(de::Error::custom(format!("expected one of {}", self.names.join(", "))));
+                return Err(de::Error::custom(format!(
+                    "expected one of {}",
+                    self.names.join(", ")
+                )));
             };
             if !self.names.contains(&key.as_str()) {
                 return Err(de::Error::unknown_variant(&key, self.names));
@@ -126,9 +141,7 @@ where
 }
 
 /// Converts a value read as JSON into the variant's type.
-pub fn typed<T: DeserializeOwned>(
-    take: &mut dyn FnMut() -> Result<serde_json::Value, String>,
-) -> Result<T, String> {
+pub fn typed<T: DeserializeOwned>(take: TakeValue<'_>) -> Result<T, String> {
     serde_json::from_value(take()?).map_err(|e| e.to_string())
 }
 

@@ -30,11 +30,17 @@ impl StatusSpec {
 pub fn parse_status_range(text: &str) -> Result<StatusRange, String> {
     let t = text.trim();
     let bad = || {
-        format!("invalid status `{text}`: write a code (`200`), a class (`2xx`) or a range (`200-299`)")
+        format!(
+            "invalid status `{text}`: write a code (`200`), a class (`2xx`) or a range (`200-299`)"
+        )
     };
     let code = |s: &str| -> Result<u16, String> {
         let n: u16 = s.trim().parse().map_err(|_| bad())?;
-        if (100..=599).contains(&n) { Ok(n) } else { Err(format!("status `{n}` is outside 100-599")) }
+        if (100..=599).contains(&n) {
+            Ok(n)
+        } else {
+            Err(format!("status `{n}` is outside 100-599"))
+        }
     };
     if let Some((a, b)) = t.split_once('-') {
         let (low, high) = (code(a)?, code(b)?);

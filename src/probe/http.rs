@@ -405,10 +405,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         }
         let remaining = ctx.remaining();
         if remaining.is_zero() {
-            stopped = Some(format!(
-                "check deadline reached after {i} of {} samples",
-                prepared.samples
-            ));
+            stopped =
+                Some(format!("check deadline reached after {i} of {} samples", prepared.samples));
             break;
         }
         let timeout = prepared.timeout.min(remaining);
@@ -438,8 +436,10 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         return ProbeOutcome::error(format!("{what}: {}", stopped.unwrap_or_default()));
     };
     let mut doc = exchange::exchange_json(&plan, &first);
-    let Ok(reply) = first else {
-        unreachable!("a failed first sample returned above");
+    let reply = match first {
+        Ok(reply) => reply,
+        // Failed samples return above; kept as a plain branch so the probe cannot panic.
+        Err(failure) => return transport_outcome(&what, &failure, prepared.timeout, 0),
     };
 
     let mut failures: Vec<String> = Vec::new();
@@ -558,14 +558,17 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     outcome
 }
 
-fn transport_outcome(what: &str, failure: &HttpFailure, timeout: Duration, sample: u32) -> ProbeOutcome {
+fn transport_outcome(
+    what: &str,
+    failure: &HttpFailure,
+    timeout: Duration,
+    sample: u32,
+) -> ProbeOutcome {
     let at = if sample > 0 { format!(" (sample {})", sample + 1) } else { String::new() };
-    let hint = match failure.kind {
-        FailureKind::Tls => {
-            " — if the server uses a private CA, set tls.ca_file; tls.verify: false skips the check"
-        }
-        FailureKind::Timeout => "",
-        _ => "",
+    let hint = if failure.kind == FailureKind::Tls {
+        " — if the server uses a private CA, set tls.ca_file; tls.verify: false skips the check"
+    } else {
+        ""
     };
     let status = match failure.kind {
         FailureKind::InvalidUrl => Status::Error,
@@ -688,7 +691,11 @@ fn json_equal(a: &Value, b: &Value) -> bool {
 
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.chars().count() > 80 { format!("{}…", s.chars().take(80).collect::<String>()) } else { s }
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
 }
 
 fn check_json(
@@ -725,8 +732,10 @@ fn check_json(
             JsonType::Integer => {
                 actual == "integer" || v.as_f64().is_some_and(|f| f.fract() == 0.0)
             }
-            _ => serde_json::to_value(t).ok().and_then(|s| s.as_str().map(|s| s == actual))
-                == Some(true),
+            _ => {
+                serde_json::to_value(t).ok().and_then(|s| s.as_str().map(|s| s == actual))
+                    == Some(true)
+            }
         };
         if !ok {
             let want = serde_json::to_value(t).unwrap_or_default();

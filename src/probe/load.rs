@@ -176,8 +176,15 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                     let mut tally = WorkerTally::default();
                     loop {
                         if ctx.cancelled() || ctx.remaining().is_zero() {
-                            let why = if ctx.cancelled() { "cancelled" } else { "check deadline reached" };
-                            stop_reason.lock().map(|mut s| s.get_or_insert(why.to_string()).clone()).ok();
+                            let why = if ctx.cancelled() {
+                                "cancelled"
+                            } else {
+                                "check deadline reached"
+                            };
+                            stop_reason
+                                .lock()
+                                .map(|mut s| s.get_or_insert(why.to_string()).clone())
+                                .ok();
                             break;
                         }
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -314,7 +321,8 @@ fn judge(
         if let Some(limit) = limit {
             m = m.with_threshold(format!("<= {limit}"));
             if r.ok + r.errors > 0 && value > limit {
-                failures.push(format!("{} {value} ms above {limit} ms", name.replace("latency_", "")));
+                failures
+                    .push(format!("{} {value} ms above {limit} ms", name.replace("latency_", "")));
             }
         }
         measurements.push(m);

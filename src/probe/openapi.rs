@@ -48,7 +48,8 @@ fn default_methods() -> Vec<Method> {
     vec![Method::Get]
 }
 
-const OPERATION_KEYS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const OPERATION_KEYS: &[&str] =
+    &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 const PATH_ITEM_KEYS: &[&str] = &["summary", "description", "servers", "parameters", "$ref"];
 
 /// Where the document came from, for messages and locations.
@@ -80,11 +81,17 @@ pub fn validate(doc: &Value) -> Vec<Problem> {
     let v31 = match root.get("openapi") {
         Some(Value::String(v)) if is_openapi3(v) => v.starts_with("3.1"),
         Some(other) => {
-            out.push(problem(&["openapi"], format!("expected a 3.x version string such as \"3.0.3\", found {other}")));
+            out.push(problem(
+                &["openapi"],
+                format!("expected a 3.x version string such as \"3.0.3\", found {other}"),
+            ));
             false
         }
         None if root.contains_key("swagger") => {
-            out.push(problem(&["swagger"], "this is a Swagger 2.0 document; only OpenAPI 3.x is supported"));
+            out.push(problem(
+                &["swagger"],
+                "this is a Swagger 2.0 document; only OpenAPI 3.x is supported",
+            ));
             false
         }
         None => {
@@ -143,7 +150,10 @@ fn validate_path_item(path: &str, item: &Value, v31: bool, out: &mut Vec<Problem
         if !OPERATION_KEYS.contains(&key.as_str()) {
             out.push(problem(
                 &["paths", path, key],
-                format!("unknown key `{key}` in a path item (operations are {})", OPERATION_KEYS.join(", ")),
+                format!(
+                    "unknown key `{key}` in a path item (operations are {})",
+                    OPERATION_KEYS.join(", ")
+                ),
             ));
             continue;
         }
@@ -157,7 +167,10 @@ fn validate_path_item(path: &str, item: &Value, v31: bool, out: &mut Vec<Problem
         if let Some(body) = op.get("requestBody")
             && !body.is_object()
         {
-            out.push(problem(&["paths", path, key, "requestBody"], "`requestBody` must be a mapping"));
+            out.push(problem(
+                &["paths", path, key, "requestBody"],
+                "`requestBody` must be a mapping",
+            ));
         }
         match op.get("responses") {
             Some(Value::Object(responses)) => {
@@ -168,15 +181,21 @@ fn validate_path_item(path: &str, item: &Value, v31: bool, out: &mut Vec<Problem
                     if !is_response_key(code) {
                         out.push(problem(
                             &["paths", path, key, "responses", code],
-                            format!("`{code}` is not a status code, a range like `2XX`, or `default`"),
+                            format!(
+                                "`{code}` is not a status code, a range like `2XX`, or `default`"
+                            ),
                         ));
                     }
                     if !resp.is_object() {
-                        out.push(problem(&["paths", path, key, "responses", code], "a response must be a mapping"));
+                        out.push(problem(
+                            &["paths", path, key, "responses", code],
+                            "a response must be a mapping",
+                        ));
                     }
                 }
             }
-            Some(_) => out.push(problem(&["paths", path, key, "responses"], "`responses` must be a mapping")),
+            Some(_) => out
+                .push(problem(&["paths", path, key, "responses"], "`responses` must be a mapping")),
             None if !v31 => out.push(problem(&["paths", path, key], "`responses` is missing")),
             None => {}
         }
@@ -221,7 +240,8 @@ fn is_response_key(code: &str) -> bool {
     let b = code.as_bytes();
     b.len() == 3
         && (b'1'..=b'5').contains(&b[0])
-        && ((b[1].is_ascii_digit() && b[2].is_ascii_digit()) || (b[1..] == *b"XX" || b[1..] == *b"xx"))
+        && ((b[1].is_ascii_digit() && b[2].is_ascii_digit())
+            || (b[1..] == *b"XX" || b[1..] == *b"xx"))
 }
 
 /// Whether `status` is declared by a `responses` mapping (exact code, `NXX` range, `default`).
@@ -241,7 +261,12 @@ fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
 }
 
 /// Why an operation cannot be called without inventing input, if it cannot.
-fn needs_input(doc: &Value, path: &str, item: &Map<String, Value>, op: &Map<String, Value>) -> Option<String> {
+fn needs_input(
+    doc: &Value,
+    path: &str,
+    item: &Map<String, Value>,
+    op: &Map<String, Value>,
+) -> Option<String> {
     if path.contains('{') {
         return Some("has path parameters".to_string());
     }
@@ -285,12 +310,12 @@ fn locate(text: &str, path: &[String]) -> Option<u64> {
 fn parse_document(src: &Source) -> Result<Value, String> {
     let looks_json = src.text.trim_start().starts_with('{');
     if looks_json {
-        serde_json::from_str(&src.text).map_err(|e| {
-            format!("{}:{}:{}: not valid JSON: {e}", src.name, e.line(), e.column())
-        })
+        serde_json::from_str(&src.text)
+            .map_err(|e| format!("{}:{}:{}: not valid JSON: {e}", src.name, e.line(), e.column()))
     } else {
         serde_yaml::from_str::<Value>(&src.text).map_err(|e| {
-            let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
+            let at =
+                e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
             format!("{}{at}: not valid YAML: {e}", src.name)
         })
     }
@@ -316,14 +341,27 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     }
 
     let source = if spec.spec.starts_with("http://") || spec.spec.starts_with("https://") {
-        let plan = RequestPlan { method: Method::Get, url: &spec.spec, headers: &headers, query: &[], body: None };
+        let plan = RequestPlan {
+            method: Method::Get,
+            url: &spec.spec,
+            headers: &headers,
+            query: &[],
+            body: None,
+        };
         let name = redact::url(&spec.spec);
         match agent.send(&plan, timeout.min(ctx.remaining()), MAX_BODY_READ) {
             Ok(r) if (200..300).contains(&r.status) => {
                 Source { name, is_file: false, text: String::from_utf8_lossy(&r.body).into_owned() }
             }
-            Ok(r) => return ProbeOutcome::fail(format!("openapi: fetching {name} answered {}", r.status)),
-            Err(f) => return ProbeOutcome::fail(format!("openapi: fetching {name}: {}", f.message)),
+            Ok(r) => {
+                return ProbeOutcome::fail(format!(
+                    "openapi: fetching {name} answered {}",
+                    r.status
+                ));
+            }
+            Err(f) => {
+                return ProbeOutcome::fail(format!("openapi: fetching {name}: {}", f.message));
+            }
         }
     } else {
         let path = ctx.resolve(&spec.spec);
@@ -364,7 +402,10 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             lines.join("; ")
         ));
         o.locations = locations;
-        o.artifacts.push(Artifact::json("openapi.json", &json!({ "document": source.name, "problems": lines })));
+        o.artifacts.push(Artifact::json(
+            "openapi.json",
+            &json!({ "document": source.name, "problems": lines }),
+        ));
         return o;
     }
 
@@ -398,7 +439,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                 continue;
             }
             if ctx.cancelled() || ctx.remaining().is_zero() {
-                stopped = Some(if ctx.cancelled() { "cancelled" } else { "check deadline reached" });
+                stopped =
+                    Some(if ctx.cancelled() { "cancelled" } else { "check deadline reached" });
                 break;
             }
             let url = format!("{base}{path}");
@@ -411,9 +453,15 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                         failures.push(format!("{label} → {} (server error)", r.status));
                         "server error"
                     } else if !ok_declared {
-                        let mut codes: Vec<&str> = responses.map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+                        let mut codes: Vec<&str> = responses
+                            .map(|m| m.keys().map(String::as_str).collect())
+                            .unwrap_or_default();
                         codes.retain(|c| !c.starts_with("x-"));
-                        failures.push(format!("{label} → {} (documented: {})", r.status, codes.join(", ")));
+                        failures.push(format!(
+                            "{label} → {} (documented: {})",
+                            r.status,
+                            codes.join(", ")
+                        ));
                         "undocumented status"
                     } else {
                         answered += 1;
@@ -426,7 +474,9 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                 }
                 Err(f) => {
                     failures.push(format!("{label}: {}", f.message));
-                    results.push(json!({ "operation": label, "result": "no response", "why": f.message }));
+                    results.push(
+                        json!({ "operation": label, "result": "no response", "why": f.message }),
+                    );
                 }
             }
         }
@@ -441,11 +491,18 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let (status, reason) = if let Some(why) = stopped {
         (Status::Error, format!("openapi: stopped early ({why}); {summary}"))
     } else if called == 0 {
-        (Status::Error, format!("openapi: no operation could be called without parameters; {summary}"))
+        (
+            Status::Error,
+            format!("openapi: no operation could be called without parameters; {summary}"),
+        )
     } else if failures.is_empty() {
         (Status::Pass, format!("openapi: {summary}"))
     } else {
-        let more = if failures.len() > 1 { format!(" (and {} more)", failures.len() - 1) } else { String::new() };
+        let more = if failures.len() > 1 {
+            format!(" (and {} more)", failures.len() - 1)
+        } else {
+            String::new()
+        };
         (Status::Fail, format!("openapi: {}{more}; {summary}", failures[0]))
     };
     let mut o = ProbeOutcome::new(status, reason);
@@ -480,7 +537,8 @@ mod tests {
         )
         .unwrap();
         let p = validate(&doc);
-        let text: Vec<String> = p.iter().map(|p| format!("{}: {}", p.path.join("."), p.message)).collect();
+        let text: Vec<String> =
+            p.iter().map(|p| format!("{}: {}", p.path.join("."), p.message)).collect();
         assert_eq!(p.len(), 7, "{text:#?}");
         assert!(text[0].starts_with("openapi: expected a 3.x"));
         assert!(text.iter().any(|t| t.contains("info.version")));

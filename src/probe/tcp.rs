@@ -48,10 +48,9 @@ pub fn resolve_with_timeout(address: &str, timeout: Duration) -> Result<Vec<Sock
         Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
         Ok(Ok(_)) => Err(format!("`{address}` resolved to no addresses")),
         Ok(Err(e)) => Err(format!("cannot resolve `{address}`: {e}")),
-        Err(_) => Err(format!(
-            "resolving `{address}` took longer than {}",
-            format_duration(timeout)
-        )),
+        Err(_) => {
+            Err(format!("resolving `{address}` took longer than {}", format_duration(timeout)))
+        }
     }
 }
 
@@ -115,7 +114,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     .with_measurement(Measurement::new("connect", connect_ms, "ms"));
     if let (Some(re), Some(pattern)) = (&banner_re, &spec.banner) {
         let limit = spec.banner_bytes.unwrap_or(DEFAULT_BANNER_BYTES).max(1);
-        let banner_deadline = Instant::now() + timeout.min(ctx.remaining()).max(Duration::from_millis(1));
+        let banner_deadline =
+            Instant::now() + timeout.min(ctx.remaining()).max(Duration::from_millis(1));
         let mut banner = Vec::new();
         let mut buf = vec![0u8; limit];
         let mut read_error = None;
@@ -150,10 +150,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             let got = if banner.is_empty() {
                 match read_error {
                     Some(e) => format!("reading failed: {e}"),
-                    None => format!(
-                        "the server sent nothing within {}",
-                        format_duration(timeout)
-                    ),
+                    None => format!("the server sent nothing within {}", format_duration(timeout)),
                 }
             } else {
                 format!("got {:?}", text.chars().take(80).collect::<String>())

@@ -21,7 +21,8 @@ fn run_http(yaml: &str) -> ProbeOutcome {
 }
 
 fn artifact(o: &ProbeOutcome, name: &str) -> Value {
-    let a = o.artifacts.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no {name}: {o:?}"));
+    let a =
+        o.artifacts.iter().find(|a| a.name == name).unwrap_or_else(|| panic!("no {name}: {o:?}"));
     match &a.content {
         ArtifactContent::Bytes(b) => serde_json::from_slice(b).unwrap(),
         other => panic!("unexpected artifact content {other:?}"),
@@ -75,15 +76,27 @@ fn http_every_failed_expectation_is_named() {
         s.url("/json")
     ));
     assert_status(&o, Status::Fail, "JSON `/count` is 3 (max 2)");
-    assert!(o.reason.contains("\"down\"") && o.reason.contains("`x-nope` is missing"), "{}", o.reason);
+    assert!(
+        o.reason.contains("\"down\"") && o.reason.contains("`x-nope` is missing"),
+        "{}",
+        o.reason
+    );
 }
 
 #[test]
 fn http_status_lists_and_ranges() {
     let s = TestServer::http();
     let url = s.url("/status/404");
-    assert_status(&run_http(&format!("url: {url}\nexpect: {{ status: [404, 5xx] }}\n")), Status::Pass, "404");
-    assert_status(&run_http(&format!("url: {url}\nexpect: {{ status: \"200-299\" }}\n")), Status::Fail, "status 404 (expected 2xx)");
+    assert_status(
+        &run_http(&format!("url: {url}\nexpect: {{ status: [404, 5xx] }}\n")),
+        Status::Pass,
+        "404",
+    );
+    assert_status(
+        &run_http(&format!("url: {url}\nexpect: {{ status: \"200-299\" }}\n")),
+        Status::Fail,
+        "status 404 (expected 2xx)",
+    );
     // Without `status:`, 4xx is a failure.
     assert_status(&run_http(&format!("url: {url}\n")), Status::Fail, "expected 200-399");
 }
@@ -91,9 +104,14 @@ fn http_status_lists_and_ranges() {
 #[test]
 fn http_redirects_followed_refused_and_capped() {
     let s = TestServer::http();
-    let o = run_http(&format!("url: {}\nexpect: {{ body: {{ contains: [landed] }} }}\n", s.url("/redirect/3")));
+    let o = run_http(&format!(
+        "url: {}\nexpect: {{ body: {{ contains: [landed] }} }}\n",
+        s.url("/redirect/3")
+    ));
     assert_status(&o, Status::Pass, "200");
-    assert!(artifact(&o, "exchange.json")["response"]["url"].as_str().unwrap().ends_with("/redirect/0"));
+    assert!(
+        artifact(&o, "exchange.json")["response"]["url"].as_str().unwrap().ends_with("/redirect/0")
+    );
     let o = run_http(&format!(
         "url: {}\nredirects: {{ follow: false }}\nexpect: {{ status: 302, headers: {{ location: {{ equals: /redirect/2 }} }} }}\n",
         s.url("/redirect/3")
@@ -166,27 +184,52 @@ fn http_json_schema_validates_the_body() {
         "ok.schema.json",
         r#"{"type":"object","required":["status","count"],"properties":{"count":{"type":"integer"}}}"#,
     );
-    h.write("bad.schema.yaml", "type: object\nrequired: [absent_field]\nproperties:\n  count: { type: string }\n");
+    h.write(
+        "bad.schema.yaml",
+        "type: object\nrequired: [absent_field]\nproperties:\n  count: { type: string }\n",
+    );
     let ctx = h.ctx(Duration::from_secs(20));
-    let ok = http::run(&http_spec(&format!("url: {}\nexpect: {{ schema: ok.schema.json }}\n", s.url("/json"))), &ctx);
+    let ok = http::run(
+        &http_spec(&format!("url: {}\nexpect: {{ schema: ok.schema.json }}\n", s.url("/json"))),
+        &ctx,
+    );
     assert_status(&ok, Status::Pass, "200");
-    let bad = http::run(&http_spec(&format!("url: {}\nexpect: {{ schema: bad.schema.yaml }}\n", s.url("/json"))), &ctx);
+    let bad = http::run(
+        &http_spec(&format!("url: {}\nexpect: {{ schema: bad.schema.yaml }}\n", s.url("/json"))),
+        &ctx,
+    );
     assert_status(&bad, Status::Fail, "does not match the schema");
     assert!(bad.reason.contains("absent_field") && bad.reason.contains("/count"), "{}", bad.reason);
-    let missing = http::run(&http_spec(&format!("url: {}\nexpect: {{ schema: nope.json }}\n", s.url("/json"))), &ctx);
+    let missing = http::run(
+        &http_spec(&format!("url: {}\nexpect: {{ schema: nope.json }}\n", s.url("/json"))),
+        &ctx,
+    );
     assert_status(&missing, Status::Error, "nope.json");
 }
 
 #[test]
 fn http_samples_report_percentiles_and_hold_p95() {
     let s = TestServer::http();
-    let o = run_http(&format!("url: {}\nsamples: 25\nexpect: {{ max_p95_ms: 5000 }}\n", s.url("/json")));
+    let o = run_http(&format!(
+        "url: {}\nsamples: 25\nexpect: {{ max_p95_ms: 5000 }}\n",
+        s.url("/json")
+    ));
     assert_status(&o, Status::Pass, "over 25 samples");
     assert_eq!(measurement(&o, "samples"), 25.0);
-    let (p50, p95, p99) = (measurement(&o, "latency_p50"), measurement(&o, "latency_p95"), measurement(&o, "latency_p99"));
+    let (p50, p95, p99) = (
+        measurement(&o, "latency_p50"),
+        measurement(&o, "latency_p95"),
+        measurement(&o, "latency_p99"),
+    );
     assert!(p50 > 0.0 && p50 <= p95 && p95 <= p99, "{p50} {p95} {p99}");
-    assert_eq!(artifact(&o, "exchange.json")["samples"]["latencies_ms"].as_array().unwrap().len(), 25);
-    let o = run_http(&format!("url: {}\nsamples: 5\nexpect: {{ max_p95_ms: 20 }}\n", s.url("/slow/40")));
+    assert_eq!(
+        artifact(&o, "exchange.json")["samples"]["latencies_ms"].as_array().unwrap().len(),
+        25
+    );
+    let o = run_http(&format!(
+        "url: {}\nsamples: 5\nexpect: {{ max_p95_ms: 20 }}\n",
+        s.url("/slow/40")
+    ));
     assert_status(&o, Status::Fail, "p95 latency");
     let o = run_http(&format!("url: {}\nexpect: {{ max_latency_ms: 50 }}\n", s.url("/slow/150")));
     assert_status(&o, Status::Fail, "slowest response took");
@@ -219,7 +262,10 @@ fn http_server_that_never_answers_times_out() {
     // The check's deadline caps a longer request timeout.
     let h = Harness::new();
     let t = Instant::now();
-    let o = http::run(&http_spec(&format!("url: {}\ntimeout: 30s\n", s.url("/hang"))), &h.ctx(Duration::from_millis(400)));
+    let o = http::run(
+        &http_spec(&format!("url: {}\ntimeout: 30s\n", s.url("/hang"))),
+        &h.ctx(Duration::from_millis(400)),
+    );
     assert_eq!(o.status, Status::Fail, "{o:?}");
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
 }
@@ -227,16 +273,27 @@ fn http_server_that_never_answers_times_out() {
 #[test]
 fn http_non_json_body_with_json_expectations_fails() {
     let s = TestServer::http();
-    let o = run_http(&format!("url: {}\nexpect: {{ json: {{ /status: ok }} }}\n", s.url("/notjson")));
+    let o =
+        run_http(&format!("url: {}\nexpect: {{ json: {{ /status: ok }} }}\n", s.url("/notjson")));
     assert_status(&o, Status::Fail, "body is not JSON");
-    assert!(o.reason.contains("Content-Type: application/json") && o.reason.contains("<html>"), "{}", o.reason);
+    assert!(
+        o.reason.contains("Content-Type: application/json") && o.reason.contains("<html>"),
+        "{}",
+        o.reason
+    );
 }
 
 #[test]
 fn http_bad_spec_is_an_error_before_any_request() {
-    let o = run_http("url: http://127.0.0.1:1/\nexpect: { body: { regex: \"(\" }, json: { status: 1 } }\nsamples: 0\n");
+    let o = run_http(
+        "url: http://127.0.0.1:1/\nexpect: { body: { regex: \"(\" }, json: { status: 1 } }\nsamples: 0\n",
+    );
     assert_status(&o, Status::Error, "expect.body.regex: invalid regex");
-    assert!(o.reason.contains("not a JSON Pointer") && o.reason.contains("samples: 0"), "{}", o.reason);
+    assert!(
+        o.reason.contains("not a JSON Pointer") && o.reason.contains("samples: 0"),
+        "{}",
+        o.reason
+    );
     assert!(o.artifacts.is_empty());
     let o = run_http("url: ftp://example.com/\n");
     assert_status(&o, Status::Error, "scheme `ftp`");
@@ -249,12 +306,21 @@ fn https_needs_a_trusted_certificate() {
     let o = run_http(&format!("url: {}\ntimeout: 5s\n", s.url("/json")));
     assert_status(&o, Status::Fail, "TLS handshake failed");
     assert!(o.reason.contains("UnknownIssuer") && o.reason.contains("tls.ca_file"), "{}", o.reason);
-    let o = run_http(&format!("url: {}\ntls: {{ verify: false }}\nexpect: {{ min_cert_days: 30 }}\n", s.url("/json")));
+    let o = run_http(&format!(
+        "url: {}\ntls: {{ verify: false }}\nexpect: {{ min_cert_days: 30 }}\n",
+        s.url("/json")
+    ));
     assert_status(&o, Status::Pass, "200");
     let h = Harness::new();
     h.write("ca.pem", &pki.ca_pem);
     let ctx = h.ctx(Duration::from_secs(20));
-    let o = http::run(&http_spec(&format!("url: {}\ntls: {{ ca_file: ca.pem }}\nexpect: {{ min_cert_days: 30, json: {{ /status: ok }} }}\n", s.url("/json"))), &ctx);
+    let o = http::run(
+        &http_spec(&format!(
+            "url: {}\ntls: {{ ca_file: ca.pem }}\nexpect: {{ min_cert_days: 30, json: {{ /status: ok }} }}\n",
+            s.url("/json")
+        )),
+        &ctx,
+    );
     assert_status(&o, Status::Pass, "200");
     let days = measurement(&o, "cert_days_left");
     assert!((88.0..=90.0).contains(&days), "{days}");
@@ -267,11 +333,20 @@ fn https_certificate_expiry_threshold() {
     let h = Harness::new();
     h.write("ca.pem", &pki.ca_pem);
     let ctx = h.ctx(Duration::from_secs(20));
-    let o = http::run(&http_spec(&format!("url: {}\ntls: {{ ca_file: ca.pem }}\nexpect: {{ min_cert_days: 30 }}\n", s.url("/"))), &ctx);
+    let o = http::run(
+        &http_spec(&format!(
+            "url: {}\ntls: {{ ca_file: ca.pem }}\nexpect: {{ min_cert_days: 30 }}\n",
+            s.url("/")
+        )),
+        &ctx,
+    );
     assert_status(&o, Status::Fail, "TLS certificate expires in");
     assert!(o.reason.contains("(min 30)"));
     assert!(measurement(&o, "cert_days_left") < 11.0);
-    let o = run_http(&format!("url: {}\nexpect: {{ min_cert_days: 1 }}\n", s.url("/").replace("https", "http")));
+    let o = run_http(&format!(
+        "url: {}\nexpect: {{ min_cert_days: 1 }}\n",
+        s.url("/").replace("https", "http")
+    ));
     assert_status(&o, Status::Error, "needs an https:// URL");
 }
 
@@ -284,13 +359,28 @@ fn https_client_certificate_for_mutual_tls() {
     h.write("client.pem", &pki.client_cert_pem);
     h.write("client.key", &pki.client_key_pem);
     let ctx = h.ctx(Duration::from_secs(20));
-    let with = http::run(&http_spec(&format!("url: {}\ntls: {{ ca_file: ca.pem, client_cert: client.pem, client_key: client.key }}\n", s.url("/json"))), &ctx);
+    let with = http::run(
+        &http_spec(&format!(
+            "url: {}\ntls: {{ ca_file: ca.pem, client_cert: client.pem, client_key: client.key }}\n",
+            s.url("/json")
+        )),
+        &ctx,
+    );
     assert_status(&with, Status::Pass, "200");
-    let without = http::run(&http_spec(&format!("url: {}\ntimeout: 5s\ntls: {{ ca_file: ca.pem }}\n", s.url("/json"))), &ctx);
+    let without = http::run(
+        &http_spec(&format!("url: {}\ntimeout: 5s\ntls: {{ ca_file: ca.pem }}\n", s.url("/json"))),
+        &ctx,
+    );
     assert_eq!(without.status, Status::Fail, "{without:?}");
-    let half = http::run(&http_spec(&format!("url: {}\ntls: {{ client_cert: client.pem }}\n", s.url("/json"))), &ctx);
+    let half = http::run(
+        &http_spec(&format!("url: {}\ntls: {{ client_cert: client.pem }}\n", s.url("/json"))),
+        &ctx,
+    );
     assert_status(&half, Status::Error, "go together");
-    let bad_ca = http::run(&http_spec(&format!("url: {}\ntls: {{ ca_file: client.key }}\n", s.url("/json"))), &ctx);
+    let bad_ca = http::run(
+        &http_spec(&format!("url: {}\ntls: {{ ca_file: client.key }}\n", s.url("/json"))),
+        &ctx,
+    );
     assert_status(&bad_ca, Status::Error, "no PEM certificate");
 }
 
@@ -311,7 +401,10 @@ fn tcp_connect_banner_and_failures() {
     let o = tcp::run(&tcp_spec(&format!("address: \"{banner}\"\nbanner: '^220 '\n")), &ctx);
     assert_status(&o, Status::Fail, "SSH-2.0-readyctl_test");
     let t = Instant::now();
-    let o = tcp::run(&tcp_spec(&format!("address: \"{}\"\nbanner: '^220'\ntimeout: 300ms\n", silent_listener())), &ctx);
+    let o = tcp::run(
+        &tcp_spec(&format!("address: \"{}\"\nbanner: '^220'\ntimeout: 300ms\n", silent_listener())),
+        &ctx,
+    );
     assert_status(&o, Status::Fail, "sent nothing within 300ms");
     assert!(t.elapsed() < Duration::from_secs(2));
     let o = tcp::run(&tcp_spec(&format!("address: \"{}\"\n", closed_port())), &ctx);
@@ -349,7 +442,10 @@ fn load_counts_requests_and_reports_percentiles() {
     let s = TestServer::http();
     let h = Harness::new();
     let o = load::run(
-        &load_spec(&format!("url: {}\nrequests: 300\nconcurrency: 4\nmax_error_rate: 0\nmax_p99_ms: 2000\n", s.url("/json"))),
+        &load_spec(&format!(
+            "url: {}\nrequests: 300\nconcurrency: 4\nmax_error_rate: 0\nmax_p99_ms: 2000\n",
+            s.url("/json")
+        )),
         &h.ctx(Duration::from_secs(30)),
     );
     assert_status(&o, Status::Pass, "300 requests");
@@ -368,10 +464,22 @@ fn load_error_rate_and_latency_thresholds_fail() {
     let s = TestServer::http();
     let h = Harness::new();
     let ctx = h.ctx(Duration::from_secs(30));
-    let o = load::run(&load_spec(&format!("url: {}\nrequests: 40\nconcurrency: 2\nmax_error_rate: 0.5\n", s.url("/status/503"))), &ctx);
+    let o = load::run(
+        &load_spec(&format!(
+            "url: {}\nrequests: 40\nconcurrency: 2\nmax_error_rate: 0.5\n",
+            s.url("/status/503")
+        )),
+        &ctx,
+    );
     assert_status(&o, Status::Fail, "error rate 100.00% (40 of 40)");
     assert!(o.reason.contains("503 ×40"), "{}", o.reason);
-    let o = load::run(&load_spec(&format!("url: {}\nrequests: 8\nconcurrency: 4\nmax_p95_ms: 5\n", s.url("/slow/30"))), &ctx);
+    let o = load::run(
+        &load_spec(&format!(
+            "url: {}\nrequests: 8\nconcurrency: 4\nmax_p95_ms: 5\n",
+            s.url("/slow/30")
+        )),
+        &ctx,
+    );
     assert_status(&o, Status::Fail, "p95");
     let o = load::run(&load_spec(&format!("url: http://{}/\nrequests: 5\n", closed_port())), &ctx);
     assert_status(&o, Status::Fail, "connection refused");
@@ -382,22 +490,32 @@ fn load_duration_rate_and_deadline_bounds() {
     let s = TestServer::http();
     let h = Harness::new();
     let t = Instant::now();
-    let o = load::run(&load_spec(&format!("url: {}\nduration: 300ms\nconcurrency: 2\n", s.url("/"))), &h.ctx(Duration::from_secs(30)));
+    let o = load::run(
+        &load_spec(&format!("url: {}\nduration: 300ms\nconcurrency: 2\n", s.url("/"))),
+        &h.ctx(Duration::from_secs(30)),
+    );
     assert_status(&o, Status::Pass, "requests");
     assert!(t.elapsed() >= Duration::from_millis(300) && t.elapsed() < Duration::from_secs(3));
     assert!(measurement(&o, "requests") > 10.0);
     // 10 requests at 50/s are spread over at least 180 ms.
     let t = Instant::now();
-    let o = load::run(&load_spec(&format!("url: {}\nrequests: 10\nrate: 50\nconcurrency: 3\n", s.url("/"))), &h.ctx(Duration::from_secs(30)));
+    let o = load::run(
+        &load_spec(&format!("url: {}\nrequests: 10\nrate: 50\nconcurrency: 3\n", s.url("/"))),
+        &h.ctx(Duration::from_secs(30)),
+    );
     assert_status(&o, Status::Pass, "10 requests");
     assert!(t.elapsed() >= Duration::from_millis(175), "{:?}", t.elapsed());
     // The check deadline stops a longer load, as an error with what was measured.
     let t = Instant::now();
-    let o = load::run(&load_spec(&format!("url: {}\nduration: 1m\n", s.url("/"))), &h.ctx(Duration::from_millis(300)));
+    let o = load::run(
+        &load_spec(&format!("url: {}\nduration: 1m\n", s.url("/"))),
+        &h.ctx(Duration::from_millis(300)),
+    );
     assert_status(&o, Status::Error, "stopped early (check deadline reached)");
     assert!(t.elapsed() < Duration::from_secs(3));
     assert!(measurement(&o, "requests") > 0.0);
-    let o = load::run(&load_spec(&format!("url: {}\n", s.url("/"))), &h.ctx(Duration::from_secs(5)));
+    let o =
+        load::run(&load_spec(&format!("url: {}\n", s.url("/"))), &h.ctx(Duration::from_secs(5)));
     assert_status(&o, Status::Error, "set `requests` or `duration`");
 }
 
@@ -424,14 +542,25 @@ fn openapi_calls_parameterless_operations() {
     assert_eq!(measurement(&o, "operations_documented"), 6.0);
     assert_eq!(measurement(&o, "operations_skipped"), 2.0);
     let doc = artifact(&o, "openapi.json");
-    let skipped: Vec<String> = doc["operations"].as_array().unwrap().iter()
-        .filter(|r| r["result"] == "skipped").map(|r| r["why"].as_str().unwrap().to_string()).collect();
+    let skipped: Vec<String> = doc["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["result"] == "skipped")
+        .map(|r| r["why"].as_str().unwrap().to_string())
+        .collect();
     assert!(skipped.contains(&"requires query parameter `q`".to_string()), "{skipped:?}");
     // POST too: the only POST needs a body, so it is skipped, not called.
-    let o = openapi::run(&openapi_spec(&format!("spec: ok.yaml\nbase_url: {}/\nmethods: [GET, POST]\n", s.base)), &ctx);
+    let o = openapi::run(
+        &openapi_spec(&format!("spec: ok.yaml\nbase_url: {}/\nmethods: [GET, POST]\n", s.base)),
+        &ctx,
+    );
     assert_status(&o, Status::Pass, "3 skipped");
     // The document can come from a URL.
-    let o = openapi::run(&openapi_spec(&format!("spec: {}\nbase_url: {}\n", s.url("/openapi.yaml"), s.base)), &ctx);
+    let o = openapi::run(
+        &openapi_spec(&format!("spec: {}\nbase_url: {}\n", s.url("/openapi.yaml"), s.base)),
+        &ctx,
+    );
     assert_status(&o, Status::Pass, "3 of 3");
 }
 
@@ -439,12 +568,24 @@ fn openapi_calls_parameterless_operations() {
 fn openapi_fails_on_5xx_and_undocumented_statuses() {
     let s = TestServer::http();
     let h = fixture_harness();
-    let o = openapi::run(&openapi_spec(&format!("spec: undeclared.json\nbase_url: {}\n", s.base)), &h.ctx(Duration::from_secs(30)));
+    let o = openapi::run(
+        &openapi_spec(&format!("spec: undeclared.json\nbase_url: {}\n", s.base)),
+        &h.ctx(Duration::from_secs(30)),
+    );
     assert_status(&o, Status::Fail, "GET /teapot → 418 (documented: 200)");
     assert!(o.reason.contains("1 of 3 called operations"), "{}", o.reason);
     let doc = artifact(&o, "openapi.json");
-    assert!(doc["failures"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().contains("/broken → 500 (server error)")));
-    let o = openapi::run(&openapi_spec(&format!("spec: ok.yaml\nbase_url: http://{}\ntimeout: 2s\n", closed_port())), &h.ctx(Duration::from_secs(30)));
+    assert!(
+        doc["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.as_str().unwrap().contains("/broken → 500 (server error)"))
+    );
+    let o = openapi::run(
+        &openapi_spec(&format!("spec: ok.yaml\nbase_url: http://{}\ntimeout: 2s\n", closed_port())),
+        &h.ctx(Duration::from_secs(30)),
+    );
     assert_status(&o, Status::Fail, "connection refused");
 }
 
@@ -454,10 +595,24 @@ fn openapi_structural_problems_are_located() {
     let ctx = h.ctx(Duration::from_secs(10));
     let o = openapi::run(&openapi_spec("spec: invalid.yaml\nbase_url: http://127.0.0.1:1\n"), &ctx);
     assert_status(&o, Status::Error, "6 problems");
-    assert!(o.reason.contains("invalid.yaml:15: paths./orders.post.responses.20x: `20x` is not a status code"), "{}", o.reason);
+    assert!(
+        o.reason.contains(
+            "invalid.yaml:15: paths./orders.post.responses.20x: `20x` is not a status code"
+        ),
+        "{}",
+        o.reason
+    );
     assert!(o.reason.contains("invalid.yaml:1: openapi: expected a 3.x version"), "{}", o.reason);
-    assert!(o.reason.contains("invalid.yaml:5: paths.pets: path `pets` must start with `/`"), "{}", o.reason);
-    assert!(o.reason.contains("invalid.yaml:11: paths./orders.get: `responses` is missing"), "{}", o.reason);
+    assert!(
+        o.reason.contains("invalid.yaml:5: paths.pets: path `pets` must start with `/`"),
+        "{}",
+        o.reason
+    );
+    assert!(
+        o.reason.contains("invalid.yaml:11: paths./orders.get: `responses` is missing"),
+        "{}",
+        o.reason
+    );
     assert_eq!(o.locations.len(), 6);
     h.write("broken.yaml", "openapi: 3.0.0\ninfo: [unclosed\n");
     let o = openapi::run(&openapi_spec("spec: broken.yaml\nbase_url: http://127.0.0.1:1\n"), &ctx);

@@ -4,7 +4,7 @@
 //!
 //! Routes: `/status/N`, `/json`, `/text`, `/notjson`, `/redirect/N`, `/slow/MS`, `/hang`,
 //! `/echo`, `/cookie`, `/big`, `/pets`, `/health`, `/broken`, `/teapot`; anything else is 404.
-#![allow(dead_code)] // Each user (tests, bench) needs a different part.
+#![allow(dead_code, reason = "the tests and the bench each use a different part")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -98,7 +98,8 @@ fn read_request<R: BufRead>(r: &mut R) -> Option<Request> {
 fn serve_connection<S: Read + Write>(stream: S) {
     let mut reader = BufReader::new(stream);
     while let Some(req) = read_request(&mut reader) {
-        let close = req.headers.iter().any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));
+        let close =
+            req.headers.iter().any(|(k, v)| k == "connection" && v.eq_ignore_ascii_case("close"));
         let Some(response) = route(&req) else {
             // `/hang`: the request was read; never answer, hold the socket a while.
             std::thread::sleep(Duration::from_secs(60));
@@ -226,7 +227,11 @@ pub fn banner_listener(banner: &'static str) -> SocketAddr {
     std::thread::spawn(move || {
         for mut s in listener.incoming().flatten() {
             let _ = s.write_all(banner.as_bytes());
-            std::thread::spawn(move || std::thread::sleep(Duration::from_secs(5)).to_owned());
+            // Keep the connection open a while, as a real server would after its greeting.
+            std::thread::spawn(move || {
+                let _held = s;
+                std::thread::sleep(Duration::from_secs(5));
+            });
         }
     });
     addr
@@ -307,10 +312,12 @@ impl TestPki {
     pub fn mtls_server_config(&self) -> Arc<rustls::ServerConfig> {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(self.ca_der.clone()).unwrap();
-        let verifier =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
-                .build()
-                .unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider(),
+        )
+        .build()
+        .unwrap();
         let cfg = rustls::ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .unwrap()
