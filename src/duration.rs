@@ -17,7 +17,8 @@ impl DurationSpec {
 
 /// Parses `1h30m`, `500ms`, `2.5s`, `90` (seconds). Units: ms, s, m, h, d.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let s = text.trim();
+    let compact: String = text.split_whitespace().collect();
+    let s = compact.as_str();
     if s.is_empty() {
         return Err("empty duration; write e.g. `30s`, `500ms` or `5m`".into());
     }
@@ -56,7 +57,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn seconds(secs: f64, text: &str) -> Result<Duration, String> {
-    if !secs.is_finite() || secs < 0.0 || secs > 1e10 {
+    if !secs.is_finite() || !(0.0..=1e10).contains(&secs) {
         return Err(format!("invalid duration `{text}`: out of range"));
     }
     Ok(Duration::from_secs_f64(secs))

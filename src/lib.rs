@@ -1,8 +1,19 @@
 //! readyctl: production readiness as evidence.
 //!
-//! The flow (see DESIGN.md): checklist → run → probe → evidence → report.
+//! The flow (see DESIGN.md): [`checklist`] (load, validate) → [`run`] (schedule, run
+//! [`probe`]s) → [`outcome`] results → [`verdict`] → evidence and reports.
 
+pub mod app;
+pub mod checklist;
+pub mod cli;
+pub mod diag;
 pub mod duration;
+pub mod evidence;
+pub mod exit;
 pub mod net;
 pub mod outcome;
 pub mod probe;
+pub mod record;
+pub mod report;
+pub mod run;
+pub mod verdict;

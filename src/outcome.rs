@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::probe::Artifact;
+
 /// Status of one check. See DESIGN.md "Results".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -23,6 +25,9 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 6] =
+        [Status::Pass, Status::Fail, Status::Error, Status::Skip, Status::Waived, Status::Pending];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",
@@ -117,4 +122,57 @@ impl ProbeOutcome {
         self.artifacts.push(a);
         self
     }
+}
+
+/// Why a check was skipped: decides whether the skip leaves the verdict incomplete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipCause {
+    /// Its `when` condition does not hold: not applicable here.
+    NotApplicable,
+    /// A check it `needs` did not pass.
+    Dependency,
+    /// The run was interrupted before it ran.
+    Interrupted,
+}
+
+/// A file kept as evidence, relative to the run directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceFile {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// The result of one check: what every reporter consumes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub severity: crate::checklist::Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<crate::checklist::Level>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The probe kind (`command`, `http`, …).
+    pub probe: String,
+    pub status: Status,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_cause: Option<SkipCause>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measurements: Vec<Measurement>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Location>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceFile>,
+    pub duration_ms: u64,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs: Option<String>,
+    /// Where the check is defined: `file:line`.
+    pub defined_at: String,
 }

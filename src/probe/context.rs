@@ -2,6 +2,7 @@
 //! comes through here, so the runner controls time, cancellation and where evidence goes.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -20,6 +21,8 @@ pub struct ProbeContext<'a> {
     pub deadline: Instant,
     /// Set on Ctrl-C: long-running probes poll it and stop early.
     pub cancel: &'a AtomicBool,
+    /// Applied to process output before it reaches disk (redaction of secrets).
+    pub output_filter: Option<Arc<crate::run::process::Filter>>,
 }
 
 impl ProbeContext<'_> {

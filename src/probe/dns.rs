@@ -13,7 +13,7 @@ use crate::duration::DurationSpec;
 use crate::net::stats;
 use crate::outcome::{Measurement, ProbeOutcome};
 use crate::probe::tcp::resolve_with_timeout;
-use crate::probe::{Artifact, ProbeContext};
+use crate::probe::{Artifact, ProbeContext, ProbeIssue};
 
 /// Lookup timeout when the spec gives none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -33,6 +33,22 @@ pub struct Spec {
     /// Time allowed for the lookup (default 5s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<DurationSpec>,
+}
+
+/// Load-time problems: a name that is not a host name, `exact` without addresses.
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    let name = spec.name.trim();
+    if name.is_empty() || name.contains("://") || name.contains('/') {
+        issues.push(
+            ProbeIssue::new("name", format!("`{}` is not a host name", spec.name))
+                .hint("drop any scheme, path or port: `api.example.com`"),
+        );
+    }
+    if spec.exact && spec.addresses.is_empty() {
+        issues.push(ProbeIssue::new("exact", "`exact: true` needs `addresses`"));
+    }
+    issues
 }
 
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {

@@ -15,7 +15,7 @@ use crate::duration::{DurationSpec, format_duration};
 use crate::net::client::{FailureKind, HttpFailure, HttpReply, MAX_BODY_READ, RequestPlan};
 use crate::net::{Body, HttpAgent, Method, StatusSpec, TlsSpec, exchange, redact, stats, tls};
 use crate::outcome::{Measurement, ProbeOutcome, Status};
-use crate::probe::{Artifact, ProbeContext};
+use crate::probe::{Artifact, ProbeContext, ProbeIssue};
 
 /// Request timeout when the spec gives none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -271,60 +271,96 @@ struct Prepared {
     query: Vec<(String, String)>,
 }
 
-fn prepare(spec: &Spec, ctx: &ProbeContext) -> Result<Prepared, Vec<String>> {
-    let mut problems = Vec::new();
+/// Load-time problems: everything that can be checked without the network or the files.
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let (issues, _) = check_static(spec);
+    issues
+}
+
+/// Regexes compiled once, keyed as in the spec.
+#[derive(Default)]
+struct Compiled {
+    header_regexes: BTreeMap<String, Regex>,
+    body_regex: Option<Regex>,
+    json_regexes: BTreeMap<String, Regex>,
+}
+
+fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, Compiled) {
+    let mut issues = Vec::new();
     match url::Url::parse(&spec.url) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
             if spec.expect.min_cert_days.is_some() && u.scheme() != "https" {
-                problems.push("expect.min_cert_days needs an https:// URL".to_string());
+                issues.push(ProbeIssue::new("expect.min_cert_days", "needs an https:// URL"));
             }
         }
-        Ok(u) => problems.push(format!("url: scheme `{}` is not http or https", u.scheme())),
-        Err(e) => problems.push(format!("url `{}`: {e}", redact::url(&spec.url))),
+        Ok(u) => issues
+            .push(ProbeIssue::new("url", format!("scheme `{}` is not http or https", u.scheme()))),
+        // `${var}` placeholders are resolved before this runs; anything left is a real problem.
+        Err(e) => issues.push(ProbeIssue::new("url", format!("`{}`: {e}", redact::url(&spec.url)))),
     }
     let samples = spec.samples.unwrap_or(1);
     if samples == 0 || samples > MAX_SAMPLES {
-        problems.push(format!("samples: {samples} is outside 1..={MAX_SAMPLES}"));
+        issues.push(ProbeIssue::new("samples", format!("{samples} is outside 1..={MAX_SAMPLES}")));
     }
     if spec.expect.max_p95_ms.is_some() && samples < 2 {
-        problems.push("expect.max_p95_ms needs `samples:` of at least 2".to_string());
+        issues.push(
+            ProbeIssue::new("expect.max_p95_ms", "needs `samples:` of at least 2")
+                .hint("add `samples: 20` (or more) next to `url`"),
+        );
     }
-    let mut compile = |what: String, pattern: &str| match Regex::new(pattern) {
+    if spec.tls.client_cert.is_some() != spec.tls.client_key.is_some() {
+        issues.push(ProbeIssue::new("tls", "`client_cert` and `client_key` go together; set both"));
+    }
+    let mut compiled = Compiled::default();
+    let mut compile = |field: String, pattern: &str| match Regex::new(pattern) {
         Ok(r) => Some(r),
         Err(e) => {
-            problems.push(format!("{what}: invalid regex: {e}"));
+            issues.push(ProbeIssue::new(field, super::regex_error(pattern, &e)));
             None
         }
     };
-    let mut header_regexes = BTreeMap::new();
     for (name, exp) in &spec.expect.headers {
         if let HeaderExpect::Regex(p) = exp
             && let Some(r) = compile(format!("expect.headers.{name}.regex"), p)
         {
-            header_regexes.insert(name.to_ascii_lowercase(), r);
+            compiled.header_regexes.insert(name.to_ascii_lowercase(), r);
         }
     }
-    let body_regex = spec
+    compiled.body_regex = spec
         .expect
         .body
         .as_ref()
         .and_then(|b| b.regex.as_deref())
         .and_then(|p| compile("expect.body.regex".to_string(), p));
-    let mut json_regexes = BTreeMap::new();
     for (pointer, exp) in &spec.expect.json {
         if let Some(p) = &exp.regex
-            && let Some(r) = compile(format!("expect.json.\"{pointer}\".regex"), p)
+            && let Some(r) = compile(format!("expect.json.{pointer}.regex"), p)
         {
-            json_regexes.insert(pointer.clone(), r);
+            compiled.json_regexes.insert(pointer.clone(), r);
         }
     }
     for pointer in spec.expect.json.keys() {
         if !pointer.is_empty() && !pointer.starts_with('/') {
-            problems.push(format!(
-                "expect.json: `{pointer}` is not a JSON Pointer (write `/{pointer}`)"
-            ));
+            issues.push(
+                ProbeIssue::new(format!("expect.json.{pointer}"), "not a JSON Pointer")
+                    .hint(format!("write `/{pointer}`")),
+            );
         }
     }
+    (issues, compiled)
+}
+
+fn prepare(spec: &Spec, ctx: &ProbeContext) -> Result<Prepared, Vec<String>> {
+    let (issues, compiled) = check_static(spec);
+    let mut problems: Vec<String> = issues
+        .iter()
+        .map(|i| match &i.hint {
+            Some(h) => format!("{}: {} ({h})", i.field, i.message),
+            None => format!("{}: {}", i.field, i.message),
+        })
+        .collect();
+    let samples = spec.samples.unwrap_or(1);
+    let Compiled { header_regexes, body_regex, json_regexes } = compiled;
     let schema = match &spec.expect.schema {
         None => None,
         Some(path) => match load_schema(&ctx.resolve(path)) {
@@ -656,7 +692,7 @@ fn check_body(spec: &Spec, prepared: &Prepared, reply: &HttpReply, failures: &mu
         let errors: Vec<String> = validator
             .iter_errors(&doc)
             .take(5)
-            .map(|e| format!("at `{}`: {e}", e.instance_path()))
+            .map(|e| format!("at `{}`: {e}", e.instance_path))
             .collect();
         if !errors.is_empty() {
             failures.push(format!("body does not match the schema: {}", errors.join("; ")));

@@ -17,7 +17,7 @@ use crate::net::client::{HttpFailure, RequestPlan};
 use crate::net::stats::{LatencyHistogram, round3};
 use crate::net::{Body, HttpAgent, Method, StatusSpec, TlsSpec, redact, tls};
 use crate::outcome::{Measurement, ProbeOutcome, Status};
-use crate::probe::{Artifact, ProbeContext};
+use crate::probe::{Artifact, ProbeContext, ProbeIssue};
 
 /// Per-request timeout when the spec gives none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -107,43 +107,60 @@ pub struct LoadReport {
     pub failures: BTreeMap<String, u64>,
 }
 
-/// Checks what serde cannot: the bound, ranges, the URL. All problems at once.
-pub fn validate(spec: &Spec) -> Result<(), Vec<String>> {
-    let mut problems = Vec::new();
+/// Load-time problems: the bound, ranges, the URL. All at once, each naming its field.
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
     if spec.requests.is_none() && spec.duration.is_none() {
-        problems.push("set `requests` or `duration` (a load needs a bound)".to_string());
+        issues.push(
+            ProbeIssue::new("requests", "a load needs a bound: set `requests` or `duration`")
+                .hint("e.g. `requests: 1000` or `duration: 30s`"),
+        );
     }
     if spec.requests == Some(0) {
-        problems.push("requests: must be at least 1".to_string());
+        issues.push(ProbeIssue::new("requests", "must be at least 1"));
     }
     if spec.duration.is_some_and(|d| d.as_duration().is_zero()) {
-        problems.push("duration: must be above zero".to_string());
+        issues.push(ProbeIssue::new("duration", "must be above zero"));
     }
     let c = spec.concurrency.unwrap_or(4);
     if c == 0 || c > MAX_CONCURRENCY {
-        problems.push(format!("concurrency: {c} is outside 1..={MAX_CONCURRENCY}"));
+        issues
+            .push(ProbeIssue::new("concurrency", format!("{c} is outside 1..={MAX_CONCURRENCY}")));
     }
     if let Some(r) = spec.rate
         && !(r.is_finite() && r > 0.0)
     {
-        problems.push(format!("rate: {r} must be a positive number of requests per second"));
+        issues.push(ProbeIssue::new(
+            "rate",
+            format!("{r} must be a positive number of requests per second"),
+        ));
     }
     if let Some(e) = spec.max_error_rate
         && !(0.0..=1.0).contains(&e)
     {
-        problems.push(format!("max_error_rate: {e} is outside 0–1 (write 0.01 for 1%)"));
+        issues.push(
+            ProbeIssue::new("max_error_rate", format!("{e} is outside 0–1"))
+                .hint("write 0.01 for 1%"),
+        );
     }
     match url::Url::parse(&spec.url) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
-        Ok(u) => problems.push(format!("url: scheme `{}` is not http or https", u.scheme())),
-        Err(e) => problems.push(format!("url `{}`: {e}", redact::url(&spec.url))),
+        Ok(u) => issues
+            .push(ProbeIssue::new("url", format!("scheme `{}` is not http or https", u.scheme()))),
+        Err(e) => issues.push(ProbeIssue::new("url", format!("`{}`: {e}", redact::url(&spec.url)))),
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if spec.tls.client_cert.is_some() != spec.tls.client_key.is_some() {
+        issues.push(ProbeIssue::new("tls", "`client_cert` and `client_key` go together; set both"));
+    }
+    issues
 }
 
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    if let Err(problems) = validate(spec) {
-        return ProbeOutcome::error(format!("load: {}", problems.join("; ")));
+    let issues = validate(spec);
+    if !issues.is_empty() {
+        let text: Vec<String> =
+            issues.iter().map(|i| format!("{}: {}", i.field, i.message)).collect();
+        return ProbeOutcome::error(format!("load: {}", text.join("; ")));
     }
     let tls_setup = match tls::build(&spec.tls, ctx) {
         Ok(t) => t,
@@ -382,14 +399,14 @@ mod tests {
 
     #[test]
     fn a_bound_is_required_and_ranges_are_checked() {
-        let e = validate(&spec("url: http://127.0.0.1:1/\n")).unwrap_err();
-        assert!(e[0].contains("`requests` or `duration`"), "{e:?}");
+        let e = validate(&spec("url: http://127.0.0.1:1/\n"));
+        assert!(e[0].message.contains("`requests` or `duration`"), "{e:?}");
         let e = validate(&spec(
             "url: ftp://x/\nrequests: 0\nconcurrency: 0\nmax_error_rate: 5\nrate: -1\n",
-        ))
-        .unwrap_err();
-        assert_eq!(e.len(), 5, "{e:?}");
-        assert!(validate(&spec("url: http://x/\nduration: 2s\n")).is_ok());
+        ));
+        let fields: Vec<&str> = e.iter().map(|i| i.field.as_str()).collect();
+        assert_eq!(fields, ["requests", "concurrency", "rate", "max_error_rate", "url"], "{e:?}");
+        assert!(validate(&spec("url: http://x/\nduration: 2s\n")).is_empty());
     }
 
     #[test]

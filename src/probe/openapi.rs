@@ -15,7 +15,7 @@ use crate::duration::DurationSpec;
 use crate::net::client::{MAX_BODY_READ, RequestPlan};
 use crate::net::{HttpAgent, Method, TlsSpec, redact, stats, tls};
 use crate::outcome::{Location, Measurement, ProbeOutcome, Status};
-use crate::probe::{Artifact, ProbeContext};
+use crate::probe::{Artifact, ProbeContext, ProbeIssue};
 
 /// Per-request timeout when the spec gives none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -72,7 +72,7 @@ fn problem(path: &[&str], message: impl Into<String>) -> Problem {
 }
 
 /// Checks the document's shape; returns every problem found.
-pub fn validate(doc: &Value) -> Vec<Problem> {
+pub fn validate_document(doc: &Value) -> Vec<Problem> {
     let mut out = Vec::new();
     let Some(root) = doc.as_object() else {
         out.push(problem(&[], "the document is not a mapping"));
@@ -321,6 +321,28 @@ fn parse_document(src: &Source) -> Result<Value, String> {
     }
 }
 
+/// Load-time problems: the base URL, the method list, the TLS pair.
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    match url::Url::parse(&spec.base_url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+        _ => issues.push(ProbeIssue::new(
+            "base_url",
+            format!("`{}` is not an http(s) URL", redact::url(&spec.base_url)),
+        )),
+    }
+    if spec.spec.trim().is_empty() {
+        issues.push(ProbeIssue::new("spec", "empty: give a file or an http(s) URL"));
+    }
+    if spec.methods.is_empty() {
+        issues.push(ProbeIssue::new("methods", "empty: list at least one method, e.g. `[GET]`"));
+    }
+    if spec.tls.client_cert.is_some() != spec.tls.client_key.is_some() {
+        issues.push(ProbeIssue::new("tls", "`client_cert` and `client_key` go together; set both"));
+    }
+    issues
+}
+
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);
     let tls_setup = match tls::build(&spec.tls, ctx) {
@@ -374,7 +396,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         Ok(d) => d,
         Err(e) => return ProbeOutcome::error(format!("openapi: {e}")),
     };
-    let problems = validate(&doc);
+    let problems = validate_document(&doc);
     if !problems.is_empty() {
         let mut locations = Vec::new();
         let lines: Vec<String> = problems
@@ -536,7 +558,7 @@ mod tests {
             "openapi: 2.0\ninfo: { title: x }\npaths:\n  pets:\n    get: { responses: { '20x': {} } }\n    fetch: {}\n  /a:\n    get: { parameters: [{ name: id, in: path }] }\n",
         )
         .unwrap();
-        let p = validate(&doc);
+        let p = validate_document(&doc);
         let text: Vec<String> =
             p.iter().map(|p| format!("{}: {}", p.path.join("."), p.message)).collect();
         assert_eq!(p.len(), 7, "{text:#?}");

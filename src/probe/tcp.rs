@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::duration::{DurationSpec, format_duration};
 use crate::net::stats;
 use crate::outcome::{Measurement, ProbeOutcome};
-use crate::probe::{Artifact, ProbeContext};
+use crate::probe::{Artifact, ProbeContext, ProbeIssue};
 
 /// Connect timeout when the spec gives none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -54,13 +54,39 @@ pub fn resolve_with_timeout(address: &str, timeout: Duration) -> Result<Vec<Sock
     }
 }
 
+/// Load-time problems: the address shape and the banner regex.
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    match spec.address.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
+        _ => issues.push(
+            ProbeIssue::new("address", format!("`{}` is not `host:port`", spec.address))
+                .hint("e.g. `127.0.0.1:5432` or `[::1]:8080`"),
+        ),
+    }
+    if let Some(p) = &spec.banner
+        && let Err(e) = Regex::new(p)
+    {
+        issues.push(ProbeIssue::new("banner", super::regex_error(p, &e)));
+    }
+    if spec.banner_bytes == Some(0) {
+        issues.push(ProbeIssue::new("banner_bytes", "must be at least 1"));
+    }
+    issues
+}
+
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);
     let timeout = timeout.min(ctx.remaining()).max(Duration::from_millis(1));
     let banner_re = match spec.banner.as_deref().map(Regex::new) {
         None => None,
         Some(Ok(r)) => Some(r),
-        Some(Err(e)) => return ProbeOutcome::error(format!("tcp: banner: invalid regex: {e}")),
+        Some(Err(e)) => {
+            return ProbeOutcome::error(format!(
+                "tcp: banner: {}",
+                super::regex_error(spec.banner.as_deref().unwrap_or_default(), &e)
+            ));
+        }
     };
     if !spec.address.contains(':') {
         return ProbeOutcome::error(format!(

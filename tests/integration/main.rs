@@ -1,3 +1,9 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary (link once). Each module covers one user-facing area.
+
+mod check;
+mod diagnostics;
+mod evidence;
 mod net;
+mod proof;
+mod support;
 mod support_net;

@@ -364,6 +364,7 @@ impl Harness {
             run_started: SystemTime::now(),
             deadline: Instant::now() + budget,
             cancel: &self.cancel,
+            output_filter: None,
         }
     }
 

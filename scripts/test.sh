@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test suite with its independent peers: a Python venv with the packages in
+# scripts/requirements-test.txt (READYCTL_TEST_PYTHON) and, where the PostgreSQL server
+# binaries are installed, a throwaway cluster (READYCTL_TEST_PG_URL). Extra arguments go to
+# `cargo test`. Without the peers, the tests that need them print SKIP (and fail under CI=true).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=target/test-venv
+if [ ! -x "$venv/bin/python" ] || [ scripts/requirements-test.txt -nt "$venv/.installed" ]; then
+  echo "== python venv ($venv) from scripts/requirements-test.txt"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
+  touch "$venv/.installed"
+fi
+export READYCTL_TEST_PYTHON="$PWD/$venv/bin/python"
+
+if [ -x scripts/with-postgres.sh ]; then
+  exec scripts/with-postgres.sh cargo test --locked "$@"
+else
+  exec cargo test --locked "$@"
+fi

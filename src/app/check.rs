@@ -1,0 +1,239 @@
+//! `readyctl check`: load, select, run, write the run directory, print, exit with the verdict.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use sha2::Digest;
+
+use super::select::select;
+use super::target::{self, LoadFailure};
+use crate::cli::{CheckArgs, Format};
+use crate::evidence::Redactor;
+use crate::exit;
+use crate::record::{ChecklistInfo, RunInfo, RunRecord, Tool};
+use crate::report::{markdown, progress::Progress, style::Style, terminal};
+use crate::run::{Event, Runner, process::Filter, rundir};
+
+/// Set by the Ctrl-C handler; a second Ctrl-C exits at once.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
+    let err_style = Style::for_stderr(args.color);
+    let target = match target::load(&args.target) {
+        Ok(t) => t,
+        Err(LoadFailure(text)) => {
+            eprint!("{text}");
+            return Ok(exit::USAGE);
+        }
+    };
+    if let Some(note) = &target.note {
+        eprintln!("{}", err_style.dim(note));
+    }
+    let selection = match select(&target.checklist.checks, &args.target) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    if !selection.pulled_in.is_empty() {
+        eprintln!(
+            "{}",
+            err_style
+                .dim(&format!("also running dependencies: {}", selection.pulled_in.join(", ")))
+        );
+    }
+
+    let signer = if args.sign || args.key.is_some() {
+        match crate::evidence::keys::resolve_signing_key(args.key.as_deref()) {
+            Ok(Some(k)) => Some(k),
+            Ok(None) => {
+                eprintln!(
+                    "error: --sign needs a key: pass --key FILE or set {}",
+                    crate::evidence::SIGNING_KEY_ENV
+                );
+                return Ok(exit::USAGE);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::USAGE);
+            }
+        }
+    } else {
+        None
+    };
+
+    let started = chrono::Utc::now();
+    let run_dir = match rundir::create(&target.repo, args.out.as_deref(), started) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot create the run directory: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    install_ctrlc();
+
+    let redactor = build_redactor(&target.checklist.secrets);
+    let filter: Option<Arc<Filter>> = {
+        let r = redactor.clone();
+        Some(Arc::new(move |bytes: &[u8]| r.redact_bytes(bytes).0))
+    };
+    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    let env_lookup = |name: &str| std::env::var(name).ok();
+    let runner = Runner {
+        repo: &target.repo,
+        evidence_root: run_dir.evidence(),
+        jobs,
+        cancel: &CANCEL,
+        run_started: started.into(),
+        output_filter: filter.clone(),
+        env: &env_lookup,
+    };
+    let progress = Progress::new(selection.checks.len(), err_style);
+    let results = runner.run(&selection.checks, |event| match event {
+        Event::Started(c) => progress.started(&c.id),
+        Event::Finished(r) => progress.finished(r, err_style),
+    });
+    progress.done();
+    let interrupted = CANCEL.load(Ordering::Relaxed);
+    let finished = chrono::Utc::now();
+
+    let summary = crate::verdict::summarize(&results, &target.checklist.policy, interrupted);
+    let resolved =
+        serde_json::to_vec(&target.checklist.checks).context("serializing the checklist")?;
+    let invocation: Vec<String> = std::env::args().map(|a| redactor.redact_str(&a).0).collect();
+    let mut record = RunRecord {
+        tool: Tool::current(),
+        run: RunInfo {
+            id: run_dir.id.clone(),
+            started: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            finished: finished.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            invocation,
+            interrupted,
+            signer_keyid: signer.as_ref().map(|k| crate::evidence::keyid(&k.verifying_key())),
+        },
+        repository: crate::evidence::git_info(&target.repo)
+            .and_then(|g| serde_json::to_value(g).ok()),
+        checklist: ChecklistInfo {
+            name: target.checklist.name.clone(),
+            source: target.source_name.clone(),
+            sha256: hex(&sha2::Sha256::digest(&resolved)),
+            sources: target.checklist.sources.clone(),
+        },
+        policy: target.checklist.policy.clone(),
+        results,
+        summary,
+        redactions: Default::default(),
+    };
+    if let Err(e) = write_run(&run_dir, &mut record, &redactor, signer.as_ref()) {
+        eprintln!("error: writing the run directory failed: {e:#}");
+        return Ok(exit::USAGE);
+    }
+    if let Err(e) = rundir::mark_latest(&target.repo, &run_dir) {
+        eprintln!("warning: could not update .readyctl/latest: {e}");
+    }
+
+    let shown_dir =
+        crate::diag::display_path(&run_dir.path, &std::env::current_dir().unwrap_or_default());
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let mut bytes = serde_json::to_vec_pretty(&record)?;
+            bytes.push(b'\n');
+            out.write_all(&bytes)?;
+        }
+        Format::Table => {
+            let style = Style::for_stdout(args.color);
+            let width = if std::io::stdout().is_terminal() {
+                comfy_table::Table::new().width().unwrap_or(120)
+            } else {
+                120
+            };
+            writeln!(out, "{}", terminal::table(&record, style, width))?;
+            write!(out, "{}", terminal::summary(&record, style, &shown_dir))?;
+        }
+    }
+    out.flush()?;
+    if interrupted {
+        return Ok(exit::INTERRUPTED);
+    }
+    Ok(record.summary.verdict.exit_code())
+}
+
+/// Most probes wait on processes, disks and networks, not on CPU.
+fn default_jobs() -> usize {
+    (std::thread::available_parallelism().map_or(2, |n| n.get()) * 4).max(8)
+}
+
+fn install_ctrlc() {
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            // Second Ctrl-C: the user means it.
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "\ninterrupted: stopping running checks (Ctrl-C again to quit at once)"
+        );
+    });
+}
+
+/// Writes report.md, then seals the run: manifest.json (the record as in-toto predicate),
+/// the DSSE envelope when signing, and SHA256SUMS — each atomically, so a crash never leaves a
+/// manifest naming files that were not written.
+fn write_run(
+    run_dir: &rundir::RunDir,
+    record: &mut RunRecord,
+    redactor: &Redactor,
+    signer: Option<&ed25519_dalek::SigningKey>,
+) -> anyhow::Result<()> {
+    let (report, _) = redactor.redact_bytes(markdown::render(record).as_bytes());
+    rundir::write_atomic(&run_dir.path.join("report.md"), &report)?;
+    record.redactions = redactions_in(&run_dir.path)?;
+    let (predicate, _) = redactor.redact_bytes(&serde_json::to_vec(record)?);
+    let predicate: serde_json::Value = serde_json::from_slice(&predicate)?;
+    crate::evidence::seal(&run_dir.path, predicate, signer)?;
+    Ok(())
+}
+
+/// Where redaction markers stand in the run directory: file, rule, count (never a value).
+fn redactions_in(
+    run_dir: &std::path::Path,
+) -> anyhow::Result<std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>> {
+    let marker = regex::bytes::Regex::new(r"\[REDACTED:([A-Za-z0-9_.:-]+)\]").expect("valid regex");
+    let mut found = std::collections::BTreeMap::new();
+    for entry in walkdir::WalkDir::new(run_dir).sort_by_file_name() {
+        let entry = entry?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path())?;
+        let mut counts: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        for cap in marker.captures_iter(&bytes) {
+            *counts.entry(String::from_utf8_lossy(&cap[1]).into_owned()).or_default() += 1;
+        }
+        let rel = entry.path().strip_prefix(run_dir)?.to_string_lossy().replace('\\', "/");
+        if !counts.is_empty() {
+            found.insert(rel, counts);
+        }
+    }
+    Ok(found)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Secrets: sensitive environment variables, the values of those declared under `secrets:`,
+/// and well-known token shapes.
+fn build_redactor(declared: &[String]) -> Redactor {
+    let mut b = Redactor::builder().process_env();
+    for name in declared {
+        if let Ok(value) = std::env::var(name) {
+            b = b.secret(name, &value);
+        }
+    }
+    b.build()
+}

@@ -1,0 +1,128 @@
+//! `keygen`, `sign`, `verify`, `pack`: thin wrappers over [`crate::evidence`].
+
+use std::io::Write;
+
+use crate::cli::{Format, KeygenArgs, PackArgs, SignArgs, VerifyArgs};
+use crate::evidence::{self, SignatureStatus, keys};
+use crate::exit;
+
+pub fn keygen(args: KeygenArgs) -> anyhow::Result<u8> {
+    match keys::keygen(&args.out) {
+        Ok(k) => {
+            eprintln!(
+                "wrote {} (private, mode 0600) and {}",
+                k.private_key.display(),
+                k.public_key.display()
+            );
+            eprintln!("key id: {}", k.keyid);
+            eprintln!(
+                "keep the .key secret (CI: store its PEM text in READYCTL_SIGNING_KEY); give the .pub to verifiers"
+            );
+            Ok(exit::READY)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+pub fn sign(args: SignArgs) -> anyhow::Result<u8> {
+    let key = match keys::resolve_signing_key(args.key.as_deref()) {
+        Ok(Some(k)) => k,
+        Ok(None) => {
+            eprintln!(
+                "error: no signing key: pass --key FILE or set {}",
+                evidence::SIGNING_KEY_ENV
+            );
+            return Ok(exit::USAGE);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    match evidence::sign(&args.run, &key) {
+        Ok(report) => {
+            eprintln!(
+                "signed {} (manifest sha256 {}) with key {}",
+                args.run.display(),
+                report.manifest_sha256,
+                report.signed_by.unwrap_or_default()
+            );
+            Ok(exit::READY)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Ok(exit::NOT_READY)
+        }
+    }
+}
+
+pub fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
+    let mut keys_ = Vec::new();
+    for path in &args.key {
+        match keys::load_verifying_key(path) {
+            Ok(k) => keys_.push(k),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(exit::USAGE);
+            }
+        }
+    }
+    let report = match evidence::verify(&args.path, &keys_, args.commit.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot open {}: {e}", args.path.display());
+            return Ok(exit::USAGE);
+        }
+    };
+    // A proof must be signed by a trusted key unless the caller explicitly accepts less.
+    let signature_ok = match &report.signature {
+        SignatureStatus::Valid { .. } => true,
+        SignatureStatus::Unsigned | SignatureStatus::NotChecked => args.allow_unsigned,
+        SignatureStatus::Invalid => false,
+    };
+    let valid = report.is_valid() && signature_ok;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let mut v = serde_json::to_value(&report)?;
+            v["valid"] = valid.into();
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let text = report.to_string();
+            if report.is_valid() && !signature_ok {
+                let text = text.replacen("VALID:", "INVALID:", 1);
+                write!(out, "{text}")?;
+                writeln!(
+                    out,
+                    "  the files are intact, but no trusted signature was checked: pass --key PUB (or --allow-unsigned to accept integrity only)"
+                )?;
+            } else {
+                write!(out, "{text}")?;
+            }
+        }
+    }
+    Ok(if valid { exit::READY } else { exit::NOT_READY })
+}
+
+pub fn pack(args: PackArgs) -> anyhow::Result<u8> {
+    match evidence::pack(&args.run, &args.out) {
+        Ok(s) => {
+            eprintln!(
+                "wrote {} ({} files, {} bytes); VERIFY.md inside shows three ways to check it",
+                args.out.display(),
+                s.files,
+                s.bytes
+            );
+            Ok(exit::READY)
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Ok(exit::NOT_READY)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `readyctl list`: the resolved checks, nothing run.
+
+use std::io::Write;
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use super::select::select;
+use super::target::{self, LoadFailure};
+use crate::cli::{Format, ListArgs};
+use crate::exit;
+
+pub fn run(args: ListArgs) -> anyhow::Result<u8> {
+    let target = match target::load(&args.target) {
+        Ok(t) => t,
+        Err(LoadFailure(text)) => {
+            eprint!("{text}");
+            return Ok(exit::USAGE);
+        }
+    };
+    if let Some(note) = &target.note {
+        eprintln!("{note}");
+    }
+    let selection = match select(&target.checklist.checks, &args.target) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "name": target.checklist.name,
+                "source": target.source_name.clone(),
+                "policy": target.checklist.policy,
+                "checks": selection.checks,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let mut t = Table::new();
+            t.load_preset(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(120)
+                .force_no_tty()
+                .set_header(vec!["Check", "Area", "Severity", "Level", "Probe", "Needs", "Title"]);
+            for c in &selection.checks {
+                t.add_row(vec![
+                    c.id.clone(),
+                    c.area.clone(),
+                    c.severity.as_str().to_string(),
+                    c.level.map_or(String::new(), |l| l.as_str().to_string()),
+                    c.probe.kind().to_string(),
+                    c.needs.join(", "),
+                    c.title.clone(),
+                ]);
+            }
+            writeln!(out, "{t}")?;
+            writeln!(out, "{} checks from {}", selection.checks.len(), target.source_name.clone())?;
+        }
+    }
+    Ok(exit::READY)
+}

@@ -1,0 +1,37 @@
+//! The commands: each turns parsed arguments into library calls and an exit code.
+
+mod check;
+mod evidence;
+mod init;
+mod list;
+mod select;
+mod target;
+
+use std::io::Write;
+
+use crate::cli::{Cli, Command};
+
+/// Runs a command; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::List(args) => list::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Keygen(args) => evidence::keygen(args),
+        Command::Sign(args) => evidence::sign(args),
+        Command::Verify(args) => evidence::verify(args),
+        Command::Pack(args) => evidence::pack(args),
+        Command::Schema => {
+            let schema = crate::checklist::schema::checklist_schema();
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &schema)?;
+            writeln!(out)?;
+            Ok(crate::exit::READY)
+        }
+    }
+}
+
+/// The process environment as a lookup function.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}

@@ -1,0 +1,86 @@
+//! Finding and loading the checklist for a repository.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::checklist::{self, Checklist, Source, builtin};
+use crate::cli::ChecklistArgs;
+use crate::diag::render_all;
+
+/// A loaded checklist and where it came from.
+pub struct Target {
+    /// The checklist source as recorded: relative to the repository when inside it.
+    pub source_name: String,
+    pub repo: PathBuf,
+    pub checklist: Checklist,
+    /// Said on stderr before running (`no readiness.yaml: using builtin:…`).
+    pub note: Option<String>,
+}
+
+/// Why loading stopped: rendered diagnostics or a usage problem; exit code 2 either way.
+pub struct LoadFailure(pub String);
+
+pub fn load(args: &ChecklistArgs) -> Result<Target, LoadFailure> {
+    let repo = args
+        .repo
+        .canonicalize()
+        .map_err(|e| LoadFailure(format!("error: repository `{}`: {e}\n", args.repo.display())))?;
+    if !repo.is_dir() {
+        return Err(LoadFailure(format!("error: `{}` is not a directory\n", args.repo.display())));
+    }
+    let (source, note) = resolve_source(&repo, args.checklist.as_deref())?;
+    let vars: BTreeMap<String, String> = args.vars.iter().cloned().collect();
+    let opts = checklist::Options {
+        env: &super::process_env,
+        var_overrides: vars,
+        display_base: std::env::current_dir().unwrap_or_else(|_| repo.clone()),
+    };
+    let checklist =
+        checklist::load(&source, &opts).map_err(|diags| LoadFailure(render_all(&diags)))?;
+    let source_name = match &source {
+        Source::File(p) | Source::Dir(p) => {
+            let abs = p.canonicalize().unwrap_or_else(|_| p.clone());
+            abs.strip_prefix(&repo)
+                .map(|r| r.display().to_string())
+                .unwrap_or_else(|_| p.display().to_string())
+        }
+        Source::Builtin(n) => format!("builtin:{n}"),
+    };
+    Ok(Target { repo, source_name, checklist, note })
+}
+
+fn resolve_source(
+    repo: &Path,
+    given: Option<&str>,
+) -> Result<(Source, Option<String>), LoadFailure> {
+    if let Some(given) = given {
+        if let Some(name) = given.strip_prefix("builtin:") {
+            return Ok((Source::Builtin(name.to_string()), None));
+        }
+        let p = PathBuf::from(given);
+        return match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => Ok((Source::Dir(p), None)),
+            Ok(_) => Ok((Source::File(p), None)),
+            Err(e) => Err(LoadFailure(format!("error: checklist `{given}`: {e}\n"))),
+        };
+    }
+    for name in ["readiness.yaml", "readiness.yml"] {
+        let p = repo.join(name);
+        if p.is_file() {
+            return Ok((Source::File(p), None));
+        }
+    }
+    // (Paths are shown relative to the repository in records: see `describe_source`.)
+    let detected = builtin::detect(repo);
+    let note = format!(
+        "no readiness.yaml in {}: using builtin:{} ({}); `readyctl init` writes one to customise",
+        repo.display(),
+        detected.builtin,
+        if detected.builtin == "base" {
+            detected.evidence.to_string()
+        } else {
+            format!("found {}", detected.evidence)
+        }
+    );
+    Ok((Source::Builtin(detected.builtin.to_string()), Some(note)))
+}

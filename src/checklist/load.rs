@@ -1,0 +1,784 @@
+//! Loading a checklist: read files (or built-ins), follow `extends` / `include`, merge checks by
+//! id, interpolate variables, deserialize into typed checks and validate — collecting every
+//! problem as a located [`Diagnostic`] before failing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_yaml::Value;
+use sha2::{Digest, Sha256};
+
+use super::builtin;
+use super::interp::{InterpError, Resolver};
+use super::model::*;
+use super::spans::{SpanMap, join_index, join_key};
+use crate::diag::{Diagnostic, did_you_mean};
+
+/// Default time budget of a check.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Where the checklist comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A YAML file.
+    File(PathBuf),
+    /// A directory: every `*.yaml` / `*.yml` in it, by name, merged in order.
+    Dir(PathBuf),
+    /// An embedded checklist (`base`, `python-service`, …).
+    Builtin(String),
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match self {
+            Source::File(p) | Source::Dir(p) => p.display().to_string(),
+            Source::Builtin(n) => format!("builtin:{n}"),
+        }
+    }
+}
+
+/// Inputs from outside the checklist.
+pub struct Options<'a> {
+    /// Environment lookup (the process environment by default; tests pass a map).
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// `--var NAME=VALUE` overrides; they win over every file.
+    pub var_overrides: BTreeMap<String, String>,
+    /// Paths in diagnostics are shown relative to this directory.
+    pub display_base: PathBuf,
+}
+
+/// Loads and validates a checklist, or returns every problem found.
+pub fn load(source: &Source, opts: &Options<'_>) -> Result<Checklist, Vec<Diagnostic>> {
+    let mut loader = Loader::new(opts);
+    match source {
+        Source::File(path) => loader.doc(DocKey::Path(path.clone()), None),
+        Source::Builtin(name) => loader.doc(DocKey::Builtin(name.clone()), None),
+        Source::Dir(dir) => match yaml_files_in(dir) {
+            Ok(files) if files.is_empty() => loader
+                .diags
+                .push(Diagnostic::new(dir, "checklist directory has no .yaml or .yml files")),
+            Ok(files) => {
+                for f in files {
+                    loader.doc(DocKey::Path(f), None);
+                }
+            }
+            Err(e) => {
+                loader.diags.push(Diagnostic::new(dir, format!("cannot read directory: {e}")))
+            }
+        },
+    }
+    loader.finish()
+}
+
+fn yaml_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum DocKey {
+    Path(PathBuf),
+    Builtin(String),
+}
+
+struct SourceText {
+    display: String,
+    text: String,
+    spans: SpanMap,
+}
+
+/// A check as found in a file, before interpolation.
+struct RawCheck {
+    file: usize,
+    path: String,
+    id: String,
+    value: Value,
+}
+
+/// A place in a source file, by path.
+#[derive(Clone)]
+struct At {
+    file: usize,
+    path: String,
+}
+
+struct Loader<'a> {
+    opts: &'a Options<'a>,
+    sources: Vec<SourceText>,
+    digests: Vec<SourceFile>,
+    diags: Vec<Diagnostic>,
+    stack: Vec<DocKey>,
+    name: Option<String>,
+    vars: BTreeMap<String, (String, At)>,
+    secrets: Vec<String>,
+    defaults: Defaults,
+    policy: PolicySpec,
+    disable: Vec<(String, At)>,
+    checks: Vec<RawCheck>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(opts: &'a Options<'a>) -> Self {
+        Loader {
+            opts,
+            sources: Vec::new(),
+            digests: Vec::new(),
+            diags: Vec::new(),
+            stack: Vec::new(),
+            name: None,
+            vars: BTreeMap::new(),
+            secrets: Vec::new(),
+            defaults: Defaults::default(),
+            policy: PolicySpec::default(),
+            disable: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    /// A diagnostic at the key (or item) at `at.path`, or its nearest known ancestor.
+    fn diag_key(&self, at: &At, message: impl Into<String>) -> Diagnostic {
+        let src = &self.sources[at.file];
+        let d = Diagnostic::new(&src.display, message);
+        match src.spans.nearest_key(&at.path) {
+            Some(pos) => d.at(&src.text, pos.line, pos.col),
+            None => d,
+        }
+    }
+
+    /// A diagnostic at the value at `at.path` (falls back to the key).
+    fn diag_value(&self, at: &At, message: impl Into<String>) -> Diagnostic {
+        let src = &self.sources[at.file];
+        match src.spans.value(&at.path) {
+            Some(pos) => Diagnostic::new(&src.display, message).at(&src.text, pos.line, pos.col),
+            None => self.diag_key(at, message),
+        }
+    }
+
+    fn read(&mut self, key: &DocKey) -> Result<(String, String), String> {
+        match key {
+            DocKey::Builtin(name) => match builtin::get(name) {
+                Some(text) => Ok((format!("builtin:{name}"), text.to_owned())),
+                None => Err(format!(
+                    "unknown built-in checklist `builtin:{name}`{}",
+                    match did_you_mean(name, builtin::names()) {
+                        Some(s) => format!(" (did you mean `builtin:{s}`?)"),
+                        None => format!(
+                            "; available: {}",
+                            builtin::names().collect::<Vec<_>>().join(", ")
+                        ),
+                    }
+                )),
+            },
+            DocKey::Path(path) => {
+                let display = crate::diag::display_path(path, &self.opts.display_base);
+                let bytes =
+                    std::fs::read(path).map_err(|e| format!("cannot read `{display}`: {e}"))?;
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    format!(
+                        "`{display}` is not UTF-8 text (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    )
+                })?;
+                Ok((display, text))
+            }
+        }
+    }
+
+    /// Loads one document and, first, everything it extends and includes.
+    fn doc(&mut self, key: DocKey, from: Option<At>) {
+        if self.stack.contains(&key) {
+            let chain: Vec<String> = self.stack.iter().chain([&key]).map(describe_key).collect();
+            let msg = format!("include cycle: {}", chain.join(" → "));
+            let d = match &from {
+                Some(at) => self.diag_value(at, msg),
+                None => Diagnostic::new(describe_key(&key), msg),
+            };
+            self.diags.push(d);
+            return;
+        }
+        let (display, text) = match self.read(&key) {
+            Ok(x) => x,
+            Err(msg) => {
+                let d = match &from {
+                    Some(at) => self.diag_value(at, msg),
+                    None => Diagnostic::new(describe_key(&key), msg),
+                };
+                self.diags.push(d);
+                return;
+            }
+        };
+        self.digests
+            .push(SourceFile { path: display.clone(), sha256: hex_sha256(text.as_bytes()) });
+        let spans = SpanMap::build(&text);
+        let file = self.sources.len();
+        self.sources.push(SourceText { display: display.clone(), text, spans });
+
+        let root: Value = match serde_yaml::from_str(&self.sources[file].text) {
+            Ok(v) => v,
+            Err(e) => {
+                let mut d = Diagnostic::new(
+                    &display,
+                    format!("invalid YAML: {}", strip_location(&e.to_string())),
+                );
+                if let Some(loc) = e.location() {
+                    d = d.at(&self.sources[file].text, loc.line(), loc.column());
+                }
+                self.diags.push(d);
+                return;
+            }
+        };
+        let mut root = match root {
+            Value::Mapping(m) => m,
+            Value::Null => {
+                self.diags.push(Diagnostic::new(
+                    &display,
+                    "checklist is empty; it needs at least `version: 1`",
+                ));
+                return;
+            }
+            _ => {
+                let at = At { file, path: String::new() };
+                self.diags.push(self.diag_value(
+                    &at,
+                    "a checklist must be a mapping with `version:` and `checks:`",
+                ));
+                return;
+            }
+        };
+        let checks_value = root.remove("checks");
+        let header: ChecklistDoc = match serde_path_to_error::deserialize(Value::Mapping(root)) {
+            Ok(h) => h,
+            Err(e) => {
+                self.diags.push(self.serde_diag(file, "", e));
+                ChecklistDoc { version: 1, ..Default::default() }
+            }
+        };
+        if header.version != 1 {
+            let at = At { file, path: "version".into() };
+            self.diags.push(
+                self.diag_value(&at, format!("unsupported checklist version {}", header.version))
+                    .hint("this readyctl reads `version: 1`"),
+            );
+        }
+
+        self.stack.push(key.clone());
+        let base_dir = match &key {
+            DocKey::Path(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
+            DocKey::Builtin(_) => PathBuf::new(),
+        };
+        for (list, field) in [(&header.extends, "extends"), (&header.include, "include")] {
+            for (i, target) in list.iter().enumerate() {
+                let at = At { file, path: join_index(field, i) };
+                let child = match target.strip_prefix("builtin:") {
+                    Some(name) => DocKey::Builtin(name.to_owned()),
+                    None if matches!(key, DocKey::Builtin(_)) => {
+                        self.diags.push(
+                            self.diag_value(&at, "a built-in checklist can only extend built-ins"),
+                        );
+                        continue;
+                    }
+                    None => DocKey::Path(base_dir.join(target)),
+                };
+                self.doc(child, Some(at));
+            }
+        }
+        self.stack.pop();
+
+        // This document's settings and checks win over what it extends or includes.
+        if header.name.is_some() {
+            self.name = header.name;
+        }
+        for (name, value) in header.vars {
+            let at = At { file, path: join_key("vars", &name) };
+            self.vars.insert(name, (value.0, at));
+        }
+        for s in header.secrets {
+            if !self.secrets.contains(&s) {
+                self.secrets.push(s);
+            }
+        }
+        if let Some(d) = header.defaults {
+            self.defaults.timeout = d.timeout.or(self.defaults.timeout);
+            self.defaults.retries = d.retries.or(self.defaults.retries);
+        }
+        if let Some(p) = header.policy {
+            self.policy.fail_on = p.fail_on.or(self.policy.fail_on);
+            self.policy.min_score = p.min_score.or(self.policy.min_score);
+            self.policy.required_level = p.required_level.or(self.policy.required_level);
+            if let Some(score) = p.min_score.filter(|s| !(0.0..=100.0).contains(s)) {
+                let at = At { file, path: "policy.min_score".into() };
+                self.diags
+                    .push(self.diag_value(&at, format!("min_score {score} is outside 0–100")));
+            }
+        }
+        for (i, pattern) in header.disable.into_iter().enumerate() {
+            self.disable.push((pattern, At { file, path: join_index("disable", i) }));
+        }
+        self.doc_checks(file, checks_value);
+    }
+
+    fn doc_checks(&mut self, file: usize, checks: Option<Value>) {
+        let items = match checks {
+            None | Some(Value::Null) => return,
+            Some(Value::Sequence(items)) => items,
+            Some(_) => {
+                let at = At { file, path: "checks".into() };
+                self.diags.push(self.diag_value(&at, "`checks` must be a list of checks"));
+                return;
+            }
+        };
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (i, value) in items.into_iter().enumerate() {
+            let path = join_index("checks", i);
+            let at = At { file, path: path.clone() };
+            let id = match value.get("id") {
+                Some(Value::String(id)) => id.clone(),
+                Some(_) => {
+                    let at = At { file, path: join_key(&path, "id") };
+                    self.diags.push(self.diag_value(&at, "check `id` must be a string"));
+                    continue;
+                }
+                None if value.is_mapping() => {
+                    self.diags
+                        .push(self.diag_key(&at, "check has no `id`").hint("add `id: area.name`"));
+                    continue;
+                }
+                None => {
+                    self.diags.push(
+                        self.diag_value(
+                            &at,
+                            "a check must be a mapping with `id:` and one probe key",
+                        ),
+                    );
+                    continue;
+                }
+            };
+            if let Some(first) = seen.get(&id) {
+                let first_line = self.sources[file].spans.key(first).map(|p| p.line).unwrap_or(0);
+                let id_at = At { file, path: join_key(&path, "id") };
+                self.diags.push(
+                    self.diag_value(&id_at, format!("duplicate check id `{id}`"))
+                        .hint(format!("first defined at line {first_line}; ids must be unique")),
+                );
+                continue;
+            }
+            seen.insert(id.clone(), path.clone());
+            let raw = RawCheck { file, path, id, value };
+            match self.checks.iter().position(|c| c.id == raw.id) {
+                // A later definition replaces an inherited one, in its place.
+                Some(pos) => self.checks[pos] = raw,
+                None => self.checks.push(raw),
+            }
+        }
+    }
+
+    /// Turns a serde error at `base` in `file` into a located diagnostic with a did-you-mean.
+    fn serde_diag(
+        &self,
+        file: usize,
+        base: &str,
+        err: serde_path_to_error::Error<serde_yaml::Error>,
+    ) -> Diagnostic {
+        let mut path = base.to_string();
+        for seg in err.path().iter() {
+            use serde_path_to_error::Segment;
+            match seg {
+                Segment::Seq { index } => path = join_index(&path, *index),
+                Segment::Map { key } => path = join_key(&path, key),
+                Segment::Enum { variant } => path = join_key(&path, variant),
+                Segment::Unknown => {}
+            }
+        }
+        let message = plain_types(&strip_location(&err.inner().to_string()));
+        let names = backticked(&message);
+        if let Some(rest) = message
+            .strip_prefix("unknown field `")
+            .or_else(|| message.strip_prefix("unknown variant `"))
+        {
+            let bad = rest.split('`').next().unwrap_or_default().to_string();
+            let expected: Vec<&str> = names.iter().skip(1).map(String::as_str).collect();
+            // serde_path_to_error's path may already end with the unknown key.
+            let key_path = if path == bad || path.ends_with(&format!(".{bad}")) {
+                path.clone()
+            } else {
+                join_key(&path, &bad)
+            };
+            let at = At { file, path: key_path };
+            let located = if self.sources[file].spans.key(&at.path).is_some() {
+                self.diag_key(&at, short_unknown(&message, &bad))
+            } else {
+                self.diag_value(&At { file, path: path.clone() }, short_unknown(&message, &bad))
+            };
+            let hint = match did_you_mean(&bad, expected.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("expected one of: {}", expected.join(", ")),
+            };
+            return located.hint(hint);
+        }
+        let at = At { file, path: path.clone() };
+        let shown = if path.is_empty() { message } else { format!("{path}: {message}") };
+        if shown.contains("missing field") {
+            self.diag_key(&at, shown)
+        } else {
+            self.diag_value(&at, shown)
+        }
+    }
+
+    fn finish(mut self) -> Result<Checklist, Vec<Diagnostic>> {
+        // Variables: overrides win; each is resolved once so errors point at its definition.
+        let mut raw_vars: BTreeMap<String, String> =
+            self.vars.iter().map(|(k, (v, _))| (k.clone(), v.clone())).collect();
+        raw_vars.extend(self.opts.var_overrides.clone());
+        let mut resolver = Resolver::new(&raw_vars, self.opts.env);
+        let mut var_diags = Vec::new();
+        for (name, (_, at)) in &self.vars {
+            if self.opts.var_overrides.contains_key(name) {
+                continue;
+            }
+            if let Err(e) = resolver.var(name) {
+                let mut d = self.diag_value(at, format!("in variable `{name}`: {e}"));
+                if let Some(h) = e.hint() {
+                    d = d.hint(h);
+                }
+                var_diags.push(d);
+            }
+        }
+        self.diags.extend(var_diags);
+
+        // `disable:` drops checks (typically inherited ones) by id or glob.
+        let mut dropped = HashSet::new();
+        for (pattern, at) in &self.disable {
+            match globset::Glob::new(pattern) {
+                Ok(g) => {
+                    let m = g.compile_matcher();
+                    let before = dropped.len();
+                    dropped.extend(
+                        self.checks.iter().filter(|c| m.is_match(&c.id)).map(|c| c.id.clone()),
+                    );
+                    if dropped.len() == before && !self.checks.iter().any(|c| m.is_match(&c.id)) {
+                        let hint = did_you_mean(pattern, self.checks.iter().map(|c| c.id.as_str()))
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| "run `readyctl list` to see the check ids".into());
+                        self.diags.push(
+                            self.diag_value(at, format!("`disable: {pattern}` matches no check"))
+                                .hint(hint),
+                        );
+                    }
+                }
+                Err(e) => {
+                    self.diags.push(self.diag_value(at, format!("invalid glob `{pattern}`: {e}")))
+                }
+            }
+        }
+
+        let defaults_timeout = self.defaults.timeout.map(|d| d.0).unwrap_or(DEFAULT_TIMEOUT);
+        let defaults_retries = self.defaults.retries.unwrap_or(0);
+        let raw_checks = std::mem::take(&mut self.checks);
+        let mut checks = Vec::new();
+        let mut check_at: HashMap<String, At> = HashMap::new();
+        for raw in raw_checks.into_iter().filter(|c| !dropped.contains(&c.id)) {
+            let at = At { file: raw.file, path: raw.path.clone() };
+            let mut value = raw.value;
+            let mut interp_errors = Vec::new();
+            interpolate_value(&mut value, &raw.path, &mut resolver, &mut interp_errors);
+            let had_interp_errors = !interp_errors.is_empty();
+            for (path, e) in interp_errors {
+                let mut d = self.diag_value(&At { file: raw.file, path }, e.to_string());
+                if let Some(h) = e.hint() {
+                    d = d.hint(h);
+                }
+                self.diags.push(d);
+            }
+            let spec: CheckSpec = match serde_path_to_error::deserialize(value) {
+                Ok(s) => s,
+                Err(e) => {
+                    let d = self.serde_diag(raw.file, &raw.path, e);
+                    self.diags.push(d);
+                    continue;
+                }
+            };
+            if had_interp_errors {
+                continue;
+            }
+            if let Some(check) = self.validate_check(spec, &at, defaults_timeout, defaults_retries)
+            {
+                check_at.insert(check.id.clone(), at);
+                checks.push(check);
+            }
+        }
+        self.validate_needs(&checks, &check_at);
+
+        if !self.diags.is_empty() {
+            return Err(self.diags);
+        }
+        let policy = Policy {
+            fail_on: self.policy.fail_on.unwrap_or(Severity::High),
+            min_score: self.policy.min_score,
+            required_level: self.policy.required_level,
+        };
+        Ok(Checklist {
+            name: self.name.unwrap_or_else(|| "readiness".into()),
+            version: 1,
+            policy,
+            secrets: self.secrets,
+            checks,
+            sources: self.digests,
+        })
+    }
+
+    fn validate_check(
+        &mut self,
+        spec: CheckSpec,
+        at: &At,
+        timeout: Duration,
+        retries: u32,
+    ) -> Option<Check> {
+        let id_at = At { file: at.file, path: join_key(&at.path, "id") };
+        let mut ok = true;
+        if spec.id.is_empty()
+            || !spec.id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            self.diags.push(
+                self.diag_value(&id_at, format!("invalid check id `{}`", spec.id))
+                    .hint("use letters, digits, `.`, `_` and `-`, e.g. `tests.backend`"),
+            );
+            ok = false;
+        }
+        let mut probes = spec.probes();
+        if probes.is_empty() {
+            self.diags.push(
+                self.diag_key(at, format!("check `{}` has no probe", spec.id))
+                    .hint(format!("add exactly one of: {}", PROBE_KINDS.join(", "))),
+            );
+            return None;
+        }
+        if probes.len() > 1 {
+            let kinds: Vec<&str> = probes.iter().map(Probe::kind).collect();
+            let second = At { file: at.file, path: join_key(&at.path, kinds[1]) };
+            self.diags.push(
+                self.diag_key(
+                    &second,
+                    format!(
+                        "check `{}` has {} probe keys: {}",
+                        spec.id,
+                        kinds.len(),
+                        kinds.join(", ")
+                    ),
+                )
+                .hint("a check proves one thing: split it into several checks"),
+            );
+            return None;
+        }
+        let probe = probes.remove(0);
+        for issue in probe.validate() {
+            let path = join_key(&join_key(&at.path, probe.kind()), &issue.field);
+            let mut d = self.diag_value(&At { file: at.file, path }, issue.message);
+            if let Some(h) = issue.hint {
+                d = d.hint(h);
+            }
+            self.diags.push(d);
+            ok = false;
+        }
+        if let Some(when) = &spec.when {
+            for (field, pattern) in
+                [("file_exists", &when.file_exists), ("file_absent", &when.file_absent)]
+            {
+                if let Some(p) = pattern
+                    && let Err(e) = globset::Glob::new(p)
+                {
+                    let path = join_key(&join_key(&at.path, "when"), field);
+                    self.diags.push(self.diag_value(
+                        &At { file: at.file, path },
+                        format!("invalid glob `{p}`: {e}"),
+                    ));
+                    ok = false;
+                }
+            }
+        }
+        let src = &self.sources[at.file];
+        let origin = Origin {
+            file: src.display.clone(),
+            line: src.spans.key(&at.path).map(|p| p.line).unwrap_or(0),
+        };
+        ok.then(|| Check {
+            title: spec.title.clone().unwrap_or_else(|| spec.id.clone()),
+            area: spec.area.clone().unwrap_or_else(|| "general".into()),
+            severity: spec.severity.unwrap_or(Severity::Medium),
+            level: spec.level,
+            tags: spec.tags,
+            needs: spec.needs,
+            when: spec.when,
+            timeout: spec.timeout.map(|d| d.0).unwrap_or(timeout),
+            retries: spec.retries.unwrap_or(retries),
+            remediation: spec.remediation,
+            docs: spec.docs,
+            probe,
+            origin,
+            id: spec.id,
+        })
+    }
+
+    /// Every `needs` names a check; the graph has no cycle.
+    fn validate_needs(&mut self, checks: &[Check], check_at: &HashMap<String, At>) {
+        let ids: HashSet<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+        for c in checks {
+            let at = &check_at[&c.id];
+            for (i, need) in c.needs.iter().enumerate() {
+                if !ids.contains(need.as_str()) {
+                    let path = join_index(&join_key(&at.path, "needs"), i);
+                    let hint = match did_you_mean(need, ids.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "`needs` lists ids of other checks in this checklist".into(),
+                    };
+                    self.diags.push(
+                        self.diag_value(
+                            &At { file: at.file, path },
+                            format!("`{}` needs unknown check `{need}`", c.id),
+                        )
+                        .hint(hint),
+                    );
+                }
+            }
+        }
+        if let Some(cycle) = find_cycle(checks) {
+            let at = &check_at[&cycle[0]];
+            let path = join_key(&at.path, "needs");
+            self.diags.push(
+                self.diag_key(
+                    &At { file: at.file, path },
+                    format!("dependency cycle: {}", cycle.join(" → ")),
+                )
+                .hint("remove one of these `needs` entries"),
+            );
+        }
+    }
+}
+
+/// The first cycle in the `needs` graph, as a closed path of ids.
+pub fn find_cycle(checks: &[Check]) -> Option<Vec<String>> {
+    let index: HashMap<&str, usize> =
+        checks.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    // 0 = unvisited, 1 = on stack, 2 = done.
+    let mut state = vec![0u8; checks.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    fn visit(
+        i: usize,
+        checks: &[Check],
+        index: &HashMap<&str, usize>,
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<String>> {
+        state[i] = 1;
+        stack.push(i);
+        for need in &checks[i].needs {
+            let Some(&j) = index.get(need.as_str()) else { continue };
+            if state[j] == 1 {
+                let start = stack.iter().position(|&k| k == j).unwrap_or(0);
+                let mut cycle: Vec<String> =
+                    stack[start..].iter().map(|&k| checks[k].id.clone()).collect();
+                cycle.push(checks[j].id.clone());
+                return Some(cycle);
+            }
+            if state[j] == 0
+                && let Some(c) = visit(j, checks, index, state, stack)
+            {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        state[i] = 2;
+        None
+    }
+    for i in 0..checks.len() {
+        if state[i] == 0
+            && let Some(c) = visit(i, checks, &index, &mut state, &mut stack)
+        {
+            return Some(c);
+        }
+    }
+    None
+}
+
+fn interpolate_value(
+    value: &mut Value,
+    path: &str,
+    r: &mut Resolver<'_>,
+    errors: &mut Vec<(String, InterpError)>,
+) {
+    match value {
+        Value::String(s) => match r.expand(s) {
+            Ok(v) => *s = v,
+            Err(e) => errors.push((path.to_owned(), e)),
+        },
+        Value::Sequence(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                interpolate_value(item, &join_index(path, i), r, errors);
+            }
+        }
+        Value::Mapping(map) => {
+            for (k, v) in map.iter_mut() {
+                let key = k.as_str().unwrap_or("?");
+                interpolate_value(v, &join_key(path, key), r, errors);
+            }
+        }
+        Value::Tagged(t) => interpolate_value(&mut t.value, path, r, errors),
+        _ => {}
+    }
+}
+
+fn describe_key(key: &DocKey) -> String {
+    match key {
+        DocKey::Path(p) => p.display().to_string(),
+        DocKey::Builtin(n) => format!("builtin:{n}"),
+    }
+}
+
+/// serde_yaml appends " at line L column C"; we show the position ourselves.
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// serde names Rust types; users wrote YAML.
+fn plain_types(msg: &str) -> String {
+    let mut out = msg.to_string();
+    for (rust, plain) in [
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    out
+}
+
+fn backticked(msg: &str) -> Vec<String> {
+    msg.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+}
+
+fn short_unknown(message: &str, bad: &str) -> String {
+    if message.starts_with("unknown variant") {
+        format!("unknown value `{bad}`")
+    } else {
+        format!("unknown key `{bad}`")
+    }
+}
+
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

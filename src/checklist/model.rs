@@ -1,0 +1,325 @@
+//! The checklist's YAML shape (what users write) and the typed model it validates into.
+//! The JSON Schema (`readyctl schema`) is derived from these same types.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::duration::DurationSpec;
+use crate::probe;
+
+/// Severity of a check: how much its failure matters. Ordered from least to most severe.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Maturity level a check belongs to; levels are cumulative (bronze → silver → gold).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Bronze,
+    Silver,
+    Gold,
+}
+
+impl Level {
+    pub const ALL: [Level; 3] = [Level::Bronze, Level::Silver, Level::Gold];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Bronze => "bronze",
+            Level::Silver => "silver",
+            Level::Gold => "gold",
+        }
+    }
+}
+
+/// One YAML document of a checklist.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "readyctl checklist")]
+pub struct ChecklistDoc {
+    /// Checklist language version. Must be `1`.
+    pub version: u32,
+    /// Name of the project or service this checklist is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Checklists this one builds on: `builtin:<name>` or paths relative to this file. Their
+    /// checks come first; a check with the same id defined later replaces the earlier one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extends: Vec<String>,
+    /// Further checklist files merged after `extends` and before this file's own checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Variables for `${name}` interpolation in check fields. Values may use
+    /// `${env:NAME}`, `${env:NAME:-default}` and other variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, VarValue>,
+    /// Environment variables whose values are secrets: they never reach evidence, reports or logs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
+    /// Defaults for every check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<Defaults>,
+    /// What makes the run READY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicySpec>,
+    /// Check ids or globs (`docs.*`) to drop, typically from an extended checklist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
+    /// The checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckSpec>,
+}
+
+/// A variable's value: a string, number or boolean (used as text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[schemars(transparent)]
+pub struct VarValue(#[schemars(with = "VarSchema")] pub String);
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[expect(dead_code, reason = "only describes the schema of a variable value")]
+enum VarSchema {
+    S(String),
+    N(f64),
+    B(bool),
+}
+
+impl<'de> Deserialize<'de> for VarValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(s) => Ok(VarValue(s)),
+            serde_yaml::Value::Number(n) => Ok(VarValue(n.to_string())),
+            serde_yaml::Value::Bool(b) => Ok(VarValue(b.to_string())),
+            _ => Err(serde::de::Error::custom("a variable must be a string, number or boolean")),
+        }
+    }
+}
+
+/// Defaults applied to every check that does not set its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Time budget of a check (default `10m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationSpec>,
+    /// How many times a failing or erroring check is retried (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+}
+
+/// The policy: what makes a run READY.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// Checks at this severity or above block the verdict (default `high`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<Severity>,
+    /// Minimum score (0–100) for READY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_score: Option<f64>,
+    /// Level that must be reached for READY.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_level: Option<Level>,
+}
+
+/// A condition for running a check; when it does not hold, the check is `skip`.
+/// Every condition given must hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// Run only if this path (relative to the repository, glob allowed) exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_exists: Option<String>,
+    /// Run only if this path (glob allowed) does not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_absent: Option<String>,
+    /// Run only if this environment variable is set and not empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// Run only if this environment variable is unset or empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_unset: Option<String>,
+}
+
+/// Declares the probe kinds: one line each. Generates the check's YAML shape (one optional
+/// field per probe key, so serde's unknown-field errors list every kind and point at the
+/// right line), the [`Probe`] enum, and the list of kinds.
+macro_rules! probe_kinds {
+    ($( $(#[doc = $doc:literal])* $key:ident => $variant:ident($spec:ty) ),* $(,)?) => {
+        /// A check as written in YAML. Exactly one probe key must be present.
+        #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct CheckSpec {
+            /// Unique id, e.g. `tests.backend` (letters, digits, `.`, `_`, `-`).
+            pub id: String,
+            /// One-line claim this check proves (defaults to the id).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub title: Option<String>,
+            /// Area for grouping: testing, security, operability, data, documentation, delivery … (default `general`).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub area: Option<String>,
+            /// How much a failure matters (default `medium`).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub severity: Option<Severity>,
+            /// Maturity level the check belongs to.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub level: Option<Level>,
+            /// Free-form tags for `--tag` selection.
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            pub tags: Vec<String>,
+            /// Checks that must pass before this one runs; otherwise this one is `skip`.
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            pub needs: Vec<String>,
+            /// Condition for running the check at all.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub when: Option<When>,
+            /// Time budget (default from `defaults.timeout`, else `10m`).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub timeout: Option<DurationSpec>,
+            /// Retries after `fail` or `error`, with exponential backoff.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub retries: Option<u32>,
+            /// What to do when the check fails.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub remediation: Option<String>,
+            /// URL of documentation for this check.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub docs: Option<String>,
+            $(
+                $(#[doc = $doc])*
+                #[serde(default, skip_serializing_if = "Option::is_none")]
+                pub $key: Option<$spec>,
+            )*
+        }
+
+        /// What a check probes: a closed set, dispatched by exhaustive `match`.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Probe {
+            $( $variant($spec), )*
+        }
+
+        /// Every probe key, in declaration order.
+        pub const PROBE_KINDS: &[&str] = &[$(stringify!($key)),*];
+
+        impl CheckSpec {
+            /// The probe keys present, with their typed probe.
+            pub fn probes(&self) -> Vec<Probe> {
+                let mut found = Vec::new();
+                $( if let Some(spec) = &self.$key { found.push(Probe::$variant(spec.clone())); } )*
+                found
+            }
+        }
+
+        impl Probe {
+            /// The probe key (`command`, `http`, …).
+            pub fn kind(&self) -> &'static str {
+                match self { $( Probe::$variant(_) => stringify!($key), )* }
+            }
+        }
+    };
+}
+
+probe_kinds! {
+    /// Run a command; check its exit code, output and duration.
+    command => Command(probe::command::Spec),
+    /// Check that files exist (or not), their size, content, structure and age.
+    file => File(probe::file::Spec),
+    /// Search the repository for a regex (gitignore-aware); expect none, some or a minimum count.
+    search => Search(probe::search::Spec),
+}
+
+/// A validated check, ready to run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub when: Option<When>,
+    #[serde(with = "duration_text")]
+    pub timeout: Duration,
+    pub retries: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docs: Option<String>,
+    pub probe: Probe,
+    /// Where the check is defined (`readiness.yaml:12`, `builtin:base:30`).
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub file: String,
+    pub line: usize,
+}
+
+/// The policy after defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub fail_on: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_level: Option<Level>,
+}
+
+/// A checklist source file and its digest (recorded in the manifest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// A loaded, merged, interpolated and validated checklist.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Checklist {
+    pub name: String,
+    pub version: u32,
+    pub policy: Policy,
+    /// Names of environment variables declared secret.
+    pub secrets: Vec<String>,
+    pub checks: Vec<Check>,
+    #[serde(skip)]
+    pub sources: Vec<SourceFile>,
+}
+
+mod duration_text {
+    use std::time::Duration;
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::duration::format_duration(*d))
+    }
+}

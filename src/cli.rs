@@ -1,0 +1,178 @@
+//! Command-line shape (clap derive types only; behaviour lives in `app`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "readyctl",
+    version,
+    about = "Production readiness as signed, verifiable evidence instead of green ticks",
+    after_help = crate::exit::HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checklist's probes and write a run directory (evidence, manifest, report).
+    #[command(after_help = crate::exit::HELP)]
+    Check(CheckArgs),
+    /// Print the resolved checks without running anything.
+    List(ListArgs),
+    /// Write a readiness.yaml that extends the built-in checklist for the detected stack.
+    Init(InitArgs),
+    /// Print the JSON Schema of the checklist language.
+    Schema,
+    /// Create an Ed25519 signing key pair: NAME.key (PKCS#8 PEM, mode 0600) and NAME.pub.
+    Keygen(KeygenArgs),
+    /// Sign a run's manifest (DSSE envelope) after the fact.
+    Sign(SignArgs),
+    /// Check a run directory or proof pack offline: signature, every digest, no missing or
+    /// extra file. Exit 0 valid, 1 invalid, 2 usage error.
+    Verify(VerifyArgs),
+    /// Pack a run directory into a deterministic .tar.gz proof pack with VERIFY.md.
+    Pack(PackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Base name of the key files (NAME.key, NAME.pub). Existing files are never overwritten.
+    #[arg(long, short = 'o', value_name = "NAME")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The run directory.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// Private key (PKCS#8 PEM). Default: the READYCTL_SIGNING_KEY environment variable (PEM text).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A run directory or a .tar.gz proof pack (`.readyctl/latest` for the newest run).
+    #[arg(value_name = "RUN_DIR|PACK")]
+    pub path: PathBuf,
+    /// Trusted public key (SubjectPublicKeyInfo PEM). Repeatable. Without one, integrity is
+    /// checked but the signature is reported NOT CHECKED and the run is not valid.
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// Require the manifest to name this commit.
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// Output: text for people or the report as JSON.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Accept an unsigned run (integrity only). Off by default: a proof must be signed.
+    #[arg(long)]
+    pub allow_unsigned: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PackArgs {
+    /// The run directory.
+    #[arg(value_name = "RUN_DIR")]
+    pub run: PathBuf,
+    /// The archive to write.
+    #[arg(long, short = 'o', value_name = "PACK.tar.gz")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ChecklistArgs {
+    /// Repository to check (default: the current directory).
+    #[arg(value_name = "REPO_DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Checklist file or directory (default: REPO_DIR/readiness.yaml, else the built-in
+    /// checklist for the detected stack). `builtin:NAME` selects a built-in.
+    #[arg(long, short = 'c', value_name = "FILE|DIR")]
+    pub checklist: Option<String>,
+    /// Set a checklist variable (overrides `vars:`). Repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Only checks whose id matches this glob (`tests.*`). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Leave out checks whose id matches this glob. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub skip: Vec<String>,
+    /// Only checks with this tag. Repeatable.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Only checks in this area. Repeatable.
+    #[arg(long, value_name = "AREA")]
+    pub area: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub target: ChecklistArgs,
+    /// Run directory to write (must not exist or be empty). Default:
+    /// REPO_DIR/.readyctl/runs/<UTC-timestamp>-<id>/.
+    #[arg(long, short = 'o', value_name = "RUN_DIR")]
+    pub out: Option<PathBuf>,
+    /// Output on stdout: a table for people, or the results document as JSON.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Checks run at once (default: 4 × CPUs, at least 8: most probes wait on I/O).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Sign the manifest (DSSE, Ed25519) with --key or the READYCTL_SIGNING_KEY environment
+    /// variable (PEM text).
+    #[arg(long)]
+    pub sign: bool,
+    /// Private key for --sign (PKCS#8 PEM); implies --sign.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub target: ChecklistArgs,
+    /// Output: a table, or the resolved checks as JSON.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Repository to write readiness.yaml into (default: the current directory).
+    #[arg(value_name = "REPO_DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Overwrite an existing readiness.yaml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{s}`")),
+    }
+}

@@ -1,0 +1,526 @@
+//! Redaction before any byte reaches evidence, reports or logs.
+//!
+//! A [`Redactor`] replaces secrets with `[REDACTED:<rule>]`:
+//! - values of sensitive environment variables (`env:<NAME>`): names containing TOKEN, SECRET,
+//!   PASSWORD, PASSWD, API_KEY, PRIVATE_KEY, CREDENTIAL or AUTH; values under 4 characters are
+//!   ignored (they would redact ordinary words);
+//! - explicit secret values, e.g. those of the checklist's `secrets:` (`secret:<LABEL>`);
+//! - well-known token shapes (see [`RULES`]).
+//!
+//! [`RedactingWriter`] streams: it works line by line, and a line longer than
+//! [`MAX_SEGMENT`] is redacted in bounded segments that overlap by [`OVERLAP`] bytes, so a
+//! 2 GB line without a newline never sits in memory. A PEM private key block spanning many
+//! lines is dropped from its BEGIN line to its END line. Counts per rule are kept; the
+//! [`Redactions`] record (file → rule → count) goes into the manifest, never the value.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use regex::bytes::{Regex, RegexSet};
+use serde::{Deserialize, Serialize};
+
+/// Longest segment redacted at once when a line has no newline.
+pub const MAX_SEGMENT: usize = 256 * 1024;
+/// Bytes kept back between segments of an over-long line: a match that crosses a segment
+/// boundary and is at most this long is redacted whole. (Only a single token longer than
+/// 32 KiB inside a line longer than 256 KiB could be cut.)
+pub const OVERLAP: usize = 32 * 1024;
+
+/// Substrings of environment variable names whose values are secrets.
+pub const SENSITIVE_NAME_PARTS: &[&str] =
+    &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE_KEY", "CREDENTIAL", "AUTH"];
+
+/// Token-shape rules: (rule name, pattern, capture group replaced — 0 for the whole match).
+/// Patterns work on bytes (`(?-u)`), so invalid UTF-8 in output cannot hide a token.
+pub const RULES: &[(&str, &str, usize)] = &[
+    (
+        "pem-private-key",
+        r"(?s-u)-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY(?: BLOCK)?-----.*?-----END[A-Z0-9 ]{0,30} PRIVATE KEY(?: BLOCK)?-----",
+        0,
+    ),
+    ("gcp-private-key-id", r#"(?-u)"private_key_id"\s*:\s*"([0-9a-f]{40})""#, 1),
+    (
+        "aws-access-key-id",
+        r"(?-u)\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",
+        0,
+    ),
+    (
+        "aws-secret-access-key",
+        r#"(?i-u)(?:aws_?secret_?access_?key|aws_?secret_?key|secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})"#,
+        1,
+    ),
+    ("gcp-api-key", r"(?-u)AIza[0-9A-Za-z_\-]{35}", 0),
+    ("github-token", r"(?-u)\b(?:ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{36,}", 0),
+    ("github-pat", r"(?-u)\bgithub_pat_[A-Za-z0-9_]{22,}", 0),
+    ("gitlab-token", r"(?-u)\bglpat-[A-Za-z0-9_\-]{20,}", 0),
+    ("slack-token", r"(?-u)\bxox[baprs]-[A-Za-z0-9\-]{10,}", 0),
+    ("stripe-key", r"(?-u)\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}", 0),
+    ("npm-token", r"(?-u)\bnpm_[A-Za-z0-9]{36}\b", 0),
+    ("pypi-token", r"(?-u)\bpypi-[A-Za-z0-9_\-]{50,}", 0),
+    ("jwt", r"(?-u)\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{8,}", 0),
+    (
+        "authorization-header",
+        r#"(?i-u)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?([^\r\n"']+)"#,
+        1,
+    ),
+    ("bearer-token", r"(?i-u)\bbearer\s+([A-Za-z0-9._~+/=\-]{12,})", 1),
+    ("url-password", r"(?-u)\b[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^:/@\s]*:([^@\s/]+)@", 1),
+];
+
+const PEM_BEGIN: &str = r"(?-u)-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY(?: BLOCK)?-----";
+const PEM_END: &str = r"(?-u)-----END[A-Z0-9 ]{0,30} PRIVATE KEY(?: BLOCK)?-----";
+const MARK: &[u8] = b"[REDACTED:";
+
+struct Rule {
+    name: String,
+    re: Regex,
+    group: usize,
+}
+
+struct Inner {
+    /// Literal values (longest first), then the token-shape rules.
+    rules: Vec<Rule>,
+    /// Matches when any rule, or a PEM marker, could apply: the fast path skips clean lines.
+    any: RegexSet,
+    literal_names: HashMap<Vec<u8>, String>,
+    pem_begin: Regex,
+    pem_end: Regex,
+}
+
+/// Replaces secrets with `[REDACTED:<rule>]`. Cheap to clone and shareable between threads.
+#[derive(Clone)]
+pub struct Redactor {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret values.
+        let names: Vec<&String> = self.inner.rules.iter().map(|r| &r.name).collect();
+        f.debug_struct("Redactor").field("rules", &names).finish()
+    }
+}
+
+/// True when an environment variable of this name holds a secret.
+pub fn is_sensitive_env_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SENSITIVE_NAME_PARTS.iter().any(|p| upper.contains(p))
+}
+
+/// Builds a [`Redactor`].
+#[derive(Debug, Default, Clone)]
+pub struct RedactorBuilder {
+    literals: Vec<(String, String)>,
+}
+
+impl RedactorBuilder {
+    /// Adds the sensitive variables of this process's environment.
+    pub fn process_env(self) -> Self {
+        self.env_vars(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
+    }
+
+    /// Adds the values of the sensitive variables among `vars` (names filtered by
+    /// [`is_sensitive_env_name`]; values under 4 characters ignored).
+    pub fn env_vars(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        for (k, v) in vars {
+            if is_sensitive_env_name(&k) && v.len() >= 4 {
+                self.literals.push((format!("env:{k}"), v));
+            }
+        }
+        self
+    }
+
+    /// Adds an explicit secret value (for example a variable listed under `secrets:`), reported
+    /// as `secret:<label>`. Values under 4 characters are ignored.
+    pub fn secret(mut self, label: &str, value: &str) -> Self {
+        if value.len() >= 4 {
+            self.literals.push((format!("secret:{label}"), value.to_string()));
+        }
+        self
+    }
+
+    /// Compiles the rules.
+    pub fn build(self) -> Redactor {
+        let mut literals = self.literals;
+        literals.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+        literals.dedup_by(|a, b| a.1 == b.1);
+        let mut rules = Vec::new();
+        let mut literal_names = HashMap::new();
+        if !literals.is_empty() {
+            let alternation: Vec<String> = literals.iter().map(|(_, v)| regex::escape(v)).collect();
+            let re = regex::bytes::RegexBuilder::new(&alternation.join("|"))
+                .size_limit(64 << 20)
+                .build()
+                .expect("escaped literals always compile");
+            for (name, v) in &literals {
+                literal_names.insert(v.as_bytes().to_vec(), name.clone());
+            }
+            rules.push(Rule { name: String::new(), re, group: 0 });
+        }
+        for (name, pattern, group) in RULES {
+            rules.push(Rule {
+                name: (*name).to_string(),
+                re: Regex::new(pattern).expect("built-in rule compiles"),
+                group: *group,
+            });
+        }
+        let mut patterns: Vec<&str> = rules.iter().map(|r| r.re.as_str()).collect();
+        patterns.push(PEM_BEGIN);
+        let any = regex::bytes::RegexSetBuilder::new(&patterns)
+            .size_limit(64 << 20)
+            .build()
+            .expect("rules compile");
+        Redactor {
+            inner: Arc::new(Inner {
+                rules,
+                any,
+                literal_names,
+                pem_begin: Regex::new(PEM_BEGIN).expect("compiles"),
+                pem_end: Regex::new(PEM_END).expect("compiles"),
+            }),
+        }
+    }
+}
+
+impl Default for Redactor {
+    /// Token-shape rules only.
+    fn default() -> Self {
+        RedactorBuilder::default().build()
+    }
+}
+
+impl Redactor {
+    /// A builder; see [`RedactorBuilder`].
+    pub fn builder() -> RedactorBuilder {
+        RedactorBuilder::default()
+    }
+
+    /// Token shapes plus the sensitive variables of this process's environment.
+    pub fn from_env() -> Self {
+        Self::builder().process_env().build()
+    }
+
+    /// Redacts a string; returns the result and the number of redactions.
+    pub fn redact_str(&self, s: &str) -> (String, u64) {
+        let (out, counts) = self.redact_bytes(s.as_bytes());
+        // Replacements only ever cut at ASCII/UTF-8 boundaries of matches, so the text stays
+        // UTF-8; lossy conversion is a belt-and-braces fallback.
+        (
+            String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            counts.values().sum(),
+        )
+    }
+
+    /// Redacts bytes; returns the result and the counts per rule.
+    pub fn redact_bytes(&self, input: &[u8]) -> (Vec<u8>, BTreeMap<String, u64>) {
+        let mut w = self.writer(Vec::with_capacity(input.len()));
+        w.write_all(input).expect("writing to a Vec cannot fail");
+        w.finish().expect("writing to a Vec cannot fail")
+    }
+
+    /// A streaming writer that redacts everything written through it into `inner`.
+    pub fn writer<W: Write>(&self, inner: W) -> RedactingWriter<W> {
+        RedactingWriter {
+            redactor: self.clone(),
+            inner: Some(inner),
+            buf: Vec::new(),
+            in_pem: false,
+            counts: BTreeMap::new(),
+        }
+    }
+
+    /// Applies every rule to one segment (no newline inside, unless a rule spans escaped ones).
+    fn redact_segment(&self, seg: &[u8], counts: &mut BTreeMap<String, u64>) -> Vec<u8> {
+        let inner = &self.inner;
+        if !inner.any.is_match(seg) {
+            return seg.to_vec();
+        }
+        let mut text = seg.to_vec();
+        for rule in &inner.rules {
+            let mut out = Vec::new();
+            let mut last = 0;
+            let mut changed = false;
+            for caps in rule.re.captures_iter(&text) {
+                let Some(m) = caps.get(rule.group).or_else(|| caps.get(0)) else { continue };
+                if text[m.start()..].starts_with(MARK) {
+                    continue; // already redacted by an earlier rule
+                }
+                let name = if rule.name.is_empty() {
+                    inner
+                        .literal_names
+                        .get(m.as_bytes())
+                        .cloned()
+                        .unwrap_or_else(|| "secret".into())
+                } else {
+                    rule.name.clone()
+                };
+                out.extend_from_slice(&text[last..m.start()]);
+                out.extend_from_slice(format!("[REDACTED:{name}]").as_bytes());
+                last = m.end();
+                changed = true;
+                *counts.entry(name).or_insert(0) += 1;
+            }
+            if changed {
+                out.extend_from_slice(&text[last..]);
+                text = out;
+            }
+        }
+        text
+    }
+}
+
+/// A writer that redacts line by line into `W`. Call [`RedactingWriter::finish`] to flush the
+/// last partial line and get the counts (dropping it flushes too, ignoring errors).
+pub struct RedactingWriter<W: Write> {
+    redactor: Redactor,
+    inner: Option<W>,
+    buf: Vec<u8>,
+    in_pem: bool,
+    counts: BTreeMap<String, u64>,
+}
+
+impl<W: Write> RedactingWriter<W> {
+    /// Redactions so far, per rule.
+    pub fn counts(&self) -> &BTreeMap<String, u64> {
+        &self.counts
+    }
+
+    /// Redacts and writes what is buffered, flushes, and returns the inner writer and counts.
+    pub fn finish(mut self) -> io::Result<(W, BTreeMap<String, u64>)> {
+        self.flush_tail()?;
+        let mut inner = self.inner.take().expect("inner is present until finish");
+        inner.flush()?;
+        Ok((inner, std::mem::take(&mut self.counts)))
+    }
+
+    fn flush_tail(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            let seg = std::mem::take(&mut self.buf);
+            let out = self.process(&seg);
+            self.emit(&out)?;
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.inner.as_mut().expect("inner is present until finish").write_all(bytes)
+    }
+
+    /// Redacts one segment, tracking multi-line PEM blocks.
+    fn process(&mut self, seg: &[u8]) -> Vec<u8> {
+        let mut rest = seg;
+        let mut out = Vec::new();
+        if self.in_pem {
+            match self.redactor.inner.pem_end.find(rest) {
+                Some(m) => {
+                    self.in_pem = false;
+                    rest = &rest[m.end()..];
+                }
+                None => return out,
+            }
+        }
+        let mut red = self.redactor.redact_segment(rest, &mut self.counts);
+        // A BEGIN left after complete blocks were redacted has its END on a later line.
+        if let Some(m) = self.redactor.inner.pem_begin.find(&red) {
+            red.truncate(m.start());
+            red.extend_from_slice(b"[REDACTED:pem-private-key]");
+            *self.counts.entry("pem-private-key".into()).or_insert(0) += 1;
+            self.in_pem = true;
+        }
+        out.extend_from_slice(&red);
+        out
+    }
+
+    /// Redacts the front of an over-long buffer, keeping back a tail that no match crosses.
+    fn process_long_segment(&mut self) -> io::Result<()> {
+        let mut split = self.buf.len() - OVERLAP;
+        let inner = Arc::clone(&self.redactor.inner);
+        let regexes = inner.rules.iter().map(|r| &r.re).chain([&inner.pem_begin, &inner.pem_end]);
+        for re in regexes {
+            for m in re.find_iter(&self.buf) {
+                if m.start() < split && m.end() > split && m.end() - m.start() <= OVERLAP {
+                    split = m.start();
+                }
+            }
+        }
+        let seg: Vec<u8> = self.buf.drain(..split).collect();
+        let out = self.process(&seg);
+        self.emit(&out)
+    }
+}
+
+impl<W: Write> Write for RedactingWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let mut rest = data;
+        while !rest.is_empty() {
+            match rest.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.buf.extend_from_slice(&rest[..i]);
+                    rest = &rest[i + 1..];
+                    let line = std::mem::take(&mut self.buf);
+                    let mut out = self.process(&line);
+                    out.push(b'\n');
+                    self.emit(&out)?;
+                }
+                None => {
+                    self.buf.extend_from_slice(rest);
+                    rest = &[];
+                }
+            }
+            while self.buf.len() > MAX_SEGMENT {
+                self.process_long_segment()?;
+            }
+        }
+        Ok(data.len())
+    }
+
+    /// Flushes the inner writer; a partial line stays buffered so a secret split across writes
+    /// is still caught.
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+impl<W: Write> Drop for RedactingWriter<W> {
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            let _ = self.flush_tail();
+            let _ = self.flush();
+        }
+    }
+}
+
+/// Where and how often redaction happened: file → rule → count. Goes into the manifest's
+/// `redactions`; never holds a value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Redactions(pub BTreeMap<String, BTreeMap<String, u64>>);
+
+impl Redactions {
+    /// Adds the counts of one file (run-relative path). Zero counts are not recorded.
+    pub fn record(&mut self, file: &str, counts: &BTreeMap<String, u64>) {
+        for (rule, n) in counts.iter().filter(|(_, n)| **n > 0) {
+            *self.0.entry(file.to_string()).or_default().entry(rule.clone()).or_insert(0) += n;
+        }
+    }
+
+    /// Total redactions.
+    pub fn total(&self) -> u64 {
+        self.0.values().flat_map(|m| m.values()).sum()
+    }
+}
+
+/// Removes `user:password@` (or `token@`) from a URL's authority. Other strings (including
+/// scp-style `git@host:path`, which carries no secret) come back unchanged.
+pub fn strip_url_credentials(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let auth_start = scheme_end + 3;
+    let auth_end = url[auth_start..].find(['/', '?', '#']).map_or(url.len(), |i| auth_start + i);
+    match url[auth_start..auth_end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..auth_start], &url[auth_start + at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_url_credentials() {
+        assert_eq!(strip_url_credentials("https://u:p%40ss@host/x@y"), "https://host/x@y");
+        assert_eq!(
+            strip_url_credentials("https://ghp_abc@github.com/o/r.git"),
+            "https://github.com/o/r.git"
+        );
+        assert_eq!(strip_url_credentials("git@github.com:o/r.git"), "git@github.com:o/r.git");
+        assert_eq!(strip_url_credentials("https://github.com/o/r"), "https://github.com/o/r");
+    }
+
+    #[test]
+    fn env_values_by_name_and_length() {
+        let r = Redactor::builder()
+            .env_vars([
+                ("MY_API_TOKEN".to_string(), "tok-value-123".to_string()),
+                ("DB_PASSWORD".to_string(), "abc".to_string()),
+                ("HOME".to_string(), "/root".to_string()),
+            ])
+            .build();
+        let (out, n) = r.redact_str("tok-value-123 abc /root");
+        assert_eq!(out, "[REDACTED:env:MY_API_TOKEN] abc /root");
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn url_password_keeps_user_and_host_and_is_not_double_counted() {
+        let r = Redactor::builder().secret("DATABASE_URL_PW", "s3cretpw").build();
+        let (out, counts) = r.redact_bytes(b"postgres://app:s3cretpw@db:5432/x\nhttps://a:b1@h/\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "postgres://app:[REDACTED:secret:DATABASE_URL_PW]@db:5432/x\nhttps://a:[REDACTED:url-password]@h/\n"
+        );
+        assert_eq!(counts.get("url-password"), Some(&1));
+    }
+
+    #[test]
+    fn multi_line_pem_is_dropped_and_lines_after_survive() {
+        let text = "before\n-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\nqqq\n-----END RSA PRIVATE KEY-----\nafter\n";
+        let (out, n) = Redactor::default().redact_str(text);
+        assert_eq!(out, "before\n[REDACTED:pem-private-key]\n\n\n\nafter\n");
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn secret_split_across_writes_is_caught() {
+        let r = Redactor::default();
+        let mut w = r.writer(Vec::new());
+        w.write_all(b"token ghp_0123456789abcdef").unwrap();
+        w.flush().unwrap();
+        w.write_all(b"0123456789abcdefghij end\n").unwrap();
+        let (out, counts) = w.finish().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "token [REDACTED:github-token] end\n");
+        assert_eq!(counts["github-token"], 1);
+    }
+
+    #[test]
+    fn long_line_is_redacted_in_bounded_segments() {
+        let r = Redactor::builder().secret("X", "needle-secret-value").build();
+        let token = "AKIAABCDEFGHIJKLMNOP";
+        let mut w = r.writer(Vec::new());
+        // Place secrets across many segment boundaries; the buffer must stay bounded.
+        let filler = vec![b'x'; 100_003];
+        let mut planted = 0;
+        for i in 0..40 {
+            w.write_all(&filler).unwrap();
+            w.write_all(if i % 2 == 0 {
+                b" needle-secret-value "
+            } else {
+                b" AKIAABCDEFGHIJKLMNOP "
+            })
+            .unwrap();
+            planted += 1;
+            assert!(w.buf.len() <= MAX_SEGMENT + 100_100, "buffer grew to {}", w.buf.len());
+        }
+        let (out, counts) = w.finish().unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.contains("needle-secret-value") && !out.contains(token));
+        assert_eq!(counts.values().sum::<u64>(), planted);
+    }
+
+    #[test]
+    fn redactions_record() {
+        let mut r = Redactions::default();
+        r.record(
+            "evidence/a/stdout.log",
+            &BTreeMap::from([("jwt".to_string(), 2), ("x".to_string(), 0)]),
+        );
+        r.record("evidence/a/stdout.log", &BTreeMap::from([("jwt".to_string(), 1)]));
+        assert_eq!(r.total(), 3);
+        assert_eq!(serde_json::to_string(&r).unwrap(), r#"{"evidence/a/stdout.log":{"jwt":3}}"#);
+    }
+}

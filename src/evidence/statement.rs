@@ -1,0 +1,220 @@
+//! The in-toto Statement v1 that becomes `manifest.json`, its deterministic serialization, and
+//! the repository facts (`git_info`) the predicate records.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// `_type` of an in-toto Statement v1.
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// `predicateType` of readyctl evidence.
+pub const PREDICATE_TYPE: &str = "https://readyctl.dev/evidence/v1";
+
+/// One subject: a file by `sha256`, or the repository commit by `gitCommit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subject {
+    /// Relative path with `/` separators, or the repository name for the commit subject.
+    pub name: String,
+    /// Algorithm → lowercase hex digest.
+    pub digest: BTreeMap<String, String>,
+}
+
+impl Subject {
+    /// A file subject.
+    pub fn file(name: impl Into<String>, sha256: impl Into<String>) -> Self {
+        Subject { name: name.into(), digest: BTreeMap::from([("sha256".into(), sha256.into())]) }
+    }
+
+    /// The repository commit subject.
+    pub fn commit(name: impl Into<String>, commit: impl Into<String>) -> Self {
+        Subject { name: name.into(), digest: BTreeMap::from([("gitCommit".into(), commit.into())]) }
+    }
+}
+
+/// Builds the Statement value. File subjects are sorted by name; the commit subject, if any,
+/// comes last.
+pub fn build_statement(
+    mut files: Vec<Subject>,
+    commit: Option<Subject>,
+    predicate: Value,
+) -> Value {
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files.extend(commit);
+    let mut m = Map::new();
+    m.insert("_type".into(), Value::String(STATEMENT_TYPE.into()));
+    m.insert("subject".into(), serde_json::to_value(files).expect("subjects serialize"));
+    m.insert("predicateType".into(), Value::String(PREDICATE_TYPE.into()));
+    m.insert("predicate".into(), predicate);
+    Value::Object(m)
+}
+
+/// Deterministic bytes of a JSON value: object keys sorted at every level (array order kept),
+/// two-space indentation, a trailing newline. The same value always gives the same bytes.
+pub fn to_canonical_bytes(value: &Value) -> Vec<u8> {
+    let mut out =
+        serde_json::to_vec_pretty(&sorted(value)).expect("a JSON value always serializes");
+    out.push(b'\n');
+    out
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        v => v.clone(),
+    }
+}
+
+/// Repository facts for the predicate's `repository` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitInfo {
+    /// Full commit id of `HEAD` (`None` in a repository without commits).
+    pub commit: Option<String>,
+    /// Checked-out branch (`None` when `HEAD` is detached).
+    pub branch: Option<String>,
+    /// URL of `origin` (else the first remote) with any user name and password removed.
+    pub remote: Option<String>,
+    /// True when tracked files differ from `HEAD` or untracked files exist.
+    pub dirty: bool,
+    /// SHA-256 of `git diff HEAD` output, a NUL, and the NUL-separated untracked file list;
+    /// `None` when clean.
+    pub uncommitted_sha256: Option<String>,
+}
+
+fn git(repo: &Path, args: &[&str]) -> Option<Vec<u8>> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+fn git_line(repo: &Path, args: &[&str]) -> Option<String> {
+    let out = git(repo, args)?;
+    let s = String::from_utf8_lossy(&out).trim().to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+/// Reads commit, branch, remote, and uncommitted state by running `git`. Returns `None` when
+/// `repo` is not inside a git work tree (or git is not installed). readyctl's own `.readyctl/`
+/// directory is left out of the dirty check and the digest.
+pub fn git_info(repo: &Path) -> Option<GitInfo> {
+    if git_line(repo, &["rev-parse", "--is-inside-work-tree"]).as_deref() != Some("true") {
+        return None;
+    }
+    let commit = git_line(repo, &["rev-parse", "--verify", "-q", "HEAD"]);
+    let branch = git_line(repo, &["symbolic-ref", "--short", "-q", "HEAD"]);
+    let remote = git_line(repo, &["config", "--get", "remote.origin.url"])
+        .or_else(|| {
+            let first = git_line(repo, &["remote"])?.lines().next()?.to_string();
+            git_line(repo, &["config", "--get", &format!("remote.{first}.url")])
+        })
+        .map(|u| super::redact::strip_url_credentials(&u));
+    let exclude = ":(exclude,top).readyctl";
+    let diff = if commit.is_some() {
+        git(repo, &["diff", "HEAD", "--no-color", "--no-ext-diff", "--binary", "--", ".", exclude])?
+    } else {
+        Vec::new()
+    };
+    let untracked =
+        git(repo, &["ls-files", "-z", "--others", "--exclude-standard", "--", ".", exclude])?;
+    // Without a commit every tracked file is uncommitted.
+    let staged =
+        if commit.is_none() { git(repo, &["ls-files", "-z", "--cached"])? } else { Vec::new() };
+    let dirty = !diff.is_empty() || !untracked.is_empty() || !staged.is_empty();
+    let uncommitted_sha256 = dirty.then(|| {
+        let mut h = Sha256::new();
+        h.update(&diff);
+        h.update([0u8]);
+        h.update(&untracked);
+        h.update(&staged);
+        super::hex(&h.finalize())
+    });
+    Some(GitInfo { commit, branch, remote, dirty, uncommitted_sha256 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_bytes_sort_keys_and_are_stable() {
+        let a = json!({"b": 1, "a": {"z": [3, {"y": 1, "x": 2}], "c": null}});
+        let mut m = Map::new();
+        m.insert("a".into(), json!({"c": null, "z": [3, {"x": 2, "y": 1}]}));
+        m.insert("b".into(), json!(1));
+        let b = Value::Object(m);
+        assert_eq!(to_canonical_bytes(&a), to_canonical_bytes(&b));
+        let text = String::from_utf8(to_canonical_bytes(&a)).unwrap();
+        assert!(text.ends_with("}\n"));
+        assert!(text.find("\"a\"").unwrap() < text.find("\"b\"").unwrap());
+        assert!(text.find("\"x\"").unwrap() < text.find("\"y\"").unwrap());
+    }
+
+    #[test]
+    fn statement_shape() {
+        let s = build_statement(
+            vec![Subject::file("report.md", "bb"), Subject::file("evidence/a/log", "aa")],
+            Some(Subject::commit("repo", "0123")),
+            json!({"tool": {"name": "readyctl"}}),
+        );
+        assert_eq!(s["_type"], STATEMENT_TYPE);
+        assert_eq!(s["predicateType"], PREDICATE_TYPE);
+        assert_eq!(s["subject"][0]["name"], "evidence/a/log");
+        assert_eq!(s["subject"][1]["digest"]["sha256"], "bb");
+        assert_eq!(s["subject"][2]["digest"]["gitCommit"], "0123");
+    }
+
+    fn run(dir: &Path, args: &[&str]) {
+        let st = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
+        assert!(st.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&st.stderr));
+    }
+
+    #[test]
+    fn git_info_reads_a_real_repository() {
+        if Command::new("git").arg("--version").output().is_err() {
+            eprintln!("SKIP: git is not installed");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(git_info(dir.path()), None);
+        let d = dir.path();
+        run(d, &["init", "-q", "-b", "main"]);
+        run(d, &["config", "user.email", "t@example.com"]);
+        run(d, &["config", "user.name", "t"]);
+        run(d, &["remote", "add", "origin", "https://bob:hunter22@example.com/org/repo.git"]);
+        std::fs::write(d.join("a.txt"), "one\n").unwrap();
+        run(d, &["add", "a.txt"]);
+        run(d, &["commit", "-q", "-m", "init"]);
+        std::fs::create_dir(d.join(".readyctl")).unwrap();
+        std::fs::write(d.join(".readyctl/run.log"), "ignored\n").unwrap();
+        let clean = git_info(d).unwrap();
+        assert_eq!(clean.branch.as_deref(), Some("main"));
+        assert_eq!(clean.commit.as_ref().map(String::len), Some(40));
+        assert_eq!(clean.remote.as_deref(), Some("https://example.com/org/repo.git"));
+        assert!(!clean.dirty, "{clean:?}");
+        assert_eq!(clean.uncommitted_sha256, None);
+
+        std::fs::write(d.join("a.txt"), "two\n").unwrap();
+        let edited = git_info(d).unwrap();
+        assert!(edited.dirty);
+        std::fs::write(d.join("new.txt"), "x").unwrap();
+        let untracked = git_info(d).unwrap();
+        assert!(untracked.uncommitted_sha256.is_some());
+        assert_ne!(edited.uncommitted_sha256, untracked.uncommitted_sha256);
+    }
+}

@@ -1,0 +1,21 @@
+//! Exit codes: the contract CI scripts rely on. Shown in `--help` and the README.
+
+/// `check`: every blocking check passed (or was waived). `verify`: valid. `diff`: no regression.
+pub const READY: u8 = 0;
+/// `check`: a blocking check failed. `verify`: invalid. `diff`: regression.
+pub const NOT_READY: u8 = 1;
+/// Usage error or invalid checklist; nothing was run.
+pub const USAGE: u8 = 2;
+/// `check`: nothing failed, but a blocking check could not be verified or is pending.
+pub const INCOMPLETE: u8 = 3;
+/// Interrupted (Ctrl-C); the run directory holds what finished.
+pub const INTERRUPTED: u8 = 130;
+
+/// The table for `--help`.
+pub const HELP: &str = "\
+Exit codes (check):
+  0  READY        every blocking check passed or was waived
+  1  NOT READY    a blocking check failed (or score/level policy not met)
+  2  usage or checklist error; nothing was run
+  3  INCOMPLETE   nothing failed, but a blocking check errored, was skipped or is pending
+  130 interrupted (Ctrl-C); the run directory holds what finished";

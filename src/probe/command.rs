@@ -1,0 +1,367 @@
+//! `command`: run a command and check its exit code, output and duration.
+//!
+//! A string runs through `sh -c`; a list is the argv. Output is streamed to
+//! `stdout.log` / `stderr.log` in the check's evidence directory (redacted, capped), and the
+//! expectations are checked by streaming those files, so output size never costs memory.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{ProbeContext, ProbeIssue};
+use crate::duration::{DurationSpec, format_duration};
+use crate::outcome::{Measurement, ProbeOutcome};
+use crate::run::process::{self, ProcSpec};
+
+/// Run a command and check how it ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// A shell string (run with `sh -c`) or a list of program and arguments.
+    pub run: CommandLine,
+    /// Working directory, relative to the repository (default: the repository root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Extra environment variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Expected exit code, or a list of accepted codes (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<ExitCodes>,
+    /// Expectations on standard output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout: Option<OutputExpect>,
+    /// Expectations on standard error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<OutputExpect>,
+    /// Fail when the command takes longer than this (it still runs to completion or timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<DurationSpec>,
+}
+
+/// Text expectations on an output stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputExpect {
+    /// Substrings that must appear.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contains: Vec<String>,
+    /// Substrings that must not appear.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_contains: Vec<String>,
+    /// Regular expressions (Rust `regex` syntax) that must match some line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regex: Vec<String>,
+}
+
+/// A command line: shell text or argv.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum CommandLine {
+    /// Run with `sh -c`.
+    Shell(String),
+    /// Program and arguments, no shell.
+    Argv(Vec<String>),
+}
+
+impl CommandLine {
+    pub fn to_proc(&self, cwd: &Path) -> ProcSpec {
+        match self {
+            CommandLine::Shell(text) => ProcSpec::shell(text, cwd),
+            CommandLine::Argv(argv) => {
+                ProcSpec { argv: argv.clone(), cwd: cwd.into(), env: Vec::new() }
+            }
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            CommandLine::Shell(s) => s.clone(),
+            CommandLine::Argv(a) => a.join(" "),
+        }
+    }
+}
+
+impl Serialize for CommandLine {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            CommandLine::Shell(t) => s.serialize_str(t),
+            CommandLine::Argv(a) => a.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CommandLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CommandLine;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a shell command string or a list of program and arguments")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CommandLine, E> {
+                if v.trim().is_empty() {
+                    return Err(E::custom("command is empty"));
+                }
+                Ok(CommandLine::Shell(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<CommandLine, A::Error> {
+                let mut argv = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    argv.push(item);
+                }
+                if argv.is_empty() {
+                    return Err(serde::de::Error::custom("command list is empty"));
+                }
+                Ok(CommandLine::Argv(argv))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One accepted exit code or several.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum ExitCodes {
+    One(i32),
+    Any(Vec<i32>),
+}
+
+impl ExitCodes {
+    fn accepts(&self, code: i32) -> bool {
+        match self {
+            ExitCodes::One(c) => *c == code,
+            ExitCodes::Any(cs) => cs.contains(&code),
+        }
+    }
+    fn describe(&self) -> String {
+        match self {
+            ExitCodes::One(c) => c.to_string(),
+            ExitCodes::Any(cs) => cs.iter().map(i32::to_string).collect::<Vec<_>>().join(" or "),
+        }
+    }
+}
+
+impl Serialize for ExitCodes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ExitCodes::One(c) => s.serialize_i32(*c),
+            ExitCodes::Any(cs) => cs.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ExitCodes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ExitCodes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an exit code or a list of exit codes")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ExitCodes, E> {
+                i32::try_from(v)
+                    .map(ExitCodes::One)
+                    .map_err(|_| E::custom("exit code out of range"))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ExitCodes, E> {
+                i32::try_from(v)
+                    .map(ExitCodes::One)
+                    .map_err(|_| E::custom("exit code out of range"))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ExitCodes, A::Error> {
+                let mut codes = Vec::new();
+                while let Some(c) = seq.next_element::<i32>()? {
+                    codes.push(c);
+                }
+                Ok(ExitCodes::Any(codes))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    for (stream, expect) in [("stdout", &spec.stdout), ("stderr", &spec.stderr)] {
+        if let Some(e) = expect {
+            for (i, re) in e.regex.iter().enumerate() {
+                if let Err(err) = regex::Regex::new(re) {
+                    issues.push(ProbeIssue::new(
+                        format!("{stream}.regex[{i}]"),
+                        super::regex_error(re, &err),
+                    ));
+                }
+            }
+        }
+    }
+    issues
+}
+
+pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+    let cwd = match &spec.cwd {
+        Some(c) => ctx.resolve(c),
+        None => ctx.repo.to_path_buf(),
+    };
+    let mut proc = spec.run.to_proc(&cwd);
+    proc.env = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let (out_path, err_path) =
+        (ctx.evidence_dir.join("stdout.log"), ctx.evidence_dir.join("stderr.log"));
+    let ended = match process::run(
+        &proc,
+        ctx.deadline,
+        ctx.cancel,
+        &out_path,
+        &err_path,
+        ctx.output_filter.clone(),
+    ) {
+        Ok(o) => o,
+        Err(e) => return ProbeOutcome::error(e.to_string()),
+    };
+    let ms = ended.duration.as_secs_f64() * 1000.0;
+    let with_time =
+        |o: ProbeOutcome| o.with_measurement(Measurement::new("duration", ms.round(), "ms"));
+    if ended.timed_out || ended.cancelled {
+        return with_time(ProbeOutcome::error(format!(
+            "`{}` {}",
+            short(&spec.run.display()),
+            ended.describe_end()
+        )));
+    }
+    let expected = spec.exit_code.clone().unwrap_or(ExitCodes::One(0));
+    let mut problems = Vec::new();
+    match ended.exit_code {
+        Some(code) if expected.accepts(code) => {}
+        _ => problems.push(format!(
+            "{} (expected exit code {})",
+            ended.describe_end(),
+            expected.describe()
+        )),
+    }
+    for (name, expect, captured) in
+        [("stdout", &spec.stdout, &ended.stdout), ("stderr", &spec.stderr, &ended.stderr)]
+    {
+        if let Some(expect) = expect {
+            match check_output(&captured.path, expect) {
+                Ok(mut found) => problems.extend(found.drain(..).map(|p| format!("{name} {p}"))),
+                Err(e) => {
+                    return with_time(ProbeOutcome::error(format!("cannot read {name} log: {e}")));
+                }
+            }
+        }
+    }
+    if let Some(max) = spec.max_duration
+        && ended.duration > max.0
+    {
+        problems.push(format!(
+            "took {} (max {})",
+            format_duration(Duration::from_millis(ms as u64)),
+            max
+        ));
+    }
+    let mut outcome = if problems.is_empty() {
+        ProbeOutcome::pass(format!("`{}` {}", short(&spec.run.display()), ended.describe_end()))
+    } else {
+        let mut o = ProbeOutcome::fail(problems.join("; "));
+        if let Some(line) = last_line(&ended.stderr.path).or_else(|| last_line(&ended.stdout.path))
+        {
+            o.reason = format!("{} — last output: {line}", o.reason);
+        }
+        o
+    };
+    if let Some(code) = ended.exit_code {
+        outcome.measurements.push(Measurement::new("exit_code", f64::from(code), "code"));
+    }
+    with_time(outcome)
+}
+
+use std::time::Duration;
+
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    if line.chars().count() > 60 || text.contains('\n') {
+        format!("{}…", line.chars().take(57).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+/// Streams the log once, checking every expectation.
+fn check_output(path: &Path, expect: &OutputExpect) -> std::io::Result<Vec<String>> {
+    let regexes: Vec<regex::Regex> =
+        expect.regex.iter().filter_map(|r| regex::Regex::new(r).ok()).collect();
+    let mut contains_found = vec![false; expect.contains.len()];
+    let mut not_contains_found = vec![false; expect.not_contains.len()];
+    let mut regex_found = vec![false; regexes.len()];
+    let mut reader = BufReader::new(std::fs::File::open(path)?);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line)? > 0 {
+        let text = String::from_utf8_lossy(&line);
+        for (i, s) in expect.contains.iter().enumerate() {
+            contains_found[i] |= text.contains(s.as_str());
+        }
+        for (i, s) in expect.not_contains.iter().enumerate() {
+            not_contains_found[i] |= text.contains(s.as_str());
+        }
+        for (i, r) in regexes.iter().enumerate() {
+            regex_found[i] |= r.is_match(text.trim_end_matches('\n'));
+        }
+        line.clear();
+    }
+    let mut problems = Vec::new();
+    for (s, found) in expect.contains.iter().zip(contains_found) {
+        if !found {
+            problems.push(format!("does not contain `{s}`"));
+        }
+    }
+    for (s, found) in expect.not_contains.iter().zip(not_contains_found) {
+        if found {
+            problems.push(format!("contains `{s}`"));
+        }
+    }
+    for (s, found) in expect.regex.iter().zip(regex_found) {
+        if !found {
+            problems.push(format!("has no line matching /{s}/"));
+        }
+    }
+    Ok(problems)
+}
+
+/// The last non-empty line of a log, shortened, for the reason.
+fn last_line(path: &Path) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(4096))).ok()?;
+    let mut buf = Vec::new();
+    f.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty())?;
+    Some(line.chars().take(160).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_accepts_string_or_list() {
+        let s: Spec = serde_yaml::from_str("run: echo hi").unwrap();
+        assert_eq!(s.run, CommandLine::Shell("echo hi".into()));
+        let s: Spec = serde_yaml::from_str("run: [echo, hi]\nexit_code: [0, 1]").unwrap();
+        assert_eq!(s.run, CommandLine::Argv(vec!["echo".into(), "hi".into()]));
+        assert_eq!(s.exit_code, Some(ExitCodes::Any(vec![0, 1])));
+        let e = serde_yaml::from_str::<Spec>("run: {a: 1}").unwrap_err().to_string();
+        assert!(e.contains("a shell command string or a list"), "{e}");
+    }
+}

@@ -1,0 +1,335 @@
+//! `search`: a repository-wide regex search, gitignore-aware, in parallel — ripgrep's own
+//! walker (`ignore`) and searcher (`grep-searcher`), so it honours the same ignore rules and
+//! skips binary files the same way.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use grep_regex::RegexMatcherBuilder;
+use grep_searcher::sinks::UTF8;
+use grep_searcher::{BinaryDetection, SearcherBuilder};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::Artifact;
+use super::{ProbeContext, ProbeIssue};
+use crate::outcome::{Location, Measurement, ProbeOutcome};
+
+/// Search the repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Regular expression (Rust `regex` syntax, as in ripgrep), matched per line.
+    pub pattern: String,
+    /// `none` (default), `some`, or a minimum number of matching lines.
+    #[serde(default, skip_serializing_if = "Expect::is_none")]
+    pub expect: Expect,
+    /// Only files matching these globs (relative to the repository), e.g. `src/**/*.py`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// Skip files matching these globs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// Match case-insensitively.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_case: bool,
+    /// Also search hidden files and directories (`.env`, `.github/`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+    /// Also search files that `.gitignore` excludes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_ignore: bool,
+}
+
+/// What the search must find.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum Expect {
+    /// No match (for forbidden patterns).
+    #[default]
+    #[schemars(with = "NoneWord")]
+    None,
+    /// At least one match.
+    #[schemars(with = "SomeWord")]
+    Some,
+    /// At least this many matching lines.
+    AtLeast(u64),
+}
+
+#[derive(JsonSchema)]
+#[expect(dead_code, reason = "schema only")]
+enum NoneWord {
+    #[serde(rename = "none")]
+    None,
+}
+#[derive(JsonSchema)]
+#[expect(dead_code, reason = "schema only")]
+enum SomeWord {
+    #[serde(rename = "some")]
+    Some,
+}
+
+impl Expect {
+    fn is_none(&self) -> bool {
+        *self == Expect::None
+    }
+}
+
+impl Serialize for Expect {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Expect::None => s.serialize_str("none"),
+            Expect::Some => s.serialize_str("some"),
+            Expect::AtLeast(n) => s.serialize_u64(*n),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Expect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Expect;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`none`, `some`, or a minimum number of matches")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Expect, E> {
+                match v {
+                    "none" => Ok(Expect::None),
+                    "some" => Ok(Expect::Some),
+                    other => Err(E::custom(format!(
+                        "unknown value `{other}`, expected `none`, `some`, or a number"
+                    ))),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Expect, E> {
+                Ok(Expect::AtLeast(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Expect, E> {
+                u64::try_from(v)
+                    .map(Expect::AtLeast)
+                    .map_err(|_| E::custom("a match count cannot be negative"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Locations kept in the result (the count is always exact).
+const MAX_LOCATIONS: usize = 100;
+
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    if let Err(err) = regex::Regex::new(&spec.pattern) {
+        issues.push(ProbeIssue::new("pattern", super::regex_error(&spec.pattern, &err)));
+    }
+    for (field, globs) in [("paths", &spec.paths), ("exclude", &spec.exclude)] {
+        for (i, g) in globs.iter().enumerate() {
+            if let Err(e) = globset::Glob::new(g) {
+                issues.push(ProbeIssue::new(
+                    format!("{field}[{i}]"),
+                    format!("invalid glob `{g}`: {e}"),
+                ));
+            }
+        }
+    }
+    issues
+}
+
+/// Matches found by a search.
+#[derive(Debug, Default)]
+pub struct SearchResult {
+    pub files_searched: u64,
+    pub matching_lines: u64,
+    /// First matches in path order (bounded).
+    pub locations: Vec<Location>,
+}
+
+/// Searches `repo` for the spec's pattern; used by the probe and by the benchmark.
+pub fn search(
+    spec: &Spec,
+    repo: &std::path::Path,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<SearchResult, String> {
+    let matcher = RegexMatcherBuilder::new()
+        .case_insensitive(spec.ignore_case)
+        .line_terminator(Some(b'\n'))
+        .build(&spec.pattern)
+        .map_err(|e| e.to_string())?;
+    let mut overrides = ignore::overrides::OverrideBuilder::new(repo);
+    for g in &spec.paths {
+        overrides.add(g).map_err(|e| e.to_string())?;
+    }
+    for g in &spec.exclude {
+        overrides.add(&format!("!{g}")).map_err(|e| e.to_string())?;
+    }
+    // readyctl never searches its own run directories.
+    overrides.add("!.readyctl/").map_err(|e| e.to_string())?;
+    let overrides = overrides.build().map_err(|e| e.to_string())?;
+    let walker = ignore::WalkBuilder::new(repo)
+        .hidden(!spec.hidden)
+        .git_ignore(!spec.no_ignore)
+        .git_exclude(!spec.no_ignore)
+        .git_global(!spec.no_ignore)
+        .ignore(!spec.no_ignore)
+        .parents(!spec.no_ignore)
+        .filter_entry(|e| e.file_name() != ".git")
+        .overrides(overrides)
+        .threads(std::thread::available_parallelism().map_or(2, |n| n.get()).min(12))
+        .build_parallel();
+    let files = AtomicU64::new(0);
+    let lines = AtomicU64::new(0);
+    let found: Mutex<Vec<Location>> = Mutex::new(Vec::new());
+    let first_error: Mutex<Option<String>> = Mutex::new(None);
+    walker.run(|| {
+        let matcher = matcher.clone();
+        let mut searcher = SearcherBuilder::new()
+            .binary_detection(BinaryDetection::quit(0))
+            .line_number(true)
+            .build();
+        let (files, lines, found) = (&files, &lines, &found);
+        let first_error = &first_error;
+        Box::new(move |entry| {
+            if cancel.load(Ordering::Relaxed) {
+                return ignore::WalkState::Quit;
+            }
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    first_error.lock().unwrap().get_or_insert(e.to_string());
+                    return ignore::WalkState::Continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return ignore::WalkState::Continue;
+            }
+            files.fetch_add(1, Ordering::Relaxed);
+            let rel = entry
+                .path()
+                .strip_prefix(repo)
+                .unwrap_or(entry.path())
+                .to_string_lossy()
+                .replace('\\', "/");
+            let mut local: Vec<Location> = Vec::new();
+            let mut count = 0u64;
+            let _ = searcher.search_path(
+                &matcher,
+                entry.path(),
+                UTF8(|line_no, _line| {
+                    count += 1;
+                    if local.len() < MAX_LOCATIONS {
+                        local.push(Location {
+                            path: rel.clone(),
+                            line: Some(line_no),
+                            column: None,
+                            message: None,
+                            rule: None,
+                        });
+                    }
+                    Ok(true)
+                }),
+            );
+            if count > 0 {
+                lines.fetch_add(count, Ordering::Relaxed);
+                let mut f = found.lock().unwrap();
+                if f.len() < MAX_LOCATIONS * 4 {
+                    f.extend(local);
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    if cancel.load(Ordering::Relaxed) {
+        return Err("interrupted".into());
+    }
+    let mut locations = found.into_inner().unwrap();
+    locations.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    locations.truncate(MAX_LOCATIONS);
+    Ok(SearchResult {
+        files_searched: files.into_inner(),
+        matching_lines: lines.into_inner(),
+        locations,
+    })
+}
+
+pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+    let result = match search(spec, ctx.repo, ctx.cancel) {
+        Ok(r) => r,
+        Err(e) => return ProbeOutcome::error(format!("search failed: {e}")),
+    };
+    let n = result.matching_lines;
+    let where_ = |locs: &[Location]| {
+        locs.iter()
+            .take(3)
+            .map(|l| format!("{}:{}", l.path, l.line.unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let pattern = &spec.pattern;
+    let (ok, reason, threshold) = match spec.expect {
+        Expect::None if n == 0 => (
+            true,
+            format!("no match for /{pattern}/ in {} files", result.files_searched),
+            "== 0".to_string(),
+        ),
+        Expect::None => {
+            let more = if n > 3 { format!(" (+{} more)", n - 3) } else { String::new() };
+            (
+                false,
+                format!(
+                    "{n} match{} for /{pattern}/: {}{more}",
+                    if n == 1 { "" } else { "es" },
+                    where_(&result.locations)
+                ),
+                "== 0".into(),
+            )
+        }
+        Expect::Some if n > 0 => (
+            true,
+            format!(
+                "{n} match{} for /{pattern}/, first at {}",
+                if n == 1 { "" } else { "es" },
+                where_(&result.locations[..1])
+            ),
+            ">= 1".into(),
+        ),
+        Expect::Some => (
+            false,
+            format!("no match for /{pattern}/ in {} files", result.files_searched),
+            ">= 1".into(),
+        ),
+        Expect::AtLeast(min) if n >= min => {
+            (true, format!("{n} matches for /{pattern}/ (min {min})"), format!(">= {min}"))
+        }
+        Expect::AtLeast(min) => (
+            false,
+            format!("{n} matches for /{pattern}/ (need at least {min})"),
+            format!(">= {min}"),
+        ),
+    };
+    let mut outcome = if ok { ProbeOutcome::pass(reason) } else { ProbeOutcome::fail(reason) };
+    outcome
+        .measurements
+        .push(Measurement::new("matches", n as f64, "count").with_threshold(threshold));
+    outcome.measurements.push(Measurement::new(
+        "files_searched",
+        result.files_searched as f64,
+        "count",
+    ));
+    let matches = serde_json::json!({
+        "pattern": spec.pattern,
+        "files_searched": result.files_searched,
+        "matching_lines": n,
+        "locations": result.locations,
+    });
+    outcome.artifacts.push(Artifact::json("matches.json", &matches));
+    // Where a forbidden pattern matched is what a reader must see; where a required one matched
+    // is only a curiosity.
+    if spec.expect == Expect::None {
+        outcome.locations = result.locations;
+        for l in &mut outcome.locations {
+            l.message = Some(format!("matches /{}/", spec.pattern));
+        }
+    }
+    outcome
+}

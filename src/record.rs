@@ -1,0 +1,67 @@
+//! The results document: everything a run established. It is the manifest's predicate
+//! (`https://readyctl.dev/evidence/v1`), the `--format json` output, and what `report`, `diff`
+//! and `aggregate` read back. Field order is fixed by these types, so serialization is
+//! deterministic.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::model::{Policy, SourceFile};
+use crate::outcome::CheckResult;
+use crate::verdict::Summary;
+
+pub const PREDICATE_TYPE: &str = "https://readyctl.dev/evidence/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub tool: Tool,
+    pub run: RunInfo,
+    /// Git state of the repository (absent outside a git work tree).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<serde_json::Value>,
+    pub checklist: ChecklistInfo,
+    pub policy: Policy,
+    pub results: Vec<CheckResult>,
+    pub summary: Summary,
+    /// Where values were redacted: run-relative file → rule → count; never the value.
+    #[serde(default)]
+    pub redactions: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    pub fn current() -> Self {
+        Tool { name: "readyctl".into(), version: env!("CARGO_PKG_VERSION").into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub started: String,
+    pub finished: String,
+    /// The command line (secrets redacted).
+    pub invocation: Vec<String>,
+    pub interrupted: bool,
+    /// Key id of the key that signed the manifest at check time (absent: unsigned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer_keyid: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistInfo {
+    pub name: String,
+    /// `readiness.yaml`, `builtin:python-service`, a directory.
+    pub source: String,
+    /// sha256 of the resolved checklist (after extends, includes and variables).
+    pub sha256: String,
+    /// Every file the checklist was read from, with its sha256.
+    pub sources: Vec<SourceFile>,
+}

@@ -1,0 +1,343 @@
+//! Running a child process under the runner's control: its own process group (so a timeout or
+//! Ctrl-C kills the whole tree), output streamed to files with a size cap (head kept, last part
+//! kept, the middle dropped and marked), and a deadline.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a process gets between SIGTERM and SIGKILL.
+pub const KILL_GRACE: Duration = Duration::from_millis(1500);
+/// Bytes of a stream kept from its start.
+pub const HEAD_BYTES: u64 = 8 << 20;
+/// Bytes of a stream kept from its end (in memory while running).
+pub const TAIL_BYTES: usize = 2 << 20;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ProcSpec {
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+impl ProcSpec {
+    /// `sh -c TEXT`.
+    pub fn shell(text: &str, cwd: &Path) -> Self {
+        ProcSpec {
+            argv: vec!["sh".into(), "-c".into(), text.into()],
+            cwd: cwd.into(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// How a captured stream ended up on disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Captured {
+    pub path: PathBuf,
+    /// Bytes the process wrote.
+    pub total_bytes: u64,
+    /// Whether the middle was dropped to respect the cap.
+    pub truncated: bool,
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcOutcome {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    pub cancelled: bool,
+    pub duration: Duration,
+    /// The time budget the process had.
+    pub budget: Duration,
+    pub stdout: Captured,
+    pub stderr: Captured,
+}
+
+impl ProcOutcome {
+    /// `exit code 1`, `killed by signal 9`, `timed out after 2s`.
+    pub fn describe_end(&self) -> String {
+        if self.timed_out {
+            format!("timed out after {}", crate::duration::format_duration(round_ms(self.budget)))
+        } else if self.cancelled {
+            "interrupted".into()
+        } else if let Some(code) = self.exit_code {
+            format!("exit code {code}")
+        } else if let Some(sig) = self.signal {
+            format!("killed by signal {sig}")
+        } else {
+            "ended".into()
+        }
+    }
+}
+
+/// Whole seconds above a second (`1s`, not `999ms` for a budget that started a moment late).
+fn round_ms(d: Duration) -> Duration {
+    if d >= Duration::from_millis(950) {
+        Duration::from_secs(d.as_secs_f64().round() as u64)
+    } else {
+        Duration::from_millis(d.as_millis() as u64)
+    }
+}
+
+/// Transforms output bytes before they reach disk (redaction). Called with whole lines where
+/// possible and bounded chunks otherwise.
+pub type Filter = dyn Fn(&[u8]) -> Vec<u8> + Send + Sync;
+
+/// Runs `spec` until it exits, `deadline` passes or `cancel` is set. Output goes to
+/// `stdout_path` / `stderr_path` through `filter`. Whatever happens, the process group is
+/// killed before returning, so no descendant outlives the check.
+pub fn run(
+    spec: &ProcSpec,
+    deadline: Instant,
+    cancel: &AtomicBool,
+    stdout_path: &Path,
+    stderr_path: &Path,
+    filter: Option<Arc<Filter>>,
+) -> io::Result<ProcOutcome> {
+    let (program, args) = spec
+        .argv
+        .split_first()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(&spec.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    for (k, v) in &spec.env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let budget = deadline.saturating_duration_since(started);
+    let mut child = cmd.spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?;
+    let pgid = child.id() as i32;
+    let out =
+        capture(child.stdout.take().expect("piped"), stdout_path.to_path_buf(), filter.clone())?;
+    let err = capture(child.stderr.take().expect("piped"), stderr_path.to_path_buf(), filter)?;
+
+    let mut timed_out = false;
+    let mut cancelled = false;
+    let mut nap = Duration::from_millis(1);
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        let now = Instant::now();
+        if now >= deadline || cancel.load(Ordering::Relaxed) {
+            timed_out = now >= deadline;
+            cancelled = !timed_out;
+            break terminate(&mut child, pgid)?;
+        }
+        thread::sleep(nap.min(deadline.saturating_duration_since(now)));
+        nap = (nap * 2).min(Duration::from_millis(20));
+    };
+    let duration = started.elapsed();
+    // Background descendants left in the group do not outlive the check.
+    kill_group(pgid, libc::SIGKILL);
+    let stdout = out.finish();
+    let stderr = err.finish();
+    Ok(ProcOutcome {
+        exit_code: status.code(),
+        signal: status.signal(),
+        timed_out,
+        cancelled,
+        duration,
+        budget,
+        stdout: stdout?,
+        stderr: stderr?,
+    })
+}
+
+fn spawn_error(program: &str, cwd: &Path, e: io::Error) -> io::Error {
+    let msg = match e.kind() {
+        io::ErrorKind::NotFound if !cwd.is_dir() => {
+            format!("working directory `{}` does not exist", cwd.display())
+        }
+        io::ErrorKind::NotFound => {
+            format!("command not found: `{program}` (is it installed and on PATH?)")
+        }
+        io::ErrorKind::PermissionDenied => format!("permission denied running `{program}`"),
+        _ => format!("cannot start `{program}`: {e}"),
+    };
+    io::Error::new(e.kind(), msg)
+}
+
+/// SIGTERM to the group, SIGKILL after the grace period.
+fn terminate(child: &mut std::process::Child, pgid: i32) -> io::Result<std::process::ExitStatus> {
+    kill_group(pgid, libc::SIGTERM);
+    let until = Instant::now() + KILL_GRACE;
+    while Instant::now() < until {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    kill_group(pgid, libc::SIGKILL);
+    child.wait()
+}
+
+/// Signals a whole process group; a group that is already gone is fine.
+pub fn kill_group(pgid: i32, signal: i32) {
+    // SAFETY: killpg has no memory-safety preconditions; errors (ESRCH) are ignored on purpose.
+    unsafe {
+        libc::killpg(pgid, signal);
+    }
+}
+
+struct Capture {
+    handle: thread::JoinHandle<io::Result<Captured>>,
+}
+
+impl Capture {
+    fn finish(self) -> io::Result<Captured> {
+        self.handle
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("output capture thread panicked")))
+    }
+}
+
+fn capture(
+    mut pipe: impl Read + Send + 'static,
+    path: PathBuf,
+    filter: Option<Arc<Filter>>,
+) -> io::Result<Capture> {
+    let mut file = File::create(&path)?;
+    let handle = thread::spawn(move || {
+        let mut total = 0u64;
+        let mut head_written = 0u64;
+        let mut tail: VecDeque<u8> = VecDeque::new();
+        let mut pending: Vec<u8> = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut dropped = false;
+        loop {
+            let n = match pipe.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            total += n as u64;
+            pending.extend_from_slice(&buf[..n]);
+            // Filter whole lines; a line longer than 64 KiB is filtered in chunks.
+            let cut = match pending.iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None if pending.len() >= 64 * 1024 => pending.len(),
+                None => continue,
+            };
+            let chunk: Vec<u8> = pending.drain(..cut).collect();
+            let chunk = match &filter {
+                Some(f) => f(&chunk),
+                None => chunk,
+            };
+            if head_written < HEAD_BYTES {
+                let room = (HEAD_BYTES - head_written) as usize;
+                let take = room.min(chunk.len());
+                file.write_all(&chunk[..take])?;
+                head_written += take as u64;
+                tail.extend(&chunk[take..]);
+            } else {
+                tail.extend(&chunk);
+            }
+            if tail.len() > TAIL_BYTES {
+                let excess = tail.len() - TAIL_BYTES;
+                tail.drain(..excess);
+                dropped = true;
+            }
+        }
+        let rest = match &filter {
+            Some(f) if !pending.is_empty() => f(&pending),
+            _ => pending,
+        };
+        tail.extend(rest);
+        if dropped {
+            writeln!(
+                file,
+                "\n[readyctl: output truncated: {total} bytes written, middle omitted]"
+            )?;
+        }
+        let (a, b) = tail.as_slices();
+        file.write_all(a)?;
+        file.write_all(b)?;
+        file.flush()?;
+        Ok(Captured { path, total_bytes: total, truncated: dropped })
+    });
+    Ok(Capture { handle })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_sh(script: &str, timeout: Duration) -> (tempfile::TempDir, ProcOutcome) {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = ProcSpec::shell(script, dir.path());
+        let cancel = AtomicBool::new(false);
+        let (o, e) = (dir.path().join("out"), dir.path().join("err"));
+        let r = run(&spec, Instant::now() + timeout, &cancel, &o, &e, None).unwrap();
+        (dir, r)
+    }
+
+    #[test]
+    fn captures_exit_code_and_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = ProcSpec::shell("echo hello; echo oops >&2; exit 3", dir.path());
+        let cancel = AtomicBool::new(false);
+        let (o, e) = (dir.path().join("o"), dir.path().join("e"));
+        let r =
+            run(&spec, Instant::now() + Duration::from_secs(10), &cancel, &o, &e, None).unwrap();
+        assert_eq!(r.exit_code, Some(3));
+        assert_eq!(std::fs::read_to_string(o).unwrap(), "hello\n");
+        assert_eq!(std::fs::read_to_string(e).unwrap(), "oops\n");
+        assert!(!r.timed_out);
+    }
+
+    #[test]
+    fn timeout_kills_term_ignoring_tree() {
+        let (_dir, r) =
+            run_sh("trap '' TERM; (trap '' TERM; sleep 30) & sleep 30", Duration::from_millis(300));
+        assert!(r.timed_out);
+        assert!(r.duration < Duration::from_secs(5), "{:?}", r.duration);
+    }
+
+    #[test]
+    fn caps_huge_output_keeping_head_and_tail() {
+        // 40 MiB of output: the file keeps 8 MiB head + 2 MiB tail.
+        let (_dir, r) =
+            run_sh("head -c 41943040 /dev/zero | tr '\\0' 'x'; echo END", Duration::from_secs(60));
+        assert!(r.stdout.truncated);
+        assert_eq!(r.stdout.total_bytes, 41943040 + 4);
+        let len = std::fs::metadata(&r.stdout.path).unwrap().len();
+        assert!(len < HEAD_BYTES + TAIL_BYTES as u64 + 200, "{len}");
+        let text = std::fs::read(&r.stdout.path).unwrap();
+        assert!(text.ends_with(b"END\n"));
+    }
+
+    #[test]
+    fn missing_program_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec =
+            ProcSpec { argv: vec!["no-such-tool-xyz".into()], cwd: dir.path().into(), env: vec![] };
+        let cancel = AtomicBool::new(false);
+        let err = run(
+            &spec,
+            Instant::now() + Duration::from_secs(5),
+            &cancel,
+            &dir.path().join("o"),
+            &dir.path().join("e"),
+            None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("command not found: `no-such-tool-xyz`"), "{err}");
+    }
+}

@@ -1,0 +1,319 @@
+//! The verdict, score and level, computed once from the results; every reporter shows these
+//! numbers and none recomputes them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::checklist::{Level, Policy, Severity};
+use crate::outcome::{CheckResult, SkipCause, Status};
+
+/// READY / NOT READY / INCOMPLETE (DESIGN.md "Results").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    #[serde(rename = "READY")]
+    Ready,
+    #[serde(rename = "NOT READY")]
+    NotReady,
+    #[serde(rename = "INCOMPLETE")]
+    Incomplete,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ready => "READY",
+            Verdict::NotReady => "NOT READY",
+            Verdict::Incomplete => "INCOMPLETE",
+        }
+    }
+
+    /// The `check` exit code: 0 READY, 1 NOT READY, 3 INCOMPLETE.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Ready => crate::exit::READY,
+            Verdict::NotReady => crate::exit::NOT_READY,
+            Verdict::Incomplete => crate::exit::INCOMPLETE,
+        }
+    }
+}
+
+/// Weight of a check in the score, by severity.
+pub fn weight(severity: Severity) -> u32 {
+    match severity {
+        Severity::Critical => 10,
+        Severity::High => 5,
+        Severity::Medium => 3,
+        Severity::Low => 1,
+        Severity::Info => 0,
+    }
+}
+
+/// Everything a reader needs in one line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub verdict: Verdict,
+    /// Why the verdict is not READY, one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<String>,
+    pub total: usize,
+    pub counts: Counts,
+    /// Severity-weighted share (0–100) of applicable checks that passed or were waived.
+    pub score: f64,
+    /// Highest level whose checks (and all lower levels') passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// Checks still failing for the next level, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_level: Option<NextLevel>,
+    pub interrupted: bool,
+}
+
+/// How many checks ended in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub skip: usize,
+    pub waived: usize,
+    pub pending: usize,
+}
+
+impl Counts {
+    pub fn get(&self, s: Status) -> usize {
+        match s {
+            Status::Pass => self.pass,
+            Status::Fail => self.fail,
+            Status::Error => self.error,
+            Status::Skip => self.skip,
+            Status::Waived => self.waived,
+            Status::Pending => self.pending,
+        }
+    }
+    fn get_mut(&mut self, s: Status) -> &mut usize {
+        match s {
+            Status::Pass => &mut self.pass,
+            Status::Fail => &mut self.fail,
+            Status::Error => &mut self.error,
+            Status::Skip => &mut self.skip,
+            Status::Waived => &mut self.waived,
+            Status::Pending => &mut self.pending,
+        }
+    }
+    /// `3 pass, 2 fail` in status order, leaving out zeros.
+    pub fn describe(&self) -> String {
+        Status::ALL
+            .iter()
+            .filter(|s| self.get(**s) > 0)
+            .map(|s| format!("{} {}", self.get(*s), s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NextLevel {
+    pub level: Level,
+    pub missing: Vec<String>,
+}
+
+pub fn summarize(results: &[CheckResult], policy: &Policy, interrupted: bool) -> Summary {
+    let mut counts = Counts::default();
+    for r in results {
+        *counts.get_mut(r.status) += 1;
+    }
+    let (mut got, mut possible) = (0u32, 0u32);
+    for r in results {
+        let w = weight(r.severity);
+        match r.status {
+            Status::Pass | Status::Waived => {
+                got += w;
+                possible += w;
+            }
+            Status::Fail | Status::Error | Status::Pending => possible += w,
+            Status::Skip if r.skip_cause != Some(SkipCause::NotApplicable) => possible += w,
+            Status::Skip => {}
+        }
+    }
+    let score = if possible == 0 {
+        100.0
+    } else {
+        (1000.0 * f64::from(got) / f64::from(possible)).round() / 10.0
+    };
+
+    let (level, next_level) = levels(results);
+
+    let blocking = |r: &&CheckResult| r.severity >= policy.fail_on;
+    let mut because = Vec::new();
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(blocking)
+        .filter(|r| r.status == Status::Fail)
+        .map(|r| r.id.as_str())
+        .collect();
+    if !failed.is_empty() {
+        because.push(format!(
+            "blocking check{} failed: {}",
+            crate::diag::plural(failed.len()),
+            failed.join(", ")
+        ));
+    }
+    if let Some(min) = policy.min_score
+        && score < min
+    {
+        because.push(format!("score {score} is below the required {min}"));
+    }
+    if let Some(required) = policy.required_level
+        && level.is_none_or(|l| l < required)
+    {
+        because.push(format!("required level {} not reached", required.as_str()));
+    }
+    let not_ready = !because.is_empty();
+    let unverified: Vec<&str> = results
+        .iter()
+        .filter(blocking)
+        .filter(|r| {
+            matches!(r.status, Status::Error | Status::Pending)
+                || (r.status == Status::Skip && r.skip_cause != Some(SkipCause::NotApplicable))
+        })
+        .map(|r| r.id.as_str())
+        .collect();
+    if !unverified.is_empty() {
+        because.push(format!(
+            "blocking check{} not verified: {}",
+            crate::diag::plural(unverified.len()),
+            unverified.join(", ")
+        ));
+    }
+    if interrupted {
+        because.push("the run was interrupted".into());
+    }
+    let verdict = if not_ready {
+        Verdict::NotReady
+    } else if !unverified.is_empty() || interrupted {
+        Verdict::Incomplete
+    } else {
+        Verdict::Ready
+    };
+    Summary {
+        verdict,
+        because,
+        total: results.len(),
+        counts,
+        score,
+        level,
+        next_level,
+        interrupted,
+    }
+}
+
+/// A level is reached when at least one check is at that level and every check at it or below
+/// passed, was waived, or was not applicable.
+fn levels(results: &[CheckResult]) -> (Option<Level>, Option<NextLevel>) {
+    let ok = |r: &CheckResult| {
+        matches!(r.status, Status::Pass | Status::Waived)
+            || (r.status == Status::Skip && r.skip_cause == Some(SkipCause::NotApplicable))
+    };
+    let mut reached = None;
+    for level in Level::ALL {
+        let at_or_below: Vec<&CheckResult> =
+            results.iter().filter(|r| r.level.is_some_and(|l| l <= level)).collect();
+        let has_own = results.iter().any(|r| r.level == Some(level));
+        if !has_own {
+            continue;
+        }
+        let missing: Vec<String> =
+            at_or_below.iter().filter(|r| !ok(r)).map(|r| r.id.clone()).collect();
+        if missing.is_empty() {
+            reached = Some(level);
+        } else {
+            return (reached, Some(NextLevel { level, missing }));
+        }
+    }
+    (reached, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: &str, severity: Severity, level: Option<Level>, status: Status) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            title: id.into(),
+            area: "a".into(),
+            severity,
+            level,
+            tags: vec![],
+            probe: "command".into(),
+            status,
+            reason: String::new(),
+            skip_cause: None,
+            measurements: vec![],
+            locations: vec![],
+            evidence: vec![],
+            duration_ms: 0,
+            attempts: 1,
+            remediation: None,
+            docs: None,
+            defined_at: String::new(),
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy { fail_on: Severity::High, min_score: None, required_level: None }
+    }
+
+    #[test]
+    fn blocking_failure_is_not_ready_and_low_failure_is_not() {
+        let rs = vec![
+            result("a", Severity::High, None, Status::Pass),
+            result("b", Severity::Low, None, Status::Fail),
+        ];
+        let s = summarize(&rs, &policy(), false);
+        assert_eq!(s.verdict, Verdict::Ready);
+        assert_eq!(s.score, 83.3); // 5 of 6
+        let rs = vec![
+            result("a", Severity::Critical, None, Status::Fail),
+            result("b", Severity::High, None, Status::Error),
+        ];
+        assert_eq!(summarize(&rs, &policy(), false).verdict, Verdict::NotReady);
+    }
+
+    #[test]
+    fn blocking_error_or_pending_is_incomplete() {
+        let rs = vec![
+            result("a", Severity::High, None, Status::Error),
+            result("b", Severity::Low, None, Status::Fail),
+        ];
+        let s = summarize(&rs, &policy(), false);
+        assert_eq!(s.verdict, Verdict::Incomplete);
+        assert!(s.because[0].contains("not verified: a"));
+    }
+
+    #[test]
+    fn levels_are_cumulative_and_name_what_is_missing() {
+        let rs = vec![
+            result("b1", Severity::Low, Some(Level::Bronze), Status::Pass),
+            result("s1", Severity::Low, Some(Level::Silver), Status::Pass),
+            result("g1", Severity::Low, Some(Level::Gold), Status::Fail),
+            result("g2", Severity::Low, Some(Level::Gold), Status::Error),
+        ];
+        let s = summarize(&rs, &policy(), false);
+        assert_eq!(s.level, Some(Level::Silver));
+        assert_eq!(s.next_level.unwrap().missing, vec!["g1", "g2"]);
+        let p = Policy { required_level: Some(Level::Gold), ..policy() };
+        assert_eq!(summarize(&rs, &p, false).verdict, Verdict::NotReady);
+    }
+
+    #[test]
+    fn min_score_gates() {
+        let rs = vec![
+            result("a", Severity::Medium, None, Status::Pass),
+            result("b", Severity::Medium, None, Status::Fail),
+        ];
+        let p = Policy { min_score: Some(80.0), ..policy() };
+        let s = summarize(&rs, &p, false);
+        assert_eq!(s.verdict, Verdict::NotReady);
+        assert!(s.because[0].contains("score 50 is below"));
+    }
+}

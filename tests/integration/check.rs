@@ -1,0 +1,268 @@
+//! `readyctl check` end to end on the demo fixture and on purpose-built repositories.
+
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+fn demo_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo_root().join("fixtures/demo"), dir.path());
+    dir
+}
+
+/// Replaces what varies between runs (times, ids, durations) with placeholders.
+fn redact_record(v: &mut serde_json::Value) {
+    v["run"]["id"] = "[RUN_ID]".into();
+    v["run"]["started"] = "[TIME]".into();
+    v["run"]["finished"] = "[TIME]".into();
+    v["run"]["invocation"] = serde_json::json!(["[ARGS]"]);
+    for r in v["results"].as_array_mut().unwrap() {
+        r["duration_ms"] = 0.into();
+        if let Some(ms) = r.get_mut("measurements").and_then(|m| m.as_array_mut()) {
+            for m in ms.iter_mut().filter(|m| m["name"] == "duration") {
+                m["value"] = 0.into();
+            }
+        }
+        if let Some(ev) = r.get_mut("evidence").and_then(|e| e.as_array_mut()) {
+            for e in ev.iter_mut().filter(|e| e["path"].as_str().unwrap().ends_with(".log")) {
+                e["sha256"] = "[SHA256]".into();
+                e["size"] = 0.into();
+            }
+        }
+    }
+}
+
+#[test]
+fn demo_json_document() {
+    let repo = demo_copy();
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let o =
+        readyctl(repo.path(), &["check", "--format", "json", "--out", run_dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "demo is NOT READY: {}", text(&o.stderr));
+    let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    redact_record(&mut v);
+    insta::assert_json_snapshot!("demo_json", v);
+}
+
+#[test]
+fn demo_table() {
+    let repo = demo_copy();
+    let out = tempfile::tempdir().unwrap();
+    let run_dir = out.path().join("run");
+    let o =
+        readyctl(repo.path(), &["check", "--format", "json", "--out", run_dir.to_str().unwrap()]);
+    let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    redact_record(&mut v);
+    let record: readyctl::record::RunRecord = serde_json::from_value(v).unwrap();
+    let style = readyctl::report::style::Style { color: false };
+    let table = readyctl::report::terminal::table(&record, style, 120);
+    let summary = readyctl::report::terminal::summary(&record, style, "[RUN_DIR]");
+    insta::assert_snapshot!("demo_table", format!("{table}\n{summary}"));
+}
+
+#[test]
+fn run_directory_is_complete_and_sha256sums_verifies() {
+    let repo = demo_copy();
+    let o = readyctl(repo.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let latest = repo.path().join(".readyctl/latest");
+    let run = std::fs::canonicalize(&latest).expect("latest points at the run");
+    for f in ["manifest.json", "report.md", "SHA256SUMS", "evidence/tests.unit/stderr.log"] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let sums = std::process::Command::new("sha256sum")
+        .arg("-c")
+        .arg("--quiet")
+        .arg("SHA256SUMS")
+        .current_dir(&run)
+        .output()
+        .unwrap();
+    assert!(sums.status.success(), "{}", text(&sums.stdout));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(manifest["predicate"]["summary"]["verdict"], "NOT READY");
+}
+
+#[test]
+fn exit_codes_follow_the_verdict() {
+    let ready = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    severity: high\n    command: { run: 'true' }\n",
+    )]);
+    assert_eq!(readyctl(ready.path(), &["check"]).status.code(), Some(0));
+    let not_ready = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    severity: high\n    command: { run: 'false' }\n",
+    )]);
+    assert_eq!(readyctl(not_ready.path(), &["check"]).status.code(), Some(1));
+    let incomplete = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    severity: high\n    command: { run: [no-such-program-xyz] }\n",
+    )]);
+    let o = readyctl(incomplete.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        text(&o.stdout).contains("command not found: `no-such-program-xyz`"),
+        "{}",
+        text(&o.stdout)
+    );
+    // A low-severity failure does not block.
+    let low = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    severity: low\n    command: { run: 'false' }\n",
+    )]);
+    assert_eq!(readyctl(low.path(), &["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn only_selects_and_pulls_in_dependencies() {
+    let repo = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: build\n    command: { run: 'true' }\n  - id: tests.a\n    needs: [build]\n    command: { run: 'true' }\n  - id: other\n    command: { run: 'false' }\n",
+    )]);
+    let o = readyctl(repo.path(), &["check", "--only", "tests.*", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: Vec<&str> =
+        v["results"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["build", "tests.a"]);
+    assert!(text(&o.stderr).contains("also running dependencies: build"));
+}
+
+#[test]
+fn timeout_kills_the_whole_process_tree() {
+    let marker = format!("61.{}", std::process::id());
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: hang\n    severity: high\n    timeout: 1s\n    command: {{ run: \"trap '' TERM; (trap '' TERM; sleep {marker}) & sleep {marker}; wait\" }}\n"
+    );
+    let repo = temp_repo(&[("readiness.yaml", &yaml)]);
+    let started = Instant::now();
+    let o = readyctl(repo.path(), &["check", "--format", "json"]);
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_eq!(o.status.code(), Some(3), "a timeout is an error: INCOMPLETE");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "error");
+    assert!(v["results"][0]["reason"].as_str().unwrap().contains("timed out after 1s"));
+    assert!(!process_with(&format!("sleep {marker}")), "a process outlived its check");
+}
+
+#[test]
+fn ctrl_c_leaves_a_readable_interrupted_run() {
+    let marker = format!("62.{}", std::process::id());
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: quick\n    command: {{ run: 'true' }}\n  - id: slow\n    command: {{ run: 'sleep {marker}' }}\n  - id: after\n    needs: [slow]\n    command: {{ run: 'true' }}\n"
+    );
+    let repo = temp_repo(&[("readiness.yaml", &yaml)]);
+    let run_dir = repo.path().join("run");
+    let mut child = std::process::Command::new(bin())
+        .args(["check", "--out", run_dir.to_str().unwrap(), "--format", "json"])
+        .current_dir(repo.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the slow check is running.
+    let until = Instant::now() + Duration::from_secs(10);
+    while !process_with(&format!("sleep {marker}")) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: sending a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert_eq!(status.code(), Some(130));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("manifest.json")).unwrap()).unwrap();
+    let p = &manifest["predicate"];
+    assert_eq!(p["run"]["interrupted"], true);
+    assert_eq!(p["summary"]["verdict"], "INCOMPLETE");
+    let status_of = |id: &str| {
+        p["results"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap()["status"].clone()
+    };
+    assert_eq!(status_of("quick"), "pass");
+    assert_eq!(status_of("slow"), "error");
+    assert_eq!(status_of("after"), "skip");
+    assert!(!process_with(&format!("sleep {marker}")));
+}
+
+#[test]
+fn secrets_never_reach_the_run_directory() {
+    let repo = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nsecrets: [DEMO_DB_URL]\nchecks:\n  - id: leak\n    command: { run: 'echo \"url=$DEMO_DB_URL tok=$MY_API_TOKEN\"; echo $DEMO_DB_URL >&2; exit 1' }\n",
+    )]);
+    let o = std::process::Command::new(bin())
+        .args(["check", "--format", "json", "--out", "run"])
+        .current_dir(repo.path())
+        .env("DEMO_DB_URL", "postgres://u:hunter2-very-secret@db/x")
+        .env("MY_API_TOKEN", "tok_abcdef123456")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "medium severity fail is not blocking");
+    for entry in walkdir::WalkDir::new(repo.path().join("run")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let content = std::fs::read_to_string(entry.path()).unwrap();
+            assert!(!content.contains("hunter2-very-secret"), "{} leaks", entry.path().display());
+            assert!(!content.contains("tok_abcdef123456"), "{} leaks", entry.path().display());
+        }
+    }
+    assert!(!text(&o.stdout).contains("hunter2-very-secret"));
+    assert!(text(&o.stdout).contains("[REDACTED:"));
+}
+
+#[test]
+fn builtin_is_used_and_named_when_no_checklist() {
+    let repo = temp_repo(&[("Cargo.toml", "[package]\nname = \"x\"\n")]);
+    let o = readyctl(repo.path(), &["list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("using builtin:rust-service (found Cargo.toml)"));
+    assert!(text(&o.stdout).contains("tests.cargo"));
+}
+
+#[test]
+fn init_writes_a_checklist_that_loads_and_refuses_to_overwrite() {
+    let repo =
+        temp_repo(&[("pyproject.toml", "[project]\nname = \"x\"\n"), (".gitignore", "dist/\n")]);
+    assert_eq!(readyctl(repo.path(), &["init"]).status.code(), Some(0));
+    let text_ = std::fs::read_to_string(repo.path().join("readiness.yaml")).unwrap();
+    assert!(text_.starts_with("# yaml-language-server: $schema="));
+    assert!(text_.contains("builtin:python-service"));
+    assert!(
+        std::fs::read_to_string(repo.path().join(".gitignore")).unwrap().contains(".readyctl/")
+    );
+    let o = readyctl(repo.path(), &["list", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = readyctl(repo.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--force"));
+}
+
+#[test]
+fn schema_validates_every_builtin_checklist() {
+    let o = readyctl(&repo_root(), &["schema"]);
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema is a valid JSON Schema");
+    for entry in std::fs::read_dir(repo_root().join("checklists")).unwrap() {
+        let path = entry.unwrap().path();
+        let doc: serde_json::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    }
+    let demo: serde_json::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(repo_root().join("fixtures/demo/readiness.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert!(validator.is_valid(&demo));
+    // Two probe keys violate the schema's oneOf, as they violate the loader.
+    let two: serde_json::Value = serde_json::json!({"version": 1, "checks": [{"id": "x", "command": {"run": "true"}, "file": {"path": "a"}}]});
+    assert!(!validator.is_valid(&two));
+    let typo: serde_json::Value =
+        serde_json::json!({"version": 1, "checks": [{"id": "x", "file": {"pth": "a"}}]});
+    assert!(!validator.is_valid(&typo));
+}

@@ -1,0 +1,726 @@
+//! End-to-end tests of sealed runs: signing, verify (and tampering), proof packs checked with
+//! independent tools (sha256sum, openssl, Python securesystemslib), redaction, hostile archives.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ed25519_dalek::SigningKey;
+use readyctl::evidence::{self, Redactions, Redactor, SignatureStatus, keys, verify::VerifyReport};
+use serde_json::json;
+
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// A missing external peer: a visible skip locally, a failure in CI.
+fn peer_missing(why: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{why}: required when CI is set");
+    }
+    eprintln!("SKIP: {why}");
+}
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+        || Command::new(tool).arg("version").output().map(|o| o.status.success()).unwrap_or(false);
+    if !ok {
+        peer_missing(&format!("`{tool}` is not installed"));
+    }
+    ok
+}
+
+fn python() -> Option<PathBuf> {
+    match std::env::var_os("READYCTL_TEST_PYTHON") {
+        Some(p) => Some(PathBuf::from(p)),
+        None => {
+            peer_missing(
+                "READYCTL_TEST_PYTHON is not set (a python with scripts/requirements-test.txt installed)",
+            );
+            None
+        }
+    }
+}
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A run directory like the runner makes: report, evidence of two checks.
+fn make_run(root: &Path, name: &str, signer: Option<&SigningKey>) -> PathBuf {
+    let run = root.join(name);
+    write(&run.join("report.md"), b"# Readiness report\n\nREADY\n");
+    write(&run.join("evidence/tests.backend/stdout.log"), b"collected 52 items\n52 passed\n");
+    write(&run.join("evidence/tests.backend/junit.xml"), b"<testsuite tests=\"52\"/>\n");
+    write(
+        &run.join("evidence/coverage.lines/summary.json"),
+        format!("{{\"lines\": 81.5, \"run\": \"{name}\"}}\n").as_bytes(),
+    );
+    let predicate = json!({
+        "tool": {"name": "readyctl", "version": "0.1.0"},
+        "run": {"id": name},
+        "repository": {"commit": COMMIT, "branch": "main", "remote": "https://example.com/o/r.git", "dirty": false},
+        "summary": {"verdict": "READY"},
+    });
+    evidence::seal(&run, predicate, signer).unwrap();
+    run
+}
+
+fn verify(path: &Path, keys: &[&SigningKey], commit: Option<&str>) -> VerifyReport {
+    let pubs: Vec<_> = keys.iter().map(|k| k.verifying_key()).collect();
+    evidence::verify(path, &pubs, commit).unwrap()
+}
+
+fn codes(r: &VerifyReport) -> Vec<(String, String)> {
+    r.problems.iter().map(|p| (p.code.to_string(), p.path.clone().unwrap_or_default())).collect()
+}
+
+fn has(r: &VerifyReport, code: &str, path: &str) -> bool {
+    r.problems.iter().any(|p| p.code == code && p.path.as_deref().unwrap_or("") == path)
+}
+
+#[test]
+fn signed_run_verifies_and_names_commit_mismatch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = key(1);
+    let run = make_run(tmp.path(), "run-a", Some(&k));
+    let r = verify(&run, &[&k], Some(&COMMIT[..10]));
+    assert!(r.is_valid(), "{r}");
+    assert_eq!(
+        r.signature,
+        SignatureStatus::Valid { keyids: vec![keys::keyid(&k.verifying_key())] }
+    );
+    assert_eq!(r.files_checked, 4);
+    assert_eq!(r.commit.as_deref(), Some(COMMIT));
+    let text = r.to_string();
+    assert!(text.starts_with("VALID: "), "{text}");
+
+    let wrong = verify(&run, &[&k], Some("fedcba9876543210"));
+    assert!(!wrong.is_valid());
+    assert_eq!(codes(&wrong), vec![("commit-mismatch".to_string(), String::new())]);
+    assert_eq!(wrong.exit_code(), 1);
+}
+
+#[test]
+fn unsigned_run_is_reported_then_sign_makes_it_valid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = key(2);
+    let run = make_run(tmp.path(), "run-u", None);
+    let r = verify(&run, &[&k], None);
+    assert_eq!(r.signature, SignatureStatus::Unsigned);
+    assert_eq!(codes(&r), vec![("unsigned".to_string(), "manifest.dsse.json".to_string())]);
+    assert!(r.to_string().contains("UNSIGNED"));
+    // Integrity alone (no key) passes.
+    assert!(verify(&run, &[], None).is_valid());
+
+    let sealed = evidence::sign(&run, &k).unwrap();
+    assert_eq!(sealed.signed_by, Some(keys::keyid(&k.verifying_key())));
+    let r = verify(&run, &[&k], None);
+    assert!(r.is_valid(), "{r}");
+
+    // Signing refuses evidence that no longer matches the manifest.
+    std::fs::write(run.join("report.md"), "# forged\n").unwrap();
+    let err = evidence::sign(&run, &k).unwrap_err().to_string();
+    assert!(err.contains("digest-mismatch") && err.contains("report.md"), "{err}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn flip_byte(path: &Path) {
+    let mut b = std::fs::read(path).unwrap();
+    let i = b.len() / 2;
+    b[i] ^= 0x01;
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn every_kind_of_tampering_fails_and_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = key(3);
+    let other_key = key(4);
+    let base = make_run(tmp.path(), "run-t", Some(&k));
+    let other_run = make_run(tmp.path(), "run-other", Some(&k));
+    assert!(verify(&base, &[&k], None).is_valid());
+
+    let case = |name: &str, tamper: &dyn Fn(&Path), expect: &[(&str, &str)]| {
+        let dir = tmp.path().join(format!("case-{name}"));
+        copy_dir(&base, &dir);
+        tamper(&dir);
+        let r = verify(&dir, &[&k], None);
+        assert!(!r.is_valid(), "{name}: tampering went unnoticed");
+        for (code, path) in expect {
+            assert!(has(&r, code, path), "{name}: expected [{code}] {path}, got {:?}", codes(&r));
+        }
+    };
+
+    // Flip one byte in every file of the run, one at a time.
+    let (files, _) = evidence::sums::list_files(&base).unwrap();
+    assert_eq!(files.len(), 7);
+    for f in &files {
+        let expect: Vec<(&str, &str)> = match f.as_str() {
+            "manifest.json" => {
+                vec![("envelope-mismatch", "manifest.dsse.json"), ("bad-sums", "manifest.json")]
+            }
+            "manifest.dsse.json" => vec![("bad-sums", "manifest.dsse.json")],
+            "SHA256SUMS" => vec![],
+            other => vec![("digest-mismatch", other), ("bad-sums", other)],
+        };
+        case(&format!("flip-{}", f.replace('/', "_")), &|d: &Path| flip_byte(&d.join(f)), &expect);
+    }
+    case(
+        "delete",
+        &|d: &Path| std::fs::remove_file(d.join("evidence/tests.backend/junit.xml")).unwrap(),
+        &[
+            ("missing-file", "evidence/tests.backend/junit.xml"),
+            ("bad-sums", "evidence/tests.backend/junit.xml"),
+        ],
+    );
+    case(
+        "add",
+        &|d: &Path| write(&d.join("evidence/tests.backend/extra.log"), b"planted\n"),
+        &[
+            ("extra-file", "evidence/tests.backend/extra.log"),
+            ("bad-sums", "evidence/tests.backend/extra.log"),
+        ],
+    );
+    case(
+        "edit-manifest",
+        &|d: &Path| {
+            let m = std::fs::read_to_string(d.join("manifest.json")).unwrap();
+            std::fs::write(d.join("manifest.json"), m.replace("READY", "NOT READY")).unwrap();
+        },
+        &[("envelope-mismatch", "manifest.dsse.json")],
+    );
+    case(
+        "resign-other-key",
+        &|d: &Path| {
+            evidence::sign(d, &other_key).unwrap();
+        },
+        &[("bad-signature", "manifest.dsse.json")],
+    );
+    case(
+        "envelope-from-other-run",
+        &|d: &Path| {
+            std::fs::copy(other_run.join("manifest.dsse.json"), d.join("manifest.dsse.json"))
+                .unwrap();
+        },
+        &[("envelope-mismatch", "manifest.dsse.json"), ("bad-sums", "manifest.dsse.json")],
+    );
+    case(
+        "delete-envelope",
+        &|d: &Path| std::fs::remove_file(d.join("manifest.dsse.json")).unwrap(),
+        &[("unsigned", "manifest.dsse.json"), ("bad-sums", "manifest.dsse.json")],
+    );
+    // All problems at once, not only the first.
+    case(
+        "many",
+        &|d: &Path| {
+            flip_byte(&d.join("report.md"));
+            std::fs::remove_file(d.join("evidence/coverage.lines/summary.json")).unwrap();
+            write(&d.join("new.txt"), b"x");
+        },
+        &[
+            ("digest-mismatch", "report.md"),
+            ("missing-file", "evidence/coverage.lines/summary.json"),
+            ("extra-file", "new.txt"),
+        ],
+    );
+}
+
+#[test]
+fn seal_is_deterministic_and_pack_is_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = key(5);
+    let run = make_run(tmp.path(), "run-d", Some(&k));
+    let first = std::fs::read(run.join("manifest.json")).unwrap();
+    evidence::seal(
+        &run,
+        json!({"summary": {"verdict": "READY"}, "run": {"id": "run-d"}, "repository": {"remote": "https://example.com/o/r.git", "dirty": false, "branch": "main", "commit": COMMIT}, "tool": {"version": "0.1.0", "name": "readyctl"}}),
+        Some(&k),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(run.join("manifest.json")).unwrap(),
+        first,
+        "key order must not change the bytes"
+    );
+
+    let a = tmp.path().join("a.tar.gz");
+    let b = tmp.path().join("b.tar.gz");
+    evidence::pack(&run, &a).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    evidence::pack(&run, &b).unwrap();
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+
+    let r = verify(&a, &[&k], Some(COMMIT));
+    assert!(r.is_valid(), "{r}");
+    assert!(r.notes.iter().any(|n| n.contains("VERIFY.md")));
+
+    let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(&a).unwrap()));
+    let mut names = Vec::new();
+    for e in ar.entries().unwrap() {
+        let e = e.unwrap();
+        let h = e.header();
+        assert_eq!((h.mtime().unwrap(), h.uid().unwrap(), h.gid().unwrap()), (0, 0, 0));
+        assert!(h.username().unwrap().unwrap_or("").is_empty());
+        let mode = h.mode().unwrap();
+        assert!(mode == 0o644 || mode == 0o755, "{mode:o}");
+        names.push(e.path().unwrap().to_string_lossy().into_owned());
+    }
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert!(names.contains(&"run-d/VERIFY.md".to_string()));
+
+    // A pack is refused when the run does not match its manifest.
+    flip_byte(&run.join("report.md"));
+    let err = evidence::pack(&run, &tmp.path().join("c.tar.gz")).unwrap_err().to_string();
+    assert!(err.contains("report.md"), "{err}");
+}
+
+/// The fenced code blocks of VERIFY.md with this info string.
+fn blocks(md: &str, lang: &str) -> Vec<String> {
+    let fence = format!("```{lang}\n");
+    md.split(&fence).skip(1).map(|rest| rest.split("```").next().unwrap().to_string()).collect()
+}
+
+#[test]
+fn verify_md_commands_work_with_sha256sum_openssl_and_securesystemslib() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keyfiles = keys::keygen(&tmp.path().join("seller")).unwrap();
+    let k = keys::load_signing_key(&keyfiles.private_key).unwrap();
+    let run = make_run(tmp.path(), "run-v", Some(&k));
+    let pack = tmp.path().join("proof-pack.tar.gz");
+    evidence::pack(&run, &pack).unwrap();
+    let out = tmp.path().join("unpacked");
+    std::fs::create_dir(&out).unwrap();
+    if !have("tar") {
+        return;
+    }
+    let st = Command::new("tar").arg("xzf").arg(&pack).current_dir(&out).status().unwrap();
+    assert!(st.success());
+    let dir = out.join("run-v");
+    let md = std::fs::read_to_string(dir.join("VERIFY.md")).unwrap();
+    assert!(md.contains("not part of the signed manifest"));
+
+    if have("openssl") && have("sha256sum") {
+        let sh = blocks(&md, "sh");
+        assert_eq!(sh.len(), 1);
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(&sh[0])
+            .env("PUB", &keyfiles.public_key)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "VERIFY.md shell block failed: {stdout}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(stdout.contains("Signature Verified Successfully"), "{stdout}");
+        // The same commands fail on a forged manifest.
+        let m = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+        std::fs::write(dir.join("manifest.json"), m.replace("READY", "FORGED")).unwrap();
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(&sh[0])
+            .env("PUB", &keyfiles.public_key)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        std::fs::write(dir.join("manifest.json"), m).unwrap();
+    }
+
+    let Some(py) = python() else { return };
+    let code = blocks(&md, "python");
+    assert_eq!(code.len(), 1);
+    let o = Command::new(&py)
+        .arg("-c")
+        .arg(&code[0])
+        .env("PUB", &keyfiles.public_key)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "VERIFY.md python block failed: {stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains(&keyfiles.keyid), "{stdout}");
+    // securesystemslib rejects an envelope signed by another key.
+    evidence::sign(&dir, &key(9)).unwrap();
+    let o = Command::new(&py)
+        .arg("-c")
+        .arg(&code[0])
+        .env("PUB", &keyfiles.public_key)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "securesystemslib accepted a signature by an untrusted key");
+}
+
+fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
+    let o = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+    assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+#[test]
+fn keys_interoperate_with_openssl() {
+    if !have("openssl") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // An openssl key signs runs that verify with openssl's public key.
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", "o.key"], d);
+    openssl(&["pkey", "-in", "o.key", "-pubout", "-out", "o.pub"], d);
+    let ok = keys::load_signing_key(&d.join("o.key")).unwrap();
+    let opub = keys::load_verifying_key(&d.join("o.pub")).unwrap();
+    assert_eq!(ok.verifying_key(), opub);
+    let run = make_run(d, "run-o", Some(&ok));
+    assert!(evidence::verify(&run, &[opub], None).unwrap().is_valid());
+    // The env-var form loads the same key.
+    let pem = std::fs::read_to_string(d.join("o.key")).unwrap();
+    assert_eq!(
+        keys::signing_key_from_pem(&pem, keys::SIGNING_KEY_ENV).unwrap().to_bytes(),
+        ok.to_bytes()
+    );
+
+    // Our key works in openssl: it parses it, derives the same public key, and its signature
+    // verifies with our verifier.
+    let g = keys::keygen(&d.join("ours")).unwrap();
+    let derived = openssl(&["pkey", "-in", "ours.key", "-pubout"], d);
+    assert_eq!(
+        String::from_utf8(derived.stdout).unwrap(),
+        std::fs::read_to_string(&g.public_key).unwrap()
+    );
+    std::fs::write(d.join("msg.bin"), b"DSSEv1 4 text 5 hello").unwrap();
+    openssl(
+        &["pkeyutl", "-sign", "-inkey", "ours.key", "-rawin", "-in", "msg.bin", "-out", "sig.bin"],
+        d,
+    );
+    let sig =
+        ed25519_dalek::Signature::from_slice(&std::fs::read(d.join("sig.bin")).unwrap()).unwrap();
+    let vk = keys::load_verifying_key(&g.public_key).unwrap();
+    assert!(vk.verify_strict(b"DSSEv1 4 text 5 hello", &sig).is_ok());
+    // The documented key id recipe.
+    let der = openssl(&["pkey", "-pubin", "-in", "ours.pub", "-outform", "DER"], d).stdout;
+    use sha2::Digest;
+    let hexed: String = sha2::Sha256::digest(&der).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hexed, g.keyid);
+}
+
+/// Twenty kinds of secret, as they show up in env vars and command output.
+fn planted() -> Vec<(&'static str, String)> {
+    let pem_body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n";
+    vec![
+        ("env", "Zq8-envvalue-7hT3kP".to_string()),
+        ("secrets-list", "listed-secret-Vb71xQ".to_string()),
+        ("pem", format!("-----BEGIN PRIVATE KEY-----\n{pem_body}-----END PRIVATE KEY-----")),
+        ("pem-json", format!("{{\"type\": \"service_account\", \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\\n\"}}", pem_body.replace('\n', "\\n"))),
+        ("gcp-key-id", "\"private_key_id\": \"4f1c2b9a7e3d5c6b8a9f0e1d2c3b4a5968778695\"".to_string()),
+        ("aws-akid", "AKIAIOSFODNN7EXAMPLQ".to_string()),
+        ("aws-secret", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string()),
+        ("gcp-api", "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY".to_string()),
+        ("ghp", "ghp_1A2b3C4d5E6f7G8h9I0jK1lM2nO3pQ4rS5tU".to_string()),
+        ("gho", "gho_16C7e42F292c6912E7710c838347Ae178B4a".to_string()),
+        ("ghs", "ghs_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789".to_string()),
+        ("github-pat", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJ".to_string()),
+        ("gitlab", "glpat-x7Yq2mZ9Lk4Rt8Vw3Nb1".to_string()),
+        ("slack", "xoxb-2648562381-2648562381234-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8".to_string()),
+        ("stripe-live", "sk_live_51H8vQ2K9zYxWvUtSrQpOnMl".to_string()),
+        ("stripe-restricted", "rk_live_51H8vQ2K9zYxWvUtSrQpOnMl".to_string()),
+        ("npm", "npm_aB3dE5fG7hI9jK1lM3nO5pQ7rS9tU1vW3xY5".to_string()),
+        ("pypi", "pypi-AgEIcHlwaS5vcmcCJDk3ZmI5NzA4LTFjNWMtNGU0ZS05ZDg1LWFmYjE2NGJkYmE4NQ".to_string()),
+        ("jwt", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c".to_string()),
+        ("authorization", "Authorization: Basic dXNlcjpodW50ZXIyLXNlY3JldA==".to_string()),
+        ("bearer", "curl -H 'X-Api: Bearer tok_9f8e7d6c5b4a3f2e1d0c'".to_string()),
+        ("url-password", "postgres://app:Pg-pass-4411@db.internal:5432/app".to_string()),
+    ]
+}
+
+/// The secret part of each planted string: what must never appear anywhere.
+fn secret_of(kind: &str, planted: &str) -> String {
+    match kind {
+        "pem" | "pem-json" => {
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj".into()
+        }
+        "gcp-key-id" => "4f1c2b9a7e3d5c6b8a9f0e1d2c3b4a5968778695".into(),
+        "aws-secret" => "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        "authorization" => "dXNlcjpodW50ZXIyLXNlY3JldA".into(),
+        "bearer" => "tok_9f8e7d6c5b4a3f2e1d0c".into(),
+        "url-password" => "Pg-pass-4411".into(),
+        _ => planted.to_string(),
+    }
+}
+
+#[test]
+fn planted_secrets_never_reach_the_run_or_the_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tokens = planted();
+    assert!(tokens.len() >= 20);
+    let redactor = Redactor::builder()
+        .env_vars([
+            ("DEPLOY_TOKEN".to_string(), tokens[0].1.clone()),
+            ("PATH".to_string(), "/usr/bin".to_string()),
+        ])
+        .secret("STRIPE_KEY", &tokens[1].1)
+        .build();
+    let run = tmp.path().join("run-s");
+    let mut redactions = Redactions::default();
+    // "Command output": every token on its own line, then all on one line, written in small
+    // pieces so tokens straddle write calls.
+    let mut output = String::new();
+    for (kind, t) in &tokens {
+        output.push_str(&format!("{kind}: {t}\n"));
+    }
+    let joined: Vec<&str> =
+        tokens.iter().filter(|(k, _)| *k != "pem").map(|(_, t)| t.as_str()).collect();
+    output.push_str(&joined.join(" | "));
+    for (name, chunk) in [("evidence/deploy/stdout.log", 7usize), ("report.md", 4096)] {
+        std::fs::create_dir_all(run.join(name).parent().unwrap()).unwrap();
+        let mut w = redactor.writer(std::fs::File::create(run.join(name)).unwrap());
+        for piece in output.as_bytes().chunks(chunk) {
+            w.write_all(piece).unwrap();
+        }
+        let (_, counts) = w.finish().unwrap();
+        redactions.record(name, &counts);
+    }
+    let predicate = json!({"redactions": redactions, "repository": {"commit": COMMIT}});
+    let k = key(6);
+    evidence::seal(&run, predicate, Some(&k)).unwrap();
+    let pack = tmp.path().join("p.tar.gz");
+    evidence::pack(&run, &pack).unwrap();
+
+    let mut haystacks: Vec<(String, Vec<u8>)> = Vec::new();
+    for e in walkdir::WalkDir::new(&run) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            haystacks.push((e.path().display().to_string(), std::fs::read(e.path()).unwrap()));
+        }
+    }
+    let mut tar_bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&pack).unwrap())
+        .read_to_end(&mut tar_bytes)
+        .unwrap();
+    haystacks.push(("pack".into(), tar_bytes));
+    for (kind, t) in &tokens {
+        let secret = secret_of(kind, t);
+        for (name, hay) in &haystacks {
+            assert!(
+                !hay.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{kind} secret leaked into {name}"
+            );
+        }
+    }
+    // The manifest records where and how many, per rule, never the value.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("manifest.json")).unwrap()).unwrap();
+    let rec = &manifest["predicate"]["redactions"]["evidence/deploy/stdout.log"];
+    assert_eq!(rec["env:DEPLOY_TOKEN"], 2);
+    assert_eq!(rec["secret:STRIPE_KEY"], 2);
+    assert_eq!(rec["github-token"], 6);
+    assert!(redactions.total() >= 2 * 21, "{redactions:?}");
+    let text = std::fs::read_to_string(run.join("evidence/deploy/stdout.log")).unwrap();
+    assert!(text.contains("ghp: [REDACTED:github-token]"), "{text}");
+    assert!(text.contains("postgres://app:[REDACTED:url-password]@db.internal"), "{text}");
+    assert!(evidence::verify(&run, &[k.verifying_key()], None).unwrap().is_valid());
+}
+
+/// Appends a raw header (no path sanitising) and `data` to a tar stream.
+fn raw_entry(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    kind: tar::EntryType,
+    link: &[u8],
+    size: u64,
+    data: &[u8],
+) {
+    let mut h = tar::Header::new_old();
+    h.as_old_mut().name[..name.len()].copy_from_slice(name);
+    h.as_old_mut().linkname[..link.len()].copy_from_slice(link);
+    h.set_entry_type(kind);
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_cksum();
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(data);
+    let pad = (512 - data.len() % 512) % 512;
+    out.extend(std::iter::repeat_n(0u8, pad));
+}
+
+fn gz(bytes: &[u8], path: &Path) {
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap();
+}
+
+#[test]
+fn hostile_archives_are_rejected_without_writing_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let work = outside.join("work");
+    std::fs::create_dir(&work).unwrap();
+    let k = key(7);
+    let run = make_run(&work, "run-h", Some(&k));
+    let good = work.join("good.tar.gz");
+    evidence::pack(&run, &good).unwrap();
+    let mut good_tar = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&good).unwrap())
+        .read_to_end(&mut good_tar)
+        .unwrap();
+    let body = &good_tar[..good_tar.len() - 1024]; // without the end-of-archive blocks
+
+    let evil = format!("{}/evil-abs", outside.display());
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "traversal",
+            {
+                let mut t = body.to_vec();
+                raw_entry(
+                    &mut t,
+                    b"run-h/../../evil-traversal",
+                    tar::EntryType::Regular,
+                    b"",
+                    5,
+                    b"owned",
+                );
+                t
+            },
+            "contains `..`",
+        ),
+        (
+            "absolute",
+            {
+                let mut t = body.to_vec();
+                raw_entry(&mut t, evil.as_bytes(), tar::EntryType::Regular, b"", 5, b"owned");
+                t
+            },
+            "absolute path",
+        ),
+        (
+            "symlink",
+            {
+                let mut t = body.to_vec();
+                raw_entry(
+                    &mut t,
+                    b"run-h/evidence/link",
+                    tar::EntryType::Symlink,
+                    b"/etc/passwd",
+                    0,
+                    b"",
+                );
+                t
+            },
+            "is a link",
+        ),
+        (
+            "hardlink",
+            {
+                let mut t = body.to_vec();
+                raw_entry(
+                    &mut t,
+                    b"run-h/evidence/hard",
+                    tar::EntryType::Link,
+                    b"/etc/shadow",
+                    0,
+                    b"",
+                );
+                t
+            },
+            "is a link",
+        ),
+        (
+            "device",
+            {
+                let mut t = body.to_vec();
+                raw_entry(&mut t, b"run-h/evidence/dev", tar::EntryType::Char, b"", 0, b"");
+                t
+            },
+            "Char",
+        ),
+        (
+            "huge",
+            {
+                let mut t = body.to_vec();
+                raw_entry(
+                    &mut t,
+                    b"run-h/evidence/huge.bin",
+                    tar::EntryType::Regular,
+                    b"",
+                    1 << 40,
+                    &[0u8; 1024],
+                );
+                t
+            },
+            "above the",
+        ),
+        (
+            "duplicate",
+            {
+                let mut t = body.to_vec();
+                raw_entry(&mut t, b"run-h/report.md", tar::EntryType::Regular, b"", 6, b"forged");
+                t
+            },
+            "appears twice",
+        ),
+    ];
+    for (name, mut tar_bytes, why) in cases {
+        tar_bytes.extend_from_slice(&[0u8; 1024]);
+        let path = work.join(format!("{name}.tar.gz"));
+        gz(&tar_bytes, &path);
+        let r = evidence::verify(&path, &[k.verifying_key()], None).unwrap();
+        assert!(!r.is_valid(), "{name}: accepted");
+        assert!(
+            r.problems.iter().any(|p| p.message.contains(why)),
+            "{name}: expected `{why}` in {:?}",
+            r.problems
+        );
+    }
+    // Nothing was written next to the packs or outside.
+    assert!(
+        !outside.join("evil-traversal").exists() && !tmp.path().join("evil-traversal").exists()
+    );
+    assert!(!outside.join("evil-abs").exists());
+    let mut names: Vec<String> = std::fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 9, "{names:?}");
+
+    // Not a gzip at all, and a truncated one.
+    std::fs::write(work.join("junk.tar.gz"), b"not a pack").unwrap();
+    let r = evidence::verify(&work.join("junk.tar.gz"), &[k.verifying_key()], None).unwrap();
+    assert!(r.problems.iter().any(|p| p.code == "bad-archive"), "{r}");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(work.join("cut.tar.gz"), &bytes[..bytes.len() / 2]).unwrap();
+    let r = evidence::verify(&work.join("cut.tar.gz"), &[k.verifying_key()], None).unwrap();
+    assert!(!r.is_valid());
+}
