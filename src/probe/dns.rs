@@ -52,16 +52,18 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
 }
 
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+    let issues = validate(spec);
+    if !issues.is_empty() {
+        let text: Vec<String> = issues
+            .iter()
+            .map(|i| match &i.hint {
+                Some(h) => format!("{}: {} ({h})", i.field, i.message),
+                None => format!("{}: {}", i.field, i.message),
+            })
+            .collect();
+        return ProbeOutcome::error(format!("dns: {}", text.join("; ")));
+    }
     let name = spec.name.trim();
-    if name.is_empty() || name.contains("://") || name.contains('/') {
-        return ProbeOutcome::error(format!(
-            "dns: name `{}` is not a host name (drop any scheme, path or port)",
-            spec.name
-        ));
-    }
-    if spec.exact && spec.addresses.is_empty() {
-        return ProbeOutcome::error("dns: `exact: true` needs `addresses`");
-    }
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);
     let timeout = timeout.min(ctx.remaining()).max(Duration::from_millis(1));
     let started = Instant::now();

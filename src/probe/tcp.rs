@@ -78,22 +78,14 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);
     let timeout = timeout.min(ctx.remaining()).max(Duration::from_millis(1));
-    let banner_re = match spec.banner.as_deref().map(Regex::new) {
-        None => None,
-        Some(Ok(r)) => Some(r),
-        Some(Err(e)) => {
-            return ProbeOutcome::error(format!(
-                "tcp: banner: {}",
-                super::regex_error(spec.banner.as_deref().unwrap_or_default(), &e)
-            ));
-        }
-    };
-    if !spec.address.contains(':') {
-        return ProbeOutcome::error(format!(
-            "tcp: address `{}` has no port; write `host:port`",
-            spec.address
-        ));
+    let issues = validate(spec);
+    if !issues.is_empty() {
+        let text: Vec<String> =
+            issues.iter().map(|i| format!("{}: {}", i.field, i.message)).collect();
+        return ProbeOutcome::error(format!("tcp: {}", text.join("; ")));
     }
+    // Validated above, so the regex compiles.
+    let banner_re = spec.banner.as_deref().and_then(|p| Regex::new(p).ok());
     let started = Instant::now();
     let addrs = match resolve_with_timeout(&spec.address, timeout) {
         Ok(a) => a,

@@ -412,7 +412,7 @@ fn tcp_connect_banner_and_failures() {
     let o = tcp::run(&tcp_spec("address: no-such-host.invalid:80\n"), &ctx);
     assert_status(&o, Status::Fail, "cannot resolve");
     let o = tcp::run(&tcp_spec("address: localhost\n"), &ctx);
-    assert_status(&o, Status::Error, "no port");
+    assert_status(&o, Status::Error, "is not `host:port`");
 }
 
 #[test]
