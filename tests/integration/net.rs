@@ -620,3 +620,23 @@ fn openapi_structural_problems_are_located() {
     let o = openapi::run(&openapi_spec("spec: absent.yaml\nbase_url: http://127.0.0.1:1\n"), &ctx);
     assert_status(&o, Status::Error, "absent.yaml");
 }
+
+#[test]
+fn ctrl_c_stops_load_and_samples() {
+    let s = TestServer::http();
+    let h = Harness::new();
+    let ctx = h.ctx(Duration::from_secs(30));
+    let t = Instant::now();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(200));
+            h.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        let o = load::run(&load_spec(&format!("url: {}\nduration: 1m\n", s.url("/"))), &ctx);
+        assert_status(&o, Status::Error, "stopped early (cancelled)");
+        assert!(measurement(&o, "requests") > 0.0);
+    });
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    let o = http::run(&http_spec(&format!("url: {}\nsamples: 5\n", s.url("/"))), &ctx);
+    assert_status(&o, Status::Error, "cancelled after 0 of 5 samples");
+}
