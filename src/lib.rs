@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod exit;
 pub mod formats;
 pub mod migrations;
+pub mod net;
 pub mod outcome;
 pub mod probe;
 pub mod record;

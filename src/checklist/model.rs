@@ -256,6 +256,16 @@ probe_kinds! {
     tests => Tests(probe::tests::Spec),
     /// Coverage reports (lcov, Cobertura, JaCoCo, coverage.py, Go, llvm-cov, Istanbul, Clover, OpenCover) meet minimums.
     coverage => Coverage(probe::coverage::Spec),
+    /// An HTTP endpoint answers as expected: status, headers, body, JSON values, schema, latency, TLS.
+    http => Http(probe::http::Spec),
+    /// A TCP port accepts connections (optionally with a banner).
+    tcp => Tcp(probe::tcp::Spec),
+    /// A name resolves (optionally to expected addresses), through the system resolver.
+    dns => Dns(probe::dns::Spec),
+    /// A bounded smoke load meets error-rate and latency-percentile thresholds.
+    load => Load(probe::load::Spec),
+    /// An OpenAPI 3.x document is valid and its parameterless operations answer as documented.
+    openapi => Openapi(probe::openapi::Spec),
     /// Database migrations: detect, check integrity, lint dangerous operations, apply to a scratch database.
     migrations => Migrations(probe::migrations::Spec),
     /// Run a SQL query against SQLite or PostgreSQL and check its result (read-only by default).

@@ -6,10 +6,15 @@
 pub mod command;
 pub mod context;
 pub mod coverage;
+pub mod dns;
 pub mod file;
+pub mod http;
+pub mod load;
 pub mod migrations;
+pub mod openapi;
 pub mod search;
 pub mod sql;
+pub mod tcp;
 pub mod tests;
 
 pub use context::{Artifact, ArtifactContent, ProbeContext};
@@ -51,6 +56,11 @@ impl Probe {
             Probe::Search(s) => search::validate(s),
             Probe::Tests(s) => tests::validate(s),
             Probe::Coverage(s) => coverage::validate(s),
+            Probe::Http(s) => http::validate(s),
+            Probe::Tcp(s) => tcp::validate(s),
+            Probe::Dns(s) => dns::validate(s),
+            Probe::Load(s) => load::validate(s),
+            Probe::Openapi(s) => openapi::validate(s),
             Probe::Migrations(s) => migrations::validate(s),
             Probe::Sql(s) => sql::validate(s),
         }
@@ -64,6 +74,11 @@ impl Probe {
             Probe::Search(s) => search::run(s, ctx),
             Probe::Tests(s) => tests::run(s, ctx),
             Probe::Coverage(s) => coverage::run(s, ctx),
+            Probe::Http(s) => http::run(s, ctx),
+            Probe::Tcp(s) => tcp::run(s, ctx),
+            Probe::Dns(s) => dns::run(s, ctx),
+            Probe::Load(s) => load::run(s, ctx),
+            Probe::Openapi(s) => openapi::run(s, ctx),
             Probe::Migrations(s) => migrations::run(s, ctx),
             Probe::Sql(s) => sql::run(s, ctx),
         }

@@ -5,5 +5,7 @@ mod db;
 mod diagnostics;
 mod evidence;
 mod formats;
+mod net;
 mod proof;
 mod support;
+mod support_net;

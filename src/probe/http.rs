@@ -1,0 +1,889 @@
+//! The `http` probe: one request (or `samples: N` of them) and expectations on what comes back —
+//! status, headers, body text, JSON values by JSON Pointer, a JSON Schema, latency, and the
+//! TLS certificate's remaining validity. The first exchange is kept as `exchange.json`
+//! (credentials redacted, body cut to 64 KiB).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use regex::Regex;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Value, json};
+
+use crate::duration::{DurationSpec, format_duration};
+use crate::net::client::{FailureKind, HttpFailure, HttpReply, MAX_BODY_READ, RequestPlan};
+use crate::net::{Body, HttpAgent, Method, StatusSpec, TlsSpec, exchange, redact, stats, tls};
+use crate::outcome::{Measurement, ProbeOutcome, Status};
+use crate::probe::{Artifact, ProbeContext, ProbeIssue};
+
+/// Request timeout when the spec gives none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most samples one check may take.
+pub const MAX_SAMPLES: u32 = 10_000;
+
+/// An HTTP request and what its response must look like.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// HTTP method (default GET).
+    #[serde(default)]
+    pub method: Method,
+    /// Absolute `http://` or `https://` URL.
+    pub url: String,
+    /// Request headers. `Authorization` and `Cookie` values are redacted in evidence.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Query parameters appended to the URL (URL-encoded).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, String>,
+    /// Request body: `text`, `json` or `form`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Body>,
+    /// Time allowed for each request, connect included (default 10s; never past the check's
+    /// deadline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationSpec>,
+    /// Redirect handling (default: follow up to 10).
+    #[serde(default)]
+    pub redirects: Redirects,
+    /// TLS settings for `https://` URLs.
+    #[serde(default)]
+    pub tls: TlsSpec,
+    /// Send the request this many times (default 1) to measure latency percentiles. Every
+    /// sample must answer with an expected status; the other expectations are checked on the
+    /// first response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u32>,
+    /// What the response must look like.
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+/// Redirect handling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Redirects {
+    /// Follow redirects (default true). When false the 3xx response itself is checked.
+    #[serde(default = "default_true")]
+    pub follow: bool,
+    /// Most redirects to follow before failing (default 10).
+    #[serde(default = "default_max_redirects")]
+    pub max: u32,
+}
+
+impl Default for Redirects {
+    fn default() -> Self {
+        Redirects { follow: true, max: default_max_redirects() }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_max_redirects() -> u32 {
+    10
+}
+
+/// Expectations on the response.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Accepted status: a code, a class (`2xx`), a range (`200-299`) or a list (default
+    /// `200-399`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusSpec>,
+    /// Response headers (names are case-insensitive) and how each value must look.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, HeaderExpect>,
+    /// Expectations on the body text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<BodyExpect>,
+    /// JSON Pointer (`/data/0/id`, `""` for the whole document) → expected value, or an
+    /// operator mapping (`equals`, `exists`, `type`, `regex`, `min`, `max`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub json: BTreeMap<String, JsonExpect>,
+    /// JSON Schema file (JSON or YAML, relative to the repository) the body must validate
+    /// against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<PathBuf>,
+    /// Slowest acceptable response, in milliseconds (request sent → last body byte), over all
+    /// samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_latency_ms: Option<f64>,
+    /// Highest acceptable 95th-percentile latency over the samples, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_p95_ms: Option<f64>,
+    /// Fewest days the server's TLS certificate must still be valid (https only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_cert_days: Option<i64>,
+}
+
+/// How a header value must look.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum HeaderExpect {
+    /// Exactly this value.
+    Equals(String),
+    /// A regular expression that must match somewhere in the value.
+    Regex(String),
+}
+
+/// Expectations on the body as text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BodyExpect {
+    /// Substrings that must all appear.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contains: Vec<String>,
+    /// Substrings that must not appear.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_contains: Vec<String>,
+    /// A regular expression that must match somewhere in the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+}
+
+/// JSON value types, for `type:`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonType {
+    Null,
+    Boolean,
+    Number,
+    Integer,
+    String,
+    Array,
+    Object,
+}
+
+/// Operators on the value a JSON Pointer selects; all given must hold. Written in a checklist
+/// either as this mapping or as a bare value (shorthand for `equals`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct JsonExpect {
+    pub equals: Option<Value>,
+    pub exists: Option<bool>,
+    #[serde(rename = "type")]
+    pub json_type: Option<JsonType>,
+    pub regex: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// Operators on the value a JSON Pointer selects; all given must hold.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "JsonOperators")]
+struct Ops {
+    /// The value must equal this (numbers compare by value: `1` equals `1.0`).
+    #[serde(default)]
+    equals: Option<Value>,
+    /// `true`: the pointer must select something; `false`: it must select nothing.
+    #[serde(default)]
+    exists: Option<bool>,
+    /// The value's JSON type.
+    #[serde(default, rename = "type")]
+    json_type: Option<JsonType>,
+    /// A regular expression that must match the value (strings as is, others as JSON text).
+    #[serde(default)]
+    regex: Option<String>,
+    /// The value must be a number at least this large.
+    #[serde(default)]
+    min: Option<f64>,
+    /// The value must be a number at most this large.
+    #[serde(default)]
+    max: Option<f64>,
+}
+
+impl schemars::JsonSchema for JsonExpect {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "JsonExpect".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ops = generator.subschema_for::<Ops>();
+        schemars::json_schema!({
+            "description": "An operator mapping, or any other value as shorthand for `equals`.",
+            "anyOf": [ ops, {} ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::net::spec::one_key_map(d, "`equals` or `regex`", &["equals", "regex"], |k, take| {
+            let text: String = crate::net::spec::typed(take)?;
+            Ok(if k == "equals" { HeaderExpect::Equals(text) } else { HeaderExpect::Regex(text) })
+        })
+    }
+}
+
+const JSON_OPERATORS: &[&str] = &["equals", "exists", "type", "regex", "min", "max"];
+
+/// `"/status": ok` is shorthand for `"/status": { equals: ok }`; a mapping whose keys are all
+/// operator names is an operator mapping. A mapping mixing operators with other keys is an
+/// error (write `equals:` to compare against such an object). This is a custom impl rather than
+/// `untagged` so the error names the offending keys.
+impl<'de> Deserialize<'de> for JsonExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        if let Value::Object(map) = &value {
+            let ops = map.keys().filter(|k| JSON_OPERATORS.contains(&k.as_str())).count();
+            if ops > 0 && ops == map.len() {
+                let o: Ops = serde_json::from_value(value).map_err(serde::de::Error::custom)?;
+                return Ok(JsonExpect {
+                    equals: o.equals,
+                    exists: o.exists,
+                    json_type: o.json_type,
+                    regex: o.regex,
+                    min: o.min,
+                    max: o.max,
+                });
+            }
+            if ops > 0 {
+                let others: Vec<&str> = map
+                    .keys()
+                    .filter(|k| !JSON_OPERATORS.contains(&k.as_str()))
+                    .map(String::as_str)
+                    .collect();
+                return Err(serde::de::Error::custom(format!(
+                    "mapping mixes operators ({}) with other keys ({}); write `equals: {{...}}` \
+                     to compare against an object",
+                    JSON_OPERATORS.join(", "),
+                    others.join(", ")
+                )));
+            }
+        }
+        Ok(JsonExpect { equals: Some(value), ..JsonExpect::default() })
+    }
+}
+
+/// A compiled view of the spec: everything that can be wrong with it is found here, before
+/// any request is sent.
+struct Prepared {
+    timeout: Duration,
+    samples: u32,
+    status: StatusSpec,
+    header_regexes: BTreeMap<String, Regex>,
+    body_regex: Option<Regex>,
+    json_regexes: BTreeMap<String, Regex>,
+    schema: Option<jsonschema::Validator>,
+    headers: Vec<(String, String)>,
+    query: Vec<(String, String)>,
+}
+
+/// Load-time problems: everything that can be checked without the network or the files.
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let (issues, _) = check_static(spec);
+    issues
+}
+
+/// Regexes compiled once, keyed as in the spec.
+#[derive(Default)]
+struct Compiled {
+    header_regexes: BTreeMap<String, Regex>,
+    body_regex: Option<Regex>,
+    json_regexes: BTreeMap<String, Regex>,
+}
+
+fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, Compiled) {
+    let mut issues = Vec::new();
+    match url::Url::parse(&spec.url) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
+            if spec.expect.min_cert_days.is_some() && u.scheme() != "https" {
+                issues.push(ProbeIssue::new("expect.min_cert_days", "needs an https:// URL"));
+            }
+        }
+        Ok(u) => issues
+            .push(ProbeIssue::new("url", format!("scheme `{}` is not http or https", u.scheme()))),
+        // `${var}` placeholders are resolved before this runs; anything left is a real problem.
+        Err(e) => issues.push(ProbeIssue::new("url", format!("`{}`: {e}", redact::url(&spec.url)))),
+    }
+    let samples = spec.samples.unwrap_or(1);
+    if samples == 0 || samples > MAX_SAMPLES {
+        issues.push(ProbeIssue::new("samples", format!("{samples} is outside 1..={MAX_SAMPLES}")));
+    }
+    if spec.expect.max_p95_ms.is_some() && samples < 2 {
+        issues.push(
+            ProbeIssue::new("expect.max_p95_ms", "needs `samples:` of at least 2")
+                .hint("add `samples: 20` (or more) next to `url`"),
+        );
+    }
+    if spec.tls.client_cert.is_some() != spec.tls.client_key.is_some() {
+        issues.push(ProbeIssue::new("tls", "`client_cert` and `client_key` go together; set both"));
+    }
+    let mut compiled = Compiled::default();
+    let mut compile = |field: String, pattern: &str| match Regex::new(pattern) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            issues.push(ProbeIssue::new(field, super::regex_error(pattern, &e)));
+            None
+        }
+    };
+    for (name, exp) in &spec.expect.headers {
+        if let HeaderExpect::Regex(p) = exp
+            && let Some(r) = compile(format!("expect.headers.{name}.regex"), p)
+        {
+            compiled.header_regexes.insert(name.to_ascii_lowercase(), r);
+        }
+    }
+    compiled.body_regex = spec
+        .expect
+        .body
+        .as_ref()
+        .and_then(|b| b.regex.as_deref())
+        .and_then(|p| compile("expect.body.regex".to_string(), p));
+    for (pointer, exp) in &spec.expect.json {
+        if let Some(p) = &exp.regex
+            && let Some(r) = compile(format!("expect.json.{pointer}.regex"), p)
+        {
+            compiled.json_regexes.insert(pointer.clone(), r);
+        }
+    }
+    for pointer in spec.expect.json.keys() {
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            issues.push(
+                ProbeIssue::new(format!("expect.json.{pointer}"), "not a JSON Pointer")
+                    .hint(format!("write `/{pointer}`")),
+            );
+        }
+    }
+    (issues, compiled)
+}
+
+fn prepare(spec: &Spec, ctx: &ProbeContext) -> Result<Prepared, Vec<String>> {
+    let (issues, compiled) = check_static(spec);
+    let mut problems: Vec<String> = issues
+        .iter()
+        .map(|i| match &i.hint {
+            Some(h) => format!("{}: {} ({h})", i.field, i.message),
+            None => format!("{}: {}", i.field, i.message),
+        })
+        .collect();
+    let samples = spec.samples.unwrap_or(1);
+    let Compiled { header_regexes, body_regex, json_regexes } = compiled;
+    let schema = match &spec.expect.schema {
+        None => None,
+        Some(path) => match load_schema(&ctx.resolve(path)) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        },
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Prepared {
+        timeout: spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT),
+        samples,
+        status: spec.expect.status.clone().unwrap_or_else(StatusSpec::success_or_redirect),
+        header_regexes,
+        body_regex,
+        json_regexes,
+        schema,
+        headers: spec.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        query: spec.query.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    })
+}
+
+/// Reads a JSON Schema (JSON, or YAML when it does not parse as JSON) and compiles it.
+pub fn load_schema(path: &std::path::Path) -> Result<jsonschema::Validator, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("expect.schema {}: {e}", path.display()))?;
+    let value: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(json_err) => serde_yaml::from_str(&text).map_err(|yaml_err| {
+            let located = yaml_err
+                .location()
+                .map(|l| format!(":{}:{}", l.line(), l.column()))
+                .unwrap_or_default();
+            format!(
+                "expect.schema {}{located}: neither JSON ({json_err}) nor YAML ({yaml_err})",
+                path.display()
+            )
+        })?,
+    };
+    jsonschema::validator_for(&value)
+        .map_err(|e| format!("expect.schema {}: not a valid JSON Schema: {e}", path.display()))
+}
+
+/// Runs the probe.
+pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+    let prepared = match prepare(spec, ctx) {
+        Ok(p) => p,
+        Err(problems) => return ProbeOutcome::error(format!("http: {}", problems.join("; "))),
+    };
+    let tls_setup = match tls::build(&spec.tls, ctx) {
+        Ok(t) => t,
+        Err(e) => return ProbeOutcome::error(e),
+    };
+    let max_redirects = if spec.redirects.follow { spec.redirects.max } else { 0 };
+    let agent = HttpAgent::new(prepared.timeout, max_redirects, tls_setup);
+    let plan = RequestPlan {
+        method: spec.method,
+        url: &spec.url,
+        headers: &prepared.headers,
+        query: &prepared.query,
+        body: spec.body.as_ref(),
+    };
+    let shown_url = redact::url(&spec.url);
+    let what = format!("{} {shown_url}", spec.method.as_str());
+
+    let mut first: Option<Result<HttpReply, HttpFailure>> = None;
+    let mut latencies = Vec::with_capacity(prepared.samples as usize);
+    let mut unexpected_status: Vec<u16> = Vec::new();
+    let mut stopped: Option<String> = None;
+    for i in 0..prepared.samples {
+        if ctx.cancelled() {
+            stopped = Some(format!("cancelled after {i} of {} samples", prepared.samples));
+            break;
+        }
+        let remaining = ctx.remaining();
+        if remaining.is_zero() {
+            stopped =
+                Some(format!("check deadline reached after {i} of {} samples", prepared.samples));
+            break;
+        }
+        let timeout = prepared.timeout.min(remaining);
+        let keep = if i == 0 { MAX_BODY_READ } else { 0 };
+        let result = agent.send(&plan, timeout, keep);
+        match &result {
+            Ok(reply) => {
+                latencies.push(reply.elapsed.as_secs_f64() * 1000.0);
+                if i > 0 && !prepared.status.matches(reply.status) {
+                    unexpected_status.push(reply.status);
+                }
+            }
+            Err(failure) => {
+                let mut outcome = transport_outcome(&what, failure, prepared.timeout, i);
+                outcome.artifacts.push(Artifact::json(
+                    "exchange.json",
+                    &exchange::exchange_json(&plan, &result),
+                ));
+                return outcome;
+            }
+        }
+        if i == 0 {
+            first = Some(result);
+        }
+    }
+    let Some(first) = first else {
+        return ProbeOutcome::error(format!("{what}: {}", stopped.unwrap_or_default()));
+    };
+    let mut doc = exchange::exchange_json(&plan, &first);
+    let reply = match first {
+        Ok(reply) => reply,
+        // Failed samples return above; kept as a plain branch so the probe cannot panic.
+        Err(failure) => return transport_outcome(&what, &failure, prepared.timeout, 0),
+    };
+
+    let mut failures: Vec<String> = Vec::new();
+    let mut measurements = vec![
+        Measurement::new("status", f64::from(reply.status), "code")
+            .with_threshold(prepared.status.to_string()),
+        Measurement::new("latency", stats::ms(reply.elapsed), "ms"),
+    ];
+    if !prepared.status.matches(reply.status) {
+        failures.push(format!("status {} (expected {})", reply.status, prepared.status));
+    }
+    if !unexpected_status.is_empty() {
+        failures.push(format!(
+            "{} of {} samples answered with an unexpected status (first: {})",
+            unexpected_status.len(),
+            latencies.len(),
+            unexpected_status[0]
+        ));
+    }
+    check_headers(spec, &prepared, &reply, &mut failures);
+    check_body(spec, &prepared, &reply, &mut failures);
+
+    let mut sorted = latencies.clone();
+    sorted.sort_by(f64::total_cmp);
+    let slowest = sorted.last().copied().unwrap_or(0.0);
+    if let Some(max) = spec.expect.max_latency_ms {
+        measurements.push(
+            Measurement::new("latency_max", stats::round3(slowest), "ms")
+                .with_threshold(format!("<= {max}")),
+        );
+        if slowest > max {
+            failures.push(format!("slowest response took {slowest:.1} ms (max {max} ms)"));
+        }
+    }
+    if sorted.len() > 1 {
+        let p95 = stats::percentile(&sorted, 95.0);
+        let mut p95m = Measurement::new("latency_p95", stats::round3(p95), "ms");
+        if let Some(max) = spec.expect.max_p95_ms {
+            p95m = p95m.with_threshold(format!("<= {max}"));
+            if p95 > max {
+                failures.push(format!(
+                    "p95 latency {p95:.1} ms over {} samples (max {max} ms)",
+                    sorted.len()
+                ));
+            }
+        }
+        measurements.push(Measurement::new(
+            "latency_p50",
+            stats::round3(stats::percentile(&sorted, 50.0)),
+            "ms",
+        ));
+        measurements.push(p95m);
+        measurements.push(Measurement::new(
+            "latency_p99",
+            stats::round3(stats::percentile(&sorted, 99.0)),
+            "ms",
+        ));
+        measurements.push(Measurement::new("samples", sorted.len() as f64, "count"));
+        doc["samples"] = json!({
+            "count": sorted.len(),
+            "p50_ms": stats::round3(stats::percentile(&sorted, 50.0)),
+            "p95_ms": stats::round3(p95),
+            "p99_ms": stats::round3(stats::percentile(&sorted, 99.0)),
+            "max_ms": stats::round3(slowest),
+            "latencies_ms": latencies.iter().map(|x| stats::round3(*x)).collect::<Vec<_>>(),
+        });
+    }
+    if let Some(min_days) = spec.expect.min_cert_days {
+        match agent.tls.peer_certificate().map(|der| tls::days_until_expiry(&der)) {
+            Some(Ok(days)) => {
+                measurements.push(
+                    Measurement::new("cert_days_left", days, "days")
+                        .with_threshold(format!(">= {min_days}")),
+                );
+                doc["tls"] = json!({ "cert_days_left": days });
+                if days < min_days as f64 {
+                    failures.push(format!(
+                        "TLS certificate expires in {days} days (min {min_days})"
+                    ));
+                }
+            }
+            Some(Err(e)) => failures.push(e),
+            None => failures.push("no TLS certificate was seen (was the answer cached or plain HTTP after a redirect?)".into()),
+        }
+    }
+    let mut outcome = if let Some(why) = stopped {
+        ProbeOutcome::error(format!("{what}: {why}"))
+    } else if failures.is_empty() {
+        ProbeOutcome::pass(format!(
+            "{what} → {} in {:.0} ms{}",
+            reply.status,
+            reply.elapsed.as_secs_f64() * 1000.0,
+            if sorted.len() > 1 {
+                format!(
+                    " (p95 {:.1} ms over {} samples)",
+                    stats::percentile(&sorted, 95.0),
+                    sorted.len()
+                )
+            } else {
+                String::new()
+            }
+        ))
+    } else {
+        let more = if failures.len() > 1 {
+            format!(" (and {} more: {})", failures.len() - 1, failures[1..].join("; "))
+        } else {
+            String::new()
+        };
+        ProbeOutcome::fail(format!("{what}: {}{more}", failures[0]))
+    };
+    outcome.measurements = measurements;
+    if !failures.is_empty() {
+        doc["failures"] = json!(failures);
+    }
+    outcome.artifacts.push(Artifact::json("exchange.json", &doc));
+    outcome
+}
+
+fn transport_outcome(
+    what: &str,
+    failure: &HttpFailure,
+    timeout: Duration,
+    sample: u32,
+) -> ProbeOutcome {
+    let at = if sample > 0 { format!(" (sample {})", sample + 1) } else { String::new() };
+    let hint = if failure.kind == FailureKind::Tls {
+        " — if the server uses a private CA, set tls.ca_file; tls.verify: false skips the check"
+    } else {
+        ""
+    };
+    let status = match failure.kind {
+        FailureKind::InvalidUrl => Status::Error,
+        _ => Status::Fail,
+    };
+    let mut outcome = ProbeOutcome::new(status, format!("{what}{at}: {}{hint}", failure.message));
+    outcome.measurements.push(
+        Measurement::new("elapsed", stats::ms(failure.elapsed), "ms")
+            .with_threshold(format!("timeout {}", format_duration(timeout))),
+    );
+    outcome
+}
+
+fn check_headers(spec: &Spec, prepared: &Prepared, reply: &HttpReply, failures: &mut Vec<String>) {
+    for (name, exp) in &spec.expect.headers {
+        let lower = name.to_ascii_lowercase();
+        let values: Vec<&str> =
+            reply.headers.iter().filter(|(n, _)| *n == lower).map(|(_, v)| v.as_str()).collect();
+        if values.is_empty() {
+            failures.push(format!("header `{name}` is missing"));
+            continue;
+        }
+        let shown = |v: &str| redact::header_value(name, v);
+        match exp {
+            HeaderExpect::Equals(want) => {
+                if !values.iter().any(|v| v == want) {
+                    failures.push(format!(
+                        "header `{name}` is `{}` (expected `{}`)",
+                        shown(values[0]),
+                        shown(want)
+                    ));
+                }
+            }
+            HeaderExpect::Regex(p) => {
+                if let Some(r) = prepared.header_regexes.get(&lower)
+                    && !values.iter().any(|v| r.is_match(v))
+                {
+                    failures.push(format!(
+                        "header `{name}` is `{}` (does not match /{p}/)",
+                        shown(values[0])
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn check_body(spec: &Spec, prepared: &Prepared, reply: &HttpReply, failures: &mut Vec<String>) {
+    let text = String::from_utf8_lossy(&reply.body);
+    if let Some(b) = &spec.expect.body {
+        for needle in &b.contains {
+            if !text.contains(needle.as_str()) {
+                failures.push(format!("body does not contain `{needle}`"));
+            }
+        }
+        for needle in &b.not_contains {
+            if text.contains(needle.as_str()) {
+                failures.push(format!("body contains `{needle}`"));
+            }
+        }
+        if let (Some(r), Some(p)) = (&prepared.body_regex, &b.regex)
+            && !r.is_match(&text)
+        {
+            failures.push(format!("body does not match /{p}/"));
+        }
+    }
+    if spec.expect.json.is_empty() && prepared.schema.is_none() {
+        return;
+    }
+    let doc: Value = match serde_json::from_slice(&reply.body) {
+        Ok(v) => v,
+        Err(e) => {
+            let ct = reply.header("content-type").unwrap_or("none");
+            let excerpt: String = text.chars().take(60).collect();
+            failures.push(format!(
+                "body is not JSON ({e}; Content-Type: {ct}; starts with {excerpt:?})"
+            ));
+            return;
+        }
+    };
+    for (pointer, exp) in &spec.expect.json {
+        check_json(pointer, exp, prepared.json_regexes.get(pointer), &doc, failures);
+    }
+    if let Some(validator) = &prepared.schema {
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .take(5)
+            .map(|e| format!("at `{}`: {e}", e.instance_path))
+            .collect();
+        if !errors.is_empty() {
+            failures.push(format!("body does not match the schema: {}", errors.join("; ")));
+        }
+    }
+}
+
+fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_equal(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn check_json(
+    pointer: &str,
+    exp: &JsonExpect,
+    regex: Option<&Regex>,
+    doc: &Value,
+    failures: &mut Vec<String>,
+) {
+    let found = doc.pointer(pointer);
+    let at = if pointer.is_empty() { "the document".to_string() } else { format!("`{pointer}`") };
+    match (found, exp.exists) {
+        (Some(v), Some(false)) => {
+            failures.push(format!("JSON {at} exists ({}) but should not", short(v)));
+            return;
+        }
+        (None, Some(false)) => return,
+        (None, _) => {
+            failures.push(format!("JSON {at} is missing"));
+            return;
+        }
+        (Some(_), _) => {}
+    }
+    let Some(v) = found else { return };
+    if let Some(want) = &exp.equals
+        && !json_equal(v, want)
+    {
+        failures.push(format!("JSON {at} is {} (expected {})", short(v), short(want)));
+    }
+    if let Some(t) = exp.json_type {
+        let actual = type_of(v);
+        let ok = match t {
+            JsonType::Number => matches!(v, Value::Number(_)),
+            JsonType::Integer => {
+                actual == "integer" || v.as_f64().is_some_and(|f| f.fract() == 0.0)
+            }
+            _ => {
+                serde_json::to_value(t).ok().and_then(|s| s.as_str().map(|s| s == actual))
+                    == Some(true)
+            }
+        };
+        if !ok {
+            let want = serde_json::to_value(t).unwrap_or_default();
+            failures.push(format!(
+                "JSON {at} is of type {actual} (expected {})",
+                want.as_str().unwrap_or("?")
+            ));
+        }
+    }
+    if let (Some(r), Some(p)) = (regex, &exp.regex) {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if !r.is_match(&text) {
+            failures.push(format!("JSON {at} is {} (does not match /{p}/)", short(v)));
+        }
+    }
+    if exp.min.is_some() || exp.max.is_some() {
+        match v.as_f64() {
+            None => failures.push(format!("JSON {at} is {} (expected a number)", short(v))),
+            Some(n) => {
+                if let Some(min) = exp.min
+                    && n < min
+                {
+                    failures.push(format!("JSON {at} is {n} (min {min})"));
+                }
+                if let Some(max) = exp.max
+                    && n > max
+                {
+                    failures.push(format!("JSON {at} is {n} (max {max})"));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shorthand_and_operators() {
+        let e: Expect = serde_yaml::from_str(
+            "json:\n  /status: ok\n  /count: { min: 1, max: 5 }\n  /obj: { equals: { min: 1 } }\n  /raw: { a: 1 }\n",
+        )
+        .unwrap();
+        assert_eq!(e.json["/status"].equals, Some(json!("ok")));
+        assert_eq!(e.json["/count"].min, Some(1.0));
+        assert_eq!(e.json["/obj"].equals, Some(json!({"min": 1})));
+        assert_eq!(e.json["/raw"].equals, Some(json!({"a": 1})));
+        let err = serde_yaml::from_str::<Expect>("json:\n  /x: { min: 1, foo: 2 }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mixes operators") && err.contains("foo"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = serde_yaml::from_str::<Spec>("url: http://x\nexpect: { stauts: 200 }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `stauts`"), "{err}");
+        let err = serde_yaml::from_str::<Spec>("url: http://x\nbody: { xml: a }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown variant `xml`") && err.contains("line 2"), "{err}");
+        let err = serde_yaml::from_str::<Spec>("url: x\nbody: { text: a, json: 1 }\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exactly one of"), "{err}");
+        let s: Spec = serde_yaml::from_str(
+            "url: x\nbody: { form: { a: b } }\nexpect: { headers: { X-A: { regex: '^v' } } }\n",
+        )
+        .unwrap();
+        assert!(matches!(s.body, Some(Body::Form(_))));
+        assert_eq!(s.expect.headers["X-A"], HeaderExpect::Regex("^v".into()));
+        let s: Spec = serde_yaml::from_str("url: x\nbody:\n  json: { a: [1, 2] }\n").unwrap();
+        assert_eq!(s.body, Some(Body::Json(json!({"a": [1, 2]}))));
+    }
+
+    #[test]
+    fn json_checks_report_each_problem() {
+        let doc = json!({"status": "ok", "count": 3, "items": [1, 2], "ratio": 0.5});
+        let mut f = Vec::new();
+        let exp = |y: &str| serde_yaml::from_str::<JsonExpect>(y).unwrap();
+        check_json("/status", &exp("ok"), None, &doc, &mut f);
+        check_json("/count", &exp("{ type: integer, min: 1, max: 3 }"), None, &doc, &mut f);
+        check_json("/count", &exp("3.0"), None, &doc, &mut f);
+        check_json("/missing", &exp("{ exists: false }"), None, &doc, &mut f);
+        check_json("/items", &exp("{ type: array }"), None, &doc, &mut f);
+        assert!(f.is_empty(), "{f:?}");
+        check_json("/status", &exp("bad"), None, &doc, &mut f);
+        check_json("/count", &exp("{ max: 2 }"), None, &doc, &mut f);
+        check_json("/ratio", &exp("{ type: integer }"), None, &doc, &mut f);
+        check_json("/nope", &exp("{ exists: true }"), None, &doc, &mut f);
+        check_json("/status", &exp("{ exists: false }"), None, &doc, &mut f);
+        let r = Regex::new("^o").unwrap();
+        check_json("/count", &exp("{ regex: '^o' }"), Some(&r), &doc, &mut f);
+        assert_eq!(f.len(), 6, "{f:?}");
+        assert!(f[0].contains("\"ok\"") && f[0].contains("\"bad\""));
+        assert!(f[1].contains("max 2"));
+        assert!(f[2].contains("type number"));
+        assert!(f[3].contains("missing"));
+        assert!(f[4].contains("should not"));
+        assert!(f[5].contains("does not match"));
+    }
+
+    #[test]
+    fn schema_is_generated() {
+        let schema = schemars::schema_for!(Spec);
+        let text = serde_json::to_string(&schema).unwrap();
+        assert!(text.contains("min_cert_days") && text.contains("JSON Pointer"));
+    }
+}
