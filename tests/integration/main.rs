@@ -4,4 +4,5 @@ mod check;
 mod diagnostics;
 mod evidence;
 mod proof;
+mod reports;
 mod support;
