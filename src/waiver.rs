@@ -137,8 +137,7 @@ pub fn validate(spec: &WaiverSpec, policy: &WaiverPolicy) -> Vec<(&'static str, 
     {
         issues.push(("expires", format!("`{e}` is not a date (YYYY-MM-DD)")));
     }
-    if policy.require_approver && spec.approved_by.as_deref().is_none_or(|a| a.trim().is_empty())
-    {
+    if policy.require_approver && spec.approved_by.as_deref().is_none_or(|a| a.trim().is_empty()) {
         issues.push(("approved_by", "policy.waivers.require_approver: name `approved_by`".into()));
     }
     if let Some(max) = policy.max_days
@@ -224,6 +223,7 @@ pub fn apply(
                     expires: s.expires.clone(),
                     source: w.source.clone(),
                 });
+                r.reason = format!("{} (waived: {})", r.reason, s.reason);
                 r.status = Status::Waived;
                 rec.applied_to.push(r.id.clone());
             }
@@ -234,4 +234,97 @@ pub fn apply(
         records.push(rec);
     }
     records
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: &str, severity: Severity, status: Status) -> CheckResult {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "title": id, "area": "a", "severity": severity, "probe": "command",
+            "status": status, "reason": format!("{id} broke"), "duration_ms": 0, "attempts": 1,
+            "defined_at": "r.yaml:1"
+        }))
+        .unwrap()
+    }
+
+    fn waiver(check: &str, expires: Option<&str>) -> Waiver {
+        Waiver {
+            spec: WaiverSpec {
+                check: check.into(),
+                reason: "accepted".into(),
+                approved_by: Some("alice".into()),
+                ticket: None,
+                expires: expires.map(str::to_string),
+            },
+            source: "r.yaml:9".into(),
+        }
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn glob_waives_failures_and_errors_keeping_the_original() {
+        let mut rs = vec![
+            result("docs.a", Severity::High, Status::Fail),
+            result("docs.b", Severity::High, Status::Error),
+            result("docs.c", Severity::High, Status::Pass),
+            result("tests.x", Severity::High, Status::Fail),
+        ];
+        let recs =
+            apply(&mut rs, &[waiver("docs.*", None)], &WaiverPolicy::default(), day("2025-01-01"));
+        assert_eq!(
+            rs.iter().map(|r| r.status).collect::<Vec<_>>(),
+            vec![Status::Waived, Status::Waived, Status::Pass, Status::Fail]
+        );
+        let w = rs[1].waiver.as_ref().unwrap();
+        assert_eq!((w.waived_from, w.original_reason.as_str()), (Status::Error, "docs.b broke"));
+        assert!(rs[0].reason.starts_with("docs.a broke"));
+        assert_eq!(recs[0].state, WaiverState::Applied);
+        assert_eq!(recs[0].applied_to, vec!["docs.a", "docs.b"]);
+    }
+
+    #[test]
+    fn expired_waivers_are_not_applied_and_the_last_day_still_counts() {
+        let mut rs = vec![result("a", Severity::High, Status::Fail)];
+        let recs = apply(
+            &mut rs,
+            &[waiver("a", Some("2024-12-31"))],
+            &WaiverPolicy::default(),
+            day("2025-01-01"),
+        );
+        assert_eq!(rs[0].status, Status::Fail);
+        assert_eq!(recs[0].state, WaiverState::Expired);
+        let recs = apply(
+            &mut rs,
+            &[waiver("a", Some("2025-01-01"))],
+            &WaiverPolicy::default(),
+            day("2025-01-01"),
+        );
+        assert_eq!(rs[0].status, Status::Waived);
+        assert_eq!(recs[0].state, WaiverState::Applied);
+    }
+
+    #[test]
+    fn policy_limits_lifetime_approver_and_critical_checks() {
+        let p =
+            WaiverPolicy { require_approver: true, max_days: Some(30), forbid_on_critical: true };
+        let mut rs = vec![
+            result("crit", Severity::Critical, Status::Fail),
+            result("high", Severity::High, Status::Fail),
+        ];
+        let recs = apply(&mut rs, &[waiver("*", Some("2025-01-20"))], &p, day("2025-01-01"));
+        assert_eq!(rs[0].status, Status::Fail);
+        assert_eq!(rs[1].status, Status::Waived);
+        assert!(recs[0].notes[0].contains("critical check crit"));
+        let recs = apply(&mut rs, &[waiver("crit", Some("2025-06-01"))], &p, day("2025-01-01"));
+        assert_eq!(recs[0].state, WaiverState::Rejected);
+        let mut anonymous = waiver("crit", Some("2025-01-02"));
+        anonymous.spec.approved_by = None;
+        assert_eq!(validate(&anonymous.spec, &p)[0].0, "approved_by");
+        assert_eq!(validate(&waiver("x", None).spec, &p)[0].0, "expires");
+    }
 }

@@ -136,7 +136,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         started.date_naive(),
     );
     for w in waiver_records.iter().filter(|w| {
-        matches!(w.state, crate::waiver::WaiverState::Expired | crate::waiver::WaiverState::Rejected)
+        matches!(
+            w.state,
+            crate::waiver::WaiverState::Expired | crate::waiver::WaiverState::Rejected
+        )
     }) {
         eprintln!(
             "warning: waiver for `{}` ({}) is {} and was not applied: {}",
@@ -280,7 +283,8 @@ fn write_run(
     redactor: &Redactor,
     signer: Option<&ed25519_dalek::SigningKey>,
 ) -> anyhow::Result<RunRecord> {
-    let (report, _) = redactor.redact_bytes(markdown::render(record, Some(&run_dir.path)).as_bytes());
+    let (report, _) =
+        redactor.redact_bytes(markdown::render(record, Some(&run_dir.path)).as_bytes());
     rundir::write_atomic(&run_dir.path.join("report.md"), &report)?;
     record.redactions = redactions_in(&run_dir.path)?;
     let (predicate, _) = redactor.redact_bytes(&serde_json::to_vec(record)?);

@@ -79,9 +79,9 @@ pub fn load_waivers(
     policy: &crate::waiver::WaiverPolicy,
 ) -> Result<Vec<crate::waiver::Waiver>, Vec<Diagnostic>> {
     let mut loader = Loader::new(opts);
-    let (display, text) = loader.read(&DocKey::Path(path.to_path_buf())).map_err(|m| {
-        vec![Diagnostic::new(path, m)]
-    })?;
+    let (display, text) = loader
+        .read(&DocKey::Path(path.to_path_buf()))
+        .map_err(|m| vec![Diagnostic::new(path, m)])?;
     let spans = SpanMap::build(&text);
     loader.sources.push(SourceText { display: display.clone(), text, spans });
     let root: Value = match serde_yaml::from_str(&loader.sources[0].text) {
@@ -572,7 +572,8 @@ impl<'a> Loader<'a> {
         self.validate_needs(&checks, &check_at);
 
         let waiver_policy = self.policy.waivers.clone().unwrap_or_default();
-        let waivers = self.validate_waivers(std::mem::take(&mut self.waivers), &waiver_policy);
+        let pending_waivers = std::mem::take(&mut self.waivers);
+        let waivers = self.validate_waivers(pending_waivers, &waiver_policy);
         if !self.diags.is_empty() {
             return Err(self.diags);
         }

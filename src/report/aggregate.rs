@@ -70,8 +70,7 @@ pub fn row(
         }
         .into();
         row.problems = rep.problems.iter().map(|p| p.to_string()).collect();
-        row.verified =
-            rep.is_valid() && matches!(rep.signature, SignatureStatus::Valid { .. });
+        row.verified = rep.is_valid() && matches!(rep.signature, SignatureStatus::Valid { .. });
     }
     match super::saved::load(path) {
         Ok(saved) => {

@@ -136,16 +136,13 @@ pub fn diff(old: &RunRecord, new: &RunRecord) -> RunDiff {
 
     let key = |w: &crate::waiver::WaiverRecord| format!("{} ({})", w.check, w.reason);
     let old_waivers: Vec<String> = old.waivers.iter().map(key).collect();
-    let waivers_added =
-        new.waivers.iter().map(key).filter(|k| !old_waivers.contains(k)).collect();
+    let waivers_added = new.waivers.iter().map(key).filter(|k| !old_waivers.contains(k)).collect();
     let waivers_expired = new
         .waivers
         .iter()
         .filter(|w| w.state == WaiverState::Expired)
         .filter(|w| {
-            !old.waivers
-                .iter()
-                .any(|o| key(o) == key(w) && o.state == WaiverState::Expired)
+            !old.waivers.iter().any(|o| key(o) == key(w) && o.state == WaiverState::Expired)
         })
         .map(key)
         .collect();
@@ -216,11 +213,7 @@ pub fn markdown(d: &RunDiff) -> String {
     let c = |x: &Option<String>| x.as_deref().map_or("—".to_string(), |s| format!("`{s}`"));
     let _ = writeln!(w, "| Commit | {} | {} |", c(&d.old.commit), c(&d.new.commit));
     let _ = writeln!(w, "| Verdict | {} | {} |", d.old.verdict.as_str(), d.new.verdict.as_str());
-    let _ = writeln!(
-        w,
-        "| Score | {} | {} ({:+}) |",
-        d.old.score, d.new.score, d.score_change
-    );
+    let _ = writeln!(w, "| Score | {} | {} ({:+}) |", d.old.score, d.new.score, d.score_change);
     let _ = writeln!(w, "| Level | {} | {} |\n", lvl(d.old.level), lvl(d.new.level));
     let list = |w: &mut String, title: &str, items: &[String]| {
         if !items.is_empty() {
@@ -253,7 +246,9 @@ pub fn markdown(d: &RunDiff) -> String {
     list(w, "Waivers expired", &d.waivers_expired);
     if !d.evidence_changed.is_empty() {
         let _ = writeln!(w, "## Evidence changed ({})\n", d.evidence_changed.len());
-        let short = |s: &Option<String>| s.as_deref().map_or("—".into(), |s| format!("`{}`", &s[..12.min(s.len())]));
+        let short = |s: &Option<String>| {
+            s.as_deref().map_or("—".into(), |s| format!("`{}`", &s[..12.min(s.len())]))
+        };
         let _ = writeln!(w, "| File | Old sha256 | New sha256 |\n|---|---|---|");
         for e in &d.evidence_changed {
             let _ = writeln!(

@@ -24,8 +24,8 @@ pub fn render(record: &RunRecord) -> Value {
         let word = if r.status == Status::Error { "could not verify" } else { "fail" };
         let block = if blocking(record, r) { "blocking" } else { "not blocking" };
         let base = format!("{}: {} [{word}, {block}]: {}", r.id, r.title, r.reason);
-        let fallback = defined_place(&r.defined_at)
-            .unwrap_or_else(|| (record.checklist.source.clone(), None));
+        let fallback =
+            defined_place(&r.defined_at).unwrap_or_else(|| (record.checklist.source.clone(), None));
         let places: Vec<(String, Option<u64>, String, Vec<&str>)> = if r.locations.is_empty() {
             vec![(fallback.0, fallback.1, base.clone(), vec![r.id.as_str()])]
         } else {

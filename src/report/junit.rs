@@ -114,10 +114,16 @@ pub fn render(record: &RunRecord) -> String {
                 Status::Skip => ("skipped", "skip", r.reason.clone()),
                 Status::Pending => ("skipped", "pending", format!("pending: {}", r.reason)),
                 Status::Waived => {
-                    let original = r.waiver.as_ref().map_or_else(String::new, |w| {
-                        format!(" (was {}: {})", w.waived_from.as_str(), w.original_reason)
-                    });
-                    ("skipped", "waived", format!("waived: {}{original}", r.reason))
+                    let message = match &r.waiver {
+                        Some(w) => format!(
+                            "waived: {} (was {}: {})",
+                            w.reason,
+                            w.waived_from.as_str(),
+                            w.original_reason
+                        ),
+                        None => format!("waived: {}", r.reason),
+                    };
+                    ("skipped", "waived", message)
                 }
             };
             let _ = writeln!(

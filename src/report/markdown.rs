@@ -329,9 +329,8 @@ fn detail(
                 if text.trim().is_empty() {
                     continue;
                 }
-                let fence = "`".repeat(
-                    text.split(|c| c != '`').map(str::len).max().unwrap_or(0).max(2) + 1,
-                );
+                let fence = "`"
+                    .repeat(text.split(|c| c != '`').map(str::len).max().unwrap_or(0).max(2) + 1);
                 let _ = writeln!(
                     w,
                     "<details><summary>{} (last {} lines{})</summary>\n\n{fence}text\n{}\n{fence}\n\n</details>\n",
@@ -401,8 +400,7 @@ fn waivers(w: &mut String, record: &RunRecord) {
         );
     }
     w.push('\n');
-    let waived: Vec<&CheckResult> =
-        record.results.iter().filter(|r| r.waiver.is_some()).collect();
+    let waived: Vec<&CheckResult> = record.results.iter().filter(|r| r.waiver.is_some()).collect();
     if !waived.is_empty() {
         let _ = writeln!(w, "Waived checks keep their original result:\n");
         for r in waived {

@@ -13,7 +13,8 @@ use crate::checklist::Severity;
 use crate::outcome::{CheckResult, Status};
 use crate::record::RunRecord;
 
-pub const SCHEMA: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+pub const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 /// Key of our entry in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "readyctl/v1";
 /// Results per check, at most (a secrets scan can find thousands).
@@ -103,8 +104,7 @@ pub fn render(record: &RunRecord) -> Value {
                 if let Some(t) = &w.ticket {
                     justification.push_str(&format!(" [{t}]"));
                 }
-                res["suppressions"] =
-                    json!([{ "kind": "external", "status": "accepted", "justification": justification }]);
+                res["suppressions"] = json!([{ "kind": "external", "status": "accepted", "justification": justification }]);
             }
             results.push(res);
         };

@@ -20,7 +20,8 @@ pub struct SavedRun {
 
 /// Reads a run directory (or `.readyctl/latest`), a `manifest.json`, or a `.tar.gz` pack.
 pub fn load(path: &Path) -> anyhow::Result<SavedRun> {
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
     let (bytes, dir) = if meta.is_dir() {
         let manifest = path.join(crate::evidence::MANIFEST);
         (read_bounded(&manifest)?, Some(path.to_path_buf()))
@@ -69,7 +70,10 @@ fn manifest_from_pack(path: &Path) -> anyhow::Result<Vec<u8>> {
         let entry = entry?;
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let parts: Vec<&str> = name.trim_start_matches("./").split('/').collect();
-        let top = matches!(parts.as_slice(), [crate::evidence::MANIFEST] | [_, crate::evidence::MANIFEST]);
+        let top = matches!(
+            parts.as_slice(),
+            [crate::evidence::MANIFEST] | [_, crate::evidence::MANIFEST]
+        );
         if top && entry.header().entry_type().is_file() {
             let mut bytes = Vec::new();
             entry.take(MAX_MANIFEST + 1).read_to_end(&mut bytes)?;

@@ -23,7 +23,10 @@ pub fn render(record: &RunRecord) -> String {
             Status::Fail | Status::Error => format!("not ok {n} - {name}"),
             Status::Skip => format!("ok {n} - {name} # SKIP {}", desc(&r.reason)),
             Status::Pending => format!("not ok {n} - {name} # TODO pending: {}", desc(&r.reason)),
-            Status::Waived => format!("not ok {n} - {name} # TODO waived: {}", desc(&r.reason)),
+            Status::Waived => format!(
+                "not ok {n} - {name} # TODO waived: {}",
+                desc(r.waiver.as_ref().map_or(&r.reason, |w| &w.reason))
+            ),
         };
         t.push_str(&line);
         t.push('\n');

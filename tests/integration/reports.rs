@@ -44,7 +44,9 @@ fn python() -> Option<PathBuf> {
     match std::env::var_os("READYCTL_TEST_PYTHON") {
         Some(p) => Some(PathBuf::from(p)),
         None => {
-            peer_missing("READYCTL_TEST_PYTHON is not set (a python with scripts/requirements-test.txt)");
+            peer_missing(
+                "READYCTL_TEST_PYTHON is not set (a python with scripts/requirements-test.txt)",
+            );
             None
         }
     }
@@ -93,7 +95,7 @@ pub fn sample_record() -> RunRecord {
               "duration_ms": 0, "attempts": 0, "defined_at": "readiness.yaml:40" },
             { "id": "coverage.lines", "title": "Line coverage at least 60%", "area": "testing",
               "severity": "medium", "level": "gold", "probe": "coverage", "status": "waived",
-              "reason": "waived: legacy module (PAY-123)", "duration_ms": 20, "attempts": 1,
+              "reason": "line coverage 41.5% < 60% (waived: legacy module)", "duration_ms": 20, "attempts": 1,
               "defined_at": "readiness.yaml:50",
               "measurements": [{ "name": "lines", "value": 41.5, "unit": "percent", "threshold": ">= 60" }],
               "waiver": { "waived_from": "fail", "original_reason": "line coverage 41.5% < 60%",
@@ -160,7 +162,7 @@ fn markdown_renders_as_gfm_with_tables_and_details() {
     }
     let md = render(ReportFormat::Md);
     let mut child = Command::new("cmark-gfm")
-        .args(["--extension", "table", "--extension", "autolink"])
+        .args(["--unsafe", "--extension", "table", "--extension", "autolink"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -196,7 +198,11 @@ fn markdown_stays_under_one_mebibyte() {
         let log = format!("evidence/check.{i:04}/stdout.log");
         std::fs::create_dir_all(dir.path().join(format!("evidence/check.{i:04}"))).unwrap();
         std::fs::write(dir.path().join(&log), format!("{big_line}\n").repeat(50)).unwrap();
-        r.evidence = vec![readyctl::outcome::EvidenceFile { path: log, sha256: "ab".repeat(32), size: 250_050 }];
+        r.evidence = vec![readyctl::outcome::EvidenceFile {
+            path: log,
+            sha256: "ab".repeat(32),
+            size: 250_050,
+        }];
         record.results.push(r);
     }
     let md = readyctl::report::markdown::render(&record, Some(dir.path()));
@@ -261,7 +267,8 @@ print(json.dumps({"tests": xml.tests, "failures": xml.failures, "errors": xml.er
     assert_eq!(v["errors"], 1);
     let cases = v["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 7);
-    let case = |id: &str| cases.iter().find(|c| c["name"].as_str().unwrap().starts_with(id)).unwrap();
+    let case =
+        |id: &str| cases.iter().find(|c| c["name"].as_str().unwrap().starts_with(id)).unwrap();
     assert_eq!(case("tests.unit")["kinds"], serde_json::json!([]));
     assert_eq!(case("tests.unit")["time"], 1.234);
     assert_eq!(case("security.no-keys")["kinds"], serde_json::json!(["Failure"]));
@@ -271,7 +278,12 @@ print(json.dumps({"tests": xml.tests, "failures": xml.failures, "errors": xml.er
     for id in ["api.health", "coverage.lines", "ops.runbook"] {
         assert_eq!(case(id)["kinds"], serde_json::json!(["Skipped"]), "{id}");
     }
-    assert!(case("coverage.lines")["messages"][0].as_str().unwrap().contains("was fail: line coverage 41.5%"));
+    assert!(
+        case("coverage.lines")["messages"][0]
+            .as_str()
+            .unwrap()
+            .contains("was fail: line coverage 41.5%")
+    );
 }
 
 #[test]
@@ -286,7 +298,8 @@ fn sarif_validates_against_the_oasis_schema() {
         serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let sarif: serde_json::Value = serde_json::from_str(&render(ReportFormat::Sarif)).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    let errors: Vec<String> =
+        validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path)).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     // A rule per check, results for fail/error/waived (one per location), waived suppressed.
     let run = &sarif["runs"][0];
@@ -368,7 +381,7 @@ fn github_annotations_are_escaped_and_bounded() {
     }
     let out = readyctl::report::github::annotations(&many);
     assert_eq!(out.lines().filter(|l| l.starts_with("::error ")).count(), 10);
-    assert!(out.contains("::notice title=readyctl::16 more errors"), "{out}");
+    assert!(out.contains("::notice title=readyctl::17 more errors"), "{out}");
 }
 
 #[test]
@@ -482,7 +495,11 @@ fn check_applies_waivers_and_writes_several_reports() {
     let stdout = text(&o.stdout);
     assert!(stdout.starts_with("TAP version 13\n"), "stdout is the TAP report: {stdout}");
     assert!(stdout.contains("# TODO waived"), "{stdout}");
-    assert!(text(&o.stderr).contains("waiver for `bad.*` (readiness.yaml:20) is expired"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("waiver for `bad.*` (readiness.yaml:24) is expired"),
+        "{}",
+        text(&o.stderr)
+    );
 
     let saved = readyctl::report::saved::load(&run).unwrap().record;
     let waived = saved.results.iter().find(|r| r.id == "bad.changelog").unwrap();
@@ -496,7 +513,10 @@ fn check_applies_waivers_and_writes_several_reports() {
     let o2 = readyctl(repo.path(), &["report", run.to_str().unwrap(), "--format", "junit"]);
     assert_eq!(o2.status.code(), Some(0));
     assert_eq!(text(&o2.stdout), std::fs::read_to_string(&junit).unwrap());
-    let o3 = readyctl(repo.path(), &["report", run.join("manifest.json").to_str().unwrap(), "-f", "sarif"]);
+    let o3 = readyctl(
+        repo.path(),
+        &["report", run.join("manifest.json").to_str().unwrap(), "-f", "sarif"],
+    );
     assert_eq!(text(&o3.stdout), std::fs::read_to_string(&sarif).unwrap());
     let md = readyctl(repo.path(), &["report", run.to_str().unwrap()]);
     assert_eq!(text(&md.stdout), std::fs::read_to_string(run.join("report.md")).unwrap());
@@ -508,17 +528,20 @@ fn check_applies_waivers_and_writes_several_reports() {
 
 #[test]
 fn bad_waivers_are_located_diagnostics() {
-    let checklist = CHECKLIST.replace("    approved_by: alice\n", "    approved_by: alice\n    expires_on: soon\n");
+    let checklist = CHECKLIST
+        .replace("    approved_by: alice\n", "    approved_by: alice\n    expires_on: soon\n");
     let repo = e2e_repo(&checklist);
     let o = readyctl(repo.path(), &["check"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("readiness.yaml:22"), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("expires_on"), "{}", text(&o.stderr));
 
-    let policy = CHECKLIST.replace(
-        "  fail_on: high\n",
-        "  fail_on: high\n  waivers: { require_approver: true, max_days: 30 }\n",
-    );
+    let policy = CHECKLIST
+        .replace("  fail_on: high\n", "  fail_on: high\n  waivers: { require_approver: true }\n")
+        .replace(
+            "    reason: an old waiver\n",
+            "    reason: an old waiver\n    approved_by: bob\n",
+        );
     let repo = e2e_repo(&policy);
     std::fs::write(
         repo.path().join("waivers.yaml"),
@@ -535,7 +558,10 @@ fn bad_waivers_are_located_diagnostics() {
 fn waivers_file_and_policy_limits() {
     let checklist = CHECKLIST
         .replace("  fail_on: high\n", "  fail_on: high\n  waivers: { forbid_on_critical: true }\n")
-        .replace("  - id: bad.changelog\n    severity: high", "  - id: bad.changelog\n    severity: critical");
+        .replace(
+            "  - id: bad.changelog\n    severity: high",
+            "  - id: bad.changelog\n    severity: critical",
+        );
     let repo = e2e_repo(&checklist);
     std::fs::write(
         repo.path().join("waivers.yaml"),
@@ -543,7 +569,10 @@ fn waivers_file_and_policy_limits() {
     )
     .unwrap();
     let run = repo.path().join("run");
-    let o = readyctl(repo.path(), &["check", "--waivers", "waivers.yaml", "--out", run.to_str().unwrap()]);
+    let o = readyctl(
+        repo.path(),
+        &["check", "--waivers", "waivers.yaml", "--out", run.to_str().unwrap()],
+    );
     // A critical check cannot be waived: NOT READY.
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let rec = readyctl::report::saved::load(&run).unwrap().record;
@@ -565,24 +594,60 @@ fn diff_and_baseline_exit_codes() {
     assert_eq!(o.status.code(), Some(1));
     let d = readyctl(repo.path(), &["diff", old.to_str().unwrap(), new.to_str().unwrap()]);
     assert_eq!(d.status.code(), Some(1), "{}", text(&d.stdout));
-    assert!(text(&d.stdout).contains("## New failures (1)\n\n- `ok.readme`"), "{}", text(&d.stdout));
-    let j = readyctl(repo.path(), &["diff", old.to_str().unwrap(), new.to_str().unwrap(), "--format", "json"]);
+    assert!(
+        text(&d.stdout).contains("## New failures (1)\n\n- `ok.readme`"),
+        "{}",
+        text(&d.stdout)
+    );
+    let j = readyctl(
+        repo.path(),
+        &["diff", old.to_str().unwrap(), new.to_str().unwrap(), "--format", "json"],
+    );
     let v: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
     assert_eq!(v["regression"], true);
     let back = readyctl(repo.path(), &["diff", new.to_str().unwrap(), old.to_str().unwrap()]);
     assert_eq!(back.status.code(), Some(0), "{}", text(&back.stdout));
 
     // --baseline: the legacy failure (README missing) is tolerated; a new one is not.
-    let b = readyctl(repo.path(), &["check", "--baseline", new.to_str().unwrap(), "--out", repo.path().join("b1").to_str().unwrap()]);
+    let b = readyctl(
+        repo.path(),
+        &[
+            "check",
+            "--baseline",
+            new.to_str().unwrap(),
+            "--out",
+            repo.path().join("b1").to_str().unwrap(),
+        ],
+    );
     assert_eq!(b.status.code(), Some(0), "{}", text(&b.stderr));
-    let b = readyctl(repo.path(), &["check", "--baseline", old.to_str().unwrap(), "--out", repo.path().join("b2").to_str().unwrap()]);
+    let b = readyctl(
+        repo.path(),
+        &[
+            "check",
+            "--baseline",
+            old.to_str().unwrap(),
+            "--out",
+            repo.path().join("b2").to_str().unwrap(),
+        ],
+    );
     assert_eq!(b.status.code(), Some(1));
-    assert!(text(&b.stderr).contains("1 blocking check got worse: ok.readme"), "{}", text(&b.stderr));
+    assert!(
+        text(&b.stderr).contains("1 blocking check got worse: ok.readme"),
+        "{}",
+        text(&b.stderr)
+    );
 }
 
 #[test]
 fn github_actions_mode_annotates_and_writes_the_step_summary() {
-    let repo = e2e_repo(&CHECKLIST.replace("waivers:", "unused_waivers:").split("unused_waivers:").next().unwrap().to_string());
+    let repo = e2e_repo(
+        &CHECKLIST
+            .replace("waivers:", "unused_waivers:")
+            .split("unused_waivers:")
+            .next()
+            .unwrap()
+            .to_string(),
+    );
     let summary = repo.path().join("summary.md");
     let o = Command::new(bin())
         .args(["check", "--out", repo.path().join("run").to_str().unwrap()])
@@ -594,7 +659,10 @@ fn github_actions_mode_annotates_and_writes_the_step_summary() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let out = text(&o.stdout);
-    assert!(out.contains("::error file=readiness.yaml,line=10,title=bad.changelog failed::"), "{out}");
+    assert!(
+        out.contains("::error file=readiness.yaml,line=10,title=bad.changelog failed::"),
+        "{out}"
+    );
     assert!(out.contains("::warning file=src/app.py,line=2,"), "{out}");
     let s = std::fs::read_to_string(&summary).unwrap();
     assert!(s.starts_with("# Readiness report: e2e"));
@@ -608,12 +676,20 @@ fn badge_and_aggregate_commands() {
     readyctl(repo.path(), &["keygen", "-o", name.to_str().unwrap()]);
     let key = keys.path().join("ci.key");
     let signed = repo.path().join("signed");
-    let o = readyctl(repo.path(), &["check", "--key", key.to_str().unwrap(), "--out", signed.to_str().unwrap()]);
+    let o = readyctl(
+        repo.path(),
+        &["check", "--key", key.to_str().unwrap(), "--out", signed.to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let unsigned = repo.path().join("unsigned");
     readyctl(repo.path(), &["check", "--out", unsigned.to_str().unwrap()]);
     let pack = repo.path().join("signed.tar.gz");
-    assert_eq!(readyctl(repo.path(), &["pack", signed.to_str().unwrap(), "-o", pack.to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(
+        readyctl(repo.path(), &["pack", signed.to_str().unwrap(), "-o", pack.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
 
     let svg = repo.path().join("b/readiness.svg");
     let b = readyctl(repo.path(), &["badge", pack.to_str().unwrap(), "-o", svg.to_str().unwrap()]);
@@ -623,7 +699,16 @@ fn badge_and_aggregate_commands() {
     let pubkey = keys.path().join("ci.pub");
     let a = readyctl(
         repo.path(),
-        &["aggregate", signed.to_str().unwrap(), pack.to_str().unwrap(), unsigned.to_str().unwrap(), "--key", pubkey.to_str().unwrap(), "--format", "json"],
+        &[
+            "aggregate",
+            signed.to_str().unwrap(),
+            pack.to_str().unwrap(),
+            unsigned.to_str().unwrap(),
+            "--key",
+            pubkey.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(a.status.code(), Some(1), "one run is unsigned");
     let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
@@ -632,7 +717,10 @@ fn badge_and_aggregate_commands() {
     assert_eq!(v["runs"][1]["verdict"], "READY");
     assert_eq!(v["runs"][2]["signature"], "unsigned");
     assert_eq!(v["runs"][0]["failing"], serde_json::json!(["bad.todo"]));
-    let md = readyctl(repo.path(), &["aggregate", signed.to_str().unwrap(), "--key", pubkey.to_str().unwrap()]);
+    let md = readyctl(
+        repo.path(),
+        &["aggregate", signed.to_str().unwrap(), "--key", pubkey.to_str().unwrap()],
+    );
     assert_eq!(md.status.code(), Some(0));
     assert!(text(&md.stdout).contains("| e2e | **READY** | bronze |"), "{}", text(&md.stdout));
 }
