@@ -65,7 +65,7 @@ pub fn annotations(record: &RunRecord) -> String {
 pub fn append_summary(path: &Path, markdown: &str) -> std::io::Result<()> {
     let existing = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     let room = SUMMARY_LIMIT.saturating_sub(existing) as usize;
-    let text = if markdown.len() + 1 <= room {
+    let text = if markdown.len() < room {
         format!("{markdown}\n")
     } else {
         let note = "\n\n_(readyctl: report cut to fit GitHub's 1 MiB step summary; the full report.md is in the run directory)_\n";

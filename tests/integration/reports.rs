@@ -508,6 +508,18 @@ fn check_applies_waivers_and_writes_several_reports() {
     assert_eq!(w.waived_from, readyctl::outcome::Status::Fail);
     assert_eq!(w.approved_by.as_deref(), Some("alice"));
     assert_eq!(saved.waivers[1].state, readyctl::waiver::WaiverState::Expired);
+    // The waived run's predicate still matches the published predicate schema.
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("schemas/evidence-predicate-v1.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> =
+        validator.iter_errors(&manifest["predicate"]).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 
     // `report` re-renders the same bytes from the saved run.
     let o2 = readyctl(repo.path(), &["report", run.to_str().unwrap(), "--format", "junit"]);
@@ -640,14 +652,7 @@ fn diff_and_baseline_exit_codes() {
 
 #[test]
 fn github_actions_mode_annotates_and_writes_the_step_summary() {
-    let repo = e2e_repo(
-        &CHECKLIST
-            .replace("waivers:", "unused_waivers:")
-            .split("unused_waivers:")
-            .next()
-            .unwrap()
-            .to_string(),
-    );
+    let repo = e2e_repo(CHECKLIST.split("waivers:").next().unwrap());
     let summary = repo.path().join("summary.md");
     let o = Command::new(bin())
         .args(["check", "--out", repo.path().join("run").to_str().unwrap()])
