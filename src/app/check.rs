@@ -187,6 +187,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     // Every reporter renders the sealed (redacted) record; none recomputes the verdict.
     let mut stdout_taken = false;
     for (format, dest) in &args.reports {
+        let parent = match std::path::Path::new(dest).parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let inside = match (parent.canonicalize(), run_dir.path.canonicalize()) {
+            (Ok(p), Ok(run)) => dest != "-" && p.starts_with(run),
+            _ => false,
+        };
+        if inside {
+            eprintln!(
+                "warning: {dest} is inside the sealed run directory: `verify` will report it as an extra file"
+            );
+        }
         let bytes = crate::report::render(*format, &record, Some(&run_dir.path));
         stdout_taken |= dest == "-";
         if let Err(e) = crate::report::write_to(dest, &bytes) {

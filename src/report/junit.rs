@@ -138,3 +138,17 @@ pub fn render(record: &RunRecord) -> String {
     x.push_str("</testsuites>\n");
     x
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_replaces_what_xml_cannot_carry() {
+        assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+        assert_eq!(escape("x\u{1b}[0m\u{0}\u{FFFF}"), "x\u{FFFD}[0m\u{FFFD}\u{FFFD}");
+        assert_eq!(escape("l1\nl2\t"), "l1&#10;l2&#9;");
+        assert_eq!(seconds(1234), "1.234");
+        assert_eq!(seconds(5), "0.005");
+    }
+}

@@ -484,3 +484,21 @@ fn how_to_verify(w: &mut String, record: &RunRecord) {
     }
     let _ = writeln!(w, "```");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_tables_or_inject_html() {
+        assert_eq!(cell("a|b\nc<d>"), "a\\|b c&lt;d&gt;");
+        assert_eq!(cell("*x* [l](u) `c`"), "\\*x\\* \\[l\\](u) \\`c\\`");
+    }
+
+    #[test]
+    fn code_spans_outgrow_backticks_inside() {
+        assert_eq!(code("plain"), "`plain`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
+    }
+}

@@ -132,3 +132,23 @@ pub fn fingerprint(parts: &[&str]) -> String {
 pub fn blocking(record: &RunRecord, r: &crate::outcome::CheckResult) -> bool {
     r.severity >= record.policy.fail_on
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checklist_lines_become_places() {
+        assert_eq!(defined_place("readiness.yaml:12"), Some(("readiness.yaml".into(), Some(12))));
+        assert_eq!(defined_place("a:b/c.yaml:3"), Some(("a:b/c.yaml".into(), Some(3))));
+        assert_eq!(defined_place("builtin:base:30"), None);
+        assert_eq!(defined_place("x.yaml"), Some(("x.yaml".into(), None)));
+    }
+
+    #[test]
+    fn report_format_names() {
+        assert_eq!(ReportFormat::parse("sarif"), Some(ReportFormat::Sarif));
+        assert_eq!(ReportFormat::parse("codequality"), Some(ReportFormat::Gitlab));
+        assert_eq!(ReportFormat::parse("html"), None);
+    }
+}
