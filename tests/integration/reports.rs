@@ -729,3 +729,33 @@ fn badge_and_aggregate_commands() {
     assert_eq!(md.status.code(), Some(0));
     assert!(text(&md.stdout).contains("| e2e | **READY** | bronze |"), "{}", text(&md.stdout));
 }
+
+#[test]
+fn ci_files_are_valid_and_wire_the_reports() {
+    let action: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(repo_root().join("action.yml")).unwrap())
+            .unwrap();
+    assert_eq!(action["runs"]["using"], "composite");
+    let steps = action["runs"]["steps"].as_sequence().unwrap();
+    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert!(uses.iter().any(|u| u.starts_with("actions/upload-artifact@")), "{uses:?}");
+    assert!(uses.iter().any(|u| u.starts_with("github/codeql-action/upload-sarif@")), "{uses:?}");
+    let scripts: String = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    assert!(scripts.contains("--report \"sarif=") && scripts.contains("--sign"));
+    assert!(scripts.contains("cargo install"));
+
+    let gitlab: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(repo_root().join("ci/gitlab/readyctl.gitlab-ci.yml")).unwrap(),
+    )
+    .unwrap();
+    let job = &gitlab["readyctl"];
+    assert_eq!(job["artifacts"]["reports"]["junit"], "readyctl-junit.xml");
+    assert_eq!(job["artifacts"]["reports"]["codequality"], "gl-code-quality-report.json");
+    let script: Vec<&str> =
+        job["script"].as_sequence().unwrap().iter().filter_map(|s| s.as_str()).collect();
+    let check = script.iter().find(|s| s.starts_with("readyctl check")).unwrap();
+    for flag in ["--report junit=readyctl-junit.xml", "--report gitlab=gl-code-quality-report.json"]
+    {
+        assert!(check.contains(flag), "{check}");
+    }
+}
