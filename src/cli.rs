@@ -37,6 +37,73 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Pack a run directory into a deterministic .tar.gz proof pack with VERIFY.md.
     Pack(PackArgs),
+    /// Re-render a saved run (directory, manifest.json or pack) without running anything.
+    Report(ReportArgs),
+    /// Compare two runs: new failures, fixes, score and level, waivers, changed evidence.
+    /// Exit 0 no regression, 1 regression, 2 usage error.
+    Diff(DiffArgs),
+    /// Write a shields-style SVG badge (verdict and level) for a run.
+    Badge(BadgeArgs),
+    /// Verify many runs or packs and roll them up into one fleet table.
+    Aggregate(AggregateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run directory, its manifest.json, or a proof pack.
+    #[arg(value_name = "RUN")]
+    pub run: PathBuf,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::report::ReportFormat::Md)]
+    pub format: crate::report::ReportFormat,
+    /// Where to write (default: stdout).
+    #[arg(long, short = 'o', value_name = "PATH", default_value = "-")]
+    pub out: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run (directory, manifest.json or pack).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later run.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Output: Markdown for people or JSON.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Md)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BadgeArgs {
+    /// A run directory, its manifest.json, or a proof pack.
+    #[arg(value_name = "RUN")]
+    pub run: PathBuf,
+    /// The SVG file to write (`-` for stdout).
+    #[arg(long, short = 'o', value_name = "FILE.svg")]
+    pub out: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AggregateArgs {
+    /// Run directories or proof packs.
+    #[arg(value_name = "RUN_OR_PACK", required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Trusted public keys (repeatable); a run signed by none of them is reported untrusted.
+    #[arg(long, value_name = "PUB")]
+    pub key: Vec<PathBuf>,
+    /// Output: Markdown or JSON.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Md)]
+    pub format: DiffFormat,
+    /// Where to write (default: stdout).
+    #[arg(long, short = 'o', value_name = "PATH", default_value = "-")]
+    pub out: String,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +203,29 @@ pub struct CheckArgs {
     /// Private key for --sign (PKCS#8 PEM); implies --sign.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// Also write the results as FORMAT (md, json, junit, sarif, tap, gitlab) to PATH (`-`:
+    /// stdout, replacing the table). Repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
+    pub reports: Vec<(crate::report::ReportFormat, String)>,
+    /// Waivers file (YAML: a list of waivers, or `waivers:` with one), added to the
+    /// checklist's own.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// A previous run: exit non-zero only when a check got worse than in it.
+    #[arg(long, value_name = "RUN")]
+    pub baseline: Option<PathBuf>,
+}
+
+fn parse_report(s: &str) -> Result<(crate::report::ReportFormat, String), String> {
+    let (format, path) =
+        s.split_once('=').ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
+    let format = crate::report::ReportFormat::parse(format).ok_or_else(|| {
+        format!("unknown report format `{format}` (md, json, junit, sarif, tap, gitlab)")
+    })?;
+    if path.is_empty() {
+        return Err("empty PATH (use `-` for stdout)".into());
+    }
+    Ok((format, path.to_string()))
 }
 
 #[derive(Debug, Args)]

@@ -19,3 +19,4 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod verdict;
+pub mod waiver;

@@ -175,4 +175,7 @@ pub struct CheckResult {
     pub docs: Option<String>,
     /// Where the check is defined: `file:line`.
     pub defined_at: String,
+    /// When `status` is `waived`: the original status and reason, and the waiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<crate::waiver::AppliedWaiver>,
 }

@@ -27,6 +27,9 @@ pub struct RunRecord {
     /// Where values were redacted: run-relative file → rule → count; never the value.
     #[serde(default)]
     pub redactions: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Every waiver that was considered, with its state (applied, unused, expired, rejected).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<crate::waiver::WaiverRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

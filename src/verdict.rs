@@ -256,11 +256,12 @@ mod tests {
             remediation: None,
             docs: None,
             defined_at: String::new(),
+            waiver: None,
         }
     }
 
     fn policy() -> Policy {
-        Policy { fail_on: Severity::High, min_score: None, required_level: None }
+        Policy { fail_on: Severity::High, min_score: None, required_level: None, waivers: None }
     }
 
     #[test]

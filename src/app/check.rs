@@ -46,6 +46,34 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         );
     }
 
+    // Waivers from --waivers, checked like the checklist (located diagnostics, exit 2).
+    let mut waivers = target.checklist.waivers.clone();
+    if let Some(path) = &args.waivers {
+        let opts = crate::checklist::Options {
+            env: &super::process_env,
+            var_overrides: Default::default(),
+            display_base: std::env::current_dir().unwrap_or_default(),
+        };
+        let policy = target.checklist.policy.waivers.clone().unwrap_or_default();
+        match crate::checklist::load::load_waivers(path, &opts, &policy) {
+            Ok(w) => waivers.extend(w),
+            Err(diags) => {
+                eprint!("{}", crate::diag::render_all(&diags));
+                return Ok(exit::USAGE);
+            }
+        }
+    }
+    let baseline = match &args.baseline {
+        Some(path) => match crate::report::saved::load(path) {
+            Ok(b) => Some(b.record),
+            Err(e) => {
+                eprintln!("error: --baseline: {e:#}");
+                return Ok(exit::USAGE);
+            }
+        },
+        None => None,
+    };
+
     let signer = if args.sign || args.key.is_some() {
         match crate::evidence::keys::resolve_signing_key(args.key.as_deref()) {
             Ok(Some(k)) => Some(k),
@@ -100,6 +128,27 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let interrupted = CANCEL.load(Ordering::Relaxed);
     let finished = chrono::Utc::now();
 
+    let mut results = results;
+    let waiver_records = crate::waiver::apply(
+        &mut results,
+        &waivers,
+        &target.checklist.policy.waivers.clone().unwrap_or_default(),
+        started.date_naive(),
+    );
+    for w in waiver_records.iter().filter(|w| {
+        matches!(
+            w.state,
+            crate::waiver::WaiverState::Expired | crate::waiver::WaiverState::Rejected
+        )
+    }) {
+        eprintln!(
+            "warning: waiver for `{}` ({}) is {} and was not applied: {}",
+            w.check,
+            w.source,
+            w.state.as_str(),
+            w.notes.join("; ")
+        );
+    }
     let summary = crate::verdict::summarize(&results, &target.checklist.policy, interrupted);
     let resolved =
         serde_json::to_vec(&target.checklist.checks).context("serializing the checklist")?;
@@ -126,10 +175,41 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         results,
         summary,
         redactions: Default::default(),
+        waivers: waiver_records,
     };
-    if let Err(e) = write_run(&run_dir, &mut record, &redactor, signer.as_ref()) {
-        eprintln!("error: writing the run directory failed: {e:#}");
-        return Ok(exit::USAGE);
+    let record = match write_run(&run_dir, &mut record, &redactor, signer.as_ref()) {
+        Ok(redacted) => redacted,
+        Err(e) => {
+            eprintln!("error: writing the run directory failed: {e:#}");
+            return Ok(exit::USAGE);
+        }
+    };
+    // Every reporter renders the sealed (redacted) record; none recomputes the verdict.
+    let mut stdout_taken = false;
+    for (format, dest) in &args.reports {
+        let parent = match std::path::Path::new(dest).parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let inside = match (parent.canonicalize(), run_dir.path.canonicalize()) {
+            (Ok(p), Ok(run)) => dest != "-" && p.starts_with(run),
+            _ => false,
+        };
+        if inside {
+            eprintln!(
+                "warning: {dest} is inside the sealed run directory: `verify` will report it as an extra file"
+            );
+        }
+        let bytes = crate::report::render(*format, &record, Some(&run_dir.path));
+        stdout_taken |= dest == "-";
+        if let Err(e) = crate::report::write_to(dest, &bytes) {
+            eprintln!("error: writing the {format:?} report to {dest}: {e}");
+            return Ok(exit::USAGE);
+        }
+    }
+    let report_md = std::fs::read_to_string(run_dir.path.join("report.md")).unwrap_or_default();
+    if let Err(e) = crate::report::github::emit_if_enabled(&record, &report_md) {
+        eprintln!("warning: GitHub annotations or step summary: {e}");
     }
     if let Err(e) = rundir::mark_latest(&target.repo, &run_dir) {
         eprintln!("warning: could not update .readyctl/latest: {e}");
@@ -139,6 +219,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         crate::diag::display_path(&run_dir.path, &std::env::current_dir().unwrap_or_default());
     let mut out = std::io::stdout().lock();
     match args.format {
+        _ if stdout_taken => {
+            let style = Style::for_stderr(args.color);
+            eprint!("{}", terminal::summary(&record, style, &shown_dir));
+        }
         Format::Json => {
             let mut bytes = serde_json::to_vec_pretty(&record)?;
             bytes.push(b'\n');
@@ -159,7 +243,30 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     if interrupted {
         return Ok(exit::INTERRUPTED);
     }
+    if let Some(base) = &baseline {
+        return Ok(baseline_exit(base, &record));
+    }
     Ok(record.summary.verdict.exit_code())
+}
+
+/// `--baseline`: only blocking checks that got worse than in the baseline fail the gate.
+fn baseline_exit(base: &RunRecord, record: &RunRecord) -> u8 {
+    let d = crate::report::diff::diff(base, record);
+    let worse: Vec<&str> =
+        d.changes.iter().filter(|c| c.worse && c.blocking).map(|c| c.id.as_str()).collect();
+    if worse.is_empty() {
+        eprintln!("baseline {}: no blocking check got worse", base.run.id);
+        exit::READY
+    } else {
+        eprintln!(
+            "baseline {}: {} blocking check{} got worse: {}",
+            base.run.id,
+            worse.len(),
+            crate::diag::plural(worse.len()),
+            worse.join(", ")
+        );
+        exit::NOT_READY
+    }
 }
 
 /// Most probes wait on processes, disks and networks, not on CPU.
@@ -188,14 +295,16 @@ fn write_run(
     record: &mut RunRecord,
     redactor: &Redactor,
     signer: Option<&ed25519_dalek::SigningKey>,
-) -> anyhow::Result<()> {
-    let (report, _) = redactor.redact_bytes(markdown::render(record).as_bytes());
+) -> anyhow::Result<RunRecord> {
+    let (report, _) =
+        redactor.redact_bytes(markdown::render(record, Some(&run_dir.path)).as_bytes());
     rundir::write_atomic(&run_dir.path.join("report.md"), &report)?;
     record.redactions = redactions_in(&run_dir.path)?;
     let (predicate, _) = redactor.redact_bytes(&serde_json::to_vec(record)?);
     let predicate: serde_json::Value = serde_json::from_slice(&predicate)?;
+    let redacted: RunRecord = serde_json::from_value(predicate.clone())?;
     crate::evidence::seal(&run_dir.path, predicate, signer)?;
-    Ok(())
+    Ok(redacted)
 }
 
 /// Where redaction markers stand in the run directory: file, rule, count (never a value).

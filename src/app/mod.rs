@@ -1,9 +1,13 @@
 //! The commands: each turns parsed arguments into library calls and an exit code.
 
+mod aggregate;
+mod badge;
 mod check;
+mod diff;
 mod evidence;
 mod init;
 mod list;
+mod report;
 mod select;
 mod target;
 
@@ -21,6 +25,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Sign(args) => evidence::sign(args),
         Command::Verify(args) => evidence::verify(args),
         Command::Pack(args) => evidence::pack(args),
+        Command::Report(args) => report::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Badge(args) => badge::run(args),
+        Command::Aggregate(args) => aggregate::run(args),
         Command::Schema => {
             let schema = crate::checklist::schema::checklist_schema();
             let mut out = std::io::stdout().lock();

@@ -71,6 +71,56 @@ pub fn load(source: &Source, opts: &Options<'_>) -> Result<Checklist, Vec<Diagno
     loader.finish()
 }
 
+/// Loads a waivers file (`--waivers`): a YAML list of waivers, or a mapping with `waivers:`.
+/// Every problem is a located diagnostic, as in a checklist.
+pub fn load_waivers(
+    path: &Path,
+    opts: &Options<'_>,
+    policy: &crate::waiver::WaiverPolicy,
+) -> Result<Vec<crate::waiver::Waiver>, Vec<Diagnostic>> {
+    let mut loader = Loader::new(opts);
+    let (display, text) = loader
+        .read(&DocKey::Path(path.to_path_buf()))
+        .map_err(|m| vec![Diagnostic::new(path, m)])?;
+    let spans = SpanMap::build(&text);
+    loader.sources.push(SourceText { display: display.clone(), text, spans });
+    let root: Value = match serde_yaml::from_str(&loader.sources[0].text) {
+        Ok(v) => v,
+        Err(e) => {
+            let mut d = Diagnostic::new(
+                &display,
+                format!("invalid YAML: {}", strip_location(&e.to_string())),
+            );
+            if let Some(loc) = e.location() {
+                d = d.at(&loader.sources[0].text, loc.line(), loc.column());
+            }
+            return Err(vec![d]);
+        }
+    };
+    let (base, list) = match root {
+        Value::Mapping(mut m) if m.len() == 1 && m.contains_key("waivers") => {
+            ("waivers".to_string(), m.remove("waivers").unwrap_or(Value::Null))
+        }
+        v @ (Value::Sequence(_) | Value::Null) => (String::new(), v),
+        _ => {
+            let at = At { file: 0, path: String::new() };
+            return Err(vec![loader.diag_value(
+                &at,
+                "a waivers file is a list of waivers, or a mapping with only `waivers:`",
+            )]);
+        }
+    };
+    let list = if list == Value::Null { Value::Sequence(Vec::new()) } else { list };
+    let specs: Vec<crate::waiver::WaiverSpec> = match serde_path_to_error::deserialize(list) {
+        Ok(s) => s,
+        Err(e) => return Err(vec![loader.serde_diag(0, &base, e)]),
+    };
+    let items =
+        specs.into_iter().enumerate().map(|(i, s)| (s, At { file: 0, path: join_index(&base, i) }));
+    let waivers = loader.validate_waivers(items.collect(), policy);
+    if loader.diags.is_empty() { Ok(waivers) } else { Err(loader.diags) }
+}
+
 fn yaml_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -122,6 +172,7 @@ struct Loader<'a> {
     policy: PolicySpec,
     disable: Vec<(String, At)>,
     checks: Vec<RawCheck>,
+    waivers: Vec<(crate::waiver::WaiverSpec, At)>,
 }
 
 impl<'a> Loader<'a> {
@@ -139,6 +190,7 @@ impl<'a> Loader<'a> {
             policy: PolicySpec::default(),
             disable: Vec::new(),
             checks: Vec::new(),
+            waivers: Vec::new(),
         }
     }
 
@@ -312,11 +364,15 @@ impl<'a> Loader<'a> {
             self.policy.fail_on = p.fail_on.or(self.policy.fail_on);
             self.policy.min_score = p.min_score.or(self.policy.min_score);
             self.policy.required_level = p.required_level.or(self.policy.required_level);
+            self.policy.waivers = p.waivers.or(self.policy.waivers.take());
             if let Some(score) = p.min_score.filter(|s| !(0.0..=100.0).contains(s)) {
                 let at = At { file, path: "policy.min_score".into() };
                 self.diags
                     .push(self.diag_value(&at, format!("min_score {score} is outside 0–100")));
             }
+        }
+        for (i, w) in header.waivers.into_iter().enumerate() {
+            self.waivers.push((w, At { file, path: join_index("waivers", i) }));
         }
         for (i, pattern) in header.disable.into_iter().enumerate() {
             self.disable.push((pattern, At { file, path: join_index("disable", i) }));
@@ -515,6 +571,9 @@ impl<'a> Loader<'a> {
         }
         self.validate_needs(&checks, &check_at);
 
+        let waiver_policy = self.policy.waivers.clone().unwrap_or_default();
+        let pending_waivers = std::mem::take(&mut self.waivers);
+        let waivers = self.validate_waivers(pending_waivers, &waiver_policy);
         if !self.diags.is_empty() {
             return Err(self.diags);
         }
@@ -522,6 +581,7 @@ impl<'a> Loader<'a> {
             fail_on: self.policy.fail_on.unwrap_or(Severity::High),
             min_score: self.policy.min_score,
             required_level: self.policy.required_level,
+            waivers: self.policy.waivers,
         };
         Ok(Checklist {
             name: self.name.unwrap_or_else(|| "readiness".into()),
@@ -530,7 +590,32 @@ impl<'a> Loader<'a> {
             secrets: self.secrets,
             checks,
             sources: self.digests,
+            waivers,
         })
+    }
+
+    /// Checks each waiver against the waiver policy (a located diagnostic per problem) and
+    /// records where it is written.
+    fn validate_waivers(
+        &mut self,
+        waivers: Vec<(crate::waiver::WaiverSpec, At)>,
+        policy: &crate::waiver::WaiverPolicy,
+    ) -> Vec<crate::waiver::Waiver> {
+        let mut out = Vec::new();
+        for (spec, at) in waivers {
+            for (field, message) in crate::waiver::validate(&spec, policy) {
+                let field_at = At { file: at.file, path: join_key(&at.path, field) };
+                let d = self.diag_value(&field_at, message);
+                self.diags.push(d);
+            }
+            let src = &self.sources[at.file];
+            let source = match src.spans.nearest_key(&join_key(&at.path, "check")) {
+                Some(pos) => format!("{}:{}", src.display, pos.line),
+                None => src.display.clone(),
+            };
+            out.push(crate::waiver::Waiver { spec, source });
+        }
+        out
     }
 
     fn validate_check(

@@ -93,6 +93,10 @@ pub struct ChecklistDoc {
     /// The checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckSpec>,
+    /// Accepted failures: a failing or erroring check covered by a valid waiver is `waived`,
+    /// its original result kept visible. Expired waivers are not applied and are reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<crate::waiver::WaiverSpec>,
 }
 
 /// A variable's value: a string, number or boolean (used as text).
@@ -145,6 +149,9 @@ pub struct PolicySpec {
     /// Level that must be reached for READY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_level: Option<Level>,
+    /// Rules every waiver must follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<crate::waiver::WaiverPolicy>,
 }
 
 /// A condition for running a check; when it does not hold, the check is `skip`.
@@ -313,6 +320,9 @@ pub struct Policy {
     pub min_score: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub required_level: Option<Level>,
+    /// Rules every waiver must follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<crate::waiver::WaiverPolicy>,
 }
 
 /// A checklist source file and its digest (recorded in the manifest).
@@ -333,6 +343,9 @@ pub struct Checklist {
     pub checks: Vec<Check>,
     #[serde(skip)]
     pub sources: Vec<SourceFile>,
+    /// Waivers from the checklist files (validated; applied after the run).
+    #[serde(skip)]
+    pub waivers: Vec<crate::waiver::Waiver>,
 }
 
 mod duration_text {

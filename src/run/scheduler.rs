@@ -333,5 +333,6 @@ fn finish(
         remediation: check.remediation.clone(),
         docs: check.docs.clone(),
         defined_at: format!("{}:{}", check.origin.file, check.origin.line),
+        waiver: None,
     }
 }

@@ -7,5 +7,6 @@ mod evidence;
 mod formats;
 mod net;
 mod proof;
+mod reports;
 mod support;
 mod support_net;
