@@ -214,6 +214,10 @@ pub struct CheckArgs {
     /// A previous run: exit non-zero only when a check got worse than in it.
     #[arg(long, value_name = "RUN")]
     pub baseline: Option<PathBuf>,
+    /// Start no service from `services:`: use instances already running, only waiting for
+    /// their readiness conditions.
+    #[arg(long)]
+    pub no_services: bool,
 }
 
 fn parse_report(s: &str) -> Result<(crate::report::ReportFormat, String), String> {

@@ -30,6 +30,40 @@ pub struct RunRecord {
     /// Every waiver that was considered, with its state (applied, unused, expired, rejected).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<crate::waiver::WaiverRecord>,
+    /// Services the run started or waited for, in the order they were first needed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceRecord>,
+}
+
+/// What happened to one service during the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceRecord {
+    pub name: String,
+    /// `started` (readyctl ran it) or `external` (only waited for: `external: true` or
+    /// `--no-services`).
+    pub mode: String,
+    /// The command readyctl ran (absent when external).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// The readiness condition, in words.
+    pub ready_when: String,
+    /// Milliseconds from the run start to the service start (or to the start of the wait).
+    pub start_ms: u64,
+    /// Milliseconds from the start until the service was ready (absent: never ready).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_ms: Option<u64>,
+    /// Milliseconds from the run start to the stop (absent: not stopped by readyctl).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_ms: Option<u64>,
+    /// How the process ended (`stopped (SIGTERM)`, `exit code 1`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<String>,
+    /// Why the checks that need it could not rely on it (never ready, exited early, crashed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Its output (stdout and stderr, redacted), relative to the run directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

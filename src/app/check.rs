@@ -110,6 +110,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     };
     let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
     let env_lookup = |name: &str| std::env::var(name).ok();
+    let services = crate::run::services::Services::new(
+        &target.checklist.services,
+        &selection.checks,
+        crate::run::services::Options {
+            repo: target.repo.clone(),
+            evidence_root: run_dir.evidence(),
+            output_filter: filter.clone(),
+            no_services: args.no_services,
+            run_started: std::time::Instant::now(),
+        },
+    );
     let runner = Runner {
         repo: &target.repo,
         evidence_root: run_dir.evidence(),
@@ -118,6 +129,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         run_started: started.into(),
         output_filter: filter.clone(),
         env: &env_lookup,
+        services: Some(&services),
     };
     let progress = Progress::new(selection.checks.len(), err_style);
     let results = runner.run(&selection.checks, |event| match event {
@@ -125,6 +137,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         Event::Finished(r) => progress.finished(r, err_style),
     });
     progress.done();
+    let service_records = services.records();
+    drop(services);
     let interrupted = CANCEL.load(Ordering::Relaxed);
     let finished = chrono::Utc::now();
 
@@ -176,6 +190,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         summary,
         redactions: Default::default(),
         waivers: waiver_records,
+        services: service_records,
     };
     let record = match write_run(&run_dir, &mut record, &redactor, signer.as_ref()) {
         Ok(redacted) => redacted,
@@ -277,7 +292,8 @@ fn default_jobs() -> usize {
 fn install_ctrlc() {
     let _ = ctrlc::set_handler(|| {
         if CANCEL.swap(true, Ordering::SeqCst) {
-            // Second Ctrl-C: the user means it.
+            // Second Ctrl-C: the user means it. Services are not left behind.
+            crate::run::services::kill_all_now();
             std::process::exit(i32::from(exit::INTERRUPTED));
         }
         let _ = writeln!(

@@ -152,6 +152,17 @@ struct RawCheck {
     value: Value,
 }
 
+/// A service as found in a file, before interpolation.
+struct RawService {
+    file: usize,
+    path: String,
+    name: String,
+    value: Value,
+}
+
+/// Default time a service gets to become ready.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A place in a source file, by path.
 #[derive(Clone)]
 struct At {
@@ -172,6 +183,7 @@ struct Loader<'a> {
     policy: PolicySpec,
     disable: Vec<(String, At)>,
     checks: Vec<RawCheck>,
+    services: Vec<RawService>,
     waivers: Vec<(crate::waiver::WaiverSpec, At)>,
 }
 
@@ -190,6 +202,7 @@ impl<'a> Loader<'a> {
             policy: PolicySpec::default(),
             disable: Vec::new(),
             checks: Vec::new(),
+            services: Vec::new(),
             waivers: Vec::new(),
         }
     }
@@ -305,6 +318,8 @@ impl<'a> Loader<'a> {
             }
         };
         let checks_value = root.remove("checks");
+        // Services are interpolated like checks, so they are typed after variables resolve.
+        let services_value = root.remove("services");
         let header: ChecklistDoc = match serde_path_to_error::deserialize(Value::Mapping(root)) {
             Ok(h) => h,
             Err(e) => {
@@ -377,7 +392,37 @@ impl<'a> Loader<'a> {
         for (i, pattern) in header.disable.into_iter().enumerate() {
             self.disable.push((pattern, At { file, path: join_index("disable", i) }));
         }
+        self.doc_services(file, services_value);
         self.doc_checks(file, checks_value);
+    }
+
+    fn doc_services(&mut self, file: usize, services: Option<Value>) {
+        let map = match services {
+            None | Some(Value::Null) => return,
+            Some(Value::Mapping(m)) => m,
+            Some(_) => {
+                let at = At { file, path: "services".into() };
+                self.diags.push(
+                    self.diag_value(&at, "`services` must be a mapping of name → service")
+                        .hint("e.g. `services: { api: { run: ./serve, ready: { tcp: \"127.0.0.1:8000\" } } }`"),
+                );
+                return;
+            }
+        };
+        for (key, value) in map {
+            let Some(name) = key.as_str().map(str::to_owned) else {
+                let at = At { file, path: "services".into() };
+                self.diags.push(self.diag_value(&at, "service names must be strings"));
+                continue;
+            };
+            let path = join_key("services", &name);
+            let raw = RawService { file, path, name, value };
+            // A later definition replaces an inherited one.
+            match self.services.iter().position(|s| s.name == raw.name) {
+                Some(pos) => self.services[pos] = raw,
+                None => self.services.push(raw),
+            }
+        }
     }
 
     fn doc_checks(&mut self, file: usize, checks: Option<Value>) {
@@ -569,7 +614,40 @@ impl<'a> Loader<'a> {
                 checks.push(check);
             }
         }
-        self.validate_needs(&checks, &check_at);
+        let raw_services = std::mem::take(&mut self.services);
+        let mut services = Vec::new();
+        let mut service_at: HashMap<String, At> = HashMap::new();
+        for raw in raw_services {
+            let at = At { file: raw.file, path: raw.path.clone() };
+            let mut value = raw.value;
+            let mut interp_errors = Vec::new();
+            interpolate_value(&mut value, &raw.path, &mut resolver, &mut interp_errors);
+            let had_interp_errors = !interp_errors.is_empty();
+            for (path, e) in interp_errors {
+                let mut d = self.diag_value(&At { file: raw.file, path }, e.to_string());
+                if let Some(h) = e.hint() {
+                    d = d.hint(h);
+                }
+                self.diags.push(d);
+            }
+            let spec: ServiceSpec = match serde_path_to_error::deserialize(value) {
+                Ok(s) => s,
+                Err(e) => {
+                    let d = self.serde_diag(raw.file, &raw.path, e);
+                    self.diags.push(d);
+                    continue;
+                }
+            };
+            if had_interp_errors {
+                continue;
+            }
+            if let Some(service) = self.validate_service(raw.name, spec, &at) {
+                service_at.insert(service.name.clone(), at);
+                services.push(service);
+            }
+        }
+        self.validate_service_needs(&services, &service_at);
+        self.validate_needs(&checks, &check_at, &services);
 
         let waiver_policy = self.policy.waivers.clone().unwrap_or_default();
         let pending_waivers = std::mem::take(&mut self.waivers);
@@ -589,6 +667,7 @@ impl<'a> Loader<'a> {
             policy,
             secrets: self.secrets,
             checks,
+            services,
             sources: self.digests,
             waivers,
         })
@@ -710,22 +789,40 @@ impl<'a> Loader<'a> {
         })
     }
 
-    /// Every `needs` names a check; the graph has no cycle.
-    fn validate_needs(&mut self, checks: &[Check], check_at: &HashMap<String, At>) {
+    /// Every `needs` names a check or a service; the graph has no cycle.
+    fn validate_needs(
+        &mut self,
+        checks: &[Check],
+        check_at: &HashMap<String, At>,
+        services: &[Service],
+    ) {
         let ids: HashSet<&str> = checks.iter().map(|c| c.id.as_str()).collect();
+        let names: Vec<&str> =
+            ids.iter().copied().chain(services.iter().map(|s| s.name.as_str())).collect();
+        for s in services.iter().filter(|s| ids.contains(s.name.as_str())) {
+            let at = &check_at[&s.name];
+            self.diags.push(
+                self.diag_value(
+                    &At { file: at.file, path: join_key(&at.path, "id") },
+                    format!("`{}` is both a check id and a service name", s.name),
+                )
+                .hint("`needs` must name one or the other: rename the check or the service"),
+            );
+        }
         for c in checks {
             let at = &check_at[&c.id];
             for (i, need) in c.needs.iter().enumerate() {
-                if !ids.contains(need.as_str()) {
+                if !names.contains(&need.as_str()) {
                     let path = join_index(&join_key(&at.path, "needs"), i);
-                    let hint = match did_you_mean(need, ids.iter().copied()) {
+                    let hint = match did_you_mean(need, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => "`needs` lists ids of other checks in this checklist".into(),
+                        None => "`needs` lists ids of other checks and names of `services:`".into(),
                     };
+                    let what = if services.is_empty() { "check" } else { "check or service" };
                     self.diags.push(
                         self.diag_value(
                             &At { file: at.file, path },
-                            format!("`{}` needs unknown check `{need}`", c.id),
+                            format!("`{}` needs unknown {what} `{need}`", c.id),
                         )
                         .hint(hint),
                     );
@@ -744,6 +841,227 @@ impl<'a> Loader<'a> {
             );
         }
     }
+}
+
+impl Loader<'_> {
+    /// Types one service: a valid name, a command unless external, exactly one readiness
+    /// condition that parses.
+    fn validate_service(&mut self, name: String, spec: ServiceSpec, at: &At) -> Option<Service> {
+        let field = |f: &str| At { file: at.file, path: join_key(&at.path, f) };
+        let ready_field =
+            |f: &str| At { file: at.file, path: join_key(&join_key(&at.path, "ready"), f) };
+        let mut ok = true;
+        if name.is_empty()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
+            self.diags.push(
+                self.diag_key(at, format!("invalid service name `{name}`"))
+                    .hint("use letters, digits, `.`, `_` and `-`, e.g. `api`"),
+            );
+            ok = false;
+        }
+        match (&spec.run, spec.external) {
+            (None, false) => {
+                self.diags.push(
+                    self.diag_key(at, format!("service `{name}` has no `run` command")).hint(
+                        "add `run: <command>`, or `external: true` for a service started elsewhere",
+                    ),
+                );
+                ok = false;
+            }
+            (Some(_), true) => {
+                self.diags.push(
+                    self.diag_key(
+                        &field("run"),
+                        format!("service `{name}` is external: readyctl does not start it"),
+                    )
+                    .hint("remove `run`, or remove `external: true`"),
+                );
+                ok = false;
+            }
+            _ => {}
+        }
+        let r = &spec.ready;
+        let given: Vec<&str> =
+            [("http", r.http.is_some()), ("tcp", r.tcp.is_some()), ("log", r.log.is_some())]
+                .into_iter()
+                .filter_map(|(k, set)| set.then_some(k))
+                .collect();
+        let ready = match given.as_slice() {
+            [_] => {
+                if let Some(url) = &r.http {
+                    if !(url.starts_with("http://") || url.starts_with("https://"))
+                        || url::Url::parse(url).is_err()
+                    {
+                        self.diags.push(self.diag_value(
+                            &ready_field("http"),
+                            format!("`{url}` is not an http:// or https:// URL"),
+                        ));
+                        ok = false;
+                    }
+                    Some(Ready::Http { url: url.clone(), status: r.status })
+                } else if let Some(addr) = &r.tcp {
+                    let port_ok = addr.rsplit_once(':').is_some_and(|(h, p)| {
+                        !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0)
+                    });
+                    if !port_ok {
+                        self.diags.push(
+                            self.diag_value(
+                                &ready_field("tcp"),
+                                format!("`{addr}` is not `host:port`"),
+                            )
+                            .hint("e.g. `127.0.0.1:5432`"),
+                        );
+                        ok = false;
+                    }
+                    Some(Ready::Tcp(addr.clone()))
+                } else {
+                    let re = r.log.clone().unwrap_or_default();
+                    if let Err(e) = regex::Regex::new(&re) {
+                        self.diags.push(self.diag_value(
+                            &ready_field("log"),
+                            format!("invalid regex: {}", first_line(&e.to_string())),
+                        ));
+                        ok = false;
+                    }
+                    Some(Ready::Log(re))
+                }
+            }
+            [] => {
+                self.diags.push(
+                    self.diag_key(
+                        &field("ready"),
+                        format!("service `{name}` has no readiness condition"),
+                    )
+                    .hint("add exactly one of `http: URL`, `tcp: host:port`, `log: regex`"),
+                );
+                None
+            }
+            several => {
+                self.diags.push(
+                    self.diag_key(
+                        &ready_field(several[1]),
+                        format!("`ready` has {} conditions: {}", several.len(), several.join(", ")),
+                    )
+                    .hint("give exactly one of `http`, `tcp`, `log`"),
+                );
+                None
+            }
+        };
+        if r.status.is_some() && r.http.is_none() {
+            self.diags.push(
+                self.diag_key(&ready_field("status"), "`status` only applies to `ready.http`"),
+            );
+            ok = false;
+        }
+        if let Some(s) = r.status.filter(|s| !(100..=599).contains(s)) {
+            self.diags.push(
+                self.diag_value(&ready_field("status"), format!("{s} is not an HTTP status code")),
+            );
+            ok = false;
+        }
+        if spec.external && r.log.is_some() {
+            self.diags.push(
+                self.diag_key(
+                    &ready_field("log"),
+                    "an external service's output is not visible to readyctl",
+                )
+                .hint("wait for it with `ready.http` or `ready.tcp`"),
+            );
+            ok = false;
+        }
+        if spec.external && (spec.cwd.is_some() || !spec.env.is_empty()) {
+            let f = if spec.cwd.is_some() { "cwd" } else { "env" };
+            self.diags.push(
+                self.diag_key(&field(f), format!("`{f}` has no effect on an external service")),
+            );
+            ok = false;
+        }
+        let src = &self.sources[at.file];
+        let origin = Origin {
+            file: src.display.clone(),
+            line: src.spans.key(&at.path).map(|p| p.line).unwrap_or(0),
+        };
+        let ready = ready?;
+        ok.then(|| Service {
+            name,
+            run: spec.run,
+            cwd: spec.cwd,
+            env: spec.env.into_iter().map(|(k, v)| (k, v.0)).collect(),
+            ready,
+            ready_timeout: r.timeout.map(|d| d.0).unwrap_or(DEFAULT_READY_TIMEOUT),
+            needs: spec.needs,
+            external: spec.external,
+            origin,
+        })
+    }
+
+    /// A service's `needs` names other services (not checks); the graph has no cycle.
+    fn validate_service_needs(&mut self, services: &[Service], at: &HashMap<String, At>) {
+        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        for s in services {
+            let at = &at[&s.name];
+            for (i, need) in s.needs.iter().enumerate() {
+                if !names.contains(&need.as_str()) || need == &s.name {
+                    let path = join_index(&join_key(&at.path, "needs"), i);
+                    let msg = if need == &s.name {
+                        format!("service `{}` needs itself", s.name)
+                    } else {
+                        format!("service `{}` needs unknown service `{need}`", s.name)
+                    };
+                    let hint = match did_you_mean(need, names.iter().copied().filter(|n| n != &s.name)) {
+                        Some(x) => format!("did you mean `{x}`?"),
+                        None => "a service's `needs` lists other services; checks list services in theirs".into(),
+                    };
+                    self.diags.push(self.diag_value(&At { file: at.file, path }, msg).hint(hint));
+                }
+            }
+        }
+        if let Some(cycle) = service_cycle(services) {
+            let a = &at[&cycle[0]];
+            self.diags.push(
+                self.diag_key(
+                    &At { file: a.file, path: join_key(&a.path, "needs") },
+                    format!("service dependency cycle: {}", cycle.join(" → ")),
+                )
+                .hint("remove one of these `needs` entries"),
+            );
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().last().unwrap_or_default().trim().to_string()
+}
+
+/// The first cycle among services' `needs`, as a closed path of names.
+fn service_cycle(services: &[Service]) -> Option<Vec<String>> {
+    fn visit<'a>(
+        name: &'a str,
+        services: &'a [Service],
+        stack: &mut Vec<&'a str>,
+        done: &mut HashSet<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = stack.iter().position(|n| *n == name) {
+            let mut c: Vec<String> = stack[start..].iter().map(|s| s.to_string()).collect();
+            c.push(name.to_string());
+            return Some(c);
+        }
+        if !done.insert(name) {
+            return None;
+        }
+        let s = services.iter().find(|s| s.name == name)?;
+        stack.push(name);
+        for n in s.needs.iter().filter(|n| *n != name) {
+            if let Some(c) = visit(n, services, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        None
+    }
+    let mut done = HashSet::new();
+    services.iter().find_map(|s| visit(&s.name, services, &mut Vec::new(), &mut done))
 }
 
 /// The first cycle in the `needs` graph, as a closed path of ids.

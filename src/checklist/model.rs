@@ -90,6 +90,10 @@ pub struct ChecklistDoc {
     /// Check ids or globs (`docs.*`) to drop, typically from an extended checklist.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disable: Vec<String>,
+    /// Services the checks need running: started (in dependency order) before the first check
+    /// that lists them in `needs`, stopped after the last one. Keyed by service name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ServiceSpec>,
     /// The checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckSpec>,
@@ -154,6 +158,100 @@ pub struct PolicySpec {
     pub waivers: Option<crate::waiver::WaiverPolicy>,
 }
 
+/// A service as written in YAML: a process readyctl starts (or, `external: true`, one that is
+/// already running) and waits for before the checks that need it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Command that runs the service in the foreground: a string runs through `sh -c`, a list
+    /// is program and arguments. Required unless `external: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<probe::command::CommandLine>,
+    /// Working directory, relative to the repository (default: the repository).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Extra environment variables for the service.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, VarValue>,
+    /// When the service counts as ready: exactly one of `http`, `tcp` or `log`.
+    pub ready: ReadySpec,
+    /// Other services that must be ready before this one starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
+    /// Not started by readyctl: only waited for (its readiness condition must hold).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external: bool,
+}
+
+/// A service's readiness condition, polled until it holds or `timeout` passes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadySpec {
+    /// Ready when a GET to this URL answers (with `status`, or any status below 400).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
+    /// Status code the `http` readiness URL must answer with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Ready when `host:port` accepts a TCP connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<String>,
+    /// Ready when a line of the service's output (stdout or stderr, after redaction) matches
+    /// this regular expression (Rust `regex` syntax).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    /// How long to wait for readiness (default `30s`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationSpec>,
+}
+
+/// A validated service.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Service {
+    pub name: String,
+    /// Absent for an external service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<probe::command::CommandLine>,
+    /// Relative to the repository.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<(String, String)>,
+    pub ready: Ready,
+    #[serde(with = "duration_text")]
+    pub ready_timeout: Duration,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
+    pub external: bool,
+    /// Where the service is defined.
+    pub origin: Origin,
+}
+
+/// A validated readiness condition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ready {
+    Http {
+        url: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+    },
+    Tcp(String),
+    Log(String),
+}
+
+impl Ready {
+    /// `GET http://…/health → 200`, `tcp 127.0.0.1:5432`, `log /listening/`.
+    pub fn describe(&self) -> String {
+        match self {
+            Ready::Http { url, status: Some(s) } => format!("GET {url} answers {s}"),
+            Ready::Http { url, status: None } => format!("GET {url} answers below 400"),
+            Ready::Tcp(addr) => format!("{addr} accepts TCP connections"),
+            Ready::Log(re) => format!("output matches /{re}/"),
+        }
+    }
+}
+
 /// A condition for running a check; when it does not hold, the check is `skip`.
 /// Every condition given must hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -199,7 +297,8 @@ macro_rules! probe_kinds {
             /// Free-form tags for `--tag` selection.
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub tags: Vec<String>,
-            /// Checks that must pass before this one runs; otherwise this one is `skip`.
+            /// Checks that must pass before this one runs (otherwise this one is `skip`), and
+            /// services that must be running and ready (otherwise this one fails).
             #[serde(default, skip_serializing_if = "Vec::is_empty")]
             pub needs: Vec<String>,
             /// Condition for running the check at all.
@@ -341,6 +440,9 @@ pub struct Checklist {
     /// Names of environment variables declared secret.
     pub secrets: Vec<String>,
     pub checks: Vec<Check>,
+    /// Services the checks may need (validated; started by the runner).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
     #[serde(skip)]
     pub sources: Vec<SourceFile>,
     /// Waivers from the checklist files (validated; applied after the run).

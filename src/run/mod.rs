@@ -1,8 +1,9 @@
 //! Running a checklist: the scheduler (DAG, parallelism, retries, cancellation), process
-//! control, and the run directory.
+//! control, services started around the checks that need them, and the run directory.
 
 pub mod process;
 pub mod rundir;
 pub mod scheduler;
+pub mod services;
 
 pub use scheduler::{Event, Runner};

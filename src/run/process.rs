@@ -195,19 +195,22 @@ pub fn kill_group(pgid: i32, signal: i32) {
     }
 }
 
-struct Capture {
+/// A stream being copied to a file (see [`capture`]).
+pub(crate) struct Capture {
     handle: thread::JoinHandle<io::Result<Captured>>,
 }
 
 impl Capture {
-    fn finish(self) -> io::Result<Captured> {
+    /// Waits for the stream to close and returns how it ended up on disk.
+    pub(crate) fn finish(self) -> io::Result<Captured> {
         self.handle
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("output capture thread panicked")))
     }
 }
 
-fn capture(
+/// Copies `pipe` to `path` through `filter` on a thread, keeping head and tail under the cap.
+pub(crate) fn capture(
     mut pipe: impl Read + Send + 'static,
     path: PathBuf,
     filter: Option<Arc<Filter>>,

@@ -24,6 +24,8 @@ pub struct Runner<'a> {
     pub output_filter: Option<Arc<super::process::Filter>>,
     /// Environment lookup for `when: env`.
     pub env: &'a (dyn Fn(&str) -> Option<String> + Sync),
+    /// Services the checks may need; started and stopped around the checks that need them.
+    pub services: Option<&'a super::services::Services>,
 }
 
 /// Progress, as it happens.
@@ -38,6 +40,8 @@ struct State {
     ready: VecDeque<usize>,
     results: Vec<Option<CheckResult>>,
     unfinished: usize,
+    /// Checks finished since a worker last released their services.
+    released: Vec<usize>,
 }
 
 impl Runner<'_> {
@@ -60,6 +64,7 @@ impl Runner<'_> {
             ready,
             results: vec![None; checks.len()],
             unfinished: checks.len(),
+            released: Vec::new(),
         });
         let wake = Condvar::new();
         let (tx, rx) = mpsc::channel::<Msg>();
@@ -78,6 +83,9 @@ impl Runner<'_> {
                 }
             }
         });
+        if let Some(services) = self.services {
+            services.stop_all();
+        }
         state
             .into_inner()
             .unwrap()
@@ -124,7 +132,15 @@ impl Runner<'_> {
             };
             let mut s = state.lock().unwrap();
             self.complete(checks, dependents, &mut s, i, result, &tx);
+            let released = std::mem::take(&mut s.released);
             wake.notify_all();
+            drop(s);
+            // Stopping a service can take its grace period: not under the lock.
+            if let Some(services) = self.services {
+                for k in released {
+                    services.release(&checks[k].needs);
+                }
+            }
         }
     }
 
@@ -143,6 +159,7 @@ impl Runner<'_> {
         let _ = tx.send(Msg::Finished(Box::new(result.clone())));
         s.results[i] = Some(result);
         s.unfinished -= 1;
+        s.released.push(i);
         for &d in &dependents[i] {
             if s.results[d].is_some() {
                 continue;
@@ -171,6 +188,7 @@ impl Runner<'_> {
             let _ = tx.send(Msg::Finished(Box::new(r.clone())));
             s.results[i] = Some(r);
             s.unfinished -= 1;
+            s.released.push(i);
         }
         // Checks still waiting on a running dependency are skipped when it completes; those
         // waiting on nothing running are skipped here.
@@ -189,6 +207,7 @@ impl Runner<'_> {
                 let _ = tx.send(Msg::Finished(Box::new(r.clone())));
                 s.results[k] = Some(r);
                 s.unfinished -= 1;
+                s.released.push(k);
             }
         }
     }
@@ -199,6 +218,13 @@ impl Runner<'_> {
             && let Some(why) = self.unmet(when)
         {
             return skipped(check, SkipCause::NotApplicable, why);
+        }
+        // Services first: a check cannot prove anything against a service that is not up.
+        if let Some(services) = self.services
+            && let Err(reason) = services.ensure(&check.needs, self.cancel)
+        {
+            let o = ProbeOutcome::new(Status::Fail, reason);
+            return finish(check, o, started.elapsed(), 1, Vec::new());
         }
         let evidence_dir = self.evidence_root.join(&check.id);
         if let Err(e) = std::fs::create_dir_all(&evidence_dir) {
@@ -234,6 +260,11 @@ impl Runner<'_> {
             }
         };
         let mut outcome = outcome;
+        if matches!(outcome.status, Status::Fail | Status::Error)
+            && let Some(note) = self.services.and_then(|s| s.exited_note(&check.needs))
+        {
+            outcome.reason = format!("{} ({note})", outcome.reason);
+        }
         let evidence = match super::rundir::store_artifacts(
             &evidence_dir,
             &self.evidence_root,
