@@ -240,6 +240,7 @@ fn render_with(
     w.push('\n');
 
     waivers(w, record);
+    services(w, record);
 
     let pending: Vec<&CheckResult> =
         record.results.iter().filter(|r| r.status == Status::Pending).collect();
@@ -416,6 +417,31 @@ fn waivers(w: &mut String, record: &RunRecord) {
         }
         w.push('\n');
     }
+}
+
+/// The services the run started or waited for: when each was ready, how it ended.
+fn services(w: &mut String, record: &RunRecord) {
+    if record.services.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "## Services
+");
+    let _ = writeln!(w, "| Service | Mode | Ready | Ended | Log |\n|---|---|---|---|---|");
+    for s in &record.services {
+        let ready = match s.ready_ms {
+            Some(ms) => format!("after {ms} ms ({})", cell(&s.ready_when)),
+            None => format!("**never** ({})", cell(&s.ready_when)),
+        };
+        let ended = match (&s.error, &s.exit) {
+            (Some(e), _) => format!("**{}**", cell(e)),
+            (None, Some(x)) => cell(x),
+            (None, None) if s.mode == "external" => "left running".into(),
+            (None, None) => "—".into(),
+        };
+        let log = s.log.as_deref().map(code).unwrap_or_else(|| "—".into());
+        let _ = writeln!(w, "| {} | {} | {} | {} | {} |", code(&s.name), s.mode, ready, ended, log);
+    }
+    w.push('\n');
 }
 
 fn environment(w: &mut String, record: &RunRecord) {
