@@ -424,8 +424,11 @@ fn services(w: &mut String, record: &RunRecord) {
     if record.services.is_empty() {
         return;
     }
-    let _ = writeln!(w, "## Services
-");
+    let _ = writeln!(
+        w,
+        "## Services
+"
+    );
     let _ = writeln!(w, "| Service | Mode | Ready | Ended | Log |\n|---|---|---|---|---|");
     for s in &record.services {
         let ready = match s.ready_ms {

@@ -12,19 +12,44 @@ fn demo_copy() -> tempfile::TempDir {
 
 /// Replaces what varies between runs (times, ids, durations) with placeholders.
 fn redact_record(v: &mut serde_json::Value) {
+    // The demo's web service listens on a free port each run.
+    let port = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
+    let text = port.replace_all(&v.to_string(), "127.0.0.1:[PORT]").into_owned();
+    *v = serde_json::from_str(&text).unwrap();
+    if let Some(services) = v.get_mut("services").and_then(|s| s.as_array_mut()) {
+        for s in services {
+            if let Some(cmd) = s["command"].as_str() {
+                let cmd = regex::Regex::new(r" \d+$").unwrap().replace(cmd, " [PORT]").into_owned();
+                s["command"] = cmd.into();
+            }
+            for key in ["start_ms", "ready_ms", "stop_ms"] {
+                if s.get(key).is_some() {
+                    s[key] = 0.into();
+                }
+            }
+        }
+    }
     v["run"]["id"] = "[RUN_ID]".into();
     v["run"]["started"] = "[TIME]".into();
     v["run"]["finished"] = "[TIME]".into();
     v["run"]["invocation"] = serde_json::json!(["[ARGS]"]);
+    let millis = regex::Regex::new(r" in [0-9.]+ ms").unwrap();
     for r in v["results"].as_array_mut().unwrap() {
         r["duration_ms"] = 0.into();
+        if let Some(reason) = r["reason"].as_str() {
+            r["reason"] = millis.replace_all(reason, " in [N] ms").into_owned().into();
+        }
         if let Some(ms) = r.get_mut("measurements").and_then(|m| m.as_array_mut()) {
-            for m in ms.iter_mut().filter(|m| m["name"] == "duration") {
+            for m in ms.iter_mut().filter(|m| m["name"] == "duration" || m["unit"] == "ms") {
                 m["value"] = 0.into();
             }
         }
+        // Network exchanges carry timings and dates.
+        let network = matches!(r["probe"].as_str(), Some("http" | "tcp"));
         if let Some(ev) = r.get_mut("evidence").and_then(|e| e.as_array_mut()) {
-            for e in ev.iter_mut().filter(|e| e["path"].as_str().unwrap().ends_with(".log")) {
+            for e in
+                ev.iter_mut().filter(|e| network || e["path"].as_str().unwrap().ends_with(".log"))
+            {
                 e["sha256"] = "[SHA256]".into();
                 e["size"] = 0.into();
             }

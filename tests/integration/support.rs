@@ -18,6 +18,8 @@ pub fn readyctl(cwd: &Path, args: &[&str]) -> Output {
         .current_dir(cwd)
         .env("NO_COLOR", "1")
         .env_remove("GITHUB_ACTIONS")
+        // The demo's web service: a port of its own, so parallel tests do not collide.
+        .env("DEMO_PORT", free_port().to_string())
         .output()
         .expect("readyctl runs")
 }
@@ -62,4 +64,9 @@ pub fn process_with(marker: &str) -> bool {
             .map(|c| String::from_utf8_lossy(&c).contains(marker))
             .unwrap_or(false)
     })
+}
+
+/// A TCP port nothing listens on right now (the OS picks it; released at once).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
