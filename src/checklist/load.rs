@@ -615,6 +615,9 @@ impl<'a> Loader<'a> {
             }
         }
         let raw_services = std::mem::take(&mut self.services);
+        // Names of every declared service, valid or not: one mistake in a service must not
+        // make the `needs` that name it "unknown" too.
+        let declared: Vec<String> = raw_services.iter().map(|s| s.name.clone()).collect();
         let mut services = Vec::new();
         let mut service_at: HashMap<String, At> = HashMap::new();
         for raw in raw_services {
@@ -646,8 +649,8 @@ impl<'a> Loader<'a> {
                 services.push(service);
             }
         }
-        self.validate_service_needs(&services, &service_at);
-        self.validate_needs(&checks, &check_at, &services);
+        self.validate_service_needs(&services, &service_at, &declared);
+        self.validate_needs(&checks, &check_at, &services, &declared);
 
         let waiver_policy = self.policy.waivers.clone().unwrap_or_default();
         let pending_waivers = std::mem::take(&mut self.waivers);
@@ -795,10 +798,12 @@ impl<'a> Loader<'a> {
         checks: &[Check],
         check_at: &HashMap<String, At>,
         services: &[Service],
+        declared: &[String],
     ) {
         let ids: HashSet<&str> = checks.iter().map(|c| c.id.as_str()).collect();
-        let names: Vec<&str> =
-            ids.iter().copied().chain(services.iter().map(|s| s.name.as_str())).collect();
+        let mut names: Vec<&str> =
+            ids.iter().copied().chain(declared.iter().map(String::as_str)).collect();
+        names.sort_unstable();
         for s in services.iter().filter(|s| ids.contains(s.name.as_str())) {
             let at = &check_at[&s.name];
             self.diags.push(
@@ -818,7 +823,7 @@ impl<'a> Loader<'a> {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "`needs` lists ids of other checks and names of `services:`".into(),
                     };
-                    let what = if services.is_empty() { "check" } else { "check or service" };
+                    let what = if declared.is_empty() { "check" } else { "check or service" };
                     self.diags.push(
                         self.diag_value(
                             &At { file: at.file, path },
@@ -997,8 +1002,13 @@ impl Loader<'_> {
     }
 
     /// A service's `needs` names other services (not checks); the graph has no cycle.
-    fn validate_service_needs(&mut self, services: &[Service], at: &HashMap<String, At>) {
-        let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    fn validate_service_needs(
+        &mut self,
+        services: &[Service],
+        at: &HashMap<String, At>,
+        declared: &[String],
+    ) {
+        let names: Vec<&str> = declared.iter().map(String::as_str).collect();
         for s in services {
             let at = &at[&s.name];
             for (i, need) in s.needs.iter().enumerate() {

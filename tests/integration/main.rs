@@ -8,5 +8,6 @@ mod formats;
 mod net;
 mod proof;
 mod reports;
+mod services;
 mod support;
 mod support_net;
