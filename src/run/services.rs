@@ -318,8 +318,9 @@ impl Services {
                 cwd.display()
             )));
         }
-        // One pipe for stdout and stderr: the log keeps their interleaving.
-        let (reader, writer) = io::pipe()?;
+        // One pipe for stdout and stderr: the log keeps their interleaving (std::io::pipe is newer
+        // than the MSRV).
+        let (reader, writer) = pipe()?;
         let mut cmd = Command::new(program);
         cmd.args(args)
             .current_dir(&cwd)
@@ -465,6 +466,21 @@ fn closure(specs: &[Service], needs: &[String]) -> Vec<usize> {
         }
     }
     out
+}
+
+/// A close-on-exec pipe: (read end, write end).
+fn pipe() -> io::Result<(std::fs::File, std::os::fd::OwnedFd)> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes; on success both are new,
+    // owned by nobody else, and wrapped at once so they are closed exactly once.
+    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: see above.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    Ok((std::fs::File::from(r), w))
 }
 
 /// One readiness attempt.

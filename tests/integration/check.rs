@@ -16,10 +16,11 @@ fn redact_record(v: &mut serde_json::Value) {
     let port = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
     let text = port.replace_all(&v.to_string(), "127.0.0.1:[PORT]").into_owned();
     *v = serde_json::from_str(&text).unwrap();
+    let trailing_port = regex::Regex::new(r" \d+$").unwrap();
     if let Some(services) = v.get_mut("services").and_then(|s| s.as_array_mut()) {
         for s in services {
             if let Some(cmd) = s["command"].as_str() {
-                let cmd = regex::Regex::new(r" \d+$").unwrap().replace(cmd, " [PORT]").into_owned();
+                let cmd = trailing_port.replace(cmd, " [PORT]").into_owned();
                 s["command"] = cmd.into();
             }
             for key in ["start_ms", "ready_ms", "stop_ms"] {

@@ -299,7 +299,7 @@ checks:
 "#
     );
     let repo = temp_repo(&[("readiness.yaml", &yaml)]);
-    let mut child = Command::new(bin())
+    let child = Command::new(bin())
         .args(["check", "--format", "json"])
         .current_dir(repo.path())
         .env("NO_COLOR", "1")
