@@ -20,6 +20,7 @@ const MAX_FILES_LISTED: usize = 50;
 /// `coverage:` — line and branch coverage meet the minimums.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CoverageProbe")]
 pub struct Spec {
     /// Coverage report file, glob, or list of them (relative to the repository); several
     /// reports are merged into one figure (a file in two reports is merged line by line).
