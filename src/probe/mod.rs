@@ -40,6 +40,22 @@ impl ProbeIssue {
     }
 }
 
+/// The `error` outcome for a spec that did not validate (probes that can be run without the
+/// loader, e.g. from benchmarks, re-check their spec first), or `None` when it is valid.
+pub fn invalid_spec(kind: &str, issues: &[ProbeIssue]) -> Option<ProbeOutcome> {
+    if issues.is_empty() {
+        return None;
+    }
+    let text: Vec<String> = issues
+        .iter()
+        .map(|i| match &i.hint {
+            Some(h) => format!("{}: {} ({h})", i.field, i.message),
+            None => format!("{}: {}", i.field, i.message),
+        })
+        .collect();
+    Some(ProbeOutcome::error(format!("{kind}: {}", text.join("; "))))
+}
+
 /// `invalid regex /(/: unclosed group` without the regex crate's multi-line art.
 pub fn regex_error(pattern: &str, err: &regex::Error) -> String {
     let detail = err.to_string();

@@ -145,7 +145,7 @@ fn timeout_kills_the_whole_process_tree() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["results"][0]["status"], "error");
     assert!(v["results"][0]["reason"].as_str().unwrap().contains("timed out after 1s"));
-    assert!(!process_with(&format!("sleep {marker}")), "a process outlived its check");
+    assert!(gone(&format!("sleep {marker}")), "a process outlived its check");
 }
 
 #[test]
@@ -185,7 +185,7 @@ fn ctrl_c_leaves_a_readable_interrupted_run() {
     assert_eq!(status_of("quick"), "pass");
     assert_eq!(status_of("slow"), "error");
     assert_eq!(status_of("after"), "skip");
-    assert!(!process_with(&format!("sleep {marker}")));
+    assert!(gone(&format!("sleep {marker}")));
 }
 
 #[test]

@@ -5,14 +5,32 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// Peak RSS (KiB) of the largest waited-for child process so far.
-fn children_max_rss_kib() -> i64 {
-    // SAFETY: getrusage fills the struct we pass; no other preconditions.
-    unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage.ru_maxrss
+/// Runs readyctl and returns (stdout, peak anonymous resident memory in KiB), sampling
+/// `RssAnon` from /proc every 10 ms. Anonymous memory is what grows with input; file-backed
+/// pages of the (large, debug) binary vary with the page cache and other tests.
+fn run_measured(cwd: &std::path::Path, args: &[&str]) -> (Vec<u8>, u64) {
+    let out_path = cwd.join(".stdout-capture");
+    let mut child = std::process::Command::new(bin())
+        .args(args)
+        .current_dir(cwd)
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(status) = std::fs::read_to_string(&status_file) {
+            let anon = status
+                .lines()
+                .find_map(|l| l.strip_prefix("RssAnon:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            peak = peak.max(anon);
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
+    (std::fs::read(&out_path).unwrap(), peak)
 }
 
 #[test]
@@ -22,17 +40,18 @@ fn a_2gb_flood_is_capped_killed_at_timeout_and_memory_stays_flat() {
         "version: 1\nchecks:\n  - id: flood\n    timeout: 4s\n    command: {{ run: \"head -c 2000000000 /dev/zero | tr '\\\\\\\\0' x; echo {marker}\" }}\n"
     );
     let repo = temp_repo(&[("readiness.yaml", &yaml)]);
-    let o = readyctl(repo.path(), &["check", "--format", "json", "--out", "run"]);
-    let rss = children_max_rss_kib();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (stdout, rss) = run_measured(repo.path(), &["check", "--format", "json", "--out", "run"]);
+    let v: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     let r = &v["results"][0];
     // Either it finished (a fast machine) or it was killed at its timeout; never a hang.
     assert!(r["status"] == "error" || r["status"] == "pass", "{r}");
     let log = repo.path().join("run/evidence/flood/stdout.log");
     let size = std::fs::metadata(&log).unwrap().len();
-    assert!(size <= (10 << 20) + 4096, "log kept {size} bytes");
-    assert!(rss < 100 * 1024, "peak RSS {rss} KiB");
-    assert!(!process_with("head -c 2000000000"), "a process outlived its check");
+    // 8 MiB head + 2 MiB tail + at most one unfiltered 64 KiB piece and the marker line.
+    assert!(size <= (10 << 20) + (128 << 10), "log kept {size} bytes");
+    eprintln!("flood: peak anonymous RSS {rss} KiB, log {size} bytes");
+    assert!(rss > 0 && rss < 100 * 1024, "peak anonymous RSS {rss} KiB");
+    assert!(gone("head -c 2000000000"), "a process outlived its check");
 }
 
 #[test]
