@@ -13,6 +13,7 @@ pub mod load;
 pub mod migrations;
 pub mod openapi;
 pub mod search;
+pub mod secrets;
 pub mod sql;
 pub mod tcp;
 pub mod tests;
@@ -63,6 +64,7 @@ impl Probe {
             Probe::Openapi(s) => openapi::validate(s),
             Probe::Migrations(s) => migrations::validate(s),
             Probe::Sql(s) => sql::validate(s),
+            Probe::Secrets(s) => secrets::validate(s),
         }
     }
 
@@ -81,6 +83,7 @@ impl Probe {
             Probe::Openapi(s) => openapi::run(s, ctx),
             Probe::Migrations(s) => migrations::run(s, ctx),
             Probe::Sql(s) => sql::run(s, ctx),
+            Probe::Secrets(s) => secrets::run(s, ctx),
         }
     }
 }

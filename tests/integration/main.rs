@@ -5,6 +5,7 @@ mod db;
 mod diagnostics;
 mod evidence;
 mod formats;
+mod hygiene;
 mod net;
 mod proof;
 mod reports;
