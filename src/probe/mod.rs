@@ -8,6 +8,7 @@ pub mod context;
 pub mod coverage;
 pub mod dns;
 pub mod file;
+pub mod git;
 pub mod http;
 pub mod load;
 pub mod migrations;
@@ -65,6 +66,7 @@ impl Probe {
             Probe::Migrations(s) => migrations::validate(s),
             Probe::Sql(s) => sql::validate(s),
             Probe::Secrets(s) => secrets::validate(s),
+            Probe::Git(s) => git::validate(s),
         }
     }
 
@@ -84,6 +86,7 @@ impl Probe {
             Probe::Migrations(s) => migrations::run(s, ctx),
             Probe::Sql(s) => sql::run(s, ctx),
             Probe::Secrets(s) => secrets::run(s, ctx),
+            Probe::Git(s) => git::run(s, ctx),
         }
     }
 }
