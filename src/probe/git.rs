@@ -53,7 +53,7 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
         }
     }
     if let Some(mb) = spec.max_file_mb
-        && !(mb > 0.0)
+        && (mb.is_nan() || mb <= 0.0)
     {
         issues.push(ProbeIssue::new("max_file_mb", "must be greater than 0"));
     }
@@ -118,7 +118,10 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     match git(repo, &["rev-parse", "--is-inside-work-tree"]) {
         Ok(o) if String::from_utf8_lossy(&o).trim() == "true" => {}
         Ok(_) => {
-            return ProbeOutcome::error(format!("{} is not inside a git work tree", repo.display()));
+            return ProbeOutcome::error(format!(
+                "{} is not inside a git work tree",
+                repo.display()
+            ));
         }
         Err(e) => {
             return ProbeOutcome::error(format!("{} is not a git repository: {e}", repo.display()));
@@ -207,7 +210,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     if let Some(mb) = spec.max_file_mb {
         let limit = (mb * 1_000_000.0) as u64;
         let mut big: Vec<&(String, u64)> = tree.iter().filter(|(_, size)| *size > limit).collect();
-        big.sort_by(|a, b| b.1.cmp(&a.1));
+        big.sort_by_key(|b| std::cmp::Reverse(b.1));
         let largest = tree.iter().map(|(_, s)| *s).max().unwrap_or(0);
         measurements.push(
             Measurement::new("largest_file", largest as f64 / 1e6, "MB")

@@ -365,10 +365,7 @@ mod tests {
             ("gcp-oauth-client-secret", format!("GOCSPX-{}", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4")),
             (
                 "azure-storage-account-key",
-                format!(
-                    "AccountKey={}==;",
-                    "Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7".repeat(4)[..86].to_string()
-                ),
+                format!("AccountKey={}==;", &"Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7".repeat(4)[..86]),
             ),
             ("github-oauth-token", format!("gho_{}", "q8Zr3LkP0vXy7TbN2mWsA1cD4eF5gH6iJ7kL")),
             ("gitlab-pat", format!("glpat-{}", "x9Yz8Wv7Ut6Sr5Qp4On3")),
