@@ -4,6 +4,7 @@ mod check;
 mod db;
 mod diagnostics;
 mod evidence;
+mod faults;
 mod formats;
 mod hygiene;
 mod net;
