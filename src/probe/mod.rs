@@ -8,11 +8,13 @@ pub mod context;
 pub mod coverage;
 pub mod dns;
 pub mod file;
+pub mod git;
 pub mod http;
 pub mod load;
 pub mod migrations;
 pub mod openapi;
 pub mod search;
+pub mod secrets;
 pub mod sql;
 pub mod tcp;
 pub mod tests;
@@ -79,6 +81,8 @@ impl Probe {
             Probe::Openapi(s) => openapi::validate(s),
             Probe::Migrations(s) => migrations::validate(s),
             Probe::Sql(s) => sql::validate(s),
+            Probe::Secrets(s) => secrets::validate(s),
+            Probe::Git(s) => git::validate(s),
         }
     }
 
@@ -97,6 +101,8 @@ impl Probe {
             Probe::Openapi(s) => openapi::run(s, ctx),
             Probe::Migrations(s) => migrations::run(s, ctx),
             Probe::Sql(s) => sql::run(s, ctx),
+            Probe::Secrets(s) => secrets::run(s, ctx),
+            Probe::Git(s) => git::run(s, ctx),
         }
     }
 }

@@ -6,6 +6,7 @@ mod diagnostics;
 mod evidence;
 mod faults;
 mod formats;
+mod hygiene;
 mod net;
 mod proof;
 mod reports;
