@@ -46,6 +46,28 @@ pub enum Command {
     Badge(BadgeArgs),
     /// Verify many runs or packs and roll them up into one fleet table.
     Aggregate(AggregateArgs),
+    /// Secret scanning helpers: write a baseline, list the rules.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Scan the repository with the built-in rules and write the fingerprints of every current
+    /// finding to a baseline file (no secret values), which `secrets: { baseline: FILE }` ignores.
+    Baseline(SecretsBaselineArgs),
+    /// List the built-in secret rules: id, severity, description.
+    Rules,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsBaselineArgs {
+    /// Repository to scan (default: the current directory).
+    #[arg(value_name = "REPO_DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Baseline file to write (default: REPO_DIR/.secrets-baseline.json).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -18,5 +18,6 @@ pub mod probe;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod secrets;
 pub mod verdict;
 pub mod waiver;

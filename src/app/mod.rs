@@ -8,6 +8,7 @@ mod evidence;
 mod init;
 mod list;
 mod report;
+mod secrets;
 mod select;
 mod target;
 
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Diff(args) => diff::run(args),
         Command::Badge(args) => badge::run(args),
         Command::Aggregate(args) => aggregate::run(args),
+        Command::Secrets(cmd) => secrets::run(cmd),
         Command::Schema => {
             let schema = crate::checklist::schema::checklist_schema();
             let mut out = std::io::stdout().lock();

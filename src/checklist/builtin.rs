@@ -8,6 +8,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("python-service", include_str!("../../checklists/python-service.yaml")),
     ("node-service", include_str!("../../checklists/node-service.yaml")),
     ("go-service", include_str!("../../checklists/go-service.yaml")),
+    ("buyer-proof-pack", include_str!("../../checklists/buyer-proof-pack.yaml")),
 ];
 
 /// The YAML text of a built-in checklist.

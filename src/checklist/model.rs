@@ -376,6 +376,10 @@ probe_kinds! {
     migrations => Migrations(probe::migrations::Spec),
     /// Run a SQL query against SQLite or PostgreSQL and check its result (read-only by default).
     sql => Sql(probe::sql::Spec),
+    /// No committed secrets: built-in rules (cloud keys, tokens, private keys, passwords), allowlists and a baseline.
+    secrets => Secrets(probe::secrets::Spec),
+    /// Git state: clean worktree, allowed branch, tagged HEAD, no oversized committed file, lockfile committed.
+    git => Git(probe::git::Spec),
 }
 
 /// A validated check, ready to run.

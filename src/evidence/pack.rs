@@ -40,18 +40,7 @@ pub fn pack(run_dir: &Path, out: &Path) -> anyhow::Result<PackSummary> {
     if out_parent.starts_with(&run_abs) {
         bail!("{}: the pack must be written outside the run directory", out.display());
     }
-    let collected = verify::collect_dir(run_dir, &verify::Limits::default())
-        .with_context(|| format!("{}: cannot read the run directory", run_dir.display()))?;
-    let report =
-        verify::check(&collected, &verify::VerifyOptions::default(), run_dir.display().to_string());
-    if !report.problems.is_empty() {
-        let lines: Vec<String> = report.problems.iter().map(|p| format!("  - {p}")).collect();
-        bail!(
-            "{}: refusing to pack a run that does not match its manifest:\n{}",
-            run_dir.display(),
-            lines.join("\n")
-        );
-    }
+    let collected = verify::require_intact(run_dir, "pack")?;
     let root = root_name(&run_abs);
     let envelope: Option<Envelope> =
         collected.envelope.as_ref().and_then(|b| serde_json::from_slice(b).ok());

@@ -99,18 +99,7 @@ pub fn seal_with(
 /// the run's files no longer match its manifest (it would sign tampered evidence), naming every
 /// problem.
 pub fn sign(run_dir: &Path, key: &SigningKey) -> anyhow::Result<SealReport> {
-    let collected = verify::collect_dir(run_dir, &verify::Limits::default())
-        .with_context(|| format!("{}: cannot read the run directory", run_dir.display()))?;
-    let report =
-        verify::check(&collected, &verify::VerifyOptions::default(), run_dir.display().to_string());
-    if !report.problems.is_empty() {
-        let lines: Vec<String> = report.problems.iter().map(|p| format!("  - {p}")).collect();
-        bail!(
-            "{}: refusing to sign a run that does not match its manifest:\n{}",
-            run_dir.display(),
-            lines.join("\n")
-        );
-    }
+    let collected = verify::require_intact(run_dir, "sign")?;
     let manifest = collected.manifest.as_ref().expect("a run without problems has a manifest");
     let env = dsse::sign(dsse::IN_TOTO_PAYLOAD_TYPE, manifest, key).to_json_bytes();
     write(run_dir, ENVELOPE, &env)?;

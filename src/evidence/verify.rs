@@ -697,6 +697,24 @@ fn commit_matches(have: &str, want: &str) -> bool {
             && have.starts_with(&want))
 }
 
+/// Reads a run directory and checks it against its own manifest (no signature needed), so
+/// `sign` and `pack` never act on tampered evidence. `action` names what is refused.
+pub(crate) fn require_intact(run_dir: &Path, action: &str) -> anyhow::Result<Collected> {
+    use anyhow::Context as _;
+    let collected = collect_dir(run_dir, &Limits::default())
+        .with_context(|| format!("{}: cannot read the run directory", run_dir.display()))?;
+    let report = check(&collected, &VerifyOptions::default(), run_dir.display().to_string());
+    if !report.problems.is_empty() {
+        let lines: Vec<String> = report.problems.iter().map(|p| format!("  - {p}")).collect();
+        anyhow::bail!(
+            "{}: refusing to {action} a run that does not match its manifest:\n{}",
+            run_dir.display(),
+            lines.join("\n")
+        );
+    }
+    Ok(collected)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

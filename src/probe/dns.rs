@@ -21,6 +21,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A host name that must resolve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DnsProbe")]
 pub struct Spec {
     /// Host name to look up (no port, no scheme).
     pub name: String,
@@ -52,16 +53,8 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
 }
 
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    let issues = validate(spec);
-    if !issues.is_empty() {
-        let text: Vec<String> = issues
-            .iter()
-            .map(|i| match &i.hint {
-                Some(h) => format!("{}: {} ({h})", i.field, i.message),
-                None => format!("{}: {}", i.field, i.message),
-            })
-            .collect();
-        return ProbeOutcome::error(format!("dns: {}", text.join("; ")));
+    if let Some(invalid) = super::invalid_spec("dns", &validate(spec)) {
+        return invalid;
     }
     let name = spec.name.trim();
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);

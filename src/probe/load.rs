@@ -27,6 +27,7 @@ pub const MAX_CONCURRENCY: u32 = 1024;
 /// A bounded load against one URL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "LoadProbe")]
 pub struct Spec {
     /// Absolute `http://` or `https://` URL.
     pub url: String,
@@ -156,11 +157,8 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
 }
 
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    let issues = validate(spec);
-    if !issues.is_empty() {
-        let text: Vec<String> =
-            issues.iter().map(|i| format!("{}: {}", i.field, i.message)).collect();
-        return ProbeOutcome::error(format!("load: {}", text.join("; ")));
+    if let Some(invalid) = super::invalid_spec("load", &validate(spec)) {
+        return invalid;
     }
     let tls_setup = match tls::build(&spec.tls, ctx) {
         Ok(t) => t,

@@ -8,11 +8,13 @@ pub mod context;
 pub mod coverage;
 pub mod dns;
 pub mod file;
+pub mod git;
 pub mod http;
 pub mod load;
 pub mod migrations;
 pub mod openapi;
 pub mod search;
+pub mod secrets;
 pub mod sql;
 pub mod tcp;
 pub mod tests;
@@ -40,6 +42,22 @@ impl ProbeIssue {
     }
 }
 
+/// The `error` outcome for a spec that did not validate (probes that can be run without the
+/// loader, e.g. from benchmarks, re-check their spec first), or `None` when it is valid.
+pub fn invalid_spec(kind: &str, issues: &[ProbeIssue]) -> Option<ProbeOutcome> {
+    if issues.is_empty() {
+        return None;
+    }
+    let text: Vec<String> = issues
+        .iter()
+        .map(|i| match &i.hint {
+            Some(h) => format!("{}: {} ({h})", i.field, i.message),
+            None => format!("{}: {}", i.field, i.message),
+        })
+        .collect();
+    Some(ProbeOutcome::error(format!("{kind}: {}", text.join("; "))))
+}
+
 /// `invalid regex /(/: unclosed group` without the regex crate's multi-line art.
 pub fn regex_error(pattern: &str, err: &regex::Error) -> String {
     let detail = err.to_string();
@@ -63,6 +81,8 @@ impl Probe {
             Probe::Openapi(s) => openapi::validate(s),
             Probe::Migrations(s) => migrations::validate(s),
             Probe::Sql(s) => sql::validate(s),
+            Probe::Secrets(s) => secrets::validate(s),
+            Probe::Git(s) => git::validate(s),
         }
     }
 
@@ -81,6 +101,8 @@ impl Probe {
             Probe::Openapi(s) => openapi::run(s, ctx),
             Probe::Migrations(s) => migrations::run(s, ctx),
             Probe::Sql(s) => sql::run(s, ctx),
+            Probe::Secrets(s) => secrets::run(s, ctx),
+            Probe::Git(s) => git::run(s, ctx),
         }
     }
 }

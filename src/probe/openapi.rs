@@ -23,6 +23,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// An OpenAPI document whose parameterless operations must answer as documented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "OpenapiProbe")]
 pub struct Spec {
     /// The OpenAPI 3.x document: a file (JSON or YAML, relative to the repository) or an
     /// `http(s)://` URL.
@@ -344,11 +345,8 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
 }
 
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    let issues = validate(spec);
-    if !issues.is_empty() {
-        let text: Vec<String> =
-            issues.iter().map(|i| format!("{}: {}", i.field, i.message)).collect();
-        return ProbeOutcome::error(format!("openapi: {}", text.join("; ")));
+    if let Some(invalid) = super::invalid_spec("openapi", &validate(spec)) {
+        return invalid;
     }
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);
     let tls_setup = match tls::build(&spec.tls, ctx) {

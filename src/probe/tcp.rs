@@ -22,6 +22,7 @@ pub const DEFAULT_BANNER_BYTES: usize = 1024;
 /// A TCP endpoint that must accept connections.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TcpProbe")]
 pub struct Spec {
     /// `host:port` (`db.internal:5432`, `127.0.0.1:6379`, `[::1]:8080`).
     pub address: String,
@@ -78,11 +79,8 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);
     let timeout = timeout.min(ctx.remaining()).max(Duration::from_millis(1));
-    let issues = validate(spec);
-    if !issues.is_empty() {
-        let text: Vec<String> =
-            issues.iter().map(|i| format!("{}: {}", i.field, i.message)).collect();
-        return ProbeOutcome::error(format!("tcp: {}", text.join("; ")));
+    if let Some(invalid) = super::invalid_spec("tcp", &validate(spec)) {
+        return invalid;
     }
     // Validated above, so the regex compiles.
     let banner_re = spec.banner.as_deref().and_then(|p| Regex::new(p).ok());

@@ -65,7 +65,7 @@ checks:
     let log =
         std::fs::read_to_string(run_dir(repo.path()).join(s["log"].as_str().unwrap())).unwrap();
     assert_eq!(log, "booting\nlistening now\n");
-    assert!(!process_with(&m), "the service process is gone");
+    assert!(gone(&m), "the service process is gone");
     // Listed in SHA256SUMS like any evidence, and shown in the report.
     let sums = std::fs::read_to_string(run_dir(repo.path()).join("SHA256SUMS")).unwrap();
     assert!(sums.contains("evidence/services/worker/output.log"), "{sums}");
@@ -152,7 +152,7 @@ checks:
     }
     assert_eq!(result(&v, "unrelated")["status"], "pass");
     assert!(v["services"][0].get("ready_ms").is_none());
-    assert!(!process_with(&m), "a service that never became ready is stopped");
+    assert!(gone(&m), "a service that never became ready is stopped");
 }
 
 #[test]
@@ -316,7 +316,7 @@ checks:
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
-    assert!(!process_with(&m), "the service was stopped");
+    assert!(gone(&m), "the service was stopped");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["services"][0]["exit"], "stopped (SIGTERM)", "{v:#}");
 }

@@ -70,3 +70,16 @@ pub fn process_with(marker: &str) -> bool {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// Waits up to two seconds for every process whose command line contains `marker` to be gone
+/// (a SIGKILL is delivered asynchronously); true when none is left.
+pub fn gone(marker: &str) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while process_with(marker) {
+        if std::time::Instant::now() > until {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    true
+}

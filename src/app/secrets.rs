@@ -1,0 +1,49 @@
+//! `readyctl secrets baseline|rules`: write a baseline of current findings; list the rules.
+
+use std::io::Write;
+
+use crate::cli::SecretsCommand;
+use crate::exit;
+use crate::secrets::{Baseline, Options, Scanner, rules};
+
+pub fn run(cmd: SecretsCommand) -> anyhow::Result<u8> {
+    match cmd {
+        SecretsCommand::Rules => {
+            let mut out = std::io::stdout().lock();
+            for r in rules::RULES {
+                writeln!(out, "{:<28} {:<9} {}", r.id, r.severity.as_str(), r.description)?;
+            }
+            writeln!(
+                out,
+                "{:<28} {:<9} environment file committed (.env, .env.local, .env.production, …)",
+                rules::DOTENV_RULE,
+                "high"
+            )?;
+            Ok(exit::READY)
+        }
+        SecretsCommand::Baseline(args) => {
+            if !args.repo.is_dir() {
+                eprintln!("error: `{}` is not a directory", args.repo.display());
+                return Ok(exit::USAGE);
+            }
+            let scanner = match Scanner::new(&Options::default()) {
+                Ok(s) => s,
+                Err(e) => anyhow::bail!("{e}"),
+            };
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            let report = scanner.scan_repo(&args.repo, &cancel).map_err(anyhow::Error::msg)?;
+            let out = args.out.unwrap_or_else(|| args.repo.join(".secrets-baseline.json"));
+            let baseline = Baseline::from_findings(&report.findings);
+            crate::run::rundir::write_atomic(&out, baseline.to_json().as_bytes())?;
+            eprintln!(
+                "wrote {} ({} finding{} from {} files); add `baseline: {}` to the secrets check",
+                out.display(),
+                report.findings.len(),
+                if report.findings.len() == 1 { "" } else { "s" },
+                report.files_scanned,
+                out.strip_prefix(&args.repo).unwrap_or(&out).display()
+            );
+            Ok(exit::READY)
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! `git`: repository state claims — a clean worktree (readyctl's own `.readyctl/` ignored), an
+//! allowed branch, a tagged HEAD, no oversized tracked file, a committed lockfile for the
+//! detected ecosystem. Not a git repository, or git missing, is `error`, never a pass.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Command;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Artifact, ProbeContext, ProbeIssue};
+use crate::outcome::{Location, Measurement, ProbeOutcome};
+
+/// Claims about the git repository (at least one).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// No uncommitted or untracked changes (readyctl's `.readyctl/` is ignored).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub clean: bool,
+    /// The checked-out branch matches one of these globs, e.g. `[main, "release/*"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub branch: Vec<String>,
+    /// HEAD carries at least one tag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tagged: bool,
+    /// No file committed at HEAD is larger than this many MB (10^6 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_mb: Option<f64>,
+    /// The lockfile of the detected ecosystem (Cargo.lock, package-lock.json/yarn.lock/pnpm-lock.yaml, poetry.lock/uv.lock/Pipfile.lock, go.sum, Gemfile.lock) is committed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lockfile: bool,
+}
+
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    if !spec.clean
+        && spec.branch.is_empty()
+        && !spec.tagged
+        && spec.max_file_mb.is_none()
+        && !spec.lockfile
+    {
+        issues.push(
+            ProbeIssue::new("", "no claim to check")
+                .hint("set at least one of clean, branch, tagged, max_file_mb, lockfile"),
+        );
+    }
+    for (i, g) in spec.branch.iter().enumerate() {
+        if let Err(e) = globset::Glob::new(g) {
+            issues
+                .push(ProbeIssue::new(format!("branch[{i}]"), format!("invalid glob `{g}`: {e}")));
+        }
+    }
+    if let Some(mb) = spec.max_file_mb
+        && (mb.is_nan() || mb <= 0.0)
+    {
+        issues.push(ProbeIssue::new("max_file_mb", "must be greater than 0"));
+    }
+    issues
+}
+
+fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .map_err(|e| format!("cannot run git: {e} (is git installed?)"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "git {} failed: {}",
+            args.join(" "),
+            err.lines().next().unwrap_or("").trim()
+        ));
+    }
+    Ok(out.stdout)
+}
+
+/// Lockfiles by ecosystem: (manifest, accepted lockfiles).
+pub const LOCKFILES: &[(&str, &[&str])] = &[
+    ("Cargo.toml", &["Cargo.lock"]),
+    (
+        "package.json",
+        &[
+            "package-lock.json",
+            "npm-shrinkwrap.json",
+            "yarn.lock",
+            "pnpm-lock.yaml",
+            "bun.lockb",
+            "bun.lock",
+        ],
+    ),
+    (
+        "pyproject.toml",
+        &[
+            "poetry.lock",
+            "uv.lock",
+            "Pipfile.lock",
+            "pdm.lock",
+            "requirements.txt",
+            "requirements.lock",
+        ],
+    ),
+    ("Pipfile", &["Pipfile.lock"]),
+    ("go.mod", &["go.sum"]),
+    ("Gemfile", &["Gemfile.lock"]),
+    ("composer.json", &["composer.lock"]),
+];
+
+pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+    if let Some(i) = validate(spec).first() {
+        return ProbeOutcome::error(format!("git.{}: {}", i.field, i.message));
+    }
+    let repo = ctx.repo;
+    match git(repo, &["rev-parse", "--is-inside-work-tree"]) {
+        Ok(o) if String::from_utf8_lossy(&o).trim() == "true" => {}
+        Ok(_) => {
+            return ProbeOutcome::error(format!(
+                "{} is not inside a git work tree",
+                repo.display()
+            ));
+        }
+        Err(e) => {
+            return ProbeOutcome::error(format!("{} is not a git repository: {e}", repo.display()));
+        }
+    }
+    let mut failures: Vec<String> = Vec::new();
+    let mut passes: Vec<String> = Vec::new();
+    let mut locations = Vec::new();
+    let mut measurements = Vec::new();
+    let mut summary = serde_json::Map::new();
+
+    if spec.clean {
+        let out = match git(repo, &["status", "--porcelain=v1", "-z", "--untracked-files=normal"]) {
+            Ok(o) => o,
+            Err(e) => return ProbeOutcome::error(e),
+        };
+        let dirty = parse_status(&out);
+        summary.insert("dirty".into(), serde_json::json!(dirty));
+        measurements.push(
+            Measurement::new("dirty_files", dirty.len() as f64, "count").with_threshold("== 0"),
+        );
+        if dirty.is_empty() {
+            passes.push("worktree clean".into());
+        } else {
+            let first: Vec<&str> = dirty.iter().take(3).map(String::as_str).collect();
+            let more = if dirty.len() > 3 {
+                format!(" (+{} more)", dirty.len() - 3)
+            } else {
+                String::new()
+            };
+            failures.push(format!(
+                "{} uncommitted change(s): {}{more}",
+                dirty.len(),
+                first.join(", ")
+            ));
+        }
+    }
+    if !spec.branch.is_empty() {
+        let branch = git(repo, &["symbolic-ref", "--short", "-q", "HEAD"])
+            .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+            .unwrap_or_default();
+        summary.insert("branch".into(), serde_json::json!(branch));
+        let mut set = globset::GlobSetBuilder::new();
+        for g in &spec.branch {
+            if let Ok(g) = globset::Glob::new(g) {
+                set.add(g);
+            }
+        }
+        let set = set.build().unwrap_or_else(|_| globset::GlobSet::empty());
+        if branch.is_empty() {
+            failures.push(format!(
+                "HEAD is detached; expected a branch matching {}",
+                spec.branch.join(", ")
+            ));
+        } else if set.is_match(&branch) {
+            passes.push(format!("on branch {branch}"));
+        } else {
+            failures.push(format!("on branch `{branch}`, not one of {}", spec.branch.join(", ")));
+        }
+    }
+    if spec.tagged {
+        let tags = match git(repo, &["tag", "--points-at", "HEAD"]) {
+            Ok(o) => String::from_utf8_lossy(&o).lines().map(str::to_string).collect::<Vec<_>>(),
+            Err(e) => return ProbeOutcome::error(e),
+        };
+        summary.insert("tags".into(), serde_json::json!(tags));
+        if tags.is_empty() {
+            failures.push("HEAD has no tag; tag the release (git tag vX.Y.Z)".into());
+        } else {
+            passes.push(format!("HEAD tagged {}", tags.join(", ")));
+        }
+    }
+    let needs_tree = spec.max_file_mb.is_some() || spec.lockfile;
+    let tree = if needs_tree {
+        match git(repo, &["ls-tree", "-r", "-l", "-z", "--full-tree", "HEAD"]) {
+            Ok(o) => parse_ls_tree(&o),
+            Err(e) => {
+                return ProbeOutcome::error(format!(
+                    "cannot list committed files (no commit yet?): {e}"
+                ));
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    if let Some(mb) = spec.max_file_mb {
+        let limit = (mb * 1_000_000.0) as u64;
+        let mut big: Vec<&(String, u64)> = tree.iter().filter(|(_, size)| *size > limit).collect();
+        big.sort_by_key(|b| std::cmp::Reverse(b.1));
+        let largest = tree.iter().map(|(_, s)| *s).max().unwrap_or(0);
+        measurements.push(
+            Measurement::new("largest_file", largest as f64 / 1e6, "MB")
+                .with_threshold(format!("<= {mb}")),
+        );
+        for (path, size) in big.iter().take(50) {
+            locations.push(Location {
+                path: path.clone(),
+                line: None,
+                column: None,
+                message: Some(format!("{:.1} MB committed (limit {mb} MB)", *size as f64 / 1e6)),
+                rule: Some("git-large-file".into()),
+            });
+        }
+        if big.is_empty() {
+            passes.push(format!("no committed file over {mb} MB"));
+        } else {
+            failures.push(format!(
+                "{} committed file(s) over {mb} MB, largest {} ({:.1} MB); use Git LFS or remove them",
+                big.len(),
+                big[0].0,
+                big[0].1 as f64 / 1e6
+            ));
+        }
+    }
+    if spec.lockfile {
+        let tracked: HashSet<&str> = tree.iter().map(|(p, _)| p.as_str()).collect();
+        let ecosystems: Vec<&(&str, &[&str])> = LOCKFILES
+            .iter()
+            .filter(|(m, _)| tracked.contains(m) || repo.join(m).is_file())
+            .collect();
+        if ecosystems.is_empty() {
+            return ProbeOutcome::error(
+                "lockfile: no package manifest at the repository root (Cargo.toml, package.json, pyproject.toml, go.mod, …)",
+            );
+        }
+        for (manifest, locks) in ecosystems {
+            match locks.iter().find(|l| tracked.contains(*l)) {
+                Some(l) => passes.push(format!("{l} committed")),
+                None => failures.push(format!(
+                    "{manifest} without a committed lockfile ({}); generate and commit it",
+                    locks.join(" or ")
+                )),
+            }
+        }
+    }
+    let mut out = if failures.is_empty() {
+        ProbeOutcome::pass(passes.join("; "))
+    } else {
+        ProbeOutcome::fail(failures.join("; "))
+    };
+    out.measurements = measurements;
+    out.locations = locations;
+    out.artifacts.push(Artifact::json("git.json", &serde_json::Value::Object(summary)));
+    out
+}
+
+/// Paths from `git status --porcelain=v1 -z`, minus readyctl's own directory.
+fn parse_status(out: &[u8]) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut fields = out.split(|&b| b == 0).filter(|f| !f.is_empty());
+    while let Some(f) = fields.next() {
+        if f.len() < 4 {
+            continue;
+        }
+        let (xy, path) = (&f[..2], String::from_utf8_lossy(&f[3..]).into_owned());
+        // Renames and copies carry the source path as the next field.
+        if xy[0] == b'R' || xy[0] == b'C' {
+            fields.next();
+        }
+        if path == ".readyctl" || path.starts_with(".readyctl/") {
+            continue;
+        }
+        paths.push(path);
+    }
+    paths
+}
+
+/// (path, size) of blobs from `git ls-tree -r -l -z`.
+fn parse_ls_tree(out: &[u8]) -> Vec<(String, u64)> {
+    out.split(|&b| b == 0)
+        .filter_map(|rec| {
+            let rec = String::from_utf8_lossy(rec);
+            let (meta, path) = rec.split_once('\t')?;
+            let mut parts = meta.split_whitespace();
+            let (_mode, kind, _sha, size) =
+                (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            if kind != "blob" {
+                return None;
+            }
+            Some((path.to_string(), size.parse().ok()?))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    fn sh(dir: &Path, cmd: &str) {
+        let ok = Command::new("sh").arg("-c").arg(cmd).current_dir(dir).status().unwrap().success();
+        assert!(ok, "{cmd}");
+    }
+
+    fn repo() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        sh(
+            d.path(),
+            "git init -q -b main && git config user.email t@t && git config user.name t && \
+             printf '[package]\\nname=\"x\"\\n' > Cargo.toml && echo hi > README.md && \
+             git add -A && git commit -qm init",
+        );
+        d
+    }
+
+    fn check(spec: &Spec, dir: &Path) -> ProbeOutcome {
+        let cancel = AtomicBool::new(false);
+        let ctx = ProbeContext {
+            repo: dir,
+            check_id: "git",
+            evidence_dir: dir,
+            run_started: std::time::SystemTime::now(),
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(30),
+            cancel: &cancel,
+            output_filter: None,
+        };
+        run(spec, &ctx)
+    }
+
+    #[test]
+    fn clean_ignores_readyctl_dir_and_fails_on_changes() {
+        let d = repo();
+        let spec = Spec { clean: true, ..Spec::default() };
+        std::fs::create_dir_all(d.path().join(".readyctl/runs")).unwrap();
+        std::fs::write(d.path().join(".readyctl/runs/x"), "x").unwrap();
+        assert_eq!(check(&spec, d.path()).status, crate::outcome::Status::Pass);
+        std::fs::write(d.path().join("README.md"), "changed").unwrap();
+        let o = check(&spec, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);
+        assert!(o.reason.contains("README.md"), "{}", o.reason);
+    }
+
+    #[test]
+    fn branch_tag_lockfile_and_large_files() {
+        let d = repo();
+        let o = check(&Spec { branch: vec!["release/*".into()], ..Spec::default() }, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Fail);
+        assert!(o.reason.contains("`main`"), "{}", o.reason);
+        let o = check(&Spec { branch: vec!["main".into()], ..Spec::default() }, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        assert_eq!(
+            check(&Spec { tagged: true, ..Spec::default() }, d.path()).status,
+            crate::outcome::Status::Fail
+        );
+        sh(d.path(), "git tag v1.0.0");
+        assert_eq!(
+            check(&Spec { tagged: true, ..Spec::default() }, d.path()).status,
+            crate::outcome::Status::Pass
+        );
+        let o = check(&Spec { lockfile: true, ..Spec::default() }, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Fail);
+        assert!(o.reason.contains("Cargo.lock"), "{}", o.reason);
+        sh(
+            d.path(),
+            "head -c 2100000 /dev/zero > big.bin && touch Cargo.lock && git add -A && git commit -qm big",
+        );
+        assert_eq!(
+            check(&Spec { lockfile: true, ..Spec::default() }, d.path()).status,
+            crate::outcome::Status::Pass
+        );
+        let o = check(&Spec { max_file_mb: Some(2.0), ..Spec::default() }, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Fail);
+        assert_eq!(o.locations[0].path, "big.bin");
+        assert_eq!(
+            check(&Spec { max_file_mb: Some(3.0), ..Spec::default() }, d.path()).status,
+            crate::outcome::Status::Pass
+        );
+    }
+
+    #[test]
+    fn not_a_repository_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let o = check(&Spec { clean: true, ..Spec::default() }, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
+        assert!(validate(&Spec::default()).len() == 1);
+    }
+}

@@ -1,0 +1,410 @@
+//! `secrets`: no committed credentials. Scans the repository (gitignore-aware, hidden files
+//! included) with the built-in rule set of [`crate::secrets::rules`]; findings show the rule,
+//! file:line and a fingerprint, never the value. Allowlists by path glob, regex and
+//! fingerprint, and a baseline file written by `readyctl secrets baseline`.
+
+use std::collections::HashSet;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Artifact, ProbeContext, ProbeIssue};
+use crate::checklist::Severity;
+use crate::outcome::{Location, Measurement, ProbeOutcome};
+use crate::secrets::{self, Baseline, Scanner};
+
+/// Scan the repository for committed secrets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Files not scanned (globs relative to the repository), e.g. `tests/fixtures/**`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_paths: Vec<String>,
+    /// Findings whose secret value matches one of these regexes are ignored (e.g. a known test key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_regexes: Vec<String>,
+    /// Fingerprints (16 hex digits, as shown in findings) to ignore.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_fingerprints: Vec<String>,
+    /// A baseline file written by `readyctl secrets baseline`: its findings are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    /// Rule ids to turn off (`readyctl secrets rules` lists them), e.g. `[stripe-test-key]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
+    /// Findings below this severity are reported but do not fail the check (default `low`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_severity: Option<Severity>,
+    /// Files larger than this many KiB are not scanned (default 5120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_file_kb: Option<u64>,
+}
+
+/// Locations kept in the result (the count is always exact; summary.json has every finding).
+const MAX_LOCATIONS: usize = 200;
+
+fn known_rule(id: &str) -> bool {
+    id == secrets::rules::DOTENV_RULE || secrets::rules::RULES.iter().any(|r| r.id == id)
+}
+
+pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    let mut issues = Vec::new();
+    for (i, g) in spec.allow_paths.iter().enumerate() {
+        if let Err(e) = globset::Glob::new(g) {
+            issues.push(ProbeIssue::new(
+                format!("allow_paths[{i}]"),
+                format!("invalid glob `{g}`: {e}"),
+            ));
+        }
+    }
+    for (i, r) in spec.allow_regexes.iter().enumerate() {
+        if let Err(e) = regex::Regex::new(r) {
+            issues.push(ProbeIssue::new(format!("allow_regexes[{i}]"), super::regex_error(r, &e)));
+        }
+    }
+    for (i, f) in spec.allow_fingerprints.iter().enumerate() {
+        if f.len() != 16 || !f.bytes().all(|b| b.is_ascii_hexdigit()) {
+            issues.push(
+                ProbeIssue::new(
+                    format!("allow_fingerprints[{i}]"),
+                    format!("`{f}` is not a fingerprint (16 hex digits)"),
+                )
+                .hint("copy the fingerprint shown with the finding"),
+            );
+        }
+    }
+    for (i, id) in spec.disable.iter().enumerate() {
+        if !known_rule(id) {
+            let ids: Vec<&str> = secrets::rules::RULES.iter().map(|r| r.id).collect();
+            let close = ids.iter().find(|c| strsim_close(c, id));
+            let mut issue =
+                ProbeIssue::new(format!("disable[{i}]"), format!("unknown rule `{id}`"));
+            if let Some(c) = close {
+                issue = issue.hint(format!("did you mean `{c}`?"));
+            }
+            issues.push(issue);
+        }
+    }
+    if spec.max_file_kb == Some(0) {
+        issues.push(ProbeIssue::new("max_file_kb", "must be at least 1"));
+    }
+    issues
+}
+
+/// A cheap did-you-mean: same words in another order, or one contains the other.
+fn strsim_close(a: &str, b: &str) -> bool {
+    a.contains(b) || b.contains(a)
+}
+
+/// Builds the scanner options of a spec (reads the baseline).
+pub fn options(spec: &Spec, ctx_repo: &std::path::Path) -> Result<secrets::Options, String> {
+    let mut allow: HashSet<String> =
+        spec.allow_fingerprints.iter().map(|f| f.to_ascii_lowercase()).collect();
+    if let Some(b) = &spec.baseline {
+        let path = if std::path::Path::new(b).is_absolute() {
+            std::path::PathBuf::from(b)
+        } else {
+            ctx_repo.join(b)
+        };
+        allow.extend(Baseline::read(&path)?.fingerprints());
+    }
+    Ok(secrets::Options {
+        allow_paths: spec.allow_paths.clone(),
+        allow_regexes: spec.allow_regexes.clone(),
+        allow_fingerprints: allow,
+        disable: spec.disable.clone(),
+        max_file_bytes: spec.max_file_kb.unwrap_or(0).saturating_mul(1024),
+    })
+}
+
+pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+    let issues = validate(spec);
+    if let Some(i) = issues.first() {
+        return ProbeOutcome::error(format!("secrets.{}: {}", i.field, i.message));
+    }
+    let opts = match options(spec, ctx.repo) {
+        Ok(o) => o,
+        Err(e) => return ProbeOutcome::error(e),
+    };
+    let scanner = match Scanner::new(&opts) {
+        Ok(s) => s,
+        Err(e) => return ProbeOutcome::error(format!("secrets: {e}")),
+    };
+    let report = match scanner.scan_repo(ctx.repo, ctx.cancel) {
+        Ok(r) => r,
+        Err(e) => return ProbeOutcome::error(format!("secret scan failed: {e}")),
+    };
+    outcome(spec, &scanner, &report)
+}
+
+fn outcome(spec: &Spec, scanner: &Scanner, report: &secrets::Report) -> ProbeOutcome {
+    let min = spec.min_severity.unwrap_or(Severity::Low);
+    let blocking: Vec<&secrets::Finding> =
+        report.findings.iter().filter(|f| f.severity >= min).collect();
+    let n = blocking.len();
+    let mut out = if n == 0 {
+        let below = report.findings.len();
+        let extra = if below > 0 {
+            format!(" ({below} below {} severity)", min.as_str())
+        } else {
+            String::new()
+        };
+        ProbeOutcome::pass(format!(
+            "no secrets in {} files ({} rules, {} allowlisted){extra}",
+            report.files_scanned,
+            scanner.rule_count(),
+            report.suppressed
+        ))
+    } else {
+        let first: Vec<String> = blocking
+            .iter()
+            .take(3)
+            .map(|f| match f.line {
+                Some(l) => format!("{} at {}:{l}", f.rule, f.path),
+                None => format!("{} at {}", f.rule, f.path),
+            })
+            .collect();
+        let more = if n > 3 { format!(" (+{} more)", n - 3) } else { String::new() };
+        ProbeOutcome::fail(format!(
+            "{n} possible secret{}: {}{more}; rotate real ones, then allowlist or baseline the rest",
+            if n == 1 { "" } else { "s" },
+            first.join(", ")
+        ))
+    };
+    out.measurements.push(Measurement::new("findings", n as f64, "count").with_threshold("== 0"));
+    out.measurements.push(Measurement::new("files_scanned", report.files_scanned as f64, "count"));
+    out.measurements.push(Measurement::new("allowlisted", report.suppressed as f64, "count"));
+    out.measurements.push(Measurement::new("rules", scanner.rule_count() as f64, "count"));
+    out.locations = report
+        .findings
+        .iter()
+        .take(MAX_LOCATIONS)
+        .map(|f| Location {
+            path: f.path.clone(),
+            line: f.line,
+            column: None,
+            message: Some(format!(
+                "{} ({}), fingerprint {}",
+                f.description,
+                f.severity.as_str(),
+                f.fingerprint
+            )),
+            rule: Some(f.rule.clone()),
+        })
+        .collect();
+    let summary = serde_json::json!({
+        "files_scanned": report.files_scanned,
+        "bytes_scanned": report.bytes_scanned,
+        "files_too_large": report.files_too_large,
+        "allowlisted": report.suppressed,
+        "rules": scanner.rule_count(),
+        "walk_error": report.walk_error,
+        "findings": report.findings,
+    });
+    out.artifacts.push(Artifact::json("summary.json", &summary));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// Test secrets are assembled at run time so this source file holds none.
+    fn aws_key() -> String {
+        format!("AKIA{}", "Z7QW3RTY5UIO9PLK")
+    }
+    fn github_token() -> String {
+        format!("ghp_{}", "q8Zr3LkP0vXy7TbN2mWsA1cD4eF5gH6iJ7kL")
+    }
+
+    fn scan(files: &[(&str, String)], spec: &Spec) -> secrets::Report {
+        let dir = tempfile::tempdir().unwrap();
+        for (p, c) in files {
+            let path = dir.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, c).unwrap();
+        }
+        let opts = options(spec, dir.path()).unwrap();
+        Scanner::new(&opts).unwrap().scan_repo(dir.path(), &AtomicBool::new(false)).unwrap()
+    }
+
+    fn rules_of(r: &secrets::Report) -> Vec<(String, String, Option<u64>)> {
+        r.findings.iter().map(|f| (f.rule.clone(), f.path.clone(), f.line)).collect()
+    }
+
+    #[test]
+    fn finds_specific_tokens_with_lines() {
+        let r = scan(
+            &[
+                ("src/config.py", format!("import os\n\nKEY = '{}'\n", aws_key())),
+                ("deploy/ci.sh", format!("echo hi\nexport GH={}\n", github_token())),
+                ("clean.rs", "fn main() {}\n".into()),
+            ],
+            &Spec::default(),
+        );
+        assert_eq!(
+            rules_of(&r),
+            vec![
+                ("github-pat".into(), "deploy/ci.sh".into(), Some(2)),
+                ("aws-access-key-id".into(), "src/config.py".into(), Some(3)),
+            ]
+        );
+        assert_eq!(r.files_scanned, 3);
+    }
+
+    #[test]
+    fn private_keys_db_urls_and_generic_assignments() {
+        let pem =
+            format!("-----BEGIN RSA {}-----\nMIIB\n-----END RSA PRIVATE KEY-----\n", "PRIVATE KEY");
+        let r = scan(
+            &[
+                ("id_rsa", pem),
+                (
+                    "settings.py",
+                    format!("DATABASE_URL = 'postgres://app:{}@db:5432/app'\n", "Xk29vLq7Pw"),
+                ),
+                (
+                    "docs.md",
+                    "url: postgres://user:password@localhost/db\npassword = \"changeme\"\n".into(),
+                ),
+                ("app.js", format!("const apiKey = \"{}\";\n", "f3Kq9ZxW2mVt8LpR4sNb")),
+            ],
+            &Spec::default(),
+        );
+        let got = rules_of(&r);
+        assert!(got.contains(&("private-key".into(), "id_rsa".into(), Some(1))), "{got:?}");
+        assert!(
+            got.contains(&("database-url-password".into(), "settings.py".into(), Some(1))),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("generic-secret-assignment".into(), "app.js".into(), Some(1))),
+            "{got:?}"
+        );
+        assert!(!got.iter().any(|(_, p, _)| p == "docs.md"), "placeholders flagged: {got:?}");
+    }
+
+    #[test]
+    fn dotenv_committed_hidden_files_scanned_gitignored_skipped() {
+        let r = scan(
+            &[
+                (".env", format!("SECRET_KEY={}\n", "b7Yh2Kq9Lm4Np8Rs")),
+                (".env.example", "SECRET_KEY=changeme\n".into()),
+                (".gitignore", "ignored/\n".into()),
+                ("ignored/creds.txt", aws_key()),
+                (".readyctl/runs/x/evidence.log", aws_key()),
+            ],
+            &Spec::default(),
+        );
+        let got = rules_of(&r);
+        assert!(got.contains(&("dotenv-file-committed".into(), ".env".into(), None)), "{got:?}");
+        assert!(
+            got.contains(&("dotenv-secret-assignment".into(), ".env".into(), Some(1))),
+            "{got:?}"
+        );
+        // A gitignore only applies inside a git repository; the temp dir is not one, so
+        // `ignored/` is found only because it is not ignored here. Check .readyctl instead.
+        assert!(!got.iter().any(|(_, p, _)| p.starts_with(".readyctl")), "{got:?}");
+        assert!(!got.iter().any(|(_, p, _)| p == ".env.example"), "{got:?}");
+    }
+
+    #[test]
+    fn allowlists_and_inline_markers() {
+        let files = [
+            ("a.py", format!("K = '{}'\n", aws_key())),
+            ("tests/fixtures/b.py", format!("K = '{}'\n", aws_key())),
+            ("c.py", format!("K = '{}'  # readyctl:allow-secret\n", github_token())),
+        ];
+        let all = scan(&files, &Spec::default());
+        assert_eq!(all.findings.len(), 2, "{:?}", rules_of(&all));
+        assert_eq!(all.suppressed, 1);
+        let fp = all.findings.iter().find(|f| f.path == "a.py").unwrap().fingerprint.clone();
+        let spec = Spec {
+            allow_paths: vec!["tests/fixtures/**".into()],
+            allow_fingerprints: vec![fp],
+            ..Spec::default()
+        };
+        assert!(scan(&files, &spec).findings.is_empty());
+        let spec = Spec { allow_regexes: vec!["^AKIAZ7".into()], ..Spec::default() };
+        assert!(scan(&files, &spec).findings.is_empty());
+        let spec = Spec { disable: vec!["aws-access-key-id".into()], ..Spec::default() };
+        assert!(scan(&files, &spec).findings.is_empty());
+    }
+
+    #[test]
+    fn fingerprint_is_stable_across_line_moves_and_depends_on_path() {
+        let a = scan(&[("a.py", format!("K = '{}'\n", aws_key()))], &Spec::default());
+        let b = scan(&[("a.py", format!("\n\n\nK = '{}'\n", aws_key()))], &Spec::default());
+        let c = scan(&[("b.py", format!("K = '{}'\n", aws_key()))], &Spec::default());
+        assert_eq!(a.findings[0].fingerprint, b.findings[0].fingerprint);
+        assert_ne!(a.findings[0].fingerprint, c.findings[0].fingerprint);
+        assert_eq!(a.findings[0].fingerprint.len(), 16);
+        assert!(!a.findings[0].fingerprint.contains("AKIA"));
+    }
+
+    #[test]
+    fn validate_names_fields() {
+        let spec = Spec {
+            allow_regexes: vec!["(".into()],
+            allow_fingerprints: vec!["xyz".into()],
+            disable: vec!["aws-access-key".into()],
+            ..Spec::default()
+        };
+        let fields: Vec<String> = validate(&spec).into_iter().map(|i| i.field).collect();
+        assert_eq!(fields, ["allow_regexes[0]", "allow_fingerprints[0]", "disable[0]"]);
+    }
+
+    #[test]
+    fn every_rule_has_a_true_positive_sample() {
+        // One synthetic sample per rule, assembled at run time; each must be found by its rule.
+        let r = |s: &str| s.chars().rev().collect::<String>();
+        let samples: Vec<(&str, String)> = vec![
+            ("gcp-api-key", format!("k = \"AIza{}\"", "SyD4kF9aQ2mXz7Lp0vN3bR8cT1wYe6uIo5h")),
+            ("gcp-service-account-key", format!("\"private_key_id\": \"{}\"", "3f9a".repeat(10))),
+            ("gcp-oauth-client-secret", format!("GOCSPX-{}", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4")),
+            (
+                "azure-storage-account-key",
+                format!("AccountKey={}==;", &"Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7".repeat(4)[..86]),
+            ),
+            ("github-oauth-token", format!("gho_{}", "q8Zr3LkP0vXy7TbN2mWsA1cD4eF5gH6iJ7kL")),
+            ("gitlab-pat", format!("glpat-{}", "x9Yz8Wv7Ut6Sr5Qp4On3")),
+            ("slack-token", format!("xoxb-{}-{}", "123456789012", "AbCdEfGhIjKl")),
+            ("stripe-secret-key", format!("sk_live_{}", "4eC39HqLyjWDarjtT1zdp7dc")),
+            ("npm-token", format!("npm_{}", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8")),
+            (
+                "sendgrid-api-key",
+                format!(
+                    "SG.{}.{}",
+                    "a1B2c3D4e5F6g7H8i9J0kL", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8s9T0u1V"
+                ),
+            ),
+            ("twilio-api-key", format!("SK{}", "0123456789abcdef0123456789abcdef")),
+            (
+                "jwt",
+                format!(
+                    "eyJ{}.eyJ{}.{}",
+                    "hbGciOiJIUzI1NiJ9",
+                    "zdWIiOiIxMjM0NTY3ODkwIn0",
+                    "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+                ),
+            ),
+            (
+                "aws-secret-access-key",
+                format!(
+                    "aws_secret_access_key = {}",
+                    r("KLjh7GFd5Sa3QWe1RTy9UIo8PLk6MNb4VCx2ZAq0")
+                ),
+            ),
+            ("url-credentials", format!("https://deploy:{}@example.com/repo.git", "Zq7Xw3Vr9Tn")),
+        ];
+        for (rule, line) in samples {
+            let rep = scan(&[("f.txt", format!("{line}\n"))], &Spec::default());
+            assert!(
+                rep.findings.iter().any(|f| f.rule == rule),
+                "{rule} not found: {:?}",
+                rules_of(&rep)
+            );
+        }
+    }
+}
