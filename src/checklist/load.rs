@@ -821,6 +821,9 @@ impl<'a> Loader<'a> {
                     let path = join_index(&join_key(&at.path, "needs"), i);
                     let hint = match did_you_mean(need, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
+                        None if declared.is_empty() => {
+                            "`needs` lists ids of other checks in this checklist".into()
+                        }
                         None => "`needs` lists ids of other checks and names of `services:`".into(),
                     };
                     let what = if declared.is_empty() { "check" } else { "check or service" };
