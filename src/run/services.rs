@@ -252,6 +252,23 @@ impl Services {
         };
         let started = Instant::now();
         let mut proc = None;
+        // Something already answering where this service should would make it look ready
+        // whatever it does: the checks would prove the other instance.
+        if !external
+            && !matches!(spec.ready, Ready::Log(_))
+            && probe_ready(&spec.ready, None, Duration::from_millis(300)).is_ok()
+        {
+            let reason = format!(
+                "service `{}` was not started: {} already before the start (another instance \
+                 running? stop it, or use it with --no-services)",
+                spec.name,
+                spec.ready.describe()
+            );
+            record.error = Some(reason.clone());
+            slot.record = Some(record);
+            slot.state = State::Failed(reason.clone());
+            return Err(reason);
+        }
         if !external && let Some(run) = &spec.run {
             let dir = self.opts.evidence_root.join("services").join(&spec.name);
             let log = dir.join("output.log");

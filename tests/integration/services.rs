@@ -277,10 +277,13 @@ checks:
     assert_eq!(code, Some(0), "{v:#}");
     assert_eq!(v["services"][0]["mode"], "external");
     assert!(!run_dir(repo.path()).join("evidence/services").exists(), "nothing was started");
-    // Without the flag the service is started, exits, and the check fails.
+    // Without the flag, the port already answering means another instance: not started,
+    // and the check says why instead of proving the other instance.
     let (code, v, _) = check_json(repo.path(), &[]);
     assert_eq!(code, Some(1));
-    assert!(result(&v, "api.up")["reason"].as_str().unwrap().contains("exit code 9"), "{v:#}");
+    let reason = result(&v, "api.up")["reason"].as_str().unwrap();
+    assert!(reason.starts_with("service `api` was not started: 127.0.0.1:"), "{reason}");
+    assert!(reason.contains("already before the start"), "{reason}");
 }
 
 #[test]
