@@ -10,6 +10,7 @@ pub mod dns;
 pub mod file;
 pub mod http;
 pub mod load;
+pub mod manual;
 pub mod migrations;
 pub mod openapi;
 pub mod search;
@@ -63,6 +64,7 @@ impl Probe {
             Probe::Openapi(s) => openapi::validate(s),
             Probe::Migrations(s) => migrations::validate(s),
             Probe::Sql(s) => sql::validate(s),
+            Probe::Manual(s) => manual::validate(s),
         }
     }
 
@@ -81,6 +83,7 @@ impl Probe {
             Probe::Openapi(s) => openapi::run(s, ctx),
             Probe::Migrations(s) => migrations::run(s, ctx),
             Probe::Sql(s) => sql::run(s, ctx),
+            Probe::Manual(s) => manual::run(s, ctx),
         }
     }
 }
