@@ -110,8 +110,8 @@ pub fn write(req: &AttestRequest<'_>, key: &SigningKey) -> anyhow::Result<PathBu
         let rel = format!("{stem}/{name}");
         let dest = dir.join(&rel);
         std::fs::create_dir_all(dir.join(&stem))?;
-        let bytes =
-            std::fs::read(file).with_context(|| format!("reading attachment {}", file.display()))?;
+        let bytes = std::fs::read(file)
+            .with_context(|| format!("reading attachment {}", file.display()))?;
         crate::evidence::atomic::write_atomic(&dest, &bytes)
             .with_context(|| format!("writing {}", dest.display()))?;
         attachments.push(Attachment { path: rel, sha256: sha256_file(&dest)? });
@@ -206,7 +206,10 @@ pub fn judge(envelope_path: &Path, dir: &Path, rules: &Rules<'_>) -> Verdict {
     for a in &att.attachments {
         let p = dir.join(&a.path);
         if a.path.contains("..") || Path::new(&a.path).is_absolute() {
-            return Verdict::Invalid(format!("{name}: attachment path `{}` leaves the directory", a.path));
+            return Verdict::Invalid(format!(
+                "{name}: attachment path `{}` leaves the directory",
+                a.path
+            ));
         }
         match sha256_file(&p) {
             Ok(d) if d == a.sha256 => {}
@@ -251,7 +254,9 @@ pub fn judge(envelope_path: &Path, dir: &Path, rules: &Rules<'_>) -> Verdict {
                 }
             }
         }
-        Err(_) => return Verdict::Invalid(format!("{name}: created `{}` is not RFC 3339", att.created)),
+        Err(_) => {
+            return Verdict::Invalid(format!("{name}: created `{}` is not RFC 3339", att.created));
+        }
     }
     Verdict::Valid { attestation: att, signer }
 }

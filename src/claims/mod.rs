@@ -2,3 +2,9 @@
 //! sign-offs (`readyctl attest`, the `manual` probe).
 
 pub mod attest;
+pub mod classify;
+pub mod import;
+pub mod mojibake;
+pub mod parse;
+
+pub use import::{Import, Imported, import};

@@ -126,10 +126,8 @@ pub fn run_at(spec: &Spec, ctx: &ProbeContext, now: chrono::DateTime<chrono::Utc
     ))
     .with_artifact(envelope_artifact(file));
     for a in &att.attachments {
-        outcome = outcome.with_artifact(Artifact::copy_of(
-            format!("attestation/{}", a.path),
-            dir.join(&a.path),
-        ));
+        outcome = outcome
+            .with_artifact(Artifact::copy_of(format!("attestation/{}", a.path), dir.join(&a.path)));
     }
     outcome.artifacts.push(Artifact::json(
         "attestation.json",
