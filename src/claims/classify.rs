@@ -68,7 +68,7 @@ pub fn classify(claim: &Claim) -> Placement {
     }
     let text = &claim.text;
     if let Some(c) = TEST_REF.captures(text) {
-        return tests(None, vec![c[2].to_string()]);
+        return tests(None, vec![format!("{}::{}", &c[1], &c[2])]);
     }
     if let Some(c) = TESTS_RATIO.captures(text) {
         let total: u64 = c[2].parse().unwrap_or(0);

@@ -8,3 +8,4 @@ pub mod mojibake;
 pub mod parse;
 
 pub use import::{Import, Imported, import};
+pub mod verdicts;
