@@ -388,3 +388,149 @@ fn var(name: &str) -> Value {
 fn num(x: f64) -> Value {
     if x.fract() == 0.0 { Value::from(x as u64) } else { Value::from(x) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::parse::parse;
+
+    /// The single claim of a one-item report, placed.
+    fn place(md: &str) -> (String, String) {
+        let report = parse(md);
+        assert_eq!(report.claims.len(), 1, "{:?}", report.claims);
+        match classify(&report.claims[0]) {
+            Placement::Check { kind, spec } => {
+                (kind.to_string(), serde_yaml::to_string(&spec).unwrap())
+            }
+            Placement::Unplaced(why) => ("unplaced".into(), why),
+        }
+    }
+
+    #[test]
+    fn file_references() {
+        let (k, s) = place("- ✅ Persistence in `backend/event_persistence.py`\n");
+        assert_eq!(k, "file");
+        assert!(s.contains("path: backend/event_persistence.py"), "{s}");
+        let (k, s) = place("- ✅ Handler at `backend/main.py:354`\n");
+        assert_eq!(k, "file");
+        assert!(s.contains("min_lines: 354"), "{s}");
+        let (_, s) = place("- ✅ Spec (`docs/openapi.json`) and guide (`docs/API.md`)\n");
+        assert!(
+            s.contains("path: '{docs/openapi.json,docs/API.md}'") && s.contains("min_count: 2"),
+            "{s}"
+        );
+        let (_, s) = place("- ✅ SECURITY.md written\n");
+        assert!(s.contains("path: '**/SECURITY.md'"), "{s}");
+    }
+
+    #[test]
+    fn test_references_and_counts() {
+        let (k, s) = place("- ✅ `tests/test_api.py::test_login` passes\n");
+        assert_eq!(k, "tests");
+        assert!(s.contains("tests/test_api.py::test_login") && s.contains("max_failed: 0"), "{s}");
+        let (_, s) = place("- ✅ 59/59 tests passing\n");
+        assert!(s.contains("min_total: 59"), "{s}");
+        let (_, s) = place("- ✅ 50+ unit tests\n");
+        assert!(s.contains("min_total: 50"), "{s}");
+        let (_, s) = place("- [x] Integration suite (11 test cases)\n");
+        assert!(s.contains("min_total: 11"), "{s}");
+    }
+
+    #[test]
+    fn coverage_claims() {
+        let (k, s) = place("- ✅ > 60% coverage\n");
+        assert_eq!(k, "coverage");
+        assert!(s.contains("min_lines: 60") && s.contains("${coverage_report}"), "{s}");
+        let (_, s) = place("- ✅ Coverage: 87.5%\n");
+        assert!(s.contains("min_lines: 87.5"), "{s}");
+    }
+
+    #[test]
+    fn endpoints_and_latency() {
+        let (k, s) = place("- ✅ `GET /health/ready` returns 200\n");
+        assert_eq!(k, "http");
+        assert!(s.contains("url: ${base_url}/health/ready"), "{s}");
+        let (_, s) = place("- ✅ POST /api/v3/jobs p95 < 500ms\n");
+        assert!(
+            s.contains("method: POST")
+                && s.contains("max_p95_ms: 500")
+                && s.contains("samples: 20"),
+            "{s}"
+        );
+        let (k, _) = place("- ✅ POST /api/v1/flows/{flow_id}/run works\n");
+        assert_eq!(k, "manual", "placeholders cannot be requested");
+    }
+
+    #[test]
+    fn performance_without_a_target_is_manual() {
+        for md in
+            ["- [x] 50 assets processed < 10 minutes\n", "- [x] Single asset enrichment (19.62s)\n"]
+        {
+            let (k, s) = place(md);
+            assert_eq!(k, "manual", "{md}");
+            assert!(s.contains("prompt:"), "{s}");
+        }
+    }
+
+    #[test]
+    fn markers_open_paused_failed() {
+        assert_eq!(place("- [ ] 100% coverage\n").0, "manual");
+        assert_eq!(place("- ⏸️ Backup taken\n").0, "manual");
+        assert_eq!(place("- ⚠️ Partly documented in `docs/A.md`\n").0, "manual");
+        assert_eq!(place("- ❌ Rollback drill\n").0, "unplaced");
+    }
+
+    #[test]
+    fn migrations_from_files_and_commands() {
+        let (k, s) = place("- ✅ `backend/alembic/versions/096_add_types.py` added\n");
+        assert_eq!(k, "migrations");
+        assert!(s.contains("path: backend/alembic/versions"), "{s}");
+        let (k, s) = place("```bash\ncd backend && alembic upgrade head\n```\n");
+        assert_eq!(k, "migrations");
+        assert!(s.contains("path: backend/alembic"), "{s}");
+    }
+
+    #[test]
+    fn code_blocks() {
+        let (k, s) = place("```sql\n-- should return 0\nSELECT id\nFROM t\nWHERE bad;\n```\n");
+        assert_eq!(k, "sql");
+        assert!(s.contains("query: SELECT id FROM t WHERE bad") && s.contains("rows: 0"), "{s}");
+        assert_eq!(place("```sql\nDELETE FROM t;\n```\n").0, "unplaced");
+        let (k, s) = place("```bash\npytest tests/ --cov=src\n```\n");
+        assert_eq!(k, "tests");
+        assert!(s.contains("run: pytest tests/ --cov=src --junitxml=${test_results}"), "{s}");
+        let (k, s) = place("```bash\ncurl http://localhost:8082/docs\n```\n");
+        assert_eq!(k, "http");
+        assert!(s.contains("url: ${base_url}/docs"), "{s}");
+        assert_eq!(place("```bash\ndocker compose up -d\n```\n").0, "unplaced");
+        let (k, s) = place("```bash\npython scripts/check.py \\\n  --fast\n```\n");
+        assert_eq!(k, "command");
+        assert!(s.contains("run: python scripts/check.py --fast"), "{s}");
+    }
+
+    #[test]
+    fn table_rows_with_a_status_column() {
+        let report = parse(
+            "| Component | Status |\n|---|---|\n| Tests | ✅ Complete |\n| Docs | ❌ Missing |\n",
+        );
+        assert_eq!(report.claims.len(), 2);
+        assert_eq!(report.claims[0].text, "Tests (Complete)");
+        assert_eq!(report.claims[0].line, 3);
+        assert_eq!(report.claims[1].marker, crate::claims::parse::Marker::Failed);
+    }
+
+    #[test]
+    fn headings_are_areas_and_lines_are_kept() {
+        let report = parse("# T\n\n## ✅ Priority 1: Tests\n\n- ✅ a\n  - ✔ b\n- ☑ c\n");
+        let got: Vec<(usize, &str, &str)> =
+            report.claims.iter().map(|c| (c.line, c.area.as_str(), c.text.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (5, "Priority 1: Tests", "a"),
+                (6, "Priority 1: Tests", "b"),
+                (7, "Priority 1: Tests", "c")
+            ]
+        );
+    }
+}

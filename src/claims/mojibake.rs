@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn repairs_check_marks_and_emoji() {
         assert_eq!(repair("âœ… Done"), ("✅ Done".to_string(), 1));
-        assert_eq!(repair("ðŸŽ¯ Goal âš ï¸"), ("🎯 Goal ⚠️".to_string(), 3));
+        assert_eq!(repair("ðŸŽ¯ Goal âš\u{a0}ï¸\u{8f}"), ("🎯 Goal ⚠️".to_string(), 3));
         assert_eq!(repair("cafÃ©"), ("café".to_string(), 1));
     }
 

@@ -140,3 +140,152 @@ fn envelope_artifact(path: &std::path::Path) -> Artifact {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("attestation.dsse.json");
     Artifact::copy_of(format!("attestation/{name}"), path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::attest::{AttestRequest, write};
+    use std::sync::atomic::AtomicBool;
+
+    fn key(seed: u8) -> ed25519_dalek::SigningKey {
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn spec(trusted: &[&ed25519_dalek::SigningKey]) -> Spec {
+        Spec {
+            prompt: "on-call rota staffed".into(),
+            roles: vec!["sre".into()],
+            max_age: None,
+            signers: trusted
+                .iter()
+                .enumerate()
+                .map(|(i, k)| TrustedSigner { name: format!("s{i}"), key: k.verifying_key() })
+                .collect(),
+        }
+    }
+
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        "2026-03-01T12:00:00Z".parse().unwrap()
+    }
+
+    fn sign_off(
+        repo: &std::path::Path,
+        k: &ed25519_dalek::SigningKey,
+        role: &str,
+        expires: Option<&str>,
+    ) -> std::path::PathBuf {
+        let attach = repo.join("note.txt");
+        std::fs::write(&attach, "evidence").unwrap();
+        let req = AttestRequest {
+            repo,
+            check: "ops.rota",
+            by: "Alice Smith",
+            role,
+            statement: "rota staffed",
+            expires: expires.map(|d| d.parse().unwrap()),
+            attach: &[attach],
+            now: "2026-02-01T09:00:00Z".parse().unwrap(),
+        };
+        write(&req, k).unwrap()
+    }
+
+    fn outcome(repo: &std::path::Path, spec: &Spec) -> ProbeOutcome {
+        let cancel = AtomicBool::new(false);
+        let ctx = ProbeContext {
+            repo,
+            check_id: "ops.rota",
+            evidence_dir: repo,
+            run_started: std::time::SystemTime::now(),
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(10),
+            cancel: &cancel,
+            output_filter: None,
+        };
+        run_at(spec, &ctx, now())
+    }
+
+    #[test]
+    fn attested_passes_with_who_role_when_and_evidence() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = key(1);
+        let path = sign_off(dir.path(), &k, "sre", Some("2026-12-31"));
+        assert!(path.ends_with("attestations/ops.rota/20260201T090000Z-alice-smith.dsse.json"));
+        let o = outcome(dir.path(), &spec(&[&k]));
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
+        assert!(
+            o.reason.contains("Alice Smith (sre)") && o.reason.contains("expires 2026-12-31"),
+            "{}",
+            o.reason
+        );
+        let names: Vec<&str> = o.artifacts.iter().map(|a| a.name.as_str()).collect();
+        assert!(names.contains(&"attestation/20260201T090000Z-alice-smith/note.txt"), "{names:?}");
+        assert!(names.iter().any(|n| n.ends_with(".dsse.json")), "{names:?}");
+    }
+
+    #[test]
+    fn missing_expired_untrusted_wrong_role_are_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = key(1);
+        let o = outcome(dir.path(), &spec(&[&k]));
+        assert_eq!(o.status, Status::Pending);
+        assert!(o.reason.contains("readyctl attest ops.rota"), "{}", o.reason);
+
+        sign_off(dir.path(), &k, "sre", Some("2026-02-15"));
+        let o = outcome(dir.path(), &spec(&[&k]));
+        assert_eq!(o.status, Status::Pending);
+        assert!(o.reason.contains("expired on 2026-02-15"), "{}", o.reason);
+
+        let dir = tempfile::tempdir().unwrap();
+        sign_off(dir.path(), &key(9), "sre", None);
+        let o = outcome(dir.path(), &spec(&[&k]));
+        assert_eq!(o.status, Status::Pending);
+        assert!(o.reason.contains("not in trusted_signers"), "{}", o.reason);
+        let o = outcome(dir.path(), &spec(&[]));
+        assert_eq!(o.status, Status::Pending, "no trusted signers at all");
+
+        let dir = tempfile::tempdir().unwrap();
+        sign_off(dir.path(), &k, "intern", None);
+        let o = outcome(dir.path(), &spec(&[&k]));
+        assert_eq!(o.status, Status::Pending);
+        assert!(o.reason.contains("role `intern`"), "{}", o.reason);
+
+        let dir = tempfile::tempdir().unwrap();
+        sign_off(dir.path(), &k, "sre", None);
+        let mut s = spec(&[&k]);
+        s.max_age = Some(DurationSpec(std::time::Duration::from_secs(86400)));
+        assert_eq!(outcome(dir.path(), &s).status, Status::Pending, "older than max_age");
+    }
+
+    #[test]
+    fn unsigned_is_pending_tampered_is_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = key(1);
+        let path = sign_off(dir.path(), &k, "sre", None);
+        let env: crate::evidence::dsse::Envelope =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+
+        let mut unsigned = env.clone();
+        unsigned.signatures.clear();
+        std::fs::write(&path, unsigned.to_json_bytes()).unwrap();
+        assert_eq!(outcome(dir.path(), &spec(&[&k])).status, Status::Pending);
+
+        // A different statement under the original signature.
+        let mut forged = env.clone();
+        let payload = String::from_utf8(env.payload_bytes().unwrap()).unwrap();
+        let payload = payload.replace("rota staffed", "all good");
+        forged.payload =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, payload);
+        std::fs::write(&path, forged.to_json_bytes()).unwrap();
+        let o = outcome(dir.path(), &spec(&[&k]));
+        assert_eq!(o.status, Status::Fail, "{}", o.reason);
+        assert!(o.reason.contains("invalid signature"), "{}", o.reason);
+
+        // Valid envelope, altered attachment.
+        std::fs::write(&path, env.to_json_bytes()).unwrap();
+        assert_eq!(outcome(dir.path(), &spec(&[&k])).status, Status::Pass);
+        let note = path.parent().unwrap().join("20260201T090000Z-alice-smith/note.txt");
+        std::fs::write(note, "changed").unwrap();
+        let o = outcome(dir.path(), &spec(&[&k]));
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.reason.contains("does not match its signed sha256"), "{}", o.reason);
+    }
+}
