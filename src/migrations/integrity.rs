@@ -18,6 +18,7 @@ use super::detect::{Framework, Kind, MigrationSet, version_key};
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "FindingLevel")]
 pub enum Level {
     /// Reported, and the check fails.
     Fail,

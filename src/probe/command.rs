@@ -19,6 +19,7 @@ use crate::run::process::{self, ProcSpec};
 /// Run a command and check how it ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CommandProbe")]
 pub struct Spec {
     /// A shell string (run with `sh -c`) or a list of program and arguments.
     pub run: CommandLine,

@@ -20,6 +20,7 @@ const MAX_FILES_LISTED: usize = 50;
 /// `coverage:` — line and branch coverage meet the minimums.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CoverageProbe")]
 pub struct Spec {
     /// Coverage report file, glob, or list of them (relative to the repository); several
     /// reports are merged into one figure (a file in two reports is merged line by line).
@@ -37,13 +38,47 @@ pub struct Spec {
     /// them, made relative to the repository) → percent. A glob matching no file is an error.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub paths: BTreeMap<String, f64>,
+    /// Largest allowed drop of line coverage, in percentage points, against the same check in
+    /// the `baseline` run. Without a baseline run to compare with, the check is `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_drop: Option<f64>,
+    /// The run to compare with for `max_drop`: a run directory, its `manifest.json`, or a proof
+    /// pack, relative to the repository (default `.readyctl/latest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+}
+
+/// Line coverage of check `check_id` in a saved run.
+fn baseline_lines(path: &std::path::Path, check_id: &str) -> Result<f64, String> {
+    let saved = crate::report::saved::load(path).map_err(|e| format!("{e:#}"))?;
+    let result = saved
+        .record
+        .results
+        .iter()
+        .find(|r| r.id == check_id)
+        .ok_or_else(|| format!("the baseline run has no check `{check_id}`"))?;
+    result
+        .measurements
+        .iter()
+        .find(|m| m.name == "lines" && m.unit == "percent")
+        .map(|m| m.value)
+        .ok_or_else(|| {
+            format!(
+                "check `{check_id}` in the baseline run measured no line coverage ({})",
+                result.reason
+            )
+        })
 }
 
 /// Load-time problems: percentages outside 0–100, bad globs.
 pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     let mut issues = Vec::new();
     let percent = |v: f64| (0.0..=100.0).contains(&v);
-    for (field, value) in [("min_lines", spec.min_lines), ("min_branches", spec.min_branches)] {
+    for (field, value) in [
+        ("min_lines", spec.min_lines),
+        ("min_branches", spec.min_branches),
+        ("max_drop", spec.max_drop),
+    ] {
         if let Some(v) = value.filter(|v| !percent(*v)) {
             issues.push(ProbeIssue::new(field, format!("{v} is not a percentage (0-100)")));
         }
@@ -152,6 +187,32 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             );
         }
         None => {}
+    }
+    if let Some(max_drop) = spec.max_drop {
+        let base_path = ctx.resolve(spec.baseline.as_deref().unwrap_or(".readyctl/latest"));
+        match baseline_lines(&base_path, ctx.check_id) {
+            Ok(before) => {
+                let drop = before - line_pct;
+                measurements.push(
+                    Measurement::new("lines_drop", round2(drop), "points")
+                        .with_threshold(format!("<= {max_drop}")),
+                );
+                if drop > max_drop + 1e-9 {
+                    problems.push(format!(
+                        "line coverage dropped {drop:.2} points ({before:.2}% → {line_pct:.2}%), more than max_drop {max_drop}"
+                    ));
+                }
+            }
+            Err(e) => {
+                return with(
+                    ProbeOutcome::error(format!(
+                        "max_drop: no baseline to compare with at `{}`: {e}",
+                        base_path.strip_prefix(ctx.repo).unwrap_or(&base_path).display()
+                    )),
+                    artifacts,
+                );
+            }
+        }
     }
     measurements.push(Measurement::new("files", report.files.len() as f64, "count"));
     let mut path_results = Vec::new();

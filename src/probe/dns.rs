@@ -21,6 +21,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A host name that must resolve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DnsProbe")]
 pub struct Spec {
     /// Host name to look up (no port, no scheme).
     pub name: String,

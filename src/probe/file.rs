@@ -14,6 +14,7 @@ use crate::outcome::{Location, Measurement, ProbeOutcome};
 /// Check files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "FileProbe")]
 pub struct Spec {
     /// A path relative to the repository, or a glob (`docs/**/*.md`, `{LICENSE,LICENSE.*}`).
     pub path: String,

@@ -25,6 +25,7 @@ pub const MAX_SAMPLES: u32 = 10_000;
 /// An HTTP request and what its response must look like.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HttpProbe")]
 pub struct Spec {
     /// HTTP method (default GET).
     #[serde(default)]
@@ -88,6 +89,7 @@ fn default_max_redirects() -> u32 {
 /// Expectations on the response.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "HttpExpect")]
 pub struct Expect {
     /// Accepted status: a code, a class (`2xx`), a range (`200-299`) or a list (default
     /// `200-399`).

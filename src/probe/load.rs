@@ -27,6 +27,7 @@ pub const MAX_CONCURRENCY: u32 = 1024;
 /// A bounded load against one URL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "LoadProbe")]
 pub struct Spec {
     /// Absolute `http://` or `https://` URL.
     pub url: String,

@@ -22,6 +22,7 @@ use crate::probe::{Artifact, ProbeContext, sql};
 /// `migrations:` in a checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "MigrationsProbe")]
 pub struct Spec {
     /// The migrations directory, relative to the repository. When absent, the first of
     /// `migrations`, `db/migrations`, `alembic/versions`, `migrations/versions`,

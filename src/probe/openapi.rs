@@ -23,6 +23,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// An OpenAPI document whose parameterless operations must answer as documented.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "OpenapiProbe")]
 pub struct Spec {
     /// The OpenAPI 3.x document: a file (JSON or YAML, relative to the repository) or an
     /// `http(s)://` URL.

@@ -18,6 +18,7 @@ use crate::outcome::{Location, Measurement, ProbeOutcome};
 /// Search the repository.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SearchProbe")]
 pub struct Spec {
     /// Regular expression (Rust `regex` syntax, as in ripgrep), matched per line.
     pub pattern: String,
@@ -44,6 +45,7 @@ pub struct Spec {
 /// What the search must find.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
 #[schemars(untagged)]
+#[schemars(rename = "SearchExpect")]
 pub enum Expect {
     /// No match (for forbidden patterns).
     #[default]

@@ -13,6 +13,7 @@ use crate::probe::{Artifact, ProbeContext};
 /// `sql:` in a checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SqlProbe")]
 pub struct Spec {
     /// `postgres://user:password@host:port/db` (the password never reaches evidence), or a
     /// SQLite database: `sqlite:PATH` or a plain path, relative to the repository.
@@ -34,6 +35,7 @@ fn yes() -> bool {
 /// Expectations on the result.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SqlExpect")]
 pub struct Expect {
     /// Exact number of rows.
     #[serde(default)]

@@ -22,6 +22,7 @@ pub const DEFAULT_BANNER_BYTES: usize = 1024;
 /// A TCP endpoint that must accept connections.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TcpProbe")]
 pub struct Spec {
     /// `host:port` (`db.internal:5432`, `127.0.0.1:6379`, `[::1]:8080`).
     pub address: String,

@@ -26,6 +26,7 @@ const SLOWEST: usize = 10;
 /// `tests:` — the test suite ran and its results meet the thresholds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TestsProbe")]
 pub struct Spec {
     /// Command that runs the tests (through `sh -c`, in the repository root). Its logs become
     /// evidence; result files older than the run's start are then an error. Its exit code is

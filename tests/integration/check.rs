@@ -266,3 +266,54 @@ fn schema_validates_every_builtin_checklist() {
         serde_json::json!({"version": 1, "checks": [{"id": "x", "file": {"pth": "a"}}]});
     assert!(!validator.is_valid(&typo));
 }
+
+fn lcov(hit: usize, total: usize) -> String {
+    let mut s = String::from("TN:\nSF:src/a.rs\n");
+    for i in 1..=total {
+        s.push_str(&format!("DA:{i},{}\n", usize::from(i <= hit)));
+    }
+    s.push_str("end_of_record\n");
+    s
+}
+
+#[test]
+fn coverage_max_drop_compares_with_the_baseline_run() {
+    let base = "version: 1\nchecks:\n  - id: coverage.lines\n    severity: high\n    coverage: { report: lcov.info, min_lines: 50 }\n";
+    let gated = |max: u32| {
+        format!(
+            "version: 1\nchecks:\n  - id: coverage.lines\n    severity: high\n    coverage: {{ report: lcov.info, max_drop: {max} }}\n"
+        )
+    };
+    let repo = temp_repo(&[
+        ("lcov.info", &lcov(8, 10)),
+        ("base.yaml", base),
+        ("tight.yaml", &gated(5)),
+        ("loose.yaml", &gated(15)),
+    ]);
+    // No baseline yet: max_drop cannot be judged, so the check errors (INCOMPLETE), never passes.
+    let o = readyctl(
+        repo.path(),
+        &["check", "--checklist", "tight.yaml", "--format", "json", "--out", "r0"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("no baseline to compare with"));
+    // The baseline: 80%.
+    assert_eq!(
+        readyctl(repo.path(), &["check", "--checklist", "base.yaml"]).status.code(),
+        Some(0)
+    );
+    std::fs::write(repo.path().join("lcov.info"), lcov(7, 10)).unwrap();
+    // 80% → 70%: a 10-point drop fails max_drop 5 and passes max_drop 15.
+    let o = readyctl(
+        repo.path(),
+        &["check", "--checklist", "tight.yaml", "--format", "json", "--out", "r1"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("dropped 10.00 points (80.00% → 70.00%)"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = readyctl(repo.path(), &["check", "--checklist", "loose.yaml", "--out", "r2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+}

@@ -5,6 +5,7 @@ mod claims;
 mod db;
 mod diagnostics;
 mod evidence;
+mod faults;
 mod formats;
 mod net;
 mod proof;
