@@ -49,6 +49,30 @@ static PERF: LazyLock<Regex> = LazyLock::new(|| {
         r"(?i)(?:<|<=|>|>=|under|below)?\s*\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds|minutes|min|rps|req/s)\b|\bp9[59]\b",
     )
 });
+/// An upper bound on a duration: `< 10 minutes`, `under 30s`, `within 2 min`.
+static DURATION_BOUND: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:<=?|under|below|within|in less than)\s*(\d+(?:\.\d+)?)\s*(ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b",
+    )
+});
+/// A code span that is a command line: a program name followed by arguments.
+static COMMAND_SPAN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:\./)?[a-z][\w.-]*(?:/[\w.-]+)*\s+\S"));
+
+/// `< 10 minutes` → `10m`, for `command.max_duration`.
+fn duration_bound(text: &str) -> Option<String> {
+    let c = DURATION_BOUND.captures(text)?;
+    let value: f64 = c[1].parse().ok()?;
+    let unit = c[2].to_lowercase();
+    let secs = match unit.as_str() {
+        "ms" => value / 1000.0,
+        u if u.starts_with('s') => value,
+        u if u.starts_with('m') => value * 60.0,
+        _ => value * 3600.0,
+    };
+    Some(crate::duration::format_duration(std::time::Duration::from_secs_f64(secs)))
+}
+
 static PATH: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?:^|[\s(`'])((?:[\w.-]+/)*[\w.-]+\.(?:py|md|json|ya?ml|toml|js|ts|tsx|jsx|sql|sh|rs|go|java|rb|txt|cfg|ini|lock|xml|html|csv)(?::\d+)?|(?:[\w.-]+/)+)(?:$|[\s).,;:`'])",
@@ -124,6 +148,16 @@ pub fn classify(claim: &Claim) -> Placement {
         spec.insert("path".into(), dir.into());
         return check("migrations", spec);
     }
+    // A duration bound on a named command: run it and hold it to the bound.
+    if let Some(max) = duration_bound(text)
+        && let Some(cmd) =
+            claim.code_spans.iter().find(|s| COMMAND_SPAN.is_match(s) && file_refs_in(s).is_empty())
+    {
+        let mut spec = Mapping::new();
+        spec.insert("run".into(), cmd.clone().into());
+        spec.insert("max_duration".into(), max.into());
+        return check("command", spec);
+    }
     // A performance figure with nothing to measure it against is a human's word.
     if PERF.is_match(text) {
         return manual(claim);
@@ -145,6 +179,16 @@ pub fn classify(claim: &Claim) -> Placement {
             spec.insert("min_count".into(), (many.len() as u64).into());
             check("file", spec)
         }
+    }
+}
+
+/// Whether a code span is only a file reference (not a command).
+fn file_refs_in(span: &str) -> Vec<String> {
+    let trimmed = span.trim();
+    if PATH.is_match(&format!(" {trimmed} ")) && !trimmed.contains(' ') {
+        vec![trimmed.to_string()]
+    } else {
+        Vec::new()
     }
 }
 
@@ -470,6 +514,18 @@ mod tests {
             assert_eq!(k, "manual", "{md}");
             assert!(s.contains("prompt:"), "{s}");
         }
+    }
+
+    #[test]
+    fn duration_bound_on_a_named_command_is_a_command_check() {
+        let (k, s) = place("- [x] `make e2e` finishes in under 10 minutes\n");
+        assert_eq!(k, "command", "{s}");
+        assert!(s.contains("run: make e2e") && s.contains("max_duration: 10m"), "{s}");
+        let (k, s) = place("- ✅ `pytest tests/perf -q` < 90s\n");
+        assert_eq!(k, "command", "{s}");
+        assert!(s.contains("max_duration: 1m30s"), "{s}");
+        // A file reference is not a command.
+        assert_eq!(place("- ✅ `docs/perf.md` says < 10 minutes\n").0, "manual");
     }
 
     #[test]
