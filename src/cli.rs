@@ -49,6 +49,11 @@ pub enum Command {
     /// Secret scanning helpers: write a baseline, list the rules.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Turn a hand-written Markdown readiness report into a checklist: one check per claim,
+    /// `manual` sign-offs for what a machine cannot check.
+    Import(ImportArgs),
+    /// Sign off a `manual` check: write a DSSE-signed attestation under attestations/.
+    Attest(AttestArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +73,47 @@ pub struct SecretsBaselineArgs {
     /// Baseline file to write (default: REPO_DIR/.secrets-baseline.json).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The Markdown report.
+    #[arg(value_name = "REPORT.md")]
+    pub report: PathBuf,
+    /// Where to write the checklist (`-`: stdout).
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "readiness.yaml")]
+    pub out: String,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The id of the `manual` check signed off.
+    #[arg(value_name = "CHECK_ID")]
+    pub check: String,
+    /// Who attests.
+    #[arg(long, value_name = "NAME")]
+    pub by: String,
+    /// Their role (checked against the check's `roles`).
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+    /// What they attest.
+    #[arg(long, value_name = "TEXT")]
+    pub statement: String,
+    /// Last day (YYYY-MM-DD) the sign-off counts.
+    #[arg(long, value_name = "DATE")]
+    pub expires: Option<chrono::NaiveDate>,
+    /// Files attached (copied beside the attestation, their sha256 signed). Repeatable.
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
+    /// Private key (PKCS#8 PEM), or the READYCTL_SIGNING_KEY environment variable.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Repository holding attestations/ (default: the current directory).
+    #[arg(long, value_name = "REPO_DIR", default_value = ".")]
+    pub repo: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +286,10 @@ pub struct CheckArgs {
     /// their readiness conditions.
     #[arg(long)]
     pub no_services: bool,
+    /// The Markdown report the checklist was imported from: add a "claims vs evidence" table
+    /// to report.md.
+    #[arg(long, value_name = "REPORT.md")]
+    pub claims: Option<PathBuf>,
 }
 
 fn parse_report(s: &str) -> Result<(crate::report::ReportFormat, String), String> {

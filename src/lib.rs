@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod checklist;
+pub mod claims;
 pub mod cli;
 pub mod diag;
 pub mod duration;

@@ -192,7 +192,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         waivers: waiver_records,
         services: service_records,
     };
-    let record = match write_run(&run_dir, &mut record, &redactor, signer.as_ref()) {
+    let claims_md = match &args.claims {
+        Some(path) => match claims_section(path, &record.results) {
+            Ok(md) => md,
+            Err(e) => {
+                eprintln!("error: --claims: {e:#}");
+                return Ok(exit::USAGE);
+            }
+        },
+        None => String::new(),
+    };
+    let record = match write_run(&run_dir, &mut record, &redactor, signer.as_ref(), &claims_md) {
         Ok(redacted) => redacted,
         Err(e) => {
             eprintln!("error: writing the run directory failed: {e:#}");
@@ -311,9 +321,11 @@ fn write_run(
     record: &mut RunRecord,
     redactor: &Redactor,
     signer: Option<&ed25519_dalek::SigningKey>,
+    extra_md: &str,
 ) -> anyhow::Result<RunRecord> {
-    let (report, _) =
-        redactor.redact_bytes(markdown::render(record, Some(&run_dir.path)).as_bytes());
+    let mut md = markdown::render(record, Some(&run_dir.path));
+    md.push_str(extra_md);
+    let (report, _) = redactor.redact_bytes(md.as_bytes());
     rundir::write_atomic(&run_dir.path.join("report.md"), &report)?;
     record.redactions = redactions_in(&run_dir.path)?;
     let (predicate, _) = redactor.redact_bytes(&serde_json::to_vec(record)?);
@@ -321,6 +333,23 @@ fn write_run(
     let redacted: RunRecord = serde_json::from_value(predicate.clone())?;
     crate::evidence::seal(&run_dir.path, predicate, signer)?;
     Ok(redacted)
+}
+
+/// `--claims REPORT.md`: re-imports the report (same check ids as `readyctl import`), prints
+/// the counts and returns the "claims vs evidence" section for report.md.
+fn claims_section(
+    path: &std::path::Path,
+    results: &[crate::outcome::CheckResult],
+) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let import = crate::claims::import(&String::from_utf8_lossy(&bytes), &name);
+    let rows = crate::claims::verdicts::rows(&import, results);
+    let section = crate::claims::verdicts::markdown(&name, &rows);
+    if let Some(line) = section.lines().nth(2) {
+        eprintln!("{line}");
+    }
+    Ok(section)
 }
 
 /// Where redaction markers stand in the run directory: file, rule, count (never a value).

@@ -1,10 +1,12 @@
 //! The commands: each turns parsed arguments into library calls and an exit code.
 
 mod aggregate;
+mod attest;
 mod badge;
 mod check;
 mod diff;
 mod evidence;
+mod import;
 mod init;
 mod list;
 mod report;
@@ -31,6 +33,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Badge(args) => badge::run(args),
         Command::Aggregate(args) => aggregate::run(args),
         Command::Secrets(cmd) => secrets::run(cmd),
+        Command::Import(args) => import::run(args),
+        Command::Attest(args) => attest::run(args),
         Command::Schema => {
             let schema = crate::checklist::schema::checklist_schema();
             let mut out = std::io::stdout().lock();

@@ -185,6 +185,7 @@ struct Loader<'a> {
     checks: Vec<RawCheck>,
     services: Vec<RawService>,
     waivers: Vec<(crate::waiver::WaiverSpec, At)>,
+    trusted_signers: BTreeMap<String, crate::claims::attest::TrustedSigner>,
 }
 
 impl<'a> Loader<'a> {
@@ -204,6 +205,7 @@ impl<'a> Loader<'a> {
             checks: Vec::new(),
             services: Vec::new(),
             waivers: Vec::new(),
+            trusted_signers: BTreeMap::new(),
         }
     }
 
@@ -388,6 +390,29 @@ impl<'a> Loader<'a> {
         }
         for (i, w) in header.waivers.into_iter().enumerate() {
             self.waivers.push((w, At { file, path: join_index("waivers", i) }));
+        }
+        for (name, rel) in &header.trusted_signers {
+            let at = At { file, path: join_key("trusted_signers", name) };
+            if matches!(key, DocKey::Builtin(_)) {
+                self.diags.push(self.diag_value(&at, "a built-in checklist cannot trust signers"));
+                continue;
+            }
+            let path = base_dir.join(rel);
+            match crate::evidence::keys::load_verifying_key(&path) {
+                Ok(k) => {
+                    let text = std::fs::read(&path).unwrap_or_default();
+                    let display = crate::diag::display_path(&path, &self.opts.display_base);
+                    self.digests.push(SourceFile { path: display, sha256: hex_sha256(&text) });
+                    let signer =
+                        crate::claims::attest::TrustedSigner { name: name.clone(), key: k };
+                    self.trusted_signers.insert(name.clone(), signer);
+                }
+                Err(e) => self.diags.push(
+                    self.diag_value(&at, format!("trusted signer `{name}`: {e}")).hint(
+                        "a public key PEM (`readyctl keygen -o NAME` writes NAME.pub), relative to this checklist",
+                    ),
+                ),
+            }
         }
         for (i, pattern) in header.disable.into_iter().enumerate() {
             self.disable.push((pattern, At { file, path: join_index("disable", i) }));
@@ -608,8 +633,12 @@ impl<'a> Loader<'a> {
             if had_interp_errors {
                 continue;
             }
-            if let Some(check) = self.validate_check(spec, &at, defaults_timeout, defaults_retries)
+            if let Some(mut check) =
+                self.validate_check(spec, &at, defaults_timeout, defaults_retries)
             {
+                if let Probe::Manual(m) = &mut check.probe {
+                    m.signers = self.trusted_signers.values().cloned().collect();
+                }
                 check_at.insert(check.id.clone(), at);
                 checks.push(check);
             }

@@ -101,6 +101,10 @@ pub struct ChecklistDoc {
     /// its original result kept visible. Expired waivers are not applied and are reported.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<crate::waiver::WaiverSpec>,
+    /// People whose signed attestations `manual` checks accept: name → public key (Ed25519
+    /// SubjectPublicKeyInfo PEM, as written by `readyctl keygen`), path relative to this file.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trusted_signers: BTreeMap<String, String>,
 }
 
 /// A variable's value: a string, number or boolean (used as text).
@@ -380,6 +384,8 @@ probe_kinds! {
     secrets => Secrets(probe::secrets::Spec),
     /// Git state: clean worktree, allowed branch, tagged HEAD, no oversized committed file, lockfile committed.
     git => Git(probe::git::Spec),
+    /// A human sign-off: passes on a valid signed attestation (`readyctl attest`), else `pending`.
+    manual => Manual(probe::manual::Spec),
 }
 
 /// A validated check, ready to run.

@@ -27,6 +27,9 @@ pub struct Spec {
     /// Every matched file has at least this many bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_bytes: Option<u64>,
+    /// Every matched file has at least this many lines (a `path:line` reference is still there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_lines: Option<u64>,
     /// Every matched file contains each of these substrings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contains: Vec<String>,
@@ -100,7 +103,10 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
         }
     }
     if !spec.exists
-        && (spec.min_bytes.is_some() || !spec.contains.is_empty() || spec.parses.is_some())
+        && (spec.min_bytes.is_some()
+            || spec.min_lines.is_some()
+            || !spec.contains.is_empty()
+            || spec.parses.is_some())
     {
         issues.push(ProbeIssue::new("exists", "content checks need `exists: true`"));
     }
@@ -225,6 +231,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         let needs_content = !spec.contains.is_empty()
             || !spec.not_contains.is_empty()
             || !spec.regex.is_empty()
+            || spec.min_lines.is_some()
             || format.is_some();
         if !needs_content || meta.is_dir() {
             continue;
@@ -241,6 +248,12 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => return ProbeOutcome::error(format!("cannot read `{}`: {e}", rel(f))),
         };
+        if let Some(min) = spec.min_lines {
+            let lines = text.lines().count() as u64;
+            if lines < min {
+                problems.push(format!("`{}` has {lines} lines (min {min})", rel(f)));
+            }
+        }
         for s in &spec.contains {
             if !text.contains(s.as_str()) {
                 problems.push(format!("`{}` does not contain `{s}`", rel(f)));

@@ -11,6 +11,7 @@ pub mod file;
 pub mod git;
 pub mod http;
 pub mod load;
+pub mod manual;
 pub mod migrations;
 pub mod openapi;
 pub mod search;
@@ -83,6 +84,7 @@ impl Probe {
             Probe::Sql(s) => sql::validate(s),
             Probe::Secrets(s) => secrets::validate(s),
             Probe::Git(s) => git::validate(s),
+            Probe::Manual(s) => manual::validate(s),
         }
     }
 
@@ -103,6 +105,7 @@ impl Probe {
             Probe::Sql(s) => sql::run(s, ctx),
             Probe::Secrets(s) => secrets::run(s, ctx),
             Probe::Git(s) => git::run(s, ctx),
+            Probe::Manual(s) => manual::run(s, ctx),
         }
     }
 }

@@ -260,6 +260,19 @@ fn render_with(
         w.push('\n');
     }
 
+    let signed: Vec<&CheckResult> =
+        record.results.iter().filter(|r| r.probe == "manual" && r.status == Status::Pass).collect();
+    if !signed.is_empty() {
+        let _ = writeln!(w, "## Manual sign-offs\n");
+        for r in signed {
+            let _ = writeln!(w, "- [x] {} — {}: {}", code(&r.id), cell(&r.title), cell(&r.reason));
+            for e in r.evidence.iter().filter(|e| e.path.contains("/attestation/")) {
+                let _ = writeln!(w, "  - {}", code(&e.path));
+            }
+        }
+        w.push('\n');
+    }
+
     environment(w, record);
     how_to_verify(w, record);
     md

@@ -1,6 +1,7 @@
 //! Integration tests: one binary (link once). Each module covers one user-facing area.
 
 mod check;
+mod claims;
 mod db;
 mod diagnostics;
 mod evidence;

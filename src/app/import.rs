@@ -1,0 +1,36 @@
+//! `readyctl import REPORT.md [-o FILE]`: a Markdown readiness report → a checklist.
+
+use crate::cli::ImportArgs;
+use crate::exit;
+
+pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
+    let bytes = match std::fs::read(&args.report) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.report.display());
+            return Ok(exit::USAGE);
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let name = args
+        .report
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report.md".into());
+    let import = crate::claims::import(&text, &name);
+    if args.out == "-" {
+        print!("{}", import.yaml);
+    } else {
+        let out = std::path::Path::new(&args.out);
+        if out.exists() && !args.force {
+            eprintln!("error: {} exists (pass --force to replace it)", out.display());
+            return Ok(exit::USAGE);
+        }
+        crate::evidence::atomic::write_atomic(out, import.yaml.as_bytes())?;
+        eprintln!("wrote {}", out.display());
+    }
+    for line in import.summary(&name) {
+        eprintln!("{line}");
+    }
+    Ok(exit::READY)
+}

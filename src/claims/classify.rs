@@ -1,0 +1,592 @@
+//! Decides what check a claim becomes: the probe key and its spec (as YAML values, emitted
+//! with serde_yaml), or why it cannot be placed. Order matters: the most specific evidence
+//! a claim names wins (a named test over a test count over a coverage figure over an
+//! endpoint over files); what names nothing checkable becomes a `manual` sign-off.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_yaml::{Mapping, Value};
+
+use super::parse::{Claim, Marker, Origin};
+
+/// What a claim became.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placement {
+    /// A check: probe key and spec.
+    Check { kind: &'static str, spec: Value },
+    /// Not imported, with the reason.
+    Unplaced(String),
+}
+
+/// Variables the generated checks use, with their defaults.
+pub const VAR_BASE_URL: &str = "base_url";
+pub const VAR_TEST_RESULTS: &str = "test_results";
+pub const VAR_COVERAGE_REPORT: &str = "coverage_report";
+pub const VAR_DATABASE_URL: &str = "database_url";
+
+fn re(s: &str) -> Regex {
+    Regex::new(s).expect("valid built-in regex")
+}
+
+static TEST_REF: LazyLock<Regex> = LazyLock::new(|| re(r"([\w./-]+\.py)::([\w\[\]-]+)"));
+static TESTS_RATIO: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(\d+)\s*/\s*(\d+)\s+(?:\w+\s+)?tests?\b"));
+static TESTS_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(\d+)\s*\+?\s+(?:(?:unit|integration|e2e|end-to-end|api|new)\s+)?(?:tests?|test cases)\b",
+    )
+});
+static PERCENT: LazyLock<Regex> = LazyLock::new(|| re(r"(\d+(?:\.\d+)?)\s*%"));
+static ENDPOINT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(GET|POST|PUT|PATCH|DELETE|HEAD)\s+`?(/[\w/{}.:-]*)"));
+static P95: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\bp95\s*(?:<|<=|under|below)\s*(\d+(?:\.\d+)?)\s*ms\b"));
+static LATENCY: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)(?:<|<=|under|below)\s*(\d+(?:\.\d+)?)\s*ms\b"));
+static PERF: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:<|<=|>|>=|under|below)?\s*\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds|minutes|min|rps|req/s)\b|\bp9[59]\b",
+    )
+});
+/// An upper bound on a duration: `< 10 minutes`, `under 30s`, `within 2 min`.
+static DURATION_BOUND: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)(?:<=?|under|below|within|in less than)\s*(\d+(?:\.\d+)?)\s*(ms|s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b",
+    )
+});
+/// A code span that is a command line: a program name followed by arguments.
+static COMMAND_SPAN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:\./)?[a-z][\w.-]*(?:/[\w.-]+)*\s+\S"));
+
+/// `< 10 minutes` → `10m`, for `command.max_duration`.
+fn duration_bound(text: &str) -> Option<String> {
+    let c = DURATION_BOUND.captures(text)?;
+    let value: f64 = c[1].parse().ok()?;
+    let unit = c[2].to_lowercase();
+    let secs = match unit.as_str() {
+        "ms" => value / 1000.0,
+        u if u.starts_with('s') => value,
+        u if u.starts_with('m') => value * 60.0,
+        _ => value * 3600.0,
+    };
+    Some(crate::duration::format_duration(std::time::Duration::from_secs_f64(secs)))
+}
+
+static PATH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?:^|[\s(`'])((?:[\w.-]+/)*[\w.-]+\.(?:py|md|json|ya?ml|toml|js|ts|tsx|jsx|sql|sh|rs|go|java|rb|txt|cfg|ini|lock|xml|html|csv)(?::\d+)?|(?:[\w.-]+/)+)(?:$|[\s).,;:`'])",
+    )
+});
+
+/// Places one claim. `report_name` is only used in reasons.
+pub fn classify(claim: &Claim) -> Placement {
+    if claim.marker == Marker::Failed {
+        return Placement::Unplaced("marked ❌ in the report: it claims nothing is done".into());
+    }
+    if claim.origin == Origin::Code {
+        return classify_code(claim);
+    }
+    if matches!(claim.marker, Marker::Open | Marker::Paused | Marker::Warning) {
+        return manual(claim);
+    }
+    let text = &claim.text;
+    if let Some(c) = TEST_REF.captures(text) {
+        return tests(None, vec![format!("{}::{}", &c[1], &c[2])]);
+    }
+    if let Some(c) = TESTS_RATIO.captures(text) {
+        let total: u64 = c[2].parse().unwrap_or(0);
+        return tests(Some(total), Vec::new());
+    }
+    if let Some(c) = TESTS_COUNT.captures(text) {
+        return tests(c[1].parse().ok(), Vec::new());
+    }
+    let lower = text.to_lowercase();
+    if lower.contains("coverage")
+        && let Some(c) = PERCENT.captures(text)
+    {
+        let pct: f64 = c[1].parse().unwrap_or(0.0);
+        if pct <= 100.0 {
+            let mut spec = Mapping::new();
+            spec.insert("report".into(), var(VAR_COVERAGE_REPORT));
+            spec.insert("min_lines".into(), num(pct));
+            return check("coverage", spec);
+        }
+    }
+    let endpoint =
+        ENDPOINT.captures(text).map(|c| (c[1].to_string(), c[2].to_string())).or_else(|| {
+            (lower.contains("endpoint") || lower.contains("health"))
+                .then(|| claim.code_spans.iter().find(|s| s.starts_with('/') && s.len() > 1))
+                .flatten()
+                .map(|p| ("GET".to_string(), p.clone()))
+        });
+    if let Some((method, path)) = endpoint {
+        if path.contains('{') {
+            return manual(claim);
+        }
+        let mut expect = Mapping::new();
+        let mut spec = Mapping::new();
+        spec.insert("url".into(), format!("${{{VAR_BASE_URL}}}{path}").into());
+        if method != "GET" {
+            spec.insert("method".into(), method.into());
+            expect.insert("status".into(), "2xx".into());
+        }
+        if let Some(c) = P95.captures(text) {
+            spec.insert("samples".into(), 20.into());
+            expect.insert("max_p95_ms".into(), num(c[1].parse().unwrap_or(0.0)));
+        } else if let Some(c) = LATENCY.captures(text) {
+            expect.insert("max_latency_ms".into(), num(c[1].parse().unwrap_or(0.0)));
+        }
+        if !expect.is_empty() {
+            spec.insert("expect".into(), Value::Mapping(expect));
+        }
+        return check("http", spec);
+    }
+    let paths = file_refs(claim);
+    if let Some(dir) = paths.iter().find_map(|(p, _)| migration_dir(p)) {
+        let mut spec = Mapping::new();
+        spec.insert("path".into(), dir.into());
+        return check("migrations", spec);
+    }
+    // A duration bound on a named command: run it and hold it to the bound.
+    if let Some(max) = duration_bound(text)
+        && let Some(cmd) =
+            claim.code_spans.iter().find(|s| COMMAND_SPAN.is_match(s) && file_refs_in(s).is_empty())
+    {
+        let mut spec = Mapping::new();
+        spec.insert("run".into(), cmd.clone().into());
+        spec.insert("max_duration".into(), max.into());
+        return check("command", spec);
+    }
+    // A performance figure with nothing to measure it against is a human's word.
+    if PERF.is_match(text) {
+        return manual(claim);
+    }
+    match paths.as_slice() {
+        [] => manual(claim),
+        [(p, line)] => {
+            let mut spec = Mapping::new();
+            spec.insert("path".into(), glob_for(p).into());
+            if let Some(n) = line {
+                spec.insert("min_lines".into(), (*n).into());
+            }
+            check("file", spec)
+        }
+        many => {
+            let mut spec = Mapping::new();
+            let alts: Vec<String> = many.iter().map(|(p, _)| glob_for(p)).collect();
+            spec.insert("path".into(), format!("{{{}}}", alts.join(",")).into());
+            spec.insert("min_count".into(), (many.len() as u64).into());
+            check("file", spec)
+        }
+    }
+}
+
+/// Whether a code span is only a file reference (not a command).
+fn file_refs_in(span: &str) -> Vec<String> {
+    let trimmed = span.trim();
+    if PATH.is_match(&format!(" {trimmed} ")) && !trimmed.contains(' ') {
+        vec![trimmed.to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// A path: as given when it has a directory, else anywhere in the repository.
+fn glob_for(p: &str) -> String {
+    let p = p.trim_end_matches('/');
+    if p.contains('/') { p.to_string() } else { format!("**/{p}") }
+}
+
+fn migration_dir(p: &str) -> Option<String> {
+    let p = p.trim_end_matches('/');
+    let is_migration = p.contains("alembic/versions") || p.split('/').any(|s| s == "migrations");
+    if !is_migration {
+        return None;
+    }
+    if p.ends_with(".py") || p.ends_with(".sql") {
+        p.rsplit_once('/').map(|(d, _)| d.to_string())
+    } else {
+        Some(p.to_string())
+    }
+}
+
+/// File and directory references in a claim: `path` or `path:line`. Placeholders
+/// (`YYYYMMDD`, `<host>`) and URLs are not files.
+pub fn file_refs(claim: &Claim) -> Vec<(String, Option<u64>)> {
+    let mut out: Vec<(String, Option<u64>)> = Vec::new();
+    for m in PATH.captures_iter(&claim.text) {
+        let raw = &m[1];
+        let start = m.get(1).map(|g| g.start()).unwrap_or(0);
+        if claim.text[..start].ends_with("//")
+            || raw.contains("YYYY")
+            || raw.starts_with('.') && !raw.starts_with(".github")
+        {
+            continue;
+        }
+        let (path, line) = match raw.rsplit_once(':') {
+            Some((p, l)) if l.chars().all(|c| c.is_ascii_digit()) && !l.is_empty() => {
+                (p.to_string(), l.parse().ok())
+            }
+            _ => (raw.to_string(), None),
+        };
+        if path.contains("://") || path.split('/').any(|s| s == "..") {
+            continue;
+        }
+        if !out.iter().any(|(p, _)| *p == path) {
+            out.push((path, line));
+        }
+    }
+    out
+}
+
+fn classify_code(claim: &Claim) -> Placement {
+    let text = claim.text.as_str();
+    let lang = claim.lang.as_deref().unwrap_or("");
+    if matches!(lang, "sql" | "postgresql" | "psql" | "sqlite") {
+        let first = text.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        if first != "SELECT" && first != "WITH" {
+            return Placement::Unplaced("SQL that is not a SELECT: not run by a check".into());
+        }
+        let mut spec = Mapping::new();
+        spec.insert("url".into(), var(VAR_DATABASE_URL));
+        spec.insert("query".into(), text.into());
+        let note = claim.comment.as_deref().unwrap_or("").to_lowercase();
+        if note.contains("return 0") || note.contains("no rows") || note.contains("returns 0") {
+            let mut expect = Mapping::new();
+            expect.insert("rows".into(), 0.into());
+            spec.insert("expect".into(), Value::Mapping(expect));
+        }
+        return check("sql", spec);
+    }
+    // `cd dir && cmd`: the command runs in `dir`.
+    let (cwd, cmd) = match text.strip_prefix("cd ").and_then(|r| r.split_once("&&")) {
+        Some((dir, rest)) => (Some(dir.trim().to_string()), rest.trim()),
+        None => (None, text),
+    };
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let Some(&program) = words.first() else {
+        return Placement::Unplaced("empty command".into());
+    };
+    if program == "curl" {
+        return curl(claim, &words);
+    }
+    if program == "pytest"
+        || cmd.starts_with("python -m pytest")
+        || cmd.starts_with("python3 -m pytest")
+    {
+        let mut spec = Mapping::new();
+        let run = if cmd.contains("--junitxml") {
+            cmd.to_string()
+        } else {
+            format!("{cmd} --junitxml=${{{VAR_TEST_RESULTS}}}")
+        };
+        let run = match &cwd {
+            Some(d) => format!("cd {d} && {run}"),
+            None => run,
+        };
+        spec.insert("run".into(), run.into());
+        spec.insert("results".into(), var(VAR_TEST_RESULTS));
+        return check("tests", spec);
+    }
+    if program == "alembic" && words.get(1) == Some(&"upgrade") {
+        let mut spec = Mapping::new();
+        let dir = match &cwd {
+            Some(d) => format!("{d}/alembic"),
+            None => "alembic".to_string(),
+        };
+        spec.insert("path".into(), dir.into());
+        return check("migrations", spec);
+    }
+    // Deployment steps change the world; a readiness check must not.
+    const DEPLOY: &[&str] = &[
+        "docker",
+        "docker-compose",
+        "kubectl",
+        "helm",
+        "terraform",
+        "pg_dump",
+        "pg_restore",
+        "psql",
+        "git",
+        "rm",
+        "mv",
+        "cp",
+        "ssh",
+        "scp",
+        "sudo",
+        "systemctl",
+        "alembic",
+        "cd",
+        "export",
+        "aws",
+        "gcloud",
+        "az",
+        "npm",
+        "pip",
+        "apt-get",
+        "brew",
+    ];
+    if DEPLOY.contains(&program) || program.contains('$') {
+        return Placement::Unplaced(format!(
+            "`{program}` is a deployment or setup step, not a check"
+        ));
+    }
+    let mut spec = Mapping::new();
+    spec.insert("run".into(), cmd.into());
+    if let Some(d) = cwd {
+        spec.insert("cwd".into(), d.into());
+    }
+    check("command", spec)
+}
+
+fn curl(claim: &Claim, words: &[&str]) -> Placement {
+    let mut method = None;
+    let mut url = None;
+    let mut i = 1;
+    while i < words.len() {
+        let w = words[i].trim_matches(|c| c == '"' || c == '\'');
+        match w {
+            "-X" | "--request" => {
+                method = words.get(i + 1).map(|m| m.trim_matches('"').to_uppercase());
+                i += 1;
+            }
+            "-H" | "--header" | "-d" | "--data" | "--data-raw" | "-u" | "-o" | "-w" => {
+                return manual_with(claim, "the request needs headers, a body or credentials");
+            }
+            _ if w.starts_with("http://") || w.starts_with("https://") => url = Some(w.to_string()),
+            _ => {}
+        }
+        i += 1;
+    }
+    let Some(url) = url else {
+        return Placement::Unplaced("curl without a URL".into());
+    };
+    let Ok(parsed) = url::Url::parse(&url) else {
+        return Placement::Unplaced(format!("curl URL `{url}` does not parse"));
+    };
+    if url.contains('{') || url.contains('<') {
+        return manual_with(claim, "the URL has placeholders");
+    }
+    let mut path = parsed.path().to_string();
+    if let Some(q) = parsed.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    let mut spec = Mapping::new();
+    spec.insert("url".into(), format!("${{{VAR_BASE_URL}}}{path}").into());
+    if let Some(m) = method.filter(|m| m != "GET") {
+        spec.insert("method".into(), m.into());
+    }
+    check("http", spec)
+}
+
+/// The origin (`http://localhost:8082`) of the first curl URL in the claims, for `base_url`.
+pub fn origin_of(claim: &Claim) -> Option<String> {
+    if claim.origin != Origin::Code || !claim.text.starts_with("curl") {
+        return None;
+    }
+    claim.text.split_whitespace().find_map(|w| {
+        let w = w.trim_matches(|c| c == '"' || c == '\'');
+        let u = url::Url::parse(w).ok()?;
+        (u.scheme() == "http" || u.scheme() == "https").then(|| u.origin().ascii_serialization())
+    })
+}
+
+fn tests(min_total: Option<u64>, require: Vec<String>) -> Placement {
+    let mut spec = Mapping::new();
+    spec.insert("results".into(), var(VAR_TEST_RESULTS));
+    if let Some(n) = min_total {
+        spec.insert("min_total".into(), n.into());
+    }
+    spec.insert("max_failed".into(), 0.into());
+    if !require.is_empty() {
+        spec.insert(
+            "require".into(),
+            Value::Sequence(require.into_iter().map(Value::from).collect()),
+        );
+    }
+    check("tests", spec)
+}
+
+fn manual(claim: &Claim) -> Placement {
+    let mut spec = Mapping::new();
+    spec.insert("prompt".into(), claim.text.clone().into());
+    check("manual", spec)
+}
+
+fn manual_with(claim: &Claim, why: &str) -> Placement {
+    let mut spec = Mapping::new();
+    spec.insert("prompt".into(), format!("{} ({why}: check by hand)", claim.text).into());
+    check("manual", spec)
+}
+
+fn check(kind: &'static str, spec: Mapping) -> Placement {
+    Placement::Check { kind, spec: Value::Mapping(spec) }
+}
+
+fn var(name: &str) -> Value {
+    format!("${{{name}}}").into()
+}
+
+fn num(x: f64) -> Value {
+    if x.fract() == 0.0 { Value::from(x as u64) } else { Value::from(x) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::parse::parse;
+
+    /// The single claim of a one-item report, placed.
+    fn place(md: &str) -> (String, String) {
+        let report = parse(md);
+        assert_eq!(report.claims.len(), 1, "{:?}", report.claims);
+        match classify(&report.claims[0]) {
+            Placement::Check { kind, spec } => {
+                (kind.to_string(), serde_yaml::to_string(&spec).unwrap())
+            }
+            Placement::Unplaced(why) => ("unplaced".into(), why),
+        }
+    }
+
+    #[test]
+    fn file_references() {
+        let (k, s) = place("- ✅ Persistence in `backend/event_persistence.py`\n");
+        assert_eq!(k, "file");
+        assert!(s.contains("path: backend/event_persistence.py"), "{s}");
+        let (k, s) = place("- ✅ Handler at `backend/main.py:354`\n");
+        assert_eq!(k, "file");
+        assert!(s.contains("min_lines: 354"), "{s}");
+        let (_, s) = place("- ✅ Spec (`docs/openapi.json`) and guide (`docs/API.md`)\n");
+        assert!(
+            s.contains("path: '{docs/openapi.json,docs/API.md}'") && s.contains("min_count: 2"),
+            "{s}"
+        );
+        let (_, s) = place("- ✅ SECURITY.md written\n");
+        assert!(s.contains("path: '**/SECURITY.md'"), "{s}");
+    }
+
+    #[test]
+    fn test_references_and_counts() {
+        let (k, s) = place("- ✅ `tests/test_api.py::test_login` passes\n");
+        assert_eq!(k, "tests");
+        assert!(s.contains("tests/test_api.py::test_login") && s.contains("max_failed: 0"), "{s}");
+        let (_, s) = place("- ✅ 59/59 tests passing\n");
+        assert!(s.contains("min_total: 59"), "{s}");
+        let (_, s) = place("- ✅ 50+ unit tests\n");
+        assert!(s.contains("min_total: 50"), "{s}");
+        let (_, s) = place("- [x] Integration suite (11 test cases)\n");
+        assert!(s.contains("min_total: 11"), "{s}");
+    }
+
+    #[test]
+    fn coverage_claims() {
+        let (k, s) = place("- ✅ > 60% coverage\n");
+        assert_eq!(k, "coverage");
+        assert!(s.contains("min_lines: 60") && s.contains("${coverage_report}"), "{s}");
+        let (_, s) = place("- ✅ Coverage: 87.5%\n");
+        assert!(s.contains("min_lines: 87.5"), "{s}");
+    }
+
+    #[test]
+    fn endpoints_and_latency() {
+        let (k, s) = place("- ✅ `GET /health/ready` returns 200\n");
+        assert_eq!(k, "http");
+        assert!(s.contains("url: ${base_url}/health/ready"), "{s}");
+        let (_, s) = place("- ✅ POST /api/v3/jobs p95 < 500ms\n");
+        assert!(
+            s.contains("method: POST")
+                && s.contains("max_p95_ms: 500")
+                && s.contains("samples: 20"),
+            "{s}"
+        );
+        let (k, _) = place("- ✅ POST /api/v1/flows/{flow_id}/run works\n");
+        assert_eq!(k, "manual", "placeholders cannot be requested");
+    }
+
+    #[test]
+    fn performance_without_a_target_is_manual() {
+        for md in
+            ["- [x] 50 assets processed < 10 minutes\n", "- [x] Single asset enrichment (19.62s)\n"]
+        {
+            let (k, s) = place(md);
+            assert_eq!(k, "manual", "{md}");
+            assert!(s.contains("prompt:"), "{s}");
+        }
+    }
+
+    #[test]
+    fn duration_bound_on_a_named_command_is_a_command_check() {
+        let (k, s) = place("- [x] `make e2e` finishes in under 10 minutes\n");
+        assert_eq!(k, "command", "{s}");
+        assert!(s.contains("run: make e2e") && s.contains("max_duration: 10m"), "{s}");
+        let (k, s) = place("- ✅ `pytest tests/perf -q` < 90s\n");
+        assert_eq!(k, "command", "{s}");
+        assert!(s.contains("max_duration: 1m30s"), "{s}");
+        // A file reference is not a command.
+        assert_eq!(place("- ✅ `docs/perf.md` says < 10 minutes\n").0, "manual");
+    }
+
+    #[test]
+    fn markers_open_paused_failed() {
+        assert_eq!(place("- [ ] 100% coverage\n").0, "manual");
+        assert_eq!(place("- ⏸️ Backup taken\n").0, "manual");
+        assert_eq!(place("- ⚠️ Partly documented in `docs/A.md`\n").0, "manual");
+        assert_eq!(place("- ❌ Rollback drill\n").0, "unplaced");
+    }
+
+    #[test]
+    fn migrations_from_files_and_commands() {
+        let (k, s) = place("- ✅ `backend/alembic/versions/096_add_types.py` added\n");
+        assert_eq!(k, "migrations");
+        assert!(s.contains("path: backend/alembic/versions"), "{s}");
+        let (k, s) = place("```bash\ncd backend && alembic upgrade head\n```\n");
+        assert_eq!(k, "migrations");
+        assert!(s.contains("path: backend/alembic"), "{s}");
+    }
+
+    #[test]
+    fn code_blocks() {
+        let (k, s) = place("```sql\n-- should return 0\nSELECT id\nFROM t\nWHERE bad;\n```\n");
+        assert_eq!(k, "sql");
+        assert!(s.contains("query: SELECT id FROM t WHERE bad") && s.contains("rows: 0"), "{s}");
+        assert_eq!(place("```sql\nDELETE FROM t;\n```\n").0, "unplaced");
+        let (k, s) = place("```bash\npytest tests/ --cov=src\n```\n");
+        assert_eq!(k, "tests");
+        assert!(s.contains("run: pytest tests/ --cov=src --junitxml=${test_results}"), "{s}");
+        let (k, s) = place("```bash\ncurl http://localhost:8082/docs\n```\n");
+        assert_eq!(k, "http");
+        assert!(s.contains("url: ${base_url}/docs"), "{s}");
+        assert_eq!(place("```bash\ndocker compose up -d\n```\n").0, "unplaced");
+        let (k, s) = place("```bash\npython scripts/check.py \\\n  --fast\n```\n");
+        assert_eq!(k, "command");
+        assert!(s.contains("run: python scripts/check.py --fast"), "{s}");
+    }
+
+    #[test]
+    fn table_rows_with_a_status_column() {
+        let report = parse(
+            "| Component | Status |\n|---|---|\n| Tests | ✅ Complete |\n| Docs | ❌ Missing |\n",
+        );
+        assert_eq!(report.claims.len(), 2);
+        assert_eq!(report.claims[0].text, "Tests (Complete)");
+        assert_eq!(report.claims[0].line, 3);
+        assert_eq!(report.claims[1].marker, crate::claims::parse::Marker::Failed);
+    }
+
+    #[test]
+    fn headings_are_areas_and_lines_are_kept() {
+        let report = parse("# T\n\n## ✅ Priority 1: Tests\n\n- ✅ a\n  - ✔ b\n- ☑ c\n");
+        let got: Vec<(usize, &str, &str)> =
+            report.claims.iter().map(|c| (c.line, c.area.as_str(), c.text.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (5, "Priority 1: Tests", "a"),
+                (6, "Priority 1: Tests", "b"),
+                (7, "Priority 1: Tests", "c")
+            ]
+        );
+    }
+}
