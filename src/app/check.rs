@@ -164,8 +164,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         );
     }
     let summary = crate::verdict::summarize(&results, &target.checklist.policy, interrupted);
-    let resolved =
-        serde_json::to_vec(&target.checklist.checks).context("serializing the checklist")?;
+    // The digest covers everything resolved: policy, secret names, services and checks.
+    let resolved = serde_json::to_vec(&target.checklist).context("serializing the checklist")?;
     let invocation: Vec<String> = std::env::args().map(|a| redactor.redact_str(&a).0).collect();
     let mut record = RunRecord {
         tool: Tool::current(),
