@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin="$PWD/target/release/readyctl"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release/readyctl"
 tree="${1:-$HOME/.cargo/registry/src}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
