@@ -13,12 +13,12 @@ mod scratch;
 
 /// Files (relative to the migrations directory) that receive the input, per layout.
 const LAYOUTS: [&[&str]; 10] = [
-    &["V1__init.sql", "R__views.sql"],            // Flyway
-    &["001_init.up.sql", "001_init.down.sql"],    // golang-migrate / sqlx
-    &["20240101000000_init.sql"],                 // goose / dbmate / sqlx
-    &["versions/abc123_init.py"],                 // Alembic
-    &["0001_initial.py", "__init__.py"],          // Django
-    &["atlas.sum", "20240101000000_init.sql"],    // Atlas
+    &["V1__init.sql", "R__views.sql"],         // Flyway
+    &["001_init.up.sql", "001_init.down.sql"], // golang-migrate / sqlx
+    &["20240101000000_init.sql"],              // goose / dbmate / sqlx
+    &["versions/abc123_init.py"],              // Alembic
+    &["0001_initial.py", "__init__.py"],       // Django
+    &["atlas.sum", "20240101000000_init.sql"], // Atlas
     &["2024-01-01-000000_init/up.sql", "2024-01-01-000000_init/down.sql"], // Diesel
     &["migration_lock.toml", "20240101000000_init/migration.sql"], // Prisma
     &["1_a.sql", "2_b.sql"],
