@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod detect;
 pub mod drift;
+pub mod frameworks;
 pub mod integrity;
 pub mod lint;
 pub mod tool;
