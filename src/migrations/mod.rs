@@ -3,6 +3,7 @@
 //! database. The `migrations` probe (`src/probe/migrations.rs`) composes these.
 
 pub mod apply;
+pub mod code;
 pub mod detect;
 pub mod drift;
 pub mod frameworks;
