@@ -73,11 +73,16 @@ pub fn run(
     };
     let shown = |v: &[String]| {
         let s: Vec<&str> = v.iter().take(5).map(String::as_str).collect();
-        if v.len() > 5 { format!("{} and {} more", s.join(", "), v.len() - 5) } else { s.join(", ") }
+        if v.len() > 5 {
+            format!("{} and {} more", s.join(", "), v.len() - 5)
+        } else {
+            s.join(", ")
+        }
     };
     let mut step = |cmd: &str| -> Result<(), CodeError> {
-        let r = tool::run_shell(cmd, &plan.workdir, &[("DATABASE_URL", url)], deadline, cancel, redact)
-            .map_err(CodeError::Error)?;
+        let r =
+            tool::run_shell(cmd, &plan.workdir, &[("DATABASE_URL", url)], deadline, cancel, redact)
+                .map_err(CodeError::Error)?;
         let code = r.exit_code;
         let last =
             r.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();

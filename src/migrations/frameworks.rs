@@ -89,12 +89,16 @@ pub fn load_rails(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(),
         if !class_name.eq_ignore_ascii_case(&expected) {
             set.unrecognized.push((
                 r,
-                format!("defines class {class_name}, but Rails loads `{expected}` from this file name"),
+                format!(
+                    "defines class {class_name}, but Rails loads `{expected}` from this file name"
+                ),
             ));
             continue;
         }
-        let defs: Vec<(String, usize)> =
-            def_re.captures_iter(&text).map(|c| (c[2].to_string(), c.get(0).map_or(0, |m| m.end()))).collect();
+        let defs: Vec<(String, usize)> = def_re
+            .captures_iter(&text)
+            .map(|c| (c[2].to_string(), c.get(0).map_or(0, |m| m.end())))
+            .collect();
         let body = |which: &str| {
             defs.iter().find(|(n, _)| n == which).map(|(_, at)| segment(&text, *at, &def_re))
         };
@@ -177,10 +181,8 @@ pub fn load_liquibase(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result
             m.in_transaction = in_tx;
             m.up = Some(part(repo, &p, body, at as u64 + 2));
             let down = rollback.join("\n");
-            let deliberate = matches!(
-                down.trim().to_ascii_lowercase().as_str(),
-                "not required" | "empty"
-            );
+            let deliberate =
+                matches!(down.trim().to_ascii_lowercase().as_str(), "not required" | "empty");
             if deliberate {
                 m.has_code_down = true;
             } else if let Some(l) = rollback_line.filter(|_| !down.trim().is_empty()) {
@@ -248,8 +250,9 @@ pub fn load_typeorm(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(
         Regex::new(&format!(r"(?m)^\s*(public\s+)?(async\s+)?{f}\s*\(")).expect("valid regex")
     };
     let (up_re, down_re) = (method("up"), method("down"));
-    let next_re = Regex::new(r"(?m)^\s*(public\s+|private\s+)?(async\s+)?\w+\s*\([^)]*\)\s*(:[^{]*)?\{")
-        .expect("static regex");
+    let next_re =
+        Regex::new(r"(?m)^\s*(public\s+|private\s+)?(async\s+)?\w+\s*\([^)]*\)\s*(:[^{]*)?\{")
+            .expect("static regex");
     let work = Regex::new(r"\w+\.(query|createTable|dropTable|addColumn|addColumns|dropColumn|dropColumns|renameColumn|changeColumn|createIndex|dropIndex|createForeignKey|dropForeignKey|createPrimaryKey|dropPrimaryKey|createUniqueConstraint|dropUniqueConstraint|createCheckConstraint|dropCheckConstraint|renameTable)\s*\(").expect("static regex");
     for p in list(dir)? {
         if skipped(&p) || !js_like(&p) || file_name(&p).ends_with(".map") {
@@ -303,8 +306,7 @@ pub fn load_refinery(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<
         }
         let r = rel(repo, &p);
         let Some(c) = re.captures(&name) else {
-            set.unrecognized
-                .push((r, "not a refinery name (V<number>__<name>.sql or .rs)".into()));
+            set.unrecognized.push((r, "not a refinery name (V<number>__<name>.sql or .rs)".into()));
             continue;
         };
         let mut m = migration(c[2].to_string(), c[3].to_string(), vec![r]);
@@ -338,12 +340,30 @@ mod tests {
         let d = tmp(
             "rails",
             &[
-                ("m/20240101000000_create_users.rb", "class CreateUsers < ActiveRecord::Migration[7.1]\n  def change\n    create_table :users\n  end\nend\n"),
-                ("m/20240102000000_add_sql.rb", "class AddSql < ActiveRecord::Migration[7.1]\n  def change\n    execute \"UPDATE x\"\n  end\nend\n"),
-                ("m/20240103000000_up_only.rb", "class UpOnly < ActiveRecord::Migration[7.1]\n  def up\n    drop_table :x\n  end\n\n  def down\n    raise ActiveRecord::IrreversibleMigration\n  end\nend\n"),
-                ("m/20240104000000_both.rb", "class Both < ActiveRecord::Migration[7.1]\n  def up\n    add_column :u, :a, :int\n  end\n  def down\n    remove_column :u, :a\n  end\nend\n"),
-                ("m/20240105000000_wrong_name.rb", "class Other < ActiveRecord::Migration[7.1]\n  def change\n  end\nend\n"),
-                ("m/20240106000000_no_version.rb", "class NoVersion < ActiveRecord::Migration\n  def change\n  end\nend\n"),
+                (
+                    "m/20240101000000_create_users.rb",
+                    "class CreateUsers < ActiveRecord::Migration[7.1]\n  def change\n    create_table :users\n  end\nend\n",
+                ),
+                (
+                    "m/20240102000000_add_sql.rb",
+                    "class AddSql < ActiveRecord::Migration[7.1]\n  def change\n    execute \"UPDATE x\"\n  end\nend\n",
+                ),
+                (
+                    "m/20240103000000_up_only.rb",
+                    "class UpOnly < ActiveRecord::Migration[7.1]\n  def up\n    drop_table :x\n  end\n\n  def down\n    raise ActiveRecord::IrreversibleMigration\n  end\nend\n",
+                ),
+                (
+                    "m/20240104000000_both.rb",
+                    "class Both < ActiveRecord::Migration[7.1]\n  def up\n    add_column :u, :a, :int\n  end\n  def down\n    remove_column :u, :a\n  end\nend\n",
+                ),
+                (
+                    "m/20240105000000_wrong_name.rb",
+                    "class Other < ActiveRecord::Migration[7.1]\n  def change\n  end\nend\n",
+                ),
+                (
+                    "m/20240106000000_no_version.rb",
+                    "class NoVersion < ActiveRecord::Migration\n  def change\n  end\nend\n",
+                ),
             ],
         );
         assert_eq!(detect(&d, &d.join("m")), Some(Framework::Rails));
@@ -381,9 +401,18 @@ mod tests {
         let d = tmp(
             "knex",
             &[
-                ("m/20240101120000_users.js", "exports.up = function(knex) {\n  return knex.schema.createTable('users', t => { t.increments('id'); });\n};\n\nexports.down = function(knex) {\n  return knex.schema.dropTable('users');\n};\n"),
-                ("m/20240102120000_empty_down.ts", "import type { Knex } from \"knex\";\nexport async function up(knex: Knex): Promise<void> {\n  await knex.raw('SELECT 1');\n}\nexport async function down(knex: Knex): Promise<void> {\n}\n"),
-                ("m/20240103120000_no_down.js", "exports.up = function(knex) { return knex.raw('x'); };\n"),
+                (
+                    "m/20240101120000_users.js",
+                    "exports.up = function(knex) {\n  return knex.schema.createTable('users', t => { t.increments('id'); });\n};\n\nexports.down = function(knex) {\n  return knex.schema.dropTable('users');\n};\n",
+                ),
+                (
+                    "m/20240102120000_empty_down.ts",
+                    "import type { Knex } from \"knex\";\nexport async function up(knex: Knex): Promise<void> {\n  await knex.raw('SELECT 1');\n}\nexport async function down(knex: Knex): Promise<void> {\n}\n",
+                ),
+                (
+                    "m/20240103120000_no_down.js",
+                    "exports.up = function(knex) { return knex.raw('x'); };\n",
+                ),
             ],
         );
         assert_eq!(detect(&d, &d.join("m")), Some(Framework::Knex));
@@ -399,9 +428,18 @@ mod tests {
         let d = tmp(
             "typeorm",
             &[
-                ("m/1700000000001-Users.ts", "import { MigrationInterface, QueryRunner } from \"typeorm\";\n\nexport class Users1700000000001 implements MigrationInterface {\n    public async up(queryRunner: QueryRunner): Promise<void> {\n        await queryRunner.query(`CREATE TABLE \"users\" (\"id\" SERIAL)`);\n    }\n\n    public async down(queryRunner: QueryRunner): Promise<void> {\n        await queryRunner.query(`DROP TABLE \"users\"`);\n    }\n}\n"),
-                ("m/1700000000002-Empty.ts", "import { MigrationInterface, QueryRunner } from \"typeorm\";\nexport class Empty1700000000002 implements MigrationInterface {\n    public async up(queryRunner: QueryRunner): Promise<void> {\n        await queryRunner.query(`SELECT 1`);\n    }\n    public async down(queryRunner: QueryRunner): Promise<void> {\n    }\n}\n"),
-                ("m/Bad.ts", "export class Bad implements MigrationInterface {\n public async up(q: QueryRunner) {}\n}\n"),
+                (
+                    "m/1700000000001-Users.ts",
+                    "import { MigrationInterface, QueryRunner } from \"typeorm\";\n\nexport class Users1700000000001 implements MigrationInterface {\n    public async up(queryRunner: QueryRunner): Promise<void> {\n        await queryRunner.query(`CREATE TABLE \"users\" (\"id\" SERIAL)`);\n    }\n\n    public async down(queryRunner: QueryRunner): Promise<void> {\n        await queryRunner.query(`DROP TABLE \"users\"`);\n    }\n}\n",
+                ),
+                (
+                    "m/1700000000002-Empty.ts",
+                    "import { MigrationInterface, QueryRunner } from \"typeorm\";\nexport class Empty1700000000002 implements MigrationInterface {\n    public async up(queryRunner: QueryRunner): Promise<void> {\n        await queryRunner.query(`SELECT 1`);\n    }\n    public async down(queryRunner: QueryRunner): Promise<void> {\n    }\n}\n",
+                ),
+                (
+                    "m/Bad.ts",
+                    "export class Bad implements MigrationInterface {\n public async up(q: QueryRunner) {}\n}\n",
+                ),
             ],
         );
         assert_eq!(detect(&d, &d.join("m")), Some(Framework::Typeorm));

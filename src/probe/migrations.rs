@@ -395,8 +395,12 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
         return out;
     }
     let code_only = match set.framework {
-        Framework::Rails => Some("Rails migrations are Ruby code (run `bin/rails db:migrate` in a `command` check)"),
-        Framework::Typeorm => Some("TypeORM migrations are TypeScript code (run `typeorm migration:run` in a `command` check)"),
+        Framework::Rails => {
+            Some("Rails migrations are Ruby code (run `bin/rails db:migrate` in a `command` check)")
+        }
+        Framework::Typeorm => Some(
+            "TypeORM migrations are TypeScript code (run `typeorm migration:run` in a `command` check)",
+        ),
         Framework::Refinery if set.migrations.iter().any(|m| m.up.is_none()) => {
             Some("some refinery migrations are Rust code (`.rs`), which readyctl does not run")
         }
@@ -598,7 +602,11 @@ fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut
 
 /// The commands, working directory and ledger of a code framework; an error naming what to
 /// install when the default tool is not there.
-fn code_plan(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Result<code::Plan, String> {
+fn code_plan(
+    spec: &Spec,
+    ctx: &ProbeContext<'_>,
+    set: &MigrationSet,
+) -> Result<code::Plan, String> {
     let fw = set.framework;
     let cmds = spec.commands.clone().unwrap_or_default();
     let marker: &dyn Fn(&Path) -> bool = match fw {
@@ -606,7 +614,9 @@ fn code_plan(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Result<
         Framework::Knex => &|d: &Path| {
             ["js", "ts", "cjs", "mjs"].iter().any(|e| d.join(format!("knexfile.{e}")).is_file())
         },
-        _ => &|d: &Path| d.join("prisma").join("schema.prisma").is_file() || d.join("schema.prisma").is_file(),
+        _ => &|d: &Path| {
+            d.join("prisma").join("schema.prisma").is_file() || d.join("schema.prisma").is_file()
+        },
     };
     let workdir = match &cmds.workdir {
         Some(w) => ctx.resolve(w),
@@ -637,17 +647,41 @@ fn code_plan(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Result<
     let node_bin = |bin: &str| {
         workdir.ancestors().any(|d| d.join("node_modules").join(".bin").join(bin).exists())
     };
-    let (upgrade, downgrade, ledger, ledger_sql, expected): (String, Option<String>, _, _, Vec<String>) = match fw {
+    let (upgrade, downgrade, ledger, ledger_sql, expected): (
+        String,
+        Option<String>,
+        _,
+        _,
+        Vec<String>,
+    ) = match fw {
         Framework::Django => {
             if cmds.upgrade.is_none() {
-                let probe = tool::run_shell("python -c 'import django'", &workdir, &[], ctx.deadline, ctx.cancel, &|s: &str| s.to_string())?;
+                let probe = tool::run_shell(
+                    "python -c 'import django'",
+                    &workdir,
+                    &[],
+                    ctx.deadline,
+                    ctx.cancel,
+                    &|s: &str| s.to_string(),
+                )?;
                 if probe.exit_code != Some(0) {
-                    return Err(format!("Django is not importable by `python` in {} (`pip install Django` and a PostgreSQL driver such as psycopg2-binary, or set `commands.upgrade`)", rel(ctx.repo, &workdir)));
+                    return Err(format!(
+                        "Django is not importable by `python` in {} (`pip install Django` and a PostgreSQL driver such as psycopg2-binary, or set `commands.upgrade`)",
+                        rel(ctx.repo, &workdir)
+                    ));
                 }
             }
-            let mut apps: Vec<&str> = set.migrations.iter().filter_map(|m| m.version.split_once('.').map(|(a, _)| a)).collect();
+            let mut apps: Vec<&str> = set
+                .migrations
+                .iter()
+                .filter_map(|m| m.version.split_once('.').map(|(a, _)| a))
+                .collect();
             apps.dedup();
-            let zero = apps.iter().map(|a| format!("python manage.py migrate {a} zero --noinput")).collect::<Vec<_>>().join(" && ");
+            let zero = apps
+                .iter()
+                .map(|a| format!("python manage.py migrate {a} zero --noinput"))
+                .collect::<Vec<_>>()
+                .join(" && ");
             (
                 cmds.upgrade.unwrap_or_else(|| "python manage.py migrate --noinput".into()),
                 Some(cmds.downgrade.unwrap_or(zero)),
@@ -658,26 +692,45 @@ fn code_plan(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Result<
         }
         Framework::Knex => {
             if cmds.upgrade.is_none() && !node_bin("knex") {
-                return Err(format!("knex is not installed in {} (`npm install knex pg`, or set `commands.upgrade`)", rel(ctx.repo, &workdir)));
+                return Err(format!(
+                    "knex is not installed in {} (`npm install knex pg`, or set `commands.upgrade`)",
+                    rel(ctx.repo, &workdir)
+                ));
             }
             (
                 cmds.upgrade.unwrap_or_else(|| "npx --no-install knex migrate:latest".into()),
-                Some(cmds.downgrade.unwrap_or_else(|| "npx --no-install knex migrate:rollback --all".into())),
+                Some(
+                    cmds.downgrade
+                        .unwrap_or_else(|| "npx --no-install knex migrate:rollback --all".into()),
+                ),
                 "knex_migrations",
                 "SELECT name FROM knex_migrations",
-                set.migrations.iter().filter_map(|m| m.files.first().map(|f| f.rsplit('/').next().unwrap_or(f).to_string())).collect(),
+                set.migrations
+                    .iter()
+                    .filter_map(|m| {
+                        m.files.first().map(|f| f.rsplit('/').next().unwrap_or(f).to_string())
+                    })
+                    .collect(),
             )
         }
         _ => {
             if cmds.upgrade.is_none() && !node_bin("prisma") {
-                return Err(format!("prisma is not installed in {} (`npm install prisma`, or set `commands.upgrade`)", rel(ctx.repo, &workdir)));
+                return Err(format!(
+                    "prisma is not installed in {} (`npm install prisma`, or set `commands.upgrade`)",
+                    rel(ctx.repo, &workdir)
+                ));
             }
             (
                 cmds.upgrade.unwrap_or_else(|| "npx --no-install prisma migrate deploy".into()),
                 cmds.downgrade,
                 "_prisma_migrations",
                 "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
-                set.migrations.iter().filter_map(|m| m.files.first().and_then(|f| f.rsplit('/').nth(1)).map(str::to_string)).collect(),
+                set.migrations
+                    .iter()
+                    .filter_map(|m| {
+                        m.files.first().and_then(|f| f.rsplit('/').nth(1)).map(str::to_string)
+                    })
+                    .collect(),
             )
         }
     };
