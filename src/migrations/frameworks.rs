@@ -321,7 +321,6 @@ pub fn load_refinery(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<
 #[cfg(test)]
 mod tests {
     use super::super::detect::{Framework, detect, load};
-    use super::*;
     use std::path::PathBuf;
 
     fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
