@@ -36,7 +36,8 @@ seed_all() {
         i=$((i + 1))
         case "$f" in
             */flyway/*) s=00 ;; */golang-migrate/*) s=01 ;; */goose*|*/dbmate/*) s=02 ;;
-            */alembic/*) s=03 ;; */django/*) s=04 ;; */atlas/*) s=05 ;; *) s=08 ;;
+            */alembic/*) s=03 ;; */django/*) s=04 ;; */atlas/*) s=05 ;; *.rb) s=0a ;;
+            *.js|*.ts) s=0b ;; */liquibase/*) s=0c ;; */refinery/*) s=0d ;; *) s=08 ;;
         esac
         seed migrations "$i" "$s" "$f"
         case "$f" in *.sql) seed sql_lint "$i" 00 "$f"; seed sql_lint "$i-tx" 01 "$f" ;; esac

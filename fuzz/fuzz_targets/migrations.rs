@@ -12,7 +12,7 @@ use readyctl::migrations::lint::{LintInput, Rule, lint};
 mod scratch;
 
 /// Files (relative to the migrations directory) that receive the input, per layout.
-const LAYOUTS: [&[&str]; 10] = [
+const LAYOUTS: [&[&str]; 14] = [
     &["V1__init.sql", "R__views.sql"],         // Flyway
     &["001_init.up.sql", "001_init.down.sql"], // golang-migrate / sqlx
     &["20240101000000_init.sql"],              // goose / dbmate / sqlx
@@ -22,6 +22,10 @@ const LAYOUTS: [&[&str]; 10] = [
     &["2024-01-01-000000_init/up.sql", "2024-01-01-000000_init/down.sql"], // Diesel
     &["migration_lock.toml", "20240101000000_init/migration.sql"], // Prisma
     &["1_a.sql", "2_b.sql"],
+    &["20240101000000_create_users.rb"], // Rails
+    &["20240101000000_init.js", "20240102000000_more.ts"], // Knex / TypeORM
+    &["changelog.sql"],                  // Liquibase formatted SQL
+    &["V1__init.rs", "V2__more.sql"],    // refinery
     &["notes.txt"],
 ];
 
