@@ -54,13 +54,13 @@ seed_all() {
         local w; w=$(mktemp -d)
         printf 'version: 1\nchecks:\n  - { id: t, command: { run: ["echo", "ok"] } }\n' > "$w/readiness.yaml"
         (cd "$w" && git init -q && "$bin" keygen --out "$w/key" >/dev/null 2>&1 || true)
-        READYCTL_SIGNING_KEY=$(cat "$w/key.key" 2>/dev/null || true) \
-            "$bin" check "$w" --out "$w/run" --format json >/dev/null 2>&1 || true
+        "$bin" check "$w" --out "$w/run" --format json >/dev/null 2>&1 || true
+        "$bin" sign "$w/run" --key "$w/key.key" >/dev/null 2>&1 || true
         if [ -f "$w/run/manifest.json" ]; then
             mkdir -p corpus/verify_dir corpus/verify_pack
             { cat "$w/run/manifest.json"; printf '\n=====\n'; cat "$w/run/manifest.dsse.json" 2>/dev/null
               printf '\n=====\n'; cat "$w/run/SHA256SUMS"; } > corpus/verify_dir/seed-run
-            "$bin" pack "$w/run" "$w/pack.tar.gz" >/dev/null 2>&1 &&
+            "$bin" pack --out "$w/pack.tar.gz" "$w/run" >/dev/null 2>&1 &&
                 { printf '\x01'; cat "$w/pack.tar.gz"; } > corpus/verify_pack/seed-gz &&
                 { printf '\x00'; gzip -dc "$w/pack.tar.gz"; } > corpus/verify_pack/seed-tar
         fi
@@ -71,7 +71,11 @@ seed_all() {
 }
 seed_all
 
-cargo fuzz build -O $targets 2>&1 | tail -3
+if [ -z "${FUZZ_TARGETS:-}" ]; then
+    cargo fuzz build -O 2>&1 | tail -3
+else
+    for t in $targets; do cargo fuzz build -O "$t" 2>&1 | tail -3; done
+fi
 mkdir -p logs
 
 run_one() {

@@ -1,6 +1,8 @@
 //! A scratch directory per fuzzing process: targets whose public entry point reads files write
 //! the input there (on tmpfs when `/dev/shm` exists) instead of changing the crate's API.
 
+#![allow(dead_code)] // each target uses a different part of it
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
