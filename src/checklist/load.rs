@@ -18,6 +18,31 @@ use crate::diag::{Diagnostic, did_you_mean};
 /// Default time budget of a check.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// Largest checklist file read. Checklists are hand-written YAML; the bound keeps a checklist
+/// from the repository under test (`include: /dev/zero`, a huge file) from exhausting memory.
+pub const MAX_CHECKLIST_BYTES: u64 = 16 << 20;
+
+/// Reads a checklist file: a regular file (not a device, FIFO or directory, which could block or
+/// never end) of at most [`MAX_CHECKLIST_BYTES`].
+fn read_checklist_file(path: &Path, display: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read `{display}`: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("cannot read `{display}`: not a regular file"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{display}`: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CHECKLIST_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read `{display}`: {e}"))?;
+    if bytes.len() as u64 > MAX_CHECKLIST_BYTES {
+        return Err(format!(
+            "`{display}` is larger than {MAX_CHECKLIST_BYTES} bytes, the limit for a checklist"
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Where the checklist comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -245,8 +270,7 @@ impl<'a> Loader<'a> {
             },
             DocKey::Path(path) => {
                 let display = crate::diag::display_path(path, &self.opts.display_base);
-                let bytes =
-                    std::fs::read(path).map_err(|e| format!("cannot read `{display}`: {e}"))?;
+                let bytes = read_checklist_file(path, &display)?;
                 let text = String::from_utf8(bytes).map_err(|e| {
                     format!(
                         "`{display}` is not UTF-8 text (invalid byte at offset {})",

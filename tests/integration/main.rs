@@ -7,6 +7,7 @@ mod diagnostics;
 mod evidence;
 mod faults;
 mod formats;
+mod hardening;
 mod hygiene;
 mod net;
 mod proof;
