@@ -386,6 +386,8 @@ probe_kinds! {
     git => Git(probe::git::Spec),
     /// A human sign-off: passes on a valid signed attestation (`readyctl attest`), else `pending`.
     manual => Manual(probe::manual::Spec),
+    /// The CI configuration (GitHub Actions, GitLab CI, CircleCI, Jenkins) runs the tests, and optionally readyctl.
+    ci => Ci(probe::ci::Spec),
 }
 
 /// A validated check, ready to run.

@@ -3,6 +3,7 @@
 //! `run(&Spec, &ProbeContext) -> ProbeOutcome`. Dispatch is an exhaustive `match` on
 //! [`Probe`](crate::checklist::Probe); see CONTRIBUTING.md "Adding a probe".
 
+pub mod ci;
 pub mod command;
 pub mod context;
 pub mod coverage;
@@ -85,6 +86,7 @@ impl Probe {
             Probe::Secrets(s) => secrets::validate(s),
             Probe::Git(s) => git::validate(s),
             Probe::Manual(s) => manual::validate(s),
+            Probe::Ci(s) => ci::validate(s),
         }
     }
 
@@ -106,6 +108,7 @@ impl Probe {
             Probe::Secrets(s) => secrets::run(s, ctx),
             Probe::Git(s) => git::run(s, ctx),
             Probe::Manual(s) => manual::run(s, ctx),
+            Probe::Ci(s) => ci::run(s, ctx),
         }
     }
 }
