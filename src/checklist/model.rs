@@ -388,6 +388,10 @@ probe_kinds! {
     manual => Manual(probe::manual::Spec),
     /// The CI configuration (GitHub Actions, GitLab CI, CircleCI, Jenkins) runs the tests, and optionally readyctl.
     ci => Ci(probe::ci::Spec),
+    /// A Dockerfile is hardened: non-root USER, HEALTHCHECK, pinned base images, no secrets in ENV/ARG, multi-stage builds.
+    dockerfile => Dockerfile(probe::dockerfile::Spec),
+    /// Kubernetes workloads set resources, liveness/readiness probes, non-root, pinned images and enough replicas.
+    k8s => K8s(probe::k8s::Spec),
 }
 
 /// A validated check, ready to run.

@@ -119,7 +119,7 @@ pub fn collect_steps(rel: &str, text: &str) -> Result<Vec<Step>, String> {
         return Ok(steps);
     }
     let value: Value = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(l) => format!("{rel}:{}:{}: invalid YAML: {e}", l.line(), l.column()),
+        Some(l) => format!("{rel}:{}:{}: invalid YAML: {}", l.line(), l.column(), yaml_message(&e)),
         None => format!("{rel}: invalid YAML: {e}"),
     })?;
     let mut raw = Vec::new();
@@ -130,6 +130,13 @@ pub fn collect_steps(rel: &str, text: &str) -> Result<Vec<Step>, String> {
         steps.push(Step { path: rel.into(), line, command, uses });
     }
     Ok(steps)
+}
+
+/// serde_yaml's message without its ` at line L column C` (the caller prints the position,
+/// which for a split document differs from serde_yaml's).
+pub fn yaml_message(e: &serde_yaml::Error) -> String {
+    let re = Regex::new(r" at line \d+ column \d+").expect("constant regex");
+    re.replace_all(&e.to_string(), "").into_owned()
 }
 
 /// Collects `(command, is_uses)` in document order.

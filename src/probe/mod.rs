@@ -8,9 +8,11 @@ pub mod command;
 pub mod context;
 pub mod coverage;
 pub mod dns;
+pub mod dockerfile;
 pub mod file;
 pub mod git;
 pub mod http;
+pub mod k8s;
 pub mod load;
 pub mod manual;
 pub mod migrations;
@@ -87,6 +89,8 @@ impl Probe {
             Probe::Git(s) => git::validate(s),
             Probe::Manual(s) => manual::validate(s),
             Probe::Ci(s) => ci::validate(s),
+            Probe::Dockerfile(s) => dockerfile::validate(s),
+            Probe::K8s(s) => k8s::validate(s),
         }
     }
 
@@ -109,6 +113,8 @@ impl Probe {
             Probe::Git(s) => git::run(s, ctx),
             Probe::Manual(s) => manual::run(s, ctx),
             Probe::Ci(s) => ci::run(s, ctx),
+            Probe::Dockerfile(s) => dockerfile::run(s, ctx),
+            Probe::K8s(s) => k8s::run(s, ctx),
         }
     }
 }
