@@ -392,6 +392,8 @@ probe_kinds! {
     dockerfile => Dockerfile(probe::dockerfile::Spec),
     /// Kubernetes workloads set resources, liveness/readiness probes, non-root, pinned images and enough replicas.
     k8s => K8s(probe::k8s::Spec),
+    /// Environment variables read by the code (Rust, Python, Node, Go) are documented in `.env.example`, which holds no real secrets.
+    env => Env(probe::env::Spec),
 }
 
 /// A validated check, ready to run.

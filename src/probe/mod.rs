@@ -9,6 +9,7 @@ pub mod context;
 pub mod coverage;
 pub mod dns;
 pub mod dockerfile;
+pub mod env;
 pub mod file;
 pub mod git;
 pub mod http;
@@ -91,6 +92,7 @@ impl Probe {
             Probe::Ci(s) => ci::validate(s),
             Probe::Dockerfile(s) => dockerfile::validate(s),
             Probe::K8s(s) => k8s::validate(s),
+            Probe::Env(s) => env::validate(s),
         }
     }
 
@@ -115,6 +117,7 @@ impl Probe {
             Probe::Ci(s) => ci::run(s, ctx),
             Probe::Dockerfile(s) => dockerfile::run(s, ctx),
             Probe::K8s(s) => k8s::run(s, ctx),
+            Probe::Env(s) => env::run(s, ctx),
         }
     }
 }
