@@ -3,6 +3,7 @@
 //! `run(&Spec, &ProbeContext) -> ProbeOutcome`. Dispatch is an exhaustive `match` on
 //! [`Probe`](crate::checklist::Probe); see CONTRIBUTING.md "Adding a probe".
 
+pub mod audit;
 pub mod ci;
 pub mod command;
 pub mod context;
@@ -93,6 +94,7 @@ impl Probe {
             Probe::Dockerfile(s) => dockerfile::validate(s),
             Probe::K8s(s) => k8s::validate(s),
             Probe::Env(s) => env::validate(s),
+            Probe::Audit(s) => audit::validate(s),
         }
     }
 
@@ -118,6 +120,7 @@ impl Probe {
             Probe::Dockerfile(s) => dockerfile::run(s, ctx),
             Probe::K8s(s) => k8s::run(s, ctx),
             Probe::Env(s) => env::run(s, ctx),
+            Probe::Audit(s) => audit::run(s, ctx),
         }
     }
 }
