@@ -74,3 +74,86 @@ fn secrets_missing_baseline_is_an_error_naming_the_file() {
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("nope.json"), "{stdout}");
 }
+
+/// `readyctl init` then `readyctl list --format json`-free: the list output names the checks.
+fn init_and_list(repo: &Path) -> (String, String) {
+    let o = readyctl(repo, &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let yaml = std::fs::read_to_string(repo.join("readiness.yaml")).unwrap();
+    let l = readyctl(repo, &["list"]);
+    assert_eq!(l.status.code(), Some(0), "list failed:\n{}\n{yaml}", text(&l.stderr));
+    (yaml, text(&l.stdout))
+}
+
+#[test]
+fn init_python_fastapi_alembic_pytest_cov() {
+    let repo = temp_repo(&[
+        (
+            "pyproject.toml",
+            "[project]\nname='x'\ndependencies=['fastapi']\n[project.optional-dependencies]\ndev=['pytest', 'pytest-cov']\n",
+        ),
+        ("uv.lock", ""),
+        ("app/main.py", "from fastapi import FastAPI\napp = FastAPI()\n"),
+        ("alembic.ini", "[alembic]\nscript_location = %(here)s/app/alembic\n"),
+        ("app/alembic/env.py", ""),
+        ("app/alembic/versions/001_init.py", "revision = 'a1'\ndown_revision = None\n"),
+        (".github/workflows/ci.yml", "jobs:\n  t:\n    steps:\n      - run: uv run pytest\n"),
+        ("Dockerfile", "FROM python:3.12-slim\n"),
+    ]);
+    let (yaml, list) = init_and_list(repo.path());
+    assert!(yaml.contains("extends: [\"builtin:python-service\"]"), "{yaml}");
+    assert!(yaml.contains("# detected: pytest"), "{yaml}");
+    assert!(
+        yaml.contains("uv run python -m pytest -q --junitxml=.readyctl/junit.xml --cov"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("# detected: alembic migrations in app/alembic/"), "{yaml}");
+    assert!(yaml.contains("# detected: FastAPI app in app/main.py"), "{yaml}");
+    assert!(yaml.contains("uv run uvicorn app.main:app"), "{yaml}");
+    assert!(yaml.contains("# detected: CI: GitHub Actions"), "{yaml}");
+    assert!(yaml.contains("# detected: Dockerfile"), "{yaml}");
+    for id in [
+        "tests.pytest",
+        "coverage.lines",
+        "data.migrations",
+        "delivery.ci-runs-tests",
+        "operability.dockerfile",
+    ] {
+        assert!(list.contains(id), "{id} missing from list:\n{list}");
+    }
+    // Never overwrites without --force.
+    let again = readyctl(repo.path(), &["init"]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    assert!(readyctl(repo.path(), &["init", "--force"]).status.success());
+}
+
+#[test]
+fn init_node_jest_go_rust_stacks() {
+    let node = temp_repo(&[(
+        "package.json",
+        r#"{"name":"x","main":"server.js","scripts":{"test":"jest","start":"node server.js"},"devDependencies":{"jest":"^29"}}"#,
+    )]);
+    let (yaml, list) = init_and_list(node.path());
+    assert!(
+        yaml.contains("builtin:node-service") && yaml.contains("npx jest --ci --json"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("# detected: package.json scripts.start"), "{yaml}");
+    assert!(list.contains("coverage.lines"), "{list}");
+
+    let go = temp_repo(&[("go.mod", "module x\n"), ("cmd/api/main.go", "package main\n")]);
+    let (yaml, _) = init_and_list(go.path());
+    assert!(yaml.contains("builtin:go-service") && yaml.contains("go test -json"), "{yaml}");
+    assert!(yaml.contains("go run ./cmd/api"), "{yaml}");
+    assert!(yaml.contains("no CI configuration"), "{yaml}");
+
+    let rust = temp_repo(&[
+        ("Cargo.toml", "[package]\nname = \"x\"\n[dependencies]\naxum = \"0.7\"\n"),
+        ("src/main.rs", "fn main() {}\n"),
+        ("migrations/20240101000000_init.sql", "create table t (id int);\n"),
+    ]);
+    let (yaml, list) = init_and_list(rust.path());
+    assert!(yaml.contains("# detected: axum in Cargo.toml"), "{yaml}");
+    assert!(yaml.contains("migrations in migrations/"), "{yaml}");
+    assert!(list.contains("data.migrations"), "{list}");
+}
