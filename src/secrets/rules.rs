@@ -21,6 +21,8 @@ pub struct RuleDef {
     pub reject_placeholders: bool,
     /// Only in files whose name matches one of these globs (empty: every file).
     pub file_names: &'static [&'static str],
+    /// The pattern may continue past the end of the line it starts on (a PEM block).
+    pub spans_lines: bool,
 }
 
 const fn rule(
@@ -37,6 +39,7 @@ const fn rule(
         min_entropy: 0.0,
         reject_placeholders: false,
         file_names: &[],
+        spans_lines: false,
     }
 }
 
@@ -55,6 +58,7 @@ const fn generic(
         min_entropy,
         reject_placeholders: true,
         file_names: &[],
+        spans_lines: false,
     }
 }
 
@@ -69,12 +73,19 @@ pub const DOTENV_RULE: &str = "dotenv-file-committed";
 
 /// Every built-in content rule.
 pub const RULES: &[RuleDef] = &[
-    rule(
-        "private-key",
-        "PEM private key block",
-        Critical,
-        r"-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY(?: BLOCK)?-----",
-    ),
+    RuleDef {
+        id: "private-key",
+        description: "PEM private key block",
+        severity: Critical,
+        // Key material must follow the marker (after optional PEM headers such as
+        // `Proc-Type:`, and line breaks written as `\\n` or string concatenation): code and
+        // docs that merely mention the marker are not keys.
+        pattern: r#"-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr]|["'+,])*(?:[A-Za-z][A-Za-z-]*:[^\n]*(?:\s|\\[nr])+)*(?P<secret>[A-Za-z0-9+/]{40,})"#,
+        min_entropy: 0.0,
+        reject_placeholders: false,
+        file_names: &[],
+        spans_lines: true,
+    },
     rule(
         "aws-access-key-id",
         "AWS access key id",
@@ -313,6 +324,7 @@ pub const RULES: &[RuleDef] = &[
         min_entropy: 3.0,
         reject_placeholders: true,
         file_names: &[".env", ".env.*", "*.env"],
+        spans_lines: false,
     },
 ];
 
@@ -340,6 +352,9 @@ pub fn shannon_entropy(s: &[u8]) -> f64 {
 const PLACEHOLDER_WORDS: &[&str] = &[
     "example",
     "changeme",
+    "changethis",
+    "change_this",
+    "change-this",
     "change_me",
     "change-me",
     "placeholder",
@@ -418,9 +433,36 @@ mod tests {
 
     #[test]
     fn placeholders_are_recognised() {
-        for p in ["${DB_PASSWORD}", "<your-token>", "changeme123", "xxxxxxxxxx", "get_secret()"] {
+        for p in [
+            "${DB_PASSWORD}",
+            "<your-token>",
+            "changeme123",
+            "xxxxxxxxxx",
+            "get_secret()",
+            "changethis",
+        ] {
             assert!(looks_like_placeholder(p.as_bytes()), "{p}");
         }
         assert!(!looks_like_placeholder(b"q8Zr3LkP0vXy7TbN2mWs"));
+    }
+
+    #[test]
+    fn private_key_needs_key_material_after_the_marker() {
+        let rule = RULES.iter().find(|r| r.id == "private-key").unwrap();
+        let re = regex::bytes::RegexBuilder::new(rule.pattern).unicode(false).build().unwrap();
+        let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj";
+        let hit = |t: &str| re.is_match(t.as_bytes());
+        let marker = format!("-----BEGIN {}-----", "RSA PRIVATE KEY");
+        assert!(hit(&format!("{marker}\n{body}\n")));
+        assert!(hit(&format!("{{\"k\": \"{marker}\\n{body}\\n\"}}")), "escaped newlines in JSON");
+        assert!(hit(&format!(
+            "{marker}\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,AB12\n\n{body}\n"
+        )));
+        // Mentions of the marker in code and docs are not keys.
+        assert!(!hit(&format!(
+            "/// Reads a PEM file starting with `{marker}`.\n/// The body follows.\n"
+        )));
+        assert!(!hit(&format!("if line.starts_with(\"{marker}\") {{\n    parse(rest)\n}}\n")));
+        assert!(!hit(&format!("{marker}\n...\n-----END")));
     }
 }
