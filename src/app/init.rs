@@ -130,10 +130,10 @@ fn detect_project(repo: &Path, builtin: &str) -> Found {
     detect_migrations(repo, &mut f);
     let ci = crate::probe::ci::find_configs(repo);
     if let Some(first) = ci.first() {
+        let files = if ci.len() <= 3 { ci.join(", ") } else { format!("{} files", ci.len()) };
         f.notes.push(format!(
-            "CI: {} ({}); `delivery.ci-runs-tests` checks that it runs the tests",
+            "CI: {} ({files}); `delivery.ci-runs-tests` checks that it runs the tests",
             crate::probe::ci::system_of(first),
-            ci.join(", ")
         ));
     } else {
         f.notes.push(
@@ -142,6 +142,13 @@ fn detect_project(repo: &Path, builtin: &str) -> Found {
     }
     if repo.join("Dockerfile").is_file() {
         f.notes.push("Dockerfile: `operability.dockerfile` checks it".into());
+    } else if let Some(d) = ["backend", "api", "server", "service", "docker"]
+        .into_iter()
+        .find(|d| repo.join(d).join("Dockerfile").is_file())
+    {
+        f.checks.push(format!(
+            "  # detected: {d}/Dockerfile\n  - id: operability.dockerfile\n    title: The Dockerfile runs as non-root, has a health check, pins its base images and holds no secrets\n    area: operability\n    severity: medium\n    level: silver\n    dockerfile: {{ path: {d}/Dockerfile }}\n    remediation: Fix the listed rules (USER, HEALTHCHECK, pinned base images, no secrets in ENV/ARG, multi-stage build).\n"
+        ));
     }
     f
 }
@@ -159,57 +166,97 @@ fn coverage_check(why: &str, report: &str) -> String {
 }
 
 fn detect_python(repo: &Path, f: &mut Found) {
-    let deps = python_deps(repo);
-    let runner = if repo.join("uv.lock").is_file() {
+    // The Python project may sit in a subdirectory of a monorepo (`backend/`).
+    let dir = ["", "backend", "api", "server", "service"].into_iter().find(|d| {
+        let p = repo.join(d);
+        let deps = python_deps(&p);
+        deps.contains("pytest") || p.join("pytest.ini").is_file() || p.join("conftest.py").is_file()
+    });
+    let Some(dir) = dir else {
+        detect_python_service(repo, "", f);
+        return;
+    };
+    let sub = repo.join(dir);
+    let deps = python_deps(&sub);
+    let runner = if sub.join("uv.lock").is_file() || repo.join("uv.lock").is_file() {
         "uv run "
-    } else if repo.join("poetry.lock").is_file() {
+    } else if sub.join("poetry.lock").is_file() {
         "poetry run "
     } else {
         ""
     };
-    let pytest = deps.contains("pytest")
-        || repo.join("pytest.ini").is_file()
-        || repo.join("conftest.py").is_file()
-        || read(repo, "pyproject.toml").contains("[tool.pytest");
-    if pytest {
-        let cov = deps.contains("pytest-cov");
-        let cov_args = if cov { " --cov --cov-report=xml:.readyctl/coverage.xml" } else { "" };
-        let run = format!("{runner}python -m pytest -q --junitxml=.readyctl/junit.xml{cov_args}");
-        let why = format!(
-            "pytest{} in the Python dependencies{}",
-            if runner.is_empty() { "" } else { " run through the lock file's tool" },
-            if cov { ", with pytest-cov" } else { "" }
+    let cd = if dir.is_empty() { String::new() } else { format!("cd {dir} && ") };
+    let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+    let pytest_cov = deps.contains("pytest-cov");
+    let coverage_py = !pytest_cov && deps.contains("coverage");
+    let junit = "--junitxml=.readyctl/junit.xml";
+    let (run, tool) = if pytest_cov {
+        (
+            format!(
+                "{cd}{runner}python -m pytest -q {junit} --cov --cov-report=xml:.readyctl/coverage.xml"
+            ),
+            ", with pytest-cov",
+        )
+    } else if coverage_py {
+        (
+            format!(
+                "{cd}{runner}coverage run -m pytest -q {junit}; {runner}coverage xml -o .readyctl/coverage.xml"
+            ),
+            ", with coverage.py",
+        )
+    } else {
+        (format!("{cd}{runner}python -m pytest -q {junit}"), "")
+    };
+    let why = format!(
+        "pytest in {}the Python dependencies{}{tool}",
+        if dir.is_empty() { String::new() } else { format!("{dir}/: ") },
+        if runner.is_empty() { "" } else { ", run through the lock file's tool" },
+    );
+    f.checks.push(tests_check("tests.pytest", &why, &run, &format!("{prefix}.readyctl/junit.xml")));
+    if !tool.is_empty() {
+        f.checks.push(
+            coverage_check(
+                "coverage XML (Cobertura) from the test run",
+                &format!("{prefix}.readyctl/coverage.xml"),
+            )
+            .replace("{TESTS}", "tests.pytest"),
         );
-        f.checks.push(tests_check("tests.pytest", &why, &run, ".readyctl/junit.xml"));
-        if cov {
-            f.checks.push(
-                coverage_check("pytest-cov writes Cobertura XML", ".readyctl/coverage.xml")
-                    .replace("{TESTS}", "tests.pytest"),
-            );
-        }
     }
+    detect_python_service(repo, dir, f);
+}
+
+fn detect_python_service(repo: &Path, dir: &str, f: &mut Found) {
+    let runner = if repo.join(dir).join("uv.lock").is_file() || repo.join("uv.lock").is_file() {
+        "uv run "
+    } else if repo.join(dir).join("poetry.lock").is_file() {
+        "poetry run "
+    } else {
+        ""
+    };
+    let cd = if dir.is_empty() { String::new() } else { format!("cd {dir} && ") };
     // A FastAPI/Flask application object → a service to start for endpoint checks.
-    let candidates =
-        ["app/main.py", "main.py", "app.py", "src/main.py", "backend/app/main.py", "api/main.py"];
-    for c in candidates {
-        let text = read(repo, c);
+    for c in ["app/main.py", "main.py", "app.py", "src/main.py", "api/main.py"] {
+        let text = read(&repo.join(dir), c);
         let module = c.trim_end_matches(".py").replace('/', ".");
-        if text.contains("FastAPI(") {
-            f.service = Some(service_block(
-                &format!("detected: FastAPI app in {c}"),
-                &format!("{runner}uvicorn {module}:app --port 8000"),
+        let shown = if dir.is_empty() { c.to_string() } else { format!("{dir}/{c}") };
+        let (framework, run, ready) = if text.contains("FastAPI(") {
+            (
+                "FastAPI",
+                format!("{cd}{runner}uvicorn {module}:app --port 8000"),
                 "http://127.0.0.1:8000/docs",
-            ));
-            break;
-        }
-        if text.contains("Flask(") {
-            f.service = Some(service_block(
-                &format!("detected: Flask app in {c}"),
-                &format!("{runner}flask --app {module} run --port 8000"),
+            )
+        } else if text.contains("Flask(") {
+            (
+                "Flask",
+                format!("{cd}{runner}flask --app {module} run --port 8000"),
                 "http://127.0.0.1:8000/",
-            ));
-            break;
-        }
+            )
+        } else {
+            continue;
+        };
+        f.service =
+            Some(service_block(&format!("detected: {framework} app in {shown}"), &run, ready));
+        break;
     }
 }
 

@@ -63,6 +63,10 @@ pub struct Step {
     pub command: String,
     /// `uses:` steps (GitHub Actions) carry the action reference instead of a command.
     pub uses: bool,
+    /// The step's `working-directory` (GitHub Actions), relative to the repository.
+    pub workdir: Option<String>,
+    /// For a line of a script a CI step runs: `file:line` of that step.
+    pub via: Option<String>,
 }
 
 /// The CI configuration files present in `repo`, relative paths, sorted.
@@ -114,6 +118,8 @@ pub fn collect_steps(rel: &str, text: &str) -> Result<Vec<Step>, String> {
                 line: Some(i as u64 + 1),
                 command: t.to_string(),
                 uses: false,
+                workdir: None,
+                via: None,
             });
         }
         return Ok(steps);
@@ -125,9 +131,9 @@ pub fn collect_steps(rel: &str, text: &str) -> Result<Vec<Step>, String> {
     let mut raw = Vec::new();
     walk(&value, &mut raw);
     let mut from = 0usize;
-    for (command, uses) in raw {
+    for (command, uses, workdir) in raw {
         let line = line_of(text, &command, &mut from);
-        steps.push(Step { path: rel.into(), line, command, uses });
+        steps.push(Step { path: rel.into(), line, command, uses, workdir, via: None });
     }
     Ok(steps)
 }
@@ -139,23 +145,24 @@ pub fn yaml_message(e: &serde_yaml::Error) -> String {
     re.replace_all(&e.to_string(), "").into_owned()
 }
 
-/// Collects `(command, is_uses)` in document order.
-fn walk(v: &Value, out: &mut Vec<(String, bool)>) {
+/// Collects `(command, is_uses, working_directory)` in document order.
+fn walk(v: &Value, out: &mut Vec<(String, bool, Option<String>)>) {
     match v {
         Value::Mapping(m) => {
+            let workdir = m.get("working-directory").and_then(Value::as_str).map(String::from);
             for (k, val) in m {
                 let key = k.as_str().unwrap_or("");
                 match key {
                     // GitHub `run:`, CircleCI `run:` (string or `{command:}`).
                     "run" | "command" | "script" | "before_script" | "after_script" => {
-                        push_commands(val, out);
+                        push_commands(val, &workdir, out);
                         if matches!(val, Value::Mapping(_)) {
                             walk(val, out);
                         }
                     }
                     "uses" => {
                         if let Some(s) = val.as_str() {
-                            out.push((s.to_string(), true));
+                            out.push((s.to_string(), true, None));
                         }
                     }
                     _ => walk(val, out),
@@ -168,10 +175,14 @@ fn walk(v: &Value, out: &mut Vec<(String, bool)>) {
     }
 }
 
-fn push_commands(v: &Value, out: &mut Vec<(String, bool)>) {
+fn push_commands(
+    v: &Value,
+    workdir: &Option<String>,
+    out: &mut Vec<(String, bool, Option<String>)>,
+) {
     match v {
-        Value::String(s) => out.push((s.clone(), false)),
-        Value::Sequence(items) => items.iter().for_each(|x| push_commands(x, out)),
+        Value::String(s) => out.push((s.clone(), false, workdir.clone())),
+        Value::Sequence(items) => items.iter().for_each(|x| push_commands(x, workdir, out)),
         _ => {}
     }
 }
@@ -183,6 +194,49 @@ fn line_of(text: &str, command: &str, from: &mut usize) -> Option<u64> {
     let hit = text[*from..].find(needle).map(|i| i + *from).or_else(|| text.find(needle))?;
     *from = hit + needle.len();
     Some(text[..hit].matches('\n').count() as u64 + 1)
+}
+
+/// Lines of the shell scripts a step runs (`bash scripts/test.sh`, `./ci/test.sh`, `sh x.sh`),
+/// followed two levels deep, as steps pointing back at the CI line that runs them.
+pub fn script_steps(repo: &Path, step: &Step, depth: u8) -> Vec<Step> {
+    let re = Regex::new(
+        r"(?:^|[\s;&|(])(?:(?:bash|sh|zsh|source|\.)\s+)?((?:\./)?[A-Za-z0-9_./-]+\.sh)\b",
+    )
+    .expect("constant regex");
+    let mut out = Vec::new();
+    if depth == 0 || step.uses {
+        return out;
+    }
+    let base = step.workdir.clone().unwrap_or_default();
+    for c in re.captures_iter(&step.command) {
+        let script = c[1].trim_start_matches("./");
+        let rel = if base.is_empty() {
+            script.to_string()
+        } else {
+            format!("{}/{script}", base.trim_end_matches('/'))
+        };
+        let Ok(text) = std::fs::read_to_string(repo.join(&rel)) else { continue };
+        // Scripts call their siblings relative to the same working directory.
+        let via =
+            step.via.clone().unwrap_or_else(|| format!("{}:{}", step.path, step.line.unwrap_or(0)));
+        for (i, line) in text.lines().enumerate() {
+            let t = line.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let s = Step {
+                path: rel.clone(),
+                line: Some(i as u64 + 1),
+                command: t.to_string(),
+                uses: false,
+                workdir: step.workdir.clone(),
+                via: Some(via.clone()),
+            };
+            out.extend(script_steps(repo, &s, depth - 1));
+            out.push(s);
+        }
+    }
+    out
 }
 
 /// The default tests regex for the ecosystems detected in `repo` (all of them when none is).
@@ -240,6 +294,11 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             Err(e) => return ProbeOutcome::error(e),
         }
     }
+    let mut from_scripts = Vec::new();
+    for s in &steps {
+        from_scripts.extend(script_steps(ctx.repo, s, 2));
+    }
+    steps.extend(from_scripts);
     let pattern = spec.tests.clone().unwrap_or_else(|| default_tests_regex(ctx.repo));
     let tests_re = match Regex::new(&pattern) {
         Ok(r) => r,
@@ -267,11 +326,18 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         v
     };
     if test_steps.is_empty() {
+        let files = if configs.len() <= 2 {
+            configs.join(", ")
+        } else {
+            format!("{} {} files", configs.len(), systems.join("/"))
+        };
         out = ProbeOutcome::fail(format!(
-            "none of the {} commands in {} runs the tests (looked for /{}/); add a test step to the pipeline",
+            "none of the {} commands in {files} (and the scripts they call) runs the tests (looked for {}); add a test step to the pipeline",
             commands.len(),
-            configs.join(", "),
-            spec.tests.as_deref().unwrap_or("the usual test runners")
+            spec.tests
+                .as_deref()
+                .map(|t| format!("/{t}/"))
+                .unwrap_or_else(|| "the usual test runners".into())
         ));
     } else if spec.readyctl && readyctl_steps.is_empty() {
         out = ProbeOutcome::fail(format!(
@@ -280,8 +346,9 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         ));
     } else {
         let s = test_steps[0];
+        let via = s.via.as_deref().map(|v| format!(", run from {v}")).unwrap_or_default();
         out = ProbeOutcome::pass(format!(
-            "{} runs the tests (`{}` at {}:{}){}",
+            "{} runs the tests (`{}` at {}:{}{via}){}",
             systems.join(", "),
             first_line(&s.command),
             s.path,
@@ -318,7 +385,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         "configs": configs,
         "tests_pattern": pattern,
         "steps": steps.iter().map(|s| serde_json::json!({
-            "path": s.path, "line": s.line, "command": s.command, "uses": s.uses,
+            "path": s.path, "line": s.line, "command": s.command, "uses": s.uses, "via": s.via,
             "runs_tests": !s.uses && tests_re.is_match(&s.command),
         })).collect::<Vec<_>>(),
     });
@@ -447,6 +514,31 @@ mod tests {
         assert!(
             o.locations.iter().any(|l| l.rule.as_deref() == Some("readyctl") && l.line == Some(5))
         );
+    }
+
+    #[test]
+    fn scripts_run_by_a_step_are_followed_from_its_working_directory() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "backend/pyproject.toml", "");
+        write(
+            d.path(),
+            ".github/workflows/test-backend.yml",
+            "jobs:\n  t:\n    steps:\n      - name: Run tests\n        run: uv run bash scripts/tests-start.sh \"x\"\n        working-directory: backend\n",
+        );
+        write(
+            d.path(),
+            "backend/scripts/tests-start.sh",
+            "#!/bin/sh\npython pre.py\nbash scripts/test.sh \"$@\"\n",
+        );
+        write(d.path(), "backend/scripts/test.sh", "set -e\n\ncoverage run -m pytest tests/\n");
+        let o = run_in(d.path(), &Spec::default());
+        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        let l = &o.locations[0];
+        assert_eq!((l.path.as_str(), l.line), ("backend/scripts/test.sh", Some(3)));
+        assert!(o.reason.contains("run from .github/workflows/test-backend.yml:5"), "{}", o.reason);
+        // Without the script there is nothing that runs the tests.
+        std::fs::remove_file(d.path().join("backend/scripts/test.sh")).unwrap();
+        assert_eq!(run_in(d.path(), &Spec::default()).status, crate::outcome::Status::Fail);
     }
 
     #[test]

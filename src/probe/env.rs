@@ -19,7 +19,7 @@ use crate::outcome::{Location, Measurement, ProbeOutcome};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// The example file, relative to the repository (default `.env.example`).
+    /// The example file, relative to the repository (default: the first of `.env.example`, `.env.sample`, `.env.template`, `.env.dist`, `example.env` that exists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
     /// Variable names that need no documentation (besides the built-in ones the platform sets: PATH, HOME, CARGO_*, …).
@@ -39,6 +39,10 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     }
     issues
 }
+
+/// Conventional names of the example environment file, in order of preference.
+const EXAMPLE_NAMES: &[&str] =
+    &[".env.example", ".env.sample", ".env.template", ".env.dist", "example.env"];
 
 /// Set by the OS, the shell, CI or the build tool: not the service's configuration.
 const PLATFORM: &[&str] = &[
@@ -160,7 +164,13 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     if let Some(o) = super::invalid_spec("env", &validate(spec)) {
         return o;
     }
-    let rel = spec.example.clone().unwrap_or_else(|| ".env.example".into());
+    let rel = spec.example.clone().unwrap_or_else(|| {
+        EXAMPLE_NAMES
+            .iter()
+            .find(|n| ctx.repo.join(n).is_file())
+            .unwrap_or(&EXAMPLE_NAMES[0])
+            .to_string()
+    });
     let reads = scan_reads(ctx.repo, ctx.cancel);
     if ctx.cancelled() {
         return ProbeOutcome::error("interrupted");
@@ -363,6 +373,11 @@ mod tests {
         assert_eq!((o.locations[0].path.as_str(), o.locations[0].line), ("a.py", Some(3)));
         let o = run_in(d.path(), &Spec { ignore: vec!["INTERNAL".into()], ..Spec::default() });
         assert_eq!(o.status, Status::Pass, "{}", o.reason);
+        // Another conventional name is found without configuration.
+        std::fs::rename(d.path().join(".env.example"), d.path().join(".env.sample")).unwrap();
+        let o = run_in(d.path(), &Spec { ignore: vec!["INTERNAL".into()], ..Spec::default() });
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
+        assert!(o.reason.contains(".env.sample"), "{}", o.reason);
     }
 
     #[test]
