@@ -332,7 +332,7 @@ fn detect_go(repo: &Path, f: &mut Found) {
     };
     if let Some(m) = main {
         f.service = Some(service_block(
-            &format!("detected: package main in {m}"),
+            &format!("detected: package main in {}/main.go", m.trim_end_matches('/')),
             &format!("go run {m}"),
             "127.0.0.1:8080",
         ));

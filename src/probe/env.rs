@@ -2,7 +2,7 @@
 //! file holds no real secret values. Reads are found with regexes for the common idioms of Rust
 //! (`env::var("X")`, `env!`, `option_env!`), Python (`os.environ["X"]`, `os.environ.get`,
 //! `os.getenv`), Node (`process.env.X`, `process.env["X"]`) and Go (`os.Getenv`,
-//! `os.LookupEnv`), over the gitignore-aware walk; test files are not read (their variables
+//! `os.LookupEnv`), clap's `#[arg(env)]` fields, over the gitignore-aware walk; test files are not read (their variables
 //! configure the tests, not the service).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -76,7 +76,12 @@ const PLATFORM: &[&str] = &[
 ];
 const PLATFORM_PREFIXES: &[&str] = &["CARGO_", "DEP_", "RUSTC_", "GITHUB_", "RUNNER_"];
 
+/// Tests (their variables configure the tests) and vendored third-party code (its variables
+/// are not the service's configuration).
 const TEST_GLOBS: &[&str] = &[
+    "**/vendor/**",
+    "**/node_modules/**",
+    "**/third_party/**",
     "**/tests/**",
     "**/test/**",
     "**/__tests__/**",
@@ -102,6 +107,10 @@ const READS: &[(&[&str], &str)] = &[
     (&["go"], r#"\bos\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_][A-Za-z0-9_]*)""#),
 ];
 
+/// clap's `#[arg(long, env)]` / `#[clap(env = "NAME")]` on a field: the variable is the
+/// explicit name, or the field's name in upper case.
+const CLAP_ENV: &str = r#"#\[(?:clap|arg)\(([^\]]*?\benv\b[^\]]*?)\)\]\s*(?:(?://[^\n]*|#\[[^\]]*\])\s*)*(?:pub(?:\([^)]*\))?\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:"#;
+
 /// Where a variable is read: first place, and how many reads.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Read {
@@ -123,6 +132,9 @@ pub fn scan_reads(repo: &Path, cancel: &std::sync::atomic::AtomicBool) -> BTreeM
         tests.add(globset::Glob::new(g).expect("constant glob"));
     }
     let tests = tests.build().expect("constant globs");
+    let clap = Regex::new(CLAP_ENV).expect("constant regex");
+    let clap_name =
+        Regex::new(r#"\benv\s*=\s*"([A-Za-z_][A-Za-z0-9_]*)""#).expect("constant regex");
     let mut out: BTreeMap<String, Read> = BTreeMap::new();
     for entry in ignore::WalkBuilder::new(repo).build().filter_map(|e| e.ok()) {
         if cancel.load(std::sync::atomic::Ordering::Relaxed) {
@@ -139,11 +151,25 @@ pub fn scan_reads(repo: &Path, cancel: &std::sync::atomic::AtomicBool) -> BTreeM
             continue;
         }
         let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
-        for c in re.captures_iter(&text) {
-            let name = c.get(1).or_else(|| c.get(2)).map(|m| m.as_str()).unwrap_or("");
-            let start = c.get(0).map(|m| m.start()).unwrap_or(0);
+        let mut found: Vec<(String, usize)> = re
+            .captures_iter(&text)
+            .map(|c| {
+                let name = c.get(1).or_else(|| c.get(2)).map(|m| m.as_str()).unwrap_or("");
+                (name.to_string(), c.get(0).map(|m| m.start()).unwrap_or(0))
+            })
+            .collect();
+        if ext == "rs" {
+            for c in clap.captures_iter(&text) {
+                let name = match clap_name.captures(&c[1]) {
+                    Some(n) => n[1].to_string(),
+                    None => c[2].to_ascii_uppercase(),
+                };
+                found.push((name, c.get(0).map(|m| m.start()).unwrap_or(0)));
+            }
+        }
+        for (name, start) in found {
             let line = text[..start].matches('\n').count() as u64 + 1;
-            out.entry(name.to_string()).and_modify(|r| r.count += 1).or_insert(Read {
+            out.entry(name).and_modify(|r| r.count += 1).or_insert(Read {
                 path: rel.clone(),
                 line,
                 count: 1,
@@ -326,17 +352,25 @@ mod tests {
         );
         write(d.path(), "tests/it.rs", "std::env::var(\"ONLY_IN_TESTS\")");
         write(d.path(), "cmd/main_test.go", "os.Getenv(\"GO_TEST_ONLY\")");
+        write(d.path(), "vendor/github.com/x/y/z.go", "os.Getenv(\"VENDORED\")");
+        write(
+            d.path(),
+            "src/config.rs",
+            "struct Config {\n    /// The key.\n    #[clap(long, env)]\n    pub hmac_key: String,\n    #[arg(long, env = \"APP_PORT\", default_value = \"8080\")]\n    port: u16,\n    #[arg(long)]\n    verbose: bool,\n}\n",
+        );
         let reads = scan_reads(d.path(), &AtomicBool::new(false));
         let names: Vec<&str> = reads.keys().map(String::as_str).collect();
         assert_eq!(
             names,
             vec![
                 "API_BASE",
+                "APP_PORT",
                 "BUILD_SHA",
                 "CARGO_PKG_VERSION",
                 "DATABASE_URL",
                 "GO_ADDR",
                 "GO_MODE",
+                "HMAC_KEY",
                 "LOG_LEVEL",
                 "PORT",
                 "REDIS_URL",
@@ -344,11 +378,12 @@ mod tests {
             ]
         );
         assert_eq!(reads["DATABASE_URL"].line, 2);
+        assert_eq!((reads["HMAC_KEY"].path.as_str(), reads["HMAC_KEY"].line), ("src/config.rs", 3));
         let o = run_in(d.path(), &Spec::default());
         assert_eq!(o.status, Status::Fail);
         assert!(o.reason.contains("no .env.example"), "{}", o.reason);
         // CARGO_PKG_VERSION is set by cargo: not counted.
-        assert_eq!(o.measurements[0].value, 9.0);
+        assert_eq!(o.measurements[0].value, 11.0);
     }
 
     #[test]

@@ -406,6 +406,10 @@ pub fn looks_like_placeholder(value: &[u8]) -> bool {
     if lower.contains('(') || lower.contains(')') {
         return true;
     }
+    // Elided in documentation (`"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."`).
+    if lower.contains("...") || lower.contains('…') {
+        return true;
+    }
     PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
 }
 
