@@ -316,6 +316,15 @@ pub const RULES: &[RuleDef] = &[
         r#"(?i)[A-Za-z0-9_.\-]{0,30}(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key)[A-Za-z0-9_.\-]{0,20}["']?\s*(?::=|=>|[:=])\s*["'](?P<secret>[^"'\s]{8,128})["']"#,
         3.5,
     ),
+    // A literal fallback for a secret read from the environment is used whenever the
+    // variable is unset (`process.env.JWT_SECRET || 'superSecret'`): anyone who reads the code
+    // can forge with it. Placeholders are the problem here, so they are not filtered.
+    rule(
+        "secret-env-fallback",
+        "hard-coded fallback for a secret environment variable",
+        High,
+        r#"(?i)(?:process\.env\.|process\.env\[["']|os\.getenv\(\s*["']|os\.environ\.get\(\s*["']|env::var\(\s*")[A-Z0-9_]{0,40}(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|SIGNING_?KEY)[A-Z0-9_]{0,20}["']?\]?\)?\s*(?:\|\||\?\?|,|\)\.unwrap_or\(\s*)\s*["'](?P<secret>[^"'\s]{4,128})["']"#,
+    ),
     RuleDef {
         id: "dotenv-secret-assignment",
         description: "secret value in an environment file",
@@ -468,5 +477,19 @@ mod tests {
         )));
         assert!(!hit(&format!("if line.starts_with(\"{marker}\") {{\n    parse(rest)\n}}\n")));
         assert!(!hit(&format!("{marker}\n...\n-----END")));
+    }
+
+    #[test]
+    fn secret_env_fallbacks_are_found_plain_reads_are_not() {
+        let rule = RULES.iter().find(|r| r.id == "secret-env-fallback").unwrap();
+        let re = regex::bytes::RegexBuilder::new(rule.pattern).unicode(false).build().unwrap();
+        let hit = |t: &str| re.is_match(t.as_bytes());
+        assert!(hit("secret: process.env.JWT_SECRET || 'superSecret',"));
+        assert!(hit("const k = process.env['API_KEY'] ?? \"dev-key-123\";"));
+        assert!(hit("SECRET_KEY = os.getenv(\"SECRET_KEY\", \"dev-secret\")"));
+        assert!(hit("SECRET_KEY = os.environ.get('DJANGO_SECRET_KEY', 'changeme')"));
+        assert!(!hit("secret: process.env.JWT_SECRET,"));
+        assert!(!hit("port = os.getenv(\"PORT\", \"8000\")"));
+        assert!(!hit("SECRET_KEY = os.environ[\"SECRET_KEY\"]"));
     }
 }
