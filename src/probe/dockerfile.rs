@@ -19,7 +19,7 @@ use crate::outcome::{Location, Measurement, ProbeOutcome};
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
-    /// The final stage has no `USER`, or runs as `root`/`0`.
+    /// The final stage has no `USER` (and its base is not a `nonroot` distroless tag), or runs as `root`/`0`.
     UserRoot,
     /// The final stage has no `HEALTHCHECK` (or `HEALTHCHECK NONE`).
     NoHealthcheck,
@@ -290,6 +290,10 @@ pub fn lint(
     for rule in rules {
         match rule {
             Rule::UserRoot => match user_of(&stages, last) {
+                // distroless `:nonroot` images (and their `-nonroot` variants) default to uid 65532.
+                None if split_image(&stages[last].image)
+                    .1
+                    .is_some_and(|t| t.contains("nonroot")) => {}
                 None => out.push(at(
                     stages[last].from_line,
                     *rule,
@@ -494,6 +498,8 @@ mod tests {
     #[test]
     fn user_and_healthcheck_are_inherited_from_a_named_stage() {
         let text = "FROM node:20 AS base\nUSER node\nHEALTHCHECK CMD curl -f http://localhost/\nFROM base\nCMD [\"node\", \"x.js\"]\n";
+        assert_eq!(ids(text), vec![]);
+        let text = "FROM gcr.io/distroless/static-debian12:nonroot\nHEALTHCHECK CMD [\"/app\", \"-health\"]\n";
         assert_eq!(ids(text), vec![]);
         let text = "FROM node:20.1\nUSER 0\nHEALTHCHECK NONE\n";
         assert_eq!(ids(text), vec![("user-root".into(), 2), ("no-healthcheck".into(), 3)]);
