@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test suite with its independent peers: a Python venv with the packages in
 # scripts/requirements-test.txt (READYCTL_TEST_PYTHON) and, where the PostgreSQL server
-# binaries are installed, a throwaway cluster (READYCTL_TEST_PG_URL). Extra arguments go to
-# `cargo test`. Without the peers, the tests that need them print SKIP (and fail under CI=true).
+# binaries are installed, a throwaway cluster (READYCTL_TEST_PG_URL); knex and pg from npm
+# where npm is installed (READYCTL_TEST_NODE_MODULES). Extra arguments go to `cargo test`.
+# Without the peers, the tests that need them print SKIP (and fail under CI=true).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,12 @@ if [ ! -x "$venv/bin/python" ] || [ scripts/requirements-test.txt -nt "$venv/.in
   touch "$venv/.installed"
 fi
 export READYCTL_TEST_PYTHON="$PWD/$venv/bin/python"
+
+# knex and the pg driver for the Knex migrations test (READYCTL_TEST_NODE_MODULES).
+if command -v npm >/dev/null; then
+  echo "== npm test dependencies (knex, pg)"
+  eval "$(bash scripts/install-node-test-deps.sh "$PWD/target/test-node")"
+fi
 
 if [ -x scripts/with-postgres.sh ]; then
   exec scripts/with-postgres.sh cargo test --locked "$@"

@@ -557,6 +557,34 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// Interpolates variables in a raw item at `at` and deserializes it, reporting every
+    /// problem as a located diagnostic; `None` when there was any.
+    fn typed<T: serde::de::DeserializeOwned>(
+        &mut self,
+        at: &At,
+        mut value: Value,
+        resolver: &mut Resolver<'_>,
+    ) -> Option<T> {
+        let mut interp_errors = Vec::new();
+        interpolate_value(&mut value, &at.path, resolver, &mut interp_errors);
+        let interpolated = interp_errors.is_empty();
+        for (path, e) in interp_errors {
+            let mut d = self.diag_value(&At { file: at.file, path }, e.to_string());
+            if let Some(h) = e.hint() {
+                d = d.hint(h);
+            }
+            self.diags.push(d);
+        }
+        match serde_path_to_error::deserialize(value) {
+            Ok(spec) => interpolated.then_some(spec),
+            Err(e) => {
+                let d = self.serde_diag(at.file, &at.path, e);
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
     fn finish(mut self) -> Result<Checklist, Vec<Diagnostic>> {
         // Variables: overrides win; each is resolved once so errors point at its definition.
         let mut raw_vars: BTreeMap<String, String> =
@@ -611,28 +639,9 @@ impl<'a> Loader<'a> {
         let mut check_at: HashMap<String, At> = HashMap::new();
         for raw in raw_checks.into_iter().filter(|c| !dropped.contains(&c.id)) {
             let at = At { file: raw.file, path: raw.path.clone() };
-            let mut value = raw.value;
-            let mut interp_errors = Vec::new();
-            interpolate_value(&mut value, &raw.path, &mut resolver, &mut interp_errors);
-            let had_interp_errors = !interp_errors.is_empty();
-            for (path, e) in interp_errors {
-                let mut d = self.diag_value(&At { file: raw.file, path }, e.to_string());
-                if let Some(h) = e.hint() {
-                    d = d.hint(h);
-                }
-                self.diags.push(d);
-            }
-            let spec: CheckSpec = match serde_path_to_error::deserialize(value) {
-                Ok(s) => s,
-                Err(e) => {
-                    let d = self.serde_diag(raw.file, &raw.path, e);
-                    self.diags.push(d);
-                    continue;
-                }
-            };
-            if had_interp_errors {
+            let Some(spec) = self.typed::<CheckSpec>(&at, raw.value, &mut resolver) else {
                 continue;
-            }
+            };
             if let Some(mut check) =
                 self.validate_check(spec, &at, defaults_timeout, defaults_retries)
             {
@@ -651,28 +660,9 @@ impl<'a> Loader<'a> {
         let mut service_at: HashMap<String, At> = HashMap::new();
         for raw in raw_services {
             let at = At { file: raw.file, path: raw.path.clone() };
-            let mut value = raw.value;
-            let mut interp_errors = Vec::new();
-            interpolate_value(&mut value, &raw.path, &mut resolver, &mut interp_errors);
-            let had_interp_errors = !interp_errors.is_empty();
-            for (path, e) in interp_errors {
-                let mut d = self.diag_value(&At { file: raw.file, path }, e.to_string());
-                if let Some(h) = e.hint() {
-                    d = d.hint(h);
-                }
-                self.diags.push(d);
-            }
-            let spec: ServiceSpec = match serde_path_to_error::deserialize(value) {
-                Ok(s) => s,
-                Err(e) => {
-                    let d = self.serde_diag(raw.file, &raw.path, e);
-                    self.diags.push(d);
-                    continue;
-                }
-            };
-            if had_interp_errors {
+            let Some(spec) = self.typed::<ServiceSpec>(&at, raw.value, &mut resolver) else {
                 continue;
-            }
+            };
             if let Some(service) = self.validate_service(raw.name, spec, &at) {
                 service_at.insert(service.name.clone(), at);
                 services.push(service);

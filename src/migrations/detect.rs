@@ -32,8 +32,18 @@ pub enum Framework {
     /// Prisma: `<timestamp>_<name>/migration.sql` next to `migration_lock.toml`.
     Prisma,
     /// Django: `<app>/migrations/NNNN_name.py`, one graph per app from `dependencies`
-    /// (integrity only: readyctl does not run `manage.py migrate`).
+    /// (`manage.py migrate` runs against a scratch PostgreSQL database).
     Django,
+    /// Rails: `db/migrate/<version>_<name>.rb` classes `< ActiveRecord::Migration[x.y]`.
+    Rails,
+    /// Liquibase formatted SQL: `--changeset author:id`, `--rollback`.
+    Liquibase,
+    /// Knex: `<timestamp>_<name>.js|ts` exporting `up` and `down`.
+    Knex,
+    /// TypeORM: classes implementing `MigrationInterface`, timestamp at the end of the name.
+    Typeorm,
+    /// refinery: `V<n>__<name>.sql` or `.rs`.
+    Refinery,
 }
 
 impl Framework {
@@ -49,13 +59,21 @@ impl Framework {
             Framework::Diesel => "diesel",
             Framework::Prisma => "prisma",
             Framework::Django => "django",
+            Framework::Rails => "rails",
+            Framework::Liquibase => "liquibase",
+            Framework::Knex => "knex",
+            Framework::Typeorm => "typeorm",
+            Framework::Refinery => "refinery",
         }
     }
 
     /// Whether the framework has down (undo) migrations at all.
     pub fn supports_down(self) -> bool {
         // Django operations are reversed by Django itself.
-        !matches!(self, Framework::Atlas | Framework::Prisma | Framework::Django)
+        !matches!(
+            self,
+            Framework::Atlas | Framework::Prisma | Framework::Django | Framework::Refinery
+        )
     }
 }
 
@@ -110,33 +128,36 @@ pub struct MigrationSet {
 }
 
 /// Directories tried, in order, when the spec gives no `path`.
-pub const DEFAULT_DIRS: [&str; 8] = [
+pub const DEFAULT_DIRS: [&str; 11] = [
     "migrations",
     "db/migrations",
+    "db/migrate",
     "alembic/versions",
     "migrations/versions",
     "src/main/resources/db/migration",
     "prisma/migrations",
     "db/migration",
     "sql/migrations",
+    "src/migration",
+    "src/migrations",
 ];
 
-fn rel(repo: &Path, p: &Path) -> String {
+pub(super) fn rel(repo: &Path, p: &Path) -> String {
     p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
 }
 
-fn list(dir: &Path) -> Result<Vec<PathBuf>, String> {
+pub(super) fn list(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let rd = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     v.sort();
     Ok(v)
 }
 
-fn file_name(p: &Path) -> String {
+pub(super) fn file_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-fn read(p: &Path) -> Result<String, String> {
+pub(super) fn read(p: &Path) -> Result<String, String> {
     std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
 }
 
@@ -167,6 +188,38 @@ pub fn detect(repo: &Path, dir: &Path) -> Option<Framework> {
     }
     if entries.iter().any(|p| p.is_dir() && p.join("up.sql").is_file()) {
         return Some(Framework::Diesel);
+    }
+    let code = |ext: &[&str], word: &str| {
+        entries.iter().any(|p| {
+            p.extension().is_some_and(|e| ext.iter().any(|x| e == *x))
+                && std::fs::read_to_string(p).is_ok_and(|t| t.contains(word))
+        })
+    };
+    if code(&["rb"], "ActiveRecord::Migration") {
+        return Some(Framework::Rails);
+    }
+    const JS: [&str; 4] = ["js", "ts", "cjs", "mjs"];
+    if code(&JS, "MigrationInterface") {
+        return Some(Framework::Typeorm);
+    }
+    if code(&JS, "exports.up") || code(&JS, "function up") || code(&JS, "const up") {
+        return Some(Framework::Knex);
+    }
+    if entries.iter().any(|p| {
+        p.extension().is_some_and(|e| e == "sql")
+            && std::fs::read_to_string(p).is_ok_and(|t| super::frameworks::is_liquibase(&t))
+    }) {
+        return Some(Framework::Liquibase);
+    }
+    let refinery = super::frameworks::refinery_name();
+    let cargo_mentions = |word: &str| {
+        std::fs::read_to_string(repo.join("Cargo.toml")).is_ok_and(|t| t.contains(word))
+    };
+    if names.iter().any(|n| refinery.is_match(n))
+        && (names.iter().any(|n| n.ends_with(".rs") && refinery.is_match(n))
+            || cargo_mentions("refinery"))
+    {
+        return Some(Framework::Refinery);
     }
     let flyway = Regex::new(r"^[VUBR][0-9._]*__.+\.sql$").expect("static regex");
     if names.iter().any(|n| flyway.is_match(n)) {
@@ -212,8 +265,14 @@ pub fn load(repo: &Path, dir: &Path, framework: Framework) -> Result<MigrationSe
         Framework::Atlas => load_atlas(repo, dir, &mut set)?,
         Framework::Diesel | Framework::Prisma => load_dirs(repo, dir, &mut set)?,
         Framework::Django => load_django(repo, dir, &mut set)?,
+        Framework::Rails => super::frameworks::load_rails(repo, dir, &mut set)?,
+        Framework::Liquibase => super::frameworks::load_liquibase(repo, dir, &mut set)?,
+        Framework::Knex => super::frameworks::load_knex(repo, dir, &mut set)?,
+        Framework::Typeorm => super::frameworks::load_typeorm(repo, dir, &mut set)?,
+        Framework::Refinery => super::frameworks::load_refinery(repo, dir, &mut set)?,
     }
-    if !matches!(framework, Framework::Alembic | Framework::Django) {
+    // Alembic and Django are graphs; Liquibase runs changesets in file order.
+    if !matches!(framework, Framework::Alembic | Framework::Django | Framework::Liquibase) {
         set.migrations.sort_by(|a, b| {
             (kind_rank(a.kind), version_key(&a.version), &a.name).cmp(&(
                 kind_rank(b.kind),
@@ -251,7 +310,7 @@ pub fn version_key(v: &str) -> (Vec<u128>, String) {
     }
 }
 
-fn part(repo: &Path, p: &Path, text: String, first_line: u64) -> SqlPart {
+pub(super) fn part(repo: &Path, p: &Path, text: String, first_line: u64) -> SqlPart {
     SqlPart { path: rel(repo, p), text, first_line }
 }
 

@@ -30,6 +30,11 @@ pub fn ledger_query(framework: Framework) -> &'static str {
         Framework::Diesel => "SELECT version FROM __diesel_schema_migrations",
         Framework::Django => "SELECT app, name FROM django_migrations",
         Framework::Atlas => "SELECT version FROM atlas_schema_revisions",
+        Framework::Rails => "SELECT version FROM schema_migrations",
+        Framework::Liquibase => "SELECT author || ':' || id FROM databasechangelog",
+        Framework::Knex => "SELECT name FROM knex_migrations",
+        Framework::Typeorm => "SELECT timestamp FROM migrations",
+        Framework::Refinery => "SELECT version FROM refinery_schema_history",
     }
 }
 
@@ -60,7 +65,11 @@ pub fn compare(set: &MigrationSet, rows: &Rows, source: &str) -> Drift {
     // Repository versions, keyed the way the ledger stores them.
     let repo_key = |v: &str| -> String {
         match fw {
-            Framework::Alembic | Framework::Django | Framework::Prisma => v.to_string(),
+            Framework::Alembic
+            | Framework::Django
+            | Framework::Prisma
+            | Framework::Knex
+            | Framework::Liquibase => v.to_string(),
             _ => format!("{:?}", version_key(v)),
         }
     };
@@ -70,6 +79,9 @@ pub fn compare(set: &MigrationSet, rows: &Rows, source: &str) -> Drift {
         .map(|m| {
             let key = if fw == Framework::Prisma {
                 m.files[0].rsplit('/').nth(1).unwrap_or("").to_string()
+            } else if fw == Framework::Knex {
+                // knex_migrations.name is the file name.
+                m.files[0].rsplit('/').next().unwrap_or("").to_string()
             } else {
                 m.version.clone()
             };

@@ -92,11 +92,9 @@ pub fn check(set: &MigrationSet, opts: &Options<'_>) -> Vec<Issue> {
             .iter()
             .filter(|m| applies && m.kind == Kind::Versioned && m.parents.len() < 2)
         {
-            let missing = if set.framework == Framework::Alembic {
-                !m.has_code_down
-            } else {
-                m.down.is_none()
-            };
+            // Code migrations (alembic, Rails, Knex, TypeORM) and Liquibase's deliberate
+            // `--rollback not required` set `has_code_down`.
+            let missing = m.down.is_none() && !m.has_code_down;
             if missing {
                 let file = m.files.first().cloned().unwrap_or_default();
                 out.push(issue(
@@ -104,6 +102,21 @@ pub fn check(set: &MigrationSet, opts: &Options<'_>) -> Vec<Issue> {
                     opts.missing_down,
                     &file,
                     format!("migration {} ({}) has no down migration", m.version, m.name),
+                ));
+            }
+        }
+    }
+    if set.framework == Framework::Rails {
+        // Rails refuses two migrations with the same name (DuplicateMigrationNameError).
+        let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+        for m in &set.migrations {
+            let file = m.files.first().map(String::as_str).unwrap_or("");
+            if let Some(first) = names.insert(m.name.as_str(), file) {
+                out.push(issue(
+                    "duplicate-name",
+                    Level::Fail,
+                    file,
+                    format!("migration name {} is used by both {first} and {file}; Rails refuses to run", m.name),
                 ));
             }
         }
@@ -421,7 +434,7 @@ pub fn check_lock(repo: &Path, set: &MigrationSet, lock_path: &Path) -> Result<V
             _ => {}
         }
     }
-    if !matches!(set.framework, Framework::Alembic | Framework::Django) {
+    if !matches!(set.framework, Framework::Alembic | Framework::Django | Framework::Liquibase) {
         let newest = lock.migrations.iter().map(|m| version_key(&m.version)).max();
         if let Some(newest) = newest {
             for m in set.migrations.iter().filter(|m| m.kind == Kind::Versioned) {

@@ -3,8 +3,10 @@
 //! database. The `migrations` probe (`src/probe/migrations.rs`) composes these.
 
 pub mod apply;
+pub mod code;
 pub mod detect;
 pub mod drift;
+pub mod frameworks;
 pub mod integrity;
 pub mod lint;
 pub mod tool;

@@ -11,6 +11,7 @@ use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::migrations::apply::{self, ApplyReport, PgScratch, ScratchDb, Sqlite};
+use crate::migrations::code::{self, CodeError};
 use crate::migrations::detect::{self, Framework, MigrationSet};
 use crate::migrations::drift;
 use crate::migrations::integrity::{self, Issue, Level};
@@ -57,6 +58,12 @@ pub struct Spec {
     /// Alembic: the commands run against the scratch database (with `DATABASE_URL` set).
     #[serde(default)]
     pub alembic: AlembicSpec,
+    /// Django, Knex and Prisma: the framework's own commands, run against the scratch
+    /// PostgreSQL database with `DATABASE_URL` set. Django and Knex use the defaults when
+    /// absent; for Prisma, setting it (even `{}`) runs `prisma migrate deploy` instead of
+    /// applying `migration.sql` directly.
+    #[serde(default)]
+    pub commands: Option<CommandsSpec>,
     /// Compare with a live database's migration ledger (read-only).
     #[serde(default)]
     pub drift: Option<DriftSpec>,
@@ -108,6 +115,24 @@ pub struct AlembicSpec {
     pub downgrade: String,
     /// Directory holding `alembic.ini`, relative to the repository (default: the nearest
     /// parent of `path` that has one).
+    #[serde(default)]
+    pub workdir: Option<String>,
+}
+
+/// A framework's own migration commands (Django, Knex, Prisma).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandsSpec {
+    /// Upgrade command, run through `sh -c` (default: `python manage.py migrate --noinput`,
+    /// `npx --no-install knex migrate:latest`, `npx --no-install prisma migrate deploy`).
+    #[serde(default)]
+    pub upgrade: Option<String>,
+    /// Downgrade command (default: `python manage.py migrate <app> zero --noinput` for each
+    /// app, `npx --no-install knex migrate:rollback --all`; Prisma has none).
+    #[serde(default)]
+    pub downgrade: Option<String>,
+    /// Directory the commands run in, relative to the repository (default: the nearest
+    /// parent of `path` holding `manage.py`, a `knexfile`, or `prisma/schema.prisma`).
     #[serde(default)]
     pub workdir: Option<String>,
 }
@@ -363,12 +388,28 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
         ApplyMode::Auto => ApplyMode::Sqlite,
         m => m,
     };
-    if set.framework == Framework::Django {
+    let by_tool = matches!(set.framework, Framework::Django | Framework::Knex)
+        || (set.framework == Framework::Prisma && spec.commands.is_some());
+    if by_tool {
+        code_apply(spec, ctx, set, &mut out);
+        return out;
+    }
+    let code_only = match set.framework {
+        Framework::Rails => {
+            Some("Rails migrations are Ruby code (run `bin/rails db:migrate` in a `command` check)")
+        }
+        Framework::Typeorm => Some(
+            "TypeORM migrations are TypeScript code (run `typeorm migration:run` in a `command` check)",
+        ),
+        Framework::Refinery if set.migrations.iter().any(|m| m.up.is_none()) => {
+            Some("some refinery migrations are Rust code (`.rs`), which readyctl does not run")
+        }
+        _ => None,
+    };
+    if let Some(why) = code_only {
         match spec.apply {
-            ApplyMode::Auto | ApplyMode::Off => {
-                out.note = Some("not applied: for Django readyctl checks the migration graph only; run `manage.py migrate` in a `command` check".into());
-            }
-            _ => out.error = Some("apply is not supported for Django migrations; use `apply: off` and a `command` check running `manage.py migrate`".into()),
+            ApplyMode::Auto | ApplyMode::Off => out.note = Some(format!("not applied: {why}")),
+            _ => out.error = Some(format!("cannot apply: {why}; use `apply: off`")),
         }
         return out;
     }
@@ -494,6 +535,206 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
         }
     }
     out
+}
+
+/// Django, Knex, Prisma: the framework's own commands on a scratch PostgreSQL database.
+fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut Applied) {
+    let fw = set.framework;
+    let url = match (spec.apply, spec.database_url.as_deref()) {
+        (ApplyMode::Off, _) => {
+            out.note = Some("not applied (apply: off)".into());
+            return;
+        }
+        (ApplyMode::Sqlite, _) => {
+            out.error = Some(format!(
+                "apply: sqlite is not supported for {}; readyctl runs its commands on a scratch PostgreSQL database (`database_url`)",
+                fw.as_str()
+            ));
+            return;
+        }
+        (_, Some(u)) => u,
+        (ApplyMode::Auto, None) => {
+            out.note = Some(format!(
+                "not applied: set `database_url` to run the {} commands against a scratch PostgreSQL database",
+                fw.as_str()
+            ));
+            return;
+        }
+        (ApplyMode::Postgres, None) => {
+            out.error = Some("apply: postgres needs `database_url`".into());
+            return;
+        }
+    };
+    let plan = match code_plan(spec, ctx, set) {
+        Ok(p) => p,
+        Err(e) => {
+            out.error = Some(e);
+            return;
+        }
+    };
+    let timeout = ctx.remaining().min(Duration::from_secs(15));
+    let mut scratch = match PgScratch::create(url, timeout) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error = Some(e);
+            return;
+        }
+    };
+    scratch.disconnect();
+    let scratch_url = scratch.url.clone();
+    let redact = |s: &str| apply::redact_url_password(url, s);
+    let r = code::run(&plan, &scratch_url, &redact, ctx.deadline, ctx.cancel, &mut out.tool_runs);
+    let mut report = match r {
+        Ok(schema) => tool_report("postgres", schema, None),
+        Err(CodeError::Fail(e)) => tool_report("postgres", Default::default(), Some(e)),
+        Err(CodeError::Error(e)) => {
+            out.error = Some(e);
+            return;
+        }
+    };
+    report.database = Some(scratch.dbname.clone());
+    if plan.downgrade.is_none() {
+        report.round_trip_skipped = Some(format!("{} has no down migrations", fw.as_str()));
+    }
+    out.report = Some(report);
+    drop(scratch);
+}
+
+/// The commands, working directory and ledger of a code framework; an error naming what to
+/// install when the default tool is not there.
+fn code_plan(
+    spec: &Spec,
+    ctx: &ProbeContext<'_>,
+    set: &MigrationSet,
+) -> Result<code::Plan, String> {
+    let fw = set.framework;
+    let cmds = spec.commands.clone().unwrap_or_default();
+    let marker: &dyn Fn(&Path) -> bool = match fw {
+        Framework::Django => &|d: &Path| d.join("manage.py").is_file(),
+        Framework::Knex => &|d: &Path| {
+            ["js", "ts", "cjs", "mjs"].iter().any(|e| d.join(format!("knexfile.{e}")).is_file())
+        },
+        _ => &|d: &Path| {
+            d.join("prisma").join("schema.prisma").is_file() || d.join("schema.prisma").is_file()
+        },
+    };
+    let workdir = match &cmds.workdir {
+        Some(w) => ctx.resolve(w),
+        None => {
+            let mut d = Some(set.dir.as_path());
+            let mut found = None;
+            while let Some(dir) = d {
+                if marker(dir) {
+                    found = Some(dir.to_path_buf());
+                    break;
+                }
+                if dir == ctx.repo {
+                    break;
+                }
+                d = dir.parent();
+            }
+            let what = match fw {
+                Framework::Django => "manage.py",
+                Framework::Knex => "knexfile",
+                _ => "schema.prisma",
+            };
+            found.ok_or_else(|| {
+                format!("no {what} above {}; set `commands.workdir`", rel(ctx.repo, &set.dir))
+            })?
+        }
+    };
+    // Default commands need the tool installed in the project; say what to install.
+    let node_bin = |bin: &str| {
+        workdir.ancestors().any(|d| d.join("node_modules").join(".bin").join(bin).exists())
+    };
+    let (upgrade, downgrade, ledger, ledger_sql, expected): (
+        String,
+        Option<String>,
+        _,
+        _,
+        Vec<String>,
+    ) = match fw {
+        Framework::Django => {
+            if cmds.upgrade.is_none() {
+                let probe = tool::run_shell(
+                    "python -c 'import django'",
+                    &workdir,
+                    &[],
+                    ctx.deadline,
+                    ctx.cancel,
+                    &|s: &str| s.to_string(),
+                )?;
+                if probe.exit_code != Some(0) {
+                    return Err(format!(
+                        "Django is not importable by `python` in {} (`pip install Django` and a PostgreSQL driver such as psycopg2-binary, or set `commands.upgrade`)",
+                        rel(ctx.repo, &workdir)
+                    ));
+                }
+            }
+            let mut apps: Vec<&str> = set
+                .migrations
+                .iter()
+                .filter_map(|m| m.version.split_once('.').map(|(a, _)| a))
+                .collect();
+            apps.dedup();
+            let zero = apps
+                .iter()
+                .map(|a| format!("python manage.py migrate {a} zero --noinput"))
+                .collect::<Vec<_>>()
+                .join(" && ");
+            (
+                cmds.upgrade.unwrap_or_else(|| "python manage.py migrate --noinput".into()),
+                Some(cmds.downgrade.unwrap_or(zero)),
+                "django_migrations",
+                "SELECT app || '.' || name FROM django_migrations",
+                set.migrations.iter().map(|m| m.version.clone()).collect(),
+            )
+        }
+        Framework::Knex => {
+            if cmds.upgrade.is_none() && !node_bin("knex") {
+                return Err(format!(
+                    "knex is not installed in {} (`npm install knex pg`, or set `commands.upgrade`)",
+                    rel(ctx.repo, &workdir)
+                ));
+            }
+            (
+                cmds.upgrade.unwrap_or_else(|| "npx --no-install knex migrate:latest".into()),
+                Some(
+                    cmds.downgrade
+                        .unwrap_or_else(|| "npx --no-install knex migrate:rollback --all".into()),
+                ),
+                "knex_migrations",
+                "SELECT name FROM knex_migrations",
+                set.migrations
+                    .iter()
+                    .filter_map(|m| {
+                        m.files.first().map(|f| f.rsplit('/').next().unwrap_or(f).to_string())
+                    })
+                    .collect(),
+            )
+        }
+        _ => {
+            if cmds.upgrade.is_none() && !node_bin("prisma") {
+                return Err(format!(
+                    "prisma is not installed in {} (`npm install prisma`, or set `commands.upgrade`)",
+                    rel(ctx.repo, &workdir)
+                ));
+            }
+            (
+                cmds.upgrade.unwrap_or_else(|| "npx --no-install prisma migrate deploy".into()),
+                cmds.downgrade,
+                "_prisma_migrations",
+                "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+                set.migrations
+                    .iter()
+                    .filter_map(|m| {
+                        m.files.first().and_then(|f| f.rsplit('/').nth(1)).map(str::to_string)
+                    })
+                    .collect(),
+            )
+        }
+    };
+    Ok(code::Plan { upgrade, downgrade, workdir, ledger, ledger_sql, expected })
 }
 
 fn tool_report(
@@ -687,9 +928,17 @@ fn outcome(
         (_, _, Some(e)) if e.starts_with("drift:") => e.clone(),
         (_, _, Some(e)) => format!("not applied: {e}"),
         (Some(r), _, _) if r.failure.is_none() => match &r.round_trip_skipped {
-            _ if !applied.tool_runs.is_empty() => {
+            _ if !applied.tool_runs.is_empty() && set.framework == Framework::Alembic => {
                 format!("upgrade/downgrade/upgrade on {} at the single head", r.engine)
             }
+            None if !applied.tool_runs.is_empty() => format!(
+                "{}'s commands: upgrade, downgrade, upgrade and a no-op upgrade on {}, ledger complete",
+                fw, r.engine
+            ),
+            Some(why) if !applied.tool_runs.is_empty() => format!(
+                "{}'s commands: upgrade and a no-op upgrade on {}, ledger complete ({why})",
+                fw, r.engine
+            ),
             None => format!("up/down/up round trip and no-op re-apply on {}", r.engine),
             Some(why) => format!(
                 "applied and re-applied as a no-op on {} (round trip skipped: {why})",

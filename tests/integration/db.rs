@@ -468,7 +468,7 @@ fn django_leaves_per_app_made_by_real_makemigrations() {
     let o = run_migrations(&fixtures(), "path: django\n");
     assert_eq!(o.status, Status::Pass, "{}", o.reason);
     assert!(
-        o.reason.contains("4 django migrations") && o.reason.contains("graph only"),
+        o.reason.contains("4 django migrations") && o.reason.contains("set `database_url`"),
         "{}",
         o.reason
     );
@@ -535,4 +535,205 @@ fn alembic_drift_against_a_live_database_read_only() {
     assert_eq!(v, "ffff0000dead");
     drop(c);
     admin.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).unwrap();
+}
+
+// ---------- Rails, Liquibase, Knex, TypeORM, refinery, Django/Knex/Prisma commands ----------
+
+#[test]
+fn rails_fixture_duplicate_version_and_irreversible_migration() {
+    let o = run_migrations(&fixtures().join("rails"), "path: db/migrate\nmissing_down: warn\n");
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    let r = rules(&o);
+    assert!(r.iter().any(|(id, _)| id == "duplicate-version"), "{r:?}");
+    let missing: Vec<&str> = o
+        .locations
+        .iter()
+        .filter(|l| l.rule.as_deref() == Some("missing-down"))
+        .map(|l| l.path.as_str())
+        .collect();
+    assert_eq!(missing, ["db/migrate/20240303090000_backfill_user_names.rb"], "{r:?}");
+    let s = artifact_json(&o, "summary.json");
+    assert_eq!(s["framework"], "rails");
+    // Without the duplicate the set passes; Ruby code is not applied, and that is said.
+    let repo = scratch_dir("rails");
+    copy_dir(&fixtures().join("rails"), &repo);
+    std::fs::remove_file(repo.join("db/migrate/20240303090000_add_role_to_users.rb")).unwrap();
+    let o = run_migrations(&repo, "{}");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("not applied: Rails migrations are Ruby code"), "{}", o.reason);
+}
+
+#[test]
+fn liquibase_changesets_apply_and_roll_back_on_sqlite() {
+    let o = run_migrations(&fixtures().join("liquibase"), "path: .\napply: sqlite\nlint: false\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("up/down/up round trip"), "{}", o.reason);
+    let s = artifact_json(&o, "summary.json");
+    assert_eq!(s["framework"], "liquibase");
+    let steps: Vec<(String, String)> = s["apply"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| (st["phase"].as_str().unwrap().into(), st["version"].as_str().unwrap().into()))
+        .collect();
+    let downs: Vec<&str> =
+        steps.iter().filter(|(p, _)| p == "down").map(|(_, v)| v.as_str()).collect();
+    assert_eq!(downs, ["bob:3", "alice:2", "alice:1"], "rollbacks in reverse changeset order");
+    // Lint findings point at lines of the changelog file.
+    let o = run_migrations(&fixtures().join("liquibase"), "path: .\napply: off\n");
+    let lines: Vec<u64> = o.locations.iter().filter_map(|l| l.line).collect();
+    assert!(lines.iter().all(|l| (4..=15).contains(l)) && !lines.is_empty(), "{lines:?}");
+    // A changeset without --rollback is a missing down at the configured level.
+    let repo = scratch_dir("liquibase");
+    copy_dir(&fixtures().join("liquibase"), &repo);
+    let p = repo.join("changelog.sql");
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("--rollback ALTER TABLE users DROP COLUMN email;\n", "");
+    std::fs::write(&p, text).unwrap();
+    let o = run_migrations(&repo, "path: .\napply: off\nlint: false\nmissing_down: fail\n");
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(o.reason.contains("alice:2"), "{}", o.reason);
+}
+
+#[test]
+fn typeorm_and_refinery_fixtures() {
+    let o = run_migrations(&fixtures().join("typeorm"), "path: .\nmissing_down: fail\n");
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(o.reason.contains("1795302883836 (AddUsersEmail) has no down"), "{}", o.reason);
+    let o = run_migrations(&fixtures().join("typeorm"), "path: .\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert_eq!(artifact_json(&o, "summary.json")["framework"], "typeorm");
+
+    let o = run_migrations(&fixtures().join("refinery"), "apply: off\n");
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(o.reason.contains("version 2 is used by both"), "{}", o.reason);
+    assert_eq!(artifact_json(&o, "summary.json")["framework"], "refinery");
+}
+
+fn knex_repo(name: &str, node_modules: Option<&str>) -> PathBuf {
+    let repo = scratch_dir(name);
+    copy_dir(&fixtures().join("knex"), &repo);
+    if let Some(nm) = node_modules {
+        std::os::unix::fs::symlink(nm, repo.join("node_modules")).unwrap();
+    }
+    repo
+}
+
+#[test]
+fn knex_without_knex_installed_is_an_error_naming_what_to_install() {
+    let Some(url) = pg() else { return };
+    let repo = knex_repo("knex-missing", None);
+    let o = run_migrations(&repo, &format!("database_url: {url}\n"));
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(o.reason.contains("npm install knex pg"), "{}", o.reason);
+    // Without a database the commands are not run, and the reason says so.
+    let o = run_migrations(&repo, "{}");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("set `database_url`"), "{}", o.reason);
+}
+
+#[test]
+fn knex_real_commands_on_postgres_check_knex_migrations() {
+    let Some(url) = pg() else { return };
+    let Some(nm) = peer(
+        "READYCTL_TEST_NODE_MODULES",
+        "node_modules with knex and pg (scripts/install-node-test-deps.sh)",
+    ) else {
+        return;
+    };
+    let repo = knex_repo("knex-pg", Some(&nm));
+    let o = run_migrations(&repo, &format!("database_url: {url}\n"));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("knex's commands: upgrade, downgrade, upgrade"), "{}", o.reason);
+    let schema = artifact_json(&o, "schema.json");
+    let text = schema.to_string();
+    assert!(text.contains("users") && text.contains("email"), "{text}");
+    let s = artifact_json(&o, "summary.json");
+    assert_eq!(s["commands"].as_array().unwrap().len(), 4, "{s}");
+    let db = s["apply"]["database"].as_str().unwrap().to_string();
+    assert!(!database_exists(&url, &db), "scratch database {db} dropped");
+    // A down that does not undo its up: the table stays, the second upgrade fails.
+    let p = repo.join("migrations/20261121231417_create_users.js");
+    let t = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("return knex.schema.dropTable('users');", "return knex.raw('SELECT 1');");
+    std::fs::write(&p, t).unwrap();
+    let o = run_migrations(&repo, &format!("database_url: {url}\n"));
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(
+        o.reason.contains("migrate:latest") && o.reason.contains("exited with"),
+        "{}",
+        o.reason
+    );
+}
+
+#[test]
+fn django_real_migrate_and_zero_on_postgres_check_django_migrations() {
+    let Some(url) = pg() else { return };
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with Django") else { return };
+    let repo = scratch_dir("django-pg");
+    copy_dir(&fixtures().join("django"), &repo);
+    let spec = format!(
+        "path: shop\ndatabase_url: {url}\ncommands:\n  upgrade: {py} manage.py migrate --noinput\n  downgrade: {py} manage.py migrate shop zero --noinput\n"
+    );
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("django's commands"), "{}", o.reason);
+    let text = artifact_json(&o, "schema.json").to_string();
+    assert!(text.contains("shop_item") && text.contains("sku"), "{text}");
+    // A downgrade that does not unapply: django_migrations still records shop's migrations.
+    let spec = format!(
+        "path: shop\ndatabase_url: {url}\ncommands:\n  upgrade: {py} manage.py migrate --noinput\n  downgrade: {py} manage.py migrate shop 0001 --noinput\n"
+    );
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(o.reason.contains("django_migrations still records shop.0001_initial"), "{}", o.reason);
+}
+
+#[test]
+fn prisma_commands_ledger_check_against_a_ledger_table() {
+    // No Prisma engines can be downloaded here: the ledger check runs against a
+    // `_prisma_migrations` table the override command writes with Prisma's documented columns.
+    let Some(url) = pg() else { return };
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with psycopg2") else { return };
+    let repo = scratch_dir("prisma-ledger");
+    for (f, c) in [
+        (
+            "prisma/schema.prisma",
+            "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n}\n",
+        ),
+        ("prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+        ("prisma/migrations/20240101000000_init/migration.sql", "CREATE TABLE t (a int);\n"),
+        (
+            "prisma/migrations/20240102000000_more/migration.sql",
+            "ALTER TABLE t ADD COLUMN b int;\n",
+        ),
+    ] {
+        let p = repo.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, c).unwrap();
+    }
+    let script = |names: &str| {
+        format!(
+            "{py} -c \"import os, psycopg2; c = psycopg2.connect(os.environ['DATABASE_URL']); c.autocommit = True; k = c.cursor(); k.execute('CREATE TABLE IF NOT EXISTS _prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64), finished_at timestamptz, migration_name varchar(255), logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count int NOT NULL DEFAULT 0)'); [k.execute('INSERT INTO _prisma_migrations (id, migration_name, finished_at) SELECT %s, %s, now() WHERE NOT EXISTS (SELECT 1 FROM _prisma_migrations WHERE migration_name = %s)', (n, n, n)) for n in '{names}'.split()]\""
+        )
+    };
+    let spec = |names: &str| {
+        format!("database_url: {url}\nlint: false\ncommands:\n  upgrade: {:?}\n", script(names))
+    };
+    let o = run_migrations(&repo, &spec("20240101000000_init 20240102000000_more"));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("prisma's commands: upgrade and a no-op upgrade"), "{}", o.reason);
+    let o = run_migrations(&repo, &spec("20240101000000_init"));
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(
+        o.reason.contains("_prisma_migrations does not record 20240102000000_more"),
+        "{}",
+        o.reason
+    );
+    // Default command without prisma installed: error naming what to install.
+    let o = run_migrations(&repo, &format!("database_url: {url}\nlint: false\ncommands: {{}}\n"));
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(o.reason.contains("npm install prisma"), "{}", o.reason);
 }
