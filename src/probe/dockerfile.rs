@@ -280,6 +280,7 @@ pub fn lint(
     if stages.is_empty() {
         return out;
     }
+    let build = Regex::new(BUILD_STEPS).expect("constant regex");
     let last = stages.len() - 1;
     let global_args: HashMap<String, String> = pre
         .iter()
@@ -371,7 +372,6 @@ pub fn lint(
                 let base = base.strip_prefix("library/").unwrap_or(base);
                 let toolchain =
                     TOOLCHAINS.iter().find(|t| base == **t || base.ends_with(&format!("/{t}")));
-                let build = Regex::new(BUILD_STEPS).expect("constant regex");
                 if let (Some(t), Some(step)) = (
                     toolchain,
                     s.body.iter().find(|i| i.keyword == "RUN" && build.is_match(&i.args)),
