@@ -236,7 +236,9 @@ const TOOLCHAINS: &[&str] = &[
     "gcc",
     "mcr.microsoft.com/dotnet/sdk",
 ];
-const BUILD_STEPS: &str = r"\b(cargo\s+(build|install)|go\s+build|(npm|yarn|pnpm)\s+(run\s+)?build|tsc\b|mvn\b|gradle\b|\./gradlew|dotnet\s+(build|publish)|python3?\s+-m\s+build|pip\s+wheel|poetry\s+build|make\b|gcc\b|g\+\+)";
+static BUILD_STEPS: std::sync::LazyLock<Regex> =
+    std::sync::LazyLock::new(|| Regex::new(BUILD_STEPS_PATTERN).expect("constant regex"));
+const BUILD_STEPS_PATTERN: &str = r"\b(cargo\s+(build|install)|go\s+build|(npm|yarn|pnpm)\s+(run\s+)?build|tsc\b|mvn\b|gradle\b|\./gradlew|dotnet\s+(build|publish)|python3?\s+-m\s+build|pip\s+wheel|poetry\s+build|make\b|gcc\b|g\+\+)";
 
 fn user_of(stages: &[Stage], idx: usize) -> Option<(String, u64)> {
     let s = &stages[idx];
@@ -280,7 +282,6 @@ pub fn lint(
     if stages.is_empty() {
         return out;
     }
-    let build = Regex::new(BUILD_STEPS).expect("constant regex");
     let last = stages.len() - 1;
     let global_args: HashMap<String, String> = pre
         .iter()
@@ -372,6 +373,7 @@ pub fn lint(
                 let base = base.strip_prefix("library/").unwrap_or(base);
                 let toolchain =
                     TOOLCHAINS.iter().find(|t| base == **t || base.ends_with(&format!("/{t}")));
+                let build = &*BUILD_STEPS;
                 if let (Some(t), Some(step)) = (
                     toolchain,
                     s.body.iter().find(|i| i.keyword == "RUN" && build.is_match(&i.args)),

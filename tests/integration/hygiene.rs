@@ -158,11 +158,11 @@ fn init_node_jest_go_rust_stacks() {
     assert!(list.contains("data.migrations"), "{list}");
 }
 
-/// `(path, line, rule)` of a finding.
-type Loc = (String, Option<u64>, String);
+/// A finding's place: `(path, line, rule)`.
+type Place = (String, Option<u64>, String);
 
-/// The id, status, reason and locations of each check in a `--format json` run.
-fn results(stdout: &str) -> Vec<(String, String, String, Vec<Loc>)> {
+/// The id, status, reason and places of each check in a `--format json` run.
+fn results(stdout: &str) -> Vec<(String, String, String, Vec<Place>)> {
     let v: serde_json::Value =
         serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     v["results"]
