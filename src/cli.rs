@@ -62,7 +62,14 @@ pub enum SecretsCommand {
     /// finding to a baseline file (no secret values), which `secrets: { baseline: FILE }` ignores.
     Baseline(SecretsBaselineArgs),
     /// List the built-in secret rules: id, severity, description.
-    Rules,
+    Rules(SecretsRulesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretsRulesArgs {
+    /// Print the combined regex the scanner prefilters with (for comparing with ripgrep).
+    #[arg(long)]
+    pub pattern: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,8 +8,13 @@ use crate::secrets::{Baseline, Options, Scanner, rules};
 
 pub fn run(cmd: SecretsCommand) -> anyhow::Result<u8> {
     match cmd {
-        SecretsCommand::Rules => {
+        SecretsCommand::Rules(args) => {
             let mut out = std::io::stdout().lock();
+            if args.pattern {
+                let scanner = Scanner::new(&Options::default()).map_err(anyhow::Error::msg)?;
+                writeln!(out, "{}", scanner.combined_pattern())?;
+                return Ok(exit::READY);
+            }
             for r in rules::RULES {
                 writeln!(out, "{:<28} {:<9} {}", r.id, r.severity.as_str(), r.description)?;
             }

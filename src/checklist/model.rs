@@ -386,6 +386,16 @@ probe_kinds! {
     git => Git(probe::git::Spec),
     /// A human sign-off: passes on a valid signed attestation (`readyctl attest`), else `pending`.
     manual => Manual(probe::manual::Spec),
+    /// The CI configuration (GitHub Actions, GitLab CI, CircleCI, Jenkins) runs the tests, and optionally readyctl.
+    ci => Ci(probe::ci::Spec),
+    /// A Dockerfile is hardened: non-root USER, HEALTHCHECK, pinned base images, no secrets in ENV/ARG, multi-stage builds.
+    dockerfile => Dockerfile(probe::dockerfile::Spec),
+    /// Kubernetes workloads set resources, liveness/readiness probes, non-root, pinned images and enough replicas.
+    k8s => K8s(probe::k8s::Spec),
+    /// Environment variables read by the code (Rust, Python, Node, Go) are documented in `.env.example`, which holds no real secrets.
+    env => Env(probe::env::Spec),
+    /// No known-vulnerable dependencies, by the installed auditors (cargo audit, pip-audit, npm audit, osv-scanner).
+    audit => Audit(probe::audit::Spec),
 }
 
 /// A validated check, ready to run.

@@ -3,13 +3,18 @@
 //! `run(&Spec, &ProbeContext) -> ProbeOutcome`. Dispatch is an exhaustive `match` on
 //! [`Probe`](crate::checklist::Probe); see CONTRIBUTING.md "Adding a probe".
 
+pub mod audit;
+pub mod ci;
 pub mod command;
 pub mod context;
 pub mod coverage;
 pub mod dns;
+pub mod dockerfile;
+pub mod env;
 pub mod file;
 pub mod git;
 pub mod http;
+pub mod k8s;
 pub mod load;
 pub mod manual;
 pub mod migrations;
@@ -85,6 +90,11 @@ impl Probe {
             Probe::Secrets(s) => secrets::validate(s),
             Probe::Git(s) => git::validate(s),
             Probe::Manual(s) => manual::validate(s),
+            Probe::Ci(s) => ci::validate(s),
+            Probe::Dockerfile(s) => dockerfile::validate(s),
+            Probe::K8s(s) => k8s::validate(s),
+            Probe::Env(s) => env::validate(s),
+            Probe::Audit(s) => audit::validate(s),
         }
     }
 
@@ -106,6 +116,11 @@ impl Probe {
             Probe::Secrets(s) => secrets::run(s, ctx),
             Probe::Git(s) => git::run(s, ctx),
             Probe::Manual(s) => manual::run(s, ctx),
+            Probe::Ci(s) => ci::run(s, ctx),
+            Probe::Dockerfile(s) => dockerfile::run(s, ctx),
+            Probe::K8s(s) => k8s::run(s, ctx),
+            Probe::Env(s) => env::run(s, ctx),
+            Probe::Audit(s) => audit::run(s, ctx),
         }
     }
 }

@@ -255,8 +255,11 @@ mod tests {
 
     #[test]
     fn private_keys_db_urls_and_generic_assignments() {
-        let pem =
-            format!("-----BEGIN RSA {}-----\nMIIB\n-----END RSA PRIVATE KEY-----\n", "PRIVATE KEY");
+        // A realistic body line: the rule wants key material after the marker.
+        let pem = format!(
+            "-----BEGIN RSA {}-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB\n-----END RSA PRIVATE KEY-----\n",
+            "PRIVATE KEY"
+        );
         let r = scan(
             &[
                 ("id_rsa", pem),

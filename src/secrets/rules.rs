@@ -21,6 +21,8 @@ pub struct RuleDef {
     pub reject_placeholders: bool,
     /// Only in files whose name matches one of these globs (empty: every file).
     pub file_names: &'static [&'static str],
+    /// The pattern may continue past the end of the line it starts on (a PEM block).
+    pub spans_lines: bool,
 }
 
 const fn rule(
@@ -37,6 +39,7 @@ const fn rule(
         min_entropy: 0.0,
         reject_placeholders: false,
         file_names: &[],
+        spans_lines: false,
     }
 }
 
@@ -55,6 +58,7 @@ const fn generic(
         min_entropy,
         reject_placeholders: true,
         file_names: &[],
+        spans_lines: false,
     }
 }
 
@@ -69,12 +73,19 @@ pub const DOTENV_RULE: &str = "dotenv-file-committed";
 
 /// Every built-in content rule.
 pub const RULES: &[RuleDef] = &[
-    rule(
-        "private-key",
-        "PEM private key block",
-        Critical,
-        r"-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY(?: BLOCK)?-----",
-    ),
+    RuleDef {
+        id: "private-key",
+        description: "PEM private key block",
+        severity: Critical,
+        // Key material must follow the marker (after optional PEM headers such as
+        // `Proc-Type:`, and line breaks written as `\\n` or string concatenation): code and
+        // docs that merely mention the marker are not keys.
+        pattern: r#"-----BEGIN[A-Z0-9 ]{0,30} PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr]|["'+,])*(?:[A-Za-z][A-Za-z-]*:[^\n]*(?:\s|\\[nr])+)*(?P<secret>[A-Za-z0-9+/]{40,})"#,
+        min_entropy: 0.0,
+        reject_placeholders: false,
+        file_names: &[],
+        spans_lines: true,
+    },
     rule(
         "aws-access-key-id",
         "AWS access key id",
@@ -305,6 +316,15 @@ pub const RULES: &[RuleDef] = &[
         r#"(?i)[A-Za-z0-9_.\-]{0,30}(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key)[A-Za-z0-9_.\-]{0,20}["']?\s*(?::=|=>|[:=])\s*["'](?P<secret>[^"'\s]{8,128})["']"#,
         3.5,
     ),
+    // A literal fallback for a secret read from the environment is used whenever the
+    // variable is unset (`process.env.JWT_SECRET || 'superSecret'`): anyone who reads the code
+    // can forge with it. Placeholders are the problem here, so they are not filtered.
+    rule(
+        "secret-env-fallback",
+        "hard-coded fallback for a secret environment variable",
+        High,
+        r#"(?i)(?:process\.env\.|process\.env\[["']|os\.getenv\(\s*["']|os\.environ\.get\(\s*["']|env::var\(\s*")[A-Z0-9_]{0,40}(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|SIGNING_?KEY)[A-Z0-9_]{0,20}["']?\]?\)?\s*(?:\|\||\?\?|,|\)\.unwrap_or\(\s*)\s*["'](?P<secret>[^"'\s]{4,128})["']"#,
+    ),
     RuleDef {
         id: "dotenv-secret-assignment",
         description: "secret value in an environment file",
@@ -313,6 +333,7 @@ pub const RULES: &[RuleDef] = &[
         min_entropy: 3.0,
         reject_placeholders: true,
         file_names: &[".env", ".env.*", "*.env"],
+        spans_lines: false,
     },
 ];
 
@@ -340,6 +361,9 @@ pub fn shannon_entropy(s: &[u8]) -> f64 {
 const PLACEHOLDER_WORDS: &[&str] = &[
     "example",
     "changeme",
+    "changethis",
+    "change_this",
+    "change-this",
     "change_me",
     "change-me",
     "placeholder",
@@ -391,6 +415,10 @@ pub fn looks_like_placeholder(value: &[u8]) -> bool {
     if lower.contains('(') || lower.contains(')') {
         return true;
     }
+    // Elided in documentation (`"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9..."`).
+    if lower.contains("...") || lower.contains('…') {
+        return true;
+    }
     PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
 }
 
@@ -418,9 +446,50 @@ mod tests {
 
     #[test]
     fn placeholders_are_recognised() {
-        for p in ["${DB_PASSWORD}", "<your-token>", "changeme123", "xxxxxxxxxx", "get_secret()"] {
+        for p in [
+            "${DB_PASSWORD}",
+            "<your-token>",
+            "changeme123",
+            "xxxxxxxxxx",
+            "get_secret()",
+            "changethis",
+        ] {
             assert!(looks_like_placeholder(p.as_bytes()), "{p}");
         }
         assert!(!looks_like_placeholder(b"q8Zr3LkP0vXy7TbN2mWs"));
+    }
+
+    #[test]
+    fn private_key_needs_key_material_after_the_marker() {
+        let rule = RULES.iter().find(|r| r.id == "private-key").unwrap();
+        let re = regex::bytes::RegexBuilder::new(rule.pattern).unicode(false).build().unwrap();
+        let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj";
+        let hit = |t: &str| re.is_match(t.as_bytes());
+        let marker = format!("-----BEGIN {}-----", "RSA PRIVATE KEY");
+        assert!(hit(&format!("{marker}\n{body}\n")));
+        assert!(hit(&format!("{{\"k\": \"{marker}\\n{body}\\n\"}}")), "escaped newlines in JSON");
+        assert!(hit(&format!(
+            "{marker}\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,AB12\n\n{body}\n"
+        )));
+        // Mentions of the marker in code and docs are not keys.
+        assert!(!hit(&format!(
+            "/// Reads a PEM file starting with `{marker}`.\n/// The body follows.\n"
+        )));
+        assert!(!hit(&format!("if line.starts_with(\"{marker}\") {{\n    parse(rest)\n}}\n")));
+        assert!(!hit(&format!("{marker}\n...\n-----END")));
+    }
+
+    #[test]
+    fn secret_env_fallbacks_are_found_plain_reads_are_not() {
+        let rule = RULES.iter().find(|r| r.id == "secret-env-fallback").unwrap();
+        let re = regex::bytes::RegexBuilder::new(rule.pattern).unicode(false).build().unwrap();
+        let hit = |t: &str| re.is_match(t.as_bytes());
+        assert!(hit("secret: process.env.JWT_SECRET || 'superSecret',"));
+        assert!(hit("const k = process.env['API_KEY'] ?? \"dev-key-123\";"));
+        assert!(hit("SECRET_KEY = os.getenv(\"SECRET_KEY\", \"dev-secret\")"));
+        assert!(hit("SECRET_KEY = os.environ.get('DJANGO_SECRET_KEY', 'changeme')"));
+        assert!(!hit("secret: process.env.JWT_SECRET,"));
+        assert!(!hit("port = os.getenv(\"PORT\", \"8000\")"));
+        assert!(!hit("SECRET_KEY = os.environ[\"SECRET_KEY\"]"));
     }
 }

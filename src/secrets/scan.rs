@@ -36,6 +36,9 @@ const DEFAULT_SKIP: &[&str] = &[
     "**/*.js.map",
 ];
 
+/// How far past its line a line-spanning rule (a PEM block) may look.
+const SPAN_WINDOW: usize = 512;
+
 /// One secret found. Holds no part of the secret value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
@@ -205,17 +208,21 @@ impl Scanner {
             line_no += bytes[counted_to..start].iter().filter(|&&b| b == b'\n').count() as u64;
             counted_to = start;
             let line = &bytes[start..end];
-            self.scan_line(rel, file_name, line, line_no, &mut out, suppressed);
+            // Rules that span lines (PEM blocks) see a window past the line.
+            let ahead = &bytes[start..(end + SPAN_WINDOW).min(bytes.len())];
+            self.scan_line(rel, file_name, line, ahead, line_no, &mut out, suppressed);
             pos = end + 1;
         }
         out
     }
 
+    #[expect(clippy::too_many_arguments, reason = "one line and where it is")]
     fn scan_line(
         &self,
         rel: &str,
         file_name: &str,
         line: &[u8],
+        ahead: &[u8],
         line_no: u64,
         out: &mut Vec<Finding>,
         suppressed: &mut u64,
@@ -230,7 +237,11 @@ impl Scanner {
             {
                 continue;
             }
-            for caps in rule.re.captures_iter(line) {
+            let hay = if rule.def.spans_lines { ahead } else { line };
+            for caps in rule.re.captures_iter(hay) {
+                if caps.get(0).is_some_and(|m| m.start() >= line.len()) {
+                    break; // starts on a later line: found when that line is scanned
+                }
                 let Some(secret) = caps.get(rule.secret_group) else { continue };
                 let value = secret.as_bytes();
                 if rule.def.reject_placeholders && rules::looks_like_placeholder(value) {

@@ -74,3 +74,202 @@ fn secrets_missing_baseline_is_an_error_naming_the_file() {
     assert_eq!(out.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("nope.json"), "{stdout}");
 }
+
+/// `readyctl init` then `readyctl list --format json`-free: the list output names the checks.
+fn init_and_list(repo: &Path) -> (String, String) {
+    let o = readyctl(repo, &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let yaml = std::fs::read_to_string(repo.join("readiness.yaml")).unwrap();
+    let l = readyctl(repo, &["list"]);
+    assert_eq!(l.status.code(), Some(0), "list failed:\n{}\n{yaml}", text(&l.stderr));
+    (yaml, text(&l.stdout))
+}
+
+#[test]
+fn init_python_fastapi_alembic_pytest_cov() {
+    let repo = temp_repo(&[
+        (
+            "pyproject.toml",
+            "[project]\nname='x'\ndependencies=['fastapi']\n[project.optional-dependencies]\ndev=['pytest', 'pytest-cov']\n",
+        ),
+        ("uv.lock", ""),
+        ("app/main.py", "from fastapi import FastAPI\napp = FastAPI()\n"),
+        ("alembic.ini", "[alembic]\nscript_location = %(here)s/app/alembic\n"),
+        ("app/alembic/env.py", ""),
+        ("app/alembic/versions/001_init.py", "revision = 'a1'\ndown_revision = None\n"),
+        (".github/workflows/ci.yml", "jobs:\n  t:\n    steps:\n      - run: uv run pytest\n"),
+        ("Dockerfile", "FROM python:3.12-slim\n"),
+    ]);
+    let (yaml, list) = init_and_list(repo.path());
+    assert!(yaml.contains("extends: [\"builtin:python-service\"]"), "{yaml}");
+    assert!(yaml.contains("# detected: pytest"), "{yaml}");
+    assert!(
+        yaml.contains("uv run python -m pytest -q --junitxml=.readyctl/junit.xml --cov"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("# detected: alembic migrations in app/alembic/"), "{yaml}");
+    assert!(yaml.contains("# detected: FastAPI app in app/main.py"), "{yaml}");
+    assert!(yaml.contains("uv run uvicorn app.main:app"), "{yaml}");
+    assert!(yaml.contains("# detected: CI: GitHub Actions"), "{yaml}");
+    assert!(yaml.contains("# detected: Dockerfile"), "{yaml}");
+    for id in [
+        "tests.pytest",
+        "coverage.lines",
+        "data.migrations",
+        "delivery.ci-runs-tests",
+        "operability.dockerfile",
+    ] {
+        assert!(list.contains(id), "{id} missing from list:\n{list}");
+    }
+    // Never overwrites without --force.
+    let again = readyctl(repo.path(), &["init"]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    assert!(readyctl(repo.path(), &["init", "--force"]).status.success());
+}
+
+#[test]
+fn init_node_jest_go_rust_stacks() {
+    let node = temp_repo(&[(
+        "package.json",
+        r#"{"name":"x","main":"server.js","scripts":{"test":"jest","start":"node server.js"},"devDependencies":{"jest":"^29"}}"#,
+    )]);
+    let (yaml, list) = init_and_list(node.path());
+    assert!(
+        yaml.contains("builtin:node-service") && yaml.contains("npx jest --ci --json"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("# detected: package.json scripts.start"), "{yaml}");
+    assert!(list.contains("coverage.lines"), "{list}");
+
+    let go = temp_repo(&[("go.mod", "module x\n"), ("cmd/api/main.go", "package main\n")]);
+    let (yaml, _) = init_and_list(go.path());
+    assert!(yaml.contains("builtin:go-service") && yaml.contains("go test -json"), "{yaml}");
+    assert!(yaml.contains("go run ./cmd/api"), "{yaml}");
+    assert!(yaml.contains("no CI configuration"), "{yaml}");
+
+    let rust = temp_repo(&[
+        ("Cargo.toml", "[package]\nname = \"x\"\n[dependencies]\naxum = \"0.7\"\n"),
+        ("src/main.rs", "fn main() {}\n"),
+        ("migrations/20240101000000_init.sql", "create table t (id int);\n"),
+    ]);
+    let (yaml, list) = init_and_list(rust.path());
+    assert!(yaml.contains("# detected: axum in Cargo.toml"), "{yaml}");
+    assert!(yaml.contains("migrations in migrations/"), "{yaml}");
+    assert!(list.contains("data.migrations"), "{list}");
+}
+
+/// A finding's place: `(path, line, rule)`.
+type Place = (String, Option<u64>, String);
+
+/// The id, status, reason and places of each check in a `--format json` run.
+fn results(stdout: &str) -> Vec<(String, String, String, Vec<Place>)> {
+    let v: serde_json::Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let locs = r["locations"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|l| {
+                            (
+                                l["path"].as_str().unwrap_or("").to_string(),
+                                l["line"].as_u64(),
+                                l["rule"].as_str().unwrap_or("").to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+                locs,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ci_dockerfile_k8s_env_probes_end_to_end() {
+    let repo = temp_repo(&[
+        ("go.mod", "module x\n"),
+        (
+            "main.go",
+            "package main\nimport \"os\"\nfunc main() { _ = os.Getenv(\"LISTEN_ADDR\"); _ = os.Getenv(\"DB_DSN\") }\n",
+        ),
+        (".env.example", "LISTEN_ADDR=:8080\n"),
+        (
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: go vet ./...\n      - run: go test -race ./...\n",
+        ),
+        (
+            "Dockerfile",
+            "FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM gcr.io/distroless/static:nonroot\nCOPY --from=build /app /app\nENV API_TOKEN=x\n",
+        ),
+        (
+            "deploy/app.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: app }\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/x/app:latest\n",
+        ),
+        (
+            "readiness.yaml",
+            "version: 1\nname: t\nchecks:\n  - id: ci\n    ci: { readyctl: false }\n  - id: docker\n    dockerfile: {}\n  - id: kube\n    k8s: { rules: [image-tag, replicas] }\n  - id: env\n    env: {}\n",
+        ),
+    ]);
+    let out = readyctl(repo.path(), &["check", "--out", "run", "--format", "json"]);
+    let stdout = text(&out.stdout);
+    let r = results(&stdout);
+    let get = |id: &str| r.iter().find(|x| x.0 == id).unwrap_or_else(|| panic!("{id}: {stdout}"));
+    let ci = get("ci");
+    assert_eq!(ci.1, "pass", "{}", ci.2);
+    assert!(
+        ci.3.contains(&(".github/workflows/ci.yml".into(), Some(8), "tests".into())),
+        "{:?}",
+        ci.3
+    );
+    let docker = get("docker");
+    assert_eq!(docker.1, "fail", "{}", docker.2);
+    let rules: Vec<&str> = docker.3.iter().map(|l| l.2.as_str()).collect();
+    assert_eq!(rules, vec!["no-healthcheck", "secret-in-env"], "{:?}", docker.3);
+    assert_eq!(docker.3[1].1, Some(5));
+    let kube = get("kube");
+    assert_eq!(kube.1, "fail", "{}", kube.2);
+    let k: Vec<(&str, Option<u64>, &str)> =
+        kube.3.iter().map(|l| (l.0.as_str(), l.1, l.2.as_str())).collect();
+    assert_eq!(
+        k,
+        vec![("deploy/app.yaml", Some(2), "image-tag"), ("deploy/app.yaml", Some(2), "replicas")]
+    );
+    let env = get("env");
+    assert_eq!(env.1, "fail", "{}", env.2);
+    assert_eq!(env.3, vec![("main.go".into(), Some(3), "undocumented".into())]);
+    assert!(repo.path().join("run/evidence/ci/summary.json").is_file());
+}
+
+#[test]
+fn audit_without_any_auditor_on_path_is_an_error_with_install_hints() {
+    let repo = temp_repo(&[
+        ("Cargo.lock", "version = 3\n"),
+        (
+            "readiness.yaml",
+            "version: 1\nname: t\nchecks:\n  - id: deps\n    severity: high\n    audit: {}\n",
+        ),
+    ]);
+    let empty = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(crate::support::bin())
+        .args(["check", "--out", "run", "--format", "json"])
+        .current_dir(repo.path())
+        .env("PATH", empty.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    let r = results(&stdout);
+    assert_eq!(r[0].1, "error", "{stdout}");
+    assert!(r[0].2.contains("cargo install cargo-audit"), "{}", r[0].2);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+}
