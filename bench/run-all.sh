@@ -5,15 +5,16 @@
 # `run-all` markers). Not a test: run it by hand on a quiet machine.
 #   bench/run-all.sh [REPEATS]                 (default 3)
 #   BENCH_ONLY="startup scale" bench/run-all.sh 1   (a subset: foundation evidence formats net
-#                                                     migrations startup scale)
+#                                                     migrations secrets startup scale)
 # Peers: hyperfine, ripgrep, wrk, curl, time (Debian), junitparser (PyPI, a venv is made when
-# READYCTL_TEST_PYTHON has none), squawk-cli (npm). A sub-benchmark that cannot run, fails or
+# READYCTL_TEST_PYTHON has none), squawk-cli (npm), detect-secrets (PyPI; on PATH or in
+# $DETECT_SECRETS, else that comparison is skipped: it takes ~10 minutes a run). A sub-benchmark that cannot run, fails or
 # exceeds BENCH_TIMEOUT seconds (default 1800) is kept in the table with the reason.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 repeats=${1:-${REPEATS:-3}}
-only=${BENCH_ONLY:-foundation evidence formats net migrations startup scale}
+only=${BENCH_ONLY:-foundation evidence formats net migrations secrets startup scale}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d "${TMPDIR:-/tmp}/readyctl-run-all.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -84,6 +85,15 @@ if wants migrations; then
         run migrations bash bench/migrations/run.sh
     else
         skip migrations "neither squawk nor npm found (npm package squawk-cli)"
+    fi
+fi
+
+if wants secrets; then
+    if [ -n "${DETECT_SECRETS:-}" ] || command -v detect-secrets >/dev/null; then
+        run secrets sh bench/secrets/run.sh "${SECRETS_TREE:-$HOME/.cargo/registry/src}" "${SECRETS_DS_MIB:-40}"
+    else
+        echo "detect-secrets not found (PyPI detect-secrets; set DETECT_SECRETS)" > "$logs/secrets-ds.skipped"
+        run secrets sh bench/secrets/run.sh "${SECRETS_TREE:-$HOME/.cargo/registry/src}" 0
     fi
 fi
 

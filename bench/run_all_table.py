@@ -139,6 +139,26 @@ else:
     rows.append(("`migrations` lint, 2,000 files", f(o, "{:.0f}", " ms"), f(s, "{:.0f}", " ms (squawk)"),
                  f(o and s and s / o, "{:.1f}× faster"), "—", "—", str(n)))
 
+texts, why = runs("secrets")
+if why:
+    missing("secrets", "`secrets` scan vs ripgrep / detect-secrets", why)
+else:
+    o, n = med(texts, r"^readyctl secrets: ([\d.]+)s")
+    r, _ = med(texts, r"^rg \(combined pattern\): ([\d.]+)s")
+    rows.append(("`secrets` scan, cargo registry sources", f(o, "{:.2f}", " s"),
+                 f(r, "{:.2f}", " s (rg, combined pattern)"), f(o and r and o / r, "{:.2f}×"),
+                 "—", "—", str(n)))
+    skipped = os.path.join(logs, "secrets-ds.skipped")
+    if os.path.exists(skipped):
+        missing("secrets", "`secrets` scan, 40 MiB subset vs detect-secrets",
+                "not run: " + open(skipped).read().strip())
+    else:
+        o, n = med(texts, r"^readyctl secrets \(subset\): ([\d.]+)s")
+        d, _ = med(texts, r"^detect-secrets scan .*: ([\d.]+)s")
+        rows.append(("`secrets` scan, 40 MiB subset", f(o, "{:.2f}", " s"),
+                     f(d, "{:.1f}", " s (detect-secrets)"), f(o and d and d / o, "{:,.0f}× faster"),
+                     "—", "—", str(n)))
+
 
 def hyper(name):
     vals = []
