@@ -240,6 +240,18 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         )));
     }
     let expected = spec.exit_code.clone().unwrap_or(ExitCodes::One(0));
+    // The shell's 127 (not found) and 126 (not executable) mean the claim was never tested.
+    if let Some(code @ (126 | 127)) = ended.exit_code
+        && !expected.accepts(code)
+        && matches!(spec.run, CommandLine::Shell(_))
+    {
+        let what = if code == 127 { "command not found" } else { "command not executable" };
+        let detail = last_line(&ended.stderr.path).map(|l| format!(": {l}")).unwrap_or_default();
+        return with_time(ProbeOutcome::error(format!(
+            "`{}` could not run (exit code {code}, {what}){detail}",
+            short(&spec.run.display())
+        )));
+    }
     let mut problems = Vec::new();
     match ended.exit_code {
         Some(code) if expected.accepts(code) => {}
@@ -354,6 +366,31 @@ fn last_line(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_program_in_a_shell_command_is_an_error_not_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let ctx = ProbeContext {
+            repo: dir.path(),
+            check_id: "t",
+            evidence_dir: dir.path(),
+            run_started: std::time::SystemTime::now(),
+            deadline: std::time::Instant::now() + Duration::from_secs(10),
+            cancel: &cancel,
+            output_filter: None,
+        };
+        let spec: Spec = serde_yaml::from_str("run: no-such-tool-xyz --version").unwrap();
+        let o = run(&spec, &ctx);
+        assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
+        assert!(o.reason.contains("exit code 127, command not found"), "{}", o.reason);
+        // Expecting 127 explicitly is a claim like any other.
+        let spec: Spec = serde_yaml::from_str("run: no-such-tool-xyz\nexit_code: 127").unwrap();
+        assert_eq!(run(&spec, &ctx).status, crate::outcome::Status::Pass);
+        // A command that fails normally is still a failure.
+        let spec: Spec = serde_yaml::from_str("run: exit 3").unwrap();
+        assert_eq!(run(&spec, &ctx).status, crate::outcome::Status::Fail);
+    }
 
     #[test]
     fn command_line_accepts_string_or_list() {

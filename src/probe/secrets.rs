@@ -38,6 +38,13 @@ pub struct Spec {
     /// Files larger than this many KiB are not scanned (default 5120).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_file_kb: Option<u64>,
+    /// Also scan the lines added by the last `max_commits` commits (`git log -p`): a secret
+    /// removed from the tree is still in the history, and still valid until rotated.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub history: bool,
+    /// How many commits `history` scans, newest first (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_commits: Option<u32>,
 }
 
 /// Locations kept in the result (the count is always exact; summary.json has every finding).
@@ -130,11 +137,132 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         Ok(s) => s,
         Err(e) => return ProbeOutcome::error(format!("secrets: {e}")),
     };
-    let report = match scanner.scan_repo(ctx.repo, ctx.cancel) {
+    let mut report = match scanner.scan_repo(ctx.repo, ctx.cancel) {
         Ok(r) => r,
         Err(e) => return ProbeOutcome::error(format!("secret scan failed: {e}")),
     };
+    if spec.history {
+        let commits = spec.max_commits.unwrap_or(100);
+        match scan_history(&scanner, spec, ctx, commits) {
+            Ok(found) => {
+                // A secret still in the tree is reported once, where it is now.
+                let known: HashSet<String> =
+                    report.findings.iter().map(|f| f.fingerprint.clone()).collect();
+                report
+                    .findings
+                    .extend(found.into_iter().filter(|f| !known.contains(&f.fingerprint)));
+            }
+            Err(e) => return ProbeOutcome::error(format!("secrets history: {e}")),
+        }
+    }
     outcome(spec, &scanner, &report)
+}
+
+/// Scans the lines added by the newest `commits` commits. The diff goes to a private temporary
+/// file (it may hold secrets, so it is never evidence) and is read back one file at a time.
+fn scan_history(
+    scanner: &Scanner,
+    spec: &Spec,
+    ctx: &ProbeContext,
+    commits: u32,
+) -> Result<Vec<secrets::Finding>, String> {
+    use std::io::BufRead;
+    let tmp = tempfile_dir()?;
+    let proc = crate::run::process::ProcSpec {
+        argv: [
+            "git",
+            "log",
+            "-p",
+            "--no-color",
+            "--no-ext-diff",
+            "--unified=0",
+            "--format=commit %H",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("--max-count={commits}")])
+        .collect(),
+        cwd: ctx.repo.to_path_buf(),
+        env: Vec::new(),
+    };
+    let (out, err) = (tmp.join("log.diff"), tmp.join("stderr.log"));
+    let ended = crate::run::process::run(&proc, ctx.deadline, ctx.cancel, &out, &err, None)
+        .map_err(|e| e.to_string());
+    let result = ended.and_then(|ended| {
+        if ended.exit_code != Some(0) {
+            let why = std::fs::read_to_string(&err).unwrap_or_default();
+            return Err(format!("`git log` {}: {}", ended.describe_end(), why.trim()));
+        }
+        if ended.stdout.truncated {
+            return Err("the history diff is larger than readyctl reads; lower max_commits".into());
+        }
+        let allow = globset_of(&spec.allow_paths)?;
+        let max = spec.max_file_kb.unwrap_or(5120).saturating_mul(1024) as usize;
+        let reader = std::io::BufReader::new(std::fs::File::open(&out).map_err(|e| e.to_string())?);
+        let mut found = Vec::new();
+        let (mut commit, mut path, mut added) = (String::new(), None::<String>, Vec::<u8>::new());
+        let mut suppressed = 0u64;
+        let mut flush = |commit: &str, path: &Option<String>, added: &mut Vec<u8>| {
+            if let Some(p) = path
+                && !added.is_empty()
+                && !allow.is_match(p)
+            {
+                for mut f in scanner.scan_bytes(p, added, &mut suppressed) {
+                    f.line = None;
+                    f.description = format!(
+                        "{} (added in commit {})",
+                        f.description,
+                        &commit[..commit.len().min(12)]
+                    );
+                    found.push(f);
+                }
+            }
+            added.clear();
+        };
+        for line in reader.split(b'\n') {
+            let line = line.map_err(|e| e.to_string())?;
+            if let Some(c) = line.strip_prefix(b"commit ") {
+                flush(&commit, &path, &mut added);
+                commit = String::from_utf8_lossy(c).into_owned();
+                path = None;
+            } else if let Some(p) = line.strip_prefix(b"+++ ") {
+                flush(&commit, &path, &mut added);
+                let p = String::from_utf8_lossy(p);
+                path = p.strip_prefix("b/").map(str::to_owned);
+            } else if line.starts_with(b"+") && added.len() < max {
+                added.extend_from_slice(&line[1..]);
+                added.push(b'\n');
+            }
+        }
+        flush(&commit, &path, &mut added);
+        Ok(found)
+    });
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+fn tempfile_dir() -> Result<std::path::PathBuf, String> {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "readyctl-history-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    // The diff may hold secrets: created readable by us only, and never an existing path.
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+fn globset_of(globs: &[String]) -> Result<globset::GlobSet, String> {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in globs {
+        b.add(globset::Glob::new(g).map_err(|e| e.to_string())?);
+    }
+    b.build().map_err(|e| e.to_string())
 }
 
 fn outcome(spec: &Spec, scanner: &Scanner, report: &secrets::Report) -> ProbeOutcome {

@@ -273,3 +273,61 @@ fn audit_without_any_auditor_on_path_is_an_error_with_install_hints() {
     assert!(r[0].2.contains("cargo install cargo-audit"), "{}", r[0].2);
     assert_eq!(out.status.code(), Some(3), "{stdout}");
 }
+
+#[test]
+fn secrets_history_finds_a_secret_removed_from_the_tree() {
+    // Assembled at run time so this source file holds no token.
+    let token = format!("ghp_{}", "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8");
+    let repo = temp_repo(&[
+        ("config.py", &format!("GITHUB_TOKEN = \"{token}\"\n")),
+        ("now.yaml", "version: 1\nchecks:\n  - id: s\n    severity: critical\n    secrets: {}\n"),
+        (
+            "hist.yaml",
+            "version: 1\nchecks:\n  - id: s\n    severity: critical\n    secrets: { history: true, max_commits: 10 }\n",
+        ),
+    ]);
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .args(args)
+            .current_dir(repo.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@e")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@e")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "config.py"]);
+    git(&["commit", "-qm", "add config"]);
+    std::fs::write(
+        repo.path().join("config.py"),
+        "import os\nGITHUB_TOKEN = os.environ[\"GITHUB_TOKEN\"]\n",
+    )
+    .unwrap();
+    git(&["commit", "-qam", "read the token from the environment"]);
+
+    let o = readyctl(repo.path(), &["check", "--checklist", "now.yaml", "--out", "now"]);
+    assert_eq!(o.status.code(), Some(0), "the tree is clean now: {}", text(&o.stdout));
+    let o = readyctl(
+        repo.path(),
+        &["check", "--checklist", "hist.yaml", "--out", "hist", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let out = text(&o.stdout);
+    assert!(out.contains("config.py") && out.contains("added in commit"), "{out}");
+    for e in walkdir::WalkDir::new(repo.path().join("hist"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+    {
+        let content = std::fs::read(e.path()).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&content).contains(&token),
+            "{} holds the token",
+            e.path().display()
+        );
+    }
+    assert!(!out.contains(&token));
+}
