@@ -221,6 +221,16 @@ pub struct Chunk {
 /// Splits SQL into statements with the PostgreSQL tokenizer (quotes, dollar quotes, comments
 /// handled). Err: (line, message) of a tokenizer error.
 pub fn split(sql: &str) -> Result<Vec<Chunk>, (u64, String)> {
+    // A byte-order mark (editors on Windows write one) is not SQL: blank it out byte for byte,
+    // so the ranges still index the original text (and skip the mark).
+    let blanked;
+    let sql = match sql.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            blanked = format!("   {rest}");
+            blanked.as_str()
+        }
+        None => sql,
+    };
     let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
@@ -386,6 +396,17 @@ fn keyword_at(tokens: &[&TokenWithSpan], i: usize, kw: Keyword) -> bool {
 fn check_statement(chunk: &Chunk, st: &mut State, hits: &mut Vec<(Rule, String)>) {
     let significant: Vec<&TokenWithSpan> =
         chunk.tokens.iter().filter(|t| !matches!(t.token, Token::Whitespace(_))).collect();
+    // Statements that only create a new standalone object (no lock on an existing table) and
+    // that sqlparser does not parse: nothing to lint, and not a finding.
+    let word_at = |i: usize, word: &str| matches!(significant.get(i).map(|t| &t.token), Some(Token::Word(w)) if w.value.eq_ignore_ascii_case(word));
+    if word_at(0, "create")
+        && ["collation", "text", "operator", "aggregate", "cast", "conversion"]
+            .iter()
+            .any(|w| word_at(1, w))
+        && (!word_at(1, "text") || word_at(2, "search"))
+    {
+        return;
+    }
     // Forms sqlparser does not parse but that are the *safe* alternatives the rules recommend.
     if keyword_at(&significant, 0, Keyword::DROP)
         && keyword_at(&significant, 1, Keyword::INDEX)
@@ -733,6 +754,27 @@ mod tests {
         assert!(sql[chunks[0].range.clone()].ends_with("$$ LANGUAGE sql"));
         assert_eq!(&sql[chunks[1].range.clone()], "INSERT INTO t VALUES ('ü')");
         assert_eq!(chunks[1].line, 6);
+    }
+
+    #[test]
+    fn create_collation_and_other_standalone_objects_are_not_unparseable() {
+        let sql = "create collation case_insensitive (provider = icu, locale = 'und-u-ks-level2', deterministic = false);\nCREATE TEXT SEARCH CONFIGURATION fr ( COPY = french );\nALTER TABLE t DROP COLUMN c;";
+        let f = lint(
+            &[LintInput { path: "m.sql", sql, first_line: 1, in_transaction: true }],
+            &Rule::ALL.iter().copied().collect(),
+        );
+        let got: Vec<(&str, u64)> = f.iter().map(|f| (f.rule, f.line)).collect();
+        assert!(!got.iter().any(|(r, _)| *r == "unparseable-sql"), "{got:?}");
+        assert!(got.contains(&("drop-column", 3)), "{got:?}");
+    }
+
+    #[test]
+    fn split_skips_a_byte_order_mark() {
+        let sql = "\u{feff}CREATE TABLE t (id int);\r\nSELECT 1;";
+        let chunks = split(sql).unwrap();
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(&sql[chunks[0].range.clone()], "CREATE TABLE t (id int)");
+        assert_eq!((chunks[0].line, chunks[1].line), (1, 2));
     }
 
     #[test]
