@@ -156,8 +156,10 @@ pub fn run(
 }
 
 /// The line of a failed command's output that says what went wrong: the error after Rails'
-/// `rails aborted!` (its last lines are only "(See full trace …)"), else the last non-empty
-/// line.
+/// `rails aborted!` (its last lines are only "(See full trace …)"); else the last line naming
+/// an error (`QueryFailedError: …`, `django.db.utils.ProgrammingError: …` — Node prints the
+/// error object's fields after it, down to a lone `}`); else the last non-empty line that is
+/// not an npm warning.
 fn failure_line(output: &str) -> String {
     let lines: Vec<&str> = output.lines().map(str::trim).collect();
     if let Some(i) = lines.iter().position(|l| *l == "rails aborted!") {
@@ -167,7 +169,15 @@ fn failure_line(output: &str) -> String {
             return text.join(" ");
         }
     }
-    lines.iter().rev().find(|l| !l.is_empty()).unwrap_or(&"").to_string()
+    let names_error =
+        |l: &&&str| l.contains("Error: ") || l.contains("Exception: ") || l.starts_with("error: ");
+    lines
+        .iter()
+        .rev()
+        .find(names_error)
+        .or_else(|| lines.iter().rev().find(|l| !l.is_empty() && !l.starts_with("npm warn")))
+        .unwrap_or(&"")
+        .to_string()
 }
 
 /// The migration of the set whose version the output mentions last (the tools log each
@@ -226,9 +236,11 @@ mod tests {
              ActiveRecord::IrreversibleMigration"
         );
         let out = "CreateUsers20240301090000 is the last executed migration.\nNow reverting it...\n\
-                   Error during migration revert:\nQueryFailedError: table \"nope\" does not exist\n\n";
+                   Error during migration revert:\nQueryFailedError: table \"nope\" does not exist\n\
+                   {\n  query: 'DROP TABLE \"nope\"',\n}\nnpm warn config\n";
         assert_eq!(last_mentioned(out, &s).map(|m| m.1.as_str()), Some("CreateUsers"));
         assert_eq!(failure_line(out), "QueryFailedError: table \"nope\" does not exist");
+        assert_eq!(failure_line("ok\nexit status 3\n\n"), "exit status 3");
         // A one-character version is not searched: "1" is in every timestamp.
         assert_eq!(last_mentioned("exit 1", &s), None);
     }

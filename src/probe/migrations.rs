@@ -761,7 +761,7 @@ fn code_plan(
                     {
                         return Err(format!(
                             "typeorm is not installed in {} (`npm install typeorm pg`{}, or set `commands.upgrade` and `commands.downgrade`)",
-                            rel(ctx.repo, &workdir),
+                            shown_dir(ctx.repo, &workdir),
                             if typescript {
                                 " and `npm install ts-node typescript` for the TypeScript data source"
                             } else {
@@ -827,6 +827,12 @@ fn nearest_parent(repo: &Path, start: &Path, pred: impl Fn(&Path) -> bool) -> Op
     None
 }
 
+/// A directory for a message: repository-relative, `.` for the repository itself.
+fn shown_dir(repo: &Path, dir: &Path) -> String {
+    let r = rel(repo, dir);
+    if r.is_empty() { ".".into() } else { r }
+}
+
 /// A Rails app root: `bin/rails` or `config/application.rb`.
 fn rails_app_root(dir: &Path) -> bool {
     dir.join("bin").join("rails").is_file() || dir.join("config").join("application.rb").is_file()
@@ -883,7 +889,7 @@ fn rails_usable(ctx: &ProbeContext<'_>, workdir: &Path) -> Result<(), String> {
     if !workdir.join("bin").join("rails").is_file() {
         return Err(format!(
             "no bin/rails in {} (`rails app:update:bin` makes it), or set `commands.upgrade` and `commands.downgrade`",
-            rel(ctx.repo, workdir)
+            shown_dir(ctx.repo, workdir)
         ));
     }
     let probe = tool::run_shell(
@@ -902,7 +908,7 @@ fn rails_usable(ctx: &ProbeContext<'_>, workdir: &Path) -> Result<(), String> {
         if probe.exit_code == Some(127) { "Ruby is not installed" } else { "Rails does not load" };
     Err(format!(
         "{what}: `bin/rails --version` in {} failed ({last}); install Ruby and the app's gems (`bundle install`; on Debian `apt-get install ruby-railties ruby-activerecord ruby-pg`), or set `commands.upgrade` and `commands.downgrade`",
-        rel(ctx.repo, workdir)
+        shown_dir(ctx.repo, workdir)
     ))
 }
 
