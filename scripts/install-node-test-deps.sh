@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the npm packages the migrations tests run (knex, TypeORM with ts-node and TypeScript,
-# and the pg driver) into DIR
-# (default /tmp/readyctl-node-test-deps) and prints the export line for the tests:
+# and the pg driver) into DIR (default /tmp/readyctl-node-test-deps) and prints the export line
+# for the tests:
 #   export READYCTL_TEST_NODE_MODULES=DIR/node_modules
 # Takes about 20 s (160 packages) with a cold npm cache.
 set -euo pipefail
