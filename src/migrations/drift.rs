@@ -1,7 +1,7 @@
 //! Drift between the repository's migrations and a live database's ledger, read-only:
 //! migrations applied there but missing here, migrations pending there, checksum mismatches
-//! where the framework stores checksums (sqlx: SHA-384 of the SQL; Prisma: SHA-256 hex), and
-//! failed or dirty ledger entries.
+//! where the framework stores checksums (sqlx: SHA-384 of the SQL; Prisma: SHA-256 hex; Flyway:
+//! CRC-32 of the lines), and failed or dirty ledger entries.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,7 +25,7 @@ pub fn ledger_query(framework: Framework) -> &'static str {
             "SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations"
         }
         Framework::Flyway => {
-            "SELECT version, success FROM flyway_schema_history WHERE version IS NOT NULL"
+            "SELECT version, success, checksum FROM flyway_schema_history WHERE version IS NOT NULL"
         }
         Framework::Diesel => "SELECT version FROM __diesel_schema_migrations",
         Framework::Django => "SELECT app, name FROM django_migrations",
@@ -40,6 +40,19 @@ pub fn ledger_query(framework: Framework) -> &'static str {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Flyway's checksum of a SQL migration (`ChecksumCalculator`): the file is read line by line
+/// (`BufferedReader.readLine`, so `\n`, `\r\n` and `\r` all end a line and are dropped), a
+/// leading byte-order mark is removed, and the CRC-32 of the lines' UTF-8 bytes, concatenated,
+/// is stored as a signed 32-bit integer. Line endings therefore do not change it.
+pub fn flyway_checksum(text: &str) -> i32 {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut crc = crc32fast::Hasher::new();
+    for piece in text.split(['\r', '\n']) {
+        crc.update(piece.as_bytes());
+    }
+    crc.finalize() as i32
 }
 
 fn truthy(c: &Option<String>) -> bool {
@@ -182,11 +195,17 @@ pub fn compare(set: &MigrationSet, rows: &Rows, source: &str) -> Drift {
                     _ => {}
                 }
                 if let Some(m) = in_repo.get(&key) {
-                    let stored = cell(r, if fw == Framework::Sqlx { 2 } else { 1 });
+                    let stored = cell(
+                        r,
+                        if matches!(fw, Framework::Sqlx | Framework::Flyway) { 2 } else { 1 },
+                    );
                     let up = m.up.as_ref().map(|u| u.text.as_bytes()).unwrap_or_default();
                     let expected = match fw {
                         Framework::Sqlx => Some(hex(&Sha384::digest(up))),
                         Framework::Prisma => Some(hex(&Sha256::digest(up))),
+                        Framework::Flyway => {
+                            m.up.as_ref().map(|u| flyway_checksum(&u.text).to_string())
+                        }
                         _ => None,
                     };
                     let stored = stored.trim_start_matches("\\x").to_lowercase();
@@ -284,6 +303,43 @@ mod tests {
         );
         assert!(drift.issues[0].path.ends_with("2_b.sql"));
         assert_eq!(drift.pending, ["3"]);
+    }
+
+    #[test]
+    fn flyway_checksum_matches_the_jvm() {
+        // Reference values printed by tests/peers/FlywayChecksum.java (the JVM's BufferedReader
+        // and CRC32) for these exact bytes; Python's zlib.crc32 of the joined lines agrees.
+        let a = "\u{feff}CREATE TABLE people (id int);\r\n\r\nCREATE INDEX ON people (id);\r\n";
+        assert_eq!(flyway_checksum(a), 1257082464);
+        assert_eq!(
+            flyway_checksum("ALTER TABLE people ADD COLUMN email text;\rSELECT 1;\n"),
+            859618518
+        );
+        // Line endings and the BOM do not count; any other change does.
+        assert_eq!(flyway_checksum(&a.replace("\r\n", "\n")[3..]), 1257082464);
+        assert_ne!(flyway_checksum(&a.replace("(id)", "(id) ")), 1257082464);
+    }
+
+    #[test]
+    fn flyway_checksum_mismatch_and_failed_row() {
+        let d = tmp(
+            "flyway",
+            &[("m/V1__a.sql", "CREATE TABLE a (id int);\n"), ("m/V1_1__b.sql", "SELECT 1;\n")],
+        );
+        let set = load(&d, &d.join("m"), Framework::Flyway).unwrap();
+        let good = flyway_checksum("CREATE TABLE a (id int);\n").to_string();
+        let drift = compare(&set, &vec![row(&[Some("1"), Some("t"), Some(&good)])], "db");
+        assert_eq!(rules(&drift), ["pending"]);
+        let rows = vec![
+            row(&[Some("1"), Some("t"), Some(&good)]),
+            row(&[Some("1.1"), Some("f"), Some("-12345")]),
+        ];
+        let drift = compare(&set, &rows, "db");
+        assert_eq!(rules(&drift), ["failed-migration", "checksum-mismatch"]);
+        assert!(drift.issues[1].path.ends_with("V1_1__b.sql"));
+        // A NULL checksum (Flyway stores none for some migration types) is not a mismatch.
+        let drift = compare(&set, &vec![row(&[Some("1"), Some("t"), None])], "db");
+        assert_eq!(rules(&drift), ["pending"]);
     }
 
     #[test]

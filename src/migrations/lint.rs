@@ -221,6 +221,16 @@ pub struct Chunk {
 /// Splits SQL into statements with the PostgreSQL tokenizer (quotes, dollar quotes, comments
 /// handled). Err: (line, message) of a tokenizer error.
 pub fn split(sql: &str) -> Result<Vec<Chunk>, (u64, String)> {
+    // A byte-order mark (editors on Windows write one) is not SQL: blank it out byte for byte,
+    // so the ranges still index the original text (and skip the mark).
+    let blanked;
+    let sql = match sql.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            blanked = format!("   {rest}");
+            blanked.as_str()
+        }
+        None => sql,
+    };
     let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
@@ -733,6 +743,15 @@ mod tests {
         assert!(sql[chunks[0].range.clone()].ends_with("$$ LANGUAGE sql"));
         assert_eq!(&sql[chunks[1].range.clone()], "INSERT INTO t VALUES ('ü')");
         assert_eq!(chunks[1].line, 6);
+    }
+
+    #[test]
+    fn split_skips_a_byte_order_mark() {
+        let sql = "\u{feff}CREATE TABLE t (id int);\r\nSELECT 1;";
+        let chunks = split(sql).unwrap();
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(&sql[chunks[0].range.clone()], "CREATE TABLE t (id int)");
+        assert_eq!((chunks[0].line, chunks[1].line), (1, 2));
     }
 
     #[test]

@@ -215,8 +215,24 @@ pub(crate) fn capture(
     path: PathBuf,
     filter: Option<Arc<Filter>>,
 ) -> io::Result<Capture> {
-    let mut file = File::create(&path)?;
+    let named = |path: &std::path::Path, e: io::Error| {
+        io::Error::new(e.kind(), format!("capturing output to {}: {e}", path.display()))
+    };
+    let mut file = File::create(&path).map_err(|e| named(&path, e))?;
     let handle = thread::spawn(move || {
+        let shown = path.clone();
+        copy_capped(&mut pipe, &mut file, path, filter).map_err(|e| named(&shown, e))
+    });
+    Ok(Capture { handle })
+}
+
+fn copy_capped(
+    pipe: &mut impl Read,
+    file: &mut File,
+    path: PathBuf,
+    filter: Option<Arc<Filter>>,
+) -> io::Result<Captured> {
+    {
         let mut total = 0u64;
         let mut head_written = 0u64;
         let mut tail: VecDeque<u8> = VecDeque::new();
@@ -274,8 +290,7 @@ pub(crate) fn capture(
         file.write_all(b)?;
         file.flush()?;
         Ok(Captured { path, total_bytes: total, truncated: dropped })
-    });
-    Ok(Capture { handle })
+    }
 }
 
 #[cfg(test)]

@@ -270,6 +270,36 @@ fn init_writes_a_checklist_that_loads_and_refuses_to_overwrite() {
 }
 
 #[test]
+fn every_builtin_check_has_title_area_severity_level_remediation_and_docs() {
+    let areas = ["testing", "security", "operability", "data", "documentation", "delivery"];
+    let mut seen_areas = std::collections::BTreeSet::new();
+    for name in
+        ["base", "rust-service", "python-service", "node-service", "go-service", "buyer-proof-pack"]
+    {
+        let o = readyctl(
+            &repo_root(),
+            &["list", "--checklist", &format!("builtin:{name}"), "--format", "json"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let checks = v["checks"].as_array().unwrap();
+        assert!(checks.len() >= 5, "{name} has {} checks", checks.len());
+        for c in checks {
+            let id = c["id"].as_str().unwrap();
+            for key in ["title", "severity", "level", "remediation", "docs"] {
+                let val = c[key].as_str().unwrap_or("");
+                assert!(!val.trim().is_empty(), "builtin:{name} {id}: no {key}");
+            }
+            assert!(c["docs"].as_str().unwrap().starts_with("https://"), "{name} {id}");
+            let area = c["area"].as_str().unwrap_or("");
+            assert!(areas.contains(&area), "builtin:{name} {id}: area {area:?}");
+            seen_areas.insert(area.to_string());
+        }
+    }
+    assert_eq!(seen_areas.len(), areas.len(), "areas used: {seen_areas:?}");
+}
+
+#[test]
 fn schema_validates_every_builtin_checklist() {
     let o = readyctl(&repo_root(), &["schema"]);
     let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -537,6 +537,103 @@ fn alembic_drift_against_a_live_database_read_only() {
     admin.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).unwrap();
 }
 
+/// `java` for the Flyway checksum peer (tests/peers/FlywayChecksum.java): SKIP locally, a
+/// failure on CI.
+fn java() -> Option<&'static str> {
+    let ok = std::process::Command::new("java")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some("java");
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("java (JDK 11+) is required on CI for the Flyway checksum peer");
+    }
+    eprintln!("SKIP: no java on PATH (the Flyway checksum peer needs a JDK 11+)");
+    None
+}
+
+#[test]
+fn flyway_drift_compares_checksums_computed_by_the_jvm() {
+    let Some(url) = pg() else { return };
+    let Some(java) = java() else { return };
+    let repo = scratch_dir("flyway-drift");
+    let dir = repo.join("db/migration");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A BOM and CRLF line endings (Windows editors) in one file, a lone CR in the other.
+    std::fs::write(
+        dir.join("V1__create_people.sql"),
+        "\u{feff}CREATE TABLE people (id int);\r\n\r\nCREATE INDEX ON people (id);\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("V1_1__add_email.sql"),
+        "SET lock_timeout = '2s';\rALTER TABLE people ADD email text;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("V2__later.sql"), "SELECT 2;\n").unwrap();
+    let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/FlywayChecksum.java");
+    let out = std::process::Command::new(java)
+        .arg(&peer)
+        .arg(dir.join("V1__create_people.sql"))
+        .arg(dir.join("V1_1__add_email.sql"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sums: Vec<i32> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| l.parse().unwrap()).collect();
+    // The "production" ledger, with Flyway's own table layout: 1 and 1.1 applied, 2 pending.
+    let db = format!("readyctl_flyway_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+    let live = readyctl::migrations::apply::with_dbname(&url, &db);
+    let mut c = postgres::Client::connect(&live, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, \
+         version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, \
+         script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL, \
+         installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, \
+         success BOOLEAN NOT NULL)",
+    )
+    .unwrap();
+    for (rank, (version, script)) in
+        [("1", "V1__create_people.sql"), ("1.1", "V1_1__add_email.sql")].iter().enumerate()
+    {
+        c.execute(
+            "INSERT INTO flyway_schema_history VALUES ($1, $2, 'm', 'SQL', $3, $4, 'ci', now(), 3, true)",
+            &[&(rank as i32 + 1), version, script, &sums[rank]],
+        )
+        .unwrap();
+    }
+    let spec = format!("path: db/migration\napply: off\ndrift: {{ url: \"{live}\" }}\n");
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let pending = o.measurements.iter().find(|m| m.name == "pending_migrations").unwrap();
+    assert_eq!(pending.value, 1.0);
+    // Line endings are not a change for Flyway, and not for readyctl.
+    let v1 = dir.join("V1__create_people.sql");
+    let text = std::fs::read_to_string(&v1).unwrap();
+    std::fs::write(&v1, text.replace("\r\n", "\n")).unwrap();
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    // Editing an applied migration is.
+    std::fs::write(&v1, text.replace("(id int);", "(id int, name text);")).unwrap();
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Fail);
+    assert!(o.reason.contains("checksum"), "{}", o.reason);
+    let mismatch: Vec<&str> = o
+        .locations
+        .iter()
+        .filter(|l| l.rule.as_deref() == Some("checksum-mismatch"))
+        .map(|l| l.path.as_str())
+        .collect();
+    assert_eq!(mismatch, ["db/migration/V1__create_people.sql"]);
+    drop(c);
+    admin.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).unwrap();
+}
+
 // ---------- Rails, Liquibase, Knex, TypeORM, refinery, Django/Knex/Prisma commands ----------
 
 #[test]

@@ -159,3 +159,39 @@ fn an_unwritable_run_directory_is_a_clear_error_and_nothing_runs() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("is not empty"), "{}", text(&o.stderr));
 }
+
+/// A full disk while the evidence is written: a tmpfs of 256 KiB (mounting one needs root;
+/// elsewhere the test says SKIP). The check that could not write its log is `error` naming the
+/// file, the run ends with exit 2 naming the file it could not write, and no manifest (nor
+/// SHA256SUMS) exists to claim files that are not there.
+#[test]
+fn a_full_disk_is_a_clear_error_and_no_manifest_claims_missing_files() {
+    let repo = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: big\n    command: { run: 'head -c 2000000 /dev/zero | tr \"\\\\0\" x' }\n  - id: small\n    command: { run: 'echo ok' }\n",
+    )]);
+    let mnt = repo.path().join("mnt");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&mnt)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIP: cannot mount a tmpfs (needs root) to fill a disk");
+        return;
+    }
+    let run_dir = mnt.join("run");
+    let o = readyctl(repo.path(), &["check", "--out", run_dir.to_str().unwrap()]);
+    let claims = run_dir.join("manifest.json").exists() || run_dir.join("SHA256SUMS").exists();
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!claims, "a manifest or SHA256SUMS was written for a run that could not be written");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains("writing the run directory failed: "), "{err}");
+    // The check's own error (progress lines on stderr) names the log it could not write.
+    assert!(err.contains("capturing output to") && err.contains("big/stdout.log"), "{err}");
+    assert!(!repo.path().join(".readyctl/latest").exists());
+}
