@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test suite with its independent peers: a Python venv with the packages in
 # scripts/requirements-test.txt (READYCTL_TEST_PYTHON) and, where the PostgreSQL server
-# binaries are installed, a throwaway cluster (READYCTL_TEST_PG_URL); knex and pg from npm
-# where npm is installed (READYCTL_TEST_NODE_MODULES). Extra arguments go to `cargo test`.
+# binaries are installed, a throwaway cluster (READYCTL_TEST_PG_URL); knex, TypeORM and pg from
+# npm where npm is installed (READYCTL_TEST_NODE_MODULES); Ruby with Rails from PATH. Extra
+# arguments go to `cargo test`.
 # Without the peers, the tests that need them print SKIP (and fail under CI=true).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +17,10 @@ if [ ! -x "$venv/bin/python" ] || [ scripts/requirements-test.txt -nt "$venv/.in
 fi
 export READYCTL_TEST_PYTHON="$PWD/$venv/bin/python"
 
-# knex and the pg driver for the Knex migrations test (READYCTL_TEST_NODE_MODULES).
+# knex, TypeORM (with ts-node, typescript) and the pg driver for the Knex and TypeORM
+# migrations tests (READYCTL_TEST_NODE_MODULES). The Rails test finds `ruby` on PATH.
 if command -v npm >/dev/null; then
-  echo "== npm test dependencies (knex, pg)"
+  echo "== npm test dependencies (knex, typeorm, ts-node, typescript, pg)"
   eval "$(bash scripts/install-node-test-deps.sh "$PWD/target/test-node")"
 fi
 

@@ -1,4 +1,4 @@
-//! Frameworks whose migrations are code (Django, Knex, Prisma's CLI): run the framework's own
+//! Frameworks whose migrations are code (Django, Knex, Prisma's CLI, Rails, TypeORM): run the framework's own
 //! commands against a scratch PostgreSQL database and check the framework's ledger table after
 //! each step.
 //!
@@ -25,6 +25,9 @@ pub struct Plan {
     pub ledger_sql: &'static str,
     /// The keys every migration of the set has in the ledger.
     pub expected: Vec<String>,
+    /// (version, name) of every migration of the set, to name the one a failing command
+    /// was at (from its output).
+    pub migrations: Vec<(String, String)>,
 }
 
 /// Why the steps stopped.
@@ -84,13 +87,15 @@ pub fn run(
             tool::run_shell(cmd, &plan.workdir, &[("DATABASE_URL", url)], deadline, cancel, redact)
                 .map_err(CodeError::Error)?;
         let code = r.exit_code;
-        let last =
-            r.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+        let last = failure_line(&r.output);
+        let at = last_mentioned(&r.output, &plan.migrations)
+            .map(|(v, n)| format!(" at migration {v} ({n})"))
+            .unwrap_or_default();
         runs.push(r);
         match code {
             Some(0) => Ok(()),
             Some(127) => Err(CodeError::Error(format!("`{cmd}`: command not found ({last})"))),
-            Some(c) => Err(CodeError::Fail(format!("`{cmd}` exited with {c}: {last}"))),
+            Some(c) => Err(CodeError::Fail(format!("`{cmd}` exited with {c}{at}: {last}"))),
             None => Err(CodeError::Error(format!("`{cmd}` did not finish before the deadline"))),
         }
     };
@@ -150,6 +155,43 @@ pub fn run(
     Ok(last)
 }
 
+/// The line of a failed command's output that says what went wrong: the error after Rails'
+/// `rails aborted!` (its last lines are only "(See full trace …)"); else the last line naming
+/// an error (`QueryFailedError: …`, `django.db.utils.ProgrammingError: …` — Node prints the
+/// error object's fields after it, down to a lone `}`); else the last non-empty line that is
+/// not an npm warning.
+fn failure_line(output: &str) -> String {
+    let lines: Vec<&str> = output.lines().map(str::trim).collect();
+    if let Some(i) = lines.iter().position(|l| *l == "rails aborted!") {
+        let text: Vec<&str> =
+            lines[i + 1..].iter().copied().filter(|l| !l.is_empty()).take(2).collect();
+        if !text.is_empty() {
+            return text.join(" ");
+        }
+    }
+    let names_error =
+        |l: &&&str| l.contains("Error: ") || l.contains("Exception: ") || l.starts_with("error: ");
+    lines
+        .iter()
+        .rev()
+        .find(names_error)
+        .or_else(|| lines.iter().rev().find(|l| !l.is_empty() && !l.starts_with("npm warn")))
+        .unwrap_or(&"")
+        .to_string()
+}
+
+/// The migration of the set whose version the output mentions last (the tools log each
+/// migration as they start it: Rails `== 20240301090000 CreateUsers: reverting`, TypeORM
+/// `CreateUsers1795302868234 is the last executed migration`, knex and Django the file or
+/// migration name). Versions shorter than 4 characters are not searched (too ambiguous).
+fn last_mentioned<'a>(output: &str, set: &'a [(String, String)]) -> Option<&'a (String, String)> {
+    set.iter()
+        .filter(|(v, _)| v.len() >= 4)
+        .filter_map(|m| output.rfind(m.0.as_str()).map(|at| (at, m)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, m)| m)
+}
+
 fn schema_diff(a: &Schema, b: &Schema) -> String {
     let mut d: Vec<String> = Vec::new();
     for (k, v) in a {
@@ -165,4 +207,41 @@ fn schema_diff(a: &Schema, b: &Schema) -> String {
     }
     let more = if d.len() > 5 { format!(" and {} more", d.len() - 5) } else { String::new() };
     format!("{}{more}", d.into_iter().take(5).collect::<Vec<_>>().join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set() -> Vec<(String, String)> {
+        [("20240301090000", "CreateUsers"), ("20240303090000", "BackfillUserNames"), ("1", "x")]
+            .iter()
+            .map(|(v, n)| (v.to_string(), n.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn failing_migration_is_the_last_one_mentioned() {
+        let out = "== 20240303090000 BackfillUserNames: reverting ===\n\
+                   rails aborted!\n\
+                   StandardError: An error has occurred, this and all later migrations canceled:\n\n\
+                   ActiveRecord::IrreversibleMigration\n\
+                   /app/db/migrate/20240303090000_backfill_user_names.rb:7:in `down'\n\
+                   (See full trace by running task with --trace)\n";
+        let s = set();
+        assert_eq!(last_mentioned(out, &s).map(|m| m.1.as_str()), Some("BackfillUserNames"));
+        assert_eq!(
+            failure_line(out),
+            "StandardError: An error has occurred, this and all later migrations canceled: \
+             ActiveRecord::IrreversibleMigration"
+        );
+        let out = "CreateUsers20240301090000 is the last executed migration.\nNow reverting it...\n\
+                   Error during migration revert:\nQueryFailedError: table \"nope\" does not exist\n\
+                   {\n  query: 'DROP TABLE \"nope\"',\n}\nnpm warn config\n";
+        assert_eq!(last_mentioned(out, &s).map(|m| m.1.as_str()), Some("CreateUsers"));
+        assert_eq!(failure_line(out), "QueryFailedError: table \"nope\" does not exist");
+        assert_eq!(failure_line("ok\nexit status 3\n\n"), "exit status 3");
+        // A one-character version is not searched: "1" is in every timestamp.
+        assert_eq!(last_mentioned("exit 1", &s), None);
+    }
 }

@@ -58,9 +58,9 @@ pub struct Spec {
     /// Alembic: the commands run against the scratch database (with `DATABASE_URL` set).
     #[serde(default)]
     pub alembic: AlembicSpec,
-    /// Django, Knex and Prisma: the framework's own commands, run against the scratch
-    /// PostgreSQL database with `DATABASE_URL` set. Django and Knex use the defaults when
-    /// absent; for Prisma, setting it (even `{}`) runs `prisma migrate deploy` instead of
+    /// Django, Knex, Rails, TypeORM and Prisma: the framework's own commands, run against the
+    /// scratch PostgreSQL database with `DATABASE_URL` set. Django, Knex, Rails and TypeORM use
+    /// the defaults when absent; for Prisma, setting it (even `{}`) runs `prisma migrate deploy` instead of
     /// applying `migration.sql` directly.
     #[serde(default)]
     pub commands: Option<CommandsSpec>,
@@ -119,22 +119,32 @@ pub struct AlembicSpec {
     pub workdir: Option<String>,
 }
 
-/// A framework's own migration commands (Django, Knex, Prisma).
+/// A framework's own migration commands (Django, Knex, Rails, TypeORM, Prisma).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandsSpec {
     /// Upgrade command, run through `sh -c` (default: `python manage.py migrate --noinput`,
-    /// `npx --no-install knex migrate:latest`, `npx --no-install prisma migrate deploy`).
+    /// `npx --no-install knex migrate:latest`, `bin/rails db:migrate`, `npx --no-install
+    /// typeorm migration:run -d <data_source>` (`typeorm-ts-node-commonjs` for a TypeScript
+    /// data source), `npx --no-install prisma migrate deploy`).
     #[serde(default)]
     pub upgrade: Option<String>,
     /// Downgrade command (default: `python manage.py migrate <app> zero --noinput` for each
-    /// app, `npx --no-install knex migrate:rollback --all`; Prisma has none).
+    /// app, `npx --no-install knex migrate:rollback --all`, `bin/rails db:migrate VERSION=0`,
+    /// TypeORM's `migration:revert -d <data_source>` once per migration of the set; Prisma
+    /// has none).
     #[serde(default)]
     pub downgrade: Option<String>,
     /// Directory the commands run in, relative to the repository (default: the nearest
-    /// parent of `path` holding `manage.py`, a `knexfile`, or `prisma/schema.prisma`).
+    /// parent of `path` holding `manage.py`, a `knexfile`, `bin/rails` or
+    /// `config/application.rb`, TypeORM's data source, or `prisma/schema.prisma`).
     #[serde(default)]
     pub workdir: Option<String>,
+    /// TypeORM: the data source file given to `-d`, relative to the repository (default:
+    /// `data-source.ts`/`.js`/`.cjs`/`.mjs`, or the same under `src/`, in the nearest parent
+    /// of `path`). It must read `DATABASE_URL`.
+    #[serde(default)]
+    pub data_source: Option<String>,
 }
 
 fn default_upgrade() -> String {
@@ -388,19 +398,15 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
         ApplyMode::Auto => ApplyMode::Sqlite,
         m => m,
     };
-    let by_tool = matches!(set.framework, Framework::Django | Framework::Knex)
-        || (set.framework == Framework::Prisma && spec.commands.is_some());
+    let by_tool = matches!(
+        set.framework,
+        Framework::Django | Framework::Knex | Framework::Rails | Framework::Typeorm
+    ) || (set.framework == Framework::Prisma && spec.commands.is_some());
     if by_tool {
         code_apply(spec, ctx, set, &mut out);
         return out;
     }
     let code_only = match set.framework {
-        Framework::Rails => {
-            Some("Rails migrations are Ruby code (run `bin/rails db:migrate` in a `command` check)")
-        }
-        Framework::Typeorm => Some(
-            "TypeORM migrations are TypeScript code (run `typeorm migration:run` in a `command` check)",
-        ),
         Framework::Refinery if set.migrations.iter().any(|m| m.up.is_none()) => {
             Some("some refinery migrations are Rust code (`.rs`), which readyctl does not run")
         }
@@ -537,7 +543,7 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
     out
 }
 
-/// Django, Knex, Prisma: the framework's own commands on a scratch PostgreSQL database.
+/// Django, Knex, Rails, TypeORM, Prisma: the framework's own commands on a scratch PostgreSQL database.
 fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut Applied) {
     let fw = set.framework;
     let url = match (spec.apply, spec.database_url.as_deref()) {
@@ -609,38 +615,59 @@ fn code_plan(
 ) -> Result<code::Plan, String> {
     let fw = set.framework;
     let cmds = spec.commands.clone().unwrap_or_default();
+    // TypeORM: the data source file, and the project directory holding it (the nearest
+    // parent with package.json, else the data source's directory).
+    let data_source = match (&cmds.data_source, fw) {
+        (Some(ds), _) => {
+            let ds = ctx.resolve(ds);
+            if !ds.is_file() {
+                return Err(format!("commands.data_source {} does not exist", rel(ctx.repo, &ds)));
+            }
+            Some(ds)
+        }
+        (None, Framework::Typeorm) => {
+            nearest_parent(ctx.repo, &set.dir, |d| typeorm_data_source(d).is_some())
+                .and_then(|d| typeorm_data_source(&d))
+        }
+        _ => None,
+    }
+    .map(|ds| {
+        let dir = ds.parent().unwrap_or(ctx.repo);
+        let root = nearest_parent(ctx.repo, dir, |d| d.join("package.json").is_file())
+            .unwrap_or_else(|| dir.to_path_buf());
+        (root, ds)
+    });
     let marker: &dyn Fn(&Path) -> bool = match fw {
         Framework::Django => &|d: &Path| d.join("manage.py").is_file(),
         Framework::Knex => &|d: &Path| {
             ["js", "ts", "cjs", "mjs"].iter().any(|e| d.join(format!("knexfile.{e}")).is_file())
         },
+        Framework::Rails => &rails_app_root,
+        Framework::Typeorm => &|d: &Path| d.join("package.json").is_file(),
         _ => &|d: &Path| {
             d.join("prisma").join("schema.prisma").is_file() || d.join("schema.prisma").is_file()
         },
     };
-    let workdir = match &cmds.workdir {
-        Some(w) => ctx.resolve(w),
-        None => {
-            let mut d = Some(set.dir.as_path());
-            let mut found = None;
-            while let Some(dir) = d {
-                if marker(dir) {
-                    found = Some(dir.to_path_buf());
-                    break;
-                }
-                if dir == ctx.repo {
-                    break;
-                }
-                d = dir.parent();
-            }
+    let workdir = match (&cmds.workdir, &data_source) {
+        (Some(w), _) => ctx.resolve(w),
+        (None, Some((root, _))) => root.clone(),
+        (None, None) => {
             let what = match fw {
                 Framework::Django => "manage.py",
                 Framework::Knex => "knexfile",
+                Framework::Rails => "Rails app (bin/rails, config/application.rb)",
+                Framework::Typeorm => {
+                    "TypeORM data source (data-source.ts/.js, or src/data-source.ts/.js)"
+                }
                 _ => "schema.prisma",
             };
-            found.ok_or_else(|| {
-                format!("no {what} above {}; set `commands.workdir`", rel(ctx.repo, &set.dir))
-            })?
+            let hint = if fw == Framework::Typeorm {
+                "set `commands.data_source`"
+            } else {
+                "set `commands.workdir`"
+            };
+            nearest_parent(ctx.repo, &set.dir, marker)
+                .ok_or_else(|| format!("no {what} above {}; {hint}", rel(ctx.repo, &set.dir)))?
         }
     };
     // Default commands need the tool installed in the project; say what to install.
@@ -713,6 +740,55 @@ fn code_plan(
                     .collect(),
             )
         }
+        Framework::Rails => {
+            if cmds.upgrade.is_none() {
+                rails_usable(ctx, &workdir)?;
+            }
+            (
+                cmds.upgrade.unwrap_or_else(|| "bin/rails db:migrate".into()),
+                Some(cmds.downgrade.unwrap_or_else(|| "bin/rails db:migrate VERSION=0".into())),
+                "schema_migrations",
+                "SELECT version FROM schema_migrations",
+                set.migrations.iter().map(|m| m.version.clone()).collect(),
+            )
+        }
+        Framework::Typeorm => {
+            let defaults = match &data_source {
+                Some((_, ds)) => {
+                    let typescript = is_typescript(ds);
+                    if (cmds.upgrade.is_none() || cmds.downgrade.is_none())
+                        && (!node_bin("typeorm") || (typescript && !node_bin("ts-node")))
+                    {
+                        return Err(format!(
+                            "typeorm is not installed in {} (`npm install typeorm pg`{}, or set `commands.upgrade` and `commands.downgrade`)",
+                            shown_dir(ctx.repo, &workdir),
+                            if typescript {
+                                " and `npm install ts-node typescript` for the TypeScript data source"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                    let arg = ds.strip_prefix(&workdir).unwrap_or(ds).to_string_lossy();
+                    Some(typeorm_commands(&arg, typescript, set.migrations.len()))
+                }
+                None if cmds.upgrade.is_some() && cmds.downgrade.is_some() => None,
+                None => {
+                    return Err(format!(
+                        "no TypeORM data source (data-source.ts/.js, or src/data-source.ts/.js) above {}; set `commands.data_source`",
+                        rel(ctx.repo, &set.dir)
+                    ));
+                }
+            };
+            let (up, down) = defaults.unwrap_or_default();
+            (
+                cmds.upgrade.unwrap_or(up),
+                Some(cmds.downgrade.unwrap_or(down)),
+                "migrations",
+                "SELECT name FROM migrations",
+                set.migrations.iter().map(|m| format!("{}{}", m.name, m.version)).collect(),
+            )
+        }
         _ => {
             if cmds.upgrade.is_none() && !node_bin("prisma") {
                 return Err(format!(
@@ -734,7 +810,106 @@ fn code_plan(
             )
         }
     };
-    Ok(code::Plan { upgrade, downgrade, workdir, ledger, ledger_sql, expected })
+    let migrations = set.migrations.iter().map(|m| (m.version.clone(), m.name.clone())).collect();
+    Ok(code::Plan { upgrade, downgrade, workdir, ledger, ledger_sql, expected, migrations })
+}
+
+/// The nearest of `start` and its parents, up to `repo`, for which `pred` holds.
+fn nearest_parent(repo: &Path, start: &Path, pred: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    for dir in start.ancestors() {
+        if pred(dir) {
+            return Some(dir.to_path_buf());
+        }
+        if dir == repo {
+            break;
+        }
+    }
+    None
+}
+
+/// A directory for a message: repository-relative, `.` for the repository itself.
+fn shown_dir(repo: &Path, dir: &Path) -> String {
+    let r = rel(repo, dir);
+    if r.is_empty() { ".".into() } else { r }
+}
+
+/// A Rails app root: `bin/rails` or `config/application.rb`.
+fn rails_app_root(dir: &Path) -> bool {
+    dir.join("bin").join("rails").is_file() || dir.join("config").join("application.rb").is_file()
+}
+
+/// Where `typeorm init` and TypeORM's documentation put the data source, in that order.
+const TYPEORM_DATA_SOURCES: [&str; 8] = [
+    "data-source.ts",
+    "data-source.js",
+    "data-source.cjs",
+    "data-source.mjs",
+    "src/data-source.ts",
+    "src/data-source.js",
+    "src/data-source.cjs",
+    "src/data-source.mjs",
+];
+
+/// The TypeORM data source file of the project rooted at `dir`, if it has one.
+fn typeorm_data_source(dir: &Path) -> Option<PathBuf> {
+    TYPEORM_DATA_SOURCES.iter().map(|f| dir.join(f)).find(|p| p.is_file())
+}
+
+fn is_typescript(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "ts" || e == "mts" || e == "cts")
+}
+
+/// TypeORM's default upgrade and downgrade commands for a data source (`-d` argument as
+/// given). A TypeScript data source (and its `.ts` migrations) loads through ts-node, as
+/// TypeORM's documentation says (`typeorm-ts-node-commonjs`). `migration:revert` undoes one
+/// migration per call, so the downgrade calls it once per migration of the set.
+fn typeorm_commands(data_source: &str, typescript: bool, n: usize) -> (String, String) {
+    let bin = if typescript { "typeorm-ts-node-commonjs" } else { "typeorm" };
+    let ds = shell_word(data_source);
+    let run = format!("npx --no-install {bin} migration:run -d {ds}");
+    let revert = format!("npx --no-install {bin} migration:revert -d {ds}");
+    let down =
+        if n == 1 { revert } else { format!("for _ in $(seq {n}); do {revert} || exit $?; done") };
+    (run, down)
+}
+
+/// `s` as one `sh` word: unchanged when it holds only safe characters, else single-quoted.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The default Rails commands need `bin/rails` and a Ruby that boots the app (`bin/rails
+/// --version` loads `config/boot.rb`, so Bundler and the app's gems, without touching the
+/// database); else an error saying what to install.
+fn rails_usable(ctx: &ProbeContext<'_>, workdir: &Path) -> Result<(), String> {
+    if !workdir.join("bin").join("rails").is_file() {
+        return Err(format!(
+            "no bin/rails in {} (`rails app:update:bin` makes it), or set `commands.upgrade` and `commands.downgrade`",
+            shown_dir(ctx.repo, workdir)
+        ));
+    }
+    let probe = tool::run_shell(
+        "bin/rails --version",
+        workdir,
+        &[],
+        ctx.deadline,
+        ctx.cancel,
+        &|s: &str| s.to_string(),
+    )?;
+    if probe.exit_code == Some(0) {
+        return Ok(());
+    }
+    let last = probe.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let what =
+        if probe.exit_code == Some(127) { "Ruby is not installed" } else { "Rails does not load" };
+    Err(format!(
+        "{what}: `bin/rails --version` in {} failed ({last}); install Ruby and the app's gems (`bundle install`; on Debian `apt-get install ruby-railties ruby-activerecord ruby-pg`), or set `commands.upgrade` and `commands.downgrade`",
+        shown_dir(ctx.repo, workdir)
+    ))
 }
 
 fn tool_report(
@@ -1107,6 +1282,71 @@ mod tests {
         .unwrap();
         assert_eq!(s.framework, Some(Framework::GolangMigrate));
         assert_eq!(s.alembic.downgrade, "alembic downgrade base");
+    }
+
+    #[test]
+    fn nearest_parent_stops_at_the_repository() {
+        let root = std::env::temp_dir().join(format!("readyctl-np-{}", std::process::id()));
+        let app = root.join("repo/app");
+        std::fs::create_dir_all(app.join("db/migrate")).unwrap();
+        std::fs::create_dir_all(app.join("config")).unwrap();
+        std::fs::create_dir_all(root.join("config")).unwrap();
+        std::fs::write(root.join("config/application.rb"), "").unwrap();
+        let repo = root.join("repo");
+        // Above the repository does not count.
+        assert_eq!(nearest_parent(&repo, &app.join("db/migrate"), rails_app_root), None);
+        std::fs::write(app.join("config/application.rb"), "").unwrap();
+        assert_eq!(
+            nearest_parent(&repo, &app.join("db/migrate"), rails_app_root),
+            Some(app.clone())
+        );
+        // TypeORM: data-source.ts at the root wins over src/, src/ is found too.
+        std::fs::create_dir_all(app.join("src/migration")).unwrap();
+        assert_eq!(typeorm_data_source(&app), None);
+        std::fs::write(app.join("src/data-source.js"), "").unwrap();
+        assert_eq!(typeorm_data_source(&app), Some(app.join("src/data-source.js")));
+        let found =
+            nearest_parent(&repo, &app.join("src/migration"), |d| typeorm_data_source(d).is_some());
+        // From src/migration, src/ itself holds data-source.js.
+        assert_eq!(found, Some(app.join("src")));
+        std::fs::write(app.join("data-source.ts"), "").unwrap();
+        assert_eq!(typeorm_data_source(&app), Some(app.join("data-source.ts")));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn typeorm_default_commands() {
+        let (up, down) = typeorm_commands("src/data-source.ts", true, 3);
+        assert_eq!(
+            up,
+            "npx --no-install typeorm-ts-node-commonjs migration:run -d src/data-source.ts"
+        );
+        assert_eq!(
+            down,
+            "for _ in $(seq 3); do npx --no-install typeorm-ts-node-commonjs migration:revert -d src/data-source.ts || exit $?; done"
+        );
+        let (up, down) = typeorm_commands("my app/ds.js", false, 1);
+        assert_eq!(up, "npx --no-install typeorm migration:run -d 'my app/ds.js'");
+        assert_eq!(down, "npx --no-install typeorm migration:revert -d 'my app/ds.js'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert!(is_typescript(Path::new("a/data-source.ts")));
+        assert!(!is_typescript(Path::new("a/data-source.js")));
+    }
+
+    #[test]
+    fn commands_data_source_is_a_known_field() {
+        let s: Spec = serde_yaml::from_str(
+            "commands: { data_source: src/db.ts, workdir: . }
+",
+        )
+        .unwrap();
+        assert_eq!(s.commands.unwrap().data_source.as_deref(), Some("src/db.ts"));
+        let e = serde_yaml::from_str::<Spec>(
+            "commands: { datasource: x }
+",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("unknown field `datasource`"), "{e}");
     }
 
     #[test]

@@ -651,13 +651,92 @@ fn rails_fixture_duplicate_version_and_irreversible_migration() {
     assert_eq!(missing, ["db/migrate/20240303090000_backfill_user_names.rb"], "{r:?}");
     let s = artifact_json(&o, "summary.json");
     assert_eq!(s["framework"], "rails");
-    // Without the duplicate the set passes; Ruby code is not applied, and that is said.
+    // Without the duplicate the set passes; without a database the Rails commands are not
+    // run, and that is said.
     let repo = scratch_dir("rails");
     copy_dir(&fixtures().join("rails"), &repo);
     std::fs::remove_file(repo.join("db/migrate/20240303090000_add_role_to_users.rb")).unwrap();
     let o = run_migrations(&repo, "{}");
     assert_eq!(o.status, Status::Pass, "{}", o.reason);
-    assert!(o.reason.contains("not applied: Rails migrations are Ruby code"), "{}", o.reason);
+    assert!(
+        o.reason.contains("not applied: set `database_url` to run the rails commands"),
+        "{}",
+        o.reason
+    );
+}
+
+/// Ruby with Rails' railties, Active Record and the pg gem on PATH (Debian: `apt-get install
+/// ruby-railties ruby-activerecord ruby-pg`; `.ci/run` installs them): `false` with a SKIP line
+/// locally, a panic on CI.
+fn rails_on_path() -> bool {
+    let ok = std::process::Command::new("ruby")
+        .args(["-e", "require 'rails'; require 'active_record'; require 'pg'"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var_os("CI").is_some() {
+            panic!("ruby with rails, activerecord and pg is not on PATH on CI");
+        }
+        eprintln!(
+            "SKIP: no ruby with rails, activerecord and pg on PATH (apt-get install ruby-railties ruby-activerecord ruby-pg)"
+        );
+    }
+    ok
+}
+
+fn rails_repo(name: &str) -> PathBuf {
+    let repo = scratch_dir(name);
+    copy_dir(&fixtures().join("rails"), &repo);
+    // Rails refuses a set with a duplicate version; the integrity test above covers that.
+    std::fs::remove_file(repo.join("db/migrate/20240303090000_add_role_to_users.rb")).unwrap();
+    repo
+}
+
+#[test]
+fn rails_real_db_migrate_and_version_0_on_postgres_check_schema_migrations() {
+    let Some(url) = pg() else { return };
+    if !rails_on_path() {
+        return;
+    }
+    // Round trip with the default commands (`bin/rails db:migrate`, `… VERSION=0`), once the
+    // irreversible backfill is gone.
+    let repo = rails_repo("rails-pg");
+    std::fs::remove_file(repo.join("db/migrate/20240303090000_backfill_user_names.rb")).unwrap();
+    let o = run_migrations(&repo, &format!("database_url: {url}\nlint: false\n"));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("rails's commands: upgrade, downgrade, upgrade"), "{}", o.reason);
+    let text = artifact_json(&o, "schema.json").to_string();
+    assert!(text.contains("users") && text.contains("email"), "{text}");
+    let s = artifact_json(&o, "summary.json");
+    let cmds: Vec<&str> =
+        s["commands"].as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap()).collect();
+    assert_eq!(
+        cmds,
+        [
+            "bin/rails db:migrate",
+            "bin/rails db:migrate VERSION=0",
+            "bin/rails db:migrate",
+            "bin/rails db:migrate"
+        ]
+    );
+    let db = s["apply"]["database"].as_str().unwrap().to_string();
+    assert!(!database_exists(&url, &db), "scratch database {db} dropped");
+    // The fixture's irreversible migration: `db:migrate VERSION=0` fails at it.
+    let repo = rails_repo("rails-pg-irreversible");
+    let o = run_migrations(&repo, &format!("database_url: {url}\nlint: false\n"));
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(
+        o.reason
+            .contains("`bin/rails db:migrate VERSION=0` exited with 1 at migration 20240303090000")
+            && o.reason.contains("IrreversibleMigration"),
+        "{}",
+        o.reason
+    );
+    // No bin/rails: an error saying what is missing, not a failure.
+    std::fs::remove_file(repo.join("bin/rails")).unwrap();
+    let o = run_migrations(&repo, &format!("database_url: {url}\nlint: false\n"));
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(o.reason.contains("no bin/rails in ."), "{}", o.reason);
 }
 
 #[test]
@@ -695,10 +774,11 @@ fn liquibase_changesets_apply_and_roll_back_on_sqlite() {
 
 #[test]
 fn typeorm_and_refinery_fixtures() {
-    let o = run_migrations(&fixtures().join("typeorm"), "path: .\nmissing_down: fail\n");
+    let o =
+        run_migrations(&fixtures().join("typeorm"), "path: src/migration\nmissing_down: fail\n");
     assert_eq!(o.status, Status::Fail, "{}", o.reason);
     assert!(o.reason.contains("1795302883836 (AddUsersEmail) has no down"), "{}", o.reason);
-    let o = run_migrations(&fixtures().join("typeorm"), "path: .\n");
+    let o = run_migrations(&fixtures().join("typeorm"), "path: src/migration\n");
     assert_eq!(o.status, Status::Pass, "{}", o.reason);
     assert_eq!(artifact_json(&o, "summary.json")["framework"], "typeorm");
 
@@ -763,6 +843,91 @@ fn knex_real_commands_on_postgres_check_knex_migrations() {
         "{}",
         o.reason
     );
+}
+
+fn typeorm_repo(name: &str, node_modules: Option<&str>) -> PathBuf {
+    let repo = scratch_dir(name);
+    copy_dir(&fixtures().join("typeorm"), &repo);
+    if let Some(nm) = node_modules {
+        std::os::unix::fs::symlink(nm, repo.join("node_modules")).unwrap();
+    }
+    repo
+}
+
+#[test]
+fn typeorm_without_typeorm_installed_is_an_error_naming_what_to_install() {
+    let Some(url) = pg() else { return };
+    let repo = typeorm_repo("typeorm-missing", None);
+    let o = run_migrations(&repo, &format!("path: src/migration\ndatabase_url: {url}\n"));
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(
+        o.reason.contains("npm install typeorm pg") && o.reason.contains("ts-node typescript"),
+        "{}",
+        o.reason
+    );
+    // No data source anywhere: say which files were looked for and the field to set.
+    std::fs::remove_file(repo.join("src/data-source.ts")).unwrap();
+    let o = run_migrations(&repo, &format!("path: src/migration\ndatabase_url: {url}\n"));
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(o.reason.contains("set `commands.data_source`"), "{}", o.reason);
+}
+
+#[test]
+fn typeorm_real_commands_on_postgres_check_migrations_table() {
+    let Some(url) = pg() else { return };
+    let Some(nm) = peer(
+        "READYCTL_TEST_NODE_MODULES",
+        "node_modules with typeorm, ts-node, typescript and pg (scripts/install-node-test-deps.sh)",
+    ) else {
+        return;
+    };
+    let repo = typeorm_repo("typeorm-pg", Some(&nm));
+    let spec = format!("path: src/migration\ndatabase_url: {url}\n");
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("typeorm's commands: upgrade, downgrade, upgrade"), "{}", o.reason);
+    let text = artifact_json(&o, "schema.json").to_string();
+    assert!(text.contains("users") && text.contains("email"), "{text}");
+    let s = artifact_json(&o, "summary.json");
+    let cmds: Vec<&str> =
+        s["commands"].as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap()).collect();
+    assert_eq!(cmds.len(), 4, "{cmds:?}");
+    assert_eq!(
+        cmds[0],
+        "npx --no-install typeorm-ts-node-commonjs migration:run -d src/data-source.ts"
+    );
+    assert!(cmds[1].contains("seq 2") && cmds[1].contains("migration:revert"), "{}", cmds[1]);
+    let db = s["apply"]["database"].as_str().unwrap().to_string();
+    assert!(!database_exists(&url, &db), "scratch database {db} dropped");
+    // A broken down: the second revert (CreateUsers) fails, and the reason names it.
+    let p = repo.join("src/migration/1795302868234-CreateUsers.ts");
+    let t = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace(r#"DROP TABLE "users""#, r#"DROP TABLE "no_such_table""#);
+    std::fs::write(&p, t).unwrap();
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(
+        o.reason.contains("exited with 1 at migration 1795302868234 (CreateUsers)")
+            && o.reason.contains("no_such_table"),
+        "{}",
+        o.reason
+    );
+    // The data source is configurable: the same project with it moved and named explicitly.
+    let repo = typeorm_repo("typeorm-pg-ds", Some(&nm));
+    std::fs::create_dir_all(repo.join("db")).unwrap();
+    let ds = std::fs::read_to_string(repo.join("src/data-source.ts"))
+        .unwrap()
+        .replace(r#"__dirname + "/migration/*.ts""#, r#"__dirname + "/../src/migration/*.ts""#);
+    std::fs::write(repo.join("db/orm.ts"), ds).unwrap();
+    std::fs::remove_file(repo.join("src/data-source.ts")).unwrap();
+    let o = run_migrations(
+        &repo,
+        &format!(
+            "path: src/migration\ndatabase_url: {url}\ncommands: {{ data_source: db/orm.ts }}\n"
+        ),
+    );
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
 }
 
 #[test]
