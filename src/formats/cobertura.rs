@@ -20,6 +20,7 @@ pub(crate) fn read(path: &Path, input: impl BufRead) -> Result<CoverageReport, F
     let mut current: Option<String> = None;
     let mut methods_depth = 0u32;
     let mut saw_root = false;
+    let mut branches_spent = 0u64;
     loop {
         let event = xml.next(&mut buf)?;
         match event {
@@ -48,6 +49,10 @@ pub(crate) fn read(path: &Path, input: impl BufRead) -> Result<CoverageReport, F
                                 let (covered, total) = parse_condition(&cc).ok_or_else(|| {
                                     xml.error(format!("bad condition-coverage=\"{cc}\""))
                                 })?;
+                                super::spend_branches(&mut branches_spent, u64::from(total))
+                                    .map_err(|m| {
+                                        xml.error(format!("<line number=\"{number}\">: {m}"))
+                                    })?;
                                 for i in 0..total {
                                     detail.hit_branch((number, 0, i), u64::from(i < covered));
                                 }

@@ -26,6 +26,7 @@ pub(crate) fn read(path: &Path, input: impl BufRead) -> Result<CoverageReport, F
     let mut saw_root = false;
     let mut depth = 0u32;
     let (mut report_lines, mut report_branches) = (None, None);
+    let mut branches_spent = 0u64;
     loop {
         let event = xml.next(&mut buf)?;
         match &event {
@@ -60,6 +61,8 @@ pub(crate) fn read(path: &Path, input: impl BufRead) -> Result<CoverageReport, F
                         if mi + ci > 0 {
                             detail.hit_line(nr, ci);
                         }
+                        super::spend_branches(&mut branches_spent, u64::from(mb) + u64::from(cb))
+                            .map_err(|m| xml.error(format!("<line nr=\"{nr}\">: {m}")))?;
                         for i in 0..mb + cb {
                             detail.hit_branch((nr, 0, i), u64::from(i < cb));
                         }

@@ -352,6 +352,31 @@ pub struct FileDetail {
     branches: BTreeMap<BranchKey, u64>,
 }
 
+/// Formats that give a line's branches as numbers (JaCoCo `mb`/`cb`, Cobertura
+/// `condition-coverage="50% (1/2)"`) are expanded to one entry per branch, so that reports
+/// merge branch by branch. These bound what a corrupt or hostile report can make readyctl
+/// allocate: a line with more branches, or a report with more expanded branches in total, is an
+/// error at that line (real reports have at most a few hundred per line).
+pub const MAX_BRANCHES_PER_LINE: u64 = 10_000;
+/// See [`MAX_BRANCHES_PER_LINE`].
+pub const MAX_EXPANDED_BRANCHES: u64 = 4_000_000;
+
+/// Accounts for `n` more expanded branches on one line; Err is the message for the reader.
+pub(crate) fn spend_branches(spent: &mut u64, n: u64) -> Result<(), String> {
+    if n > MAX_BRANCHES_PER_LINE {
+        return Err(format!(
+            "{n} branches on one line is not plausible (at most {MAX_BRANCHES_PER_LINE} are read)"
+        ));
+    }
+    *spent += n;
+    if *spent > MAX_EXPANDED_BRANCHES {
+        return Err(format!(
+            "more than {MAX_EXPANDED_BRANCHES} branches in one report is not plausible"
+        ));
+    }
+    Ok(())
+}
+
 impl FileDetail {
     pub fn hit_line(&mut self, line: u32, hits: u64) {
         self.lines_found.set(line);

@@ -287,3 +287,47 @@ fn oversized_reports_and_huge_line_numbers_are_bounded() {
     let r = read_coverage(lcov.path(), None).unwrap();
     assert_eq!(r.lines(), Ratio::new(1, 2));
 }
+
+/// Found by the `coverage` fuzz target (docs/fuzzing.md): a JaCoCo `<line mb="67201000">` was
+/// expanded into 67 million branch entries (a 13 s hang, and `mb + cb` could overflow). Branch
+/// counts given as numbers are now bounded per line and per report, with a located error.
+#[test]
+fn branch_counts_given_as_numbers_are_bounded() {
+    let jacoco = |mb: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><report name=\"r\"><package name=\"p\"><sourcefile name=\"A.java\"><line nr=\"3\" mi=\"0\" ci=\"1\" mb=\"{mb}\" cb=\"1\"/></sourcefile></package></report>"
+        )
+    };
+    let ok = write_temp(jacoco("3").as_bytes());
+    let r = read_coverage(ok.path(), Some(CoverageFormat::Jacoco)).unwrap();
+    assert_eq!((r.branches().covered, r.branches().total), (1, 4));
+    for mb in ["67201000", "4294967295"] {
+        let f = write_temp(jacoco(mb).as_bytes());
+        let err = read_coverage(f.path(), Some(CoverageFormat::Jacoco)).unwrap_err();
+        assert!(
+            err.message.contains("<line nr=\"3\">") && err.message.contains("plausible"),
+            "{err}"
+        );
+    }
+    let cobertura = |cc: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><coverage><packages><package><classes><class filename=\"a.py\"><lines><line number=\"7\" hits=\"1\" branch=\"true\" condition-coverage=\"{cc}\"/></lines></class></classes></package></packages></coverage>"
+        )
+    };
+    let f = write_temp(cobertura("50% (1/4000000000)").as_bytes());
+    let err = read_coverage(f.path(), Some(CoverageFormat::Cobertura)).unwrap_err();
+    assert!(err.message.contains("<line number=\"7\">"), "{err}");
+    // Many plausible lines still add up to an implausible report.
+    let mut many = String::from(
+        "<?xml version=\"1.0\"?><coverage><packages><package><classes><class filename=\"a.py\"><lines>",
+    );
+    for n in 1..=500 {
+        many.push_str(&format!(
+            "<line number=\"{n}\" hits=\"1\" branch=\"true\" condition-coverage=\"0% (0/9000)\"/>"
+        ));
+    }
+    many.push_str("</lines></class></classes></package></packages></coverage>");
+    let f = write_temp(many.as_bytes());
+    let err = read_coverage(f.path(), Some(CoverageFormat::Cobertura)).unwrap_err();
+    assert!(err.message.contains("in one report"), "{err}");
+}
