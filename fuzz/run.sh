@@ -78,17 +78,18 @@ else
 fi
 mkdir -p logs
 
-run_one() {
-    local t=$1
+run_one() { # a finding must not stop the other targets, nor lose this target's status
+    local t=$1 rc=0
     cargo fuzz run -O "$t" -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-        -malloc_limit_mb=1024 -print_final_stats=1 > "logs/$t.log" 2>&1
-    echo "$?" > "logs/$t.rc"
+        -malloc_limit_mb=1024 -print_final_stats=1 > "logs/$t.log" 2>&1 || rc=$?
+    echo "$rc" > "logs/$t.rc"
 }
 running=0
+rm -f logs/*.rc
 for t in $targets; do
     run_one "$t" &
     running=$((running + 1))
-    if [ "$running" -ge "$parallel" ]; then wait -n; running=$((running - 1)); fi
+    if [ "$running" -ge "$parallel" ]; then wait -n || true; running=$((running - 1)); fi
 done
 wait
 
