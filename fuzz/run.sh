@@ -85,7 +85,7 @@ run_one() { # a finding must not stop the other targets, nor lose this target's 
     echo "$rc" > "logs/$t.rc"
 }
 running=0
-rm -f logs/*.rc
+for t in $targets; do rm -f "logs/$t.rc"; done
 for t in $targets; do
     run_one "$t" &
     running=$((running + 1))
