@@ -788,13 +788,18 @@ fn typeorm_and_refinery_fixtures() {
     assert_eq!(artifact_json(&o, "summary.json")["framework"], "refinery");
 }
 
-fn knex_repo(name: &str, node_modules: Option<&str>) -> PathBuf {
+/// A scratch copy of a Node fixture, with `node_modules` linked in when given.
+fn node_repo(fixture: &str, name: &str, node_modules: Option<&str>) -> PathBuf {
     let repo = scratch_dir(name);
-    copy_dir(&fixtures().join("knex"), &repo);
+    copy_dir(&fixtures().join(fixture), &repo);
     if let Some(nm) = node_modules {
         std::os::unix::fs::symlink(nm, repo.join("node_modules")).unwrap();
     }
     repo
+}
+
+fn knex_repo(name: &str, node_modules: Option<&str>) -> PathBuf {
+    node_repo("knex", name, node_modules)
 }
 
 #[test]
@@ -846,12 +851,7 @@ fn knex_real_commands_on_postgres_check_knex_migrations() {
 }
 
 fn typeorm_repo(name: &str, node_modules: Option<&str>) -> PathBuf {
-    let repo = scratch_dir(name);
-    copy_dir(&fixtures().join("typeorm"), &repo);
-    if let Some(nm) = node_modules {
-        std::os::unix::fs::symlink(nm, repo.join("node_modules")).unwrap();
-    }
-    repo
+    node_repo("typeorm", name, node_modules)
 }
 
 #[test]

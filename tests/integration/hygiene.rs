@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{readyctl, temp_repo, text};
+use crate::support::{git, readyctl, temp_repo, text};
 
 /// Every file under `dir`, read as bytes, must not contain `needle`.
 fn assert_absent_everywhere(dir: &Path, needle: &str) {
@@ -287,15 +287,7 @@ fn secrets_history_finds_a_secret_removed_from_the_tree() {
         ),
     ]);
     let git = |args: &[&str]| {
-        let o = std::process::Command::new("git")
-            .args(args)
-            .current_dir(repo.path())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@e")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@e")
-            .output()
-            .unwrap();
+        let o = git(repo.path(), args);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
     git(&["init", "-q"]);

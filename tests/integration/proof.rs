@@ -137,17 +137,7 @@ fn signing_key_from_environment_and_unsigned_is_marked() {
 fn predicate_matches_its_published_schema() {
     let repo = demo_copy();
     // A git repository, so the `repository` block is filled in too.
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(repo.path())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@e")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@e")
-            .output()
-            .unwrap()
-    };
+    let git = |args: &[&str]| git(repo.path(), args);
     git(&["init", "-q"]);
     git(&["add", "."]);
     git(&["commit", "-qm", "demo"]);

@@ -83,3 +83,16 @@ pub fn gone(marker: &str) -> bool {
     }
     true
 }
+
+/// Runs git in `dir` with a fixed identity (no global configuration needed).
+pub fn git(dir: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@e")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@e")
+        .output()
+        .unwrap()
+}
