@@ -13,6 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$here"
 export RUSTC_BOOTSTRAP=1
+# Known sanitizer false positives (see the file); real leaks still stop the run.
+export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$here/target}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 all=$(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^readyctl-fuzz$')
