@@ -47,6 +47,9 @@ pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
     hash_reader(File::open(path)?, &mut buf)
 }
 
+/// Below this many bytes in total, [`hash_files`] does not start threads.
+const SMALL_INPUT_BYTES: u64 = 8 << 20;
+
 /// Hashes `root/<rel>` for every relative path, on up to `threads` threads (0 = number of
 /// CPUs). Results come back in input order.
 pub fn hash_files(
@@ -60,6 +63,26 @@ pub fn hash_files(
         threads
     }
     .clamp(1, rel_paths.len().max(1));
+    // Small inputs (most runs: logs and reports of a few KiB) hash faster on this thread than
+    // the threads take to start.
+    let small = || {
+        let mut total = 0u64;
+        rel_paths.iter().all(|rel| {
+            total += std::fs::metadata(root.join(rel)).map_or(0, |m| m.len());
+            total <= SMALL_INPUT_BYTES
+        })
+    };
+    if threads == 1 || small() {
+        let mut buf = vec![0u8; HASH_BUFFER];
+        return rel_paths
+            .iter()
+            .map(|rel| {
+                File::open(root.join(rel))
+                    .and_then(|f| hash_reader(f, &mut buf))
+                    .map(|(sha256, size)| FileDigest { path: rel.clone(), sha256, size })
+            })
+            .collect();
+    }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<io::Result<FileDigest>>>> =
         Mutex::new((0..rel_paths.len()).map(|_| None).collect());
@@ -184,6 +207,19 @@ mod tests {
         assert_eq!(r[0].as_ref().unwrap().size, big.len() as u64);
         assert_eq!(r[1].as_ref().unwrap().path, "abc");
         assert!(r[2].is_err());
+        // Past SMALL_INPUT_BYTES the threads run; same answers, same order.
+        let huge: Vec<u8> = (0..SMALL_INPUT_BYTES as usize + 1).map(|i| (i % 253) as u8).collect();
+        std::fs::write(dir.path().join("huge"), &huge).unwrap();
+        let names: Vec<String> =
+            ["abc", "huge", "missing", "big"].iter().map(|s| s.to_string()).collect();
+        let threaded = hash_files(dir.path(), &names, 2);
+        assert_eq!(threaded[0].as_ref().unwrap().sha256, hex);
+        assert_eq!(
+            threaded[1].as_ref().unwrap().sha256,
+            crate::evidence::hex(&Sha256::digest(&huge))
+        );
+        assert!(threaded[2].is_err());
+        assert_eq!(threaded[3].as_ref().unwrap().size, big.len() as u64);
     }
 
     #[test]
