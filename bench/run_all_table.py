@@ -150,12 +150,13 @@ else:
                  "—", "—", str(n)))
     skipped = os.path.join(logs, "secrets-ds.skipped")
     if os.path.exists(skipped):
-        missing("secrets", "`secrets` scan, 40 MiB subset vs detect-secrets",
+        missing("secrets", "`secrets` scan, subset vs detect-secrets",
                 "not run: " + open(skipped).read().strip())
     else:
         o, n = med(texts, r"^readyctl secrets \(subset\): ([\d.]+)s")
         d, _ = med(texts, r"^detect-secrets scan .*: ([\d.]+)s")
-        rows.append(("`secrets` scan, 40 MiB subset", f(o, "{:.2f}", " s"),
+        mb, _ = med(texts, r"^subset: [\d,]+ files, (\d+) MiB")
+        rows.append((f"`secrets` scan, {f(mb, '{:.0f}')} MiB subset", f(o, "{:.2f}", " s"),
                      f(d, "{:.1f}", " s (detect-secrets)"), f(o and d and d / o, "{:,.0f}× faster"),
                      "—", "—", str(n)))
 
