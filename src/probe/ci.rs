@@ -395,27 +395,12 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicBool;
 
     fn run_in(dir: &Path, spec: &Spec) -> ProbeOutcome {
-        let cancel = AtomicBool::new(false);
-        let ctx = ProbeContext {
-            repo: dir,
-            check_id: "ci",
-            evidence_dir: dir,
-            run_started: std::time::SystemTime::now(),
-            deadline: std::time::Instant::now() + std::time::Duration::from_secs(10),
-            cancel: &cancel,
-            output_filter: None,
-        };
-        run(spec, &ctx)
+        crate::probe::context::testing::run_probe(dir, "ci", |ctx| run(spec, ctx))
     }
 
-    fn write(dir: &Path, rel: &str, text: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::probe::context::testing::write;
 
     const GHA: &str = "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - name: build\n        run: cargo build --locked\n      - name: test\n        run: |\n          cargo fmt --check\n          cargo test --all\n";
 

@@ -71,3 +71,36 @@ impl Artifact {
         Artifact { name: name.into(), content: ArtifactContent::CopyOf(path.into()) }
     }
 }
+
+/// Helpers for the probes' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::outcome::ProbeOutcome;
+
+    /// Runs `probe` with a context on `dir` (evidence in `dir` too) and a 10 s deadline.
+    pub(crate) fn run_probe(
+        dir: &Path,
+        check_id: &str,
+        probe: impl FnOnce(&ProbeContext<'_>) -> ProbeOutcome,
+    ) -> ProbeOutcome {
+        let cancel = AtomicBool::new(false);
+        let ctx = ProbeContext {
+            repo: dir,
+            check_id,
+            evidence_dir: dir,
+            run_started: SystemTime::now(),
+            deadline: Instant::now() + Duration::from_secs(10),
+            cancel: &cancel,
+            output_filter: None,
+        };
+        probe(&ctx)
+    }
+
+    /// Writes `dir/rel`, creating its parent directories.
+    pub(crate) fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("a file under dir")).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}

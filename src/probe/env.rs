@@ -305,27 +305,12 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
 mod tests {
     use super::*;
     use crate::outcome::Status;
-    use std::sync::atomic::AtomicBool;
 
     fn run_in(dir: &Path, spec: &Spec) -> ProbeOutcome {
-        let cancel = AtomicBool::new(false);
-        let ctx = ProbeContext {
-            repo: dir,
-            check_id: "env",
-            evidence_dir: dir,
-            run_started: std::time::SystemTime::now(),
-            deadline: std::time::Instant::now() + std::time::Duration::from_secs(10),
-            cancel: &cancel,
-            output_filter: None,
-        };
-        run(spec, &ctx)
+        crate::probe::context::testing::run_probe(dir, "env", |ctx| run(spec, ctx))
     }
 
-    fn write(dir: &Path, rel: &str, text: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::probe::context::testing::write;
 
     #[test]
     fn finds_reads_in_every_language_and_skips_tests() {
@@ -358,7 +343,7 @@ mod tests {
             "src/config.rs",
             "struct Config {\n    /// The key.\n    #[clap(long, env)]\n    pub hmac_key: String,\n    #[arg(long, env = \"APP_PORT\", default_value = \"8080\")]\n    port: u16,\n    #[arg(long)]\n    verbose: bool,\n}\n",
         );
-        let reads = scan_reads(d.path(), &AtomicBool::new(false));
+        let reads = scan_reads(d.path(), &std::sync::atomic::AtomicBool::new(false));
         let names: Vec<&str> = reads.keys().map(String::as_str).collect();
         assert_eq!(
             names,

@@ -380,20 +380,9 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
 mod tests {
     use super::*;
     use crate::outcome::Status;
-    use std::sync::atomic::AtomicBool;
 
     fn run_in(dir: &Path, spec: &Spec) -> ProbeOutcome {
-        let cancel = AtomicBool::new(false);
-        let ctx = ProbeContext {
-            repo: dir,
-            check_id: "k8s",
-            evidence_dir: dir,
-            run_started: std::time::SystemTime::now(),
-            deadline: std::time::Instant::now() + std::time::Duration::from_secs(10),
-            cancel: &cancel,
-            output_filter: None,
-        };
-        run(spec, &ctx)
+        crate::probe::context::testing::run_probe(dir, "k8s", |ctx| run(spec, ctx))
     }
 
     const GOOD: &str = "apiVersion: apps/v1
