@@ -588,14 +588,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("readyctl-apply-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        for (f, c) in files {
-            let p = d.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, c).unwrap();
-        }
-        d
+        crate::migrations::test_tree(&format!("apply-{name}"), files)
     }
     fn later() -> Instant {
         Instant::now() + Duration::from_secs(60)

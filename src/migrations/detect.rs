@@ -705,14 +705,7 @@ mod tests {
     use super::*;
 
     fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("readyctl-detect-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        for (f, c) in files {
-            let p = d.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, c).unwrap();
-        }
-        d
+        crate::migrations::test_tree(&format!("detect-{name}"), files)
     }
 
     #[test]

@@ -263,14 +263,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("readyctl-drift-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        for (f, c) in files {
-            let p = d.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, c).unwrap();
-        }
-        d
+        crate::migrations::test_tree(&format!("drift-{name}"), files)
     }
     fn row(cells: &[Option<&str>]) -> Vec<Option<String>> {
         cells.iter().map(|c| c.map(String::from)).collect()

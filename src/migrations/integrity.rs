@@ -456,15 +456,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
-        let d =
-            std::env::temp_dir().join(format!("readyctl-integrity-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        for (f, c) in files {
-            let p = d.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, c).unwrap();
-        }
-        d
+        crate::migrations::test_tree(&format!("integrity-{name}"), files)
     }
     fn opts() -> Options<'static> {
         Options { missing_down: Level::Warn, naming: None }

@@ -10,3 +10,17 @@ pub mod frameworks;
 pub mod integrity;
 pub mod lint;
 pub mod tool;
+
+/// A fresh directory `readyctl-<name>-<pid>` under the temp dir holding `files` (path, text),
+/// for the unit tests of these modules.
+#[cfg(test)]
+pub(crate) fn test_tree(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("readyctl-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    for (f, c) in files {
+        let p = d.join(f);
+        std::fs::create_dir_all(p.parent().expect("a file under the directory")).unwrap();
+        std::fs::write(p, c).unwrap();
+    }
+    d
+}
