@@ -1,0 +1,323 @@
+//! The signed predicate must agree with itself and with the files it names.
+//!
+//! A signature proves who signed, not that what they signed is coherent. An edited run — a
+//! READY verdict over a failing blocking check, a raised score, zeroed evidence digests, a
+//! waiver that was never applied — would otherwise be signed by an honest `readyctl sign` (or a
+//! CI job) and accepted by `verify`. So `verify`, `sign` and `pack` recompute the summary from
+//! the recorded results and policy with [`crate::verdict::summarize`] (the function `check`
+//! uses at run time), re-apply the recorded waivers with [`crate::waiver::apply`], and check
+//! every digest and every evidence file a result names against the statement's subjects.
+//!
+//! What this cannot catch: a key holder can still sign results that were never observed. See
+//! `docs/threat-model.md`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::sums::FileDigest;
+use super::verify::{Problem, problem};
+use crate::outcome::Status;
+use crate::record::RunRecord;
+use crate::verdict::Summary;
+use crate::waiver::{Waiver, WaiverSpec};
+
+/// Checks the statement's subjects and predicate for internal consistency. `files` are the
+/// files actually present (for sizes). Every problem names what disagrees.
+pub(crate) fn check(statement: &Value, files: &BTreeMap<String, FileDigest>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let subjects = subject_digests(statement, &mut problems);
+    let Some(predicate) = statement.get("predicate") else {
+        problems.push(problem("bad-predicate", None, "the statement has no predicate"));
+        return problems;
+    };
+    let record: RunRecord = match serde_json::from_value(predicate.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(problem(
+                "bad-predicate",
+                None,
+                format!("the predicate is not a readyctl run record: {e}"),
+            ));
+            return problems;
+        }
+    };
+    check_ids(&record, &mut problems);
+    check_evidence(&record, &subjects, files, &mut problems);
+    check_waivers(&record, &mut problems);
+    check_summary(&record, &mut problems);
+    problems
+}
+
+/// A well-formed digest: lowercase hex of the right length, not all zeros.
+fn well_formed(hex: &str, lengths: &[usize]) -> bool {
+    lengths.contains(&hex.len())
+        && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && hex.bytes().any(|b| b != b'0')
+}
+
+/// File subjects by name (their sha256 as written), reporting malformed digests.
+fn subject_digests(statement: &Value, problems: &mut Vec<Problem>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let list = statement.get("subject").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    for s in list {
+        let name = s.get("name").and_then(Value::as_str).unwrap_or("");
+        let Some(digest) = s.get("digest").and_then(Value::as_object) else { continue };
+        for (alg, value) in digest {
+            let value = value.as_str().unwrap_or("");
+            let (ok, want) = match alg.as_str() {
+                "sha256" => (well_formed(value, &[64]), "64 lowercase hex digits"),
+                "gitCommit" => (well_formed(value, &[40, 64]), "40 or 64 lowercase hex digits"),
+                _ => (false, "sha256 or gitCommit"),
+            };
+            if !ok {
+                problems.push(problem(
+                    "bad-digest",
+                    Some(name),
+                    format!("subject digest {alg} `{value}` is not {want}, or is all zeros"),
+                ));
+            }
+            if alg == "sha256" {
+                out.insert(name.to_string(), value.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn check_ids(record: &RunRecord, problems: &mut Vec<Problem>) {
+    let mut seen = BTreeSet::new();
+    for r in &record.results {
+        if !seen.insert(r.id.as_str()) {
+            problems.push(problem(
+                "bad-predicate",
+                None,
+                format!("check `{}` has more than one result", r.id),
+            ));
+        }
+    }
+}
+
+/// Every evidence file a result (or a service log) names is a subject with the same digest,
+/// and the file present has the recorded size.
+fn check_evidence(
+    record: &RunRecord,
+    subjects: &BTreeMap<String, String>,
+    files: &BTreeMap<String, FileDigest>,
+    problems: &mut Vec<Problem>,
+) {
+    for r in &record.results {
+        for e in &r.evidence {
+            let owner = format!("result `{}`", r.id);
+            match subjects.get(&e.path) {
+                None => problems.push(problem(
+                    "evidence-mismatch",
+                    Some(&e.path),
+                    format!("{owner} names this evidence file, but it is not a subject of the statement"),
+                )),
+                Some(want) if *want != e.sha256 => problems.push(problem(
+                    "evidence-mismatch",
+                    Some(&e.path),
+                    format!("{owner} records sha256 {}, the subject says {want}", e.sha256),
+                )),
+                Some(_) => {}
+            }
+            if let Some(f) = files.get(&e.path)
+                && f.size != e.size
+            {
+                problems.push(problem(
+                    "evidence-mismatch",
+                    Some(&e.path),
+                    format!("{owner} records {} bytes, the file has {}", e.size, f.size),
+                ));
+            }
+        }
+    }
+    for s in &record.services {
+        if let Some(log) = &s.log
+            && !subjects.contains_key(log)
+        {
+            problems.push(problem(
+                "evidence-mismatch",
+                Some(log),
+                format!("service `{}` names this log, but it is not a subject", s.name),
+            ));
+        }
+    }
+}
+
+/// Re-applies the recorded waivers to the results as they were before waivers (with the same
+/// function and date as the run) and compares: a check is `waived` exactly when a recorded,
+/// valid, unexpired waiver covers it, and each waiver's state and checks are what it did.
+fn check_waivers(record: &RunRecord, problems: &mut Vec<Problem>) {
+    let mismatch = |problems: &mut Vec<Problem>, m: String| {
+        problems.push(problem("waiver-mismatch", None, m));
+    };
+    let today = match chrono::DateTime::parse_from_rfc3339(&record.run.started) {
+        Ok(t) => t.with_timezone(&chrono::Utc).date_naive(),
+        Err(e) => {
+            problems.push(problem(
+                "bad-predicate",
+                None,
+                format!("run.started `{}` is not an RFC 3339 time: {e}", record.run.started),
+            ));
+            return;
+        }
+    };
+    let mut original = record.results.clone();
+    for r in &mut original {
+        match (&r.waiver, r.status) {
+            (Some(w), Status::Waived) if matches!(w.waived_from, Status::Fail | Status::Error) => {
+                r.status = w.waived_from;
+                r.reason = w.original_reason.clone();
+                r.waiver = None;
+            }
+            (None, Status::Waived) => {
+                mismatch(problems, format!("check `{}` is waived but names no waiver", r.id));
+                return;
+            }
+            (Some(w), status) => {
+                mismatch(
+                    problems,
+                    format!(
+                        "check `{}` carries a waiver (from {}) but its status is {}",
+                        r.id,
+                        w.waived_from.as_str(),
+                        status.as_str()
+                    ),
+                );
+                return;
+            }
+            (None, _) => {}
+        }
+    }
+    let waivers: Vec<Waiver> = record
+        .waivers
+        .iter()
+        .map(|w| Waiver {
+            spec: WaiverSpec {
+                check: w.check.clone(),
+                reason: w.reason.clone(),
+                approved_by: w.approved_by.clone(),
+                ticket: w.ticket.clone(),
+                expires: w.expires.clone(),
+            },
+            source: w.source.clone(),
+        })
+        .collect();
+    let policy = record.policy.waivers.clone().unwrap_or_default();
+    let recomputed = crate::waiver::apply(&mut original, &waivers, &policy, today);
+    for (got, want) in record.results.iter().zip(&original) {
+        if got.status != want.status || got.waiver != want.waiver {
+            mismatch(
+                problems,
+                format!(
+                    "check `{}` is recorded {}, but the recorded waivers and waiver policy make it {}",
+                    got.id,
+                    got.status.as_str(),
+                    want.status.as_str()
+                ),
+            );
+        }
+    }
+    for (got, want) in record.waivers.iter().zip(&recomputed) {
+        if got.state != want.state || got.applied_to != want.applied_to {
+            mismatch(
+                problems,
+                format!(
+                    "waiver for `{}` ({}) is recorded {} on [{}], but applying it gives {} on [{}]",
+                    got.check,
+                    got.source,
+                    got.state.as_str(),
+                    got.applied_to.join(", "),
+                    want.state.as_str(),
+                    want.applied_to.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// Recomputes the summary with the run-time function and names every field that differs.
+fn check_summary(record: &RunRecord, problems: &mut Vec<Problem>) {
+    let want: Summary =
+        crate::verdict::summarize(&record.results, &record.policy, record.run.interrupted);
+    let got = &record.summary;
+    let mut push = |code: &'static str, m: String| problems.push(problem(code, None, m));
+    if got.verdict != want.verdict {
+        push(
+            "verdict-mismatch",
+            format!(
+                "summary says {}, but the results and policy give {}{}",
+                got.verdict.as_str(),
+                want.verdict.as_str(),
+                if want.because.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", want.because.join("; "))
+                }
+            ),
+        );
+    }
+    if got.score != want.score {
+        push(
+            "score-mismatch",
+            format!("summary says score {}, the results give {}", got.score, want.score),
+        );
+    }
+    let level = |l: Option<crate::checklist::Level>| l.map_or("none", |l| l.as_str());
+    if got.level != want.level {
+        push(
+            "level-mismatch",
+            format!(
+                "summary says level {}, the results give {}",
+                level(got.level),
+                level(want.level)
+            ),
+        );
+    }
+    if got.next_level != want.next_level {
+        push(
+            "level-mismatch",
+            format!(
+                "summary's next level differs from the results' ({})",
+                want.next_level.as_ref().map_or("none".into(), |n| format!(
+                    "{}, missing {}",
+                    n.level.as_str(),
+                    n.missing.join(", ")
+                ))
+            ),
+        );
+    }
+    if got.total != want.total || got.counts != want.counts {
+        push(
+            "summary-mismatch",
+            format!(
+                "summary counts {} check(s) ({}), the results are {} ({})",
+                got.total,
+                got.counts.describe(),
+                want.total,
+                want.counts.describe()
+            ),
+        );
+    }
+    if got.interrupted != want.interrupted {
+        push(
+            "summary-mismatch",
+            format!(
+                "summary.interrupted is {}, run.interrupted is {}",
+                got.interrupted, want.interrupted
+            ),
+        );
+    }
+    if got.because != want.because {
+        push(
+            "summary-mismatch",
+            format!(
+                "summary's reasons [{}] differ from the results' [{}]",
+                got.because.join("; "),
+                want.because.join("; ")
+            ),
+        );
+    }
+}
