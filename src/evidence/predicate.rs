@@ -321,3 +321,97 @@ fn check_summary(record: &RunRecord, problems: &mut Vec<Problem>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A statement whose predicate is a consistent record of `results` (one evidence file on
+    /// the first), with the summary computed by `summarize`.
+    fn statement(results: Value) -> (Value, BTreeMap<String, FileDigest>) {
+        let sha = "ab".repeat(32);
+        let mut results: Vec<crate::outcome::CheckResult> =
+            serde_json::from_value(results).unwrap();
+        results[0].evidence = vec![crate::outcome::EvidenceFile {
+            path: "evidence/a/log".into(),
+            sha256: sha.clone(),
+            size: 3,
+        }];
+        let policy = crate::checklist::Policy {
+            fail_on: crate::checklist::Severity::High,
+            min_score: None,
+            required_level: None,
+            waivers: None,
+        };
+        let summary = crate::verdict::summarize(&results, &policy, false);
+        let predicate = json!({
+            "tool": {"name": "readyctl", "version": "0"},
+            "run": {"id": "r", "started": "2026-01-01T00:00:00Z", "finished": "2026-01-01T00:00:01Z",
+                    "invocation": [], "interrupted": false},
+            "checklist": {"name": "c", "source": "c", "sha256": sha, "sources": []},
+            "policy": policy, "results": results, "summary": summary, "redactions": {},
+        });
+        let st = json!({"subject": [{"name": "evidence/a/log", "digest": {"sha256": sha}}],
+                        "predicate": predicate});
+        let files = BTreeMap::from([(
+            "evidence/a/log".to_string(),
+            FileDigest { path: "evidence/a/log".into(), sha256: sha, size: 3 },
+        )]);
+        (st, files)
+    }
+
+    fn result(id: &str, severity: &str, level: &str, status: &str) -> Value {
+        json!({"id": id, "title": id, "area": "a", "severity": severity, "level": level,
+               "probe": "command", "status": status, "reason": "r", "duration_ms": 0,
+               "attempts": 1, "defined_at": "r.yaml:1"})
+    }
+
+    fn codes(st: &Value, files: &BTreeMap<String, FileDigest>) -> Vec<&'static str> {
+        check(st, files).into_iter().map(|p| p.code).collect()
+    }
+
+    #[test]
+    fn digests_must_be_lowercase_hex_of_the_right_length_and_not_zero() {
+        assert!(well_formed(&"ab".repeat(32), &[64]));
+        assert!(!well_formed(&"0".repeat(64), &[64]));
+        assert!(!well_formed(&"AB".repeat(32), &[64]));
+        assert!(!well_formed(&"ab".repeat(31), &[64]));
+        assert!(well_formed(&"1".repeat(40), &[40, 64]));
+        assert!(!well_formed(&"g".repeat(40), &[40, 64]));
+    }
+
+    #[test]
+    fn a_consistent_record_has_no_problem_and_each_edit_is_named() {
+        let (st, files) = statement(json!([
+            result("a", "critical", "bronze", "fail"),
+            result("b", "low", "bronze", "pass"),
+        ]));
+        assert_eq!(codes(&st, &files), Vec::<&str>::new());
+        assert_eq!(st["predicate"]["summary"]["verdict"], "NOT READY");
+
+        let mut forged = st.clone();
+        forged["predicate"]["summary"]["verdict"] = json!("READY");
+        assert_eq!(codes(&forged, &files), vec!["verdict-mismatch"]);
+
+        let mut forged = st.clone();
+        forged["predicate"]["summary"]["score"] = json!(99.0);
+        assert_eq!(codes(&forged, &files), vec!["score-mismatch"]);
+
+        let mut forged = st.clone();
+        forged["predicate"]["summary"]["counts"]["fail"] = json!(0);
+        assert_eq!(codes(&forged, &files), vec!["summary-mismatch"]);
+
+        let mut forged = st.clone();
+        forged["predicate"]["results"][0]["evidence"][0]["size"] = json!(4);
+        assert_eq!(codes(&forged, &files), vec!["evidence-mismatch"]);
+
+        let mut forged = st.clone();
+        forged["predicate"]["results"][1]["id"] = json!("a");
+        assert!(codes(&forged, &files).contains(&"bad-predicate"));
+
+        let mut forged = st.clone();
+        forged["predicate"]["results"][0]["status"] = json!("waived");
+        assert!(codes(&forged, &files).contains(&"waiver-mismatch"));
+    }
+}
