@@ -68,13 +68,18 @@ fn subject_digests(statement: &Value, problems: &mut Vec<Problem>) -> BTreeMap<S
             let (ok, want) = match alg.as_str() {
                 "sha256" => (well_formed(value, &[64]), "64 lowercase hex digits"),
                 "gitCommit" => (well_formed(value, &[40, 64]), "40 or 64 lowercase hex digits"),
-                _ => (false, "sha256 or gitCommit"),
+                _ => (false, "a sha256 or gitCommit digest"),
             };
             if !ok {
+                let why = if !value.is_empty() && value.bytes().all(|b| b == b'0') {
+                    "all zeros".to_string()
+                } else {
+                    format!("not {want}")
+                };
                 problems.push(problem(
                     "bad-digest",
                     Some(name),
-                    format!("subject digest {alg} `{value}` is not {want}, or is all zeros"),
+                    format!("subject digest {alg} `{value}` is {why}"),
                 ));
             }
             if alg == "sha256" {

@@ -750,7 +750,7 @@ pub(crate) fn require_intact(run_dir: &Path, action: &str) -> anyhow::Result<Col
     if !report.problems.is_empty() {
         let lines: Vec<String> = report.problems.iter().map(|p| format!("  - {p}")).collect();
         anyhow::bail!(
-            "{}: refusing to {action} a run that does not match its manifest:\n{}",
+            "{}: refusing to {action} a run that does not match its manifest or whose predicate is inconsistent:\n{}",
             run_dir.display(),
             lines.join("\n")
         );
