@@ -118,7 +118,9 @@ fn check_evidence(
                 None => problems.push(problem(
                     "evidence-mismatch",
                     Some(&e.path),
-                    format!("{owner} names this evidence file, but it is not a subject of the statement"),
+                    format!(
+                        "{owner} names this evidence file, but it is not a subject of the statement"
+                    ),
                 )),
                 Some(want) if *want != e.sha256 => problems.push(problem(
                     "evidence-mismatch",

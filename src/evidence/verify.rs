@@ -79,7 +79,11 @@ impl fmt::Display for Problem {
     }
 }
 
-pub(crate) fn problem(code: &'static str, path: Option<&str>, message: impl Into<String>) -> Problem {
+pub(crate) fn problem(
+    code: &'static str,
+    path: Option<&str>,
+    message: impl Into<String>,
+) -> Problem {
     Problem { code, path: path.map(str::to_string), message: message.into() }
 }
 

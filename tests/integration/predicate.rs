@@ -90,10 +90,8 @@ pub fn record_predicate(
 
 /// A passing result for every `evidence/<id>/` directory among `files`.
 pub fn passing_record(name: &str, files: &[FileDigest]) -> Value {
-    let mut ids: Vec<&str> = files
-        .iter()
-        .filter_map(|f| f.path.strip_prefix("evidence/")?.split('/').next())
-        .collect();
+    let mut ids: Vec<&str> =
+        files.iter().filter_map(|f| f.path.strip_prefix("evidence/")?.split('/').next()).collect();
     ids.dedup();
     let checks: Vec<Spec> = ids.iter().map(|id| (*id, "high", Some("bronze"), "pass")).collect();
     record_predicate(name, files, &checks, &[])
@@ -320,7 +318,8 @@ fn verify_rejects_a_predicate_that_is_not_a_run_record() {
     let run = sealed_run(tmp.path(), PASSING, &[]);
     // No results to recompute from: a bare "READY" must not pass.
     forge(&run, Some(&k), |st| {
-        st["predicate"] = json!({"summary": {"verdict": "READY"}, "repository": {"commit": COMMIT}});
+        st["predicate"] =
+            json!({"summary": {"verdict": "READY"}, "repository": {"commit": COMMIT}});
     });
     rejected_with(&verify(&run, &k, None), "bad-predicate", "not a readyctl run record");
 }
