@@ -22,6 +22,11 @@ use crate::record::RunRecord;
 use crate::verdict::Summary;
 use crate::waiver::{Waiver, WaiverSpec};
 
+/// Most (waiver, result) pairs `verify` re-applies: a hostile pack must not buy quadratic CPU
+/// time with a manifest of many waivers over many results. Real runs are far below (1 000
+/// checks × 100 waivers is 100 000).
+const MAX_WAIVER_PAIRS: usize = 10_000_000;
+
 /// Checks the statement's subjects and predicate for internal consistency. `files` are the
 /// files actually present (for sizes). Every problem names what disagrees.
 pub(crate) fn check(statement: &Value, files: &BTreeMap<String, FileDigest>) -> Vec<Problem> {
@@ -160,6 +165,19 @@ fn check_waivers(record: &RunRecord, problems: &mut Vec<Problem>) {
     let mismatch = |problems: &mut Vec<Problem>, m: String| {
         problems.push(problem("waiver-mismatch", None, m));
     };
+    let pairs = record.waivers.len().saturating_mul(record.results.len());
+    if pairs > MAX_WAIVER_PAIRS {
+        problems.push(problem(
+            "too-large",
+            None,
+            format!(
+                "{} waivers over {} results: too many to re-apply (limit {MAX_WAIVER_PAIRS} pairs)",
+                record.waivers.len(),
+                record.results.len()
+            ),
+        ));
+        return;
+    }
     let today = match chrono::DateTime::parse_from_rfc3339(&record.run.started) {
         Ok(t) => t.with_timezone(&chrono::Utc).date_naive(),
         Err(e) => {
@@ -376,6 +394,19 @@ mod tests {
 
     fn codes(st: &Value, files: &BTreeMap<String, FileDigest>) -> Vec<&'static str> {
         check(st, files).into_iter().map(|p| p.code).collect()
+    }
+
+    #[test]
+    fn too_many_waivers_over_too_many_results_are_refused_not_reapplied() {
+        let n = 3200; // 3200 × 3200 pairs, above the limit
+        let results: Vec<Value> =
+            (0..n).map(|i| result(&format!("c{i}"), "low", "bronze", "pass")).collect();
+        let (mut st, files) = statement(Value::Array(results));
+        let waiver = json!({"check": "*", "reason": "r", "source": "r.yaml:1", "state": "unused"});
+        st["predicate"]["waivers"] = Value::Array(vec![waiver; n]);
+        let t = std::time::Instant::now();
+        assert_eq!(codes(&st, &files), vec!["too-large"]);
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
