@@ -703,7 +703,7 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
     let uncommitted = repository
         .and_then(|r| r.get("uncommitted_sha256"))
         .and_then(Value::as_str)
-        .map_or(String::new(), |d| format!(" (uncommitted changes sha256 {d})"));
+        .map_or(String::new(), |d| format!(" (sha256 of the changes {d})"));
     match (&options.expected_commit, commit.is_some(), dirty) {
         (Some(want), true, Some(true)) if !options.allow_dirty => problems.push(problem(
             "dirty-worktree",
