@@ -16,6 +16,40 @@ fn key() -> SigningKey {
     SigningKey::from_bytes(&[42u8; 32])
 }
 
+/// A consistent run record with no results (verify recomputes its summary).
+fn predicate() -> serde_json::Value {
+    use readyctl::checklist::{Policy, Severity};
+    use readyctl::record::{ChecklistInfo, RunInfo, RunRecord, Tool};
+    let policy =
+        Policy { fail_on: Severity::High, min_score: None, required_level: None, waivers: None };
+    let summary = readyctl::verdict::summarize(&[], &policy, false);
+    let record = RunRecord {
+        tool: Tool::current(),
+        run: RunInfo {
+            id: "bench".into(),
+            started: "2026-01-01T00:00:00.000Z".into(),
+            finished: "2026-01-01T00:00:01.000Z".into(),
+            invocation: vec![],
+            interrupted: false,
+            signer_keyid: None,
+        },
+        repository: None,
+        checklist: ChecklistInfo {
+            name: "bench".into(),
+            source: "bench".into(),
+            sha256: "ab".repeat(32),
+            sources: vec![],
+        },
+        policy,
+        results: vec![],
+        summary,
+        redactions: Default::default(),
+        waivers: vec![],
+        services: vec![],
+    };
+    serde_json::to_value(record).unwrap()
+}
+
 fn make(dir: &Path, mib: u64) {
     // Mixed sizes, like real evidence: a few big logs, many medium reports, many tiny files.
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
@@ -48,7 +82,7 @@ fn make(dir: &Path, mib: u64) {
     }
     std::fs::write(dir.join("report.md"), "# bench\n").unwrap();
     let t = Instant::now();
-    evidence::seal(dir, serde_json::json!({"tool": {"name": "readyctl"}}), Some(&key())).unwrap();
+    evidence::seal(dir, predicate(), Some(&key())).unwrap();
     println!("made {i} files, {written} bytes; seal took {:.2}s", t.elapsed().as_secs_f64());
 }
 

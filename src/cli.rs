@@ -207,9 +207,14 @@ pub struct VerifyArgs {
     /// checked but the signature is reported NOT CHECKED and the run is not valid.
     #[arg(long, value_name = "PUB")]
     pub key: Vec<PathBuf>,
-    /// Require the manifest to name this commit.
+    /// Require the manifest to name this commit, and the run to have been recorded from a
+    /// clean work tree at it.
     #[arg(long, value_name = "SHA")]
     pub commit: Option<String>,
+    /// With --commit: accept a run recorded with uncommitted changes (the changes' digest is
+    /// still shown).
+    #[arg(long, requires = "commit")]
+    pub allow_dirty: bool,
     /// Output: text for people or the report as JSON.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

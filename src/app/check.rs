@@ -93,6 +93,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         None
     };
 
+    // The repository as the checks found it: read before anything runs, so files the checks
+    // (or an --out inside the work tree) create do not count as uncommitted changes, and
+    // changes made before the run do.
+    let repository =
+        crate::evidence::git_info(&target.repo).and_then(|g| serde_json::to_value(g).ok());
     let started = chrono::Utc::now();
     let run_dir = match rundir::create(&target.repo, args.out.as_deref(), started) {
         Ok(d) => d,
@@ -177,8 +182,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             interrupted,
             signer_keyid: signer.as_ref().map(|k| crate::evidence::keyid(&k.verifying_key())),
         },
-        repository: crate::evidence::git_info(&target.repo)
-            .and_then(|g| serde_json::to_value(g).ok()),
+        repository,
         checklist: ChecklistInfo {
             name: target.checklist.name.clone(),
             source: target.source_name.clone(),

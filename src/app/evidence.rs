@@ -70,7 +70,13 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
             }
         }
     }
-    let report = match evidence::verify(&args.path, &keys_, args.commit.as_deref()) {
+    let options = evidence::VerifyOptions {
+        trusted_keys: keys_,
+        expected_commit: args.commit.clone(),
+        allow_dirty: args.allow_dirty,
+        ..Default::default()
+    };
+    let report = match evidence::verify::verify_with(&args.path, &options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot open {}: {e}", args.path.display());

@@ -82,7 +82,8 @@ pub struct GitInfo {
     pub branch: Option<String>,
     /// URL of `origin` (else the first remote) with any user name and password removed.
     pub remote: Option<String>,
-    /// True when tracked files differ from `HEAD` or untracked files exist.
+    /// True when tracked files differ from `HEAD` or untracked files exist (read by `check`
+    /// before any check runs). `verify --commit` rejects a dirty run unless `--allow-dirty`.
     pub dirty: bool,
     /// SHA-256 of `git diff HEAD` output, a NUL, and the NUL-separated untracked file list;
     /// `None` when clean.

@@ -54,6 +54,9 @@ pub struct VerifyOptions {
     pub expected_commit: Option<String>,
     /// Archive limits.
     pub limits: Limits,
+    /// With `expected_commit`: accept a run recorded with uncommitted changes. Off by default:
+    /// such a run is not evidence about that commit.
+    pub allow_dirty: bool,
 }
 
 /// One thing wrong with a run, with a stable kebab-case code.
@@ -76,7 +79,11 @@ impl fmt::Display for Problem {
     }
 }
 
-fn problem(code: &'static str, path: Option<&str>, message: impl Into<String>) -> Problem {
+pub(crate) fn problem(
+    code: &'static str,
+    path: Option<&str>,
+    message: impl Into<String>,
+) -> Problem {
     Problem { code, path: path.map(str::to_string), message: message.into() }
 }
 
@@ -181,6 +188,7 @@ pub fn verify(
         trusted_keys: trusted_keys.to_vec(),
         expected_commit: expected_commit.map(str::to_string),
         limits: Limits::default(),
+        allow_dirty: false,
     };
     verify_with(path, &options)
 }
@@ -597,6 +605,18 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
                 ));
             }
         }
+        if commit.is_none() && st.pointer("/predicate/repository/commit").is_some() {
+            problems.push(problem(
+                "bad-manifest",
+                Some(MANIFEST),
+                "predicate.repository.commit has no gitCommit subject",
+            ));
+        }
+        // The predicate must agree with itself and with the subjects (verdict, score, level,
+        // waivers, evidence digests): see `predicate.rs`.
+        if st.get("predicateType").and_then(Value::as_str) == Some(PREDICATE_TYPE) {
+            problems.extend(super::predicate::check(st, &c.files));
+        }
     }
 
     // Every subject present with the right digest.
@@ -677,6 +697,33 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
             Some(_) => {}
         }
     }
+    // A run with uncommitted changes is evidence about a work tree, not about the commit.
+    let repository = statement.as_ref().and_then(|st| st.pointer("/predicate/repository"));
+    let dirty = repository.and_then(|r| r.get("dirty")).and_then(Value::as_bool);
+    let uncommitted = repository
+        .and_then(|r| r.get("uncommitted_sha256"))
+        .and_then(Value::as_str)
+        .map_or(String::new(), |d| format!(" (sha256 of the changes {d})"));
+    match (&options.expected_commit, commit.is_some(), dirty) {
+        (Some(want), true, Some(true)) if !options.allow_dirty => problems.push(problem(
+            "dirty-worktree",
+            None,
+            format!(
+                "the run was recorded with uncommitted changes{uncommitted}: it is not evidence about commit {want} (--allow-dirty accepts it)"
+            ),
+        )),
+        (Some(want), true, None) if !options.allow_dirty => problems.push(problem(
+            "dirty-worktree",
+            None,
+            format!(
+                "the run does not record whether the work tree was clean: it is not evidence about commit {want} (--allow-dirty accepts it)"
+            ),
+        )),
+        (_, _, Some(true)) => {
+            notes.push(format!("the run was recorded with uncommitted changes{uncommitted}"))
+        }
+        _ => {}
+    }
 
     VerifyReport {
         source,
@@ -707,7 +754,7 @@ pub(crate) fn require_intact(run_dir: &Path, action: &str) -> anyhow::Result<Col
     if !report.problems.is_empty() {
         let lines: Vec<String> = report.problems.iter().map(|p| format!("  - {p}")).collect();
         anyhow::bail!(
-            "{}: refusing to {action} a run that does not match its manifest:\n{}",
+            "{}: refusing to {action} a run that does not match its manifest or whose predicate is inconsistent:\n{}",
             run_dir.display(),
             lines.join("\n")
         );

@@ -7,7 +7,6 @@ use std::process::Command;
 
 use ed25519_dalek::SigningKey;
 use readyctl::evidence::{self, Redactions, Redactor, SignatureStatus, keys, verify::VerifyReport};
-use serde_json::json;
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
@@ -63,13 +62,9 @@ fn make_run(root: &Path, name: &str, signer: Option<&SigningKey>) -> PathBuf {
         &run.join("evidence/coverage.lines/summary.json"),
         format!("{{\"lines\": 81.5, \"run\": \"{name}\"}}\n").as_bytes(),
     );
-    let predicate = json!({
-        "tool": {"name": "readyctl", "version": "0.1.0"},
-        "run": {"id": name},
-        "repository": {"commit": COMMIT, "branch": "main", "remote": "https://example.com/o/r.git", "dirty": false},
-        "summary": {"verdict": "READY"},
-    });
-    evidence::seal(&run, predicate, signer).unwrap();
+    // A consistent record: verify recomputes its verdict and checks its evidence digests.
+    evidence::seal_with(&run, |files| crate::predicate::passing_record(name, files), signer)
+        .unwrap();
     run
 }
 
@@ -250,12 +245,18 @@ fn seal_is_deterministic_and_pack_is_byte_identical() {
     let k = key(5);
     let run = make_run(tmp.path(), "run-d", Some(&k));
     let first = std::fs::read(run.join("manifest.json")).unwrap();
-    evidence::seal(
-        &run,
-        json!({"summary": {"verdict": "READY"}, "run": {"id": "run-d"}, "repository": {"remote": "https://example.com/o/r.git", "dirty": false, "branch": "main", "commit": COMMIT}, "tool": {"version": "0.1.0", "name": "readyctl"}}),
-        Some(&k),
-    )
-    .unwrap();
+    // The same predicate with its keys inserted in reverse order, at every level.
+    fn reversed(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.iter().rev().map(|(k, v)| (k.clone(), reversed(v))).collect()
+            }
+            serde_json::Value::Array(a) => a.iter().map(reversed).collect(),
+            v => v.clone(),
+        }
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    evidence::seal(&run, reversed(&manifest["predicate"]), Some(&k)).unwrap();
     assert_eq!(
         std::fs::read(run.join("manifest.json")).unwrap(),
         first,
@@ -508,9 +509,17 @@ fn planted_secrets_never_reach_the_run_or_the_pack() {
         let (_, counts) = w.finish().unwrap();
         redactions.record(name, &counts);
     }
-    let predicate = json!({"redactions": redactions, "repository": {"commit": COMMIT}});
     let k = key(6);
-    evidence::seal(&run, predicate, Some(&k)).unwrap();
+    evidence::seal_with(
+        &run,
+        |files| {
+            let mut predicate = crate::predicate::passing_record("run-s", files);
+            predicate["redactions"] = serde_json::to_value(&redactions).unwrap();
+            predicate
+        },
+        Some(&k),
+    )
+    .unwrap();
     let pack = tmp.path().join("p.tar.gz");
     evidence::pack(&run, &pack).unwrap();
 

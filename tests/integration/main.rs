@@ -10,6 +10,7 @@ mod formats;
 mod hardening;
 mod hygiene;
 mod net;
+mod predicate;
 mod proof;
 mod reports;
 mod services;
