@@ -39,6 +39,9 @@ pub struct Spec {
     /// Every matched file has a match for each of these regular expressions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regex: Vec<String>,
+    /// No matched file has a match for any of these regular expressions (`(?m)^DEBUG\s*=\s*True`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_regex: Vec<String>,
     /// Every matched file parses in this format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parses: Option<DataFormat>,
@@ -89,6 +92,11 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     for (i, re) in spec.regex.iter().enumerate() {
         if let Err(err) = regex::Regex::new(re) {
             issues.push(ProbeIssue::new(format!("regex[{i}]"), super::regex_error(re, &err)));
+        }
+    }
+    for (i, re) in spec.not_regex.iter().enumerate() {
+        if let Err(err) = regex::Regex::new(re) {
+            issues.push(ProbeIssue::new(format!("not_regex[{i}]"), super::regex_error(re, &err)));
         }
     }
     for pointer in spec.json.keys() {
@@ -231,6 +239,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         let needs_content = !spec.contains.is_empty()
             || !spec.not_contains.is_empty()
             || !spec.regex.is_empty()
+            || !spec.not_regex.is_empty()
             || spec.min_lines.is_some()
             || format.is_some();
         if !needs_content || meta.is_dir() {
@@ -278,6 +287,21 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                 problems.push(format!("`{}` has no match for /{re}/", rel(f)));
             }
         }
+        for re in &spec.not_regex {
+            let Ok(r) = regex::Regex::new(re) else { continue };
+            if let Some(m) = r.find(&text) {
+                let line = text[..m.start()].matches('\n').count() as u64 + 1;
+                let found: String = m.as_str().trim().chars().take(80).collect();
+                problems.push(format!("`{}:{line}` has `{found}` (matches /{re}/)", rel(f)));
+                locations.push(Location {
+                    path: rel(f),
+                    line: Some(line),
+                    column: None,
+                    message: Some(format!("matches /{re}/")),
+                    rule: None,
+                });
+            }
+        }
         if let Some(format) = format {
             match parse(&text, format) {
                 Err(e) => problems.push(
@@ -315,6 +339,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         };
         let extra = if spec.contains.is_empty()
             && spec.regex.is_empty()
+            && spec.not_regex.is_empty()
             && spec.json.is_empty()
             && spec.parses.is_none()
         {

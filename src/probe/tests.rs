@@ -60,6 +60,10 @@ pub struct Spec {
     /// nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<DurationSpec>,
+    /// Without `run`: result files written before this run started are an error (stale). For
+    /// results another check produces in the same run (that check is listed in `needs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fresh: bool,
 }
 
 /// A limit on skipped tests: a count or a share of the total.
@@ -188,6 +192,12 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     if spec.run.as_deref().is_some_and(|r| r.trim().is_empty()) {
         issues.push(ProbeIssue::new("run", "empty command"));
     }
+    if spec.run.is_some() && spec.fresh {
+        issues.push(
+            ProbeIssue::new("fresh", "fresh has no effect with `run`")
+                .hint("with `run`, result files must be newer than the run's start"),
+        );
+    }
     if spec.run.is_some() && spec.max_age.is_some() {
         issues.push(
             ProbeIssue::new("max_age", "max_age has no effect with `run`")
@@ -312,6 +322,13 @@ fn check_freshness(spec: &Spec, ctx: &ProbeContext, files: &[PathBuf]) -> Option
             return Some(format!(
                 "{} is stale: written before this run started, so the test command did not \
                  produce it (check `results` matches where the command writes)",
+                display(ctx.repo, path)
+            ));
+        }
+        if spec.run.is_none() && spec.fresh && modified < ctx.run_started {
+            return Some(format!(
+                "{} is stale: written before this run started (`fresh`), so no check of this \
+                 run produced it",
                 display(ctx.repo, path)
             ));
         }
