@@ -783,7 +783,12 @@ mod tests {
         assert_eq!(place("```sql\nDELETE FROM t;\n```\n").0, "unplaced");
         let (k, s) = place("```bash\npytest tests/ --cov=src\n```\n");
         assert_eq!(k, "tests");
-        assert!(s.contains("run: pytest tests/ --cov=src --junitxml=${test_results}"), "{s}");
+        assert!(
+            s.contains(
+                "run: pytest tests/ --cov=src --junitxml=${test_results} --cov-report=xml:${coverage_report}"
+            ),
+            "{s}"
+        );
         let (k, s) = place("```bash\ncurl http://localhost:8082/docs\n```\n");
         assert_eq!(k, "http");
         assert!(s.contains("url: ${base_url}/docs"), "{s}");
@@ -817,5 +822,110 @@ mod tests {
                 (7, "Priority 1: Tests", "c")
             ]
         );
+    }
+
+    #[test]
+    fn test_ids_are_kept_whole() {
+        let (k, s) = place("- ✅ `tests/test_api.py::TestLogin::test_bad_password` passes\n");
+        assert_eq!(k, "tests");
+        assert!(s.contains("- tests/test_api.py::TestLogin::test_bad_password\n"), "{s}");
+        let (_, s) = place("- ✅ tests/test_x.py::test_case[a-1] green\n");
+        assert!(s.contains("- tests/test_x.py::test_case[a-1]\n"), "{s}");
+    }
+
+    #[test]
+    fn a_setting_is_decided_by_its_value_in_the_named_file() {
+        let (k, s) = place("- ✅ DEBUG is off in production (`config/production.py`)\n");
+        assert_eq!(k, "file", "{s}");
+        assert!(s.contains("path: config/production.py"), "{s}");
+        let spec: serde_yaml::Value = serde_yaml::from_str(&s).unwrap();
+        let must = Regex::new(spec["regex"][0].as_str().unwrap()).unwrap();
+        let must_not = Regex::new(spec["not_regex"][0].as_str().unwrap()).unwrap();
+        assert!(must.is_match("import os\nDEBUG = False\n"));
+        assert!(must.is_match("DEBUG=False  # prod\n"));
+        assert!(!must.is_match("DEBUG = True\n") && !must.is_match("# DEBUG = False was here\n"));
+        assert!(must_not.is_match("DEBUG = False\nDEBUG = True\n"));
+        assert!(!must_not.is_match("DEBUG = False\n"));
+        // On, and a YAML file.
+        let (_, s) = place("- ✅ `SESSION_COOKIE_SECURE` enabled in `deploy/settings.yaml`\n");
+        let spec: serde_yaml::Value = serde_yaml::from_str(&s).unwrap();
+        let must = Regex::new(spec["regex"][0].as_str().unwrap()).unwrap();
+        assert!(must.is_match("SESSION_COOKIE_SECURE: true\n"), "{s}");
+        // Without a file there is nothing to read the value from.
+        assert_eq!(place("- ✅ DEBUG is off in production\n").0, "manual");
+    }
+
+    #[test]
+    fn secrets_dockerfile_and_k8s_claims_go_to_their_probes() {
+        let (k, s) = place("- ✅ No secrets committed to the repository\n");
+        assert_eq!(k, "secrets");
+        assert!(s.contains("history: true"), "{s}");
+        assert_eq!(place("- [x] No hardcoded credentials or API keys\n").0, "secrets");
+        let (k, s) = place("- ✅ API container runs as non-root (`docker/api.Dockerfile`)\n");
+        assert_eq!(k, "dockerfile", "{s}");
+        assert!(s.contains("path: docker/api.Dockerfile") && s.contains("- user-root"), "{s}");
+        let (k, s) = place("- ✅ Liveness and readiness probes configured (`k8s/deployment.yaml`)\n");
+        assert_eq!(k, "k8s", "{s}");
+        assert!(s.contains("- k8s/deployment.yaml") && s.contains("- probes"), "{s}");
+        let (k, s) = place("- ✅ Pods run as non-root in `k8s/`\n");
+        assert_eq!(k, "k8s", "{s}");
+        assert!(s.contains("k8s/**/*.y*ml") && s.contains("- non-root"), "{s}");
+        // "Readiness" alone is not about probes.
+        assert_eq!(place("- ✅ Production readiness validated\n").0, "manual");
+    }
+
+    #[test]
+    fn p95_claims_measure_the_named_endpoint() {
+        let (k, s) = place("- ✅ p95 latency < 250 ms on `/api/orders`\n");
+        assert_eq!(k, "http", "{s}");
+        assert!(s.contains("samples: 20") && s.contains("max_p95_ms: 250"), "{s}");
+        let (k, s) = place("- ✅ p95 < 300ms under load\n");
+        assert_eq!(k, "manual", "{s}");
+        assert!(s.contains("no endpoint"), "{s}");
+    }
+
+    #[test]
+    fn migration_claims_and_what_confirms_them() {
+        let report = parse("- ✅ Migrations are idempotent and reversible\n- ✅ Migration applies cleanly (`db/migrations/001_init.sql`)\n");
+        let kinds: Vec<_> = report
+            .claims
+            .iter()
+            .map(|c| match classify(c) {
+                Placement::Check { kind, .. } => (kind, confirmation(c, kind)),
+                Placement::Unplaced(_) => ("unplaced", Confirm::Pass),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![("migrations", Confirm::RoundTrip), ("migrations", Confirm::Applied)]
+        );
+    }
+
+    #[test]
+    fn severities_block_and_security_and_data_are_critical() {
+        use crate::checklist::Severity;
+        let report = parse("- ✅ Docs in `docs/A.md`\n- ✅ No secrets committed\n- ✅ Backups restore\n");
+        let got: Vec<Severity> = report
+            .claims
+            .iter()
+            .map(|c| match classify(c) {
+                Placement::Check { kind, .. } => severity(c, kind),
+                Placement::Unplaced(_) => Severity::Info,
+            })
+            .collect();
+        assert_eq!(got, vec![Severity::High, Severity::Critical, Severity::Critical]);
+    }
+
+    #[test]
+    fn results_commands() {
+        assert_eq!(
+            results_command("python3 -m pytest -q tests"),
+            Some(("python3 -m pytest -q tests --junitxml=${test_results}".into(), None))
+        );
+        assert_eq!(
+            results_command("python3 run_tests.py --junitxml=out/junit.xml"),
+            Some(("python3 run_tests.py --junitxml=out/junit.xml".into(), Some("out/junit.xml".into())))
+        );
+        assert_eq!(results_command("python3 -m unittest discover"), None);
     }
 }

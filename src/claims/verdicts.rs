@@ -303,3 +303,118 @@ pub fn markdown(report_name: &str, rows: &[ClaimRow]) -> String {
     w.push('\n');
     w
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Measurement;
+
+    fn result(id: &str, status: Status, severity: Severity, m: &[(&str, f64)]) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            title: String::new(),
+            area: String::new(),
+            severity,
+            level: None,
+            tags: Vec::new(),
+            probe: "migrations".into(),
+            status,
+            reason: "r".into(),
+            skip_cause: None,
+            measurements: m.iter().map(|(n, v)| Measurement::new(*n, *v, "count")).collect(),
+            locations: Vec::new(),
+            evidence: Vec::new(),
+            duration_ms: 0,
+            attempts: 1,
+            remediation: None,
+            docs: None,
+            defined_at: String::new(),
+            waiver: None,
+        }
+    }
+
+    const REPORT: &str = "# R\n\n## Db\n\n- ✅ Migrations are idempotent and reversible\n- ✅ Migrations in `db/migrations/` apply\n- ❌ Restore drill\n";
+
+    fn verdicts(results: &[CheckResult]) -> Vec<ClaimVerdict> {
+        let import = crate::claims::import(REPORT, "R.md");
+        rows(&import, results, Severity::High).iter().map(|r| r.verdict).collect()
+    }
+
+    #[test]
+    fn a_pass_confirms_a_migrations_claim_only_when_it_was_applied() {
+        let import = crate::claims::import(REPORT, "R.md");
+        let ids: Vec<String> = import.items.iter().filter_map(|i| i.check_id.clone()).collect();
+        let crit = Severity::Critical;
+        // Not applied (no round_trip measurement): both unverifiable.
+        let not_applied: Vec<_> =
+            ids.iter().map(|id| result(id, Status::Pass, crit, &[])).collect();
+        use ClaimVerdict::*;
+        assert_eq!(verdicts(&not_applied), vec![Unverifiable, Unverifiable, NotAClaim]);
+        // Applied without a down migration: idempotent-only claims hold, reversibility not.
+        let no_down: Vec<_> =
+            ids.iter().map(|id| result(id, Status::Pass, crit, &[("round_trip", 0.0)])).collect();
+        assert_eq!(verdicts(&no_down), vec![Unverifiable, Confirmed, NotAClaim]);
+        let full: Vec<_> =
+            ids.iter().map(|id| result(id, Status::Pass, crit, &[("round_trip", 1.0)])).collect();
+        assert_eq!(verdicts(&full), vec![Confirmed, Confirmed, NotAClaim]);
+        let failed: Vec<_> = ids.iter().map(|id| result(id, Status::Fail, crit, &[])).collect();
+        assert_eq!(verdicts(&failed), vec![Contradicted, Contradicted, NotAClaim]);
+        // A check missing from the run leaves its claim unverifiable.
+        assert_eq!(verdicts(&full[..1]), vec![Confirmed, Unverifiable, NotAClaim]);
+    }
+
+    #[test]
+    fn claims_weigh_on_the_verdict() {
+        let import = crate::claims::import(REPORT, "R.md");
+        let ids: Vec<String> = import.items.iter().filter_map(|i| i.check_id.clone()).collect();
+        let policy = crate::checklist::Policy {
+            fail_on: Severity::High,
+            min_score: None,
+            required_level: None,
+            waivers: None,
+        };
+        let summary = |results: &[CheckResult]| {
+            let mut s = crate::verdict::summarize(results, &policy, false);
+            let r = rows(&import, results, Severity::High);
+            apply_to_summary(&mut s, &r, "R.md");
+            s
+        };
+        let c = Severity::Critical;
+        // Both checks pass, but one claim was not tested: READY becomes INCOMPLETE.
+        let s = summary(&[
+            result(&ids[0], Status::Pass, c, &[("round_trip", 0.0)]),
+            result(&ids[1], Status::Pass, c, &[("round_trip", 0.0)]),
+        ]);
+        assert_eq!(s.verdict, Verdict::Incomplete);
+        assert!(s.because.iter().any(|b| b == "claim not verified: R.md:5"), "{:?}", s.because);
+        // A contradicted claim: NOT READY, even when its check is not blocking by severity…
+        let s = summary(&[
+            result(&ids[0], Status::Pass, c, &[("round_trip", 1.0)]),
+            result(&ids[1], Status::Fail, Severity::Low, &[]),
+        ]);
+        assert_eq!(s.verdict, Verdict::Ready, "a low check is out of the gate: {:?}", s.because);
+        let s = summary(&[
+            result(&ids[0], Status::Pass, c, &[("round_trip", 1.0)]),
+            result(&ids[1], Status::Fail, c, &[]),
+        ]);
+        assert_eq!(s.verdict, Verdict::NotReady);
+        assert!(s.because.iter().any(|b| b.contains("claim contradicted by the evidence: R.md:6")));
+        let s = summary(&[
+            result(&ids[0], Status::Pass, c, &[("round_trip", 1.0)]),
+            result(&ids[1], Status::Pass, c, &[("round_trip", 1.0)]),
+        ]);
+        assert_eq!(s.verdict, Verdict::Ready, "{:?}", s.because);
+    }
+
+    #[test]
+    fn terminal_lines_are_plain_text() {
+        let import = crate::claims::import(REPORT, "READINESS_REPORT.md");
+        let r = rows(&import, &[], Severity::High);
+        let lines = terminal_lines("READINESS_REPORT.md", &r);
+        assert!(lines[0].starts_with("claims in READINESS_REPORT.md: 0 confirmed"), "{lines:?}");
+        assert!(lines.iter().all(|l| !l.contains('\\')), "{lines:?}");
+        assert!(lines[1].contains("INCOMPLETE"), "{lines:?}");
+        let md = markdown("READINESS_REPORT.md", &r);
+        assert!(md.contains("`READINESS_REPORT.md`"), "{md}");
+    }
+}

@@ -398,3 +398,29 @@ fn list(files: &[PathBuf], rel: &dyn Fn(&Path) -> String) -> String {
     }
     names.join(", ")
 }
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use crate::outcome::Status;
+    use crate::probe::context::testing::{run_probe, write};
+
+    #[test]
+    fn not_regex_fails_on_a_match_and_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "config/production.py", "import os\nDEBUG = False\nDEBUG = True\n");
+        let spec: Spec = serde_yaml::from_str(
+            "path: config/production.py\nregex: ['(?m)^DEBUG = False']\nnot_regex: ['(?m)^DEBUG\\s*=\\s*True']\n",
+        )
+        .unwrap();
+        let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
+        assert_eq!(out.status, Status::Fail, "{}", out.reason);
+        assert!(out.reason.contains("config/production.py:3"), "{}", out.reason);
+        write(dir.path(), "config/production.py", "DEBUG = False\n");
+        let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
+        assert_eq!(out.status, Status::Pass, "{}", out.reason);
+        assert!(out.reason.contains("content checks hold"), "{}", out.reason);
+        let bad: Spec = serde_yaml::from_str("path: a\nnot_regex: ['(']\n").unwrap();
+        assert!(validate(&bad).iter().any(|i| i.field == "not_regex[0]"));
+    }
+}

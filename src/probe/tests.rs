@@ -575,4 +575,29 @@ mod unit {
             serde_yaml::from_str("results: 'a/*.xml'\nrequire: ['regex:^a']\n").unwrap();
         assert!(validate(&good).is_empty());
     }
+
+    #[test]
+    fn fresh_results_must_be_written_after_the_run_started() {
+        use crate::probe::context::testing::{run_probe, write};
+        let dir = tempfile::tempdir().unwrap();
+        let junit = r#"<testsuite name="s" tests="1"><testcase classname="t" name="a"/></testsuite>"#;
+        write(dir.path(), "junit.xml", junit);
+        let spec: Spec = serde_yaml::from_str("results: junit.xml\nfresh: true\n").unwrap();
+        // The file predates the run (the context's run starts now, after the write).
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
+        assert_eq!(out.status, crate::outcome::Status::Error, "{}", out.reason);
+        assert!(out.reason.contains("junit.xml is stale"), "{}", out.reason);
+        // Written during the run: read (file times come from a coarse clock, so the write
+        // waits a few ticks past the run's start).
+        let out = run_probe(dir.path(), "t", |ctx| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            write(dir.path(), "junit.xml", junit);
+            run(&spec, ctx)
+        });
+        assert_eq!(out.status, crate::outcome::Status::Pass, "{}", out.reason);
+        let with_run: Spec =
+            serde_yaml::from_str("results: junit.xml\nfresh: true\nrun: 'true'\n").unwrap();
+        assert!(validate(&with_run).iter().any(|i| i.field == "fresh"));
+    }
 }
