@@ -193,14 +193,19 @@ pub fn classify(claim: &Claim) -> Placement {
     if P95.is_match(text) {
         return manual_with(claim, "no endpoint is named to measure the p95 on");
     }
+    // Judged on integrity and on being applied (see `confirmation`); lint findings (a missing
+    // `lock_timeout`) are not what the report claims, so lint is off.
     if let Some(dir) = paths.iter().find_map(|(p, _)| migration_dir(p)) {
         let mut spec = Mapping::new();
         spec.insert("path".into(), dir.into());
+        spec.insert("lint".into(), false.into());
         return check("migrations", spec);
     }
     // "Migrations are idempotent and reversible": the migrations the probe finds.
     if MIGRATION_CLAIM.is_match(text) {
-        return check("migrations", Mapping::new());
+        let mut spec = Mapping::new();
+        spec.insert("lint".into(), false.into());
+        return check("migrations", spec);
     }
     // A duration bound on a named command: run it and hold it to the bound.
     if let Some(max) = duration_bound(text)
@@ -525,6 +530,7 @@ fn classify_code(claim: &Claim) -> Placement {
             None => "alembic".to_string(),
         };
         spec.insert("path".into(), dir.into());
+        spec.insert("lint".into(), false.into());
         return check("migrations", spec);
     }
     // Deployment steps change the world; a readiness check must not.
@@ -628,7 +634,13 @@ fn tests(min_total: Option<u64>, require: Vec<String>) -> Placement {
     if let Some(n) = min_total {
         spec.insert("min_total".into(), n.into());
     }
-    spec.insert("max_failed".into(), 0.into());
+    // A claim about named tests is about those tests: another failing test does not
+    // contradict it (a count claim, "40/40 passing", is about all of them).
+    if require.is_empty() {
+        spec.insert("max_failed".into(), 0.into());
+    } else {
+        spec.insert("max_failed".into(), "any".into());
+    }
     if !require.is_empty() {
         spec.insert(
             "require".into(),
@@ -700,7 +712,7 @@ mod tests {
     fn test_references_and_counts() {
         let (k, s) = place("- ✅ `tests/test_api.py::test_login` passes\n");
         assert_eq!(k, "tests");
-        assert!(s.contains("tests/test_api.py::test_login") && s.contains("max_failed: 0"), "{s}");
+        assert!(s.contains("tests/test_api.py::test_login") && s.contains("max_failed: any"), "{s}");
         let (_, s) = place("- ✅ 59/59 tests passing\n");
         assert!(s.contains("min_total: 59"), "{s}");
         let (_, s) = place("- ✅ 50+ unit tests\n");

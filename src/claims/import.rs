@@ -161,6 +161,7 @@ pub fn import_with(text: &str, report_name: &str, opts: Options) -> Import {
         };
         placed.push((claim, placement, check_id));
     }
+    fill_migration_paths(&mut placed);
     let (runners, needs) = wire_test_runs(&mut placed, &mut used);
 
     let mut items = Vec::new();
@@ -384,4 +385,28 @@ fn wire_test_runs(
 
 fn test_results() -> Value {
     format!("${{{}}}", classify::VAR_TEST_RESULTS).into()
+}
+
+/// A migrations claim that names no directory ("Migration is idempotent") is about the
+/// migrations the report names elsewhere: the directory most of its other migrations checks
+/// use (`backend/alembic/versions`), when there is one; else the probe's own discovery.
+fn fill_migration_paths(placed: &mut [(Claim, Placement, Option<String>)]) {
+    let mut frequency: std::collections::BTreeMap<String, usize> = Default::default();
+    for (_, placement, _) in placed.iter() {
+        if let Placement::Check { kind: "migrations", spec } = placement
+            && let Some(p) = spec.get("path").and_then(Value::as_str)
+        {
+            *frequency.entry(p.to_string()).or_default() += 1;
+        }
+    }
+    let Some(dir) = frequency.iter().max_by_key(|(_, n)| **n).map(|(d, _)| d.clone()) else {
+        return;
+    };
+    for (_, placement, _) in placed.iter_mut() {
+        if let Placement::Check { kind: "migrations", spec: Value::Mapping(spec) } = placement
+            && !spec.contains_key("path")
+        {
+            spec.insert("path".into(), dir.clone().into());
+        }
+    }
 }
