@@ -25,8 +25,11 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
         ImportSeverity::High => Severity::High,
         ImportSeverity::Critical => Severity::Critical,
     });
-    let import =
-        crate::claims::import::import_with(&text, &name, crate::claims::import::Options { severity });
+    let import = crate::claims::import::import_with(
+        &text,
+        &name,
+        crate::claims::import::Options { severity },
+    );
     if args.out == "-" {
         print!("{}", import.yaml);
     } else {

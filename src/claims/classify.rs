@@ -30,8 +30,7 @@ fn re(s: &str) -> Regex {
 }
 
 /// A pytest node id, kept whole: `tests/x.py::Class::test_name[param]`.
-static TEST_REF: LazyLock<Regex> =
-    LazyLock::new(|| re(r"[\w./-]+\.py(?:::[\w\[\].-]*[\w\]])+"));
+static TEST_REF: LazyLock<Regex> = LazyLock::new(|| re(r"[\w./-]+\.py(?:::[\w\[\].-]*[\w\]])+"));
 static TESTS_RATIO: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(\d+)\s*/\s*(\d+)\s+(?:\w+\s+)?tests?\b"));
 static TESTS_COUNT: LazyLock<Regex> = LazyLock::new(|| {
@@ -66,12 +65,10 @@ static DOCKERFILE: LazyLock<Regex> = LazyLock::new(|| {
 static NON_ROOT: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?i)\bnon-?root\b|\bnot\s+(?:run(?:ning)?\s+)?as\s+root\b|\bunprivileged\b|\brootless\b")
 });
-static K8S_PROBES: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bliveness\b|\breadiness(?:\s+and\s+liveness)?\s+probes?\b")
-});
-static K8S_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:k8s|kubernetes|pods?|helm|manifests?|deployments?\.ya?ml)\b")
-});
+static K8S_PROBES: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\bliveness\b|\breadiness(?:\s+and\s+liveness)?\s+probes?\b"));
+static K8S_CONTEXT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:k8s|kubernetes|pods?|helm|manifests?|deployments?\.ya?ml)\b"));
 static LATENCY: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)(?:<|<=|under|below)\s*(\d+(?:\.\d+)?)\s*ms\b"));
 static PERF: LazyLock<Regex> = LazyLock::new(|| {
@@ -130,6 +127,20 @@ pub fn classify(claim: &Claim) -> Placement {
     }
     if let Some(c) = TESTS_COUNT.captures(text) {
         return tests(c[1].parse().ok(), Vec::new());
+    }
+    // "Test suite results (`pytest tests/ --cov=src`)": the suite that command runs passes.
+    // (A duration bound on it, "`pytest tests/perf` < 90s", is about time: see below.)
+    if duration_bound(text).is_none()
+        && let Some((run, results)) = claim.code_spans.iter().find_map(|s| results_command(s))
+    {
+        let mut spec = Mapping::new();
+        spec.insert("run".into(), run.into());
+        spec.insert(
+            "results".into(),
+            results.map(Value::from).unwrap_or_else(|| var(VAR_TEST_RESULTS)),
+        );
+        spec.insert("max_failed".into(), 0.into());
+        return check("tests", spec);
     }
     let lower = text.to_lowercase();
     if lower.contains("coverage")
@@ -241,6 +252,13 @@ pub fn classify(claim: &Claim) -> Placement {
     }
 }
 
+/// An outcome stated about behaviour, which a file's existence cannot show.
+static OUTCOME: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)\b(?:passing|passes|passed|validated|verified|working|works|tested|enforced|healthy|succeeds?|green|operational)\b",
+    )
+});
+
 static MIGRATION_CLAIM: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)\bmigrations?\b.*\b(?:idempotent|reversible|round[ -]?trip|roll\s*back|downgrad\w*|re-?appl\w*)|\b(?:idempotent|reversible)\b.*\bmigrations?\b",
@@ -262,9 +280,15 @@ fn setting(claim: &Claim, paths: &[(String, Option<u64>)]) -> Option<Placement> 
     let value = c.get(2).or(c.get(3)).map(|m| m.as_str().to_ascii_lowercase())?;
     let off = matches!(value.as_str(), "off" | "false" | "disabled");
     let (want, not) = if off {
-        ("(?:False|false|0|off|no|\"false\"|'false'|\"0\"|'0')", "(?:True|true|1|on|yes|\"true\"|'true'|\"1\"|'1')")
+        (
+            "(?:False|false|0|off|no|\"false\"|'false'|\"0\"|'0')",
+            "(?:True|true|1|on|yes|\"true\"|'true'|\"1\"|'1')",
+        )
     } else {
-        ("(?:True|true|1|on|yes|\"true\"|'true'|\"1\"|'1')", "(?:False|false|0|off|no|\"false\"|'false'|\"0\"|'0')")
+        (
+            "(?:True|true|1|on|yes|\"true\"|'true'|\"1\"|'1')",
+            "(?:False|false|0|off|no|\"false\"|'false'|\"0\"|'0')",
+        )
     };
     let assign = format!(r"(?m)^\s*(?:export\s+)?{}\s*[=:]\s*", regex::escape(name));
     let mut spec = Mapping::new();
@@ -273,10 +297,7 @@ fn setting(claim: &Claim, paths: &[(String, Option<u64>)]) -> Option<Placement> 
         "regex".into(),
         Value::Sequence(vec![format!(r"{assign}{want}\s*(?:#.*)?$").into()]),
     );
-    spec.insert(
-        "not_regex".into(),
-        Value::Sequence(vec![format!(r"{assign}{not}\b").into()]),
-    );
+    spec.insert("not_regex".into(), Value::Sequence(vec![format!(r"{assign}{not}\b").into()]));
     Some(check("file", spec))
 }
 
@@ -353,6 +374,10 @@ pub enum Confirm {
     Applied,
     /// The up/down/up round trip ran: measurement `round_trip` = 1.
     RoundTrip,
+    /// "E2E test: PASSING (see `scripts/test_e2e.py`)": the cited file missing contradicts the
+    /// claim, but its existence does not show the outcome stated, so a pass leaves it
+    /// unverifiable.
+    Cited,
 }
 
 static REVERSIBLE: LazyLock<Regex> = LazyLock::new(|| {
@@ -361,6 +386,9 @@ static REVERSIBLE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// What confirms a claim placed as a `kind` check.
 pub fn confirmation(claim: &Claim, kind: &str) -> Confirm {
+    if kind == "file" && OUTCOME.is_match(&claim.text) {
+        return Confirm::Cited;
+    }
     if kind != "migrations" {
         return Confirm::Pass;
     }
@@ -500,6 +528,13 @@ fn classify_code(claim: &Claim) -> Placement {
         }
         return check("sql", spec);
     }
+    // A Python, YAML or JSON sample shows code; it is not a command to run.
+    if !matches!(
+        lang,
+        "" | "bash" | "sh" | "shell" | "console" | "zsh" | "shell-session" | "terminal"
+    ) {
+        return Placement::Unplaced(format!("a `{lang}` code sample, not a command"));
+    }
     // `cd dir && cmd`: the command runs in `dir`.
     let (cwd, cmd) = match text.strip_prefix("cd ").and_then(|r| r.split_once("&&")) {
         Some((dir, rest)) => (Some(dir.trim().to_string()), rest.trim()),
@@ -519,7 +554,10 @@ fn classify_code(claim: &Claim) -> Placement {
             None => run,
         };
         spec.insert("run".into(), run.into());
-        spec.insert("results".into(), results.map(Value::from).unwrap_or_else(|| var(VAR_TEST_RESULTS)));
+        spec.insert(
+            "results".into(),
+            results.map(Value::from).unwrap_or_else(|| var(VAR_TEST_RESULTS)),
+        );
         spec.insert("max_failed".into(), 0.into());
         return check("tests", spec);
     }
@@ -712,7 +750,10 @@ mod tests {
     fn test_references_and_counts() {
         let (k, s) = place("- ✅ `tests/test_api.py::test_login` passes\n");
         assert_eq!(k, "tests");
-        assert!(s.contains("tests/test_api.py::test_login") && s.contains("max_failed: any"), "{s}");
+        assert!(
+            s.contains("tests/test_api.py::test_login") && s.contains("max_failed: any"),
+            "{s}"
+        );
         let (_, s) = place("- ✅ 59/59 tests passing\n");
         assert!(s.contains("min_total: 59"), "{s}");
         let (_, s) = place("- ✅ 50+ unit tests\n");
@@ -805,6 +846,7 @@ mod tests {
         assert_eq!(k, "http");
         assert!(s.contains("url: ${base_url}/docs"), "{s}");
         assert_eq!(place("```bash\ndocker compose up -d\n```\n").0, "unplaced");
+        assert_eq!(place("```python\nlogger.info(f\"done in {t:.2f}s\")\n```\n").0, "unplaced");
         let (k, s) = place("```bash\npython scripts/check.py \\\n  --fast\n```\n");
         assert_eq!(k, "command");
         assert!(s.contains("run: python scripts/check.py --fast"), "{s}");
@@ -876,7 +918,8 @@ mod tests {
         let (k, s) = place("- ✅ API container runs as non-root (`docker/api.Dockerfile`)\n");
         assert_eq!(k, "dockerfile", "{s}");
         assert!(s.contains("path: docker/api.Dockerfile") && s.contains("- user-root"), "{s}");
-        let (k, s) = place("- ✅ Liveness and readiness probes configured (`k8s/deployment.yaml`)\n");
+        let (k, s) =
+            place("- ✅ Liveness and readiness probes configured (`k8s/deployment.yaml`)\n");
         assert_eq!(k, "k8s", "{s}");
         assert!(s.contains("- k8s/deployment.yaml") && s.contains("- probes"), "{s}");
         let (k, s) = place("- ✅ Pods run as non-root in `k8s/`\n");
@@ -898,7 +941,9 @@ mod tests {
 
     #[test]
     fn migration_claims_and_what_confirms_them() {
-        let report = parse("- ✅ Migrations are idempotent and reversible\n- ✅ Migration applies cleanly (`db/migrations/001_init.sql`)\n");
+        let report = parse(
+            "- ✅ Migrations are idempotent and reversible\n- ✅ Migration applies cleanly (`db/migrations/001_init.sql`)\n",
+        );
         let kinds: Vec<_> = report
             .claims
             .iter()
@@ -916,7 +961,8 @@ mod tests {
     #[test]
     fn severities_block_and_security_and_data_are_critical() {
         use crate::checklist::Severity;
-        let report = parse("- ✅ Docs in `docs/A.md`\n- ✅ No secrets committed\n- ✅ Backups restore\n");
+        let report =
+            parse("- ✅ Docs in `docs/A.md`\n- ✅ No secrets committed\n- ✅ Backups restore\n");
         let got: Vec<Severity> = report
             .claims
             .iter()
@@ -929,6 +975,29 @@ mod tests {
     }
 
     #[test]
+    fn a_test_command_in_a_claim_is_its_test_suite() {
+        let (k, s) = place("- ✅ **Proof:** Test suite results (`pytest tests/ --cov=src`)\n");
+        assert_eq!(k, "tests", "{s}");
+        assert!(s.contains("run: pytest tests/ --cov=src --junitxml=${test_results}"), "{s}");
+    }
+
+    #[test]
+    fn a_cited_file_does_not_confirm_an_outcome() {
+        let report = parse(
+            "- ✅ E2E test: **PASSING** (see `scripts/test_e2e_flow.py`)\n- ✅ Unit tests for policies (see `tests/unit/test_policy.py`)\n",
+        );
+        let got: Vec<_> = report
+            .claims
+            .iter()
+            .map(|c| match classify(c) {
+                Placement::Check { kind, .. } => (kind, confirmation(c, kind)),
+                Placement::Unplaced(_) => ("unplaced", Confirm::Pass),
+            })
+            .collect();
+        assert_eq!(got, vec![("file", Confirm::Cited), ("file", Confirm::Pass)]);
+    }
+
+    #[test]
     fn results_commands() {
         assert_eq!(
             results_command("python3 -m pytest -q tests"),
@@ -936,7 +1005,10 @@ mod tests {
         );
         assert_eq!(
             results_command("python3 run_tests.py --junitxml=out/junit.xml"),
-            Some(("python3 run_tests.py --junitxml=out/junit.xml".into(), Some("out/junit.xml".into())))
+            Some((
+                "python3 run_tests.py --junitxml=out/junit.xml".into(),
+                Some("out/junit.xml".into())
+            ))
         );
         assert_eq!(results_command("python3 -m unittest discover"), None);
     }

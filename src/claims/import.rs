@@ -141,10 +141,14 @@ pub fn import(text: &str, report_name: &str) -> Import {
 /// its results.
 struct Runner {
     id: String,
+    /// The command as the report gives it (with `--junitxml` added): how claims find it.
+    key: String,
+    /// The command run: a second runner writes `junit-2.xml`, not the first one's file.
     run: String,
+    results: Value,
     line: usize,
-    /// It also writes the coverage report (`--cov` with `--cov-report=xml:…`).
-    coverage: bool,
+    /// The coverage report it writes (`--cov` with `--cov-report=xml:…`).
+    coverage: Option<Value>,
 }
 
 /// Imports a report's text. `report_name` is how the report is referred to (`docs:` and the
@@ -318,27 +322,56 @@ fn wire_test_runs(
         .map(|(run, _)| run.clone());
     let mut runners: Vec<Runner> = Vec::new();
     let mut needs = std::collections::HashMap::new();
-    let mut runner_for = |run: &str, line: usize, runners: &mut Vec<Runner>| {
-        if let Some(r) = runners.iter().find(|r| r.run == run) {
-            return r.id.clone();
-        }
-        let base = format!("verification.run-{}", slug(run, 40));
-        let mut id = base.clone();
-        let mut n = 2;
-        while !used.insert(id.clone()) {
-            id = format!("{base}-{n}");
-            n += 1;
-        }
-        let coverage = run.contains("--cov-report=xml");
-        runners.push(Runner { id: id.clone(), run: run.to_string(), line, coverage });
-        id
-    };
+    // (id, results) of the runner for `run`, created on first use.
+    let mut runner_for =
+        |run: &str, results: Value, line: usize, runners: &mut Vec<Runner>| -> (String, Value) {
+            if let Some(r) = runners.iter().find(|r| r.key == run) {
+                return (r.id.clone(), r.results.clone());
+            }
+            let base = format!("verification.run-{}", slug(run, 40));
+            let mut id = base.clone();
+            let mut n = 2;
+            while !used.insert(id.clone()) {
+                id = format!("{base}-{n}");
+                n += 1;
+            }
+            // Runners run concurrently: each writes files of its own.
+            let nth = runners.len() + 1;
+            let (tests_var, cov_var) = (
+                format!("${{{}}}", classify::VAR_TEST_RESULTS),
+                format!("${{{}}}", classify::VAR_COVERAGE_REPORT),
+            );
+            let (mut command, mut results) = (run.to_string(), results);
+            let mut coverage_file: Value = cov_var.clone().into();
+            if nth > 1 {
+                if command.contains(&tests_var) {
+                    command = command.replace(&tests_var, &format!("junit-{nth}.xml"));
+                    results = format!("junit-{nth}.xml").into();
+                }
+                if command.contains(&cov_var) {
+                    command = command.replace(&cov_var, &format!("coverage-{nth}.xml"));
+                    coverage_file = format!("coverage-{nth}.xml").into();
+                }
+            }
+            let coverage = command.contains("--cov-report=xml").then_some(coverage_file);
+            runners.push(Runner {
+                id: id.clone(),
+                key: run.to_string(),
+                run: command,
+                results: results.clone(),
+                line,
+                coverage,
+            });
+            (id, results)
+        };
     for (i, (claim, placement, _)) in placed.iter_mut().enumerate() {
         let Placement::Check { kind: "tests", spec } = placement else { continue };
         let Value::Mapping(spec) = spec else { continue };
         let own = spec.get("run").and_then(Value::as_str).map(str::to_string);
         let chosen: Option<(String, Value, usize)> = match own {
-            Some(run) => Some((run, spec.get("results").cloned().unwrap_or(Value::Null), claim.line)),
+            Some(run) => {
+                Some((run, spec.get("results").cloned().unwrap_or(Value::Null), claim.line))
+            }
             None => commands
                 .iter()
                 .find(|(_, _, _, area)| *area == claim.area)
@@ -346,7 +379,11 @@ fn wire_test_runs(
                 .or_else(|| {
                     claim.code_spans.iter().find_map(|s| {
                         let (run, results) = classify::results_command(s)?;
-                        Some((run, results.map(Value::from).unwrap_or_else(test_results), claim.line))
+                        Some((
+                            run,
+                            results.map(Value::from).unwrap_or_else(test_results),
+                            claim.line,
+                        ))
                     })
                 })
                 .or_else(|| {
@@ -361,7 +398,7 @@ fn wire_test_runs(
         match chosen {
             Some((run, results, line)) => {
                 let results = if results.is_null() { test_results() } else { results };
-                let id = runner_for(&run, line, &mut runners);
+                let (id, results) = runner_for(&run, results, line, &mut runners);
                 spec.remove("run");
                 spec.insert("results".into(), results);
                 spec.insert("fresh".into(), true.into());
@@ -373,10 +410,11 @@ fn wire_test_runs(
         }
     }
     // Coverage claims: after the runner that writes the coverage report, when there is one.
-    if let Some(cov) = runners.iter().find(|r| r.coverage) {
-        for (i, (_, placement, _)) in placed.iter().enumerate() {
-            if matches!(placement, Placement::Check { kind: "coverage", .. }) {
-                needs.insert(i, cov.id.clone());
+    if let Some((id, file)) = runners.iter().find_map(|r| Some((&r.id, r.coverage.as_ref()?))) {
+        for (i, (_, placement, _)) in placed.iter_mut().enumerate() {
+            if let Placement::Check { kind: "coverage", spec: Value::Mapping(spec) } = placement {
+                spec.insert("report".into(), file.clone());
+                needs.insert(i, id.clone());
             }
         }
     }

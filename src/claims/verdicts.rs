@@ -113,11 +113,16 @@ fn judge(r: &CheckResult, confirm: Confirm) -> (ClaimVerdict, String) {
     let said = format!("{}: {}", r.status.as_str(), r.reason);
     match r.status {
         Status::Pass => {
-            let round_trip = r.measurements.iter().find(|m| m.name == "round_trip").map(|m| m.value);
+            let round_trip =
+                r.measurements.iter().find(|m| m.name == "round_trip").map(|m| m.value);
             match (confirm, round_trip) {
-                (Confirm::Pass, _) | (Confirm::Applied, Some(_)) => {
-                    (ClaimVerdict::Confirmed, said)
-                }
+                (Confirm::Cited, _) => (
+                    ClaimVerdict::Unverifiable,
+                    format!(
+                        "the file it cites is there, which does not show the outcome it states: sign it off or add a check that tests it ({said})"
+                    ),
+                ),
+                (Confirm::Pass, _) | (Confirm::Applied, Some(_)) => (ClaimVerdict::Confirmed, said),
                 (Confirm::RoundTrip, Some(v)) if v >= 1.0 => (ClaimVerdict::Confirmed, said),
                 (Confirm::RoundTrip, Some(_)) => (
                     ClaimVerdict::Unverifiable,
@@ -277,10 +282,7 @@ pub fn markdown(report_name: &str, rows: &[ClaimRow]) -> String {
         t.not_claims,
     );
     let _ = writeln!(w, "**{}**.\n", cell(&effect(rows, report_name)));
-    let _ = writeln!(
-        w,
-        "| Claim | Line | Verdict | Decided by | Detail |\n|---|---:|---|---|---|"
-    );
+    let _ = writeln!(w, "| Claim | Line | Verdict | Decided by | Detail |\n|---|---:|---|---|---|");
     for r in rows {
         let detail: String = r.detail.chars().take(240).collect();
         let decided_by = match (&r.check, &r.probe, &r.evidence) {

@@ -149,7 +149,14 @@ fn matching_files(spec: &Spec, ctx: &ProbeContext) -> Result<Vec<PathBuf>, Strin
                     || name == "target"))
         });
     for entry in walker {
-        let entry = entry.map_err(|e| e.to_string())?;
+        let entry = match entry {
+            Ok(e) => e,
+            // Removed while walking (another check's temporary file): not there, not an error.
+            Err(e) if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) => {
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         if let Ok(rel) = entry.path().strip_prefix(ctx.repo)
             && !rel.as_os_str().is_empty()
             && glob.is_match(rel)

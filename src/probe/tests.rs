@@ -669,7 +669,8 @@ mod unit {
     fn fresh_results_must_be_written_after_the_run_started() {
         use crate::probe::context::testing::{run_probe, write};
         let dir = tempfile::tempdir().unwrap();
-        let junit = r#"<testsuite name="s" tests="1"><testcase classname="t" name="a"/></testsuite>"#;
+        let junit =
+            r#"<testsuite name="s" tests="1"><testcase classname="t" name="a"/></testsuite>"#;
         write(dir.path(), "junit.xml", junit);
         let spec: Spec = serde_yaml::from_str("results: junit.xml\nfresh: true\n").unwrap();
         // The file predates the run (the context's run starts now, after the write).

@@ -202,8 +202,13 @@ impl Trial {
         std::fs::write(self.repo.join("REPORT.md"), report).unwrap();
         let imp = self.readyctl(&["import", "REPORT.md", "-o", "readiness.yaml"], &[]);
         assert!(imp.status.success(), "{}", text(&imp.stderr));
-        let out = self.readyctl(&["check", ".", "--claims", "REPORT.md", "--out", "run"], env);
-        let report_md = std::fs::read_to_string(self.repo.join("run/report.md"))
+        // The run directory sits beside the repository, as CI would keep it.
+        let run_dir = self.repo.parent().unwrap().join("run");
+        let out = self.readyctl(
+            &["check", ".", "--claims", "REPORT.md", "--out", run_dir.to_str().unwrap()],
+            env,
+        );
+        let report_md = std::fs::read_to_string(run_dir.join("report.md"))
             .unwrap_or_else(|e| panic!("no report.md ({e}): {}", text(&out.stderr)));
         Checked {
             code: out.status.code(),
@@ -281,21 +286,27 @@ fn line_of(report: &str, needle: &str) -> usize {
 /// Asserts one verdict per claim: `expected` names each claim by a piece of its report line,
 /// and must cover every row of the table.
 fn assert_verdicts(report: &str, checked: &Checked, expected: &[(&str, &str)]) {
+    let by_line: Vec<(usize, &str)> =
+        expected.iter().map(|(needle, v)| (line_of(report, needle), *v)).collect();
+    assert_verdicts_by_line(checked, &by_line);
+}
+
+/// Asserts one verdict per claim, claims named by their line in the report (for the shared
+/// example reports, where the same text appears on several lines).
+fn assert_verdicts_by_line(checked: &Checked, expected: &[(usize, &str)]) {
     let mut problems = Vec::new();
-    for (needle, verdict) in expected {
-        let line = line_of(report, needle);
-        match checked.rows.iter().find(|r| r.line == line) {
-            None => problems.push(format!("line {line} (`{needle}`): no row in the table")),
+    for (line, verdict) in expected {
+        match checked.rows.iter().find(|r| r.line == *line) {
+            None => problems.push(format!("line {line}: no row in the table")),
             Some(r) if r.verdict != *verdict => problems.push(format!(
-                "line {line} (`{needle}`): expected {verdict}, got {} — {} — {}",
-                r.verdict, r.decided_by, r.detail
+                "line {line} (`{}`): expected {verdict}, got {} — {} — {}",
+                r.claim, r.verdict, r.decided_by, r.detail
             )),
             Some(_) => {}
         }
     }
-    let judged: Vec<usize> = expected.iter().map(|(n, _)| line_of(report, n)).collect();
     for r in &checked.rows {
-        if !judged.contains(&r.line) {
+        if !expected.iter().any(|(l, _)| *l == r.line) {
             problems.push(format!(
                 "line {} (`{}`) has no expected verdict (got {})",
                 r.line, r.claim, r.verdict
@@ -449,16 +460,28 @@ class Migration(migrations.Migration):
 #[test]
 fn claims_orders_service_report_judged_claim_by_claim() {
     let Some(mut t) = Trial::new(&[
-        ("config/production.py", "from .base import *  # noqa\n\nDEBUG = False\nALLOWED_HOSTS = [\"orders.example.com\"]\n"),
+        (
+            "config/production.py",
+            "from .base import *  # noqa\n\nDEBUG = False\nALLOWED_HOSTS = [\"orders.example.com\"]\n",
+        ),
         ("config/base.py", "DEBUG = True\nSECRET_KEY = os.environ[\"SECRET_KEY\"]\n"),
         ("config/legacy.py", "# TODO remove\nAWS_ACCESS_KEY_ID = \"AKIAZ7Q3L5T2VX9WB4KD\"\n"),
-        ("docker/api.Dockerfile", "FROM python:3.12-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000\nRUN useradd -r app\nCOPY . /app\nUSER app\nCMD [\"gunicorn\", \"orders.wsgi\"]\n"),
-        ("docker/worker.Dockerfile", "FROM python:3.12-slim\nCOPY . /app\nCMD [\"celery\", \"-A\", \"orders\", \"worker\"]\n"),
+        (
+            "docker/api.Dockerfile",
+            "FROM python:3.12-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000\nRUN useradd -r app\nCOPY . /app\nUSER app\nCMD [\"gunicorn\", \"orders.wsgi\"]\n",
+        ),
+        (
+            "docker/worker.Dockerfile",
+            "FROM python:3.12-slim\nCOPY . /app\nCMD [\"celery\", \"-A\", \"orders\", \"worker\"]\n",
+        ),
         ("src/__init__.py", ""),
         ("src/orders.py", ORDERS_SRC),
         ("tests/__init__.py", ""),
         ("tests/test_orders.py", ORDERS_TESTS),
-        ("db/migrations/0001_orders.up.sql", "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC NOT NULL);\n"),
+        (
+            "db/migrations/0001_orders.up.sql",
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC NOT NULL);\n",
+        ),
         ("db/migrations/0001_orders.down.sql", "DROP TABLE orders;\n"),
         ("db/migrations/0002_order_notes.up.sql", "ALTER TABLE orders ADD COLUMN notes TEXT;\n"),
         ("db/migrations/0002_order_notes.down.sql", "ALTER TABLE orders DROP COLUMN notes;\n"),
@@ -547,7 +570,10 @@ fn claims_mojibake_status_table_all_confirmed_is_ready() {
     let Some(mut t) = Trial::new(&[
         ("docs/RUNBOOK.md", "# Payments runbook\n"),
         ("www/healthz", "ok\n"),
-        ("Dockerfile", "FROM python:3.12-slim\nRUN useradd -r pay\nUSER pay\nCMD [\"python3\", \"-m\", \"pay\"]\n"),
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nRUN useradd -r pay\nUSER pay\nCMD [\"python3\", \"-m\", \"pay\"]\n",
+        ),
         ("settings/prod.py", "DEBUG = False\nALLOWED_HOSTS = [\"pay.example.com\"]\n"),
         ("src/__init__.py", ""),
         ("src/pay.py", "def to_cents(amount):\n    return int(round(amount * 100))\n"),
@@ -608,10 +634,16 @@ fn claims_one_contradicted_blocking_claim_exits_1() {
     let Some(t) = Trial::new(&[
         ("docs/RUNBOOK.md", "# Inventory runbook\n"),
         // False at the top, switched back on further down: the value that counts is True.
-        ("config/production.py", "DEBUG = False\nTIME_ZONE = \"UTC\"\n\nif True:  # hotfix, remove\n    DEBUG = True\n"),
+        (
+            "config/production.py",
+            "DEBUG = False\nTIME_ZONE = \"UTC\"\n\nif True:  # hotfix, remove\n    DEBUG = True\n",
+        ),
         ("Dockerfile", "FROM python:3.12-slim\nUSER 10001\nCMD [\"python3\", \"worker.py\"]\n"),
         ("src/__init__.py", ""),
-        ("src/stock.py", "def reserve(stock, n):\n    if n > stock:\n        raise ValueError(n)\n    return stock - n\n"),
+        (
+            "src/stock.py",
+            "def reserve(stock, n):\n    if n > stock:\n        raise ValueError(n)\n    return stock - n\n",
+        ),
         ("tests/__init__.py", ""),
         (
             "tests/test_stock.py",
@@ -677,7 +709,10 @@ docker compose up -d
 #[test]
 fn claims_untested_claims_leave_the_run_incomplete() {
     let Some(t) = Trial::new(&[
-        ("junit.xml", "<testsuite name=\"old\" tests=\"12\">\n<testcase classname=\"tests.test_billing.InvoiceTests\" name=\"test_due_date\"/>\n</testsuite>\n"),
+        (
+            "junit.xml",
+            "<testsuite name=\"old\" tests=\"12\">\n<testcase classname=\"tests.test_billing.InvoiceTests\" name=\"test_due_date\"/>\n</testsuite>\n",
+        ),
         ("billing/__init__.py", ""),
         ("billing/migrations/__init__.py", ""),
         ("billing/migrations/0001_initial.py", &DJANGO_MIGRATION.replace("Order", "Invoice")),
@@ -717,7 +752,393 @@ fn claims_untested_claims_leave_the_run_incomplete() {
     let tests_row =
         c.rows.iter().find(|r| r.line == line_of(BILLING_REPORT, "12/12 tests")).unwrap();
     assert!(tests_row.detail.contains("old, more than max"), "{tests_row:?}");
-    let mig = c.rows.iter().find(|r| r.line == line_of(BILLING_REPORT, "Billing migrations")).unwrap();
+    let mig =
+        c.rows.iter().find(|r| r.line == line_of(BILLING_REPORT, "Billing migrations")).unwrap();
     assert!(mig.detail.contains("not applied"), "{mig:?}");
     assert!(c.stderr.contains("the claims leave the run at most INCOMPLETE"), "{}", c.stderr);
 }
+
+// ---------------------------------------------------------------------------------------
+// The two shared example reports (read from ../shared/examples), each against a repository
+// that has some of what it claims.
+
+fn example_text(name: &str) -> Option<String> {
+    let p = crate::support::repo_root().join("../shared/examples").join(name);
+    match std::fs::read_to_string(&p) {
+        Ok(t) => Some(t),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("{} is missing (CI must provide ../shared/examples)", p.display())
+        }
+        Err(_) => {
+            eprintln!("SKIP: {} not found", p.display());
+            None
+        }
+    }
+}
+
+const UNIT_TEST: &str = "import unittest\n\n\nclass OrchestratorTests(unittest.TestCase):\n    def test_submit(self):\n        self.assertTrue(True)\n";
+
+#[test]
+fn claims_proof_pack_example_against_a_repository() {
+    let Some(report) = example_text("readiness-report-proof-pack.md") else { return };
+    let Some(mut t) = Trial::new(&[
+        ("docs/PROOF_PACK.md", "# Proof pack\n"),
+        ("docs/SECURITY_AND_COMPLIANCE.md", "# Security and compliance\n"),
+        ("docs/DEPLOYMENT.md", "# Deployment\n"),
+        (
+            "docs/openapi.json",
+            "{\"openapi\": \"3.0.3\", \"info\": {\"title\": \"x\", \"version\": \"1\"}, \"paths\": {}}\n",
+        ),
+        ("docs/API_USAGE.md", "# API usage\n"),
+        ("docs/postman_collection.json", "{\"info\": {\"name\": \"x\"}, \"item\": []}\n"),
+        // docs/WORKFLOWS.md is missing.
+        ("SECURITY.md", "# Security\n"),
+        ("src/auth/api_key_auth.py", "def check(key):\n    return bool(key)\n"),
+        ("src/auth/rate_limiter.py", "LIMIT = 10\n"),
+        (
+            ".github/workflows/ci.yml",
+            "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pytest tests/ --cov=src\n",
+        ),
+        ("tests/__init__.py", ""),
+        ("tests/unit/__init__.py", ""),
+        ("tests/unit/test_job_orchestrator.py", UNIT_TEST),
+        ("tests/unit/test_policy_enforcer.py", &UNIT_TEST.replace("Orchestrator", "Policy")),
+        ("scripts/test_e2e_flow.py", "print('e2e')\n"),
+        ("scripts/proof_pack/run_proof_pack.py", "print('proof pack')\n"),
+        ("docker-compose.prod.yml", "services: {}\n"),
+        ("www/docs", "<html>docs</html>\n"),
+    ]) else {
+        return;
+    };
+    let base = t.serve();
+    let c = t.import_and_check(&report, &[("BASE_URL", &base)]);
+    assert_verdicts_by_line(&c, PROOF_PACK_EXPECTED);
+    // pytest is not on this run's PATH: the report's own test command fails (exit 127), so
+    // its test and coverage claims are unverifiable and the runner itself blocks.
+    assert_eq!(c.code, Some(1), "{}\n{}", c.stdout, c.stderr);
+}
+
+#[test]
+fn claims_deployment_checklist_example_against_a_repository() {
+    let Some(report) = example_text("deployment-checklist-migrations.md") else { return };
+    let agent = "class Agent:\n    pattern_type = \"PRODUCT_MATCHING\"\n";
+    let Some(t) = Trial::new(&[
+        ("backend/alembic.ini", "[alembic]\nscript_location = alembic\n"),
+        ("backend/alembic/env.py", "from alembic import context\n"),
+        (
+            "backend/alembic/versions/094_add_architecture_standards_unique_constraint.py",
+            "revision = \"094\"\ndown_revision = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",
+        ),
+        (
+            "backend/alembic/versions/096_add_enrichment_pattern_types.py",
+            "revision = \"096\"\ndown_revision = \"094\"\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",
+        ),
+        ("backend/app/services/enrichment/agents/product_matching_agent.py", agent),
+        ("backend/app/services/enrichment/agents/compliance_agent.py", agent),
+        ("backend/app/services/enrichment/agents/licensing_agent.py", agent),
+        ("backend/app/services/enrichment/agents/vulnerability_agent.py", agent),
+        ("backend/app/services/enrichment/agents/resilience_agent.py", agent),
+        // dependency_agent.py was never written.
+        ("backend/app/services/enrichment/auto_enrichment_pipeline.py", "BATCH_SIZE = 10\n"),
+        ("backend/app/api/v1/master_flows/assessment/enrichment_endpoints.py", "ROUTES = []\n"),
+        ("docs/planning/ENRICHMENT_PERFORMANCE_OPTIMIZATION.md", "# Performance\n"),
+        ("docs/planning/PHASE5_DAY26-27_COMPLETION_REPORT.md", "# Day 26-27\n"),
+        ("docs/planning/IMPLEMENTATION_TRACKER.md", "# Tracker\n"),
+        // PHASE5_DEPLOYMENT_CHECKLIST.md is the report itself, kept elsewhere.
+    ]) else {
+        return;
+    };
+    let c = t.import_and_check(&report, &[("BASE_URL", "http://127.0.0.1:1")]);
+    assert_verdicts_by_line(&c, DEPLOYMENT_EXPECTED);
+    assert_eq!(c.code, Some(1), "{}\n{}", c.stdout, c.stderr);
+}
+
+/// readiness-report-proof-pack.md against the repository above. How each kind was judged:
+/// a document or source file it names decides a claim that something was written (confirmed
+/// when present, contradicted when missing: `04-Control-Plane-Orchestrator/…`,
+/// `tests/integration/`, `docs/WORKFLOWS.md`, `proof_pack_artifacts/`); a cited file cannot
+/// confirm an outcome ("E2E test: PASSING (see …)": unverifiable, or contradicted when the
+/// file is missing); every test count and coverage figure waits on the report's own
+/// `pytest tests/ --cov=src`, which cannot run here (no pytest on PATH): unverifiable; `/docs`
+/// is served: confirmed; `python scripts/…` finds no `python`: unverifiable; claims naming
+/// nothing checkable are sign-offs nobody gave: pending.
+const PROOF_PACK_EXPECTED: &[(usize, &str)] = &[
+    (9, "confirmed"), // Production Proof Pack: End-to-end validation on fresh VM (see `docs/PR
+    (10, "unverifiable"), // Test Coverage: 50+ unit tests, integration tests, E2E validation
+    (11, "confirmed"), // Security & Compliance: Policy controls, audit logging, authorization-b
+    (12, "pending sign-off"), // API Documentation: Complete OpenAPI spec, usage examples, Postman coll
+    (13, "confirmed"), // Deployment: One-command deployment, runs on 8GB RAM (see `docs/DEPLOYM
+    (16, "pending sign-off"), // Production Core (All Tiers): Vanilla, Stealth, Assault - Production-re
+    (17, "pending sign-off"), // Enterprise Advanced (Enterprise Tier): Ultimate Stealth, Custom Execut
+    (29, "unverifiable"),     // Comprehensive unit test suite for `job_orchestrator.py` (20+ tests)
+    (30, "contradicted"), // Enhanced existing unit tests for `queue_manager.py`, `state_manager.py
+    (31, "pending sign-off"), // Integration tests for job lifecycle
+    (32, "pending sign-off"), // E2E test validated and passing
+    (33, "pending sign-off"), // Test infrastructure configured with pytest, coverage reporting
+    (34, "pending sign-off"), // CI/CD pipeline includes automated test execution
+    (37, "unverifiable"), // Unit tests: 50+ tests across core modules
+    (38, "pending sign-off"), // Integration tests: Job creation, execution, status tracking
+    (39, "pending sign-off"), // E2E tests: Complete flow validation
+    (40, "unverifiable"), // Target: >60% coverage (enforced in CI/CD)
+    (43, "confirmed"),    // `tests/unit/test_job_orchestrator.py` - Comprehensive orchestrator tes
+    (44, "pending sign-off"), // Enhanced existing test files with fixes
+    (52, "confirmed"),    // Complete API usage guide (`docs/API_USAGE.md`)
+    (53, "confirmed"),    // OpenAPI specification exported (`docs/openapi.json`)
+    (54, "confirmed"),    // Postman collection (`docs/postman_collection.json`)
+    (55, "pending sign-off"), // Code examples (Python, JavaScript, cURL)
+    (56, "pending sign-off"), // Integration patterns and best practices
+    (57, "pending sign-off"), // Error handling documentation
+    (60, "contradicted"), // `04-Control-Plane-Orchestrator/docs/API_USAGE.md` - 500+ lines
+    (61, "contradicted"), // `04-Control-Plane-Orchestrator/docs/openapi.json` - Full OpenAPI spec
+    (62, "contradicted"), // `04-Control-Plane-Orchestrator/docs/postman_collection.json` - Complet
+    (70, "pending sign-off"), // API key authentication implemented
+    (71, "pending sign-off"), // Rate limiting with token bucket algorithm
+    (72, "confirmed"),    // Security documentation (`SECURITY.md`)
+    (73, "pending sign-off"), // Vulnerability scanning integrated in CI/CD
+    (74, "pending sign-off"), // Security best practices documented
+    (77, "confirmed"),    // `src/auth/api_key_auth.py` - API key authentication
+    (78, "confirmed"),    // `src/auth/rate_limiter.py` - Rate limiting middleware
+    (79, "confirmed"),    // `SECURITY.md` - Comprehensive security guide
+    (82, "pending sign-off"), // Optional authentication (enabled via `ENABLE_AUTH=true`)
+    (83, "pending sign-off"), // Per-IP and per-API-key rate limiting
+    (84, "pending sign-off"), // Configurable rate limits
+    (85, "pending sign-off"), // Security headers documentation
+    (93, "confirmed"),    // GitHub Actions workflow (`.github/workflows/ci.yml`)
+    (94, "pending sign-off"), // Automated test execution
+    (95, "pending sign-off"), // Code quality checks (black, mypy, pylint)
+    (96, "pending sign-off"), // Security scanning (safety, pip-audit)
+    (97, "unverifiable"), // Coverage reporting with 60% threshold
+    (98, "pending sign-off"), // Docker image building and validation
+    (101, "pending sign-off"), // Test: Unit and integration tests with coverage
+    (102, "pending sign-off"), // Security: Dependency vulnerability scanning
+    (103, "pending sign-off"), // Build: Docker image validation
+    (111, "pending sign-off"), // Queue stats endpoint 500 error (critical bug)
+    (112, "pending sign-off"), // Database session handling (SQLModel → SQLAlchemy compatibility)
+    (123, "pending sign-off"), // Fresh VM deployment: Services start from scratch
+    (124, "pending sign-off"), // End-to-end flow: Job creation → execution → completion → persistence
+    (125, "pending sign-off"), // Multiple strategies: Vanilla, stealth, assault executors tested
+    (126, "pending sign-off"), // Real targets: example.com, httpbin.org, jsonplaceholder.typicode.com
+    (127, "pending sign-off"), // Database persistence: Results verified in PostgreSQL
+    (128, "pending sign-off"), // Reproducibility: Deterministic, repeatable results
+    (133, "pending sign-off"), // All services running and healthy (validated by proof pack)
+    (134, "unverifiable"),     // E2E test: PASSING (see `scripts/test_e2e_flow.py`)
+    (135, "pending sign-off"), // Queue stats endpoint: WORKING (validated in proof pack)
+    (136, "pending sign-off"), // Job creation → execution → completion: VERIFIED (proof pack artifacts)
+    (142, "unverifiable"),     // Unit tests: 50+ tests across core modules (see `tests/unit/`)
+    (143, "contradicted"), // Integration tests: Job lifecycle validated (see `tests/integration/`)
+    (144, "unverifiable"), // E2E flow: Validated end-to-end (see `scripts/test_e2e_flow.py`)
+    (145, "confirmed"),    // Policy enforcement: Unit tests for compliance controls (see `tests/uni
+    (146, "unverifiable"), // Coverage: >60% code coverage (enforced in CI/CD)
+    (152, "confirmed"),    // API documentation: Complete OpenAPI spec (`docs/openapi.json`), usage
+    (153, "confirmed"),    // Security documentation: Compliance guide (`docs/SECURITY_AND_COMPLIANC
+    (154, "confirmed"),    // Usage examples: Python, JavaScript, cURL examples in `docs/API_USAGE.m
+    (155, "contradicted"), // Integration guides: Deployment guide (`docs/DEPLOYMENT.md`), workflows
+    (156, "confirmed"),    // Proof pack: Complete validation guide (`docs/PROOF_PACK.md`)
+    (163, "pending sign-off"), // Load testing scripts (Locust/Artillery)
+    (164, "pending sign-off"), // Performance baseline documentation
+    (165, "pending sign-off"), // Scalability validation
+    (170, "pending sign-off"), // JWT token support
+    (171, "pending sign-off"), // OAuth2 integration
+    (172, "pending sign-off"), // Role-based access control (RBAC)
+    (181, "unverifiable"), // Evidence: 50+ unit tests, integration tests, E2E validation
+    (182, "unverifiable"), // Proof: Test suite results (`pytest tests/ --cov=src`)
+    (183, "unverifiable"), // Coverage: >60% code coverage (CI/CD enforced)
+    (186, "pending sign-off"), // Evidence: OpenAPI spec, usage guide, Postman collection
+    (187, "confirmed"),    // Proof: `docs/openapi.json`, `docs/API_USAGE.md`, `docs/postman_collect
+    (188, "confirmed"),    // Validation: Interactive docs at `/docs` endpoint
+    (191, "pending sign-off"), // Evidence: Policy controls, audit logging, authorization modes
+    (192, "confirmed"),    // Proof: `docs/SECURITY_AND_COMPLIANCE.md`, compliance models, policy en
+    (193, "pending sign-off"), // Validation: Unit tests for policy enforcement
+    (196, "pending sign-off"), // Evidence: One-command deployment, low-resource mode
+    (197, "confirmed"),    // Proof: `docker-compose.prod.yml`, `docs/DEPLOYMENT.md`, proof pack
+    (198, "pending sign-off"), // Validation: Proof pack validates fresh VM deployment
+    (201, "pending sign-off"), // Evidence: Production proof pack with complete artifacts
+    (202, "contradicted"), // Proof: `proof_pack_artifacts/` with run summary, logs, SHA256 manifest
+    (203, "pending sign-off"), // Validation: Reproducible on any fresh VM
+    (209, "pending sign-off"), // Test Coverage; Impact: Deal-breaker → Resolved (Complete)
+    (210, "pending sign-off"), // API Documentation; Impact: Integration blocker → Resolved (Complete)
+    (211, "pending sign-off"), // Security; Impact: Enterprise blocker → Resolved (Complete)
+    (212, "pending sign-off"), // CI/CD; Impact: Maturity concern → Resolved (Complete)
+    (213, "pending sign-off"), // Bug Fixes; Impact: Operational issues → Resolved (Complete)
+    (223, "unverifiable"),     // python scripts/proof_pack/run_proof_pack.py
+    (230, "unverifiable"),     // pytest tests/ --cov=src
+    (237, "confirmed"),        // curl http://localhost:8082/docs
+    (249, "not a claim"),      // docker compose -f docker-compose.prod.yml up -d
+    (255, "pending sign-off"), // Proof Pack Artifacts: Timestamped validation bundle with SHA256 manife
+    (256, "pending sign-off"), // Test Results: Comprehensive test suite with coverage reports
+    (257, "pending sign-off"), // Documentation: Complete API, security, and deployment guides
+    (258, "pending sign-off"), // Compliance: Policy controls and audit logging validated
+    (259, "pending sign-off"), // Deployment: Production-ready docker-compose configuration
+    (267, "pending sign-off"), // Highlight Test Coverage: Show pytest results and coverage reports
+    (268, "confirmed"),        // Demonstrate API Docs: Walk through `/docs` endpoint
+    (269, "confirmed"),        // Show Security: Present `SECURITY.md` and authentication
+    (270, "pending sign-off"), // Validate CI/CD: Show GitHub Actions runs
+    (271, "pending sign-off"), // Run E2E Test: Live demonstration of complete flow
+    (275, "confirmed"),        // Start with API Docs: Use `API_USAGE.md` for integration
+    (276, "pending sign-off"), // Use Postman Collection: Quick API exploration
+    (277, "pending sign-off"), // Follow Security Guide: Set up authentication and rate limiting
+    (278, "pending sign-off"), // Run Tests: Validate installation with test suite
+    (288, "pending sign-off"), // Validation Evidence: Production proof pack validates end-to-end functi
+    (289, "unverifiable"),     // Test Coverage: 50+ tests with >60% coverage
+    (290, "pending sign-off"), // Documentation: Complete API, security, deployment, and workflow guides
+    (291, "pending sign-off"), // Security & Compliance: Policy controls, audit logging, authorization-b
+    (292, "pending sign-off"), // Deployment: One-command deployment, runs on 8GB RAM
+    (293, "pending sign-off"), // Workflows: Three production-ready workflows (page change detection, jo
+    (296, "contradicted"),     // Proof pack artifacts (`proof_pack_artifacts/`)
+    (297, "unverifiable"),     // Test suite results (`pytest tests/`)
+    (298, "confirmed"),        // Documentation files (`docs/`)
+    (299, "confirmed"),        // Compliance validation (`docs/SECURITY_AND_COMPLIANCE.md`)
+    (302, "pending sign-off"), // Run proof pack on fresh VM
+    (303, "pending sign-off"), // Review test results
+    (304, "pending sign-off"), // Validate documentation
+    (305, "pending sign-off"), // Test deployment
+    (306, "pending sign-off"), // Review compliance controls
+];
+/// deployment-checklist-migrations.md against the repository above: `[ ]` items and claims
+/// naming nothing checkable are pending sign-offs; the secrets scan of a clean tree confirms
+/// "No hardcoded credentials"; the planning documents present confirm their claims; the
+/// alembic migrations cannot be applied (no alembic on PATH) and the SQL has no
+/// `database_url`: unverifiable; "11 test cases" has no results file: unverifiable;
+/// `curl …/health` on a closed port: contradicted; deployment steps (`pg_dump`, `docker`,
+/// `git revert`) and the Python logging sample are not claims.
+const DEPLOYMENT_EXPECTED: &[(usize, &str)] = &[
+    (14, "pending sign-off"), // All pre-commit checks passing (secrets, bandit, black, flake8, mypy)
+    (15, "pending sign-off"), // Python file length compliance (max 400 lines)
+    (16, "confirmed"),        // No hardcoded credentials or API keys
+    (17, "pending sign-off"), // No direct LLM calls bypassing tracking
+    (18, "pending sign-off"), // Architectural policies enforced
+    (19, "pending sign-off"), // Code review approved by senior engineer
+    (20, "pending sign-off"), // Security review approved (if required)
+    (25, "pending sign-off"), // All existing unit tests passing
+    (26, "pending sign-off"), // New agent unit tests created (6 agents)
+    (27, "pending sign-off"), // Coverage report generated (target: >80%)
+    (30, "unverifiable"),     // Enrichment pipeline integration test suite (11 test cases)
+    (31, "pending sign-off"), // 50 assets processed < 10 minutes
+    (32, "pending sign-off"), // All 6 agents operational (100% success rate)
+    (33, "pending sign-off"), // 100 assets performance test executed
+    (34, "pending sign-off"), // Multi-tenant isolation verified
+    (37, "pending sign-off"), // Single asset enrichment (19.62s)
+    (38, "pending sign-off"), // Pattern storage verification (uppercase enum values)
+    (39, "pending sign-off"), // Database queries validated
+    (40, "pending sign-off"), // E2E test: Discovery → Collection → Assessment
+    (41, "pending sign-off"), // E2E test: Bulk Import → Enrichment → Readiness
+    (45, "confirmed"),        // IMPLEMENTATION_TRACKER.md updated with Phase 5 completion
+    (46, "confirmed"),        // PHASE5_DAY26-27_COMPLETION_REPORT.md created
+    (47, "confirmed"),        // ENRICHMENT_PERFORMANCE_OPTIMIZATION.md created
+    (48, "pending sign-off"), // API endpoint documentation updated (batch metrics)
+    (49, "pending sign-off"), // ADR compliance verified (ADR-015, ADR-024)
+    (50, "pending sign-off"), // Deployment runbook reviewed
+    (51, "pending sign-off"), // Rollback procedure documented
+    (62, "unverifiable"),     // Migration is idempotent (IF NOT EXISTS checks)
+    (63, "pending sign-off"), // Follows 3-digit prefix convention
+    (64, "pending sign-off"), // Schema-scoped (`migration.patterntype`)
+    (65, "pending sign-off"), // Downgrade limitation documented
+    (66, "pending sign-off"), // Migration tested on staging environment
+    (67, "pending sign-off"), // Migration tested on production replica
+    (68, "pending sign-off"), // Rollback plan documented (manual only - PostgreSQL enum constraint)
+    (71, "pending sign-off"), // Adds 6 new enum values to `migration.patterntype`:
+    (72, "pending sign-off"), // `PRODUCT_MATCHING`
+    (73, "pending sign-off"), // `COMPLIANCE_ANALYSIS`
+    (74, "pending sign-off"), // `LICENSING_ANALYSIS`
+    (75, "pending sign-off"), // `VULNERABILITY_ANALYSIS`
+    (76, "pending sign-off"), // `RESILIENCE_ANALYSIS`
+    (77, "pending sign-off"), // `DEPENDENCY_ANALYSIS`
+    (78, "pending sign-off"), // Zero downtime - additive change only
+    (79, "pending sign-off"), // No data migration required
+    (84, "unverifiable"), // SELECT enumlabel FROM pg_enum WHERE enumtypid = 'migration.patterntype
+    (97, "unverifiable"), // Migration is idempotent (IF EXISTS checks)
+    (98, "pending sign-off"), // Critical bug fix (enables ON CONFLICT in save_architecture_standards)
+    (99, "pending sign-off"), // Migration tested on staging environment
+    (100, "pending sign-off"), // Verified no duplicate records exist that would violate constraint
+    (105, "unverifiable"), // SELECT conname, contype FROM pg_constraint WHERE conname = 'uq_engagem
+    (110, "unverifiable"), // SELECT engagement_id, requirement_type, standard_name, COUNT(*) FROM m
+    (123, "unverifiable"), // `backend/alembic/versions/096_add_enrichment_pattern_types.py` - Enum
+    (145, "pending sign-off"), // TenantMemoryManager API mismatch - `scope` parameter removed
+    (146, "pending sign-off"), // MultiModelService API mismatch - tenant context parameters removed
+    (147, "pending sign-off"), // Response parsing error - extract string from dict before JSON parsing
+    (148, "pending sign-off"), // Compliance agent missing attribute - safe attribute access added
+    (151, "pending sign-off"), // All 6 agents updated to use uppercase pattern_type values
+    (161, "not a claim"), // pg_dump -h <prod-host> -U postgres -d migration_db -F c -f migration_d
+    (164, "not a claim"), // pg_restore --list migration_db_backup_*.dump | head -20
+    (171, "unverifiable"), // cd backend && alembic upgrade head
+    (174, "not a claim"), // docker-compose restart backend
+    (177, "pending sign-off"), // curl -X POST http://staging:8000/api/v1/master-flows/{flow_id}/trigger
+    (183, "not a claim"), // docker exec migration_postgres psql -U postgres -d migration_db -c "SE
+    (195, "unverifiable"), // cd backend && alembic upgrade head
+    (198, "not a claim"), // docker-compose restart backend
+    (201, "contradicted"), // curl http://production:8000/health
+    (204, "not a claim"), // docker logs migration_backend -f --since 5m
+    (208, "pending sign-off"), // curl -X POST http://production:8000/api/v1/master-flows/{test_flow_id}
+    (221, "not a claim"), // docker exec migration_postgres psql -U postgres -d migration_db -c "SE
+    (246, "pending sign-off"), // Check database logs for error details
+    (247, "unverifiable"), // If enum values already exist, migration will succeed (idempotent)
+    (248, "pending sign-off"), // If constraint violation, investigate duplicate data
+    (249, "pending sign-off"), // Do NOT attempt to downgrade (PostgreSQL enum limitation)
+    (252, "pending sign-off"), // Fix issue manually in database
+    (253, "pending sign-off"), // Re-run migration
+    (260, "pending sign-off"), // Check backend logs for error stack traces
+    (261, "pending sign-off"), // Verify pattern_type enum values in database
+    (262, "pending sign-off"), // Check TenantMemoryManager connectivity
+    (263, "pending sign-off"), // Verify multi_model_service configuration
+    (266, "pending sign-off"), // If API mismatch, revert agent code changes
+    (267, "pending sign-off"), // If enum issue, verify migration applied correctly
+    (268, "pending sign-off"), // If memory manager issue, check database connection
+    (275, "pending sign-off"), // Check LLM API response times (DeepInfra)
+    (276, "pending sign-off"), // Verify batch size configuration (BATCH_SIZE=10)
+    (277, "pending sign-off"), // Check database connection pool
+    (278, "pending sign-off"), // Monitor concurrent requests
+    (281, "pending sign-off"), // Adjust BATCH_SIZE if needed (5 for slower environments)
+    (282, "pending sign-off"), // Scale backend horizontally if needed
+    (283, "pending sign-off"), // Check LLM API rate limits
+    (290, "not a claim"), // git revert <commit-hash>
+    (291, "not a claim"), // docker-compose restart backend
+    (294, "contradicted"), // curl http://production:8000/health
+    (309, "pending sign-off"), // Enrichment batch time (target: < 30s per batch)
+    (310, "pending sign-off"), // Total enrichment time for 100 assets (target: < 10 min)
+    (311, "pending sign-off"), // Agent success rate (target: > 90%)
+    (312, "pending sign-off"), // Pattern storage rate (target: 100%)
+    (315, "pending sign-off"), // Backend CPU usage
+    (316, "pending sign-off"), // Backend memory usage
+    (317, "pending sign-off"), // Database connection pool utilization
+    (318, "pending sign-off"), // LLM API response times
+    (321, "pending sign-off"), // Number of enrichment requests per hour
+    (322, "pending sign-off"), // Average assets enriched per request
+    (323, "pending sign-off"), // Pattern types distribution
+    (324, "pending sign-off"), // LLM usage costs (navigate to /finops/llm-costs)
+    (328, "pending sign-off"), // Critical: Enrichment agent failure rate > 10%
+    (329, "pending sign-off"), // Warning: Batch processing time > 45s
+    (330, "pending sign-off"), // Warning: Memory usage > 80%
+    (331, "pending sign-off"), // Info: New pattern types stored
+    (337, "not a claim"), // logger.info(f"Processing batch {batch_idx}/{num_batches} ({len(batch_a
+    (338, "not a claim"), // logger.info(f"Batch {batch_idx}/{num_batches} completed in {batch_elap
+    (339, "not a claim"), // logger.info(f"Batched auto-enrichment completed for {len(all_assets)}
+    (347, "pending sign-off"), // All pre-commit checks passing
+    (348, "pending sign-off"), // All unit tests passing (>80% coverage)
+    (349, "pending sign-off"), // Migration 096 applied successfully
+    (350, "pending sign-off"), // Migration 094 applied successfully
+    (351, "pending sign-off"), // Enrichment endpoint responds with batch metrics
+    (352, "pending sign-off"), // Pattern storage working with uppercase enum values
+    (353, "pending sign-off"), // 100 assets enriched < 10 minutes (target: 3.3 min)
+    (354, "pending sign-off"), // No errors in production logs for 24 hours
+    (355, "pending sign-off"), // LLM usage tracking visible in /finops/llm-costs
+    (374, "pending sign-off"), // Monitor error rates in production logs
+    (375, "pending sign-off"), // Verify enrichment endpoint usage in analytics
+    (376, "pending sign-off"), // Check LLM usage costs in /finops/llm-costs
+    (377, "pending sign-off"), // Gather user feedback on enrichment speed
+    (380, "pending sign-off"), // Create Grafana dashboard for enrichment metrics
+    (381, "pending sign-off"), // Set up Prometheus alerts for agent failures
+    (382, "pending sign-off"), // Document lessons learned
+    (383, "pending sign-off"), // Plan Phase 6 deployment tasks
+    (386, "pending sign-off"), // Implement field_conflicts agent (7th enrichment type)
+    (387, "pending sign-off"), // Optimize agent prompt caching (20-30% speedup)
+    (388, "pending sign-off"), // Add dynamic batch sizing based on asset complexity
+    (389, "pending sign-off"), // Multi-region deployment for lower LLM API latency
+    (408, "pending sign-off"), // 6/6 agents operational (100% success rate)
+    (409, "pending sign-off"), // 3.3 min for 100 assets (target: < 10 min)
+    (410, "pending sign-off"), // Batch processing implemented (10x speedup)
+    (411, "pending sign-off"), // All pre-commit checks passing
+    (412, "unverifiable"), // Database migrations idempotent
+    (415, "pending sign-off"), // Code review approval (pending)
+    (416, "pending sign-off"), // Staging environment testing (pending)
+    (417, "pending sign-off"), // Production replica testing (pending)
+];
