@@ -197,17 +197,19 @@ impl Trial {
         c.output().expect("readyctl runs")
     }
 
-    /// `import REPORT.md` then `check --claims REPORT.md`: (exit code, claims rows, stderr).
+    /// `import REPORT.md` then `check --claims REPORT.md`.
     fn import_and_check(&self, report: &str, env: &[(&str, &str)]) -> Checked {
-        std::fs::write(self.repo.join("REPORT.md"), report).unwrap();
-        let imp = self.readyctl(&["import", "REPORT.md", "-o", "readiness.yaml"], &[]);
+        self.import_and_check_named("REPORT.md", report, env)
+    }
+
+    fn import_and_check_named(&self, name: &str, report: &str, env: &[(&str, &str)]) -> Checked {
+        std::fs::write(self.repo.join(name), report).unwrap();
+        let imp = self.readyctl(&["import", name, "-o", "readiness.yaml"], &[]);
         assert!(imp.status.success(), "{}", text(&imp.stderr));
         // The run directory sits beside the repository, as CI would keep it.
         let run_dir = self.repo.parent().unwrap().join("run");
-        let out = self.readyctl(
-            &["check", ".", "--claims", "REPORT.md", "--out", run_dir.to_str().unwrap()],
-            env,
-        );
+        let out = self
+            .readyctl(&["check", ".", "--claims", name, "--out", run_dir.to_str().unwrap()], env);
         let report_md = std::fs::read_to_string(run_dir.join("report.md"))
             .unwrap_or_else(|e| panic!("no report.md ({e}): {}", text(&out.stderr)));
         Checked {
@@ -756,6 +758,83 @@ fn claims_untested_claims_leave_the_run_incomplete() {
         c.rows.iter().find(|r| r.line == line_of(BILLING_REPORT, "Billing migrations")).unwrap();
     assert!(mig.detail.contains("not applied"), "{mig:?}");
     assert!(c.stderr.contains("the claims leave the run at most INCOMPLETE"), "{}", c.stderr);
+}
+
+// ---------------------------------------------------------------------------------------
+// Report 5: the report's verify command runs but does not write the results file, and the
+// file in the repository predates the run: "40/40 tests passing" is not confirmed from it.
+
+const STALE_REPORT: &str = r#"# Search API readiness
+
+## Quality
+
+* âœ… 40/40 tests passing
+* âœ… `tests/test_search.py::RankingTests::test_exact_match_first` passes
+* âœ… Security docs in `SECURITY.md`
+
+### How to verify
+
+```console
+python3 -c "print('40 passed')" --junitxml=junit.xml
+```
+"#;
+
+#[test]
+fn claims_stale_results_are_not_confirmed_and_names_stay_plain_on_the_terminal() {
+    let junit = "<testsuite name=\"s\" tests=\"40\">\n".to_string()
+        + &(0..40)
+            .map(|i| {
+                let name =
+                    if i == 0 { "test_exact_match_first".to_string() } else { format!("test_{i}") };
+                format!(
+                    "<testcase classname=\"tests.test_search.RankingTests\" name=\"{name}\"/>\n"
+                )
+            })
+            .collect::<String>()
+        + "</testsuite>\n";
+    let Some(t) = Trial::new(&[("junit.xml", &junit), ("SECURITY.md", "# Security\n")]) else {
+        return;
+    };
+    // Written a minute before the run: by no check of it.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(t.repo.join("junit.xml"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let c = t.import_and_check_named("READINESS_REPORT.md", STALE_REPORT, &[]);
+    assert_verdicts(
+        STALE_REPORT,
+        &c,
+        &[
+            ("40/40 tests passing", "unverifiable"),
+            ("test_exact_match_first", "unverifiable"),
+            ("Security docs", "confirmed"),
+            ("python3 -c", "unverifiable"),
+        ],
+    );
+    let row = c.rows.iter().find(|r| r.line == line_of(STALE_REPORT, "40/40")).unwrap();
+    assert!(row.detail.starts_with("error: junit.xml is stale"), "{row:?}");
+    assert_eq!(c.code, Some(3), "{}\n{}", c.stdout, c.stderr);
+    // Plain text on the terminal: no Markdown escapes.
+    assert!(c.stderr.contains("claims in READINESS_REPORT.md: 1 confirmed"), "{}", c.stderr);
+    assert!(!c.stderr.contains("READINESS\\_REPORT") && !c.stdout.contains("READINESS\\_REPORT"));
+}
+
+#[test]
+fn claims_import_severity_overrides_every_check() {
+    let Some(t) = Trial::new(&[]) else { return };
+    std::fs::write(t.repo.join("R.md"), ORDERS_REPORT).unwrap();
+    let out = t.readyctl(&["import", "R.md", "-o", "-", "--severity", "medium"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let yaml = text(&out.stdout);
+    let severities: Vec<&str> =
+        yaml.lines().filter_map(|l| l.trim().strip_prefix("severity: ")).collect();
+    assert!(severities.len() > 10 && severities.iter().all(|s| *s == "medium"), "{yaml}");
+    let out = t.readyctl(&["import", "R.md", "-o", "-"], &[]);
+    let yaml = text(&out.stdout);
+    assert!(yaml.contains("severity: critical") && !yaml.contains("severity: medium"), "{yaml}");
 }
 
 // ---------------------------------------------------------------------------------------
