@@ -998,6 +998,25 @@ mod tests {
     }
 
     #[test]
+    fn numbered_items_right_after_a_paragraph_are_claims() {
+        let report = parse(
+            "**New**:\n1. `a/new.py` - added\n\n**Modified**:\n2. `a/old.py` - fixed\n3. `b.py` - fixed\n\n```text\nlog:\n2. not a claim\n```\n",
+        );
+        let got: Vec<(usize, &str)> =
+            report.claims.iter().map(|c| (c.line, c.text.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "`a/new.py` - added"),
+                (5, "`a/old.py` - fixed"),
+                (6, "`b.py` - fixed"),
+                (9, "log:"),
+                (10, "2. not a claim")
+            ]
+        );
+    }
+
+    #[test]
     fn results_commands() {
         assert_eq!(
             results_command("python3 -m pytest -q tests"),
