@@ -1235,3 +1235,62 @@ const DEPLOYMENT_EXPECTED: &[(usize, &str)] = &[
     (416, "pending sign-off"), // Staging environment testing (pending)
     (417, "pending sign-off"), // Production replica testing (pending)
 ];
+
+// ---------------------------------------------------------------------------------------
+// Report 6 (with the test venv, READYCTL_TEST_PYTHON): the report's own `pytest` command,
+// real pytest JUnit, node ids with a class kept whole.
+
+const LEDGER_REPORT: &str = r#"# Ledger API — go-live checklist
+
+## Tests ✅
+
+- ✅ 3/3 tests passing
+- ✅ `tests/test_ledger.py::TestBalance::test_credit` passes
+- ✅ `tests/test_ledger.py::TestBalance::test_overdraft_rejected` passes
+
+```bash
+pytest -q tests
+```
+"#;
+
+#[test]
+fn claims_pytest_report_with_the_test_venv() {
+    let Some(py) = std::env::var_os("READYCTL_TEST_PYTHON").map(PathBuf::from) else {
+        if std::env::var_os("CI").is_some() {
+            panic!("READYCTL_TEST_PYTHON is not set (the venv from scripts/requirements-test.txt)");
+        }
+        eprintln!("SKIP: READYCTL_TEST_PYTHON is not set (a venv with pytest)");
+        return;
+    };
+    let pytest = py.with_file_name("pytest");
+    assert!(pytest.exists(), "{} has no pytest next to it", py.display());
+    let Some(t) = Trial::new(&[
+        ("src/__init__.py", ""),
+        (
+            "src/ledger.py",
+            "def credit(balance, amount):\n    return balance + amount\n\n\ndef debit(balance, amount):\n    return balance - amount\n",
+        ),
+        ("tests/__init__.py", ""),
+        (
+            "tests/test_ledger.py",
+            "import pytest\n\nfrom src.ledger import credit, debit\n\n\nclass TestBalance:\n    def test_credit(self):\n        assert credit(10, 5) == 15\n\n    def test_debit(self):\n        assert debit(10, 5) == 5\n\n    def test_overdraft_rejected(self):\n        with pytest.raises(ValueError):\n            debit(10, 50)\n",
+        ),
+    ]) else {
+        return;
+    };
+    std::os::unix::fs::symlink(&pytest, t.path.join("pytest")).unwrap();
+    let c = t.import_and_check(LEDGER_REPORT, &[]);
+    assert_verdicts(
+        LEDGER_REPORT,
+        &c,
+        &[
+            // debit() does not reject an overdraft: 2 of 3 pass.
+            ("3/3 tests passing", "contradicted"),
+            ("test_credit", "confirmed"),
+            ("test_overdraft_rejected", "contradicted"),
+            ("pytest -q tests", "contradicted"),
+        ],
+    );
+    assert_eq!(c.code, Some(1), "{}\n{}", c.stdout, c.stderr);
+    assert!(c.yaml.contains("run: pytest -q tests --junitxml=${test_results}"), "{}", c.yaml);
+}
