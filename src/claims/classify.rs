@@ -549,15 +549,19 @@ fn classify_code(claim: &Claim) -> Placement {
     }
     if let Some((run, results)) = results_command(cmd) {
         let mut spec = Mapping::new();
+        // After `cd DIR`, the command writes its results under DIR.
+        let results = match (&cwd, results) {
+            (Some(d), Some(r)) => format!("{}/{r}", d.trim_end_matches('/')),
+            (Some(d), None) => format!("{}/${{{VAR_TEST_RESULTS}}}", d.trim_end_matches('/')),
+            (None, Some(r)) => r,
+            (None, None) => format!("${{{VAR_TEST_RESULTS}}}"),
+        };
         let run = match &cwd {
             Some(d) => format!("cd {d} && {run}"),
             None => run,
         };
         spec.insert("run".into(), run.into());
-        spec.insert(
-            "results".into(),
-            results.map(Value::from).unwrap_or_else(|| var(VAR_TEST_RESULTS)),
-        );
+        spec.insert("results".into(), results.into());
         spec.insert("max_failed".into(), 0.into());
         return check("tests", spec);
     }
@@ -1014,6 +1018,14 @@ mod tests {
                 (10, "2. not a claim")
             ]
         );
+    }
+
+    #[test]
+    fn a_test_command_after_cd_writes_its_results_there() {
+        let (k, s) = place("```bash\ncd backend && pytest -q\n```\n");
+        assert_eq!(k, "tests", "{s}");
+        assert!(s.contains("run: cd backend && pytest -q --junitxml=${test_results}"), "{s}");
+        assert!(s.contains("results: backend/${test_results}"), "{s}");
     }
 
     #[test]

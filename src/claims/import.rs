@@ -345,8 +345,11 @@ fn wire_test_runs(
             let mut coverage_file: Value = cov_var.clone().into();
             if nth > 1 {
                 if command.contains(&tests_var) {
-                    command = command.replace(&tests_var, &format!("junit-{nth}.xml"));
-                    results = format!("junit-{nth}.xml").into();
+                    let own = format!("junit-{nth}.xml");
+                    command = command.replace(&tests_var, &own);
+                    if let Some(r) = results.as_str() {
+                        results = r.replace(&tests_var, &own).into();
+                    }
                 }
                 if command.contains(&cov_var) {
                     command = command.replace(&cov_var, &format!("coverage-{nth}.xml"));
