@@ -1,7 +1,9 @@
 //! Decides what check a claim becomes: the probe key and its spec (as YAML values, emitted
-//! with serde_yaml), or why it cannot be placed. Order matters: the most specific evidence
-//! a claim names wins (a named test over a test count over a coverage figure over an
-//! endpoint over files); what names nothing checkable becomes a `manual` sign-off.
+//! with serde_yaml), or why it cannot be placed; its severity; and what a passing check must
+//! also show to confirm it (`Confirm`). Order matters: the most specific evidence a claim
+//! names wins (a named test over a test count over a test command over a coverage figure over
+//! secrets, settings and container rules over an endpoint over migrations over files); what
+//! names nothing checkable becomes a `manual` sign-off.
 
 use std::sync::LazyLock;
 

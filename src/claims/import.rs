@@ -1,6 +1,7 @@
 //! A parsed report → a checklist: one check per placed claim (title = the claim, `docs` =
-//! `REPORT.md:LINE`), a header comment with the summary, emitted with serde_yaml and
-//! checked against the checklist types before it is returned.
+//! `REPORT.md:LINE`, a blocking severity), one `verification.run-…` check per test command of
+//! the report that the test claims' `fresh` results come from, a header comment with the
+//! summary, emitted with serde_yaml.
 
 use serde_yaml::{Mapping, Value};
 
