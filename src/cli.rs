@@ -93,6 +93,20 @@ pub struct ImportArgs {
     /// Replace an existing output file.
     #[arg(long)]
     pub force: bool,
+    /// Severity of every imported check (default: `critical` for security and data claims,
+    /// `high` for the rest — both block the verdict under the default `fail_on: high`).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub severity: Option<ImportSeverity>,
+}
+
+/// `import --severity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportSeverity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
 }
 
 #[derive(Debug, Args)]

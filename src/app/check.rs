@@ -197,7 +197,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         services: service_records,
     };
     let claims_md = match &args.claims {
-        Some(path) => match claims_section(path, &record.results) {
+        Some(path) => match claims_section(path, &mut record, target.checklist.policy.fail_on) {
             Ok(md) => md,
             Err(e) => {
                 eprintln!("error: --claims: {e:#}");
@@ -339,21 +339,24 @@ fn write_run(
     Ok(redacted)
 }
 
-/// `--claims REPORT.md`: re-imports the report (same check ids as `readyctl import`), prints
-/// the counts and returns the "claims vs evidence" section for report.md.
+/// `--claims REPORT.md`: re-imports the report (same check ids as `readyctl import`), lets the
+/// claims weigh on the verdict (a contradicted claim: NOT READY; an unverifiable one: at least
+/// INCOMPLETE), prints the counts as plain text and returns the "claims vs evidence" section
+/// for report.md.
 fn claims_section(
     path: &std::path::Path,
-    results: &[crate::outcome::CheckResult],
+    record: &mut RunRecord,
+    fail_on: crate::checklist::Severity,
 ) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let import = crate::claims::import(&String::from_utf8_lossy(&bytes), &name);
-    let rows = crate::claims::verdicts::rows(&import, results);
-    let section = crate::claims::verdicts::markdown(&name, &rows);
-    if let Some(line) = section.lines().nth(2) {
+    let rows = crate::claims::verdicts::rows(&import, &record.results, fail_on);
+    crate::claims::verdicts::apply_to_summary(&mut record.summary, &rows, &name);
+    for line in crate::claims::verdicts::terminal_lines(&name, &rows) {
         eprintln!("{line}");
     }
-    Ok(section)
+    Ok(crate::claims::verdicts::markdown(&name, &rows))
 }
 
 /// Where redaction markers stand in the run directory: file, rule, count (never a value).

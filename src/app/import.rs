@@ -1,6 +1,7 @@
 //! `readyctl import REPORT.md [-o FILE]`: a Markdown readiness report → a checklist.
 
-use crate::cli::ImportArgs;
+use crate::checklist::Severity;
+use crate::cli::{ImportArgs, ImportSeverity};
 use crate::exit;
 
 pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
@@ -17,7 +18,18 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report.md".into());
-    let import = crate::claims::import(&text, &name);
+    let severity = args.severity.map(|s| match s {
+        ImportSeverity::Info => Severity::Info,
+        ImportSeverity::Low => Severity::Low,
+        ImportSeverity::Medium => Severity::Medium,
+        ImportSeverity::High => Severity::High,
+        ImportSeverity::Critical => Severity::Critical,
+    });
+    let import = crate::claims::import::import_with(
+        &text,
+        &name,
+        crate::claims::import::Options { severity },
+    );
     if args.out == "-" {
         print!("{}", import.yaml);
     } else {

@@ -110,6 +110,7 @@ struct Item {
 /// Parses a report (after repairing mojibake).
 pub fn parse(input: &str) -> Report {
     let (text, repaired) = super::mojibake::repair(input);
+    let text = numbered_lists_after_paragraphs(&text);
     let starts: Vec<usize> =
         std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let opts = Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_STRIKETHROUGH;
@@ -210,6 +211,57 @@ pub fn parse(input: &str) -> Report {
         }
     }
     Report { title, claims, repaired }
+}
+
+/// In CommonMark only a list starting at `1.` may interrupt a paragraph, so in
+/// "**Modified Files**:\n2. `a.py` - fixed\n3. `b.py`" the numbered lines are paragraph text.
+/// Reports number on across sections like that; such a first item is renumbered `1.` (same
+/// line, so line numbers stay) to make it a list. Fenced code is left alone.
+fn numbered_lists_after_paragraphs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut fence: Option<&str> = None;
+    let mut prev_is_text = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let marker = ["```", "~~~"].into_iter().find(|m| trimmed.starts_with(m));
+        if let Some(m) = marker {
+            fence = match fence {
+                Some(open) if open == m => None,
+                None => Some(m),
+                other => other,
+            };
+            out.push_str(line);
+            prev_is_text = false;
+            continue;
+        }
+        if fence.is_some() {
+            out.push_str(line);
+            continue;
+        }
+        let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
+        let numbered = digits > 0
+            && digits <= 9
+            && trimmed[digits..].starts_with(". ")
+            && !trimmed[..digits].chars().all(|c| c == '0')
+            && &trimmed[..digits] != "1";
+        let indent = line.len() - trimmed.len();
+        if numbered && prev_is_text && indent < 4 {
+            out.push_str(&line[..indent]);
+            out.push('1');
+            out.push_str(&trimmed[digits..]);
+        } else {
+            out.push_str(line);
+        }
+        let blank = trimmed.trim().is_empty();
+        let list_item = numbered
+            || trimmed.starts_with("- ")
+            || trimmed.starts_with("* ")
+            || trimmed.starts_with("+ ")
+            || (digits > 0 && trimmed[digits..].starts_with(". "));
+        prev_is_text =
+            !blank && !list_item && !trimmed.starts_with('#') && !trimmed.starts_with('|');
+    }
+    out
 }
 
 fn push_text(

@@ -39,6 +39,9 @@ pub struct Spec {
     /// Every matched file has a match for each of these regular expressions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regex: Vec<String>,
+    /// No matched file has a match for any of these regular expressions (`(?m)^DEBUG\s*=\s*True`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_regex: Vec<String>,
     /// Every matched file parses in this format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parses: Option<DataFormat>,
@@ -91,6 +94,11 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
             issues.push(ProbeIssue::new(format!("regex[{i}]"), super::regex_error(re, &err)));
         }
     }
+    for (i, re) in spec.not_regex.iter().enumerate() {
+        if let Err(err) = regex::Regex::new(re) {
+            issues.push(ProbeIssue::new(format!("not_regex[{i}]"), super::regex_error(re, &err)));
+        }
+    }
     for pointer in spec.json.keys() {
         if !pointer.is_empty() && !pointer.starts_with('/') {
             issues.push(
@@ -141,7 +149,14 @@ fn matching_files(spec: &Spec, ctx: &ProbeContext) -> Result<Vec<PathBuf>, Strin
                     || name == "target"))
         });
     for entry in walker {
-        let entry = entry.map_err(|e| e.to_string())?;
+        let entry = match entry {
+            Ok(e) => e,
+            // Removed while walking (another check's temporary file): not there, not an error.
+            Err(e) if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) => {
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         if let Ok(rel) = entry.path().strip_prefix(ctx.repo)
             && !rel.as_os_str().is_empty()
             && glob.is_match(rel)
@@ -231,6 +246,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         let needs_content = !spec.contains.is_empty()
             || !spec.not_contains.is_empty()
             || !spec.regex.is_empty()
+            || !spec.not_regex.is_empty()
             || spec.min_lines.is_some()
             || format.is_some();
         if !needs_content || meta.is_dir() {
@@ -278,6 +294,21 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                 problems.push(format!("`{}` has no match for /{re}/", rel(f)));
             }
         }
+        for re in &spec.not_regex {
+            let Ok(r) = regex::Regex::new(re) else { continue };
+            if let Some(m) = r.find(&text) {
+                let line = text[..m.start()].matches('\n').count() as u64 + 1;
+                let found: String = m.as_str().trim().chars().take(80).collect();
+                problems.push(format!("`{}:{line}` has `{found}` (matches /{re}/)", rel(f)));
+                locations.push(Location {
+                    path: rel(f),
+                    line: Some(line),
+                    column: None,
+                    message: Some(format!("matches /{re}/")),
+                    rule: None,
+                });
+            }
+        }
         if let Some(format) = format {
             match parse(&text, format) {
                 Err(e) => problems.push(
@@ -315,6 +346,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         };
         let extra = if spec.contains.is_empty()
             && spec.regex.is_empty()
+            && spec.not_regex.is_empty()
             && spec.json.is_empty()
             && spec.parses.is_none()
         {
@@ -372,4 +404,30 @@ fn list(files: &[PathBuf], rel: &dyn Fn(&Path) -> String) -> String {
         names.push(format!("+{} more", files.len() - 3));
     }
     names.join(", ")
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use crate::outcome::Status;
+    use crate::probe::context::testing::{run_probe, write};
+
+    #[test]
+    fn not_regex_fails_on_a_match_and_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "config/production.py", "import os\nDEBUG = False\nDEBUG = True\n");
+        let spec: Spec = serde_yaml::from_str(
+            "path: config/production.py\nregex: ['(?m)^DEBUG = False']\nnot_regex: ['(?m)^DEBUG\\s*=\\s*True']\n",
+        )
+        .unwrap();
+        let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
+        assert_eq!(out.status, Status::Fail, "{}", out.reason);
+        assert!(out.reason.contains("config/production.py:3"), "{}", out.reason);
+        write(dir.path(), "config/production.py", "DEBUG = False\n");
+        let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
+        assert_eq!(out.status, Status::Pass, "{}", out.reason);
+        assert!(out.reason.contains("content checks hold"), "{}", out.reason);
+        let bad: Spec = serde_yaml::from_str("path: a\nnot_regex: ['(']\n").unwrap();
+        assert!(validate(&bad).iter().any(|i| i.field == "not_regex[0]"));
+    }
 }

@@ -1154,6 +1154,14 @@ fn outcome(
         let total: f64 = r.steps.iter().map(|s| s.ms).sum::<f64>()
             + applied.tool_runs.iter().map(|t| t.ms).sum::<f64>();
         out.measurements.push(Measurement::new("apply_time", total, "ms"));
+        // 1: upgrade, downgrade, upgrade and a no-op re-apply all ran; 0: applied without
+        // the round trip (no down migrations) or the apply failed. Absent: not applied.
+        let round_trip = r.failure.is_none() && r.round_trip_skipped.is_none();
+        out.measurements.push(Measurement::new(
+            "round_trip",
+            if round_trip { 1.0 } else { 0.0 },
+            "count",
+        ));
     }
     for i in issues.iter().filter(|i| i.level != Level::Off) {
         out.locations.push(Location {

@@ -41,9 +41,10 @@ pub struct Spec {
     /// Fewest test cases the results must contain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_total: Option<u64>,
-    /// Most failed plus errored test cases allowed (default 0).
+    /// Most failed plus errored test cases allowed (default 0), or `any`: only `require`,
+    /// `min_total` and the other limits decide (a claim about one named test).
     #[serde(default)]
-    pub max_failed: u64,
+    pub max_failed: FailLimit,
     /// Most skipped test cases allowed: a count (`3`), a ratio of the total (`0.05`) or a
     /// percentage (`"5%"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,6 +61,98 @@ pub struct Spec {
     /// nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<DurationSpec>,
+    /// Without `run`: result files written before this run started are an error (stale). For
+    /// results another check produces in the same run (that check is listed in `needs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fresh: bool,
+}
+
+/// `max_failed`: a count, or `any`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailLimit {
+    Count(u64),
+    Any,
+}
+
+impl Default for FailLimit {
+    fn default() -> Self {
+        FailLimit::Count(0)
+    }
+}
+
+impl FailLimit {
+    fn allows(self, bad: u64) -> bool {
+        match self {
+            FailLimit::Count(n) => bad <= n,
+            FailLimit::Any => true,
+        }
+    }
+}
+
+impl PartialEq<u64> for FailLimit {
+    fn eq(&self, other: &u64) -> bool {
+        *self == FailLimit::Count(*other)
+    }
+}
+
+impl fmt::Display for FailLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailLimit::Count(n) => write!(f, "{n}"),
+            FailLimit::Any => f.write_str("any"),
+        }
+    }
+}
+
+impl Serialize for FailLimit {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FailLimit::Count(n) => s.serialize_u64(*n),
+            FailLimit::Any => s.serialize_str("any"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FailLimit {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = FailLimit;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a count of tests (0) or `any`")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<FailLimit, E> {
+                Ok(FailLimit::Count(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<FailLimit, E> {
+                u64::try_from(v)
+                    .map(FailLimit::Count)
+                    .map_err(|_| E::custom("must not be negative"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FailLimit, E> {
+                match v.trim() {
+                    "any" => Ok(FailLimit::Any),
+                    other => Err(E::custom(format!("`{other}` is neither a count nor `any`"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl schemars::JsonSchema for FailLimit {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FailLimit".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A count of failed plus errored tests (0), or `any`.",
+            "anyOf": [
+                { "type": "integer", "minimum": 0 },
+                { "type": "string", "enum": ["any"] }
+            ]
+        })
+    }
 }
 
 /// A limit on skipped tests: a count or a share of the total.
@@ -188,6 +281,12 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     if spec.run.as_deref().is_some_and(|r| r.trim().is_empty()) {
         issues.push(ProbeIssue::new("run", "empty command"));
     }
+    if spec.run.is_some() && spec.fresh {
+        issues.push(
+            ProbeIssue::new("fresh", "fresh has no effect with `run`")
+                .hint("with `run`, result files must be newer than the run's start"),
+        );
+    }
     if spec.run.is_some() && spec.max_age.is_some() {
         issues.push(
             ProbeIssue::new("max_age", "max_age has no effect with `run`")
@@ -315,6 +414,13 @@ fn check_freshness(spec: &Spec, ctx: &ProbeContext, files: &[PathBuf]) -> Option
                 display(ctx.repo, path)
             ));
         }
+        if spec.run.is_none() && spec.fresh && modified < ctx.run_started {
+            return Some(format!(
+                "{} is stale: written before this run started (`fresh`), so no check of this \
+                 run produced it",
+                display(ctx.repo, path)
+            ));
+        }
         if let (None, Some(max_age)) = (&spec.run, spec.max_age) {
             let age = SystemTime::now().duration_since(modified).unwrap_or_default();
             if age > max_age.as_duration() {
@@ -332,7 +438,7 @@ fn check_freshness(spec: &Spec, ctx: &ProbeContext, files: &[PathBuf]) -> Option
 fn evaluate(spec: &Spec, report: &TestReport, c: &TestCounts) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     let bad = c.failed + c.errors;
-    if bad > spec.max_failed {
+    if !spec.max_failed.allows(bad) {
         let names: Vec<String> = report
             .cases
             .iter()
@@ -557,5 +663,31 @@ mod unit {
         let good: Spec =
             serde_yaml::from_str("results: 'a/*.xml'\nrequire: ['regex:^a']\n").unwrap();
         assert!(validate(&good).is_empty());
+    }
+
+    #[test]
+    fn fresh_results_must_be_written_after_the_run_started() {
+        use crate::probe::context::testing::{run_probe, write};
+        let dir = tempfile::tempdir().unwrap();
+        let junit =
+            r#"<testsuite name="s" tests="1"><testcase classname="t" name="a"/></testsuite>"#;
+        write(dir.path(), "junit.xml", junit);
+        let spec: Spec = serde_yaml::from_str("results: junit.xml\nfresh: true\n").unwrap();
+        // The file predates the run (the context's run starts now, after the write).
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
+        assert_eq!(out.status, crate::outcome::Status::Error, "{}", out.reason);
+        assert!(out.reason.contains("junit.xml is stale"), "{}", out.reason);
+        // Written during the run: read (file times come from a coarse clock, so the write
+        // waits a few ticks past the run's start).
+        let out = run_probe(dir.path(), "t", |ctx| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            write(dir.path(), "junit.xml", junit);
+            run(&spec, ctx)
+        });
+        assert_eq!(out.status, crate::outcome::Status::Pass, "{}", out.reason);
+        let with_run: Spec =
+            serde_yaml::from_str("results: junit.xml\nfresh: true\nrun: 'true'\n").unwrap();
+        assert!(validate(&with_run).iter().any(|i| i.field == "fresh"));
     }
 }

@@ -152,9 +152,18 @@ fn round_trip_claims_table_says_which_claims_hold() {
     assert_eq!(verdict_of("above 95%"), "contradicted");
     assert_eq!(verdict_of("Load test"), "pending sign-off");
     assert_eq!(verdict_of("On-call rota"), "confirmed");
-    assert_eq!(verdict_of("Rollback drill"), "unverifiable");
+    assert_eq!(verdict_of("Rollback drill"), "not a claim");
     assert_eq!(verdict_of("Health endpoint"), "contradicted");
-    assert!(text(&out.stderr).contains("6 confirmed, 5 contradicted, 1 unverifiable, 1 pending"));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "claims in REPORT.md: 6 confirmed, 5 contradicted, 0 unverifiable, 1 pending sign-off, 1 not claims"
+        ),
+        "{stderr}"
+    );
+    // Contradicted blocking claims: NOT READY, and the summary says which.
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("claims contradicted by the evidence: REPORT.md:6"));
     // Who, role, when, expiry, and the copied attestation and attachment.
     let signoffs = report.split("## Manual sign-offs").nth(1).expect("sign-offs section");
     assert!(

@@ -2,6 +2,7 @@
 
 mod check;
 mod claims;
+mod claims_acceptance;
 mod db;
 mod diagnostics;
 mod evidence;
