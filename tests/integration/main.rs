@@ -11,6 +11,7 @@ mod hardening;
 mod hygiene;
 mod net;
 mod proof;
+mod redaction;
 mod reports;
 mod services;
 mod support;
