@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::checklist::{self, Checklist, Source, builtin};
 use crate::cli::ChecklistArgs;
 use crate::diag::render_all;
+use crate::evidence::Redactor;
 
 /// A loaded checklist and where it came from.
 pub struct Target {
@@ -35,8 +36,12 @@ pub fn load(args: &ChecklistArgs) -> Result<Target, LoadFailure> {
         var_overrides: vars,
         display_base: std::env::current_dir().unwrap_or_else(|_| repo.clone()),
     };
-    let checklist =
-        checklist::load(&source, &opts).map_err(|diags| LoadFailure(render_all(&diags)))?;
+    // A diagnostic quotes source lines, and an included file may be anything
+    // (`/proc/self/environ`): secrets known before loading are redacted from it.
+    let checklist = checklist::load(&source, &opts).map_err(|diags| {
+        let redactor = Redactor::builder().process_env().env_vars(args.vars.clone()).build();
+        LoadFailure(redactor.redact_str(&render_all(&diags)).0)
+    })?;
     let source_name = match &source {
         Source::File(p) | Source::Dir(p) => {
             let abs = p.canonicalize().unwrap_or_else(|_| p.clone());

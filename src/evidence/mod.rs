@@ -20,6 +20,7 @@ pub mod dsse;
 pub mod keys;
 pub mod pack;
 pub mod redact;
+pub mod redact_record;
 mod seal;
 pub mod statement;
 pub mod sums;

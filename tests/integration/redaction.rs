@@ -117,7 +117,7 @@ fn signing_key_from_the_environment_reaches_no_child_and_no_output() {
 name: keys
 services:
   leaky:
-    run: 'echo "key:${READYCTL_SIGNING_KEY:-absent}"; printenv READYCTL_SIGNING_KEY; echo ready; sleep 30'
+    run: 'echo "key:$${READYCTL_SIGNING_KEY:-absent}"; printenv READYCTL_SIGNING_KEY; echo ready; sleep 30'
     ready: { log: '^ready$' }
 checks:
   - id: printenv
