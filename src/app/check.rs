@@ -417,7 +417,7 @@ fn build_redactor(checklist: &crate::checklist::Checklist, args: &CheckArgs) -> 
             b = b.secret("signing-key", &text);
         }
     }
-    b = b.env_vars(args.target.vars.iter().cloned());
+    b = b.checklist_vars(args.target.vars.iter().cloned());
     for check in &checklist.checks {
         if let crate::checklist::model::Probe::Command(spec) = &check.probe {
             b = b.env_vars(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -39,7 +39,7 @@ pub fn load(args: &ChecklistArgs) -> Result<Target, LoadFailure> {
     // A diagnostic quotes source lines, and an included file may be anything
     // (`/proc/self/environ`): secrets known before loading are redacted from it.
     let checklist = checklist::load(&source, &opts).map_err(|diags| {
-        let redactor = Redactor::builder().process_env().env_vars(args.vars.clone()).build();
+        let redactor = Redactor::builder().process_env().checklist_vars(args.vars.clone()).build();
         LoadFailure(redactor.redact_str(&render_all(&diags)).0)
     })?;
     let source_name = match &source {

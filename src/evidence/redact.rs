@@ -217,11 +217,21 @@ impl RedactorBuilder {
     }
 
     /// Adds the values of the sensitive variables among `vars` (names filtered by
-    /// [`is_sensitive_env_name`]; values under 4 characters ignored).
-    pub fn env_vars(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+    /// [`is_sensitive_env_name`]; values under 4 characters ignored), reported as `env:<NAME>`.
+    pub fn env_vars(self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.sensitive("env", vars)
+    }
+
+    /// Adds the values of checklist variables (`--var NAME=VALUE`) with sensitive names,
+    /// reported as `var:<NAME>`.
+    pub fn checklist_vars(self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.sensitive("var", vars)
+    }
+
+    fn sensitive(mut self, kind: &str, vars: impl IntoIterator<Item = (String, String)>) -> Self {
         for (k, v) in vars {
             if is_sensitive_env_name(&k) && v.len() >= MIN_SECRET_LEN {
-                self.literals.push((format!("env:{k}"), v));
+                self.literals.push((format!("{kind}:{k}"), v));
             }
         }
         self
@@ -676,6 +686,63 @@ mod tests {
         let out = String::from_utf8(out).unwrap();
         assert!(!out.contains("needle-secret-value") && !out.contains(token));
         assert_eq!(counts.values().sum::<u64>(), planted);
+    }
+
+    #[test]
+    fn overlapping_secrets_are_redacted_as_one_union() {
+        let r = Redactor::builder()
+            .secret("A", "ovlp-AAAA-BBBB")
+            .secret("B", "BBBB-CCCC-tail")
+            .secret("C", "CCCC")
+            .build();
+        let (out, counts) = r.redact_bytes(b"x ovlp-AAAA-BBBB-CCCC-tail y BBBB-CCCC-tail\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "x [REDACTED:secret:A] y [REDACTED:secret:B]\n"
+        );
+        assert_eq!(counts.values().sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn multi_line_values_are_redacted_whole_and_line_by_line() {
+        let cred = "{\n  \"type\": \"service_account\",\n  \"client_secret\": \"cs-9Wd2\"\n}";
+        let r = Redactor::builder().secret("CRED", cred).build();
+        // Whole, in one string.
+        assert_eq!(r.redact_str(&format!("<{cred}>")).0, "<[REDACTED:secret:CRED]>");
+        // One line of it, streamed.
+        let mut s = r.stream();
+        let mut out = s.push(b"log: \"client_secret\": \"cs-9Wd2\"\n");
+        out.extend(s.finish().0);
+        assert_eq!(String::from_utf8(out).unwrap(), "log: [REDACTED:secret:CRED]\n");
+        // JSON-escaped, as a program would print it inside JSON.
+        let json = serde_json::to_string(cred).unwrap();
+        assert_eq!(r.redact_str(&json).0, "\"[REDACTED:secret:CRED]\"");
+    }
+
+    #[test]
+    fn a_stream_catches_secrets_split_between_reads_of_any_size() {
+        let long = format!("L0ng-{}-end", "q7Zp".repeat(17_500)); // 70 KB
+        let r = Redactor::builder().secret("S", "straddle-Kx93").secret("L", &long).build();
+        let mut input = Vec::new();
+        for _ in 0..20_000 {
+            input.extend_from_slice(b"straddle-Kx93-");
+        }
+        input.extend_from_slice(long.as_bytes());
+        input.extend_from_slice(b"\n");
+        for piece in [1usize, 7, 4096, 64 * 1024] {
+            let mut s = r.stream();
+            let mut out = Vec::new();
+            for chunk in input.chunks(piece) {
+                out.extend(s.push(chunk));
+            }
+            let (rest, counts) = s.finish();
+            out.extend(rest);
+            let text = String::from_utf8(out).unwrap();
+            assert!(!text.contains("straddle-Kx93"), "pieces of {piece}");
+            assert!(!text.contains("q7Zpq7Zp"), "pieces of {piece}");
+            assert_eq!(counts["secret:S"], 20_000, "pieces of {piece}");
+            assert_eq!(counts["secret:L"], 1, "pieces of {piece}");
+        }
     }
 
     #[test]
