@@ -40,7 +40,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         }
     };
     // Every secret this run knows, before anything can print one.
-    let redactor = build_redactor(&target.checklist, &args);
+    let redactor = target::redactor(&target.checklist, &args.target, args.key.as_deref());
     if !selection.pulled_in.is_empty() {
         eprintln!(
             "{}",
@@ -398,33 +398,4 @@ fn redactions_in(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Secrets: sensitive environment variables (and the signing key taken from
-/// READYCTL_SIGNING_KEY at startup), the values of those declared under `secrets:`, the
-/// `--key` file, `--var`s and the `env:` of checks and services with sensitive names, and
-/// well-known token shapes.
-fn build_redactor(checklist: &crate::checklist::Checklist, args: &CheckArgs) -> Redactor {
-    let mut b = Redactor::builder().process_env();
-    for name in &checklist.secrets {
-        if let Ok(value) = std::env::var(name) {
-            b = b.secret(name, &value);
-        }
-    }
-    if let Some(path) = &args.key {
-        // Unreadable or not a key: resolve_signing_key reports it; nothing to redact then.
-        if let Ok(text) = std::fs::read_to_string(path) {
-            b = b.secret("signing-key", &text);
-        }
-    }
-    b = b.checklist_vars(args.target.vars.iter().cloned());
-    for check in &checklist.checks {
-        if let crate::checklist::model::Probe::Command(spec) = &check.probe {
-            b = b.env_vars(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-    }
-    for service in &checklist.services {
-        b = b.env_vars(service.env.iter().cloned());
-    }
-    b.build()
 }

@@ -89,3 +89,32 @@ fn resolve_source(
     );
     Ok((Source::Builtin(detected.builtin.to_string()), Some(note)))
 }
+
+/// Every secret known once the checklist is loaded: sensitive environment variables (and the
+/// signing key taken from READYCTL_SIGNING_KEY at startup), the values of those declared under
+/// `secrets:`, the `--key` file, `--var`s and the `env:` of checks and services with sensitive
+/// names, and well-known token shapes.
+pub fn redactor(checklist: &Checklist, args: &ChecklistArgs, key_file: Option<&Path>) -> Redactor {
+    let mut b = Redactor::builder().process_env();
+    for name in &checklist.secrets {
+        if let Ok(value) = std::env::var(name) {
+            b = b.secret(name, &value);
+        }
+    }
+    if let Some(path) = key_file {
+        // Unreadable or not a key: resolve_signing_key reports it; nothing to redact then.
+        if let Ok(text) = std::fs::read_to_string(path) {
+            b = b.secret("signing-key", &text);
+        }
+    }
+    b = b.checklist_vars(args.vars.iter().cloned());
+    for check in &checklist.checks {
+        if let checklist::model::Probe::Command(spec) = &check.probe {
+            b = b.env_vars(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    for service in &checklist.services {
+        b = b.env_vars(service.env.iter().cloned());
+    }
+    b.build()
+}
