@@ -136,7 +136,8 @@ static TAKEN: OnceLock<Option<OsString>> = OnceLock::new();
 /// redaction ([`signing_key_env_text`]), and removes it from this process: from the
 /// environment children inherit, and from the environment block the kernel shows in
 /// `/proc/<pid>/environ` (which a child could otherwise read for its parent), whose bytes are
-/// overwritten. Later calls do nothing.
+/// overwritten. On Linux the process is then made non-dumpable, so a non-root child cannot
+/// read its memory either. Later calls do nothing.
 ///
 /// # Safety
 /// Changes the process environment: it must run before any other thread exists (first thing
@@ -152,6 +153,13 @@ pub unsafe fn take_signing_key_env() {
         unsafe {
             scrub_environ_block(SIGNING_KEY_ENV);
             std::env::remove_var(SIGNING_KEY_ENV);
+        }
+        // The key now lives only in this process's memory: not dumpable, its /proc/<pid>/mem
+        // and environ belong to root and same-user processes (the checks) cannot attach to it.
+        // SAFETY: prctl(PR_SET_DUMPABLE) takes plain integers and touches no memory of ours.
+        #[cfg(target_os = "linux")]
+        unsafe {
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
         }
     }
     let _ = TAKEN.set(value);
