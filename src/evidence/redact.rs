@@ -298,7 +298,10 @@ impl RedactorBuilder {
 fn literal_forms(value: &str) -> Vec<String> {
     let mut plain = vec![value.to_string(), value.trim().to_string()];
     if value.contains(['\n', '\r']) {
-        plain.extend(value.lines().map(|l| l.trim().to_string()));
+        // PEM armor lines (`-----BEGIN PRIVATE KEY-----`) are public format markers, not
+        // part of the secret (the `pem-private-key` rule handles blocks).
+        let armor = |l: &&str| l.starts_with("-----") && l.ends_with("-----");
+        plain.extend(value.lines().map(str::trim).filter(|l| !armor(l)).map(str::to_string));
     }
     let mut forms = Vec::new();
     for p in plain {
