@@ -499,13 +499,22 @@ impl<W: Write> RedactingWriter<W> {
         let inner = Arc::clone(&self.redactor.inner);
         let window = inner.window();
         let first = self.buf.len() - window;
+        // Only a match of at most `window` bytes can move the cut, so only the bytes from
+        // `window` before the first cut need searching (a chain of matches reaching further
+        // back ends in the fallback below anyway).
+        let from = first.saturating_sub(window);
+        let region = &self.buf[from..];
         let mut spans: Vec<(usize, usize)> = Vec::new();
         if let Some(lits) = &inner.literals {
-            spans.extend(lits.spans(&self.buf).into_iter().map(|(s, e, _)| (s, e)));
+            spans.extend(lits.spans(region).into_iter().map(|(s, e, _)| (from + s, from + e)));
         }
-        let regexes = inner.rules.iter().map(|r| &r.re).chain([&inner.pem_begin, &inner.pem_end]);
-        for re in regexes {
-            spans.extend(re.find_iter(&self.buf).map(|m| (m.start(), m.end())));
+        // One pass of the set first: clean output (the common case) skips the rules one by one.
+        if inner.any.is_match(region) || inner.pem_end.is_match(region) {
+            let regexes =
+                inner.rules.iter().map(|r| &r.re).chain([&inner.pem_begin, &inner.pem_end]);
+            for re in regexes {
+                spans.extend(re.find_iter(region).map(|m| (from + m.start(), from + m.end())));
+            }
         }
         spans.retain(|(s, e)| e - s <= window);
         // Move the cut before every match that crosses it, until none does (moving it may make
@@ -522,8 +531,8 @@ impl<W: Write> RedactingWriter<W> {
                 break;
             }
         }
-        if split == 0 {
-            // Matches chained over the whole buffer: cut where the window starts.
+        if split <= from {
+            // Matches chained back over the whole region: cut where the window starts.
             split = first;
         }
         let seg: Vec<u8> = self.buf.drain(..split).collect();
