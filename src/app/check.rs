@@ -11,6 +11,7 @@ use super::select::select;
 use super::target::{self, LoadFailure};
 use crate::cli::{CheckArgs, Format};
 use crate::evidence::Redactor;
+use crate::evidence::redact_record::{RedactFields, redact_record};
 use crate::exit;
 use crate::record::{ChecklistInfo, RunInfo, RunRecord, Tool};
 use crate::report::{markdown, progress::Progress, style::Style, terminal};
@@ -38,6 +39,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             return Ok(exit::USAGE);
         }
     };
+    // Every secret this run knows, before anything can print one.
+    let redactor = target::redactor(&target.checklist, &args.target, args.key.as_deref());
     if !selection.pulled_in.is_empty() {
         eprintln!(
             "{}",
@@ -58,7 +61,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         match crate::checklist::load::load_waivers(path, &opts, &policy) {
             Ok(w) => waivers.extend(w),
             Err(diags) => {
-                eprint!("{}", crate::diag::render_all(&diags));
+                eprint!("{}", redactor.redact_str(&crate::diag::render_all(&diags)).0);
                 return Ok(exit::USAGE);
             }
         }
@@ -67,7 +70,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         Some(path) => match crate::report::saved::load(path) {
             Ok(b) => Some(b.record),
             Err(e) => {
-                eprintln!("error: --baseline: {e:#}");
+                eprintln!("error: --baseline: {}", redactor.redact_str(&format!("{e:#}")).0);
                 return Ok(exit::USAGE);
             }
         },
@@ -108,11 +111,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     };
     install_ctrlc();
 
-    let redactor = build_redactor(&target.checklist.secrets);
-    let filter: Option<Arc<Filter>> = {
-        let r = redactor.clone();
-        Some(Arc::new(move |bytes: &[u8]| r.redact_bytes(bytes).0))
-    };
+    let filter: Option<Arc<Filter>> = Some(Arc::new(redactor.clone()));
     let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
     let env_lookup = |name: &str| std::env::var(name).ok();
     let services = crate::run::services::Services::new(
@@ -138,8 +137,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     };
     let progress = Progress::new(selection.checks.len(), err_style);
     let results = runner.run(&selection.checks, |event| match event {
-        Event::Started(c) => progress.started(&c.id),
-        Event::Finished(r) => progress.finished(r, err_style),
+        Event::Started(c) => progress.started(&redactor.redact_str(&c.id).0),
+        Event::Finished(r) => {
+            // The line is printed now, before the record is redacted: redact this result.
+            let mut shown = r.clone();
+            shown.redact_fields(&redactor, &mut Default::default());
+            progress.finished(&shown, err_style);
+        }
     });
     progress.done();
     let service_records = services.records();
@@ -160,18 +164,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             crate::waiver::WaiverState::Expired | crate::waiver::WaiverState::Rejected
         )
     }) {
-        eprintln!(
+        let line = format!(
             "warning: waiver for `{}` ({}) is {} and was not applied: {}",
             w.check,
             w.source,
             w.state.as_str(),
             w.notes.join("; ")
         );
+        eprintln!("{}", redactor.redact_str(&line).0);
     }
     let summary = crate::verdict::summarize(&results, &target.checklist.policy, interrupted);
     // The digest covers everything resolved: policy, secret names, services and checks.
     let resolved = serde_json::to_vec(&target.checklist).context("serializing the checklist")?;
-    let invocation: Vec<String> = std::env::args().map(|a| redactor.redact_str(&a).0).collect();
+    let invocation: Vec<String> = std::env::args().collect();
     let mut record = RunRecord {
         tool: Tool::current(),
         run: RunInfo {
@@ -196,23 +201,30 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         waivers: waiver_records,
         services: service_records,
     };
+    // Redacted once, field by field, before the manifest, report.md, the reporters, the
+    // terminal or `--format json` read it; the values are raw here, so no escaping can hide a
+    // secret and no match can cross from one field into another.
+    let record_redactions = redact_record(&mut record, &redactor);
     let claims_md = match &args.claims {
-        Some(path) => match claims_section(path, &mut record, target.checklist.policy.fail_on) {
+        Some(path) => match claims_section(path, &mut record, target.checklist.policy.fail_on, &redactor) {
             Ok(md) => md,
             Err(e) => {
-                eprintln!("error: --claims: {e:#}");
+                eprintln!("error: --claims: {}", redactor.redact_str(&format!("{e:#}")).0);
                 return Ok(exit::USAGE);
             }
         },
         None => String::new(),
     };
-    let record = match write_run(&run_dir, &mut record, &redactor, signer.as_ref(), &claims_md) {
-        Ok(redacted) => redacted,
-        Err(e) => {
-            eprintln!("error: writing the run directory failed: {e:#}");
-            return Ok(exit::USAGE);
-        }
-    };
+    if let Err(e) =
+        write_run(&run_dir, &mut record, &record_redactions, signer.as_ref(), &claims_md)
+    {
+        eprintln!(
+            "error: writing the run directory failed: {}",
+            redactor.redact_str(&format!("{e:#}")).0
+        );
+        return Ok(exit::USAGE);
+    }
+    let record = record;
     // Every reporter renders the sealed (redacted) record; none recomputes the verdict.
     let mut stdout_taken = false;
     for (format, dest) in &args.reports {
@@ -319,24 +331,28 @@ fn install_ctrlc() {
 
 /// Writes report.md, then seals the run: manifest.json (the record as in-toto predicate),
 /// the DSSE envelope when signing, and SHA256SUMS — each atomically, so a crash never leaves a
-/// manifest naming files that were not written.
+/// manifest naming files that were not written. `record` is already redacted; its own
+/// redaction counts are recorded under `manifest.json`.
 fn write_run(
     run_dir: &rundir::RunDir,
     record: &mut RunRecord,
-    redactor: &Redactor,
+    record_redactions: &std::collections::BTreeMap<String, u64>,
     signer: Option<&ed25519_dalek::SigningKey>,
     extra_md: &str,
-) -> anyhow::Result<RunRecord> {
+) -> anyhow::Result<()> {
     let mut md = markdown::render(record, Some(&run_dir.path));
     md.push_str(extra_md);
-    let (report, _) = redactor.redact_bytes(md.as_bytes());
-    rundir::write_atomic(&run_dir.path.join("report.md"), &report)?;
+    rundir::write_atomic(&run_dir.path.join("report.md"), md.as_bytes())?;
     record.redactions = redactions_in(&run_dir.path)?;
-    let (predicate, _) = redactor.redact_bytes(&serde_json::to_vec(record)?);
-    let predicate: serde_json::Value = serde_json::from_slice(&predicate)?;
-    let redacted: RunRecord = serde_json::from_value(predicate.clone())?;
+    if !record_redactions.is_empty() {
+        let own = record.redactions.entry("manifest.json".to_string()).or_default();
+        for (rule, n) in record_redactions {
+            *own.entry(rule.clone()).or_insert(0) += n;
+        }
+    }
+    let predicate = serde_json::to_value(&*record)?;
     crate::evidence::seal(&run_dir.path, predicate, signer)?;
-    Ok(redacted)
+    Ok(())
 }
 
 /// `--claims REPORT.md`: re-imports the report (same check ids as `readyctl import`), lets the
@@ -347,10 +363,14 @@ fn claims_section(
     path: &std::path::Path,
     record: &mut RunRecord,
     fail_on: crate::checklist::Severity,
+    redactor: &Redactor,
 ) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let import = crate::claims::import(&String::from_utf8_lossy(&bytes), &name);
+    // Redacted as raw text before it is parsed and rendered into report.md.
+    let (text, _) = redactor.redact_str(&String::from_utf8_lossy(&bytes));
+    let name = redactor.redact_str(&name).0;
+    let import = crate::claims::import(&text, &name);
     let rows = crate::claims::verdicts::rows(&import, &record.results, fail_on);
     crate::claims::verdicts::apply_to_summary(&mut record.summary, &rows, &name);
     for line in crate::claims::verdicts::terminal_lines(&name, &rows) {
@@ -385,16 +405,4 @@ fn redactions_in(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Secrets: sensitive environment variables, the values of those declared under `secrets:`,
-/// and well-known token shapes.
-fn build_redactor(declared: &[String]) -> Redactor {
-    let mut b = Redactor::builder().process_env();
-    for name in declared {
-        if let Ok(value) = std::env::var(name) {
-            b = b.secret(name, &value);
-        }
-    }
-    b.build()
 }

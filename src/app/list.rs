@@ -7,6 +7,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 use super::select::select;
 use super::target::{self, LoadFailure};
 use crate::cli::{Format, ListArgs};
+use crate::evidence::redact_record::RedactFields;
 use crate::exit;
 
 pub fn run(args: ListArgs) -> anyhow::Result<u8> {
@@ -27,15 +28,19 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
             return Ok(exit::USAGE);
         }
     };
+    // Interpolated values (`${env:…}`, `env:`) are shown redacted, value by value.
+    let redactor = target::redactor(&target.checklist, &args.target, None);
+    let shown = |s: &str| redactor.redact_str(s).0;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let doc = serde_json::json!({
+            let mut doc = serde_json::json!({
                 "name": target.checklist.name,
                 "source": target.source_name.clone(),
                 "policy": target.checklist.policy,
                 "checks": selection.checks,
             });
+            doc.redact_fields(&redactor, &mut Default::default());
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
@@ -48,13 +53,13 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
                 .set_header(vec!["Check", "Area", "Severity", "Level", "Probe", "Needs", "Title"]);
             for c in &selection.checks {
                 t.add_row(vec![
-                    c.id.clone(),
-                    c.area.clone(),
+                    shown(&c.id),
+                    shown(&c.area),
                     c.severity.as_str().to_string(),
                     c.level.map_or(String::new(), |l| l.as_str().to_string()),
                     c.probe.kind().to_string(),
-                    c.needs.join(", "),
-                    c.title.clone(),
+                    shown(&c.needs.join(", ")),
+                    shown(&c.title),
                 ]);
             }
             writeln!(out, "{t}")?;

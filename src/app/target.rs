@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::checklist::{self, Checklist, Source, builtin};
 use crate::cli::ChecklistArgs;
 use crate::diag::render_all;
+use crate::evidence::Redactor;
 
 /// A loaded checklist and where it came from.
 pub struct Target {
@@ -35,8 +36,12 @@ pub fn load(args: &ChecklistArgs) -> Result<Target, LoadFailure> {
         var_overrides: vars,
         display_base: std::env::current_dir().unwrap_or_else(|_| repo.clone()),
     };
-    let checklist =
-        checklist::load(&source, &opts).map_err(|diags| LoadFailure(render_all(&diags)))?;
+    // A diagnostic quotes source lines, and an included file may be anything
+    // (`/proc/self/environ`): secrets known before loading are redacted from it.
+    let checklist = checklist::load(&source, &opts).map_err(|diags| {
+        let redactor = Redactor::builder().process_env().checklist_vars(args.vars.clone()).build();
+        LoadFailure(redactor.redact_str(&render_all(&diags)).0)
+    })?;
     let source_name = match &source {
         Source::File(p) | Source::Dir(p) => {
             let abs = p.canonicalize().unwrap_or_else(|_| p.clone());
@@ -83,4 +88,33 @@ fn resolve_source(
         }
     );
     Ok((Source::Builtin(detected.builtin.to_string()), Some(note)))
+}
+
+/// Every secret known once the checklist is loaded: sensitive environment variables (and the
+/// signing key taken from READYCTL_SIGNING_KEY at startup), the values of those declared under
+/// `secrets:`, the `--key` file, `--var`s and the `env:` of checks and services with sensitive
+/// names, and well-known token shapes.
+pub fn redactor(checklist: &Checklist, args: &ChecklistArgs, key_file: Option<&Path>) -> Redactor {
+    let mut b = Redactor::builder().process_env();
+    for name in &checklist.secrets {
+        if let Ok(value) = std::env::var(name) {
+            b = b.secret(name, &value);
+        }
+    }
+    if let Some(path) = key_file {
+        // Unreadable or not a key: resolve_signing_key reports it; nothing to redact then.
+        if let Ok(text) = std::fs::read_to_string(path) {
+            b = b.secret("signing-key", &text);
+        }
+    }
+    b = b.checklist_vars(args.vars.iter().cloned());
+    for check in &checklist.checks {
+        if let checklist::model::Probe::Command(spec) = &check.probe {
+            b = b.env_vars(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    for service in &checklist.services {
+        b = b.env_vars(service.env.iter().cloned());
+    }
+    b.build()
 }

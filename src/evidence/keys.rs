@@ -8,9 +8,15 @@
 //! The **key id** of a public key is the lowercase hex SHA-256 of its DER-encoded
 //! SubjectPublicKeyInfo (44 bytes for Ed25519). Anyone can recompute it:
 //! `openssl pkey -pubin -in KEY.pub -outform DER | sha256sum`.
+//!
+//! A key given in [`SIGNING_KEY_ENV`] is taken out of the environment at startup
+//! ([`take_signing_key_env`]): with it anyone could sign forged runs, so no check, service or
+//! tool readyctl starts may see it.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
@@ -123,14 +129,90 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey, KeyError> {
     signing_key_from_pem(&text, &path.display().to_string())
 }
 
-/// The signing key from [`SIGNING_KEY_ENV`], if the variable is set and not empty.
-pub fn signing_key_from_env() -> Result<Option<SigningKey>, KeyError> {
-    match std::env::var(SIGNING_KEY_ENV) {
-        Ok(v) if !v.trim().is_empty() => signing_key_from_pem(&v, SIGNING_KEY_ENV).map(Some),
-        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(key_error(SIGNING_KEY_ENV, "is not valid UTF-8"))
+/// The value [`take_signing_key_env`] took (`None` inside: the variable was not set).
+static TAKEN: OnceLock<Option<OsString>> = OnceLock::new();
+
+/// Reads [`SIGNING_KEY_ENV`] once, keeps its value for [`signing_key_from_env`] and for
+/// redaction ([`signing_key_env_text`]), and removes it from this process: from the
+/// environment children inherit, and from the environment block the kernel shows in
+/// `/proc/<pid>/environ` (which a child could otherwise read for its parent), whose bytes are
+/// overwritten. On Linux the process is then made non-dumpable, so a non-root child cannot
+/// read its memory either. Later calls do nothing.
+///
+/// # Safety
+/// Changes the process environment: it must run before any other thread exists (first thing
+/// in `main`), like `std::env::remove_var`.
+pub unsafe fn take_signing_key_env() {
+    if TAKEN.get().is_some() {
+        return;
+    }
+    let value = std::env::var_os(SIGNING_KEY_ENV);
+    if value.is_some() {
+        // SAFETY: the caller guarantees no other thread exists, so nothing reads or writes the
+        // environment concurrently.
+        unsafe {
+            scrub_environ_block(SIGNING_KEY_ENV);
+            std::env::remove_var(SIGNING_KEY_ENV);
         }
+        // The key now lives only in this process's memory: not dumpable, its /proc/<pid>/mem
+        // and environ belong to root and same-user processes (the checks) cannot attach to it.
+        // SAFETY: prctl(PR_SET_DUMPABLE) takes plain integers and touches no memory of ours.
+        #[cfg(target_os = "linux")]
+        unsafe {
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
+    }
+    let _ = TAKEN.set(value);
+}
+
+/// Overwrites with NULs the value bytes of `NAME=value` entries in the C `environ` array. For
+/// the environment a process started with, those bytes are the block `/proc/<pid>/environ`
+/// reads; `remove_var` alone only drops the pointer to them.
+///
+/// # Safety
+/// No other thread may use the environment meanwhile.
+unsafe fn scrub_environ_block(name: &str) {
+    unsafe extern "C" {
+        static mut environ: *mut *mut libc::c_char;
+    }
+    let prefix = format!("{name}=");
+    // SAFETY: `environ` is the NULL-terminated array of NUL-terminated strings libc keeps; no
+    // other thread changes it (caller's contract). Each entry is writable memory (the initial
+    // block on the stack, or a copy setenv allocated); only bytes before its NUL are written.
+    unsafe {
+        let mut entry = environ;
+        if entry.is_null() {
+            return;
+        }
+        while !(*entry).is_null() {
+            let text = *entry;
+            let len = libc::strlen(text);
+            let bytes = std::slice::from_raw_parts_mut(text.cast::<u8>(), len);
+            if bytes.starts_with(prefix.as_bytes()) {
+                bytes[prefix.len()..].fill(0);
+            }
+            entry = entry.add(1);
+        }
+    }
+}
+
+/// The text of the signing key [`take_signing_key_env`] took from the environment (for
+/// redaction: it must never appear in evidence). `None` when none was taken.
+pub fn signing_key_env_text() -> Option<String> {
+    TAKEN.get()?.as_ref().map(|v| v.to_string_lossy().into_owned()).filter(|v| !v.trim().is_empty())
+}
+
+/// The signing key from [`SIGNING_KEY_ENV`] (as taken at startup, else as set now), if the
+/// variable is set and not empty.
+pub fn signing_key_from_env() -> Result<Option<SigningKey>, KeyError> {
+    let value = match TAKEN.get() {
+        Some(taken) => taken.clone(),
+        None => std::env::var_os(SIGNING_KEY_ENV),
+    };
+    match value.map(OsString::into_string) {
+        Some(Ok(v)) if !v.trim().is_empty() => signing_key_from_pem(&v, SIGNING_KEY_ENV).map(Some),
+        Some(Ok(_)) | None => Ok(None),
+        Some(Err(_)) => Err(key_error(SIGNING_KEY_ENV, "is not valid UTF-8")),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod pack;
 mod predicate;
 pub mod redact;
+pub mod redact_record;
 mod seal;
 pub mod statement;
 pub mod sums;

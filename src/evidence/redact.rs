@@ -7,29 +7,56 @@
 //! - explicit secret values, e.g. those of the checklist's `secrets:` (`secret:<LABEL>`);
 //! - well-known token shapes (see [`RULES`]).
 //!
+//! Literal values (the first two kinds) are matched with one Aho-Corasick automaton over
+//! every occurrence, overlapping ones included, and each run of overlapping or nested
+//! occurrences is replaced whole (the union of their intervals), so two secrets sharing a
+//! piece leak no tail. A multi-line value is matched whole and, since output is redacted line
+//! by line, each of its lines (trimmed, 4 characters or more) is a literal too; so is the
+//! JSON-escaped form of each, for a value a program prints inside JSON.
+//!
+//! Redaction works on raw text: callers redact values *before* escaping them for Markdown,
+//! JSON, XML or a terminal (`redact_record` does it field by field for the run record), so an
+//! escaped form never hides a secret from the matcher.
+//!
 //! [`RedactingWriter`] streams: it works line by line, and a line longer than
-//! [`MAX_SEGMENT`] is redacted in bounded segments that overlap by [`OVERLAP`] bytes, so a
-//! 2 GB line without a newline never sits in memory. A PEM private key block spanning many
-//! lines is dropped from its BEGIN line to its END line. Counts per rule are kept; the
-//! [`Redactions`] record (file → rule → count) goes into the manifest, never the value.
+//! [`MAX_SEGMENT`] is redacted in bounded segments, keeping back a window of at least the
+//! longest literal (and [`OVERLAP`] for token shapes), so a secret split across reads or
+//! chunks is still seen whole and a 2 GB line without a newline never sits in memory. A PEM
+//! private key block spanning many lines is dropped from its BEGIN line to its END line.
+//! Counts per rule are kept; the [`Redactions`] record (file → rule → count) goes into the
+//! manifest, never the value.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 
 /// Longest segment redacted at once when a line has no newline.
 pub const MAX_SEGMENT: usize = 256 * 1024;
-/// Bytes kept back between segments of an over-long line: a match that crosses a segment
-/// boundary and is at most this long is redacted whole. (Only a single token longer than
-/// 32 KiB inside a line longer than 256 KiB could be cut.)
+/// Bytes kept back between segments of an over-long line for token shapes: a match that crosses
+/// a segment boundary and is at most this long is redacted whole. Literal values keep back at
+/// least their own length, whatever it is. (Only a token *shape* longer than 32 KiB inside a
+/// line longer than 256 KiB could be cut.)
 pub const OVERLAP: usize = 32 * 1024;
 
+/// Shortest literal value redacted: shorter ones would redact ordinary words.
+pub const MIN_SECRET_LEN: usize = 4;
+
 /// Substrings of environment variable names whose values are secrets.
-pub const SENSITIVE_NAME_PARTS: &[&str] =
-    &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "PRIVATE_KEY", "CREDENTIAL", "AUTH"];
+pub const SENSITIVE_NAME_PARTS: &[&str] = &[
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "API_KEY",
+    "PRIVATE_KEY",
+    "SIGNING_KEY",
+    "CREDENTIAL",
+    "AUTH",
+];
 
 /// Token-shape rules: (rule name, pattern, capture group replaced — 0 for the whole match).
 /// Patterns work on bytes (`(?-u)`), so invalid UTF-8 in output cannot hide a token.
@@ -78,14 +105,74 @@ struct Rule {
     group: usize,
 }
 
+/// Literal secret values: one automaton reporting every occurrence, overlapping ones too.
+struct Literals {
+    ac: AhoCorasick,
+    /// Rule name of each pattern (`env:NAME`, `secret:LABEL`).
+    names: Vec<String>,
+    /// Length of the longest pattern: the window a stream keeps back.
+    max_len: usize,
+}
+
+impl Literals {
+    /// Every occurrence of every literal in `hay`, merged into the union of their intervals:
+    /// sorted, disjoint `(start, end, pattern)`; `pattern` names the leftmost-longest
+    /// occurrence of each merged interval.
+    fn spans(&self, hay: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut found: Vec<(usize, usize, usize)> = self
+            .ac
+            .find_overlapping_iter(hay)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut merged: Vec<(usize, usize, usize)> = Vec::with_capacity(found.len());
+        for (start, end, pat) in found {
+            match merged.last_mut() {
+                Some(last) if start < last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end, pat)),
+            }
+        }
+        merged
+    }
+}
+
 struct Inner {
-    /// Literal values (longest first), then the token-shape rules.
+    /// Literal values (absent when there are none).
+    literals: Option<Literals>,
+    /// The token-shape rules.
     rules: Vec<Rule>,
     /// Matches when any rule, or a PEM marker, could apply: the fast path skips clean lines.
     any: RegexSet,
-    literal_names: HashMap<Vec<u8>, String>,
     pem_begin: Regex,
     pem_end: Regex,
+}
+
+impl Inner {
+    /// Bytes a stream keeps back when it must cut a line: no literal and no token shape up to
+    /// [`OVERLAP`] bytes is cut.
+    fn window(&self) -> usize {
+        self.literals.as_ref().map_or(0, |l| l.max_len).max(OVERLAP)
+    }
+
+    /// Replaces the literal values in `text` (the union of overlapping occurrences at once).
+    fn redact_literals(&self, text: &[u8], counts: &mut BTreeMap<String, u64>) -> Option<Vec<u8>> {
+        let lits = self.literals.as_ref()?;
+        let spans = lits.spans(text);
+        if spans.is_empty() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(text.len());
+        let mut last = 0;
+        for (start, end, pat) in spans {
+            let name = &lits.names[pat];
+            out.extend_from_slice(&text[last..start]);
+            out.extend_from_slice(format!("[REDACTED:{name}]").as_bytes());
+            *counts.entry(name.clone()).or_insert(0) += 1;
+            last = end;
+        }
+        out.extend_from_slice(&text[last..]);
+        Some(out)
+    }
 }
 
 /// Replaces secrets with `[REDACTED:<rule>]`. Cheap to clone and shareable between threads.
@@ -98,7 +185,8 @@ impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the secret values.
         let names: Vec<&String> = self.inner.rules.iter().map(|r| &r.name).collect();
-        f.debug_struct("Redactor").field("rules", &names).finish()
+        let literals = self.inner.literals.as_ref().map_or(0, |l| l.names.len());
+        f.debug_struct("Redactor").field("literals", &literals).field("rules", &names).finish()
     }
 }
 
@@ -115,20 +203,35 @@ pub struct RedactorBuilder {
 }
 
 impl RedactorBuilder {
-    /// Adds the sensitive variables of this process's environment.
+    /// Adds the sensitive variables of this process's environment, and the signing key that
+    /// [`super::keys::take_signing_key_env`] took out of it at startup.
     pub fn process_env(self) -> Self {
-        self.env_vars(
+        let b = self.env_vars(
             std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-        )
+        );
+        match super::keys::signing_key_env_text() {
+            Some(pem) => b.secret(super::keys::SIGNING_KEY_ENV, &pem),
+            None => b,
+        }
     }
 
     /// Adds the values of the sensitive variables among `vars` (names filtered by
-    /// [`is_sensitive_env_name`]; values under 4 characters ignored).
-    pub fn env_vars(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+    /// [`is_sensitive_env_name`]; values under 4 characters ignored), reported as `env:<NAME>`.
+    pub fn env_vars(self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.sensitive("env", vars)
+    }
+
+    /// Adds the values of checklist variables (`--var NAME=VALUE`) with sensitive names,
+    /// reported as `var:<NAME>`.
+    pub fn checklist_vars(self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.sensitive("var", vars)
+    }
+
+    fn sensitive(mut self, kind: &str, vars: impl IntoIterator<Item = (String, String)>) -> Self {
         for (k, v) in vars {
-            if is_sensitive_env_name(&k) && v.len() >= 4 {
-                self.literals.push((format!("env:{k}"), v));
+            if is_sensitive_env_name(&k) && v.len() >= MIN_SECRET_LEN {
+                self.literals.push((format!("{kind}:{k}"), v));
             }
         }
         self
@@ -137,7 +240,7 @@ impl RedactorBuilder {
     /// Adds an explicit secret value (for example a variable listed under `secrets:`), reported
     /// as `secret:<label>`. Values under 4 characters are ignored.
     pub fn secret(mut self, label: &str, value: &str) -> Self {
-        if value.len() >= 4 {
+        if value.len() >= MIN_SECRET_LEN {
             self.literals.push((format!("secret:{label}"), value.to_string()));
         }
         self
@@ -145,29 +248,32 @@ impl RedactorBuilder {
 
     /// Compiles the rules.
     pub fn build(self) -> Redactor {
-        let mut literals = self.literals;
-        literals.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
-        literals.dedup_by(|a, b| a.1 == b.1);
-        let mut rules = Vec::new();
-        let mut literal_names = HashMap::new();
-        if !literals.is_empty() {
-            let alternation: Vec<String> = literals.iter().map(|(_, v)| regex::escape(v)).collect();
-            let re = regex::bytes::RegexBuilder::new(&alternation.join("|"))
-                .size_limit(64 << 20)
-                .build()
-                .expect("escaped literals always compile");
-            for (name, v) in &literals {
-                literal_names.insert(v.as_bytes().to_vec(), name.clone());
+        let mut literals: Vec<(String, String)> = Vec::new();
+        for (name, value) in self.literals {
+            for form in literal_forms(&value) {
+                literals.push((name.clone(), form));
             }
-            rules.push(Rule { name: String::new(), re, group: 0 });
         }
-        for (name, pattern, group) in RULES {
-            rules.push(Rule {
+        // Longest first, so a value's own name wins over a line of another one; one name each.
+        literals.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+        let mut seen = std::collections::HashSet::new();
+        literals.retain(|(_, v)| seen.insert(v.clone()));
+        let literals = (!literals.is_empty()).then(|| Literals {
+            ac: AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(literals.iter().map(|(_, v)| v.as_bytes()))
+                .expect("literal patterns always build"),
+            max_len: literals.iter().map(|(_, v)| v.len()).max().unwrap_or(0),
+            names: literals.into_iter().map(|(n, _)| n).collect(),
+        });
+        let rules: Vec<Rule> = RULES
+            .iter()
+            .map(|(name, pattern, group)| Rule {
                 name: (*name).to_string(),
                 re: Regex::new(pattern).expect("built-in rule compiles"),
                 group: *group,
-            });
-        }
+            })
+            .collect();
         let mut patterns: Vec<&str> = rules.iter().map(|r| r.re.as_str()).collect();
         patterns.push(PEM_BEGIN);
         let any = regex::bytes::RegexSetBuilder::new(&patterns)
@@ -176,14 +282,37 @@ impl RedactorBuilder {
             .expect("rules compile");
         Redactor {
             inner: Arc::new(Inner {
+                literals,
                 rules,
                 any,
-                literal_names,
                 pem_begin: Regex::new(PEM_BEGIN).expect("compiles"),
                 pem_end: Regex::new(PEM_END).expect("compiles"),
             }),
         }
     }
+}
+
+/// The strings that stand for one secret value: the value, trimmed; each of its lines,
+/// trimmed (a multi-line value is redacted line by line in streams); and the JSON-escaped
+/// form of each (a value printed inside JSON). Forms under [`MIN_SECRET_LEN`] are left out.
+fn literal_forms(value: &str) -> Vec<String> {
+    let mut plain = vec![value.to_string(), value.trim().to_string()];
+    if value.contains(['\n', '\r']) {
+        // PEM armor lines (`-----BEGIN PRIVATE KEY-----`) are public format markers, not
+        // part of the secret (the `pem-private-key` rule handles blocks).
+        let armor = |l: &&str| l.starts_with("-----") && l.ends_with("-----");
+        plain.extend(value.lines().map(str::trim).filter(|l| !armor(l)).map(str::to_string));
+    }
+    let mut forms = Vec::new();
+    for p in plain {
+        let json = serde_json::to_string(&p).expect("a string serializes");
+        forms.push(json[1..json.len() - 1].to_string());
+        forms.push(p);
+    }
+    forms.retain(|f| f.len() >= MIN_SECRET_LEN);
+    forms.sort();
+    forms.dedup();
+    forms
 }
 
 impl Default for Redactor {
@@ -216,11 +345,18 @@ impl Redactor {
         )
     }
 
-    /// Redacts bytes; returns the result and the counts per rule.
+    /// Redacts bytes; returns the result and the counts per rule. Literal values are matched
+    /// in the whole input first (a multi-line value whole), then line by line like a stream.
     pub fn redact_bytes(&self, input: &[u8]) -> (Vec<u8>, BTreeMap<String, u64>) {
+        let mut counts = BTreeMap::new();
+        let whole = self.inner.redact_literals(input, &mut counts);
         let mut w = self.writer(Vec::with_capacity(input.len()));
-        w.write_all(input).expect("writing to a Vec cannot fail");
-        w.finish().expect("writing to a Vec cannot fail")
+        w.write_all(whole.as_deref().unwrap_or(input)).expect("writing to a Vec cannot fail");
+        let (out, line_counts) = w.finish().expect("writing to a Vec cannot fail");
+        for (rule, n) in line_counts {
+            *counts.entry(rule).or_insert(0) += n;
+        }
+        (out, counts)
     }
 
     /// A streaming writer that redacts everything written through it into `inner`.
@@ -234,13 +370,21 @@ impl Redactor {
         }
     }
 
-    /// Applies every rule to one segment (no newline inside, unless a rule spans escaped ones).
+    /// A stream to push output through piece by piece (see [`RedactStream`]).
+    pub fn stream(&self) -> RedactStream {
+        RedactStream { writer: self.writer(Vec::new()) }
+    }
+
+    /// Applies every rule to one segment (no newline inside, unless a rule spans escaped ones):
+    /// literal values first, then the token shapes.
     fn redact_segment(&self, seg: &[u8], counts: &mut BTreeMap<String, u64>) -> Vec<u8> {
         let inner = &self.inner;
-        if !inner.any.is_match(seg) {
-            return seg.to_vec();
+        let literal = inner.redact_literals(seg, counts);
+        let text_in = literal.as_deref().unwrap_or(seg);
+        if !inner.any.is_match(text_in) {
+            return literal.unwrap_or_else(|| seg.to_vec());
         }
-        let mut text = seg.to_vec();
+        let mut text = text_in.to_vec();
         for rule in &inner.rules {
             let mut out = Vec::new();
             let mut last = 0;
@@ -250,20 +394,11 @@ impl Redactor {
                 if text[m.start()..].starts_with(MARK) {
                     continue; // already redacted by an earlier rule
                 }
-                let name = if rule.name.is_empty() {
-                    inner
-                        .literal_names
-                        .get(m.as_bytes())
-                        .cloned()
-                        .unwrap_or_else(|| "secret".into())
-                } else {
-                    rule.name.clone()
-                };
                 out.extend_from_slice(&text[last..m.start()]);
-                out.extend_from_slice(format!("[REDACTED:{name}]").as_bytes());
+                out.extend_from_slice(format!("[REDACTED:{}]", rule.name).as_bytes());
                 last = m.end();
                 changed = true;
-                *counts.entry(name).or_insert(0) += 1;
+                *counts.entry(rule.name.clone()).or_insert(0) += 1;
             }
             if changed {
                 out.extend_from_slice(&text[last..]);
@@ -271,6 +406,27 @@ impl Redactor {
             }
         }
         text
+    }
+}
+
+/// Output pushed through a [`Redactor`] in pieces of any size (pipe reads): each piece gives
+/// back what can already be released; a partial line (or, for a line without a newline, a
+/// window at least as long as the longest secret) is held until the next piece or
+/// [`RedactStream::finish`], so a secret split between pieces is still caught.
+pub struct RedactStream {
+    writer: RedactingWriter<Vec<u8>>,
+}
+
+impl RedactStream {
+    /// Takes in `bytes`; returns the redacted output released so far.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.writer.write_all(bytes).expect("writing to a Vec cannot fail");
+        std::mem::take(self.writer.inner.as_mut().expect("inner is present until finish"))
+    }
+
+    /// The rest of the output, and the counts per rule.
+    pub fn finish(self) -> (Vec<u8>, BTreeMap<String, u64>) {
+        self.writer.finish().expect("writing to a Vec cannot fail")
     }
 }
 
@@ -336,17 +492,48 @@ impl<W: Write> RedactingWriter<W> {
         out
     }
 
-    /// Redacts the front of an over-long buffer, keeping back a tail that no match crosses.
+    /// Redacts the front of an over-long buffer, keeping back a tail that no match crosses:
+    /// at least [`Inner::window`] bytes, so any literal that starts in the released part ends
+    /// inside the buffer and is seen whole.
     fn process_long_segment(&mut self) -> io::Result<()> {
-        let mut split = self.buf.len() - OVERLAP;
         let inner = Arc::clone(&self.redactor.inner);
-        let regexes = inner.rules.iter().map(|r| &r.re).chain([&inner.pem_begin, &inner.pem_end]);
-        for re in regexes {
-            for m in re.find_iter(&self.buf) {
-                if m.start() < split && m.end() > split && m.end() - m.start() <= OVERLAP {
-                    split = m.start();
+        let window = inner.window();
+        let first = self.buf.len() - window;
+        // Only a match of at most `window` bytes can move the cut, so only the bytes from
+        // `window` before the first cut need searching (a chain of matches reaching further
+        // back ends in the fallback below anyway).
+        let from = first.saturating_sub(window);
+        let region = &self.buf[from..];
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        if let Some(lits) = &inner.literals {
+            spans.extend(lits.spans(region).into_iter().map(|(s, e, _)| (from + s, from + e)));
+        }
+        // One pass of the set first: clean output (the common case) skips the rules one by one.
+        if inner.any.is_match(region) || inner.pem_end.is_match(region) {
+            let regexes =
+                inner.rules.iter().map(|r| &r.re).chain([&inner.pem_begin, &inner.pem_end]);
+            for re in regexes {
+                spans.extend(re.find_iter(region).map(|m| (from + m.start(), from + m.end())));
+            }
+        }
+        spans.retain(|(s, e)| e - s <= window);
+        // Move the cut before every match that crosses it, until none does (moving it may make
+        // an earlier match cross).
+        let mut split = first;
+        loop {
+            let before = split;
+            for &(s, e) in &spans {
+                if s < split && e > split {
+                    split = s;
                 }
             }
+            if split == before {
+                break;
+            }
+        }
+        if split <= from {
+            // Matches chained back over the whole region: cut where the window starts.
+            split = first;
         }
         let seg: Vec<u8> = self.buf.drain(..split).collect();
         let out = self.process(&seg);
@@ -372,7 +559,8 @@ impl<W: Write> Write for RedactingWriter<W> {
                     rest = &[];
                 }
             }
-            while self.buf.len() > MAX_SEGMENT {
+            let segment = MAX_SEGMENT.max(2 * self.redactor.inner.window());
+            while self.buf.len() > segment {
                 self.process_long_segment()?;
             }
         }
@@ -510,6 +698,63 @@ mod tests {
         let out = String::from_utf8(out).unwrap();
         assert!(!out.contains("needle-secret-value") && !out.contains(token));
         assert_eq!(counts.values().sum::<u64>(), planted);
+    }
+
+    #[test]
+    fn overlapping_secrets_are_redacted_as_one_union() {
+        let r = Redactor::builder()
+            .secret("A", "ovlp-AAAA-BBBB")
+            .secret("B", "BBBB-CCCC-tail")
+            .secret("C", "CCCC")
+            .build();
+        let (out, counts) = r.redact_bytes(b"x ovlp-AAAA-BBBB-CCCC-tail y BBBB-CCCC-tail\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "x [REDACTED:secret:A] y [REDACTED:secret:B]\n"
+        );
+        assert_eq!(counts.values().sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn multi_line_values_are_redacted_whole_and_line_by_line() {
+        let cred = "{\n  \"type\": \"service_account\",\n  \"client_secret\": \"cs-9Wd2\"\n}";
+        let r = Redactor::builder().secret("CRED", cred).build();
+        // Whole, in one string.
+        assert_eq!(r.redact_str(&format!("<{cred}>")).0, "<[REDACTED:secret:CRED]>");
+        // One line of it, streamed.
+        let mut s = r.stream();
+        let mut out = s.push(b"log: \"client_secret\": \"cs-9Wd2\"\n");
+        out.extend(s.finish().0);
+        assert_eq!(String::from_utf8(out).unwrap(), "log: [REDACTED:secret:CRED]\n");
+        // JSON-escaped, as a program would print it inside JSON.
+        let json = serde_json::to_string(cred).unwrap();
+        assert_eq!(r.redact_str(&json).0, "\"[REDACTED:secret:CRED]\"");
+    }
+
+    #[test]
+    fn a_stream_catches_secrets_split_between_reads_of_any_size() {
+        let long = format!("L0ng-{}-end", "q7Zp".repeat(17_500)); // 70 KB
+        let r = Redactor::builder().secret("S", "straddle-Kx93").secret("L", &long).build();
+        let mut input = Vec::new();
+        for _ in 0..20_000 {
+            input.extend_from_slice(b"straddle-Kx93-");
+        }
+        input.extend_from_slice(long.as_bytes());
+        input.extend_from_slice(b"\n");
+        for piece in [1usize, 7, 4096, 64 * 1024] {
+            let mut s = r.stream();
+            let mut out = Vec::new();
+            for chunk in input.chunks(piece) {
+                out.extend(s.push(chunk));
+            }
+            let (rest, counts) = s.finish();
+            out.extend(rest);
+            let text = String::from_utf8(out).unwrap();
+            assert!(!text.contains("straddle-Kx93"), "pieces of {piece}");
+            assert!(!text.contains("q7Zpq7Zp"), "pieces of {piece}");
+            assert_eq!(counts["secret:S"], 20_000, "pieces of {piece}");
+            assert_eq!(counts["secret:L"], 1, "pieces of {piece}");
+        }
     }
 
     #[test]

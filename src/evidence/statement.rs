@@ -96,6 +96,7 @@ fn git(repo: &Path, args: &[&str]) -> Option<Vec<u8>> {
         .arg(repo)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove(super::SIGNING_KEY_ENV)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()

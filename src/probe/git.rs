@@ -66,6 +66,7 @@ fn git(repo: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
         .arg(repo)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove(crate::evidence::SIGNING_KEY_ENV)
         .output()
         .map_err(|e| format!("cannot run git: {e} (is git installed?)"))?;
     if !out.status.success() {

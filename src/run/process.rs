@@ -89,9 +89,12 @@ fn round_ms(d: Duration) -> Duration {
     }
 }
 
-/// Transforms output bytes before they reach disk (redaction). Called with whole lines where
-/// possible and bounded chunks otherwise.
-pub type Filter = dyn Fn(&[u8]) -> Vec<u8> + Send + Sync;
+/// Redacts output before it reaches disk. Each stream gets its own [`RedactStream`]
+/// (`Redactor::stream`), which holds back a partial line or a window as long as the longest
+/// secret, so a secret split between two reads is still caught.
+///
+/// [`RedactStream`]: crate::evidence::redact::RedactStream
+pub type Filter = crate::evidence::Redactor;
 
 /// Runs `spec` until it exits, `deadline` passes or `cancel` is set. Output goes to
 /// `stdout_path` / `stderr_path` through `filter`. Whatever happens, the process group is
@@ -114,7 +117,8 @@ pub fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0);
+        .process_group(0)
+        .env_remove(crate::evidence::SIGNING_KEY_ENV);
     for (k, v) in &spec.env {
         cmd.env(k, v);
     }
@@ -239,6 +243,7 @@ fn copy_capped(
         let mut pending: Vec<u8> = Vec::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut dropped = false;
+        let mut stream = filter.as_ref().map(|f| f.stream());
         loop {
             let n = match pipe.read(&mut buf) {
                 Ok(0) => break,
@@ -255,8 +260,8 @@ fn copy_capped(
                 None => continue,
             };
             let chunk: Vec<u8> = pending.drain(..cut).collect();
-            let chunk = match &filter {
-                Some(f) => f(&chunk),
+            let chunk = match &mut stream {
+                Some(s) => s.push(&chunk),
                 None => chunk,
             };
             if head_written < HEAD_BYTES {
@@ -274,9 +279,13 @@ fn copy_capped(
                 dropped = true;
             }
         }
-        let rest = match &filter {
-            Some(f) if !pending.is_empty() => f(&pending),
-            _ => pending,
+        let rest = match stream {
+            Some(mut s) => {
+                let mut rest = s.push(&pending);
+                rest.extend(s.finish().0);
+                rest
+            }
+            None => pending,
         };
         tail.extend(rest);
         if dropped {

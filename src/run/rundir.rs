@@ -101,23 +101,28 @@ pub fn store_artifacts(
         let mut out = io::BufWriter::new(File::create(&dest).map_err(|e| with_path(e, &dest))?);
         match a.content {
             ArtifactContent::Bytes(bytes) => match filter {
-                Some(f) => out.write_all(&f(&bytes))?,
+                Some(f) => out.write_all(&f.redact_bytes(&bytes).0)?,
                 None => out.write_all(&bytes)?,
             },
             ArtifactContent::CopyOf(src) => {
                 let mut reader = BufReader::new(File::open(&src).map_err(|e| with_path(e, &src))?);
                 let mut line = Vec::new();
-                // Line by line through the filter; a huge line in bounded pieces.
+                // Line by line through one redaction stream (a secret cut between two pieces
+                // of a huge line is still seen whole).
+                let mut stream = filter.map(|f| f.stream());
                 loop {
                     line.clear();
                     let n = (&mut reader).take(1 << 20).read_until(b'\n', &mut line)?;
                     if n == 0 {
                         break;
                     }
-                    match filter {
-                        Some(f) => out.write_all(&f(&line))?,
+                    match &mut stream {
+                        Some(s) => out.write_all(&s.push(&line))?,
                         None => out.write_all(&line)?,
                     }
+                }
+                if let Some(s) = stream {
+                    out.write_all(&s.finish().0)?;
                 }
             }
         }

@@ -344,7 +344,8 @@ impl Services {
             .stdin(Stdio::null())
             .stdout(writer.try_clone()?)
             .stderr(writer)
-            .process_group(0);
+            .process_group(0)
+            .env_remove(crate::evidence::SIGNING_KEY_ENV);
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }

@@ -13,6 +13,7 @@ mod hygiene;
 mod net;
 mod predicate;
 mod proof;
+mod redaction;
 mod reports;
 mod services;
 mod support;
