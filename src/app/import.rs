@@ -19,7 +19,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
         .unwrap_or_else(|| "report.md".into());
     let import = crate::claims::import(&text, &name);
     if args.out == "-" {
-        print!("{}", import.yaml);
+        std::io::Write::write_all(&mut std::io::stdout(), import.yaml.as_bytes())?;
     } else {
         let out = std::path::Path::new(&args.out);
         if out.exists() && !args.force {
