@@ -153,12 +153,20 @@ fn physical(place: &Place) -> Value {
     json!({ "physicalLocation": loc })
 }
 
-/// A repository-relative path as a URI reference: `/` kept, everything outside RFC 3986's
-/// unreserved characters percent-encoded (spaces, `%`, `#`, `?`, `:`, non-ASCII).
+/// A repository-relative path as a URI reference: RFC 3986 path characters kept, the rest
+/// percent-encoded (spaces, `%`, `#`, `?`, non-ASCII), and a `:` in the first segment too (it
+/// would read as a scheme).
 fn uri_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
+    let mut first_segment = true;
     for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+        let keep = b.is_ascii_alphanumeric()
+            || b"-._~/!$&'()*+,;=@".contains(&b)
+            || (b == b':' && !first_segment);
+        if b == b'/' {
+            first_segment = false;
+        }
+        if keep {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -298,5 +306,7 @@ mod tests {
     fn uris_are_percent_encoded() {
         assert_eq!(uri_path("services/api/my file#1.py"), "services/api/my%20file%231.py");
         assert_eq!(uri_path("é.txt"), "%C3%A9.txt");
+        assert_eq!(uri_path("src/a,b:c.py"), "src/a,b:c.py");
+        assert_eq!(uri_path("c:d/e"), "c%3Ad/e");
     }
 }
