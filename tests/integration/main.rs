@@ -12,6 +12,7 @@ mod hygiene;
 mod net;
 mod proof;
 mod reports;
+mod reports_ci;
 mod services;
 mod support;
 mod support_net;
