@@ -785,13 +785,18 @@ fn ci_files_are_valid_and_wire_the_reports() {
     )
     .unwrap();
     let job = &gitlab["readyctl"];
-    assert_eq!(job["artifacts"]["reports"]["junit"], "readyctl-junit.xml");
-    assert_eq!(job["artifacts"]["reports"]["codequality"], "gl-code-quality-report.json");
+    assert_eq!(job["artifacts"]["reports"]["junit"], "readyctl-out/junit.xml");
+    assert_eq!(
+        job["artifacts"]["reports"]["codequality"],
+        "readyctl-out/gl-code-quality-report.json"
+    );
     let script: Vec<&str> =
         job["script"].as_sequence().unwrap().iter().filter_map(|s| s.as_str()).collect();
-    let check = script.iter().find(|s| s.starts_with("readyctl check")).unwrap();
-    for flag in ["--report junit=readyctl-junit.xml", "--report gitlab=gl-code-quality-report.json"]
-    {
+    let check = script.iter().find(|s| s.contains("set -- check")).unwrap();
+    for flag in [
+        r#"--report "junit=$out/junit.xml""#,
+        r#"--report "gitlab=$out/gl-code-quality-report.json""#,
+    ] {
         assert!(check.contains(flag), "{check}");
     }
 }
