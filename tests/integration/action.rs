@@ -64,6 +64,7 @@ impl Runner {
         let contexts = [
             ("github.action_path", repo_root().display().to_string()),
             ("github.action_repository", "readyctl/readyctl".to_string()),
+            ("github.action_ref", "main".to_string()),
             ("github.job", "gate".to_string()),
             ("strategy.job-index", "0".to_string()),
             ("matrix", "null".to_string()),
@@ -476,6 +477,14 @@ fn action_installs_the_released_binary_after_checking_its_checksum() {
     let v =
         Command::new(temp.path().join("readyctl-bin/readyctl")).arg("--version").output().unwrap();
     assert!(text(&v.stdout).starts_with("readyctl "), "{}", text(&v.stdout));
+
+    // `uses: …@v9.9.9` without `version`: the same release.
+    let temp = tempfile::tempdir().unwrap();
+    let mut r = Runner::new(ws.path(), temp.path(), &[("release-url", &url)]);
+    r.contexts.insert("github.action_ref".into(), "v9.9.9".into());
+    let step = install_step(&mut r);
+    assert!(step.output.status.success(), "{}", text(&step.output.stderr));
+    assert!(text(&step.output.stdout).contains("installed readyctl v9.9.9"));
 
     // A checksum that does not match: an error, no fallback, nothing on PATH.
     std::fs::write(&sums, format!("{}  x\n", "0".repeat(64))).unwrap();
