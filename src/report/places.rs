@@ -78,9 +78,14 @@ mod tests {
             "tool": { "name": "readyctl", "version": "0" },
             "run": { "id": "x", "started": "s", "finished": "f", "invocation": [], "interrupted": false },
             "checklist": { "name": "n", "source": "services/api/readiness.yaml", "sha256": "0", "sources": [] },
-            "policy": {},
+            "policy": { "fail_on": "high" },
             "results": [],
-            "summary": serde_json::to_value(crate::verdict::summarize(&[], &Default::default(), false)).unwrap(),
+            "summary": serde_json::to_value(crate::verdict::summarize(
+                &[],
+                &serde_json::from_value(serde_json::json!({ "fail_on": "high" })).unwrap(),
+                false,
+            ))
+            .unwrap(),
         }))
         .unwrap();
         r.paths = paths;
