@@ -451,3 +451,18 @@ fn sarif_stops_at_githubs_25000_results_and_says_so() {
     let small = readyctl::report::sarif::render(&record);
     assert!(small["runs"][0]["invocations"][0].get("toolExecutionNotifications").is_none());
 }
+
+#[test]
+fn checks_run_with_the_default_sigpipe_disposition() {
+    // readyctl (like every Rust program) ignores SIGPIPE for itself; the commands it runs must
+    // get the default back, or `producer | head` inside a check would behave unlike a shell.
+    let checklist = "version: 1\nname: sigpipe\nchecks:\n  - id: sig.mask\n    severity: low\n    command: { run: \"grep SigIgn /proc/self/status\" }\n";
+    let repo = temp_repo(&[("readiness.yaml", checklist)]);
+    let run = repo.path().join("run");
+    let o = run_in(repo.path(), &["check", "--out", run.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    let log = std::fs::read_to_string(run.join("evidence/sig.mask/stdout.log")).unwrap();
+    let mask = log.trim().strip_prefix("SigIgn:").unwrap().trim();
+    let mask = u64::from_str_radix(mask, 16).unwrap();
+    assert_eq!(mask & (1 << (13 - 1)), 0, "SIGPIPE is ignored in checks: {log}");
+}
