@@ -372,6 +372,21 @@ fn action_args_are_never_evaluated_and_the_gate_fails_on_not_ready() {
     assert!(!pwned.exists() && !ws.path().join("pwned").exists(), "{}", stderr_of(&runs));
     // readyctl saw the text as written: a checklist that does not exist → usage error, 2.
     assert_eq!(runner.output("exit-code"), "2", "{}", stderr_of(&runs));
+    // An artifact name cannot climb out of RUNNER_TEMP.
+    let mut r =
+        Runner::new(ws.path(), temp.path(), &[("artifact-name", ".."), ("upload-sarif", "false")]);
+    r.path_dirs.push(bins.path().display().to_string());
+    r.run_all();
+    assert_eq!(r.output("artifact-name"), "readyctl");
+    assert!(temp.path().join("readyctl/run/manifest.json").is_file());
+    let mut r = Runner::new(
+        ws.path(),
+        temp.path(),
+        &[("artifact-name", "a/../b c:d"), ("upload-sarif", "false")],
+    );
+    r.path_dirs.push(bins.path().display().to_string());
+    r.run_all();
+    assert_eq!(r.output("artifact-name"), "a-..-b-c-d");
     let gate = runs.last().unwrap();
     assert_eq!(gate.name, "Gate");
     assert_eq!(gate.output.status.code(), Some(2));
