@@ -46,6 +46,7 @@ fn predicate() -> serde_json::Value {
         redactions: Default::default(),
         waivers: vec![],
         services: vec![],
+        paths: None,
     };
     serde_json::to_value(record).unwrap()
 }

@@ -281,9 +281,11 @@ pub struct CheckArgs {
     /// REPO_DIR/.readyctl/runs/<UTC-timestamp>-<id>/.
     #[arg(long, short = 'o', value_name = "RUN_DIR")]
     pub out: Option<PathBuf>,
-    /// Output on stdout: a table for people, or the results document as JSON.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output on stdout: a table for people, the results document as JSON, or a report
+    /// (`--format sarif` is short for `--report sarif=-`; the verdict line then goes to
+    /// stderr).
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
     /// Checks run at once (default: 4 × CPUs, at least 8: most probes wait on I/O).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -353,6 +355,40 @@ pub struct InitArgs {
 pub enum Format {
     Table,
     Json,
+}
+
+/// `check --format`: the table, JSON, or any report format on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// A table for people, then the verdict.
+    Table,
+    /// The results document (the manifest's predicate).
+    Json,
+    /// SARIF 2.1.0 (same as `--report sarif=-`).
+    Sarif,
+    /// JUnit XML (same as `--report junit=-`).
+    Junit,
+    /// TAP version 13 (same as `--report tap=-`).
+    Tap,
+    /// GitLab Code Quality JSON (same as `--report gitlab=-`).
+    Gitlab,
+    /// The Markdown report (same as `--report md=-`).
+    Md,
+}
+
+impl CheckFormat {
+    /// The report this format is short for (`None` for the table and JSON).
+    pub fn as_report(self) -> Option<crate::report::ReportFormat> {
+        use crate::report::ReportFormat as R;
+        match self {
+            CheckFormat::Table | CheckFormat::Json => None,
+            CheckFormat::Sarif => Some(R::Sarif),
+            CheckFormat::Junit => Some(R::Junit),
+            CheckFormat::Tap => Some(R::Tap),
+            CheckFormat::Gitlab => Some(R::Gitlab),
+            CheckFormat::Md => Some(R::Md),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

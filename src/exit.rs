@@ -11,6 +11,18 @@ pub const INCOMPLETE: u8 = 3;
 /// Interrupted (Ctrl-C); the run directory holds what finished.
 pub const INTERRUPTED: u8 = 130;
 
+/// Did the command stop because whoever read its stdout went away (`readyctl schema | head
+/// -1`)? Such a run ends quietly with [`READY`], as ripgrep does: the reader had what it
+/// wanted. Looks through the error's causes, including JSON serialization errors.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
+}
+
 /// The table for `--help`.
 pub const HELP: &str = "\
 Exit codes (check):

@@ -20,6 +20,10 @@ pub struct RunRecord {
     /// Git state of the repository (absent outside a git work tree).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<serde_json::Value>,
+    /// Where the checked directory and the checklist files sit in the repository, so that
+    /// reporters write every path relative to the repository root (absent in older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths: Option<RepoPaths>,
     pub checklist: ChecklistInfo,
     pub policy: Policy,
     pub results: Vec<CheckResult>,
@@ -33,6 +37,23 @@ pub struct RunRecord {
     /// Services the run started or waited for, in the order they were first needed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceRecord>,
+}
+
+/// Paths relative to the repository root (the git top level, or `GITHUB_WORKSPACE` /
+/// `CI_PROJECT_DIR` when they contain the checked directory), with `/` separators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoPaths {
+    /// The checked directory (`services/api`; empty when it is the root). Finding locations
+    /// are relative to it.
+    pub target: String,
+    /// Each checklist file as `defined_at` names it → its path from the root (files outside
+    /// the repository are not listed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checklist_files: BTreeMap<String, String>,
+    /// The repository file a check without a place of its own is reported at (a built-in
+    /// checklist's check): the manifest the stack was detected from, else the README.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
 }
 
 /// What happened to one service during the run.

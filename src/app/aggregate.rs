@@ -32,6 +32,9 @@ pub fn run(args: AggregateArgs) -> anyhow::Result<u8> {
         DiffFormat::Json => format!("{}\n", serde_json::to_string_pretty(&fleet)?),
     };
     if let Err(e) = crate::report::write_to(&args.out, text.as_bytes()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Err(e.into()); // stdout closed early: quiet, exit 0 (see `exit::is_broken_pipe`)
+        }
         eprintln!("error: writing {}: {e}", args.out);
         return Ok(exit::USAGE);
     }

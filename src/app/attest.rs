@@ -1,5 +1,7 @@
 //! `readyctl attest CHECK_ID --by --role --statement [--expires] [--attach]… --key`.
 
+use std::io::Write as _;
+
 use crate::cli::AttestArgs;
 use crate::exit;
 
@@ -30,7 +32,7 @@ pub fn run(args: AttestArgs) -> anyhow::Result<u8> {
     };
     match crate::claims::attest::write(&req, &key) {
         Ok(path) => {
-            println!("{}", path.display());
+            writeln!(std::io::stdout(), "{}", path.display())?;
             eprintln!(
                 "attested `{}` as {} ({}), keyid {}",
                 args.check,

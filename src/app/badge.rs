@@ -13,6 +13,9 @@ pub fn run(args: BadgeArgs) -> anyhow::Result<u8> {
         }
     };
     if let Err(e) = report::write_to(&args.out, badge::render(&run.record).as_bytes()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Err(e.into()); // stdout closed early: quiet, exit 0 (see `exit::is_broken_pipe`)
+        }
         eprintln!("error: writing {}: {e}", args.out);
         return Ok(exit::USAGE);
     }

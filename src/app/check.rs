@@ -9,7 +9,7 @@ use sha2::Digest;
 
 use super::select::select;
 use super::target::{self, LoadFailure};
-use crate::cli::{CheckArgs, Format};
+use crate::cli::{CheckArgs, CheckFormat};
 use crate::evidence::Redactor;
 use crate::evidence::redact_record::{RedactFields, redact_record};
 use crate::exit;
@@ -20,7 +20,14 @@ use crate::run::{Event, Runner, process::Filter, rundir};
 /// Set by the Ctrl-C handler; a second Ctrl-C exits at once.
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
-pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
+pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
+    if let Some(format) = args.format.as_report() {
+        args.reports.insert(0, (format, "-".to_string()));
+    }
+    if args.reports.iter().filter(|(_, dest)| dest == "-").count() > 1 {
+        eprintln!("error: only one report can go to stdout (`-`)");
+        return Ok(exit::USAGE);
+    }
     let err_style = Style::for_stderr(args.color);
     let target = match target::load(&args.target) {
         Ok(t) => t,
@@ -188,6 +195,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             signer_keyid: signer.as_ref().map(|k| crate::evidence::keyid(&k.verifying_key())),
         },
         repository,
+        paths: Some(super::target::repo_paths(&target)),
         checklist: ChecklistInfo {
             name: target.checklist.name.clone(),
             source: target.source_name.clone(),
@@ -225,6 +233,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         return Ok(exit::USAGE);
     }
     let record = record;
+    // The run is sealed: `latest` may point at it (before anything can fail on stdout).
+    if let Err(e) = rundir::mark_latest(&target.repo, &run_dir) {
+        eprintln!("warning: could not update .readyctl/latest: {e}");
+    }
     // Every reporter renders the sealed (redacted) record; none recomputes the verdict.
     let mut stdout_taken = false;
     for (format, dest) in &args.reports {
@@ -244,16 +256,20 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         let bytes = crate::report::render(*format, &record, Some(&run_dir.path));
         stdout_taken |= dest == "-";
         if let Err(e) = crate::report::write_to(dest, &bytes) {
+            if dest == "-" && e.kind() == std::io::ErrorKind::BrokenPipe {
+                // Whoever read stdout has stopped (`| head`): not an error.
+                return Err(e.into());
+            }
             eprintln!("error: writing the {format:?} report to {dest}: {e}");
             return Ok(exit::USAGE);
         }
     }
     let report_md = std::fs::read_to_string(run_dir.path.join("report.md")).unwrap_or_default();
     if let Err(e) = crate::report::github::emit_if_enabled(&record, &report_md) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Err(e.into());
+        }
         eprintln!("warning: GitHub annotations or step summary: {e}");
-    }
-    if let Err(e) = rundir::mark_latest(&target.repo, &run_dir) {
-        eprintln!("warning: could not update .readyctl/latest: {e}");
     }
 
     let shown_dir =
@@ -264,12 +280,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             let style = Style::for_stderr(args.color);
             eprint!("{}", terminal::summary(&record, style, &shown_dir));
         }
-        Format::Json => {
+        CheckFormat::Json => {
             let mut bytes = serde_json::to_vec_pretty(&record)?;
             bytes.push(b'\n');
             out.write_all(&bytes)?;
         }
-        Format::Table => {
+        CheckFormat::Table
+        | CheckFormat::Sarif
+        | CheckFormat::Junit
+        | CheckFormat::Tap
+        | CheckFormat::Gitlab
+        | CheckFormat::Md => {
             let style = Style::for_stdout(args.color);
             let width = if std::io::stdout().is_terminal() {
                 comfy_table::Table::new().width().unwrap_or(120)

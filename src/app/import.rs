@@ -31,7 +31,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
         crate::claims::import::Options { severity },
     );
     if args.out == "-" {
-        print!("{}", import.yaml);
+        std::io::Write::write_all(&mut std::io::stdout(), import.yaml.as_bytes())?;
     } else {
         let out = std::path::Path::new(&args.out);
         if out.exists() && !args.force {

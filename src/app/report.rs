@@ -14,6 +14,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<u8> {
     };
     let bytes = report::render(args.format, &run.record, run.dir.as_deref());
     if let Err(e) = report::write_to(&args.out, &bytes) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Err(e.into()); // stdout closed early: quiet, exit 0 (see `exit::is_broken_pipe`)
+        }
         eprintln!("error: writing {}: {e}", args.out);
         return Ok(exit::USAGE);
     }

@@ -118,3 +118,83 @@ pub fn redactor(checklist: &Checklist, args: &ChecklistArgs, key_file: Option<&P
     }
     b.build()
 }
+
+/// The repository root reporters make paths relative to: `GITHUB_WORKSPACE` or
+/// `CI_PROJECT_DIR` when set and containing `dir`, else the git top level, else `dir` itself.
+pub fn repository_root(dir: &Path) -> PathBuf {
+    for var in ["GITHUB_WORKSPACE", "CI_PROJECT_DIR"] {
+        if let Some(root) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            if let Ok(root) = Path::new(&root).canonicalize() {
+                if dir.starts_with(&root) {
+                    return root;
+                }
+            }
+        }
+    }
+    let top = std::process::Command::new("git")
+        .args(["rev-parse", "--show-toplevel"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| Path::new(s.trim_end_matches(['\n', '\r'])).canonicalize().ok());
+    match top {
+        Some(top) if dir.starts_with(&top) => top,
+        _ => dir.to_path_buf(),
+    }
+}
+
+/// `rel` with `/` separators (empty for the root itself).
+fn slash_path(rel: &Path) -> String {
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Where the checked directory and the checklist files sit under the repository root, and
+/// the file that checks without a place of their own are reported at.
+pub fn repo_paths(target: &Target) -> crate::record::RepoPaths {
+    let root = repository_root(&target.repo);
+    let rel = |abs: &Path| abs.strip_prefix(&root).ok().map(slash_path);
+    let cwd = std::env::current_dir().unwrap_or_else(|_| target.repo.clone());
+    let checklist_files = target
+        .checklist
+        .sources
+        .iter()
+        .filter(|s| !s.path.starts_with("builtin:"))
+        .filter_map(|s| {
+            let abs = cwd.join(&s.path).canonicalize().ok()?;
+            Some((s.path.clone(), rel(&abs)?))
+        })
+        .collect();
+    crate::record::RepoPaths {
+        target: rel(&target.repo).unwrap_or_default(),
+        checklist_files,
+        anchor: anchor_file(&target.repo).and_then(|f| rel(&f)),
+    }
+}
+
+/// The manifest the stack is detected from, else a README, else the first file at the top of
+/// `dir` (by name, dotfiles last); `None` for an empty directory.
+fn anchor_file(dir: &Path) -> Option<PathBuf> {
+    let detected = builtin::detect(dir);
+    let manifest = dir.join(detected.evidence);
+    if detected.builtin != "base" && manifest.is_file() {
+        return Some(manifest);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
+        .collect();
+    let name =
+        |p: &PathBuf| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    files.sort_by_key(|p| (name(p).starts_with('.'), name(p)));
+    files
+        .iter()
+        .find(|p| name(p).to_ascii_lowercase().starts_with("readme"))
+        .or_else(|| files.first())
+        .cloned()
+}

@@ -96,14 +96,34 @@ impl RedactFields for RunRecord {
             redactions: _, // file paths and rule names, written by readyctl
             waivers,
             services,
+            paths,
         } = self;
         run.redact_fields(r, counts);
+        if let Some(paths) = paths {
+            paths.redact_fields(r, counts);
+        }
         repository.redact_fields(r, counts);
         checklist.redact_fields(r, counts);
         results.redact_fields(r, counts);
         summary.redact_fields(r, counts);
         waivers.redact_fields(r, counts);
         services.redact_fields(r, counts);
+    }
+}
+
+impl RedactFields for crate::record::RepoPaths {
+    fn redact_fields(&mut self, r: &Redactor, counts: &mut Counts) {
+        let crate::record::RepoPaths { target, checklist_files, anchor } = self;
+        target.redact_fields(r, counts);
+        let files = std::mem::take(checklist_files);
+        for (mut name, mut path) in files {
+            name.redact_fields(r, counts);
+            path.redact_fields(r, counts);
+            checklist_files.insert(name, path);
+        }
+        if let Some(anchor) = anchor {
+            anchor.redact_fields(r, counts);
+        }
     }
 }
 

@@ -135,7 +135,13 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let mut summary = serde_json::Map::new();
 
     if spec.clean {
-        let out = match git(repo, &["status", "--porcelain=v1", "-z", "--untracked-files=normal"]) {
+        let mut args: Vec<String> =
+            ["status", "--porcelain=v1", "-z", "--untracked-files=normal", "--", ":/"]
+                .map(String::from)
+                .to_vec();
+        args.extend(own_outputs(repo, ctx).into_iter().map(|p| format!(":(exclude,top){p}")));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = match git(repo, &args) {
             Ok(o) => o,
             Err(e) => return ProbeOutcome::error(e),
         };
@@ -269,6 +275,30 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     out
 }
 
+/// readyctl's own outputs inside the work tree, relative to its top level: the checked
+/// directory's `.readyctl/` and this run's directory (an `--out` inside the repository; the
+/// run directory is the evidence directory's grandparent, `RUN/evidence/<check>/`).
+fn own_outputs(repo: &Path, ctx: &ProbeContext) -> Vec<String> {
+    let Some(top) = git(repo, &["rev-parse", "--show-toplevel"])
+        .ok()
+        .and_then(|o| String::from_utf8(o).ok())
+        .and_then(|t| Path::new(t.trim_end_matches(['\n', '\r'])).canonicalize().ok())
+    else {
+        return Vec::new();
+    };
+    let run_dir = ctx.evidence_dir.parent().and_then(Path::parent);
+    [Some(repo.join(".readyctl")), run_dir.map(Path::to_path_buf)]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            // The run directory may not exist yet in unit tests; `.readyctl` may not at all.
+            let abs = p.canonicalize().unwrap_or(p);
+            let rel = abs.strip_prefix(&top).ok()?;
+            (!rel.as_os_str().is_empty()).then(|| rel.to_string_lossy().replace('\\', "/"))
+        })
+        .collect()
+}
+
 /// Paths from `git status --porcelain=v1 -z`, minus readyctl's own directory.
 fn parse_status(out: &[u8]) -> Vec<String> {
     let mut paths = Vec::new();
@@ -349,6 +379,27 @@ mod tests {
         std::fs::create_dir_all(d.path().join(".readyctl/runs")).unwrap();
         std::fs::write(d.path().join(".readyctl/runs/x"), "x").unwrap();
         assert_eq!(check(&spec, d.path()).status, crate::outcome::Status::Pass);
+        // This run's directory, an `--out` inside the repository, is not a change either.
+        let cancel = AtomicBool::new(false);
+        let evidence = d.path().join("out/run1/evidence/git");
+        std::fs::create_dir_all(&evidence).unwrap();
+        std::fs::write(d.path().join("out/run1/manifest.json"), "{}").unwrap();
+        let ctx = ProbeContext {
+            repo: d.path(),
+            check_id: "git",
+            evidence_dir: &evidence,
+            run_started: std::time::SystemTime::now(),
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(30),
+            cancel: &cancel,
+            output_filter: None,
+        };
+        let o = run(&spec, &ctx);
+        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        // … but anything else in the same directory is.
+        std::fs::write(d.path().join("out/notes.txt"), "x").unwrap();
+        let o = run(&spec, &ctx);
+        assert!(o.reason.contains("out/"), "{}", o.reason);
+        std::fs::remove_file(d.path().join("out/notes.txt")).unwrap();
         std::fs::write(d.path().join("README.md"), "changed").unwrap();
         let o = check(&spec, d.path());
         assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);

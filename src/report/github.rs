@@ -1,11 +1,12 @@
-//! GitHub Actions: workflow-command annotations for failing checks and the Markdown report in
+//! GitHub Actions: workflow-command annotations for failing checks (at paths relative to the
+//! repository root, see [`places`](super::places)) and the Markdown report in
 //! the job's step summary. GitHub shows at most 10 error and 10 warning annotations per step,
 //! and a step summary of at most 1 MiB; we stay within both and say what was left out.
 
 use std::io::Write as _;
 use std::path::Path;
 
-use super::{blocking, primary_place};
+use super::{blocking, places};
 use crate::outcome::Status;
 use crate::record::RunRecord;
 
@@ -29,10 +30,13 @@ pub fn annotations(record: &RunRecord) -> String {
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     for r in record.results.iter().filter(|r| matches!(r.status, Status::Fail | Status::Error)) {
         let mut props = Vec::new();
-        if let Some((path, line)) = primary_place(r) {
-            props.push(format!("file={}", escape_property(&path)));
-            if let Some(l) = line {
+        if let Some(place) = places::primary(record, r) {
+            props.push(format!("file={}", escape_property(&place.path)));
+            if let Some(l) = place.line {
                 props.push(format!("line={l}"));
+                if let Some(c) = place.column {
+                    props.push(format!("col={c}"));
+                }
             }
         }
         let word = if r.status == Status::Error { "could not verify" } else { "failed" };

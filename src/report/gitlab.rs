@@ -1,9 +1,10 @@
 //! GitLab Code Quality JSON: one issue per failing or erroring check (per finding location
-//! when the probe has them). Waived, skipped and pending checks are not issues.
+//! when the probe has them). `location.path` is a repository file relative to the root: the
+//! finding's file, else the checklist file, else the detected manifest (built-in checklists). Waived, skipped and pending checks are not issues.
 
 use serde_json::{Value, json};
 
-use super::{blocking, defined_place, fingerprint};
+use super::{blocking, fingerprint, places};
 use crate::checklist::Severity;
 use crate::outcome::Status;
 use crate::record::RunRecord;
@@ -24,10 +25,11 @@ pub fn render(record: &RunRecord) -> Value {
         let word = if r.status == Status::Error { "could not verify" } else { "fail" };
         let block = if blocking(record, r) { "blocking" } else { "not blocking" };
         let base = format!("{}: {} [{word}, {block}]: {}", r.id, r.title, r.reason);
-        let fallback =
-            defined_place(&r.defined_at).unwrap_or_else(|| (record.checklist.source.clone(), None));
-        let places: Vec<(String, Option<u64>, String, Vec<&str>)> = if r.locations.is_empty() {
-            vec![(fallback.0, fallback.1, base.clone(), vec![r.id.as_str()])]
+        let places: Vec<(String, Option<u64>, String, Vec<String>)> = if r.locations.is_empty() {
+            // A record without any place of its own (an older built-in run): the checklist.
+            let fallback = places::fallback(record, r).map(|p| (p.path, p.line));
+            let (path, line) = fallback.unwrap_or_else(|| (record.checklist.source.clone(), None));
+            vec![(path, line, base.clone(), vec![r.id.clone()])]
         } else {
             r.locations
                 .iter()
@@ -37,22 +39,20 @@ pub fn render(record: &RunRecord) -> Value {
                         Some(m) => format!("{base} — {m}"),
                         None => base.clone(),
                     };
-                    (
-                        l.path.clone(),
-                        l.line,
-                        msg,
-                        vec![
-                            r.id.as_str(),
-                            l.path.as_str(),
-                            l.rule.as_deref().unwrap_or(""),
-                            l.message.as_deref().unwrap_or(""),
-                        ],
-                    )
+                    let path = places::in_repo(record, &l.path);
+                    let key = vec![
+                        r.id.clone(),
+                        path.clone(),
+                        l.rule.clone().unwrap_or_default(),
+                        l.message.clone().unwrap_or_default(),
+                    ];
+                    (path, l.line, msg, key)
                 })
                 .collect()
         };
         let mut seen = std::collections::HashMap::<String, usize>::new();
         for (path, line, description, key) in places {
+            let key: Vec<&str> = key.iter().map(String::as_str).collect();
             let mut fp = fingerprint(&key);
             let n = seen.entry(fp.clone()).or_default();
             *n += 1;

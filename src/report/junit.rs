@@ -1,10 +1,14 @@
-//! JUnit XML: one `<testsuite>` per area, one `<testcase>` per check. Valid against the strict
-//! Jenkins `junit-10.xsd` (no extra attributes, times with at most three decimals).
-//! `fail` → `<failure>`, `error` → `<error>`, `skip`/`pending`/`waived` → `<skipped>` with a
-//! message saying which (a waived check keeps its original failure in the message).
+//! JUnit XML: one `<testsuite>` per area, one `<testcase>` per check, with the `file` and
+//! `line` attributes GitLab and the GitHub test-report actions read (relative to the
+//! repository root; see [`places`](super::places)). Apart from those two attributes, valid
+//! against the strict Jenkins `junit-10.xsd` (times with at most three decimals).
+//! `fail` → `<failure>`, `error` → `<error>`, `skip`/`pending`/`waived` → `<skipped>` whose
+//! `type` says which and whose message starts with it (`pending: …`; a waived check keeps its
+//! original failure in the message).
 
 use std::fmt::Write as _;
 
+use super::places;
 use super::terminal::grouped;
 use crate::outcome::{CheckResult, Status};
 use crate::record::RunRecord;
@@ -104,6 +108,12 @@ pub fn render(record: &RunRecord) -> String {
                 escape(&format!("readyctl.{area}")),
                 seconds(r.duration_ms)
             );
+            if let Some(place) = places::primary(record, r) {
+                let _ = write!(x, " file=\"{}\"", escape(&place.path));
+                if let Some(line) = place.line {
+                    let _ = write!(x, " line=\"{line}\"");
+                }
+            }
             let (tag, kind, message) = match r.status {
                 Status::Pass => {
                     x.push_str("/>\n");

@@ -11,6 +11,7 @@ pub mod github;
 pub mod gitlab;
 pub mod junit;
 pub mod markdown;
+pub mod places;
 pub mod progress;
 pub mod sarif;
 pub mod saved;
@@ -92,15 +93,6 @@ pub fn write_to(dest: &str, bytes: &[u8]) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     crate::evidence::atomic::write_atomic(path, bytes)
-}
-
-/// Where a check points in the repository: the first location of its finding, else the
-/// checklist line that defines it (`None` for built-in checklists).
-pub fn primary_place(r: &crate::outcome::CheckResult) -> Option<(String, Option<u64>)> {
-    if let Some(l) = r.locations.first() {
-        return Some((l.path.clone(), l.line));
-    }
-    defined_place(&r.defined_at)
 }
 
 /// `readiness.yaml:12` → (`readiness.yaml`, 12); `builtin:…` → None.

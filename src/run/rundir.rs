@@ -57,7 +57,23 @@ pub fn create(
         None => (repo.join(".readyctl").join("runs").join(&id), true),
     };
     fs::create_dir_all(path.join("evidence")).map_err(|e| with_path(e, &path))?;
+    if managed {
+        ignore_itself(&repo.join(".readyctl"))?;
+    }
     Ok(RunDir { path, id, managed })
+}
+
+/// What `.readyctl/.gitignore` says: git ignores the whole directory, so a run leaves
+/// `git status` clean (the file is outside every run directory, so never evidence).
+pub const GITIGNORE: &str = "# Written by readyctl: run directories are never committed.\n*\n";
+
+/// Writes `dir/.gitignore` (ignoring everything, itself included) unless it exists.
+fn ignore_itself(dir: &Path) -> io::Result<()> {
+    let path = dir.join(".gitignore");
+    if path.exists() {
+        return Ok(());
+    }
+    write_atomic(&path, GITIGNORE.as_bytes()).map_err(|e| with_path(e, &path))
 }
 
 fn with_path(e: io::Error, path: &Path) -> io::Error {

@@ -1,5 +1,6 @@
 //! Integration tests: one binary (link once). Each module covers one user-facing area.
 
+mod action;
 mod check;
 mod claims;
 mod claims_acceptance;
@@ -15,6 +16,7 @@ mod predicate;
 mod proof;
 mod redaction;
 mod reports;
+mod reports_ci;
 mod services;
 mod support;
 mod support_net;

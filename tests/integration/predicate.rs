@@ -84,6 +84,7 @@ pub fn record_predicate(
         redactions: Default::default(),
         waivers: waiver_records,
         services: vec![],
+        paths: None,
     };
     serde_json::to_value(record).unwrap()
 }

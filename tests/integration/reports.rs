@@ -227,7 +227,43 @@ fn junit_validates_against_the_strict_xsd() {
     let (Some(xsd), true) = (shared_schema("junit-10.xsd"), tool("xmllint")) else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("junit.xml");
-    std::fs::write(&file, render(ReportFormat::Junit)).unwrap();
+    let xml = render(ReportFormat::Junit);
+    assert!(xml.contains(r#" file="deploy/key.pem" line="1">"#), "{xml}");
+    std::fs::write(&file, &xml).unwrap();
+    // The strict schema plus exactly the two testcase attributes GitLab and the GitHub
+    // test-report actions read (`file`, `line`): nothing else may differ from junit-10.xsd.
+    let strict = std::fs::read_to_string(&xsd).unwrap();
+    let anchor = r#"<xs:attribute name="group" type="xs:string"/>
+        </xs:complexType>
+    </xs:element>
+
+    <xs:element name="testsuite">"#;
+    assert_eq!(strict.matches(anchor).count(), 1, "junit-10.xsd changed: update this test");
+    let extended = strict.replace(
+        anchor,
+        &anchor.replacen(
+            "/>",
+            r#"/>
+            <xs:attribute name="file" type="xs:string"/>
+            <xs:attribute name="line" type="xs:nonNegativeInteger"/>"#,
+            1,
+        ),
+    );
+    let extended_xsd = dir.path().join("junit-10-file-line.xsd");
+    std::fs::write(&extended_xsd, extended).unwrap();
+    for (schema, expect_valid) in [(&extended_xsd, true), (&xsd, false)] {
+        let o = Command::new("xmllint")
+            .arg("--noout")
+            .arg("--schema")
+            .arg(schema)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.success(), expect_valid, "{}: {}", schema.display(), text(&o.stderr));
+    }
+    // Without the two attributes, the file is valid against the strict schema itself.
+    let stripped = regex::Regex::new(r#" (file|line)="[^"]*""#).unwrap().replace_all(&xml, "");
+    std::fs::write(&file, stripped.as_bytes()).unwrap();
     let o = Command::new("xmllint")
         .arg("--noout")
         .arg("--schema")
@@ -361,7 +397,7 @@ fn github_annotations_are_escaped_and_bounded() {
     let first = out.lines().next().unwrap();
     assert_eq!(
         first,
-        "::error file=deploy/key.pem,line=1,title=security.no-keys failed::Keys%3A none%2C 100%25%0D%0Areally: \
+        "::error file=deploy/key.pem,line=1,col=1,title=security.no-keys failed::Keys%3A none%2C 100%25%0D%0Areally: \
          2 matches of `-----BEGIN` <script>alert(1)</script> | pipe & \"quote\" 100%25 done, ok: yes%0ARemediation: Remove the key%0Aand rotate it."
             .replace("Keys%3A none%2C", "Keys: none,")
     );
@@ -749,13 +785,18 @@ fn ci_files_are_valid_and_wire_the_reports() {
     )
     .unwrap();
     let job = &gitlab["readyctl"];
-    assert_eq!(job["artifacts"]["reports"]["junit"], "readyctl-junit.xml");
-    assert_eq!(job["artifacts"]["reports"]["codequality"], "gl-code-quality-report.json");
+    assert_eq!(job["artifacts"]["reports"]["junit"], "readyctl-out/junit.xml");
+    assert_eq!(
+        job["artifacts"]["reports"]["codequality"],
+        "readyctl-out/gl-code-quality-report.json"
+    );
     let script: Vec<&str> =
         job["script"].as_sequence().unwrap().iter().filter_map(|s| s.as_str()).collect();
-    let check = script.iter().find(|s| s.starts_with("readyctl check")).unwrap();
-    for flag in ["--report junit=readyctl-junit.xml", "--report gitlab=gl-code-quality-report.json"]
-    {
+    let check = script.iter().find(|s| s.contains("set -- check")).unwrap();
+    for flag in [
+        r#"--report "junit=$out/junit.xml""#,
+        r#"--report "gitlab=$out/gl-code-quality-report.json""#,
+    ] {
         assert!(check.contains(flag), "{check}");
     }
 }
