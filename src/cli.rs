@@ -54,6 +54,17 @@ pub enum Command {
     Import(ImportArgs),
     /// Sign off a `manual` check: write a DSSE-signed attestation under attestations/.
     Attest(AttestArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout: `readyctl man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,7 +156,7 @@ pub struct DiffArgs {
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
     /// Output: Markdown for people or JSON.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Md)]
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Md)]
     pub format: DiffFormat,
 }
 
@@ -174,7 +185,7 @@ pub struct AggregateArgs {
     #[arg(long, value_name = "PUB")]
     pub key: Vec<PathBuf>,
     /// Output: Markdown or JSON.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Md)]
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Md)]
     pub format: DiffFormat,
     /// Where to write (default: stdout).
     #[arg(long, short = 'o', value_name = "PATH", default_value = "-")]
@@ -210,8 +221,8 @@ pub struct VerifyArgs {
     /// Require the manifest to name this commit.
     #[arg(long, value_name = "SHA")]
     pub commit: Option<String>,
-    /// Output: text for people or the report as JSON.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output: a table for people, or the verification report as JSON.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Accept an unsigned run (integrity only). Off by default: a proof must be signed.
     #[arg(long)]
@@ -263,8 +274,15 @@ pub struct CheckArgs {
     #[arg(long, short = 'o', value_name = "RUN_DIR")]
     pub out: Option<PathBuf>,
     /// Output on stdout: a table for people, or the results document as JSON.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Print only the verdict line (and errors): no notes, progress or table.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Stop starting checks after the first blocking check fails or errors; the checks not
+    /// started are skipped (cause `interrupted`) and the verdict is computed from what ran.
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Checks run at once (default: 4 × CPUs, at least 8: most probes wait on I/O).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -316,7 +334,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub target: ChecklistArgs,
     /// Output: a table, or the resolved checks as JSON.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
@@ -332,6 +350,8 @@ pub struct InitArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A table for people (`text` is accepted too).
+    #[value(alias = "text")]
     Table,
     Json,
 }

@@ -28,7 +28,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             return Ok(exit::USAGE);
         }
     };
-    if let Some(note) = &target.note {
+    if let Some(note) = target.note.as_ref().filter(|_| !args.quiet) {
         eprintln!("{}", err_style.dim(note));
     }
     let selection = match select(&target.checklist.checks, &args.target) {
@@ -38,7 +38,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             return Ok(exit::USAGE);
         }
     };
-    if !selection.pulled_in.is_empty() {
+    if !selection.pulled_in.is_empty() && !args.quiet {
         eprintln!(
             "{}",
             err_style
@@ -130,8 +130,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         output_filter: filter.clone(),
         env: &env_lookup,
         services: Some(&services),
+        fail_fast: args.fail_fast.then_some(target.checklist.policy.fail_on),
     };
-    let progress = Progress::new(selection.checks.len(), err_style);
+    let progress = if args.quiet {
+        Progress::Hidden
+    } else {
+        Progress::new(selection.checks.len(), err_style)
+    };
     let results = runner.run(&selection.checks, |event| match event {
         Event::Started(c) => progress.started(&c.id),
         Event::Finished(r) => progress.finished(r, err_style),
@@ -150,10 +155,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         started.date_naive(),
     );
     for w in waiver_records.iter().filter(|w| {
-        matches!(
-            w.state,
-            crate::waiver::WaiverState::Expired | crate::waiver::WaiverState::Rejected
-        )
+        !args.quiet
+            && matches!(
+                w.state,
+                crate::waiver::WaiverState::Expired | crate::waiver::WaiverState::Rejected
+            )
     }) {
         eprintln!(
             "warning: waiver for `{}` ({}) is {} and was not applied: {}",
@@ -244,6 +250,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         crate::diag::display_path(&run_dir.path, &std::env::current_dir().unwrap_or_default());
     let mut out = std::io::stdout().lock();
     match args.format {
+        _ if stdout_taken && args.quiet => {
+            let summary = terminal::summary(&record, Style::for_stderr(args.color), &shown_dir);
+            eprintln!("{}", summary.lines().next().unwrap_or_default());
+        }
+        Format::Table if args.quiet => {
+            let summary = terminal::summary(&record, Style::for_stdout(args.color), &shown_dir);
+            writeln!(out, "{}", summary.lines().next().unwrap_or_default())?;
+        }
         _ if stdout_taken => {
             let style = Style::for_stderr(args.color);
             eprint!("{}", terminal::summary(&record, style, &shown_dir));

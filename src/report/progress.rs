@@ -12,6 +12,8 @@ use crate::outcome::CheckResult;
 pub enum Progress {
     Bar(ProgressBar),
     Lines(Style),
+    /// `--quiet`.
+    Hidden,
 }
 
 impl Progress {
@@ -52,6 +54,7 @@ impl Progress {
             Progress::Lines(_) => {
                 let _ = writeln!(std::io::stderr().lock(), "{line}");
             }
+            Progress::Hidden => {}
         }
     }
 

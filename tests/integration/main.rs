@@ -2,6 +2,7 @@
 
 mod check;
 mod claims;
+mod conventions;
 mod db;
 mod diagnostics;
 mod evidence;
