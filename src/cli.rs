@@ -244,7 +244,8 @@ pub struct ChecklistArgs {
     /// Repository to check (default: the current directory).
     #[arg(value_name = "REPO_DIR", default_value = ".")]
     pub repo: PathBuf,
-    /// Checklist file or directory (default: REPO_DIR/readiness.yaml, else the built-in
+    /// Checklist file or directory (default: the nearest readiness.yaml from REPO_DIR up to
+    /// the git root, whose directory is then the repository checked; else the built-in
     /// checklist for the detected stack). `builtin:NAME` selects a built-in.
     #[arg(long, short = 'c', value_name = "FILE|DIR")]
     pub checklist: Option<String>,

@@ -142,3 +142,48 @@ fn fail_fast_stops_scheduling_after_the_first_blocking_failure() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(doc["results"].as_array().unwrap().iter().all(|r| r["status"] != "skip"));
 }
+
+#[test]
+fn from_a_subdirectory_check_and_list_use_the_repository_checklist_and_say_so() {
+    let repo = temp_repo(&[
+        (
+            "readiness.yaml",
+            "version: 1\nname: the-root-list\nchecks:\n  - id: root.only\n    command: { run: 'true' }\n",
+        ),
+        ("src/deep/file.txt", "x"),
+    ]);
+    git(repo.path(), &["init", "-q"]);
+    let sub = repo.path().join("src/deep");
+    let out = readyctl(&sub, &["list", "-f", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["name"], "the-root-list");
+    assert_eq!(doc["checks"][0]["id"], "root.only");
+    let root = repo.path().canonicalize().unwrap();
+    let said = text(&out.stderr);
+    assert!(said.contains(&format!("using {}", root.join("readiness.yaml").display())), "{said}");
+    assert!(!said.contains("builtin"), "{said}");
+
+    let out = readyctl(&sub, &["check", "-f", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["checklist"]["source"], "readiness.yaml");
+    assert_eq!(doc["results"][0]["id"], "root.only");
+    // The run lands in the repository's .readyctl, not the subdirectory's.
+    assert!(root.join(".readyctl/latest/manifest.json").is_file());
+    assert!(!sub.join(".readyctl").exists());
+}
+
+#[test]
+fn discovery_stops_at_the_git_root() {
+    // A checklist above the git root is not the repository's: the built-in is used.
+    let outer = temp_repo(&[
+        ("readiness.yaml", "version: 1\nchecks:\n  - id: outer\n    command: { run: 'true' }\n"),
+        ("inner/sub/x.txt", "x"),
+    ]);
+    git(&outer.path().join("inner"), &["init", "-q"]);
+    let out = readyctl(&outer.path().join("inner/sub"), &["list", "-f", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["source"].as_str().unwrap().starts_with("builtin:"), "{doc}");
+    assert!(text(&out.stderr).contains("no readiness.yaml"), "{}", text(&out.stderr));
+}
