@@ -277,6 +277,10 @@ pub struct CheckArgs {
     /// Output on stdout: a table for people, or the results document as JSON.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Keep the newest N complete runs in REPO_DIR/.readyctl/runs (0: keep all). The run
+    /// `latest` points at and runs in progress are never removed.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub keep: usize,
     /// Print only the verdict line (and errors): no notes, progress or table.
     #[arg(long, short = 'q')]
     pub quiet: bool,

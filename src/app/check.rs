@@ -245,6 +245,21 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     if let Err(e) = rundir::mark_latest(&target.repo, &run_dir) {
         eprintln!("warning: could not update .readyctl/latest: {e}");
     }
+    if run_dir.managed {
+        match rundir::prune(&target.repo, args.keep, &run_dir.id, chrono::Utc::now()) {
+            Ok(removed) if !removed.is_empty() && !args.quiet => eprintln!(
+                "{}",
+                err_style.dim(&format!(
+                    "removed {} old run{} from .readyctl/runs (--keep {})",
+                    removed.len(),
+                    crate::diag::plural(removed.len()),
+                    args.keep
+                ))
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("warning: could not remove old runs: {e}"),
+        }
+    }
 
     let shown_dir =
         crate::diag::display_path(&run_dir.path, &std::env::current_dir().unwrap_or_default());

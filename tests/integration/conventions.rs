@@ -187,3 +187,34 @@ fn discovery_stops_at_the_git_root() {
     assert!(doc["source"].as_str().unwrap().starts_with("builtin:"), "{doc}");
     assert!(text(&out.stderr).contains("no readiness.yaml"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn keep_bounds_the_runs_directory() {
+    let repo = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    command: { run: 'true' }\n",
+    )]);
+    let runs = repo.path().join(".readyctl/runs");
+    // Ten old complete runs and a directory of someone else's.
+    for i in 0..10 {
+        let dir = runs.join(format!("2020010{}T000000Z-00000{i}", i % 9 + 1));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("manifest.json"), "{}").unwrap();
+    }
+    std::fs::create_dir_all(runs.join("mine")).unwrap();
+    let out = readyctl(repo.path(), &["check", "--keep", "4"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("removed 7 old runs"), "{}", text(&out.stderr));
+    let mut left: Vec<String> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left.len(), 5, "{left:?}"); // 4 runs (3 old + this one) and `mine`
+    assert!(left.contains(&"mine".to_string()));
+    let latest = std::fs::read_link(repo.path().join(".readyctl/latest")).unwrap();
+    assert!(left.iter().any(|n| latest.ends_with(n)), "latest survives");
+    // The default keeps 20: nothing more to remove.
+    let out = readyctl(repo.path(), &["check"]);
+    assert!(!text(&out.stderr).contains("removed"), "{}", text(&out.stderr));
+}
