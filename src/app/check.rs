@@ -1,6 +1,6 @@
 //! `readyctl check`: load, select, run, write the run directory, print, exit with the verdict.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -132,10 +132,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         services: Some(&services),
         fail_fast: args.fail_fast.then_some(target.checklist.policy.fail_on),
     };
+    let table_follows = args.format == Format::Table
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && !args.reports.iter().any(|(_, dest)| dest == "-");
     let progress = if args.quiet {
         Progress::Hidden
     } else {
-        Progress::new(selection.checks.len(), err_style)
+        Progress::new(selection.checks.len(), err_style, table_follows)
     };
     let results = runner.run(&selection.checks, |event| match event {
         Event::Started(c) => progress.started(&c.id),
@@ -284,12 +287,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         }
         Format::Table => {
             let style = Style::for_stdout(args.color);
-            let width = if std::io::stdout().is_terminal() {
-                comfy_table::Table::new().width().unwrap_or(120)
-            } else {
-                120
-            };
-            writeln!(out, "{}", terminal::table(&record, style, width))?;
+            writeln!(out, "{}", terminal::table(&record, style, terminal::Layout::detect()))?;
             write!(out, "{}", terminal::summary(&record, style, &shown_dir))?;
         }
     }

@@ -16,3 +16,4 @@ mod reports;
 mod services;
 mod support;
 mod support_net;
+mod terminal;
