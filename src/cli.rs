@@ -301,7 +301,7 @@ pub struct CheckArgs {
     /// Private key for --sign (PKCS#8 PEM); implies --sign.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// Also write the results as FORMAT (md, json, junit, sarif, tap, gitlab) to PATH (`-`:
+    /// Also write the results as FORMAT (md, json, junit, sarif, tap, gitlab, html) to PATH (`-`:
     /// stdout, replacing the table). Repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
     pub reports: Vec<(crate::report::ReportFormat, String)>,
@@ -326,7 +326,7 @@ fn parse_report(s: &str) -> Result<(crate::report::ReportFormat, String), String
     let (format, path) =
         s.split_once('=').ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
     let format = crate::report::ReportFormat::parse(format).ok_or_else(|| {
-        format!("unknown report format `{format}` (md, json, junit, sarif, tap, gitlab)")
+        format!("unknown report format `{format}` (md, json, junit, sarif, tap, gitlab, html)")
     })?;
     if path.is_empty() {
         return Err("empty PATH (use `-` for stdout)".into());

@@ -211,7 +211,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         },
         None => String::new(),
     };
-    let record = match write_run(&run_dir, &mut record, &redactor, signer.as_ref(), &claims_md) {
+    let written =
+        write_run(&run_dir, &mut record, &redactor, signer.as_ref(), &claims_md, baseline.as_ref());
+    let record = match written {
         Ok(redacted) => redacted,
         Err(e) => {
             eprintln!("error: writing the run directory failed: {e:#}");
@@ -234,7 +236,13 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
                 "warning: {dest} is inside the sealed run directory: `verify` will report it as an extra file"
             );
         }
-        let bytes = crate::report::render(*format, &record, Some(&run_dir.path));
+        let bytes = match format {
+            // The trend chart needs the baseline, which the record does not carry.
+            crate::report::ReportFormat::Html => {
+                crate::report::html::render(&record, baseline.as_ref()).into_bytes()
+            }
+            _ => crate::report::render(*format, &record, Some(&run_dir.path)),
+        };
         stdout_taken |= dest == "-";
         if let Err(e) = crate::report::write_to(dest, &bytes) {
             eprintln!("error: writing the {format:?} report to {dest}: {e}");
@@ -340,7 +348,7 @@ fn install_ctrlc() {
     });
 }
 
-/// Writes report.md, then seals the run: manifest.json (the record as in-toto predicate),
+/// Writes report.md and report.html, then seals the run: manifest.json (the record as in-toto predicate),
 /// the DSSE envelope when signing, and SHA256SUMS — each atomically, so a crash never leaves a
 /// manifest naming files that were not written.
 fn write_run(
@@ -349,6 +357,7 @@ fn write_run(
     redactor: &Redactor,
     signer: Option<&ed25519_dalek::SigningKey>,
     extra_md: &str,
+    baseline: Option<&RunRecord>,
 ) -> anyhow::Result<RunRecord> {
     let mut md = markdown::render(record, Some(&run_dir.path));
     md.push_str(extra_md);
@@ -358,6 +367,10 @@ fn write_run(
     let (predicate, _) = redactor.redact_bytes(&serde_json::to_vec(record)?);
     let predicate: serde_json::Value = serde_json::from_slice(&predicate)?;
     let redacted: RunRecord = serde_json::from_value(predicate.clone())?;
+    // From the redacted record: a secret escaped as HTML would no longer match the redactor.
+    let page = crate::report::html::render(&redacted, baseline);
+    let (page, _) = redactor.redact_bytes(page.as_bytes());
+    rundir::write_atomic(&run_dir.path.join("report.html"), &page)?;
     crate::evidence::seal(&run_dir.path, predicate, signer)?;
     Ok(redacted)
 }

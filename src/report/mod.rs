@@ -9,6 +9,7 @@ pub mod badge;
 pub mod diff;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
@@ -39,6 +40,8 @@ pub enum ReportFormat {
     Tap,
     /// GitLab Code Quality JSON.
     Gitlab,
+    /// A self-contained HTML page with charts (report.html).
+    Html,
 }
 
 impl ReportFormat {
@@ -50,6 +53,7 @@ impl ReportFormat {
             "sarif" => ReportFormat::Sarif,
             "tap" => ReportFormat::Tap,
             "gitlab" | "codequality" => ReportFormat::Gitlab,
+            "html" => ReportFormat::Html,
             _ => return None,
         })
     }
@@ -71,6 +75,7 @@ pub fn render(format: ReportFormat, record: &RunRecord, run_dir: Option<&Path>) 
             v
         }
         ReportFormat::Tap => tap::render(record).into_bytes(),
+        ReportFormat::Html => html::render(record, None).into_bytes(),
         ReportFormat::Gitlab => {
             let mut v = serde_json::to_vec_pretty(&gitlab::render(record)).unwrap_or_default();
             v.push(b'\n');

@@ -12,6 +12,7 @@ mod hardening;
 mod hygiene;
 mod net;
 mod proof;
+mod report_html;
 mod report_md;
 mod reports;
 mod services;
