@@ -154,6 +154,7 @@ mod tests {
     fn report_format_names() {
         assert_eq!(ReportFormat::parse("sarif"), Some(ReportFormat::Sarif));
         assert_eq!(ReportFormat::parse("codequality"), Some(ReportFormat::Gitlab));
-        assert_eq!(ReportFormat::parse("html"), None);
+        assert_eq!(ReportFormat::parse("html"), Some(ReportFormat::Html));
+        assert_eq!(ReportFormat::parse("pdf"), None);
     }
 }

@@ -190,8 +190,13 @@ pub fn table(record: &RunRecord, style: Style, layout: Layout) -> String {
     #[derive(PartialEq)]
     enum Mode {
         Wide,
-        Narrow { time: bool },
-        Stacked,
+        Narrow {
+            time: bool,
+        },
+        /// Results under their check; `time`: a Time column fits too.
+        Stacked {
+            time: bool,
+        },
     }
     let (mode, result_w) = if layout.width >= WIDE && wide_result >= 30 {
         (Mode::Wide, wide_result)
@@ -200,13 +205,21 @@ pub fn table(record: &RunRecord, style: Style, layout: Layout) -> String {
     } else if untimed_result >= 24 {
         (Mode::Narrow { time: false }, untimed_result)
     } else {
-        (Mode::Stacked, 0)
+        // Very narrow: the time moves into the result line rather than push the table wider.
+        let time = chrome(3) + status_w + id_w + time_w <= layout.width;
+        (Mode::Stacked { time }, 0)
     };
     // Stacked, the Check column takes the spare width so results get the whole line.
     let id_w = match mode {
-        Mode::Stacked => id_w.max(layout.width.saturating_sub(chrome(3) + status_w + time_w)),
+        Mode::Stacked { time: true } => {
+            id_w.max(layout.width.saturating_sub(chrome(3) + status_w + time_w))
+        }
+        Mode::Stacked { time: false } => {
+            id_w.max(layout.width.saturating_sub(chrome(2) + status_w))
+        }
         _ => id_w,
     };
+    let stacked = matches!(mode, Mode::Stacked { .. });
     let mut widths = Vec::new();
     let mut header = Vec::new();
     if mode == Mode::Wide {
@@ -215,11 +228,11 @@ pub fn table(record: &RunRecord, style: Style, layout: Layout) -> String {
     }
     widths.extend([status_w, id_w]);
     header.extend(["Status", "Check"]);
-    if mode != Mode::Stacked {
+    if !stacked {
         widths.push(result_w);
         header.push("Result");
     }
-    if matches!(mode, Mode::Wide | Mode::Narrow { time: true } | Mode::Stacked) {
+    if matches!(mode, Mode::Wide | Mode::Narrow { time: true } | Mode::Stacked { time: true }) {
         widths.push(time_w);
         header.push("Time");
     }
@@ -245,16 +258,22 @@ pub fn table(record: &RunRecord, style: Style, layout: Layout) -> String {
             }
             cells.push((status_label(r.status).to_string(), Some(r.status)));
             cells.push((cell_text(&r.id), None));
-            if mode != Mode::Stacked {
+            if !stacked {
                 cells.push((reason.clone(), None));
             }
             if widths.len() > cells.len() {
                 cells.push((time(r), None));
             }
             rows.push(Row::Cells(cells));
-            if mode == Mode::Stacked {
+            if stacked {
                 // Under the check id, across the rest of the table.
                 let indent = status_w + 3;
+                let reason = match mode {
+                    Mode::Stacked { time: false } if !time(r).is_empty() => {
+                        format!("{} · {reason}", time(r))
+                    }
+                    _ => reason,
+                };
                 for line in wrap(&reason, inner.saturating_sub(indent + 1).max(10)) {
                     rows.push(Row::Span(format!("{}{line}", " ".repeat(indent)), false));
                 }

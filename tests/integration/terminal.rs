@@ -195,3 +195,24 @@ fn progress_names_every_running_check() {
     let echoed = regex::Regex::new(r"^\s*PASS  slow\.").unwrap();
     assert!(!lines.iter().any(|l| echoed.is_match(l)), "results printed twice: {lines:#?}");
 }
+
+#[test]
+fn every_width_fits_without_breaking_an_id() {
+    use readyctl::report::{style::Style, terminal};
+    let record = crate::reports::sample_record();
+    for cols in [36, 40, 50, 60, 70, 80, 99, 100, 120, 160] {
+        for ascii in [false, true] {
+            let layout = terminal::Layout { width: cols, ascii };
+            let t = terminal::table(&record, Style { color: false }, layout);
+            for line in t.lines() {
+                assert!(width(line) <= cols, "{cols}: {line:?}\n{t}");
+            }
+            for r in &record.results {
+                assert!(t.contains(&format!(" {} ", r.id)), "{cols}: `{}` split\n{t}", r.id);
+            }
+            // Every line of a table has the same width (borders line up).
+            let first = width(t.lines().next().unwrap());
+            assert!(t.lines().all(|l| width(l) == first), "{cols}: ragged\n{t}");
+        }
+    }
+}
