@@ -54,6 +54,17 @@ pub enum Command {
     Import(ImportArgs),
     /// Sign off a `manual` check: write a DSSE-signed attestation under attestations/.
     Attest(AttestArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout: `readyctl man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -159,7 +170,7 @@ pub struct DiffArgs {
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
     /// Output: Markdown for people or JSON.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Md)]
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Md)]
     pub format: DiffFormat,
 }
 
@@ -188,7 +199,7 @@ pub struct AggregateArgs {
     #[arg(long, value_name = "PUB")]
     pub key: Vec<PathBuf>,
     /// Output: Markdown or JSON.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Md)]
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Md)]
     pub format: DiffFormat,
     /// Where to write (default: stdout).
     #[arg(long, short = 'o', value_name = "PATH", default_value = "-")]
@@ -229,8 +240,8 @@ pub struct VerifyArgs {
     /// still shown).
     #[arg(long, requires = "commit")]
     pub allow_dirty: bool,
-    /// Output: text for people or the report as JSON.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output: a table for people, or the verification report as JSON.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Accept an unsigned run (integrity only). Off by default: a proof must be signed.
     #[arg(long)]
@@ -252,7 +263,8 @@ pub struct ChecklistArgs {
     /// Repository to check (default: the current directory).
     #[arg(value_name = "REPO_DIR", default_value = ".")]
     pub repo: PathBuf,
-    /// Checklist file or directory (default: REPO_DIR/readiness.yaml, else the built-in
+    /// Checklist file or directory (default: the nearest readiness.yaml from REPO_DIR up to
+    /// the git root, whose directory is then the repository checked; else the built-in
     /// checklist for the detected stack). `builtin:NAME` selects a built-in.
     #[arg(long, short = 'c', value_name = "FILE|DIR")]
     pub checklist: Option<String>,
@@ -286,6 +298,17 @@ pub struct CheckArgs {
     /// stderr).
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
+    /// Keep the newest N complete runs in REPO_DIR/.readyctl/runs (0: keep all). The run
+    /// `latest` points at and runs in progress are never removed.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub keep: usize,
+    /// Print only the verdict line (and errors): no notes, progress or table.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Stop starting checks after the first blocking check fails or errors; the checks not
+    /// started are skipped (cause `interrupted`) and the verdict is computed from what ran.
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Checks run at once (default: 4 × CPUs, at least 8: most probes wait on I/O).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -299,7 +322,7 @@ pub struct CheckArgs {
     /// Private key for --sign (PKCS#8 PEM); implies --sign.
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
-    /// Also write the results as FORMAT (md, json, junit, sarif, tap, gitlab) to PATH (`-`:
+    /// Also write the results as FORMAT (md, json, junit, sarif, tap, gitlab, html) to PATH (`-`:
     /// stdout, replacing the table). Repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH", value_parser = parse_report)]
     pub reports: Vec<(crate::report::ReportFormat, String)>,
@@ -324,7 +347,7 @@ fn parse_report(s: &str) -> Result<(crate::report::ReportFormat, String), String
     let (format, path) =
         s.split_once('=').ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
     let format = crate::report::ReportFormat::parse(format).ok_or_else(|| {
-        format!("unknown report format `{format}` (md, json, junit, sarif, tap, gitlab)")
+        format!("unknown report format `{format}` (md, json, junit, sarif, tap, gitlab, html)")
     })?;
     if path.is_empty() {
         return Err("empty PATH (use `-` for stdout)".into());
@@ -337,7 +360,7 @@ pub struct ListArgs {
     #[command(flatten)]
     pub target: ChecklistArgs,
     /// Output: a table, or the resolved checks as JSON.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
@@ -353,6 +376,8 @@ pub struct InitArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A table for people (`text` is accepted too).
+    #[value(alias = "text")]
     Table,
     Json,
 }

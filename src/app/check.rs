@@ -1,6 +1,6 @@
 //! `readyctl check`: load, select, run, write the run directory, print, exit with the verdict.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -36,7 +36,7 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
             return Ok(exit::USAGE);
         }
     };
-    if let Some(note) = &target.note {
+    if let Some(note) = target.note.as_ref().filter(|_| !args.quiet) {
         eprintln!("{}", err_style.dim(note));
     }
     let selection = match select(&target.checklist.checks, &args.target) {
@@ -48,7 +48,7 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
     };
     // Every secret this run knows, before anything can print one.
     let redactor = target::redactor(&target.checklist, &args.target, args.key.as_deref());
-    if !selection.pulled_in.is_empty() {
+    if !selection.pulled_in.is_empty() && !args.quiet {
         eprintln!(
             "{}",
             err_style
@@ -141,8 +141,16 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
         output_filter: filter.clone(),
         env: &env_lookup,
         services: Some(&services),
+        fail_fast: args.fail_fast.then_some(target.checklist.policy.fail_on),
     };
-    let progress = Progress::new(selection.checks.len(), err_style);
+    let table_follows = args.format == CheckFormat::Table
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && !args.reports.iter().any(|(_, dest)| dest == "-");
+    let progress = if args.quiet {
+        Progress::Hidden
+    } else {
+        Progress::new(selection.checks.len(), err_style, table_follows)
+    };
     let results = runner.run(&selection.checks, |event| match event {
         Event::Started(c) => progress.started(&redactor.redact_str(&c.id).0),
         Event::Finished(r) => {
@@ -166,10 +174,11 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
         started.date_naive(),
     );
     for w in waiver_records.iter().filter(|w| {
-        matches!(
-            w.state,
-            crate::waiver::WaiverState::Expired | crate::waiver::WaiverState::Rejected
-        )
+        !args.quiet
+            && matches!(
+                w.state,
+                crate::waiver::WaiverState::Expired | crate::waiver::WaiverState::Rejected
+            )
     }) {
         let line = format!(
             "warning: waiver for `{}` ({}) is {} and was not applied: {}",
@@ -224,7 +233,14 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
         None => String::new(),
     };
     if let Err(e) =
-        write_run(&run_dir, &mut record, &record_redactions, signer.as_ref(), &claims_md)
+        write_run(
+        &run_dir,
+        &mut record,
+        &record_redactions,
+        signer.as_ref(),
+        &claims_md,
+        baseline.as_ref(),
+    )
     {
         eprintln!(
             "error: writing the run directory failed: {}",
@@ -253,7 +269,13 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
                 "warning: {dest} is inside the sealed run directory: `verify` will report it as an extra file"
             );
         }
-        let bytes = crate::report::render(*format, &record, Some(&run_dir.path));
+        let bytes = match format {
+            // The trend chart needs the baseline, which the record does not carry.
+            crate::report::ReportFormat::Html => {
+                crate::report::html::render(&record, baseline.as_ref()).into_bytes()
+            }
+            _ => crate::report::render(*format, &record, Some(&run_dir.path)),
+        };
         stdout_taken |= dest == "-";
         if let Err(e) = crate::report::write_to(dest, &bytes) {
             if dest == "-" && e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -271,11 +293,34 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
         }
         eprintln!("warning: GitHub annotations or step summary: {e}");
     }
+    if run_dir.managed {
+        match rundir::prune(&target.repo, args.keep, &run_dir.id, chrono::Utc::now()) {
+            Ok(removed) if !removed.is_empty() && !args.quiet => eprintln!(
+                "{}",
+                err_style.dim(&format!(
+                    "removed {} old run{} from .readyctl/runs (--keep {})",
+                    removed.len(),
+                    crate::diag::plural(removed.len()),
+                    args.keep
+                ))
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("warning: could not remove old runs: {e}"),
+        }
+    }
 
     let shown_dir =
         crate::diag::display_path(&run_dir.path, &std::env::current_dir().unwrap_or_default());
     let mut out = std::io::stdout().lock();
     match args.format {
+        _ if stdout_taken && args.quiet => {
+            let summary = terminal::summary(&record, Style::for_stderr(args.color), &shown_dir);
+            eprintln!("{}", summary.lines().next().unwrap_or_default());
+        }
+        CheckFormat::Table if args.quiet => {
+            let summary = terminal::summary(&record, Style::for_stdout(args.color), &shown_dir);
+            writeln!(out, "{}", summary.lines().next().unwrap_or_default())?;
+        }
         _ if stdout_taken => {
             let style = Style::for_stderr(args.color);
             eprint!("{}", terminal::summary(&record, style, &shown_dir));
@@ -292,12 +337,7 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
         | CheckFormat::Gitlab
         | CheckFormat::Md => {
             let style = Style::for_stdout(args.color);
-            let width = if std::io::stdout().is_terminal() {
-                comfy_table::Table::new().width().unwrap_or(120)
-            } else {
-                120
-            };
-            writeln!(out, "{}", terminal::table(&record, style, width))?;
+            writeln!(out, "{}", terminal::table(&record, style, terminal::Layout::detect()))?;
             write!(out, "{}", terminal::summary(&record, style, &shown_dir))?;
         }
     }
@@ -350,7 +390,7 @@ fn install_ctrlc() {
     });
 }
 
-/// Writes report.md, then seals the run: manifest.json (the record as in-toto predicate),
+/// Writes report.md and report.html, then seals the run: manifest.json (the record as in-toto predicate),
 /// the DSSE envelope when signing, and SHA256SUMS — each atomically, so a crash never leaves a
 /// manifest naming files that were not written. `record` is already redacted; its own
 /// redaction counts are recorded under `manifest.json`.
@@ -360,6 +400,7 @@ fn write_run(
     record_redactions: &std::collections::BTreeMap<String, u64>,
     signer: Option<&ed25519_dalek::SigningKey>,
     extra_md: &str,
+    baseline: Option<&RunRecord>,
 ) -> anyhow::Result<()> {
     let mut md = markdown::render(record, Some(&run_dir.path));
     md.push_str(extra_md);
@@ -372,6 +413,9 @@ fn write_run(
         }
     }
     let predicate = serde_json::to_value(&*record)?;
+    // From the redacted record: every text was redacted as raw value before HTML escaping.
+    let page = crate::report::html::render(record, baseline);
+    rundir::write_atomic(&run_dir.path.join("report.html"), page.as_bytes())?;
     crate::evidence::seal(&run_dir.path, predicate, signer)?;
     Ok(())
 }

@@ -35,6 +35,20 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Secrets(cmd) => secrets::run(cmd),
         Command::Import(args) => import::run(args),
         Command::Attest(args) => attest::run(args),
+        Command::Completions(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(args.shell, &mut cmd, "readyctl", &mut out);
+            out.flush()?;
+            Ok(crate::exit::READY)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            out.flush()?;
+            Ok(crate::exit::READY)
+        }
         Command::Schema => {
             let schema = crate::checklist::schema::checklist_schema();
             let mut out = std::io::stdout().lock();

@@ -29,7 +29,24 @@ pub fn load(args: &ChecklistArgs) -> Result<Target, LoadFailure> {
     if !repo.is_dir() {
         return Err(LoadFailure(format!("error: `{}` is not a directory\n", args.repo.display())));
     }
-    let (source, note) = resolve_source(&repo, args.checklist.as_deref())?;
+    // Like cargo and nextest: from a subdirectory, the repository's readiness.yaml (up to the
+    // git root) is the checklist, and its directory the repository checked.
+    let (repo, found_above) = match args.checklist {
+        Some(_) => (repo, None),
+        None => match discover(&repo) {
+            Some(found) if found != repo => (found.clone(), Some(found)),
+            _ => (repo, None),
+        },
+    };
+    let (source, mut note) = resolve_source(&repo, args.checklist.as_deref())?;
+    if let (Some(dir), Source::File(file)) = (&found_above, &source) {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        note = Some(format!(
+            "using {} (the nearest readiness.yaml up to the git root); checking {}",
+            crate::diag::display_path(file, &cwd),
+            crate::diag::display_path(dir, &cwd),
+        ));
+    }
     let vars: BTreeMap<String, String> = args.vars.iter().cloned().collect();
     let opts = checklist::Options {
         env: &super::process_env,
@@ -52,6 +69,20 @@ pub fn load(args: &ChecklistArgs) -> Result<Target, LoadFailure> {
         Source::Builtin(n) => format!("builtin:{n}"),
     };
     Ok(Target { repo, source_name, checklist, note })
+}
+
+/// The nearest directory from `start` up to the enclosing git root (inclusive) holding a
+/// `readiness.yaml` or `readiness.yml`. Outside a git repository only `start` itself counts:
+/// a stray checklist in a parent such as `/tmp` must not be picked up.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let has_checklist =
+        |d: &Path| ["readiness.yaml", "readiness.yml"].iter().any(|n| d.join(n).is_file());
+    let git_root = start.ancestors().find(|d| d.join(".git").exists())?;
+    start
+        .ancestors()
+        .take_while(|d| d.starts_with(git_root))
+        .find(|d| has_checklist(d))
+        .map(Path::to_path_buf)
 }
 
 fn resolve_source(

@@ -599,14 +599,76 @@ impl<'a> Loader<'a> {
             }
             self.diags.push(d);
         }
-        match serde_path_to_error::deserialize(value) {
-            Ok(spec) => interpolated.then_some(spec),
-            Err(e) => {
-                let d = self.serde_diag(at.file, &at.path, e);
-                self.diags.push(d);
-                None
+        let (spec, clean) = self.deserialize_all(at, value);
+        spec.filter(|_| clean && interpolated)
+    }
+
+    /// Deserializes `value`, reporting every problem rather than the first: serde stops at the
+    /// first error, so after each one the offending key is taken out of the value and it is
+    /// deserialized again (at most [`MAX_PROBLEMS_PER_ITEM`] times). Returns the value typed
+    /// from what was left (for further validation) and whether nothing had to be taken out.
+    /// A "missing field" caused by taking a key out is not reported twice.
+    fn deserialize_all<T: serde::de::DeserializeOwned>(
+        &mut self,
+        at: &At,
+        mut value: Value,
+    ) -> (Option<T>, bool) {
+        let mut removed: Vec<String> = Vec::new();
+        let mut reported: HashSet<String> = HashSet::new();
+        for _ in 0..MAX_PROBLEMS_PER_ITEM {
+            match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+                Ok(spec) => return (Some(spec), removed.is_empty()),
+                Err(e) => {
+                    let message = e.inner().to_string();
+                    let segments: Vec<serde_path_to_error::Segment> =
+                        e.path().iter().cloned().collect();
+                    let derived = removed
+                        .iter()
+                        .any(|k| message.starts_with(&format!("missing field `{k}`")));
+                    if derived || !reported.insert(format!("{} {message}", e.path())) {
+                        break;
+                    }
+                    let d = self.serde_diag(at.file, &at.path, e);
+                    self.diags.push(d);
+                    match take_out_offending(&mut value, &segments, &message) {
+                        Some(key) => removed.push(key),
+                        None => break,
+                    }
+                }
             }
         }
+        (None, false)
+    }
+
+    /// [`Self::typed`] for a check, and when its shape had problems, the rest of it is still
+    /// validated (an invalid regex is reported beside an unknown key), then dropped.
+    fn typed_check(
+        &mut self,
+        at: &At,
+        mut value: Value,
+        resolver: &mut Resolver<'_>,
+    ) -> Option<CheckSpec> {
+        let mut interp_errors = Vec::new();
+        interpolate_value(&mut value, &at.path, resolver, &mut interp_errors);
+        let interpolated = interp_errors.is_empty();
+        for (path, e) in interp_errors {
+            let mut d = self.diag_value(&At { file: at.file, path }, e.to_string());
+            if let Some(h) = e.hint() {
+                d = d.hint(h);
+            }
+            self.diags.push(d);
+        }
+        let (spec, clean) = self.deserialize_all::<CheckSpec>(at, value);
+        let spec = spec?;
+        if clean && interpolated {
+            return Some(spec);
+        }
+        // Only with exactly one probe left: a probe key taken out must not also read as
+        // "no probe".
+        if spec.probes().len() == 1 {
+            let _ = self.validate_check(spec, at, DEFAULT_TIMEOUT, 0);
+        }
+        None
     }
 
     fn finish(mut self) -> Result<Checklist, Vec<Diagnostic>> {
@@ -663,7 +725,7 @@ impl<'a> Loader<'a> {
         let mut check_at: HashMap<String, At> = HashMap::new();
         for raw in raw_checks.into_iter().filter(|c| !dropped.contains(&c.id)) {
             let at = At { file: raw.file, path: raw.path.clone() };
-            let Some(spec) = self.typed::<CheckSpec>(&at, raw.value, &mut resolver) else {
+            let Some(spec) = self.typed_check(&at, raw.value, &mut resolver) else {
                 continue;
             };
             if let Some(mut check) =
@@ -1190,6 +1252,65 @@ fn interpolate_value(
         Value::Tagged(t) => interpolate_value(&mut t.value, path, r, errors),
         _ => {}
     }
+}
+
+/// How many shape problems one check, service or waiver reports before the rest are left for
+/// the next run (each costs one more deserialization).
+const MAX_PROBLEMS_PER_ITEM: usize = 16;
+
+/// Takes the key that caused a serde error out of `value`, so deserializing again finds the
+/// next problem. An unknown key is removed; a bad value is removed with its key (the nearest
+/// mapping key on the error's path). Returns the key removed; `None` when nothing can be (a
+/// missing field, an error at the top).
+fn take_out_offending(
+    value: &mut Value,
+    segments: &[serde_path_to_error::Segment],
+    message: &str,
+) -> Option<String> {
+    use serde_path_to_error::Segment;
+    fn step<'v>(v: &'v mut Value, seg: &Segment) -> Option<&'v mut Value> {
+        // An enum variant is a key only when written as a one-key mapping.
+        let enters = |v: &Value| match (seg, v) {
+            (Segment::Enum { variant }, Value::Mapping(m)) => m.contains_key(variant.as_str()),
+            (Segment::Enum { .. }, Value::Tagged(_)) => true,
+            (Segment::Enum { .. } | Segment::Unknown, _) => false,
+            _ => true,
+        };
+        if !enters(v) {
+            return Some(v);
+        }
+        match (seg, v) {
+            (Segment::Seq { index }, Value::Sequence(items)) => items.get_mut(*index),
+            (Segment::Map { key: name } | Segment::Enum { variant: name }, Value::Mapping(m)) => {
+                m.get_mut(name.as_str())
+            }
+            (Segment::Enum { .. }, Value::Tagged(t)) => Some(&mut t.value),
+            _ => None,
+        }
+    }
+    fn walk<'v>(mut v: &'v mut Value, segments: &[Segment]) -> Option<&'v mut Value> {
+        for seg in segments {
+            v = step(v, seg)?;
+        }
+        Some(v)
+    }
+    if message.starts_with("missing field") {
+        return None;
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let bad = rest.split('`').next()?.to_string();
+        // The path may or may not end with the unknown key itself.
+        let parent = match segments.last() {
+            Some(Segment::Map { key }) if *key == bad => &segments[..segments.len() - 1],
+            _ => segments,
+        };
+        walk(value, parent)?.as_mapping_mut()?.remove(bad.as_str())?;
+        return Some(bad);
+    }
+    let last_key = segments.iter().rposition(|s| matches!(s, Segment::Map { .. }))?;
+    let Segment::Map { key } = &segments[last_key] else { return None };
+    walk(value, &segments[..last_key])?.as_mapping_mut()?.remove(key.as_str())?;
+    Some(key.clone())
 }
 
 fn describe_key(key: &DocKey) -> String {

@@ -86,8 +86,41 @@ pub fn append_summary(path: &Path, markdown: &str) -> std::io::Result<()> {
     f.write_all(text.as_bytes())
 }
 
+/// The report as the step summary shows it. A relative link resolves against github.com there,
+/// not against the run directory, so evidence links become paths in code, and one line says
+/// where the files are: the workflow run's `readyctl-run` artifact (uploaded by `action.yml`).
+pub fn for_step_summary(markdown: &str, run_url: Option<&str>) -> String {
+    let link = regex::Regex::new(r"\[[^\]\n]*\]\((evidence/[^)\s]*)\)").expect("valid regex");
+    let text = link.replace_all(markdown, |c: &regex::Captures<'_>| {
+        let path = c[1].replace("%20", " ");
+        let fence = if path.contains('`') { "``" } else { "`" };
+        format!("{fence}{path}{fence}")
+    });
+    let note = match run_url {
+        Some(url) => format!(
+            "> Evidence files are in the run directory: the `readyctl-run` artifact of [this workflow run]({url})."
+        ),
+        None => {
+            "> Evidence files are in the run directory (paths below are relative to it).".into()
+        }
+    };
+    // After the title line.
+    match text.split_once('\n') {
+        Some((title, rest)) if title.starts_with("# ") => format!("{title}\n\n{note}\n{rest}"),
+        _ => format!("{note}\n\n{text}"),
+    }
+}
+
+/// `https://github.com/OWNER/REPO/actions/runs/ID` from the Actions environment.
+pub fn workflow_run_url(env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let server = env("GITHUB_SERVER_URL").filter(|s| !s.is_empty())?;
+    let repo = env("GITHUB_REPOSITORY").filter(|s| !s.is_empty())?;
+    let id = env("GITHUB_RUN_ID").filter(|s| s.bytes().all(|b| b.is_ascii_digit()))?;
+    Some(format!("{}/{repo}/actions/runs/{id}", server.trim_end_matches('/')))
+}
+
 /// When running in GitHub Actions (`GITHUB_ACTIONS=true`): prints annotations on stdout and
-/// appends the report to `$GITHUB_STEP_SUMMARY`.
+/// appends the report (links adapted by [`for_step_summary`]) to `$GITHUB_STEP_SUMMARY`.
 pub fn emit_if_enabled(record: &RunRecord, markdown: &str) -> std::io::Result<()> {
     if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
         return Ok(());
@@ -96,7 +129,8 @@ pub fn emit_if_enabled(record: &RunRecord, markdown: &str) -> std::io::Result<()
     out.write_all(annotations(record).as_bytes())?;
     out.flush()?;
     if let Some(p) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        append_summary(Path::new(&p), markdown)?;
+        let url = workflow_run_url(|name| std::env::var(name).ok());
+        append_summary(Path::new(&p), &for_step_summary(markdown, url.as_deref()))?;
     }
     Ok(())
 }

@@ -22,8 +22,90 @@ const EXCERPTS_BUDGET: usize = 256 << 10;
 /// Failures shown in detail; the rest are in the results table.
 const MAX_DETAILED: usize = 200;
 
-/// Escapes text for a GFM table cell or an inline position: no table breaks, no raw HTML.
+/// Text for a GFM table cell or an inline position: no table breaks, no raw HTML. Code spans
+/// written in the text (`` `CHANGELOG.md` ``) stay code spans; a stray backtick is escaped.
+/// Loopback URLs (`http://127.0.0.1:8080/…`) become code spans rather than autolinks: they
+/// point at the machine that ran the checks, not at the reader's.
 pub fn cell(text: &str) -> String {
+    let text = text.replace('\r', "").replace('\n', " ");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find('`') {
+        let run = rest[start..].bytes().take_while(|&b| b == b'`').count();
+        let after = &rest[start + run..];
+        match closing_run(after, run) {
+            Some(end) if !after[..end].trim().is_empty() => {
+                out.push_str(&plain(&rest[..start]));
+                out.push_str(&code(&after[..end]));
+                rest = &after[end + run..];
+            }
+            _ => {
+                out.push_str(&plain(&rest[..start + run]));
+                rest = after;
+            }
+        }
+    }
+    out.push_str(&plain(rest));
+    out
+}
+
+/// Where a run of exactly `n` backticks starts in `text` (the end of a code span).
+fn closing_run(text: &str, n: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'`' {
+            let len = bytes[i..].iter().take_while(|&&b| b == b'`').count();
+            if len == n {
+                return Some(i);
+            }
+            i += len;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// URLs in text, without trailing punctuation.
+static URL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"https?://[^\s<>|`"']*[^\s<>|`"'.,:;!?)\]]"#).expect("valid regex")
+});
+
+/// A URL whose host is this machine: never a link for the reader.
+fn is_loopback_url(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or_default();
+    let host = host.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    let name = if host.starts_with('[') {
+        host.split(']').next().unwrap_or_default().trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.starts_with("127.")
+        || name == "::1"
+        || name == "0.0.0.0"
+}
+
+/// Escapes text outside code spans; loopback URLs become code spans.
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in URL.find_iter(text) {
+        out.push_str(&escape(&text[last..m.start()]));
+        if is_loopback_url(m.as_str()) {
+            out.push_str(&code(m.as_str()));
+        } else {
+            out.push_str(&m.as_str().replace('&', "&amp;"));
+        }
+        last = m.end();
+    }
+    out.push_str(&escape(&text[last..]));
+    out
+}
+
+fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
@@ -32,13 +114,10 @@ pub fn cell(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '`' => out.push_str("\\`"),
-            '*' | '_' | '[' | ']' => {
+            '`' | '*' | '_' | '[' | ']' => {
                 out.push('\\');
                 out.push(ch);
             }
-            '\r' => {}
-            '\n' => out.push(' '),
             c => out.push(c),
         }
     }
@@ -94,6 +173,72 @@ pub fn render(record: &RunRecord, run_dir: Option<&Path>) -> String {
     md
 }
 
+/// Blocking problems first (by severity, then fail, error, pending, skip), then the others.
+fn problem_rank(r: &CheckResult) -> (std::cmp::Reverse<crate::checklist::model::Severity>, u8) {
+    let status = match r.status {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Pending => 2,
+        _ => 3,
+    };
+    (std::cmp::Reverse(r.severity), status)
+}
+
+/// Whether a result stands between the run and READY: failed, errored, pending, or skipped for
+/// a reason other than "not applicable".
+fn is_problem(r: &CheckResult) -> bool {
+    match r.status {
+        Status::Fail | Status::Error | Status::Pending => true,
+        Status::Skip => r.skip_cause != Some(crate::outcome::SkipCause::NotApplicable),
+        Status::Pass | Status::Waived => false,
+    }
+}
+
+/// `FAIL` / `ERROR` / … in bold for what blocks.
+fn status_cell(r: &CheckResult) -> String {
+    match r.status {
+        Status::Fail | Status::Error => format!("**{}**", status_label(r.status)),
+        s => status_label(s).to_string(),
+    }
+}
+
+/// A problems table: severity, status, check, what is wrong, the one-line fix.
+fn problems_table(w: &mut String, problems: &[&CheckResult]) {
+    let _ = writeln!(w, "| Severity | Status | Check | Problem | Fix |\n|---|---|---|---|---|");
+    for r in problems {
+        let fix = r.remediation.as_deref().map(|f| cell(&first_line(f))).unwrap_or_default();
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} |",
+            r.severity.as_str(),
+            status_cell(r),
+            code(&r.id),
+            cell(&r.reason),
+            if fix.is_empty() { "—".to_string() } else { fix }
+        );
+    }
+    w.push('\n');
+}
+
+/// The first paragraph of a remediation, on one line.
+fn first_line(text: &str) -> String {
+    let text = text.trim();
+    let para = text.split("\n\n").next().unwrap_or_default();
+    para.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `a`, `a and b`, `a, b and c`; more than `max` are counted.
+fn and_list(items: &[String], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
+    let more = items.len().saturating_sub(max);
+    match (shown.as_slice(), more) {
+        ([], _) => String::new(),
+        ([one], 0) => one.to_string(),
+        (all, 0) => format!("{} and {}", all[..all.len() - 1].join(", "), all[all.len() - 1]),
+        (all, n) => format!("{} and {n} more", all.join(", ")),
+    }
+}
+
 fn render_with(
     record: &RunRecord,
     run_dir: Option<&Path>,
@@ -103,13 +248,17 @@ fn render_with(
     let s = &record.summary;
     let mut md = String::new();
     let w = &mut md;
+    // At a glance: the verdict, score, level and counts, then why.
     let _ = writeln!(w, "# Readiness report: {}\n", cell(&record.checklist.name));
     let _ = writeln!(
         w,
-        "**{}** · score {} · level {}\n",
+        "**{}** · score {} / 100 · level {} · {} check{}: {}\n",
         s.verdict.as_str(),
         s.score,
-        level_text(record)
+        level_text(record),
+        s.total,
+        crate::diag::plural(s.total),
+        s.counts.describe()
     );
     for b in &s.because {
         let _ = writeln!(w, "- {}", cell(b));
@@ -117,63 +266,78 @@ fn render_with(
     if !s.because.is_empty() {
         w.push('\n');
     }
-    let _ = writeln!(w, "| | |\n|---|---|");
-    let _ = writeln!(w, "| Project | {} |", cell(&record.checklist.name));
     let repo = record.repository.as_ref();
     let field = |k: &str| repo.and_then(|r| r.get(k)).and_then(|c| c.as_str()).map(str::to_string);
+    let mut facts = Vec::new();
     match field("commit") {
         Some(commit) => {
-            let mut extra = Vec::new();
+            let mut c = format!("commit {}", code(short(&commit)));
             if let Some(b) = field("branch") {
-                extra.push(format!("branch {}", code(&b)));
+                c.push_str(&format!(" on {}", code(&b)));
             }
             if repo.and_then(|r| r.get("dirty")).and_then(|d| d.as_bool()) == Some(true) {
-                extra.push("**uncommitted changes**".to_string());
+                c.push_str(" with **uncommitted changes**");
             }
-            let extra =
-                if extra.is_empty() { String::new() } else { format!(" ({})", extra.join(", ")) };
-            let _ = writeln!(w, "| Commit | {}{extra} |", code(&commit));
+            facts.push(c);
         }
-        None => {
-            let _ = writeln!(w, "| Commit | (not a git repository) |");
-        }
+        None => facts.push("not a git repository".into()),
     }
-    let _ = writeln!(w, "| Date | {} |", cell(&record.run.started));
-    let _ = writeln!(
-        w,
-        "| Checklist | {} (sha256 {}) |",
-        code(&record.checklist.source),
-        code(short(&record.checklist.sha256))
-    );
-    let _ = writeln!(w, "| Verdict | **{}** |", s.verdict.as_str());
-    let _ = writeln!(w, "| Score | {} / 100 |", s.score);
-    let _ = writeln!(w, "| Level | {} |", level_text(record));
-    let _ = writeln!(w, "| Checks | {} ({}) |", s.total, s.counts.describe());
-    match &record.run.signer_keyid {
-        Some(k) => {
-            let _ = writeln!(w, "| Signature | Ed25519 key {} (`manifest.dsse.json`) |", code(k));
-        }
-        None => {
-            let _ = writeln!(w, "| Signature | **UNSIGNED** |");
-        }
-    }
-    let _ = writeln!(w, "| Run | {} |", code(&record.run.id));
+    facts.push(cell(&record.run.started));
+    facts.push(format!("checklist {}", code(&record.checklist.source)));
+    facts.push(match &record.run.signer_keyid {
+        Some(k) => format!("signed (Ed25519 key {})", code(k)),
+        None => "**UNSIGNED**".into(),
+    });
+    facts.push(format!("run {}", code(&record.run.id)));
+    let _ = writeln!(w, "{}\n", facts.join(" · "));
     if record.run.interrupted {
-        let _ = writeln!(w, "| Note | **interrupted**: checks not run are marked skip |");
+        let _ = writeln!(w, "> **Interrupted**: the checks not run are marked skip.\n");
     }
-    w.push('\n');
 
-    // Summary by area.
-    let _ = writeln!(w, "## Summary by area\n");
+    // What blocks, worst first, each with its fix.
+    let blocking = |r: &&CheckResult| r.severity >= record.policy.fail_on;
+    let mut problems: Vec<&CheckResult> = record.results.iter().filter(|r| is_problem(r)).collect();
+    problems.sort_by_key(|r| (!blocking(r), problem_rank(r)));
+    let (blockers, others): (Vec<&CheckResult>, Vec<&CheckResult>) =
+        problems.iter().partition(|r| blocking(r));
+    let _ = writeln!(w, "## Blocking problems\n");
+    if blockers.is_empty() {
+        let _ = writeln!(
+            w,
+            "None: every check of severity {} or above passed, was waived or does not apply.\n",
+            record.policy.fail_on.as_str()
+        );
+    } else {
+        problems_table(w, &blockers);
+    }
+
+    // The next level.
+    if let Some(next) = &s.next_level {
+        let _ = writeln!(w, "## Next level\n");
+        let ids: Vec<String> = next.missing.iter().map(|id| code(id)).collect();
+        let _ = writeln!(w, "To reach **{}**: fix {}.\n", next.level.as_str(), and_list(&ids, 10));
+    } else if let Some(level) = s.level {
+        let _ = writeln!(w, "## Next level\n\nHighest level reached: **{}**.\n", level.as_str());
+    }
+
+    // Pass / fail per area.
+    let _ = writeln!(w, "## By area\n");
     let _ = writeln!(
         w,
-        "| Area | Checks | Pass | Fail | Error | Skip | Waived | Pending |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+        "| Area | Result | Checks | Pass | Fail | Error | Skip | Waived | Pending |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
     );
     for (area, results) in grouped(record) {
         let n = |st: Status| results.iter().filter(|r| r.status == st).count();
+        let verdict = if results.iter().any(|r| matches!(r.status, Status::Fail | Status::Error)) {
+            "**fail**"
+        } else if results.iter().any(|r| is_problem(r)) {
+            "incomplete"
+        } else {
+            "pass"
+        };
         let _ = writeln!(
             w,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {verdict} | {} | {} | {} | {} | {} | {} | {} |",
             cell(area),
             results.len(),
             n(Status::Pass),
@@ -186,58 +350,84 @@ fn render_with(
     }
     w.push('\n');
 
-    // Failures and errors first.
-    let problems: Vec<&CheckResult> = record
-        .results
+    if !others.is_empty() {
+        let _ = writeln!(w, "## Other problems (not blocking)\n");
+        problems_table(w, &others);
+    }
+
+    // Failures and errors in detail, in the same order.
+    let detailed: Vec<&CheckResult> = problems
         .iter()
-        .filter(|r| r.status == Status::Fail)
-        .chain(record.results.iter().filter(|r| r.status == Status::Error))
+        .copied()
+        .filter(|r| matches!(r.status, Status::Fail | Status::Error))
         .collect();
-    if !problems.is_empty() {
+    if !detailed.is_empty() {
         let _ = writeln!(w, "## Failures and errors\n");
         let mut budget = if excerpts { EXCERPTS_BUDGET } else { 0 };
-        for r in problems.iter().take(MAX_DETAILED) {
+        for r in detailed.iter().take(MAX_DETAILED) {
             detail(w, r, record, run_dir, &mut budget);
         }
-        if problems.len() > MAX_DETAILED {
+        if detailed.len() > MAX_DETAILED {
             let _ = writeln!(
                 w,
                 "_{} more failing checks: see the results table and `manifest.json`._\n",
-                problems.len() - MAX_DETAILED
+                detailed.len() - MAX_DETAILED
             );
         }
     }
 
-    // Every result.
+    // Every result: what did not pass in a table, what passed collapsed.
     let _ = writeln!(w, "## All results\n");
-    let _ = writeln!(
-        w,
-        "| Area | Status | Check | Severity | Level | Result | Time |\n|---|---|---|---|---|---|---:|"
-    );
+    let header = "| Area | Status | Check | Severity | Level | Result | Time |\n|---|---|---|---|---|---|---:|";
     let mut rows = 0;
-    for (area, results) in grouped(record) {
-        for r in results {
-            rows += 1;
-            if rows > max_rows {
-                continue;
-            }
-            let _ = writeln!(
-                w,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                cell(area),
-                status_label(r.status),
-                code(&r.id),
-                r.severity.as_str(),
-                r.level.map_or("", |l| l.as_str()),
-                cell(&r.reason),
-                if r.status == Status::Skip { String::new() } else { human_ms(r.duration_ms) }
-            );
+    let mut row = |w: &mut String, area: &str, r: &CheckResult| {
+        rows += 1;
+        if rows > max_rows {
+            return;
         }
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            cell(area),
+            status_label(r.status),
+            code(&r.id),
+            r.severity.as_str(),
+            r.level.map_or("", |l| l.as_str()),
+            cell(&r.reason),
+            if r.status == Status::Skip { String::new() } else { human_ms(r.duration_ms) }
+        );
+    };
+    let passed = |r: &CheckResult| {
+        matches!(r.status, Status::Pass | Status::Waived)
+            || r.skip_cause == Some(crate::outcome::SkipCause::NotApplicable)
+    };
+    let not_passed = record.results.iter().filter(|r| !passed(r)).count();
+    if not_passed > 0 {
+        let _ = writeln!(w, "{header}");
+        for (area, results) in grouped(record) {
+            for r in results.into_iter().filter(|r| !passed(r)) {
+                row(w, area, r);
+            }
+        }
+        w.push('\n');
+    }
+    let passing = record.results.len() - not_passed;
+    if passing > 0 {
+        let _ = writeln!(
+            w,
+            "<details><summary>{passing} check{} passed, waived or not applicable</summary>\n\n{header}",
+            crate::diag::plural(passing)
+        );
+        for (area, results) in grouped(record) {
+            for r in results.into_iter().filter(|r| passed(r)) {
+                row(w, area, r);
+            }
+        }
+        let _ = writeln!(w, "\n</details>\n");
     }
     if rows > max_rows {
-        let _ = writeln!(w, "\n_{} more results in `manifest.json`._", rows - max_rows);
+        let _ = writeln!(w, "_{} more results in `manifest.json`._\n", rows - max_rows);
     }
-    w.push('\n');
 
     waivers(w, record);
     services(w, record);
@@ -463,11 +653,17 @@ fn services(w: &mut String, record: &RunRecord) {
 fn environment(w: &mut String, record: &RunRecord) {
     let _ = writeln!(w, "## Environment\n");
     let _ = writeln!(w, "| | |\n|---|---|");
+    let _ = writeln!(w, "| Project | {} |", cell(&record.checklist.name));
     let _ = writeln!(w, "| Tool | {} {} |", cell(&record.tool.name), cell(&record.tool.version));
     let _ = writeln!(w, "| Started | {} |", cell(&record.run.started));
     let _ = writeln!(w, "| Finished | {} |", cell(&record.run.finished));
     if !record.run.invocation.is_empty() {
         let _ = writeln!(w, "| Command | {} |", code(&record.run.invocation.join(" ")));
+    }
+    if let Some(commit) =
+        record.repository.as_ref().and_then(|r| r.get("commit")).and_then(|c| c.as_str())
+    {
+        let _ = writeln!(w, "| Commit | {} |", code(commit));
     }
     if let Some(remote) =
         record.repository.as_ref().and_then(|r| r.get("remote")).and_then(|c| c.as_str())
@@ -483,13 +679,19 @@ fn environment(w: &mut String, record: &RunRecord) {
         policy.push(format!("required level {}", l.as_str()));
     }
     let _ = writeln!(w, "| Policy | {} |", policy.join(", "));
-    for src in &record.checklist.sources {
-        let _ = writeln!(
-            w,
-            "| Checklist file | {} (sha256 {}) |",
-            code(&src.path),
-            code(short(&src.sha256))
-        );
+    // One digest: the resolved checklist's (what the run executed); the files it came from
+    // are named, their own digests are in manifest.json.
+    let _ = writeln!(
+        w,
+        "| Checklist | {} (resolved, sha256 {}) |",
+        code(&record.checklist.source),
+        code(short(&record.checklist.sha256))
+    );
+    if record.checklist.sources.len() > 1
+        || record.checklist.sources.first().is_some_and(|f| f.path != record.checklist.source)
+    {
+        let files: Vec<String> = record.checklist.sources.iter().map(|f| code(&f.path)).collect();
+        let _ = writeln!(w, "| Checklist files | {} |", files.join(", "));
     }
     let redacted: u64 = record.redactions.values().flat_map(|m| m.values()).sum();
     if redacted > 0 {
@@ -534,7 +736,21 @@ mod tests {
     #[test]
     fn cells_cannot_break_tables_or_inject_html() {
         assert_eq!(cell("a|b\nc<d>"), "a\\|b c&lt;d&gt;");
-        assert_eq!(cell("*x* [l](u) `c`"), "\\*x\\* \\[l\\](u) \\`c\\`");
+        assert_eq!(cell("*x* [l](u) `c`"), "\\*x\\* \\[l\\](u) `c`");
+        assert_eq!(cell("a ` b"), "a \\` b");
+        assert_eq!(cell("`CHANGELOG.md` does not exist"), "`CHANGELOG.md` does not exist");
+        assert_eq!(cell("`a|b` <x>"), "`a\\|b` &lt;x&gt;");
+    }
+
+    #[test]
+    fn loopback_urls_are_code_not_links() {
+        assert_eq!(
+            cell("GET http://127.0.0.1:8080/health: status 404"),
+            "GET `http://127.0.0.1:8080/health`: status 404"
+        );
+        assert_eq!(cell("see http://localhost/x."), "see `http://localhost/x`.");
+        assert_eq!(cell("at http://[::1]:9/"), "at `http://[::1]:9/`");
+        assert_eq!(cell("docs https://example.com/a"), "docs https://example.com/a");
     }
 
     #[test]

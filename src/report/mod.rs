@@ -9,6 +9,7 @@ pub mod badge;
 pub mod diff;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod places;
@@ -40,6 +41,8 @@ pub enum ReportFormat {
     Tap,
     /// GitLab Code Quality JSON.
     Gitlab,
+    /// A self-contained HTML page with charts (report.html).
+    Html,
 }
 
 impl ReportFormat {
@@ -51,6 +54,7 @@ impl ReportFormat {
             "sarif" => ReportFormat::Sarif,
             "tap" => ReportFormat::Tap,
             "gitlab" | "codequality" => ReportFormat::Gitlab,
+            "html" => ReportFormat::Html,
             _ => return None,
         })
     }
@@ -72,6 +76,7 @@ pub fn render(format: ReportFormat, record: &RunRecord, run_dir: Option<&Path>) 
             v
         }
         ReportFormat::Tap => tap::render(record).into_bytes(),
+        ReportFormat::Html => html::render(record, None).into_bytes(),
         ReportFormat::Gitlab => {
             let mut v = serde_json::to_vec_pretty(&gitlab::render(record)).unwrap_or_default();
             v.push(b'\n');
@@ -141,6 +146,7 @@ mod tests {
     fn report_format_names() {
         assert_eq!(ReportFormat::parse("sarif"), Some(ReportFormat::Sarif));
         assert_eq!(ReportFormat::parse("codequality"), Some(ReportFormat::Gitlab));
-        assert_eq!(ReportFormat::parse("html"), None);
+        assert_eq!(ReportFormat::parse("html"), Some(ReportFormat::Html));
+        assert_eq!(ReportFormat::parse("pdf"), None);
     }
 }

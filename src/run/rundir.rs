@@ -92,6 +92,74 @@ pub fn mark_latest(repo: &Path, run: &RunDir) -> io::Result<()> {
     fs::rename(&tmp, base.join("latest"))
 }
 
+/// How long a run directory without a manifest is presumed to be in progress (another
+/// readyctl still writing it) rather than left behind by a crash.
+pub const INCOMPLETE_GRACE: chrono::Duration = chrono::Duration::hours(24);
+
+/// `--keep N`: removes old runs from `.readyctl/runs/`, keeping the newest `keep` complete runs.
+/// Only directories readyctl created are touched: the name must be a run id
+/// (`20260101T120000Z-0a1b2c`), and the directory must hold a `manifest.json` (a complete
+/// run) or be an incomplete run older than [`INCOMPLETE_GRACE`] by both its name and its
+/// modification time. The run `latest` points at and `current` are never removed. `keep == 0`
+/// keeps everything. Returns the ids removed, oldest first.
+pub fn prune(
+    repo: &Path,
+    keep: usize,
+    current: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> io::Result<Vec<String>> {
+    if keep == 0 {
+        return Ok(Vec::new());
+    }
+    let runs = repo.join(".readyctl").join("runs");
+    let latest = fs::read_link(repo.join(".readyctl").join("latest"))
+        .ok()
+        .and_then(|t| t.file_name().map(|n| n.to_string_lossy().into_owned()));
+    let mut complete = Vec::new();
+    let mut stale = Vec::new();
+    for entry in fs::read_dir(&runs)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stamp) = run_id_time(&name) else { continue };
+        // Symlinks and files are never ours to delete.
+        if !entry.file_type()?.is_dir() || name == current || latest.as_deref() == Some(&name) {
+            continue;
+        }
+        if entry.path().join("manifest.json").is_file() {
+            complete.push(name);
+        } else {
+            let modified = entry
+                .metadata()?
+                .modified()
+                .map(chrono::DateTime::<chrono::Utc>::from)
+                .unwrap_or(now);
+            if now - stamp > INCOMPLETE_GRACE && now - modified > INCOMPLETE_GRACE {
+                stale.push(name);
+            }
+        }
+    }
+    // Run ids sort by time. The current run counts towards `keep`.
+    complete.sort();
+    let keep_older = keep.saturating_sub(1);
+    let excess = complete.len().saturating_sub(keep_older);
+    let mut remove: Vec<String> = complete.into_iter().take(excess).chain(stale).collect();
+    remove.sort();
+    for name in &remove {
+        fs::remove_dir_all(runs.join(name)).map_err(|e| with_path(e, &runs.join(name)))?;
+    }
+    Ok(remove)
+}
+
+/// The start time a run id (`%Y%m%dT%H%M%SZ-xxxxxx`) carries, if `name` is one.
+fn run_id_time(name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let (stamp, short) = name.split_once('-')?;
+    if short.len() != 6 || !short.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
+        return None;
+    }
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ").ok().map(|t| t.and_utc())
+}
+
 /// Writes a probe's artifacts into its evidence directory (through the redaction filter), then
 /// lists every file there with its digest.
 pub fn store_artifacts(
@@ -196,4 +264,74 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result.map_err(|e| with_path(e, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(repo: &Path, id: &str, complete: bool) {
+        let dir = repo.join(".readyctl/runs").join(id);
+        fs::create_dir_all(dir.join("evidence")).unwrap();
+        if complete {
+            fs::write(dir.join("manifest.json"), "{}").unwrap();
+        }
+    }
+
+    fn left(repo: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(repo.join(".readyctl/runs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn prune_keeps_the_newest_latest_current_and_runs_in_progress() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path();
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 6, 10)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc();
+        for day in 1..=5 {
+            run(repo, &format!("2026060{day}T100000Z-00000{day}"), true);
+        }
+        run(repo, "20260610T115900Z-aaaaaa", false); // in progress: a minute old
+        run(repo, "20260610T120000Z-cccccc", true); // the current run
+        fs::create_dir_all(repo.join(".readyctl/runs/my-notes")).unwrap(); // not a run id
+        fs::create_dir_all(repo.join(".readyctl/runs/20260101T000000Z-ABCDEF")).unwrap();
+        std::os::unix::fs::symlink("runs/20260601T100000Z-000001", repo.join(".readyctl/latest"))
+            .unwrap();
+        let removed = prune(repo, 3, "20260610T120000Z-cccccc", now).unwrap();
+        // Keep 3 = the current run and the two newest complete ones; latest (the oldest) stays.
+        assert_eq!(removed, ["20260602T100000Z-000002", "20260603T100000Z-000003"]);
+        assert_eq!(
+            left(repo),
+            [
+                "20260101T000000Z-ABCDEF",
+                "20260601T100000Z-000001",
+                "20260604T100000Z-000004",
+                "20260605T100000Z-000005",
+                "20260610T115900Z-aaaaaa",
+                "20260610T120000Z-cccccc",
+                "my-notes",
+            ]
+        );
+        // keep 0 keeps everything.
+        assert!(prune(repo, 0, "20260610T120000Z-cccccc", now).unwrap().is_empty());
+    }
+
+    #[test]
+    fn prune_removes_an_incomplete_run_only_when_old_by_name_and_by_mtime() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path();
+        run(repo, "20200101T000000Z-dead00", false); // crashed long ago, but touched just now
+        let now = chrono::Utc::now();
+        assert!(prune(repo, 5, "x", now).unwrap().is_empty(), "fresh mtime protects it");
+        let later = now + chrono::Duration::hours(25);
+        assert_eq!(prune(repo, 5, "x", later).unwrap(), ["20200101T000000Z-dead00"]);
+    }
 }

@@ -1,6 +1,8 @@
 //! Runs checks as a DAG through `needs`: independent checks in parallel on `jobs` worker
 //! threads, a check whose dependency did not pass is `skip`, retries back off exponentially,
 //! and Ctrl-C (the cancel flag) stops scheduling and lets running probes kill their processes.
+//! `--fail-fast` stops scheduling too (after the first blocking failure) but lets running
+//! checks finish.
 //! Events are delivered on the calling thread, in completion order.
 
 use std::collections::VecDeque;
@@ -26,6 +28,9 @@ pub struct Runner<'a> {
     pub env: &'a (dyn Fn(&str) -> Option<String> + Sync),
     /// Services the checks may need; started and stopped around the checks that need them.
     pub services: Option<&'a super::services::Services>,
+    /// `--fail-fast`: after a check of at least this severity fails or errors, start nothing
+    /// new; the checks not started are skipped (cause `interrupted`).
+    pub fail_fast: Option<crate::checklist::model::Severity>,
 }
 
 /// Progress, as it happens.
@@ -42,6 +47,8 @@ struct State {
     unfinished: usize,
     /// Checks finished since a worker last released their services.
     released: Vec<usize>,
+    /// Why nothing new is started (`--fail-fast` after a blocking failure).
+    stopped: Option<String>,
 }
 
 impl Runner<'_> {
@@ -65,6 +72,7 @@ impl Runner<'_> {
             results: vec![None; checks.len()],
             unfinished: checks.len(),
             released: Vec::new(),
+            stopped: None,
         });
         let wake = Condvar::new();
         let (tx, rx) = mpsc::channel::<Msg>();
@@ -107,8 +115,8 @@ impl Runner<'_> {
             let i = {
                 let mut s = state.lock().unwrap();
                 loop {
-                    if self.cancel.load(Ordering::Relaxed) {
-                        self.skip_unstarted(checks, &mut s, &tx);
+                    if let Some(why) = self.stop_reason(&s) {
+                        self.skip_unstarted(checks, &mut s, &tx, &why);
                         wake.notify_all();
                     }
                     if s.unfinished == 0 {
@@ -120,12 +128,9 @@ impl Runner<'_> {
                     s = wake.wait_timeout(s, Duration::from_millis(50)).unwrap().0;
                 }
             };
-            let result = if self.cancel.load(Ordering::Relaxed) {
-                skipped(
-                    &checks[i],
-                    SkipCause::Interrupted,
-                    "not run: the run was interrupted".into(),
-                )
+            let stop = self.stop_reason(&state.lock().unwrap());
+            let result = if let Some(why) = stop {
+                skipped(&checks[i], SkipCause::Interrupted, why)
             } else {
                 let _ = tx.send(Msg::Started(i));
                 self.run_one(&checks[i])
@@ -156,6 +161,17 @@ impl Runner<'_> {
     ) {
         let passed = matches!(result.status, Status::Pass | Status::Waived);
         let status = result.status;
+        if let Some(threshold) = self.fail_fast
+            && s.stopped.is_none()
+            && matches!(status, Status::Fail | Status::Error)
+            && checks[i].severity >= threshold
+        {
+            s.stopped = Some(format!(
+                "not run: --fail-fast stopped the run after `{}` ({})",
+                checks[i].id,
+                status.as_str()
+            ));
+        }
         let _ = tx.send(Msg::Finished(Box::new(result.clone())));
         s.results[i] = Some(result);
         s.unfinished -= 1;
@@ -178,13 +194,18 @@ impl Runner<'_> {
         }
     }
 
-    fn skip_unstarted(&self, checks: &[Check], s: &mut State, tx: &mpsc::Sender<Msg>) {
+    /// Why nothing new may start: Ctrl-C, or `--fail-fast` after a blocking failure.
+    fn stop_reason(&self, s: &State) -> Option<String> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Some("not run: the run was interrupted".into())
+        } else {
+            s.stopped.clone()
+        }
+    }
+
+    fn skip_unstarted(&self, checks: &[Check], s: &mut State, tx: &mpsc::Sender<Msg>, why: &str) {
         while let Some(i) = s.ready.pop_front() {
-            let r = skipped(
-                &checks[i],
-                SkipCause::Interrupted,
-                "not run: the run was interrupted".into(),
-            );
+            let r = skipped(&checks[i], SkipCause::Interrupted, why.to_string());
             let _ = tx.send(Msg::Finished(Box::new(r.clone())));
             s.results[i] = Some(r);
             s.unfinished -= 1;
@@ -199,11 +220,7 @@ impl Runner<'_> {
                 checks.iter().position(|c| &c.id == n).is_some_and(|j| s.results[j].is_none())
             });
             if !blocked_by_running {
-                let r = skipped(
-                    &checks[k],
-                    SkipCause::Interrupted,
-                    "not run: the run was interrupted".into(),
-                );
+                let r = skipped(&checks[k], SkipCause::Interrupted, why.to_string());
                 let _ = tx.send(Msg::Finished(Box::new(r.clone())));
                 s.results[k] = Some(r);
                 s.unfinished -= 1;

@@ -84,7 +84,8 @@ fn demo_table() {
     redact_record(&mut v);
     let record: readyctl::record::RunRecord = serde_json::from_value(v).unwrap();
     let style = readyctl::report::style::Style { color: false };
-    let table = readyctl::report::terminal::table(&record, style, 120);
+    let wide = readyctl::report::terminal::Layout { width: 120, ascii: false };
+    let table = readyctl::report::terminal::table(&record, style, wide);
     let summary = readyctl::report::terminal::summary(&record, style, "[RUN_DIR]");
     insta::assert_snapshot!("demo_table", format!("{table}\n{summary}"));
 }

@@ -146,8 +146,8 @@ fn round_trip_claims_table_says_which_claims_hold() {
     assert_eq!(verdict_of("calc.py:18"), "confirmed");
     assert_eq!(verdict_of("calc.py:400"), "contradicted");
     assert_eq!(verdict_of("3/3 tests passing"), "confirmed");
-    assert_eq!(verdict_of("test\\_add"), "confirmed");
-    assert_eq!(verdict_of("test\\_div"), "contradicted");
+    assert_eq!(verdict_of("test_calc.py::test_add`"), "confirmed");
+    assert_eq!(verdict_of("test_calc.py::test_div`"), "contradicted");
     assert_eq!(verdict_of("coverage &gt; 50%"), "confirmed");
     assert_eq!(verdict_of("above 95%"), "contradicted");
     assert_eq!(verdict_of("Load test"), "pending sign-off");

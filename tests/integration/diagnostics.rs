@@ -139,3 +139,12 @@ fn binary_garbage_is_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("is not UTF-8 text"), "{}", text(&o.stderr));
 }
+
+// Issue 19: every problem in one check at once, not the first per check.
+case!(
+    two_problems_in_one_check,
+    &[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    severty: high\n    timeout: soon\n    command:\n      run: 'true'\n      exit_cod: 1\n  - id: b\n    are: ops\n    search: { pattern: '[' }\n"
+    )]
+);

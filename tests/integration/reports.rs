@@ -172,10 +172,11 @@ fn markdown_renders_as_gfm_with_tables_and_details() {
     let html = text(&child.wait_with_output().unwrap().stdout);
     let tables_md = md.lines().filter(|l| l.starts_with("|---")).count();
     assert_eq!(html.matches("<table>").count(), tables_md, "every table renders:\n{html}");
-    // Rows stay rows: the results table has one <tr> per check plus the header.
-    let results_table = html.split("<h2>All results</h2>").nth(1).unwrap();
-    let results_table = &results_table[..results_table.find("</table>").unwrap()];
-    assert_eq!(results_table.matches("<tr>").count(), 1 + sample_record().results.len());
+    // Rows stay rows: the results tables (what did not pass, then the passing ones collapsed)
+    // have one <tr> per check plus a header each.
+    let results = html.split("<h2>All results</h2>").nth(1).unwrap();
+    let results = &results[..results.find("<h2>").unwrap()];
+    assert_eq!(results.matches("<tr>").count(), 2 + sample_record().results.len());
     // The log excerpt is a details block whose content is escaped code, not HTML.
     assert!(html.contains("<details><summary>"), "{html}");
     assert!(html.contains("<pre><code class=\"language-text\">"), "{html}");
