@@ -74,23 +74,25 @@ pub const RUNNERS: &[Runner] = &[
     Runner { name: "go test", pattern: r"\bgo\s+test\b|\bgotestsum\b|\bginkgo\b", unless: None },
     Runner {
         name: "Maven",
-        pattern: r"\bmvnw?(\.cmd)?(\s+\S+)*?\s+(test|integration-test|package|verify|install|deploy|surefire:test)(\s|$)",
-        unless: Some(r"-DskipTests(=true)?(\s|$)|-Dmaven\.test\.skip(=true)?(\s|$)"),
+        pattern: r#"\bmvnw?(\.cmd)?(\s+\S+)*?\s+(test|integration-test|package|verify|install|deploy|surefire:test)(\s|$|['"`;)\]},])"#,
+        unless: Some(
+            r#"-DskipTests(=true)?(\s|$|['"`;)\]},])|-Dmaven\.test\.skip(=true)?(\s|$|['"`;)\]},])"#,
+        ),
     },
     Runner {
         name: "Gradle",
-        pattern: r"\bgradlew?(\.bat)?(\s+\S+)*?\s+(\S*:)?(test|check|build|integrationTest|\w*UnitTest)(\s|$)",
-        unless: Some(r"(-x|--exclude-task)(\s+|=)(\S*:)?test(\s|$)"),
-    },
-    Runner { name: "RSpec", pattern: r"\b(rspec|parallel_rspec)\b", unless: None },
-    Runner {
-        name: "Rails/Rake test",
-        pattern: r"\brails\s+test\b|\brake(\s+\S+)*?\s+(test|spec)(:\S*)?(\s|$)|\bparallel_test\b",
-        unless: None,
+        pattern: r#"\bgradlew?(\.bat)?(\s+\S+)*?\s+(\S*:)?(test|check|build|integrationTest|\w*UnitTest)(\s|$|['"`;)\]},])"#,
+        unless: Some(r#"(-x|--exclude-task)(\s+|=)(\S*:)?test(\s|$|['"`;)\]},])"#),
     },
     Runner {
         name: "knapsack",
         pattern: r"\bknapsack(_pro)?:(\S*:)?(rspec|minitest|test|cucumber)\b",
+        unless: None,
+    },
+    Runner { name: "RSpec", pattern: r"\b(rspec|parallel_rspec)\b", unless: None },
+    Runner {
+        name: "Rails/Rake test",
+        pattern: r#"\brails\s+test\b|\brake(\s+\S+)*?\s+(test|spec)(:\S*)?(\s|$|['"`;)\]},])|\bparallel_test\b"#,
         unless: None,
     },
     Runner { name: "cucumber", pattern: r"\bcucumber\b", unless: None },
@@ -102,7 +104,7 @@ pub const RUNNERS: &[Runner] = &[
     },
     Runner {
         name: "make/just/task test",
-        pattern: r"\b(make|just|task)\s+(\S+\s+)*(test|tests|check)\b",
+        pattern: r#"(^|[\s/;&|('"])(g?make|just|task)\s+(\S+\s+)*(test|tests|check)\b"#,
         unless: None,
     },
 ];
@@ -184,7 +186,11 @@ fn system_for(path: &str) -> System {
         .iter()
         .find(|(place, _)| match place.strip_suffix("/*.yml") {
             Some(dir) => path.starts_with(&format!("{dir}/")),
-            None => path == *place || Some(path) == place.strip_suffix(".yml").map(|p| format!("{p}.yaml")).as_deref(),
+            None => {
+                path == *place
+                    || Some(path)
+                        == place.strip_suffix(".yml").map(|p| format!("{p}.yaml")).as_deref()
+            }
         })
         .map(|(_, s)| *s)
         .unwrap_or(System::Jenkins)
@@ -234,7 +240,8 @@ impl Step {
 
 /// The places looked for CI configurations, for messages.
 pub fn places_looked() -> String {
-    PLACES.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", ")
+    let places = PLACES.iter().map(|(p, _)| *p).collect::<Vec<_>>().join(", ");
+    format!("{places}; .yml or .yaml")
 }
 
 /// The CI configuration files present in `repo`, relative paths, in [`PLACES`] order.
@@ -388,7 +395,12 @@ fn walk(v: &Value, system: System, inherited: &Option<String>, out: &mut Vec<Raw
 /// Azure Pipelines tasks that run a build tool from inputs rather than a `script:`: the
 /// command they amount to (`Maven@4 goals: verify` → `mvn verify`), and script files
 /// (`Bash@3 filePath: ci/test.sh` → `bash ci/test.sh`), so both are matched and followed.
-fn azure_task(task: &str, inputs: Option<&Value>, workdir: &Option<String>, out: &mut Vec<RawStep>) {
+fn azure_task(
+    task: &str,
+    inputs: Option<&Value>,
+    workdir: &Option<String>,
+    out: &mut Vec<RawStep>,
+) {
     let input = |k: &str| inputs.and_then(|i| i.get(k)).and_then(Value::as_str).unwrap_or("");
     let name = task.split('@').next().unwrap_or("").to_ascii_lowercase();
     let command = match name.as_str() {
@@ -407,7 +419,9 @@ fn azure_task(task: &str, inputs: Option<&Value>, workdir: &Option<String>, out:
             };
             format!("{interp} {} {}", input("filePath"), input("arguments"))
         }
-        "pythonscript" if !input("scriptPath").is_empty() => format!("python {}", input("scriptPath")),
+        "pythonscript" if !input("scriptPath").is_empty() => {
+            format!("python {}", input("scriptPath"))
+        }
         _ => return,
     };
     let command = command.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -429,9 +443,7 @@ fn lines_of(text: &[&str], command: &str, from: &mut usize) -> Vec<u64> {
     let Some(first) = command.lines().map(str::trim).find(|l| !l.is_empty()) else {
         return Vec::new();
     };
-    let find = |needle: &str, start: usize| {
-        (start..text.len()).find(|&i| text[i].contains(needle))
-    };
+    let find = |needle: &str, start: usize| (start..text.len()).find(|&i| text[i].contains(needle));
     let Some(mut at) = find(first, *from).or_else(|| find(first, 0)) else {
         return command.lines().map(|_| 0).collect();
     };
@@ -456,7 +468,8 @@ fn lines_of(text: &[&str], command: &str, from: &mut usize) -> Vec<u64> {
     }
     // A flow sequence (`script: [a, b]`) puts the next command on the same line.
     let last = command.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or(first);
-    let rest = text.get(at).map(|l| l.trim_end().trim_end_matches(['"', '\'', ']', ','])).unwrap_or("");
+    let rest =
+        text.get(at).map(|l| l.trim_end().trim_end_matches(['"', '\'', ']', ','])).unwrap_or("");
     *from = if rest.ends_with(last) { at + 1 } else { at };
     out
 }
@@ -578,6 +591,9 @@ fn segments(line: &str) -> Vec<&str> {
 /// The words of a simple command, quotes stripped, with leading `VAR=value` assignments and
 /// wrappers that run the rest (`uv run`, `bundle exec`, `poetry run`, `sudo`, `time`, …) removed.
 fn words(seg: &str) -> Vec<String> {
+    // `"$(dirname "$0")/x.sh"` (or `${BASH_SOURCE[0]}`): one word, resolved next to the caller.
+    let dirname = Regex::new(r#"\$\(\s*dirname\s+[^)]*\)"#).expect("constant regex");
+    let seg = dirname.replace_all(seg, "$$(dirname)");
     let mut w: Vec<String> = seg
         .split_whitespace()
         .map(|x| x.trim_matches(|c| c == '"' || c == '\'' || c == '`').to_string())
@@ -652,10 +668,28 @@ fn resolve(repo: &Path, cwd: &str, caller: &str, p: &str) -> Option<String> {
 
 /// Interpreters whose first non-option argument is a script file.
 const INTERPRETERS: &[&str] = &[
-    "bash", "sh", "zsh", "dash", "ksh", "source", ".", "python", "python3", "python2", "node",
-    "ruby", "perl", "php", "pwsh", "powershell", "deno", "tsx", "ts-node",
+    "bash",
+    "sh",
+    "zsh",
+    "dash",
+    "ksh",
+    "source",
+    ".",
+    "python",
+    "python3",
+    "python2",
+    "node",
+    "ruby",
+    "perl",
+    "php",
+    "pwsh",
+    "powershell",
+    "deno",
+    "tsx",
+    "ts-node",
 ];
-const SCRIPT_EXTS: &[&str] = &[".sh", ".bash", ".py", ".rb", ".js", ".mjs", ".cjs", ".ts", ".ps1", ".pl"];
+const SCRIPT_EXTS: &[&str] =
+    &[".sh", ".bash", ".py", ".rb", ".js", ".mjs", ".cjs", ".ts", ".ps1", ".pl"];
 
 /// What a CI step (or a line it runs) calls, followed `depth` levels: the lines of the scripts,
 /// Makefile targets' recipes and package.json scripts it runs, as steps pointing back at the
@@ -774,9 +808,8 @@ fn make_steps(repo: &Path, cwd: &str, args: &[&str], via: &str) -> Vec<Step> {
         Some(f) => vec![f],
         None => vec!["GNUmakefile", "makefile", "Makefile"],
     };
-    let Some(rel) = names.iter().find_map(|n| {
-        join_rel(&dir, n).filter(|r| repo.join(r).is_file())
-    }) else {
+    let Some(rel) = names.iter().find_map(|n| join_rel(&dir, n).filter(|r| repo.join(r).is_file()))
+    else {
         return Vec::new();
     };
     let Ok(text) = std::fs::read_to_string(repo.join(&rel)) else { return Vec::new() };
@@ -1034,34 +1067,74 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Status;
+    use crate::probe::context::testing::write;
 
     fn run_in(dir: &Path, spec: &Spec) -> ProbeOutcome {
         crate::probe::context::testing::run_probe(dir, "ci", |ctx| run(spec, ctx))
     }
 
-    use crate::probe::context::testing::write;
+    /// (status, path and line of the first `tests` location, reason).
+    fn verdict(dir: &Path) -> (Status, Option<(String, Option<u64>)>, String) {
+        let o = run_in(dir, &Spec::default());
+        let first = o
+            .locations
+            .iter()
+            .find(|l| l.rule.as_deref() == Some("tests"))
+            .map(|l| (l.path.clone(), l.line));
+        (o.status, first, o.reason)
+    }
+
+    fn at(path: &str, line: u64) -> Option<(String, Option<u64>)> {
+        Some((path.to_string(), Some(line)))
+    }
 
     const GHA: &str = "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - name: build\n        run: cargo build --locked\n      - name: test\n        run: |\n          cargo fmt --check\n          cargo test --all\n";
 
     #[test]
-    fn github_actions_test_step_found_with_line() {
+    fn github_actions_reports_the_matching_line_of_a_multi_line_run() {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), "Cargo.toml", "[package]\n");
         write(d.path(), ".github/workflows/ci.yml", GHA);
-        let o = run_in(d.path(), &Spec::default());
-        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
-        let l = &o.locations[0];
-        assert_eq!((l.path.as_str(), l.line), (".github/workflows/ci.yml", Some(12)));
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        // Line 12 is `cargo fmt --check`, the block's first line; the runner is on 13.
+        assert_eq!(first, at(".github/workflows/ci.yml", 13));
+        assert!(
+            reason.contains("`cargo test --all`, cargo test, at .github/workflows/ci.yml:13"),
+            "{reason}"
+        );
     }
 
     #[test]
-    fn python_repo_with_rust_tests_only_fails() {
+    fn any_known_runner_counts_whatever_manifest_is_at_the_root() {
+        // A Rails repository with a package.json: the Node manifest must not hide `bin/rake test`.
         let d = tempfile::tempdir().unwrap();
-        write(d.path(), "pyproject.toml", "");
-        write(d.path(), ".github/workflows/ci.yml", GHA);
-        let o = run_in(d.path(), &Spec::default());
-        assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);
-        assert!(o.reason.contains("runs the tests"), "{}", o.reason);
+        write(d.path(), "package.json", "{}");
+        write(d.path(), "Gemfile", "source 'https://rubygems.org'\n");
+        write(
+            d.path(),
+            ".github/workflows/main.yml",
+            "jobs:\n  t:\n    steps:\n      - run: bundle exec standardrb\n      - name: Run tests\n        run: bin/rake test\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at(".github/workflows/main.yml", 6));
+        assert!(reason.contains("`bin/rake test`, Rails/Rake test,"), "{reason}");
+        // The same pipeline without the test step fails and names what it looked for.
+        write(
+            d.path(),
+            ".github/workflows/main.yml",
+            "jobs:\n  t:\n    steps:\n      - run: bundle exec standardrb\n      - run: RAILS_ENV=test bin/rails db:seed\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Fail, "{reason}");
+        assert_eq!(first, None);
+        assert!(
+            reason.contains("none of the 2 commands in .github/workflows/main.yml"),
+            "{reason}"
+        );
+        assert!(reason.contains("Maven, Gradle") && reason.contains("RSpec"), "{reason}");
     }
 
     #[test]
@@ -1074,10 +1147,10 @@ mod tests {
             "stages: [test]\ntest:\n  image: node:20\n  before_script:\n    - npm ci\n  script:\n    - npm run lint\n    - npm test -- --ci\n",
         );
         let o = run_in(d.path(), &Spec::default());
-        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
         assert_eq!(o.locations[0].line, Some(8));
         let o = run_in(d.path(), &Spec { readyctl: true, ..Spec::default() });
-        assert_eq!(o.status, crate::outcome::Status::Fail);
+        assert_eq!(o.status, Status::Fail);
         assert!(o.reason.contains("readyctl"));
         write(
             d.path(),
@@ -1085,7 +1158,7 @@ mod tests {
             "test:\n  script:\n    - npm test\n    - ./bin/readyctl check --sign\n",
         );
         let o = run_in(d.path(), &Spec { readyctl: true, ..Spec::default() });
-        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
     }
 
     #[test]
@@ -1098,7 +1171,7 @@ mod tests {
             "version: 2.1\njobs:\n  build:\n    steps:\n      - checkout\n      - run:\n          name: tests\n          command: go test ./...\n",
         );
         let o = run_in(d.path(), &Spec::default());
-        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
         assert_eq!(o.locations[0].line, Some(8));
         std::fs::remove_dir_all(d.path().join(".circleci")).unwrap();
         write(
@@ -1107,22 +1180,272 @@ mod tests {
             "pipeline {\n  stages {\n    stage('t') { steps { sh 'go vet ./...' } }\n  }\n}\n",
         );
         let o = run_in(d.path(), &Spec::default());
-        assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);
+        assert_eq!(o.status, Status::Fail, "{}", o.reason);
         let o = run_in(d.path(), &Spec { tests: Some("go vet".into()), ..Spec::default() });
-        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
         assert_eq!(o.locations[0].line, Some(3));
+        assert!(o.reason.contains("/go vet/"), "{}", o.reason);
+        // A Jenkins `sh '…'` around a Maven build is recognised inside the quotes.
+        write(
+            d.path(),
+            "Jenkinsfile",
+            "pipeline {\n  stages {\n    stage('b') { steps { sh './mvnw -B verify' } }\n  }\n}\n",
+        );
+        assert_eq!(verdict(d.path()).1, at("Jenkinsfile", 3));
     }
 
     #[test]
-    fn no_config_fails_and_bad_yaml_errors_with_position() {
+    fn travis_script_forms_install_after_success_and_jobs_include() {
+        let d = tempfile::tempdir().unwrap();
+        // `script:` as a plain string.
+        write(
+            d.path(),
+            ".travis.yml",
+            "language: python\ninstall: pip install -r requirements.txt\nbefore_script:\n  - export FLASK_APP=autoapp.py\n\nscript: flask test\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at(".travis.yml", 6));
+        assert!(reason.starts_with("Travis CI runs the tests"), "{reason}");
+        // `script:` as a list; `env:` values are not commands.
+        write(
+            d.path(),
+            ".travis.yml",
+            "language: node_js\nenv:\n  global:\n    - CMD=yarn test\nscript:\n  - yarn lint\n  - yarn test\nafter_success: yarn coverage:coveralls\n",
+        );
+        assert_eq!(verdict(d.path()).1, at(".travis.yml", 7));
+        // Each key the issue lists is read.
+        for (key, line) in
+            [("before_install", 2), ("install", 2), ("before_script", 2), ("after_success", 2)]
+        {
+            write(d.path(), ".travis.yml", &format!("language: go\n{key}: go test ./...\n"));
+            assert_eq!(verdict(d.path()).1, at(".travis.yml", line), "{key}");
+        }
+        // `jobs.include[].script` and `matrix.include[].script`.
+        write(
+            d.path(),
+            ".travis.yml",
+            "language: ruby\njobs:\n  include:\n    - stage: lint\n      script: bundle exec rubocop\n    - stage: test\n      script:\n        - bundle exec rspec\n",
+        );
+        assert_eq!(verdict(d.path()).1, at(".travis.yml", 8));
+        write(
+            d.path(),
+            ".travis.yml",
+            "language: java\nmatrix:\n  include:\n    - jdk: openjdk17\n      script: ./gradlew check\n",
+        );
+        assert_eq!(verdict(d.path()).1, at(".travis.yml", 5));
+        // Only lint: a fail that names the file.
+        write(d.path(), ".travis.yml", "language: node_js\nscript:\n  - yarn lint\n");
+        let (status, _, reason) = verdict(d.path());
+        assert_eq!(status, Status::Fail, "{reason}");
+        assert!(reason.contains("none of the 1 commands in .travis.yml"), "{reason}");
+    }
+
+    #[test]
+    fn azure_pipelines_script_bash_powershell_tasks_and_stages() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "azure-pipelines.yml",
+            "trigger: [main]\nstages:\n  - stage: Build\n    jobs:\n      - job: b\n        steps:\n          - script: npm ci\n          - bash: |\n              echo start\n              npm run test:ci\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert!(reason.starts_with("Azure Pipelines runs the tests"), "{reason}");
+        assert_eq!(first, at("azure-pipelines.yml", 10));
+        write(
+            d.path(),
+            "azure-pipelines.yml",
+            "steps:\n  - powershell: dotnet build\n  - pwsh: dotnet test --no-build\n",
+        );
+        assert_eq!(verdict(d.path()).1, at("azure-pipelines.yml", 3));
+        // Task inputs `script` and `inline`.
+        write(
+            d.path(),
+            "azure-pipelines.yml",
+            "steps:\n  - task: Bash@3\n    inputs:\n      targetType: inline\n      script: pytest -q\n",
+        );
+        assert_eq!(verdict(d.path()).1, at("azure-pipelines.yml", 5));
+        write(
+            d.path(),
+            "azure-pipelines.yml",
+            "steps:\n  - task: AzureCLI@2\n    inputs:\n      scriptType: bash\n      inline: go test ./...\n",
+        );
+        assert_eq!(verdict(d.path()).1, at("azure-pipelines.yml", 5));
+        // Build-tool tasks: Maven goals count unless the tests are skipped.
+        write(
+            d.path(),
+            "azure-pipelines.yml",
+            "steps:\n  - task: Maven@4\n    inputs:\n      goals: verify\n",
+        );
+        let (status, _, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert!(reason.contains("`mvn verify`, Maven"), "{reason}");
+        write(
+            d.path(),
+            "azure-pipelines.yml",
+            "steps:\n  - task: Maven@4\n    inputs:\n      goals: package\n      options: -DskipTests\n",
+        );
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+        // `.azure-pipelines/*.yml` too, with a script file the task runs.
+        std::fs::remove_file(d.path().join("azure-pipelines.yml")).unwrap();
+        write(
+            d.path(),
+            ".azure-pipelines/ci.yaml",
+            "jobs:\n  - job: t\n    steps:\n      - task: Bash@3\n        inputs:\n          targetType: filePath\n          filePath: ci/test.sh\n",
+        );
+        write(d.path(), "ci/test.sh", "#!/bin/sh\nset -e\ncargo nextest run\n");
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at("ci/test.sh", 3));
+    }
+
+    #[test]
+    fn bitbucket_default_branches_pull_requests_and_custom() {
+        let d = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "default:\n    - step:\n        script:\n          - composer install\n          - vendor/bin/phpunit\n",
+                7,
+            ),
+            (
+                "branches:\n    main:\n      - step:\n          script:\n            - ./gradlew test\n",
+                7,
+            ),
+            (
+                "pull-requests:\n    '**':\n      - step:\n          name: t\n          script:\n            - python manage.py test\n",
+                8,
+            ),
+            (
+                "custom:\n    nightly:\n      - step:\n          script:\n            - dotnet test\n",
+                7,
+            ),
+        ];
+        for (body, line) in cases {
+            write(d.path(), "bitbucket-pipelines.yml", &format!("image: x\npipelines:\n  {body}"));
+            let (status, first, reason) = verdict(d.path());
+            assert_eq!(status, Status::Pass, "{body}: {reason}");
+            assert_eq!(first, at("bitbucket-pipelines.yml", line), "{body}");
+            assert!(reason.starts_with("Bitbucket Pipelines"), "{reason}");
+        }
+        write(
+            d.path(),
+            "bitbucket-pipelines.yml",
+            "pipelines:\n  default:\n    - step:\n        script:\n          - ./gradlew build -x test\n",
+        );
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+    }
+
+    #[test]
+    fn buildkite_command_and_commands() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            ".buildkite/pipeline.yml",
+            "steps:\n  - label: lint\n    command: make lint\n  - label: test\n    commands:\n      - bundle install\n      - bundle exec rspec --format progress\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at(".buildkite/pipeline.yml", 7));
+        assert!(reason.starts_with("Buildkite"), "{reason}");
+        write(d.path(), ".buildkite/pipeline.yml", "steps:\n  - command: make lint\n");
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+    }
+
+    #[test]
+    fn drone_multi_document_and_woodpecker_files() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            ".drone.yml",
+            "kind: pipeline\nname: lint\nsteps:\n  - name: lint\n    image: golang\n    commands:\n      - go vet ./...\n---\nkind: pipeline\nname: test\nsteps:\n  - name: test\n    image: golang\n    commands:\n      - go test ./...\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at(".drone.yml", 15));
+        assert!(reason.starts_with("Drone"), "{reason}");
+        std::fs::remove_file(d.path().join(".drone.yml")).unwrap();
+        // Woodpecker: `steps` as a map, and the older `pipeline` key.
+        write(
+            d.path(),
+            ".woodpecker/test.yml",
+            "steps:\n  test:\n    image: rust\n    commands:\n      - cargo build\n      - cargo test\n",
+        );
+        assert_eq!(verdict(d.path()).1, at(".woodpecker/test.yml", 6));
+        std::fs::remove_dir_all(d.path().join(".woodpecker")).unwrap();
+        write(
+            d.path(),
+            ".woodpecker.yml",
+            "pipeline:\n  test:\n    image: python\n    commands: [pip install -e ., pytest]\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at(".woodpecker.yml", 4));
+        assert!(reason.starts_with("Woodpecker"), "{reason}");
+        // Drone `image:` or `environment:` values are not commands.
+        write(
+            d.path(),
+            ".woodpecker.yml",
+            "steps:\n  t:\n    image: pytest\n    environment: {X: pytest}\n    commands: [echo hi]\n",
+        );
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+    }
+
+    #[test]
+    fn configs_found_in_every_place_with_their_system() {
+        let d = tempfile::tempdir().unwrap();
+        let files = [
+            (".github/workflows/a.yaml", "GitHub Actions"),
+            (".gitlab-ci.yml", "GitLab CI"),
+            (".circleci/config.yml", "CircleCI"),
+            ("Jenkinsfile", "Jenkins"),
+            (".travis.yml", "Travis CI"),
+            ("azure-pipelines.yaml", "Azure Pipelines"),
+            (".azure-pipelines/b.yml", "Azure Pipelines"),
+            ("bitbucket-pipelines.yml", "Bitbucket Pipelines"),
+            (".buildkite/pipeline.yaml", "Buildkite"),
+            (".drone.yml", "Drone"),
+            (".woodpecker.yml", "Woodpecker"),
+            (".woodpecker/c.yml", "Woodpecker"),
+        ];
+        for (f, _) in files {
+            write(d.path(), f, "x: 1\n");
+        }
+        write(d.path(), ".woodpecker/notes.txt", "not a pipeline\n");
+        let found = find_configs(d.path());
+        let mut expected: Vec<&str> = files.iter().map(|f| f.0).collect();
+        expected.sort();
+        let mut got: Vec<&str> = found.iter().map(String::as_str).collect();
+        got.sort();
+        assert_eq!(got, expected);
+        for (f, system) in files {
+            assert_eq!(system_of(f), system, "{f}");
+        }
+    }
+
+    #[test]
+    fn no_config_lists_every_place_and_bad_yaml_errors_with_position() {
         let d = tempfile::tempdir().unwrap();
         let o = run_in(d.path(), &Spec::default());
-        assert_eq!(o.status, crate::outcome::Status::Fail);
+        assert_eq!(o.status, Status::Fail);
         assert!(o.reason.contains("no CI configuration"));
+        for (place, _) in PLACES {
+            assert!(o.reason.contains(place), "{place}: {}", o.reason);
+        }
         write(d.path(), ".github/workflows/x.yaml", "jobs:\n  a:\n    steps: [\n  - run: x\n");
         let o = run_in(d.path(), &Spec::default());
-        assert_eq!(o.status, crate::outcome::Status::Error);
+        assert_eq!(o.status, Status::Error);
         assert!(o.reason.starts_with(".github/workflows/x.yaml:"), "{}", o.reason);
+        std::fs::remove_dir_all(d.path().join(".github")).unwrap();
+        // The position is in the whole file, not in the failing document.
+        write(d.path(), ".drone.yml", "kind: pipeline\n---\nsteps:\n  - commands: [\n");
+        let o = run_in(d.path(), &Spec::default());
+        assert_eq!(o.status, Status::Error);
+        assert!(
+            o.reason.starts_with(".drone.yml:5:") || o.reason.starts_with(".drone.yml:4:"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]
@@ -1134,10 +1457,87 @@ mod tests {
             "jobs:\n  r:\n    steps:\n      - run: pytest -q\n      - uses: acme/readyctl-action@v1\n",
         );
         let o = run_in(d.path(), &Spec { readyctl: true, ..Spec::default() });
-        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
         assert!(
             o.locations.iter().any(|l| l.rule.as_deref() == Some("readyctl") && l.line == Some(5))
         );
+    }
+
+    /// Which runner, if any, `command` counts as.
+    fn runner(command: &str) -> Option<String> {
+        Matcher::new(None).unwrap().find(command).map(|h| h.runner)
+    }
+
+    #[test]
+    fn every_known_runner_and_what_does_not_run_tests() {
+        let runs = [
+            ("cargo test --all", "cargo test"),
+            ("cargo +nightly nextest run", "cargo test"),
+            ("uv run pytest -q", "pytest/unittest/tox/nox"),
+            ("python3 -m unittest discover", "pytest/unittest/tox/nox"),
+            ("uv run ./manage.py test", "Django manage.py test"),
+            ("python manage.py test --parallel", "Django manage.py test"),
+            ("flask test", "flask test"),
+            ("npm test", "npm/yarn/pnpm/bun test"),
+            ("npm run test:unit", "npm/yarn/pnpm/bun test"),
+            ("yarn test", "npm/yarn/pnpm/bun test"),
+            ("pnpm test", "npm/yarn/pnpm/bun test"),
+            ("pnpm --filter api run test-ci", "npm/yarn/pnpm/bun test"),
+            ("npx jest --ci", "jest/vitest/mocha"),
+            ("go test -race ./...", "go test"),
+            ("mvn test", "Maven"),
+            ("./mvnw -B verify", "Maven"),
+            ("mvn -B clean install", "Maven"),
+            ("mvn package -DskipTests=false", "Maven"),
+            ("gradle test", "Gradle"),
+            ("./gradlew clean test", "Gradle"),
+            ("./gradlew build", "Gradle"),
+            ("./gradlew :app:check --info", "Gradle"),
+            ("./gradlew build -x integrationTest", "Gradle"),
+            ("bundle exec rspec spec/models", "RSpec"),
+            ("bin/rails test", "Rails/Rake test"),
+            ("bundle exec rails test:system", "Rails/Rake test"),
+            ("bin/rake test", "Rails/Rake test"),
+            ("bundle exec rake spec", "Rails/Rake test"),
+            ("bundle exec rake knapsack_pro:queue:rspec", "knapsack"),
+            ("dotnet test src/cart/", "dotnet test"),
+            ("vendor/bin/phpunit --coverage-text", "PHPUnit/Pest"),
+            ("./vendor/bin/phpunit", "PHPUnit/Pest"),
+            ("make test", "make/just/task test"),
+            ("sh -c 'make -j4 check'", "make/just/task test"),
+            ("for s in a b; do go test ./src/$s/...; done", "go test"),
+            ("mvn -DskipTests package && mvn test", "Maven"),
+        ];
+        for (command, expected) in runs {
+            assert_eq!(runner(command).as_deref(), Some(expected), "{command}");
+        }
+        let not = [
+            "mvn -DskipTests package",
+            "./mvnw -B -Dmaven.test.skip=true install",
+            "mvn -Dmaven.test.skip package",
+            "mvn compile",
+            "./mvnw spring-boot:build-image",
+            "./gradlew build -x test",
+            "gradle assemble",
+            "./gradlew build --exclude-task test",
+            "RAILS_ENV=test bundle exec rake db:create db:schema:load",
+            "bin/rails db:seed",
+            "bundle exec rake db:test:prepare",
+            "python manage.py migrate",
+            "flask db upgrade",
+            "npm run lint",
+            "yarn build",
+            "dotnet build",
+            "go vet ./...",
+            "echo run pytest in CI",
+            "composer install",
+        ];
+        for command in not {
+            assert_eq!(runner(command), None, "{command}");
+        }
+        // A `\`-continued command is judged as one line.
+        assert_eq!(runner("mvn \\\n  -B -DskipTests \\\n  package"), None);
+        assert_eq!(runner("mvn \\\n  -B \\\n  verify").as_deref(), Some("Maven"));
     }
 
     #[test]
@@ -1156,13 +1556,159 @@ mod tests {
         );
         write(d.path(), "backend/scripts/test.sh", "set -e\n\ncoverage run -m pytest tests/\n");
         let o = run_in(d.path(), &Spec::default());
-        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
         let l = &o.locations[0];
         assert_eq!((l.path.as_str(), l.line), ("backend/scripts/test.sh", Some(3)));
         assert!(o.reason.contains("run from .github/workflows/test-backend.yml:5"), "{}", o.reason);
         // Without the script there is nothing that runs the tests.
         std::fs::remove_file(d.path().join("backend/scripts/test.sh")).unwrap();
-        assert_eq!(run_in(d.path(), &Spec::default()).status, crate::outcome::Status::Fail);
+        assert_eq!(run_in(d.path(), &Spec::default()).status, Status::Fail);
+    }
+
+    /// A GitHub workflow with one step running `cmd`.
+    fn step(d: &Path, cmd: &str) {
+        write(
+            d,
+            ".github/workflows/ci.yml",
+            &format!("jobs:\n  t:\n    steps:\n      - run: {cmd}\n"),
+        );
+    }
+
+    #[test]
+    fn scripts_in_other_languages_are_followed() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "ci/run.py",
+            "import subprocess\n\nsubprocess.check_call([\"python\", \"-m\", \"pytest\", \"-x\"])\n",
+        );
+        write(
+            d.path(),
+            "ci/run.js",
+            "// runs the suite\nconst { execSync } = require('child_process');\nexecSync('npx vitest run', { stdio: 'inherit' });\n",
+        );
+        write(
+            d.path(),
+            "ci/run.rb",
+            "# frozen_string_literal: true\nsystem('bundle exec rspec') || exit(1)\n",
+        );
+        write(d.path(), "ci/run.ps1", "Set-Location src\ndotnet test --no-restore\n");
+        for (cmd, path, line) in [
+            ("python3 ci/run.py", "ci/run.py", 3),
+            ("node ci/run.js", "ci/run.js", 3),
+            ("ruby ci/run.rb", "ci/run.rb", 2),
+            ("pwsh ./ci/run.ps1", "ci/run.ps1", 2),
+            ("./ci/run.py --fast", "ci/run.py", 3),
+        ] {
+            step(d.path(), cmd);
+            let (status, first, reason) = verdict(d.path());
+            assert_eq!(status, Status::Pass, "{cmd}: {reason}");
+            assert_eq!(first, at(path, line), "{cmd}");
+            assert!(reason.contains("run from .github/workflows/ci.yml:4"), "{reason}");
+        }
+        // `python -m x` names a module, not a file: nothing to follow, nothing that runs tests.
+        step(d.path(), "python -m ci.run");
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+    }
+
+    #[test]
+    fn makefile_targets_and_prerequisites_are_followed() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "Makefile",
+            "PY ?= python3\n\n.PHONY: ci lint unit\nall: build\n\nbuild:\n\tgo build ./...\n\nci: lint unit\n\nlint:\n\t@golangci-lint run\n\nunit:\n\t@$(PY) -m pytest -q\n",
+        );
+        step(d.path(), "make ci");
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at("Makefile", 15));
+        // The default goal (`all` → `build`) does not run the tests.
+        step(d.path(), "make");
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+        step(d.path(), "make lint");
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+        // `make -C dir target` reads dir/Makefile.
+        write(d.path(), "svc/Makefile", "coverage:\n\tcargo llvm-cov --lcov\n");
+        step(d.path(), "make -C svc coverage");
+        assert_eq!(verdict(d.path()).1, at("svc/Makefile", 2));
+    }
+
+    #[test]
+    fn package_json_scripts_are_followed_from_the_working_directory() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "web/package.json",
+            "{\n  \"name\": \"web\",\n  \"scripts\": {\n    \"lint\": \"eslint .\",\n    \"ci\": \"jest --ci --coverage\"\n  }\n}\n",
+        );
+        write(
+            d.path(),
+            ".github/workflows/ci.yml",
+            "jobs:\n  t:\n    steps:\n      - run: npm run ci\n        working-directory: web\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at("web/package.json", 5));
+        // `cd web && yarn ci` reaches the same script.
+        step(d.path(), "cd web && yarn ci");
+        assert_eq!(verdict(d.path()).1, at("web/package.json", 5));
+        // From the root there is no package.json: nothing to follow.
+        step(d.path(), "npm run ci");
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+        step(d.path(), "cd web && pnpm lint");
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+    }
+
+    #[test]
+    fn parallel_wrapper_scripts_ending_in_rspec_are_followed_two_levels_deep() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            ".circleci/config.yml",
+            "jobs:\n  t:\n    parallelism: 4\n    steps:\n      - run: bin/ci-parallel\n",
+        );
+        write(
+            d.path(),
+            "bin/ci-parallel",
+            "#!/usr/bin/env bash\nset -euo pipefail\nexec \"$(dirname \"$0\")/split-specs.sh\"\n",
+        );
+        write(
+            d.path(),
+            "bin/split-specs.sh",
+            "FILES=$(circleci tests glob 'spec/**/*_spec.rb' | circleci tests split)\nbundle exec rspec $FILES\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at("bin/split-specs.sh", 2));
+        assert!(
+            reason.contains("RSpec") && reason.contains("run from .circleci/config.yml:5"),
+            "{reason}"
+        );
+        // A third level is not followed.
+        write(d.path(), "bin/split-specs.sh", "./bin/really-run.sh\n");
+        write(d.path(), "bin/really-run.sh", "bundle exec rspec\n");
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+    }
+
+    #[test]
+    fn followed_line_numbers_and_steps_are_in_the_summary() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "scripts/t.sh", "#!/bin/sh\n# comment\ncd api\nnpm test\n");
+        write(d.path(), ".travis.yml", "script:\n  - sh scripts/t.sh\n");
+        let o = run_in(d.path(), &Spec::default());
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
+        let crate::probe::ArtifactContent::Bytes(bytes) = &o.artifacts[0].content else {
+            panic!("summary.json is written from memory")
+        };
+        let summary: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        let steps = summary["steps"].as_array().unwrap();
+        let hit = steps.iter().find(|s| s["runs_tests"] == true).unwrap();
+        assert_eq!(hit["path"], "scripts/t.sh");
+        assert_eq!(hit["line"], 4);
+        assert_eq!(hit["via"], ".travis.yml:2");
+        assert_eq!(hit["runner"], "npm/yarn/pnpm/bun test");
+        assert!(summary["looked_in"].as_array().unwrap().len() == PLACES.len());
     }
 
     #[test]
