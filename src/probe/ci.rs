@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use regex::Regex;
 use schemars::JsonSchema;
@@ -108,6 +109,15 @@ pub const RUNNERS: &[Runner] = &[
         unless: None,
     },
 ];
+
+/// A Jenkinsfile's one-line `sh '…'` / `bat "…"` / `powershell(…)` step.
+static JENKINS_SH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\b(sh|bat|powershell|pwsh)\s*\(?\s*(?:script:\s*)?('|")(.+?)('|")"#)
+        .expect("constant regex")
+});
+/// `$(dirname "$0")` and its variants, which make a path relative to the calling script.
+static DIRNAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\$\(\s*dirname\s+[^)]*\)"#).expect("constant regex"));
 
 const READYCTL: &str = r"(^|[\s/;&|])readyctl(\s|$)";
 
@@ -287,10 +297,12 @@ pub fn collect_steps(rel: &str, text: &str) -> Result<Vec<Step>, String> {
             if t.is_empty() || t.starts_with("//") {
                 continue;
             }
+            // `sh './mvnw verify'` → the shell command, so what it calls can be followed.
+            let command = JENKINS_SH.captures(t).map(|c| c[3].to_string());
             steps.push(Step {
                 path: rel.into(),
                 line: Some(i as u64 + 1),
-                command: t.to_string(),
+                command: command.unwrap_or_else(|| t.to_string()),
                 uses: false,
                 workdir: None,
                 via: None,
@@ -314,8 +326,12 @@ pub fn collect_steps(rel: &str, text: &str) -> Result<Vec<Step>, String> {
     }
     let text_lines: Vec<&str> = text.lines().collect();
     let mut from = 0usize;
-    for (command, uses, workdir) in raw {
-        let lines = lines_of(&text_lines, &command, &mut from);
+    for (command, uses, workdir, anchor) in raw {
+        let lines = match anchor {
+            // A synthesized command is one line, reported at its task.
+            Some(a) => lines_of(&text_lines, &a, &mut from),
+            None => lines_of(&text_lines, &command, &mut from),
+        };
         steps.push(Step {
             path: rel.into(),
             line: lines.first().copied(),
@@ -353,15 +369,22 @@ pub fn yaml_message(e: &serde_yaml::Error) -> String {
     re.replace_all(&e.to_string(), "").into_owned()
 }
 
-type RawStep = (String, bool, Option<String>);
+/// `(command, is_uses, working_directory, anchor)`: the anchor is the text to find the line by
+/// when the command is not written in the file (an Azure task's `Maven@4`).
+type RawStep = (String, bool, Option<String>, Option<String>);
 
-/// Collects `(command, is_uses, working_directory)` in document order.
+/// Collects the commands of a YAML document in document order.
 fn walk(v: &Value, system: System, inherited: &Option<String>, out: &mut Vec<RawStep>) {
     match v {
         Value::Mapping(m) => {
+            // A step's own directory, else a GitHub job's or workflow's `defaults.run`.
+            let defaults = m.get("defaults").and_then(|d| d.get("run"));
             let workdir = ["working-directory", "workingDirectory"]
                 .iter()
                 .find_map(|k| m.get(*k).and_then(Value::as_str))
+                .or_else(|| {
+                    defaults.and_then(|r| r.get("working-directory")).and_then(Value::as_str)
+                })
                 .filter(|d| !d.starts_with('/') && !d.starts_with('$'))
                 .map(String::from)
                 .or_else(|| inherited.clone());
@@ -379,7 +402,7 @@ fn walk(v: &Value, system: System, inherited: &Option<String>, out: &mut Vec<Raw
                     }
                 } else if key == "uses" && system == System::GitHub {
                     if let Some(s) = val.as_str() {
-                        out.push((s.to_string(), true, None));
+                        out.push((s.to_string(), true, None, None));
                     }
                 } else {
                     walk(val, system, &workdir, out);
@@ -425,12 +448,12 @@ fn azure_task(
         _ => return,
     };
     let command = command.split_whitespace().collect::<Vec<_>>().join(" ");
-    out.push((command, false, workdir.clone()));
+    out.push((command, false, workdir.clone(), Some(task.to_string())));
 }
 
 fn push_commands(v: &Value, workdir: &Option<String>, out: &mut Vec<RawStep>) {
     match v {
-        Value::String(s) => out.push((s.clone(), false, workdir.clone())),
+        Value::String(s) => out.push((s.clone(), false, workdir.clone(), None)),
         Value::Sequence(items) => items.iter().for_each(|x| push_commands(x, workdir, out)),
         _ => {}
     }
@@ -438,14 +461,14 @@ fn push_commands(v: &Value, workdir: &Option<String>, out: &mut Vec<RawStep>) {
 
 /// Line (1-based) in the text of each line of `command`, searching forward from `from` (steps
 /// come in document order; falls back to the whole text). A line that is not found verbatim
-/// (folded scalars, synthesized commands) gets the previous line's number + 1.
+/// (folded scalars) gets the previous line's number + 1; a command not found at all, none.
 fn lines_of(text: &[&str], command: &str, from: &mut usize) -> Vec<u64> {
     let Some(first) = command.lines().map(str::trim).find(|l| !l.is_empty()) else {
         return Vec::new();
     };
     let find = |needle: &str, start: usize| (start..text.len()).find(|&i| text[i].contains(needle));
     let Some(mut at) = find(first, *from).or_else(|| find(first, 0)) else {
-        return command.lines().map(|_| 0).collect();
+        return Vec::new();
     };
     let mut out = Vec::new();
     let mut seen_first = false;
@@ -592,15 +615,13 @@ fn segments(line: &str) -> Vec<&str> {
 /// wrappers that run the rest (`uv run`, `bundle exec`, `poetry run`, `sudo`, `time`, …) removed.
 fn words(seg: &str) -> Vec<String> {
     // `"$(dirname "$0")/x.sh"` (or `${BASH_SOURCE[0]}`): one word, resolved next to the caller.
-    let dirname = Regex::new(r#"\$\(\s*dirname\s+[^)]*\)"#).expect("constant regex");
-    let seg = dirname.replace_all(seg, "$$(dirname)");
+    let seg = DIRNAME.replace_all(seg, "$$(dirname)");
     let mut w: Vec<String> = seg
         .split_whitespace()
         .map(|x| x.trim_matches(|c| c == '"' || c == '\'' || c == '`').to_string())
         .filter(|x| !x.is_empty())
         .collect();
-    loop {
-        let Some(first) = w.first().map(String::as_str) else { break };
+    while let Some(first) = w.first().map(String::as_str) {
         let drop = match first {
             "then" | "do" | "else" | "time" | "sudo" | "env" | "exec" | "nohup" | "command"
             | "xvfb-run" => 1,
@@ -1013,12 +1034,12 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         let (s, h) = test_steps[0];
         let via = s.via.as_deref().map(|v| format!(", run from {v}")).unwrap_or_default();
         out = ProbeOutcome::pass(format!(
-            "{} runs the tests (`{}`, {}, at {}:{}{via}){}",
+            "{} runs the tests (`{}`, {}, at {}{}{via}){}",
             systems.join(", "),
             first_line(&h.text),
             h.runner,
             s.path,
-            hit_line(s, h).unwrap_or(0),
+            hit_line(s, h).map(|l| format!(":{l}")).unwrap_or_default(),
             if spec.readyctl { " and readyctl" } else { "" }
         ));
     }
@@ -1192,6 +1213,17 @@ mod tests {
             "pipeline {\n  stages {\n    stage('b') { steps { sh './mvnw -B verify' } }\n  }\n}\n",
         );
         assert_eq!(verdict(d.path()).1, at("Jenkinsfile", 3));
+        // The script a `sh` step runs is followed.
+        write(d.path(), "ci/test.sh", "set -e\ngo test ./...\n");
+        write(
+            d.path(),
+            "Jenkinsfile",
+            "pipeline {\n  stages {\n    stage('t') {\n      steps {\n        sh \"./ci/test.sh\"\n      }\n    }\n  }\n}\n",
+        );
+        let (status, first, reason) = verdict(d.path());
+        assert_eq!(status, Status::Pass, "{reason}");
+        assert_eq!(first, at("ci/test.sh", 2));
+        assert!(reason.contains("run from Jenkinsfile:5"), "{reason}");
     }
 
     #[test]
@@ -1280,7 +1312,7 @@ mod tests {
         );
         let (status, _, reason) = verdict(d.path());
         assert_eq!(status, Status::Pass, "{reason}");
-        assert!(reason.contains("`mvn verify`, Maven"), "{reason}");
+        assert!(reason.contains("`mvn verify`, Maven, at azure-pipelines.yml:2"), "{reason}");
         write(
             d.path(),
             "azure-pipelines.yml",
@@ -1652,6 +1684,13 @@ mod tests {
         assert_eq!(first, at("web/package.json", 5));
         // `cd web && yarn ci` reaches the same script.
         step(d.path(), "cd web && yarn ci");
+        assert_eq!(verdict(d.path()).1, at("web/package.json", 5));
+        // A job's `defaults.run.working-directory` applies to its steps.
+        write(
+            d.path(),
+            ".github/workflows/ci.yml",
+            "jobs:\n  t:\n    defaults:\n      run:\n        working-directory: web\n    steps:\n      - run: npm run ci\n",
+        );
         assert_eq!(verdict(d.path()).1, at("web/package.json", 5));
         // From the root there is no package.json: nothing to follow.
         step(d.path(), "npm run ci");
