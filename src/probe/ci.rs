@@ -756,9 +756,6 @@ fn callees(repo: &Path, cwd: &str, caller: &str, w: &[String], via: &str) -> Vec
             steps
         }
         _ if INTERPRETERS.contains(&base) => {
-            if args.first() == Some(&"-m") || args.first() == Some(&"-c") {
-                return Vec::new();
-            }
             let args: Vec<&str> = if base == "deno" && args.first() == Some(&"run") {
                 args[1..].to_vec()
             } else {
@@ -773,16 +770,21 @@ fn callees(repo: &Path, cwd: &str, caller: &str, w: &[String], via: &str) -> Vec
     }
 }
 
-/// The script named by the first non-option argument.
+/// The script named by the first non-option argument; none after `-m module` or `-c code`.
 fn file_at(repo: &Path, cwd: &str, caller: &str, args: &[&str], via: &str) -> Vec<Step> {
-    match args.iter().find(|a| !a.starts_with('-')) {
-        Some(p) => script_file(repo, cwd, caller, p, via),
-        None => Vec::new(),
+    for a in args {
+        match *a {
+            "-m" | "-c" | "-e" => return Vec::new(),
+            a if a.starts_with('-') => {}
+            p => return script_file(repo, cwd, caller, p, via),
+        }
     }
+    Vec::new()
 }
 
 /// The lines of a script file (any language: shell, Python, Node, Ruby, PowerShell…), blank
-/// lines and comments left out, each with the working directory its `cd`s leave.
+/// lines and comments left out, each with the working directory the line starts in (the
+/// script's earlier `cd`s applied).
 fn script_file(repo: &Path, cwd: &str, caller: &str, p: &str, via: &str) -> Vec<Step> {
     let Some(rel) = resolve(repo, cwd, caller, p) else { return Vec::new() };
     let Ok(text) = std::fs::read_to_string(repo.join(&rel)) else { return Vec::new() };
@@ -1641,6 +1643,10 @@ mod tests {
         // `python -m x` names a module, not a file: nothing to follow, nothing that runs tests.
         step(d.path(), "python -m ci.run");
         assert_eq!(verdict(d.path()).0, Status::Fail);
+        step(d.path(), "python -u -m ci ci/run.py");
+        assert_eq!(verdict(d.path()).0, Status::Fail);
+        step(d.path(), "python -u ci/run.py");
+        assert_eq!(verdict(d.path()).1, at("ci/run.py", 3));
     }
 
     #[test]
