@@ -542,7 +542,7 @@ impl Matcher {
                 continue;
             }
             for seg in segments(&line) {
-                if matches!(words(seg).first().map(String::as_str), Some("echo" | "printf")) {
+                if !may_run_tests(&words(seg)) {
                     continue;
                 }
                 for (name, re, unless) in &self.runners {
@@ -569,6 +569,31 @@ impl Matcher {
             ),
         }
     }
+}
+
+/// False for commands that only print or install things (`echo pytest`, `pip install pytest`,
+/// `npm i -D jest`, `go install …/gotestsum`), whose words name a runner without running it.
+fn may_run_tests(w: &[String]) -> bool {
+    let w: Vec<&str> = w.iter().map(String::as_str).filter(|a| !a.starts_with('-')).collect();
+    let tool = w.first().map(|t| t.rsplit('/').next().unwrap_or(t)).unwrap_or("");
+    let sub = w.get(1).copied().unwrap_or("");
+    let installs = match tool {
+        "echo" | "printf" => true,
+        "pip" | "pip3" | "pipx" | "conda" | "mamba" | "gem" | "brew" | "choco" | "apt-get"
+        | "apt" | "apk" | "yum" | "dnf" => sub == "install" || sub == "add",
+        "uv" => sub == "add" || (sub == "pip" && w.get(2) == Some(&"install")) || sub == "tool",
+        "poetry" | "pdm" | "bundle" | "cargo" | "go" | "composer" => {
+            matches!(sub, "add" | "install" | "get" | "require" | "binstall")
+        }
+        "npm" | "pnpm" | "yarn" | "bun" => {
+            matches!(sub, "install" | "i" | "ci" | "add" | "update" | "upgrade")
+        }
+        "dotnet" => sub == "tool",
+        // `python -m pip install …` (options, `-m` included, are left out above).
+        "python" | "python3" => sub == "pip",
+        _ => false,
+    };
+    !installs
 }
 
 /// The lines of a command (index of its first physical line, text), comments and blank lines
@@ -1565,6 +1590,14 @@ mod tests {
             "go vet ./...",
             "echo run pytest in CI",
             "composer install",
+            "pip install pytest pytest-cov",
+            "python -m pip install -U tox",
+            "uv pip install pytest",
+            "npm install --save-dev jest",
+            "yarn add -D vitest",
+            "gem install rspec",
+            "go install gotest.tools/gotestsum@latest",
+            "cargo install cargo-nextest --locked",
         ];
         for command in not {
             assert_eq!(runner(command), None, "{command}");
