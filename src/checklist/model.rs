@@ -386,7 +386,7 @@ probe_kinds! {
     git => Git(probe::git::Spec),
     /// A human sign-off: passes on a valid signed attestation (`readyctl attest`), else `pending`.
     manual => Manual(probe::manual::Spec),
-    /// The CI configuration (GitHub Actions, GitLab CI, CircleCI, Jenkins) runs the tests, and optionally readyctl.
+    /// The CI configuration (GitHub Actions, GitLab CI, CircleCI, Jenkins, Travis CI, Azure Pipelines, Bitbucket Pipelines, Buildkite, Drone/Woodpecker) runs the tests, and optionally readyctl.
     ci => Ci(probe::ci::Spec),
     /// A Dockerfile is hardened: non-root USER, HEALTHCHECK, pinned base images, no secrets in ENV/ARG, multi-stage builds.
     dockerfile => Dockerfile(probe::dockerfile::Spec),
