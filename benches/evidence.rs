@@ -47,6 +47,7 @@ fn predicate() -> serde_json::Value {
         waivers: vec![],
         services: vec![],
         paths: None,
+        claims: None,
     };
     serde_json::to_value(record).unwrap()
 }

@@ -37,6 +37,10 @@ pub struct RunRecord {
     /// Services the run started or waited for, in the order they were first needed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceRecord>,
+    /// What `check --claims REPORT.md` did to the verdict: the claims that block it. Recorded so
+    /// that `verify` recomputes the same verdict (claims can only make it worse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<crate::verdict::ClaimsEffect>,
 }
 
 /// Paths relative to the repository root (the git top level, or `GITHUB_WORKSPACE` /

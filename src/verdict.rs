@@ -47,6 +47,52 @@ pub fn weight(severity: Severity) -> u32 {
     }
 }
 
+/// What imported claims (`check --claims`) did to the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClaimsEffect {
+    /// The imported report's file name.
+    pub report: String,
+    /// Blocking claims the evidence contradicts (`REPORT.md:LINE`): the run is NOT READY.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contradicted: Vec<String>,
+    /// Blocking claims nothing verified (unverifiable or awaiting sign-off): the run is at
+    /// most INCOMPLETE.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<String>,
+}
+
+/// The claims' effect on a summary computed by [`summarize`]: a contradicted claim makes the
+/// run NOT READY, an unverified one at least INCOMPLETE; each adds a `because` line. Used by
+/// `check --claims` and by `verify`'s recomputation, so both agree.
+pub fn apply_claims(summary: &mut Summary, claims: &ClaimsEffect) {
+    fn list(items: &[String]) -> String {
+        const SHOWN: usize = 8;
+        if items.len() <= SHOWN {
+            items.join(", ")
+        } else {
+            format!("{} and {} more", items[..SHOWN].join(", "), items.len() - SHOWN)
+        }
+    }
+    if !claims.contradicted.is_empty() {
+        summary.because.push(format!(
+            "claim{} contradicted by the evidence: {}",
+            crate::diag::plural(claims.contradicted.len()),
+            list(&claims.contradicted)
+        ));
+        summary.verdict = Verdict::NotReady;
+    }
+    if !claims.unverified.is_empty() {
+        summary.because.push(format!(
+            "claim{} not verified: {}",
+            crate::diag::plural(claims.unverified.len()),
+            list(&claims.unverified)
+        ));
+        if summary.verdict == Verdict::Ready {
+            summary.verdict = Verdict::Incomplete;
+        }
+    }
+}
+
 /// Everything a reader needs in one line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -278,6 +324,24 @@ mod tests {
             result("b", Severity::High, None, Status::Error),
         ];
         assert_eq!(summarize(&rs, &policy(), false).verdict, Verdict::NotReady);
+    }
+
+    #[test]
+    fn claims_only_make_the_verdict_worse() {
+        let rs = vec![result("a", Severity::High, None, Status::Pass)];
+        let ready = summarize(&rs, &policy(), false);
+        let mut s = ready.clone();
+        let none = ClaimsEffect { report: "R.md".into(), contradicted: vec![], unverified: vec![] };
+        apply_claims(&mut s, &none);
+        assert_eq!(s, ready);
+        let unverified = ClaimsEffect { unverified: vec!["R.md:4".into()], ..none.clone() };
+        apply_claims(&mut s, &unverified);
+        assert_eq!(s.verdict, Verdict::Incomplete);
+        assert_eq!(s.because, ["claim not verified: R.md:4"]);
+        let contradicted = ClaimsEffect { contradicted: vec!["R.md:2".into()], ..none };
+        apply_claims(&mut s, &contradicted);
+        assert_eq!(s.verdict, Verdict::NotReady);
+        assert_eq!(s.score, ready.score, "claims do not change the score");
     }
 
     #[test]

@@ -205,6 +205,7 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
         },
         repository,
         paths: Some(super::target::repo_paths(&target)),
+        claims: None,
         checklist: ChecklistInfo {
             name: target.checklist.name.clone(),
             source: target.source_name.clone(),
@@ -223,25 +224,25 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
     // secret and no match can cross from one field into another.
     let record_redactions = redact_record(&mut record, &redactor);
     let claims_md = match &args.claims {
-        Some(path) => match claims_section(path, &mut record, target.checklist.policy.fail_on, &redactor) {
-            Ok(md) => md,
-            Err(e) => {
-                eprintln!("error: --claims: {}", redactor.redact_str(&format!("{e:#}")).0);
-                return Ok(exit::USAGE);
+        Some(path) => {
+            match claims_section(path, &mut record, target.checklist.policy.fail_on, &redactor) {
+                Ok(md) => md,
+                Err(e) => {
+                    eprintln!("error: --claims: {}", redactor.redact_str(&format!("{e:#}")).0);
+                    return Ok(exit::USAGE);
+                }
             }
-        },
+        }
         None => String::new(),
     };
-    if let Err(e) =
-        write_run(
+    if let Err(e) = write_run(
         &run_dir,
         &mut record,
         &record_redactions,
         signer.as_ref(),
         &claims_md,
         baseline.as_ref(),
-    )
-    {
+    ) {
         eprintln!(
             "error: writing the run directory failed: {}",
             redactor.redact_str(&format!("{e:#}")).0
@@ -437,7 +438,9 @@ fn claims_section(
     let name = redactor.redact_str(&name).0;
     let import = crate::claims::import(&text, &name);
     let rows = crate::claims::verdicts::rows(&import, &record.results, fail_on);
-    crate::claims::verdicts::apply_to_summary(&mut record.summary, &rows, &name);
+    let effect = crate::claims::verdicts::effect_of(&rows, &name);
+    crate::verdict::apply_claims(&mut record.summary, &effect);
+    record.claims = Some(effect);
     for line in crate::claims::verdicts::terminal_lines(&name, &rows) {
         eprintln!("{line}");
     }

@@ -9,7 +9,6 @@ use super::classify::{Confirm, Placement};
 use super::parse::{Marker, Origin};
 use crate::checklist::Severity;
 use crate::outcome::{CheckResult, Status};
-use crate::verdict::{Summary, Verdict};
 
 /// What the evidence says about a claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -196,28 +195,12 @@ fn blocking(rows: &[ClaimRow], report_name: &str) -> (Vec<String>, Vec<String>) 
     (contradicted, unverified)
 }
 
-/// The claims' effect on the run: a contradicted claim makes it NOT READY, an unverifiable
-/// (or unsigned) one at least INCOMPLETE; each adds a `because` line.
-pub fn apply_to_summary(summary: &mut Summary, rows: &[ClaimRow], report_name: &str) {
+/// The claims' effect on the run, as recorded in the predicate and applied by
+/// [`crate::verdict::apply_claims`]: a contradicted claim makes it NOT READY, an unverifiable
+/// (or unsigned) one at least INCOMPLETE.
+pub fn effect_of(rows: &[ClaimRow], report_name: &str) -> crate::verdict::ClaimsEffect {
     let (contradicted, unverified) = blocking(rows, report_name);
-    if !contradicted.is_empty() {
-        summary.because.push(format!(
-            "claim{} contradicted by the evidence: {}",
-            crate::diag::plural(contradicted.len()),
-            list(&contradicted)
-        ));
-        summary.verdict = Verdict::NotReady;
-    }
-    if !unverified.is_empty() {
-        summary.because.push(format!(
-            "claim{} not verified: {}",
-            crate::diag::plural(unverified.len()),
-            list(&unverified)
-        ));
-        if summary.verdict == Verdict::Ready {
-            summary.verdict = Verdict::Incomplete;
-        }
-    }
+    crate::verdict::ClaimsEffect { report: report_name.to_string(), contradicted, unverified }
 }
 
 fn list(items: &[String]) -> String {
@@ -310,6 +293,7 @@ pub fn markdown(report_name: &str, rows: &[ClaimRow]) -> String {
 mod tests {
     use super::*;
     use crate::outcome::Measurement;
+    use crate::verdict::Verdict;
 
     fn result(id: &str, status: Status, severity: Severity, m: &[(&str, f64)]) -> CheckResult {
         CheckResult {
@@ -378,7 +362,7 @@ mod tests {
         let summary = |results: &[CheckResult]| {
             let mut s = crate::verdict::summarize(results, &policy, false);
             let r = rows(&import, results, Severity::High);
-            apply_to_summary(&mut s, &r, "R.md");
+            crate::verdict::apply_claims(&mut s, &effect_of(&r, "R.md"));
             s
         };
         let c = Severity::Critical;

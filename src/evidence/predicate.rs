@@ -265,8 +265,12 @@ fn check_waivers(record: &RunRecord, problems: &mut Vec<Problem>) {
 
 /// Recomputes the summary with the run-time function and names every field that differs.
 fn check_summary(record: &RunRecord, problems: &mut Vec<Problem>) {
-    let want: Summary =
+    let mut want: Summary =
         crate::verdict::summarize(&record.results, &record.policy, record.run.interrupted);
+    // Imported claims (`check --claims`) can only make the verdict worse, as recorded.
+    if let Some(claims) = &record.claims {
+        crate::verdict::apply_claims(&mut want, claims);
+    }
     let got = &record.summary;
     let mut push = |code: &'static str, m: String| problems.push(problem(code, None, m));
     if got.verdict != want.verdict {

@@ -97,7 +97,14 @@ impl RedactFields for RunRecord {
             waivers,
             services,
             paths,
+            claims,
         } = self;
+        if let Some(claims) = claims {
+            let crate::verdict::ClaimsEffect { report, contradicted, unverified } = claims;
+            report.redact_fields(r, counts);
+            contradicted.redact_fields(r, counts);
+            unverified.redact_fields(r, counts);
+        }
         run.redact_fields(r, counts);
         if let Some(paths) = paths {
             paths.redact_fields(r, counts);

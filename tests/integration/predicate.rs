@@ -85,6 +85,7 @@ pub fn record_predicate(
         waivers: waiver_records,
         services: vec![],
         paths: None,
+        claims: None,
     };
     serde_json::to_value(record).unwrap()
 }
