@@ -1071,6 +1071,32 @@ fn django_real_migrate_and_zero_on_postgres_check_django_migrations() {
 }
 
 #[test]
+fn django_settings_that_ignore_database_url_still_migrate_only_the_scratch_database() {
+    let Some(url) = pg() else { return };
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with Django") else { return };
+    let repo = scratch_dir("django-own-db");
+    copy_dir(&fixtures().join("django"), &repo);
+    // The stock settings: DATABASES is a SQLite file in the project, DATABASE_URL unread.
+    let settings = repo.join("site_cfg/settings.py");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let cut = text.find("# readyctl fixture: DATABASE_URL").unwrap();
+    std::fs::write(&settings, &text[..cut]).unwrap();
+    let spec = format!(
+        "path: shop\ndatabase_url: {url}\ncommands:\n  upgrade: {py} manage.py migrate --noinput\n  downgrade: {py} manage.py migrate shop zero --noinput\n"
+    );
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(!repo.join("db.sqlite3").exists(), "the project's own database was created");
+    // A command that names its own settings module escapes the shim: found out, an error.
+    let spec = format!(
+        "path: shop\ndatabase_url: {url}\ncommands:\n  upgrade: DJANGO_SETTINGS_MODULE=site_cfg.settings {py} manage.py migrate --noinput\n  downgrade: {py} manage.py migrate shop zero --noinput\n"
+    );
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(o.reason.contains("inside the repository (db.sqlite3)"), "{}", o.reason);
+}
+
+#[test]
 fn prisma_commands_ledger_check_against_a_ledger_table() {
     // No Prisma engines can be downloaded here: the ledger check runs against a
     // `_prisma_migrations` table the override command writes with Prisma's documented columns.
