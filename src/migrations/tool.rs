@@ -229,7 +229,12 @@ pub fn with_alembic_config(cmd: &str, config: &Path) -> String {
 /// `sqlalchemy.url` nor `DATABASE_URL`: the expression it uses instead
 /// (`settings.SQLALCHEMY_DATABASE_URI`), with `get_url()`-style helpers followed once.
 pub fn alembic_env_url_source(env_py: &str) -> Option<String> {
-    if env_py.contains("DATABASE_URL") {
+    // DATABASE_URL read from the environment (not `settings.DATABASE_URL`, which the project
+    // may build from anything).
+    let reads_env =
+        regex::Regex::new(r#"(?:environ(?:\.get)?\s*[\[(]\s*|getenv\s*\(\s*)["']DATABASE_URL["']"#)
+            .expect("static regex");
+    if reads_env.is_match(env_py) {
         return None;
     }
     let overrides = regex::Regex::new(
@@ -369,6 +374,10 @@ mod tests {
         let direct = "from myapp import settings\nengine = create_engine(settings.DB_URL)\n";
         assert_eq!(alembic_env_url_source(direct).as_deref(), Some("settings.DB_URL"));
         assert_eq!(alembic_env_url_source("url = os.environ[\"DATABASE_URL\"]\n"), None);
+        assert_eq!(alembic_env_url_source("url = os.getenv('DATABASE_URL')\n"), None);
+        // The corpus' fastapi template: a settings attribute of the same name is not the variable.
+        let settings = "def get_url():\n    return str(settings.DATABASE_URL)\n\nconfiguration[\"sqlalchemy.url\"] = get_url()\n";
+        assert_eq!(alembic_env_url_source(settings).as_deref(), Some("str(settings.DATABASE_URL)"));
     }
 
     #[test]

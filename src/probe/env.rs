@@ -78,7 +78,7 @@ const PLATFORM: &[&str] = &[
     "USERPROFILE",
     "HOSTNAME",
 ];
-const PLATFORM_PREFIXES: &[&str] = &["CARGO_", "DEP_", "RUSTC_", "GITHUB_", "RUNNER_"];
+const PLATFORM_PREFIXES: &[&str] = &["CARGO_", "DEP_", "RUSTC_", "GITHUB_", "RUNNER_", "BUNDLE_"];
 
 /// Tests (their variables configure the tests) and vendored third-party code (its variables
 /// are not the service's configuration).

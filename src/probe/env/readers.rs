@@ -313,7 +313,7 @@ impl ViperConfig {
 
 static JAVA: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"\b(?:System\.getenv\s*\(\s*"([A-Za-z_][A-Za-z0-9_]*)"|sys\.env(?:\.get)?\s*\(\s*"([A-Za-z_][A-Za-z0-9_]*)")"#,
+        r#"\b(?:System\.getenv\s*\((?:\s*\)\s*\.\s*(?:get|getOrDefault|containsKey)\s*\()?\s*"([A-Za-z_][A-Za-z0-9_]*)"|sys\.env(?:\.get)?\s*\(\s*"([A-Za-z_][A-Za-z0-9_]*)")"#,
     )
 });
 fn java(text: &str) -> Found {
@@ -550,8 +550,8 @@ mod tests {
 
     #[test]
     fn java_getenv_and_spring() {
-        let j = "class A {\n  String u = System.getenv(\"DB_URL\");\n  @Value(\"${JWT_SECRET}\") String s;\n  @Value(\"${MAIL_HOST:localhost}\") String h;\n  @Value(\"${app.name}\") String n;\n}\n";
-        assert_eq!(names(java(j)), ["DB_URL"]);
+        let j = "class A {\n  int p = Integer.parseInt(System.getenv().getOrDefault(\"PORT\", \"9555\"));\n  String u = System.getenv(\"DB_URL\");\n  @Value(\"${JWT_SECRET}\") String s;\n  @Value(\"${MAIL_HOST:localhost}\") String h;\n  @Value(\"${app.name}\") String n;\n}\n";
+        assert_eq!(names(java(j)), ["DB_URL", "PORT"]);
         assert_eq!(names(spring_value(j)), ["JWT_SECRET", "MAIL_HOST"]);
         let props = "spring.datasource.url=${MYSQL_URL:jdbc:mysql://localhost/petclinic}\nspring.datasource.username=${MYSQL_USER:petclinic}\nserver.port=${server.port.alt:8080}\n";
         assert_eq!(names(spring_config(props)), ["MYSQL_URL", "MYSQL_USER"]);
