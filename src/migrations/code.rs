@@ -28,6 +28,10 @@ pub struct Plan {
     /// (version, name) of every migration of the set, to name the one a failing command
     /// was at (from its output).
     pub migrations: Vec<(String, String)>,
+    /// More environment for the commands than `DATABASE_URL` (Django's settings shim).
+    pub env: Vec<(String, String)>,
+    /// What to change when the commands migrate another database than the scratch one.
+    pub isolation_hint: String,
 }
 
 /// Why the steps stopped.
@@ -50,13 +54,16 @@ pub fn run(
     runs: &mut Vec<ToolRun>,
 ) -> Result<Schema, CodeError> {
     let timeout = Duration::from_secs(15);
+    let table = std::cell::Cell::new(true);
     let ledger = || -> Result<(BTreeSet<String>, Schema), CodeError> {
         let mut c = apply::pg_connect(url, timeout).map_err(CodeError::Error)?;
         let schema = apply::pg_schema(&mut c).map_err(CodeError::Error)?;
+        table.set(true);
         let rows = match c.simple_query(plan.ledger_sql) {
             Ok(r) => r,
             // No ledger table (yet, or any more): nothing applied.
             Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
+                table.set(false);
                 return Ok((BTreeSet::new(), schema));
             }
             Err(e) => return Err(CodeError::Error(apply::pg_error(&e))),
@@ -83,11 +90,13 @@ pub fn run(
         }
     };
     let mut step = |cmd: &str| -> Result<(), CodeError> {
-        let r =
-            tool::run_shell(cmd, &plan.workdir, &[("DATABASE_URL", url)], deadline, cancel, redact)
-                .map_err(CodeError::Error)?;
+        let mut env: Vec<(&str, &str)> = vec![("DATABASE_URL", url)];
+        env.extend(plan.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let r = tool::run_shell(cmd, &plan.workdir, &env, deadline, cancel, redact)
+            .map_err(CodeError::Error)?;
         let code = r.exit_code;
         let last = failure_line(&r.output);
+        let environment = tool::environment_problem(&r.output);
         let at = last_mentioned(&r.output, &plan.migrations)
             .map(|(v, n)| format!(" at migration {v} ({n})"))
             .unwrap_or_default();
@@ -95,6 +104,10 @@ pub fn run(
         match code {
             Some(0) => Ok(()),
             Some(127) => Err(CodeError::Error(format!("`{cmd}`: command not found ({last})"))),
+            Some(_) if environment.is_some() => Err(CodeError::Error(format!(
+                "`{cmd}` could not load the project: {} (an environment problem, not a migration failure)",
+                environment.unwrap_or_default()
+            ))),
             Some(c) => Err(CodeError::Fail(format!("`{cmd}` exited with {c}{at}: {last}"))),
             None => Err(CodeError::Error(format!("`{cmd}` did not finish before the deadline"))),
         }
@@ -102,6 +115,12 @@ pub fn run(
 
     step(&plan.upgrade)?;
     let (got, first) = ledger()?;
+    if !table.get() {
+        return Err(CodeError::Error(format!(
+            "`{}` succeeded but readyctl's scratch database has no {} table: it migrated another database ({}); readyctl runs migrations only against the database it creates",
+            plan.upgrade, plan.ledger, plan.isolation_hint
+        )));
+    }
     let m = missing(&got);
     if !m.is_empty() {
         return Err(CodeError::Fail(format!(

@@ -52,14 +52,39 @@ fn camelize(name: &str) -> String {
         .collect()
 }
 
-/// Rails: `db/migrate/<version>_<name>.rb`, a class `<Name> < ActiveRecord::Migration[x.y]`
-/// with `change`, or `up` and `down`.
+/// The Rails version a `Gemfile.lock` at or above `dir` (up to `repo`) locks, as
+/// `(major, minor)`: the `rails` gem, else `activerecord`.
+pub fn rails_locked_version(repo: &Path, dir: &Path) -> Option<(u32, u32)> {
+    let re = Regex::new(r"(?m)^ {4}(rails|activerecord) \((\d+)\.(\d+)").expect("static regex");
+    for d in dir.ancestors() {
+        if let Ok(text) = std::fs::read_to_string(d.join("Gemfile.lock")) {
+            let mut found: Vec<(String, u32, u32)> = re
+                .captures_iter(&text)
+                .filter_map(|c| Some((c[1].to_string(), c[2].parse().ok()?, c[3].parse().ok()?)))
+                .collect();
+            // `rails` first: it pins activerecord to its own version anyway.
+            found.sort_by_key(|(g, _, _)| g != "rails");
+            return found.first().map(|(_, a, b)| (*a, *b));
+        }
+        if d == repo {
+            break;
+        }
+    }
+    None
+}
+
+/// Rails: `db/migrate/<version>_<name>[.<scope>].rb` (the scope is how engines such as Active
+/// Storage mark the migrations they install), a class `<Name> < ActiveRecord::Migration[x.y]`
+/// (or the unversioned `ActiveRecord::Migration` of Rails ≤ 5.0) with `change`, or `up` and
+/// `down`. A class with none of them inherits no-op methods: valid, and trivially reversible.
 pub fn load_rails(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(), String> {
-    let file_re = Regex::new(r"^(\d+)_([_a-z0-9]+)\.rb$").expect("static regex");
+    // Rails' own `ActiveRecord::Migration::MigrationFilenameRegexp`.
+    let file_re = Regex::new(r"^(\d+)_([_a-z0-9]*)\.?([_a-z0-9]*)?\.rb$").expect("static regex");
     let class_re =
         Regex::new(r"(?m)^\s*class\s+([\w:]+)\s*<\s*ActiveRecord::Migration(\[\s*\d+\.\d+\s*\])?")
             .expect("static regex");
     let def_re = Regex::new(r"(?m)^\s*def\s+(self\.)?(change|up|down)\b").expect("static regex");
+    let locked = rails_locked_version(repo, dir);
     for p in list(dir)? {
         if skipped(&p) || p.extension().is_none_or(|e| e != "rb") {
             continue;
@@ -67,8 +92,10 @@ pub fn load_rails(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(),
         let name = file_name(&p);
         let r = rel(repo, &p);
         let Some(c) = file_re.captures(&name) else {
-            set.unrecognized
-                .push((r, "not a Rails migration name (<version>_<snake_case_name>.rb)".into()));
+            set.unrecognized.push((
+                r,
+                "not a Rails migration name (<version>_<snake_case_name>[.<scope>].rb)".into(),
+            ));
             continue;
         };
         let (version, title) = (c[1].to_string(), c[2].to_string());
@@ -77,10 +104,18 @@ pub fn load_rails(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(),
             set.unrecognized.push((r, "no class inheriting from ActiveRecord::Migration".into()));
             continue;
         };
-        if class.get(2).is_none() {
+        // Unversioned: the only form before Rails 5.0, deprecated in 5.0, refused from 5.1.
+        // Judged against the locked Rails version; without a lock file it is given the
+        // benefit of the doubt (an app on Rails ≥ 5.1 would not run at all with it).
+        if class.get(2).is_none()
+            && let Some((major, minor)) = locked
+            && (major, minor) >= (5, 1)
+        {
             set.unrecognized.push((
                 r,
-                "inherits ActiveRecord::Migration without a version such as [7.1]; Rails 5+ refuses it".into(),
+                format!(
+                    "inherits ActiveRecord::Migration without a version such as [{major}.{minor}]; Rails {major}.{minor} (Gemfile.lock) refuses it"
+                ),
             ));
             continue;
         }
@@ -113,10 +148,8 @@ pub fn load_rails(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(),
                         || change.contains("up_only"))
             }
             (None, Some(_), None) => false,
-            (None, None, None) => {
-                set.unrecognized.push((r, "no `change`, `up` or `down` method".into()));
-                continue;
-            }
+            // Inherited no-op `change`: nothing to undo.
+            (None, None, None) => true,
         };
         let mut m = migration(version, title, vec![r]);
         m.has_code_down = has_down;
@@ -356,6 +389,7 @@ mod tests {
                     "m/20240106000000_no_version.rb",
                     "class NoVersion < ActiveRecord::Migration\n  def change\n  end\nend\n",
                 ),
+                ("Gemfile.lock", "GEM\n  specs:\n    activerecord (7.1.3)\n    rails (7.1.3)\n"),
             ],
         );
         assert_eq!(detect(&d, &d.join("m")), Some(Framework::Rails));
@@ -368,6 +402,65 @@ mod tests {
         );
         assert_eq!(set.unrecognized.len(), 2, "{:?}", set.unrecognized);
         assert!(set.unrecognized[0].1.contains("`WrongName`"), "{:?}", set.unrecognized);
+        assert!(
+            set.unrecognized[1].1.contains("Rails 7.1 (Gemfile.lock)"),
+            "{:?}",
+            set.unrecognized
+        );
+    }
+
+    #[test]
+    fn rails_scope_suffix_no_methods_and_rails_4_unversioned_are_valid() {
+        let d = tmp(
+            "rails42",
+            &[
+                (
+                    "db/migrate/20160101000000_create_tags.acts_as_taggable_on_engine.rb",
+                    "class CreateTags < ActiveRecord::Migration\n  def self.up\n    create_table :tags\n  end\n  def self.down\n    drop_table :tags\n  end\nend\n",
+                ),
+                (
+                    "db/migrate/20190322102229_add_foreign_key.active_storage.rb",
+                    "# This migration comes from active_storage (originally 20180723000244)\nclass AddForeignKey < ActiveRecord::Migration\n  def up\n    add_foreign_key :a, :b\n  end\n  def down\n    remove_foreign_key :a, :b\n  end\nend\n",
+                ),
+                (
+                    "db/migrate/20160102000000_placeholder.rb",
+                    "class Placeholder < ActiveRecord::Migration\nend\n",
+                ),
+                (
+                    "Gemfile.lock",
+                    "GEM\n  specs:\n    rails (4.2.6)\n      activerecord (= 4.2.6)\n",
+                ),
+            ],
+        );
+        let m = d.join("db/migrate");
+        assert_eq!(detect(&d, &m), Some(Framework::Rails));
+        let set = load(&d, &m, Framework::Rails).unwrap();
+        assert!(set.unrecognized.is_empty(), "{:?}", set.unrecognized);
+        let v: Vec<(&str, &str, bool)> = set
+            .migrations
+            .iter()
+            .map(|m| (m.version.as_str(), m.name.as_str(), m.has_code_down))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                ("20160101000000", "create_tags", true),
+                ("20160102000000", "placeholder", true),
+                ("20190322102229", "add_foreign_key", true)
+            ]
+        );
+        assert_eq!(super::rails_locked_version(&d, &m), Some((4, 2)));
+        // Without a lock file the unversioned form is not held against the app.
+        std::fs::remove_file(d.join("Gemfile.lock")).unwrap();
+        assert!(load(&d, &m, Framework::Rails).unwrap().unrecognized.is_empty());
+        // A name that is not Rails' pattern is still refused.
+        std::fs::write(
+            m.join("20160103000000_Bad-Name.rb"),
+            "class X < ActiveRecord::Migration\nend\n",
+        )
+        .unwrap();
+        let set = load(&d, &m, Framework::Rails).unwrap();
+        assert_eq!(set.unrecognized.len(), 1, "{:?}", set.unrecognized);
     }
 
     #[test]

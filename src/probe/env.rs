@@ -1,9 +1,13 @@
 //! `env`: every environment variable the code reads is documented in `.env.example`, and that
-//! file holds no real secret values. Reads are found with regexes for the common idioms of Rust
-//! (`env::var("X")`, `env!`, `option_env!`), Python (`os.environ["X"]`, `os.environ.get`,
-//! `os.getenv`), Node (`process.env.X`, `process.env["X"]`) and Go (`os.Getenv`,
-//! `os.LookupEnv`), clap's `#[arg(env)]` fields, over the gitignore-aware walk; test files are not read (their variables
-//! configure the tests, not the service).
+//! file holds no real secret values. Reads are found by the readers of [`readers`] (Rust,
+//! Python `os.environ`, django-environ, pydantic `BaseSettings`, Node `process.env` and schema
+//! validators over it, Go `os.Getenv` and viper, JVM `System.getenv`, Spring placeholders and
+//! `@Value`, Ruby `ENV`, C#, PHP, C, Elixir) over the gitignore-aware walk; test files are not
+//! read (their variables configure the tests, not the service). A repository whose code reads
+//! nothing the readers see, and that holds source in a language without a reader, is not
+//! applicable (`skip`): the probe never claims that code it could not read reads nothing.
+
+mod readers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -13,7 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Artifact, ProbeContext, ProbeIssue};
-use crate::outcome::{Location, Measurement, ProbeOutcome};
+use crate::outcome::{Location, Measurement, ProbeOutcome, Status};
 
 /// Environment variables read by the code are documented in an example file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -74,7 +78,7 @@ const PLATFORM: &[&str] = &[
     "USERPROFILE",
     "HOSTNAME",
 ];
-const PLATFORM_PREFIXES: &[&str] = &["CARGO_", "DEP_", "RUSTC_", "GITHUB_", "RUNNER_"];
+const PLATFORM_PREFIXES: &[&str] = &["CARGO_", "DEP_", "RUSTC_", "GITHUB_", "RUNNER_", "BUNDLE_"];
 
 /// Tests (their variables configure the tests) and vendored third-party code (its variables
 /// are not the service's configuration).
@@ -93,49 +97,50 @@ const TEST_GLOBS: &[&str] = &[
     "**/*.spec.*",
 ];
 
-/// `(extensions, regex with the name in group 1)`.
-const READS: &[(&[&str], &str)] = &[
-    (&["rs"], r#"\b(?:env::var(?:_os)?|env!|option_env!)\s*\(\s*"([A-Za-z_][A-Za-z0-9_]*)""#),
-    (
-        &["py"],
-        r#"\bos\.(?:environ\s*\[\s*|environ\.get\s*\(\s*|getenv\s*\(\s*)["']([A-Za-z_][A-Za-z0-9_]*)["']"#,
-    ),
-    (
-        &["js", "mjs", "cjs", "jsx", "ts", "tsx", "mts", "cts"],
-        r#"\bprocess\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["'`]([A-Za-z_][A-Za-z0-9_]*)["'`]\s*\])"#,
-    ),
-    (&["go"], r#"\bos\.(?:Getenv|LookupEnv)\(\s*"([A-Za-z_][A-Za-z0-9_]*)""#),
-];
-
-/// clap's `#[arg(long, env)]` / `#[clap(env = "NAME")]` on a field: the variable is the
-/// explicit name, or the field's name in upper case.
-const CLAP_ENV: &str = r#"#\[(?:clap|arg)\(([^\]]*?\benv\b[^\]]*?)\)\]\s*(?:(?://[^\n]*|#\[[^\]]*\])\s*)*(?:pub(?:\([^)]*\))?\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*:"#;
-
-/// Where a variable is read: first place, and how many reads.
+/// Where a variable is read: first place, how many reads, and the reader that found it first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Read {
     pub path: String,
     pub line: u64,
     pub count: u64,
+    pub reader: &'static str,
 }
 
 fn platform(name: &str) -> bool {
     PLATFORM.contains(&name) || PLATFORM_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// Variables read by the code under `repo`, by name.
-pub fn scan_reads(repo: &Path, cancel: &std::sync::atomic::AtomicBool) -> BTreeMap<String, Read> {
-    let compiled: Vec<(&[&str], Regex)> =
-        READS.iter().map(|(ext, re)| (*ext, Regex::new(re).expect("constant regex"))).collect();
+/// What the readers saw over the repository.
+#[derive(Debug, Default, Serialize)]
+pub struct Scan {
+    /// Variables read, by name.
+    pub reads: BTreeMap<String, Read>,
+    /// Source files a reader examined, by language.
+    pub files: BTreeMap<&'static str, usize>,
+    /// Source files in languages without a reader, by language.
+    pub unread: BTreeMap<&'static str, usize>,
+}
+
+impl Scan {
+    pub fn files_read(&self) -> usize {
+        self.files.values().sum()
+    }
+}
+
+/// Variables read by the code under `repo`, and what was (and was not) read.
+pub fn scan_reads(repo: &Path, cancel: &std::sync::atomic::AtomicBool) -> Scan {
     let mut tests = globset::GlobSetBuilder::new();
     for g in TEST_GLOBS {
         tests.add(globset::Glob::new(g).expect("constant glob"));
     }
     let tests = tests.build().expect("constant globs");
-    let clap = Regex::new(CLAP_ENV).expect("constant regex");
-    let clap_name =
-        Regex::new(r#"\benv\s*=\s*"([A-Za-z_][A-Za-z0-9_]*)""#).expect("constant regex");
-    let mut out: BTreeMap<String, Read> = BTreeMap::new();
+    let mut scan = Scan::default();
+    let mut found: Vec<(String, String, &'static str, u64)> = Vec::new();
+    // viper's environment settings may be in another file than its reads.
+    let mut viper = readers::ViperConfig::default();
+    let mut viper_gets: Vec<(String, String, u64)> = Vec::new();
+    let line_of =
+        |text: &str, at: usize| text[..at.min(text.len())].matches('\n').count() as u64 + 1;
     for entry in ignore::WalkBuilder::new(repo).build().filter_map(|e| e.ok()) {
         if cancel.load(std::sync::atomic::Ordering::Relaxed) {
             break;
@@ -143,40 +148,88 @@ pub fn scan_reads(repo: &Path, cancel: &std::sync::atomic::AtomicBool) -> BTreeM
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let ext = entry.path().extension().and_then(|e| e.to_str()).unwrap_or("");
-        let Some((_, re)) = compiled.iter().find(|(exts, _)| exts.contains(&ext)) else { continue };
         let Ok(rel) = entry.path().strip_prefix(repo) else { continue };
         let rel = rel.to_string_lossy().replace('\\', "/");
         if tests.is_match(&rel) || entry.metadata().map(|m| m.len() > 2 << 20).unwrap_or(true) {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
-        let mut found: Vec<(String, usize)> = re
-            .captures_iter(&text)
-            .map(|c| {
-                let name = c.get(1).or_else(|| c.get(2)).map(|m| m.as_str()).unwrap_or("");
-                (name.to_string(), c.get(0).map(|m| m.start()).unwrap_or(0))
-            })
-            .collect();
-        if ext == "rs" {
-            for c in clap.captures_iter(&text) {
-                let name = match clap_name.captures(&c[1]) {
-                    Some(n) => n[1].to_string(),
-                    None => c[2].to_ascii_uppercase(),
-                };
-                found.push((name, c.get(0).map(|m| m.start()).unwrap_or(0)));
+        if let Some(lang) = readers::unread_language(&rel) {
+            *scan.unread.entry(lang).or_default() += 1;
+            continue;
+        }
+        let ext = rel.rsplit_once('.').map_or("", |(_, e)| e);
+        // Only YAML needs its text to decide (ERB in Rails' config/*.yml).
+        let text = if matches!(ext, "yml" | "yaml") {
+            match std::fs::read_to_string(entry.path()) {
+                Ok(t) => Some(t),
+                Err(_) => continue,
+            }
+        } else {
+            None
+        };
+        let Some((lang, which)) =
+            readers::readers_for(&rel, || text.as_deref().is_some_and(|t| t.contains("<%")))
+        else {
+            continue;
+        };
+        let text = match text {
+            Some(t) => t,
+            None => match std::fs::read_to_string(entry.path()) {
+                Ok(t) => t,
+                Err(_) => continue,
+            },
+        };
+        *scan.files.entry(lang).or_default() += 1;
+        for reader in which {
+            for (name, at) in (reader.find)(&text) {
+                found.push((name, rel.clone(), reader.name, line_of(&text, at)));
             }
         }
-        for (name, start) in found {
-            let line = text[..start].matches('\n').count() as u64 + 1;
-            out.entry(name).and_modify(|r| r.count += 1).or_insert(Read {
-                path: rel.clone(),
-                line,
-                count: 1,
-            });
+        if ext == "go" {
+            let v = readers::viper_file(&text);
+            viper.automatic |= v.automatic;
+            viper.dots |= v.dots;
+            if v.prefix.is_some() {
+                viper.prefix = v.prefix;
+            }
+            for (name, at) in v.bound {
+                found.push((name, rel.clone(), readers::VIPER, line_of(&text, at)));
+            }
+            for (key, at) in v.bind_keys {
+                viper_gets.push((key, rel.clone(), line_of(&text, at)));
+            }
+            if v.automatic {
+                for (key, at) in v.gets {
+                    viper_gets.push((key, rel.clone(), line_of(&text, at)));
+                }
+            } else {
+                // Kept in case `AutomaticEnv` is called in another file.
+                for (key, at) in v.gets {
+                    viper_gets.push((format!("\0{key}"), rel.clone(), line_of(&text, at)));
+                }
+            }
         }
     }
-    out
+    for (key, rel, line) in viper_gets {
+        // `\0`: a `Get` that is a variable only if `AutomaticEnv` is on somewhere.
+        let key = match key.strip_prefix('\0') {
+            Some(k) if viper.automatic => k.to_string(),
+            Some(_) => continue,
+            None => key,
+        };
+        if let Some(name) = viper.variable(&key) {
+            found.push((name, rel, readers::VIPER, line));
+        }
+    }
+    for (name, path, reader, line) in found {
+        scan.reads.entry(name).and_modify(|r| r.count += 1).or_insert(Read {
+            path,
+            line,
+            count: 1,
+            reader,
+        });
+    }
+    scan
 }
 
 /// Names an example file declares (`KEY=…`, `export KEY=…`, or commented out `# KEY=…`).
@@ -197,7 +250,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             .unwrap_or(&EXAMPLE_NAMES[0])
             .to_string()
     });
-    let reads = scan_reads(ctx.repo, ctx.cancel);
+    let scan = scan_reads(ctx.repo, ctx.cancel);
+    let reads = &scan.reads;
     if ctx.cancelled() {
         return ProbeOutcome::error("interrupted");
     }
@@ -256,15 +310,37 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         }
         s.join(", ")
     };
+    // What was examined, for every reason: "14 read in 3 of 120 file(s) (Ruby ENV[]/ENV.fetch)".
+    let read_in: BTreeSet<&str> = relevant.values().map(|r| r.path.as_str()).collect();
+    let by: BTreeSet<&str> = relevant.values().map(|r| r.reader).collect();
+    let unread = scan
+        .unread
+        .iter()
+        .map(|(l, n)| format!("{l} ({n} file(s))"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let examined = format!(
+        "{} read in {} of {} file(s) examined{}{}",
+        relevant.len(),
+        read_in.len(),
+        scan.files_read(),
+        if by.is_empty() {
+            String::new()
+        } else {
+            format!(", by {}", by.iter().copied().collect::<Vec<_>>().join(", "))
+        },
+        if unread.is_empty() { String::new() } else { format!("; not read: {unread}") }
+    );
+    let languages = scan.files.keys().copied().collect::<Vec<_>>().join(", ");
     let mut out = if text.is_none() && !relevant.is_empty() {
         ProbeOutcome::fail(format!(
-            "the code reads {} environment variable(s) ({}) but there is no {rel}; document each with a placeholder value",
+            "the code reads {} environment variable(s) ({}) but there is no {rel}; document each with a placeholder value ({examined})",
             relevant.len(),
             names(&undocumented)
         ))
     } else if !undocumented.is_empty() {
         ProbeOutcome::fail(format!(
-            "{} of {} environment variable(s) read by the code are not in {rel}: {}",
+            "{} of {} environment variable(s) read by the code are not in {rel}: {} ({examined})",
             undocumented.len(),
             relevant.len(),
             names(&undocumented)
@@ -273,13 +349,28 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         ProbeOutcome::fail(format!(
             "{rel} holds {secrets} value(s) that look like real secrets; replace them with placeholders and rotate them"
         ))
-    } else if relevant.is_empty() {
-        ProbeOutcome::pass(
-            "the code reads no environment variables (Rust, Python, Node, Go idioms)",
+    } else if relevant.is_empty() && !scan.unread.is_empty() {
+        ProbeOutcome::new(
+            Status::Skip,
+            format!(
+                "not applicable: no environment variable read in the {} file(s) it can read{}, and the code is also in {unread}, which it has no reader for",
+                scan.files_read(),
+                if languages.is_empty() { String::new() } else { format!(" ({languages})") }
+            ),
         )
+    } else if relevant.is_empty() && scan.files_read() == 0 {
+        ProbeOutcome::new(
+            Status::Skip,
+            "not applicable: no source file in a language it reads (Rust, Python, JavaScript/TypeScript, Go, JVM, Ruby, C#, PHP, C/C++, Elixir)",
+        )
+    } else if relevant.is_empty() {
+        ProbeOutcome::pass(format!(
+            "the code reads no environment variables: {} file(s) examined ({languages})",
+            scan.files_read()
+        ))
     } else {
         ProbeOutcome::pass(format!(
-            "all {} environment variable(s) read by the code are documented in {rel}",
+            "all {} environment variable(s) read by the code are documented in {rel} ({examined})",
             relevant.len()
         ))
     };
@@ -290,10 +381,13 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     out.measurements.push(
         Measurement::new("secrets_in_example", secrets as f64, "count").with_threshold("== 0"),
     );
+    out.measurements.push(Measurement::new("files_examined", scan.files_read() as f64, "count"));
     let summary = serde_json::json!({
         "example": rel,
         "example_exists": text.is_some(),
         "reads": reads,
+        "files_examined": scan.files,
+        "not_read": scan.unread,
         "documented": docs,
         "undocumented": undocumented.iter().map(|(n, _)| n).collect::<Vec<_>>(),
     });
@@ -304,7 +398,6 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Status;
 
     fn run_in(dir: &Path, spec: &Spec) -> ProbeOutcome {
         crate::probe::context::testing::run_probe(dir, "env", |ctx| run(spec, ctx))
@@ -343,7 +436,7 @@ mod tests {
             "src/config.rs",
             "struct Config {\n    /// The key.\n    #[clap(long, env)]\n    pub hmac_key: String,\n    #[arg(long, env = \"APP_PORT\", default_value = \"8080\")]\n    port: u16,\n    #[arg(long)]\n    verbose: bool,\n}\n",
         );
-        let reads = scan_reads(d.path(), &std::sync::atomic::AtomicBool::new(false));
+        let reads = scan_reads(d.path(), &std::sync::atomic::AtomicBool::new(false)).reads;
         let names: Vec<&str> = reads.keys().map(String::as_str).collect();
         assert_eq!(
             names,
@@ -416,6 +509,77 @@ mod tests {
         assert_eq!(o.locations[0].path, "config/env.sample");
         write(d.path(), "config/env.sample", "STRIPE_SECRET_KEY=sk_live_changeme\n");
         assert_eq!(run_in(d.path(), &spec).status, Status::Pass);
+    }
+
+    #[test]
+    fn reads_through_framework_idioms_and_says_what_it_examined() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "src/main/resources/application-mysql.properties",
+            "spring.datasource.url=${MYSQL_URL:jdbc:mysql://localhost/petclinic}\n",
+        );
+        write(
+            d.path(),
+            "src/main/java/App.java",
+            "class App { String k = System.getenv(\"API_KEY\"); }\n",
+        );
+        write(d.path(), "config/environments/production.rb", "x = ENV['RAILS_LOG_LEVEL']\n");
+        write(
+            d.path(),
+            "config/secrets.yml",
+            "production:\n  secret_key_base: <%= ENV[\"SECRET_KEY_BASE\"] %>\n",
+        );
+        write(d.path(), "docker-compose.yml", "services: {db: {image: \"${PG_IMAGE}\"}}\n");
+        write(
+            d.path(),
+            ".env.example",
+            "MYSQL_URL=\nAPI_KEY=\nRAILS_LOG_LEVEL=info\nSECRET_KEY_BASE=changeme\n",
+        );
+        let o = run_in(d.path(), &Spec::default());
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
+        assert!(
+            o.reason.contains("all 4 environment variable(s)")
+                && o.reason.contains("4 read in 4 of 4 file(s) examined")
+                && o.reason.contains("Ruby ENV[]/ENV.fetch")
+                && o.reason.contains("Spring ${VAR} placeholders"),
+            "{}",
+            o.reason
+        );
+        std::fs::write(d.path().join(".env.example"), "MYSQL_URL=\n").unwrap();
+        let o = run_in(d.path(), &Spec::default());
+        assert_eq!(o.status, Status::Fail, "{}", o.reason);
+        assert!(o.reason.starts_with("3 of 4 environment variable(s)"), "{}", o.reason);
+    }
+
+    #[test]
+    fn code_it_cannot_read_is_not_applicable_never_reads_none() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "Sources/App/main.swift",
+            "let p = ProcessInfo.processInfo.environment[\"PORT\"]\n",
+        );
+        write(d.path(), "scripts/build.py", "print('hello')\n");
+        let o = run_in(d.path(), &Spec::default());
+        assert_eq!(o.status, Status::Skip, "{}", o.reason);
+        assert!(
+            o.reason.contains("Swift (1 file(s))")
+                && o.reason.contains("1 file(s) it can read (Python)"),
+            "{}",
+            o.reason
+        );
+        // Nothing it reads at all: not applicable either.
+        std::fs::remove_file(d.path().join("scripts/build.py")).unwrap();
+        std::fs::remove_file(d.path().join("Sources/App/main.swift")).unwrap();
+        write(d.path(), "README.md", "docs\n");
+        let o = run_in(d.path(), &Spec::default());
+        assert_eq!(o.status, Status::Skip, "{}", o.reason);
+        // Code it reads that reads nothing: a pass that counts what it examined.
+        write(d.path(), "main.go", "package main\nfunc main() {}\n");
+        let o = run_in(d.path(), &Spec::default());
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
+        assert_eq!(o.reason, "the code reads no environment variables: 1 file(s) examined (Go)");
     }
 
     #[test]

@@ -443,6 +443,11 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                     apply::pg_connect(&scratch_url, timeout)
                         .and_then(|mut c| apply::pg_schema(&mut c))
                 };
+                let has_ledger = || {
+                    apply::pg_connect(&scratch_url, timeout).is_ok_and(|mut c| {
+                        c.simple_query("SELECT version_num FROM alembic_version").is_ok()
+                    })
+                };
                 let r = alembic(
                     spec,
                     ctx,
@@ -451,6 +456,7 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                     &redact,
                     &mut out.tool_runs,
                     &dump,
+                    &has_ledger,
                 );
                 match r {
                     Ok(()) => {
@@ -477,11 +483,7 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
         }
         ApplyMode::Sqlite | ApplyMode::Auto => {
             if set.framework == Framework::Alembic {
-                let dir = std::env::temp_dir().join(format!(
-                    "readyctl-alembic-{}-{}",
-                    std::process::id(),
-                    ctx.check_id.replace(['/', ' '], "_")
-                ));
+                let dir = scratch_temp_dir("alembic", ctx);
                 let _ = std::fs::create_dir_all(&dir);
                 let db = dir.join("scratch.db");
                 let _ = std::fs::remove_file(&db);
@@ -491,6 +493,10 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                         .map_err(|e| e.to_string())
                         .and_then(|c| apply::sqlite_schema(&c))
                 };
+                let has_ledger = || {
+                    rusqlite::Connection::open(&db)
+                        .is_ok_and(|c| c.prepare("SELECT version_num FROM alembic_version").is_ok())
+                };
                 let r = alembic(
                     spec,
                     ctx,
@@ -499,6 +505,7 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                     &|s: &str| s.to_string(),
                     &mut out.tool_runs,
                     &dump,
+                    &has_ledger,
                 );
                 match r {
                     Ok(()) => {
@@ -533,7 +540,7 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
             if spec.apply == ApplyMode::Auto && sqlite_cannot_parse {
                 out.note = Some(format!(
                     "not applied: the SQL does not run on SQLite ({}); set `database_url` to apply on PostgreSQL",
-                    report.failure.as_deref().unwrap_or_default()
+                    one_line(report.failure.as_deref().unwrap_or_default())
                 ));
             } else {
                 out.report = Some(report);
@@ -571,7 +578,7 @@ fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut
             return;
         }
     };
-    let plan = match code_plan(spec, ctx, set) {
+    let mut plan = match code_plan(spec, ctx, set) {
         Ok(p) => p,
         Err(e) => {
             out.error = Some(e);
@@ -589,7 +596,25 @@ fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut
     scratch.disconnect();
     let scratch_url = scratch.url.clone();
     let redact = |s: &str| apply::redact_url_password(url, s);
+    // Django: a settings module that imports the project's and points DATABASES at the
+    // scratch database, for projects whose settings do not read DATABASE_URL.
+    let shim_dir = scratch_temp_dir("django", ctx);
+    if fw == Framework::Django {
+        match django_settings_shim(&plan.workdir, &scratch_url, &shim_dir) {
+            Ok(env) => plan.env = env,
+            Err(e) => {
+                out.error = Some(e);
+                return;
+            }
+        }
+    }
+    let before = tool::tree_snapshot(ctx.repo);
     let r = code::run(&plan, &scratch_url, &redact, ctx.deadline, ctx.cancel, &mut out.tool_runs);
+    let _ = std::fs::remove_dir_all(&shim_dir);
+    if let Some(e) = tool::created_in_repo(&before, &tool::tree_snapshot(ctx.repo)) {
+        out.error = Some(e);
+        return;
+    }
     let mut report = match r {
         Ok(schema) => tool_report("postgres", schema, None),
         Err(CodeError::Fail(e)) => tool_report("postgres", Default::default(), Some(e)),
@@ -811,7 +836,97 @@ fn code_plan(
         }
     };
     let migrations = set.migrations.iter().map(|m| (m.version.clone(), m.name.clone())).collect();
-    Ok(code::Plan { upgrade, downgrade, workdir, ledger, ledger_sql, expected, migrations })
+    let isolation_hint = match fw {
+        Framework::Django => "its settings module replaces DATABASES after readyctl's override, or the commands name another settings module: let DATABASES['default'] come from DATABASE_URL",
+        Framework::Rails => "config/database.yml names a `url:` or database that wins over DATABASE_URL: let the environment's `url` be `<%= ENV['DATABASE_URL'] %>`",
+        Framework::Knex => "the knexfile's connection does not read process.env.DATABASE_URL",
+        Framework::Typeorm => "the data source's url/host does not read process.env.DATABASE_URL",
+        _ => "schema.prisma's datasource url is not env(\"DATABASE_URL\")",
+    }
+    .to_string();
+    Ok(code::Plan {
+        upgrade,
+        downgrade,
+        workdir,
+        ledger,
+        ledger_sql,
+        expected,
+        migrations,
+        env: Vec::new(),
+        isolation_hint,
+    })
+}
+
+/// Environment for Django's commands that points `DATABASES["default"]` at the scratch
+/// database whatever the project's settings say: `DJANGO_SETTINGS_MODULE` names a module in
+/// `dir` that imports the project's settings module (from the environment, else manage.py's
+/// `setdefault`) and overrides DATABASES; the password travels in the environment, not the
+/// file. Empty when the project's settings module cannot be found (DATABASE_URL only).
+fn django_settings_shim(
+    workdir: &Path,
+    scratch_url: &str,
+    dir: &Path,
+) -> Result<Vec<(String, String)>, String> {
+    let manage = std::fs::read_to_string(workdir.join("manage.py")).unwrap_or_default();
+    let re = regex::Regex::new(r#"DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']"#)
+        .expect("static regex");
+    let Some(original) = std::env::var("DJANGO_SETTINGS_MODULE")
+        .ok()
+        .or_else(|| re.captures(&manage).map(|c| c[1].to_string()))
+    else {
+        return Ok(Vec::new());
+    };
+    let cfg: postgres::Config =
+        scratch_url.parse().map_err(|e| format!("scratch database URL: {e}"))?;
+    let host = match cfg.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(p)) => p.to_string_lossy().into_owned(),
+        None => "localhost".into(),
+    };
+    let port = cfg.get_ports().first().copied().unwrap_or(5432);
+    let py = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"));
+    let module = format!(
+        "# Written by readyctl: the project's settings with DATABASES on readyctl's scratch database.\nimport os\nfrom {original} import *  # noqa: F401,F403\n\nDATABASES = {{\n    'default': {{\n        'ENGINE': 'django.db.backends.postgresql',\n        'NAME': {},\n        'USER': {},\n        'PASSWORD': os.environ.get('READYCTL_SCRATCH_PASSWORD', ''),\n        'HOST': {},\n        'PORT': '{port}',\n    }}\n}}\n",
+        py(cfg.get_dbname().unwrap_or("")),
+        py(cfg.get_user().unwrap_or("")),
+        py(&host),
+    );
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::write(dir.join("readyctl_scratch_settings.py"), module)
+        .map_err(|e| format!("cannot write the Django settings shim: {e}"))?;
+    let password = cfg.get_password().map(|p| String::from_utf8_lossy(p).into_owned());
+    let pythonpath = match std::env::var("PYTHONPATH") {
+        Ok(p) if !p.is_empty() => format!("{}:{}:{p}", dir.display(), workdir.display()),
+        _ => format!("{}:{}", dir.display(), workdir.display()),
+    };
+    Ok(vec![
+        ("DJANGO_SETTINGS_MODULE".into(), "readyctl_scratch_settings".into()),
+        ("PYTHONPATH".into(), pythonpath),
+        ("READYCTL_SCRATCH_PASSWORD".into(), password.unwrap_or_default()),
+    ])
+}
+
+/// A directory name of its own under the system temp directory for one use by one check
+/// (checks, and tests, run concurrently in one process).
+fn scratch_temp_dir(what: &str, ctx: &ProbeContext<'_>) -> PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    std::env::temp_dir().join(format!(
+        "readyctl-{what}-{}-{}-{}",
+        std::process::id(),
+        ctx.check_id.replace(['/', ' '], "_"),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ))
+}
+
+/// The first line of a message, at most 160 characters: a reason is one line in a table.
+fn one_line(s: &str) -> String {
+    let first = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if first.chars().count() > 160 {
+        format!("{}…", first.chars().take(160).collect::<String>())
+    } else {
+        first.to_string()
+    }
 }
 
 /// The nearest of `start` and its parents, up to `repo`, for which `pred` holds.
@@ -936,6 +1051,7 @@ enum ToolError {
 }
 
 /// upgrade, downgrade, upgrade with the framework's own commands.
+#[expect(clippy::too_many_arguments, reason = "the scratch database's accessors differ by engine")]
 fn alembic(
     spec: &Spec,
     ctx: &ProbeContext<'_>,
@@ -944,6 +1060,7 @@ fn alembic(
     redact: &dyn Fn(&str) -> String,
     runs: &mut Vec<ToolRun>,
     dump: &dyn Fn() -> Result<apply::Schema, String>,
+    has_ledger: &dyn Fn() -> bool,
 ) -> Result<(), ToolError> {
     let workdir = match &spec.alembic.workdir {
         Some(w) => ctx.resolve(w),
@@ -968,27 +1085,72 @@ fn alembic(
             })?
         }
     };
+    // Isolation: alembic is pointed at the scratch database by a copy of alembic.ini with
+    // `sqlalchemy.url` set (`-c` and ALEMBIC_CONFIG) and by DATABASE_URL; an env.py that takes
+    // its URL from elsewhere is not run at all, and afterwards the scratch database must hold
+    // alembic_version and the repository must hold no new file.
+    let ini = workdir.join("alembic.ini");
+    let env_py = alembic_env_py(&ini);
+    let custom = [&spec.alembic.upgrade, &spec.alembic.downgrade]
+        .iter()
+        .any(|c| c.contains("DATABASE_URL") || c.contains(" -x "));
+    if !custom
+        && let Some((path, text)) = &env_py
+        && let Some(source) = tool::alembic_env_url_source(text)
+    {
+        return Err(ToolError::Error(format!(
+            "{} reads its URL from `{source}`, not from sqlalchemy.url or DATABASE_URL: readyctl runs alembic only against its own scratch database; make env.py honour DATABASE_URL (or config.get_main_option(\"sqlalchemy.url\")) and set `database_url`",
+            rel(ctx.repo, path)
+        )));
+    }
+    let cfg_dir = scratch_temp_dir("alembic-cfg", ctx);
+    let config = if ini.is_file() {
+        Some(tool::alembic_config_copy(&ini, url, &cfg_dir).map_err(ToolError::Error)?)
+    } else {
+        None
+    };
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(cfg_dir);
+    let before = tool::tree_snapshot(ctx.repo);
+    let created = || tool::created_in_repo(&before, &tool::tree_snapshot(ctx.repo));
+    let config_s = config.as_ref().map(|c| c.to_string_lossy().into_owned());
+    let mut env: Vec<(&str, &str)> = vec![("DATABASE_URL", url)];
+    if let Some(c) = &config_s {
+        env.push(("ALEMBIC_CONFIG", c));
+    }
     for (step, cmd) in [&spec.alembic.upgrade, &spec.alembic.downgrade, &spec.alembic.upgrade]
         .into_iter()
         .enumerate()
     {
-        let r = tool::run_shell(
-            cmd,
-            &workdir,
-            &[("DATABASE_URL", url)],
-            ctx.deadline,
-            ctx.cancel,
-            redact,
-        )
-        .map_err(ToolError::Error)?;
+        let run = match &config {
+            Some(c) => tool::with_alembic_config(cmd, c),
+            None => cmd.to_string(),
+        };
+        let r = tool::run_shell(&run, &workdir, &env, ctx.deadline, ctx.cancel, redact)
+            .map_err(ToolError::Error)?;
         let code = r.exit_code;
         let last =
             r.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+        let environment = tool::environment_problem(&r.output);
         runs.push(r);
+        if let Some(e) = created() {
+            return Err(ToolError::Error(format!("after `{cmd}`, {e}")));
+        }
         match code {
             Some(0) => {}
             Some(127) => {
                 return Err(ToolError::Error(format!("`{cmd}`: command not found ({last})")));
+            }
+            Some(_) if environment.is_some() => {
+                return Err(ToolError::Error(format!(
+                    "`{cmd}` could not load the project: {} (an environment problem, not a migration failure: run it where the project's code is importable, e.g. `alembic.upgrade: uv run alembic upgrade head`)",
+                    environment.unwrap_or_default()
+                )));
             }
             Some(c) => return Err(ToolError::Fail(format!("`{cmd}` exited with {c}: {last}"))),
             None => {
@@ -996,6 +1158,27 @@ fn alembic(
                     "`{cmd}` did not finish before the deadline"
                 )));
             }
+        }
+        if step == 0 && !has_ledger() {
+            let why = match &env_py {
+                Some((path, text)) => match tool::alembic_env_url_source(text) {
+                    Some(source) => format!(
+                        "{} reads its URL from `{source}`, not from sqlalchemy.url",
+                        rel(ctx.repo, path)
+                    ),
+                    None => format!(
+                        "{} did not use the sqlalchemy.url or DATABASE_URL readyctl gave it",
+                        rel(ctx.repo, path)
+                    ),
+                },
+                None => {
+                    "the command did not use the sqlalchemy.url or DATABASE_URL readyctl gave it"
+                        .into()
+                }
+            };
+            return Err(ToolError::Error(format!(
+                "`{cmd}` succeeded but readyctl's scratch database holds no alembic_version: it migrated another database ({why}); make the project honour DATABASE_URL and set `database_url`"
+            )));
         }
         if step == 1 {
             // After the downgrade nothing but alembic's own table may remain.
@@ -1015,6 +1198,21 @@ fn alembic(
         }
     }
     Ok(())
+}
+
+/// The env.py the configuration's `script_location` names, and its text.
+fn alembic_env_py(ini: &Path) -> Option<(PathBuf, String)> {
+    let text = std::fs::read_to_string(ini).ok()?;
+    let here = ini.parent()?;
+    let loc = text.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == "script_location").then(|| v.trim().to_string())
+    })?;
+    let loc = loc.replace("%(here)s", &here.to_string_lossy());
+    let dir = if Path::new(&loc).is_absolute() { PathBuf::from(loc) } else { here.join(loc) };
+    let path = dir.join("env.py");
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some((path, text))
 }
 
 enum AlembicDb<'a> {
@@ -1130,7 +1328,13 @@ fn outcome(
             if ignored > 0 {
                 s.push_str(&format!(" ({ignored} ignored)"));
             }
-            if !applied_text.is_empty() {
+            if applied.report.is_none() {
+                // The pass covers what was examined: integrity and lint, not the apply.
+                s.push_str(&format!(
+                    "; {} — applying and reversibility not verified",
+                    if applied_text.is_empty() { "not applied" } else { applied_text.as_str() }
+                ));
+            } else if !applied_text.is_empty() {
                 s.push_str(&format!(", {applied_text}"));
             }
             s
@@ -1150,6 +1354,13 @@ fn outcome(
         );
         out.measurements.push(Measurement::new("lint_ignored", ignored as f64, "count"));
     }
+    // 1: the migrations ran on a scratch database (see `round_trip` for how far); 0: only
+    // integrity and lint were examined.
+    out.measurements.push(Measurement::new(
+        "applied",
+        if applied.report.is_some() { 1.0 } else { 0.0 },
+        "count",
+    ));
     if let Some(r) = &applied.report {
         let total: f64 = r.steps.iter().map(|s| s.ms).sum::<f64>()
             + applied.tool_runs.iter().map(|t| t.ms).sum::<f64>();

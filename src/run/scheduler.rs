@@ -372,7 +372,9 @@ fn finish(
         probe: check.probe.kind().into(),
         status: o.status,
         reason: o.reason,
-        skip_cause: None,
+        // A probe that finds nothing to examine (`env` on code it cannot read) skips as
+        // not applicable; the scheduler's own skips set their cause in `skipped`.
+        skip_cause: (o.status == Status::Skip).then_some(SkipCause::NotApplicable),
         measurements: o.measurements,
         locations: o.locations,
         evidence,

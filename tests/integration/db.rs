@@ -218,6 +218,11 @@ fn postgres_only_sql_on_auto_sqlite_is_noted_not_failed() {
     let o = run_migrations(&fixtures(), "path: goose-pg\n");
     assert_eq!(o.status, Status::Pass, "{}", o.reason);
     assert!(o.reason.contains("does not run on SQLite"), "{}", o.reason);
+    // The pass covers integrity and lint only, and says so on one line (D14).
+    assert!(o.reason.contains("applying and reversibility not verified"), "{}", o.reason);
+    assert!(!o.reason.contains('\n'), "{}", o.reason);
+    let m = |name: &str| o.measurements.iter().find(|m| m.name == name).map(|m| m.value);
+    assert_eq!((m("applied"), m("round_trip")), (Some(0.0), None));
     let o = run_migrations(&fixtures(), "path: goose-pg\napply: sqlite\n");
     assert_eq!(o.status, Status::Fail, "{}", o.reason);
 }
@@ -444,6 +449,118 @@ fn alembic_on_postgres_checks_alembic_version() {
     assert!(schema.get("constraint:public.orders.orders_user_id_fkey").is_some(), "{schema}");
     let db = artifact_json(&o, "summary.json")["apply"]["database"].as_str().unwrap().to_string();
     assert!(!database_exists(&url, &db));
+}
+
+/// A project made by the real `alembic init` with a SQLite URL in alembic.ini, and one
+/// revision made by `alembic revision`: what a user has after the tutorial.
+fn stock_alembic_project(py: &str, name: &str) -> PathBuf {
+    let repo = scratch_dir(name);
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(py)
+            .args(["-m", "alembic"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "alembic {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&["init", "alembic"]);
+    let ini = repo.join("alembic.ini");
+    let text = std::fs::read_to_string(&ini).unwrap().replace(
+        "sqlalchemy.url = driver://user:pass@localhost/dbname",
+        "sqlalchemy.url = sqlite:///app.db",
+    );
+    std::fs::write(&ini, text).unwrap();
+    run(&["revision", "-m", "create users", "--rev-id", "0001"]);
+    let rev = std::fs::read_dir(repo.join("alembic/versions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "py"))
+        .unwrap();
+    let text = std::fs::read_to_string(&rev)
+        .unwrap()
+        .replace(
+            "def upgrade() -> None:\n    \"\"\"Upgrade schema.\"\"\"\n    pass",
+            "def upgrade() -> None:\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer, primary_key=True))",
+        )
+        .replace(
+            "def downgrade() -> None:\n    \"\"\"Downgrade schema.\"\"\"\n    pass",
+            "def downgrade() -> None:\n    op.drop_table(\"users\")",
+        )
+        .replace(
+            "def upgrade() -> None:\n    pass",
+            "def upgrade() -> None:\n    op.create_table(\"users\", sa.Column(\"id\", sa.Integer, primary_key=True))",
+        )
+        .replace("def downgrade() -> None:\n    pass", "def downgrade() -> None:\n    op.drop_table(\"users\")");
+    assert!(text.contains("op.create_table"), "{text}");
+    std::fs::write(&rev, text).unwrap();
+    let _ = std::fs::remove_dir_all(repo.join("alembic/versions/__pycache__"));
+    repo
+}
+
+fn stock_spec(py: &str) -> String {
+    let bin = Path::new(py).parent().unwrap().join("alembic");
+    format!(
+        "path: alembic/versions\nalembic:\n  upgrade: \"'{0}' upgrade head\"\n  downgrade: \"'{0}' downgrade base\"\n",
+        bin.display()
+    )
+}
+
+#[test]
+fn alembic_stock_init_project_migrates_the_scratch_database_not_its_own() {
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with alembic") else { return };
+    let repo = stock_alembic_project(&py, "alembic-stock");
+    let o = run_migrations(&repo, &stock_spec(&py));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("single head"), "{}", o.reason);
+    // alembic.ini names sqlite:///app.db: it was not created.
+    assert!(!repo.join("app.db").exists(), "the project's own database was created");
+    let schema = artifact_json(&o, "schema.json");
+    assert!(
+        schema.get("table:users").is_some() || schema.to_string().contains("users"),
+        "{schema}"
+    );
+}
+
+#[test]
+fn alembic_env_py_that_ignores_the_config_is_an_error_and_never_run() {
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with alembic") else { return };
+    let repo = stock_alembic_project(&py, "alembic-own-url");
+    let env_py = repo.join("alembic/env.py");
+    let text = std::fs::read_to_string(&env_py).unwrap().replace(
+        "config = context.config\n",
+        "config = context.config\n\n\nclass settings:\n    DB_URL = \"sqlite:///app.db\"\n\n\ndef get_url():\n    return settings.DB_URL\n\n\nconfig.set_main_option(\"sqlalchemy.url\", get_url())\n",
+    );
+    std::fs::write(&env_py, text).unwrap();
+    let o = run_migrations(&repo, &stock_spec(&py));
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(
+        o.reason.contains(
+            "alembic/env.py reads its URL from `settings.DB_URL`, not from sqlalchemy.url"
+        ),
+        "{}",
+        o.reason
+    );
+    assert!(!repo.join("app.db").exists());
+    assert_eq!(o.artifacts.iter().filter(|a| a.name.starts_with("command-")).count(), 0);
+    // A custom command that says how the URL is passed is run; the database it migrated is
+    // found out afterwards (no ledger in the scratch database, a new file in the repository).
+    let spec = stock_spec(&py).replace("upgrade head", "upgrade head # DATABASE_URL");
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(o.reason.contains("created 1 file(s) inside the repository (app.db"), "{}", o.reason);
+}
+
+#[test]
+fn alembic_import_error_is_an_environment_error_not_a_fail() {
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with alembic") else { return };
+    let repo = stock_alembic_project(&py, "alembic-import");
+    let env_py = repo.join("alembic/env.py");
+    let text = std::fs::read_to_string(&env_py).unwrap();
+    std::fs::write(&env_py, format!("from app.models import Base  # noqa\n{text}")).unwrap();
+    let o = run_migrations(&repo, &stock_spec(&py));
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(o.reason.contains("ModuleNotFoundError: No module named 'app'"), "{}", o.reason);
 }
 
 /// Benchmark driver, not a timed test: `bench/migrations/run.sh` runs it with
@@ -951,6 +1068,32 @@ fn django_real_migrate_and_zero_on_postgres_check_django_migrations() {
     let o = run_migrations(&repo, &spec);
     assert_eq!(o.status, Status::Fail, "{}", o.reason);
     assert!(o.reason.contains("django_migrations still records shop.0001_initial"), "{}", o.reason);
+}
+
+#[test]
+fn django_settings_that_ignore_database_url_still_migrate_only_the_scratch_database() {
+    let Some(url) = pg() else { return };
+    let Some(py) = peer("READYCTL_TEST_PYTHON", "python with Django") else { return };
+    let repo = scratch_dir("django-own-db");
+    copy_dir(&fixtures().join("django"), &repo);
+    // The stock settings: DATABASES is a SQLite file in the project, DATABASE_URL unread.
+    let settings = repo.join("site_cfg/settings.py");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let cut = text.find("# readyctl fixture: DATABASE_URL").unwrap();
+    std::fs::write(&settings, &text[..cut]).unwrap();
+    let spec = format!(
+        "path: shop\ndatabase_url: {url}\ncommands:\n  upgrade: {py} manage.py migrate --noinput\n  downgrade: {py} manage.py migrate shop zero --noinput\n"
+    );
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(!repo.join("db.sqlite3").exists(), "the project's own database was created");
+    // A command that names its own settings module escapes the shim: found out, an error.
+    let spec = format!(
+        "path: shop\ndatabase_url: {url}\ncommands:\n  upgrade: DJANGO_SETTINGS_MODULE=site_cfg.settings {py} manage.py migrate --noinput\n  downgrade: {py} manage.py migrate shop zero --noinput\n"
+    );
+    let o = run_migrations(&repo, &spec);
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(o.reason.contains("inside the repository (db.sqlite3)"), "{}", o.reason);
 }
 
 #[test]

@@ -251,6 +251,27 @@ fn ci_dockerfile_k8s_env_probes_end_to_end() {
 }
 
 #[test]
+fn env_on_code_it_cannot_read_is_a_not_applicable_skip() {
+    let repo = temp_repo(&[
+        ("Sources/App/main.swift", "let port = ProcessInfo.processInfo.environment[\"PORT\"]\n"),
+        ("Package.swift", "// swift-tools-version:5.9\n"),
+        (
+            "readiness.yaml",
+            "version: 1\nname: t\nchecks:\n  - id: env\n    severity: high\n    env: {}\n",
+        ),
+    ]);
+    let out = readyctl(repo.path(), &["check", "--out", "run", "--format", "json"]);
+    let stdout = text(&out.stdout);
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let env = v["results"].as_array().unwrap().iter().find(|r| r["id"] == "env").unwrap();
+    assert_eq!(env["status"], "skip", "{env}");
+    assert_eq!(env["skip_cause"], "not_applicable", "{env}");
+    let reason = env["reason"].as_str().unwrap();
+    assert!(reason.contains("Swift (2 file(s))") && !reason.contains("reads no"), "{reason}");
+}
+
+#[test]
 fn audit_without_any_auditor_on_path_is_an_error_with_install_hints() {
     let repo = temp_repo(&[
         ("Cargo.lock", "version = 3\n"),
