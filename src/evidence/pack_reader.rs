@@ -124,10 +124,8 @@ impl Reader {
         }
         if let Some(h) = self.gz.header() {
             if h.filename().is_some() || h.comment().is_some() || h.extra().is_some() {
-                return Err(bad(
-                    "the gzip header carries a file name, comment or extra field; \
-                     readyctl pack writes none",
-                ));
+                return Err(bad("the gzip header carries a file name, comment or extra field; \
+                     readyctl pack writes none"));
             }
         }
         match self.after_gzip() {
@@ -452,8 +450,8 @@ fn read_entries(r: &mut Reader, limits: &Limits, c: &mut Collected) -> Result<()
             }
             None => field_name.to_vec(),
         };
-        let name = String::from_utf8(name_bytes)
-            .map_err(|_| unsafe_entry("name is not UTF-8".into()))?;
+        let name =
+            String::from_utf8(name_bytes).map_err(|_| unsafe_entry("name is not UTF-8".into()))?;
         let parts = name_parts(&name).map_err(&unsafe_entry)?;
         if is_dir != name.ends_with('/') {
             return Err(unsafe_entry(if is_dir {
@@ -488,9 +486,7 @@ fn read_entries(r: &mut Reader, limits: &Limits, c: &mut Collected) -> Result<()
                 continue;
             }
             Some(r) if parts[0] != r => {
-                return Err(unsafe_entry(format!(
-                    "outside the pack's top-level directory `{r}/`"
-                )));
+                return Err(unsafe_entry(format!("outside the pack's top-level directory `{r}/`")));
             }
             Some(_) => {}
         }

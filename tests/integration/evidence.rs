@@ -12,14 +12,14 @@ use serde_json::json;
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// A missing external peer: a visible skip locally, a failure in CI.
-fn peer_missing(why: &str) {
+pub(crate) fn peer_missing(why: &str) {
     if std::env::var_os("CI").is_some() {
         panic!("{why}: required when CI is set");
     }
     eprintln!("SKIP: {why}");
 }
 
-fn have(tool: &str) -> bool {
+pub(crate) fn have(tool: &str) -> bool {
     let ok = Command::new(tool)
         .arg("--version")
         .output()
