@@ -76,7 +76,11 @@ impl fmt::Display for Problem {
     }
 }
 
-pub(crate) fn problem(code: &'static str, path: Option<&str>, message: impl Into<String>) -> Problem {
+pub(crate) fn problem(
+    code: &'static str,
+    path: Option<&str>,
+    message: impl Into<String>,
+) -> Problem {
     Problem { code, path: path.map(str::to_string), message: message.into() }
 }
 
@@ -114,6 +118,10 @@ pub struct VerifyReport {
     pub problems: Vec<Problem>,
     /// Remarks that do not make the run invalid.
     pub notes: Vec<String>,
+    /// Every file that was read, by path relative to the run (or to the pack's top
+    /// directory), with its lowercase hex SHA-256: exactly what was judged. Not serialized.
+    #[serde(skip)]
+    pub digests: BTreeMap<String, String>,
 }
 
 impl VerifyReport {
@@ -600,6 +608,7 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
         bytes_hashed,
         problems,
         notes,
+        digests: c.files.iter().map(|(k, d)| (k.clone(), d.sha256.clone())).collect(),
     }
 }
 
