@@ -9,6 +9,8 @@ use ed25519_dalek::SigningKey;
 use readyctl::evidence::{self, Redactions, Redactor, SignatureStatus, keys, verify::VerifyReport};
 use serde_json::json;
 
+use crate::support::text;
+
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// A missing external peer: a visible skip locally, a failure in CI.
@@ -301,83 +303,183 @@ fn blocks(md: &str, lang: &str) -> Vec<String> {
     md.split(&fence).skip(1).map(|rest| rest.split("```").next().unwrap().to_string()).collect()
 }
 
+/// Runs a VERIFY.md block with `sh` (or `python`) in `dir`, with `PUB` set.
+fn run_block(program: &Path, block: &str, dir: &Path, public: &Path) -> std::process::Output {
+    let path =
+        format!("{}:{}", assert_cmd_dir().display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new(program);
+    cmd.arg("-c").arg(block).env("PUB", public).env("PATH", path).current_dir(dir);
+    cmd.output().unwrap()
+}
+
+/// The directory of the readyctl binary under test (so `readyctl` in a block is this build).
+fn assert_cmd_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_readyctl")).parent().unwrap().to_path_buf()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every method in VERIFY.md, run verbatim: it passes on the honest pack and fails on each
+/// forgery a seller or a middleman could try, including the ones `sha256sum -c SHA256SUMS`
+/// cannot see (SHA256SUMS is not signed).
 #[test]
-fn verify_md_commands_work_with_sha256sum_openssl_and_securesystemslib() {
+fn verify_md_methods_bind_every_file_to_the_signed_subjects() {
     let tmp = tempfile::tempdir().unwrap();
     let keyfiles = keys::keygen(&tmp.path().join("seller")).unwrap();
     let k = keys::load_signing_key(&keyfiles.private_key).unwrap();
     let run = make_run(tmp.path(), "run-v", Some(&k));
-    let pack = tmp.path().join("proof-pack.tar.gz");
+    let work = tmp.path().join("buyer");
+    std::fs::create_dir(&work).unwrap();
+    let pack = work.join("proof-pack.tar.gz");
     evidence::pack(&run, &pack).unwrap();
-    let out = tmp.path().join("unpacked");
-    std::fs::create_dir(&out).unwrap();
-    if !have("tar") {
+    if !(have("tar") && have("openssl") && have("sha256sum")) {
         return;
     }
-    let st = Command::new("tar").arg("xzf").arg(&pack).current_dir(&out).status().unwrap();
-    assert!(st.success());
-    let dir = out.join("run-v");
-    let md = std::fs::read_to_string(dir.join("VERIFY.md")).unwrap();
-    assert!(md.contains("not part of the signed manifest"));
-
-    if have("openssl") && have("sha256sum") {
-        let sh = blocks(&md, "sh");
-        assert_eq!(sh.len(), 1);
-        let o = Command::new("sh")
-            .arg("-c")
-            .arg(&sh[0])
-            .env("PUB", &keyfiles.public_key)
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            o.status.success(),
-            "VERIFY.md shell block failed: {stdout}\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(stdout.contains("Signature Verified Successfully"), "{stdout}");
-        // The same commands fail on a forged manifest.
-        let m = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
-        std::fs::write(dir.join("manifest.json"), m.replace("READY", "FORGED")).unwrap();
-        let o = Command::new("sh")
-            .arg("-c")
-            .arg(&sh[0])
-            .env("PUB", &keyfiles.public_key)
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        assert!(!o.status.success());
-        std::fs::write(dir.join("manifest.json"), m).unwrap();
-    }
-
     let Some(py) = python() else { return };
-    let code = blocks(&md, "python");
-    assert_eq!(code.len(), 1);
-    let o = Command::new(&py)
-        .arg("-c")
-        .arg(&code[0])
-        .env("PUB", &keyfiles.public_key)
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "VERIFY.md python block failed: {stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(stdout.contains(&keyfiles.keyid), "{stdout}");
-    // securesystemslib rejects an envelope signed by another key.
-    evidence::sign(&dir, &key(9)).unwrap();
-    let o = Command::new(&py)
-        .arg("-c")
-        .arg(&code[0])
-        .env("PUB", &keyfiles.public_key)
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(!o.status.success(), "securesystemslib accepted a signature by an untrusted key");
+    // VERIFY.md as the buyer reads it: from the pack.
+    let mut md = String::new();
+    let mut archive =
+        tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(&pack).unwrap()));
+    for e in archive.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap() == Path::new("run-v/VERIFY.md") {
+            e.read_to_string(&mut md).unwrap();
+        }
+    }
+    let sh = blocks(&md, "sh");
+    let python_code = blocks(&md, "python");
+    assert_eq!((sh.len(), python_code.len()), (3, 1), "{md}");
+    assert!(md.contains("OpenSSL 3.0") && md.contains("Python 3.11"), "{md}");
+    assert!(md.contains("securesystemslib 1.0"), "{md}");
+    assert!(md.contains(&keyfiles.keyid), "VERIFY.md names the signer's key id");
+    let (readyctl_block, extract_block, openssl_block) = (&sh[0], &sh[1], &sh[2]);
+    let sh_bin = Path::new("sh");
+
+    // Method 1, in the directory holding the pack.
+    let o = run_block(sh_bin, readyctl_block, &work, &keyfiles.public_key);
+    assert!(o.status.success(), "method 1: {}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).starts_with("VALID"), "{}", text(&o.stdout));
+
+    // Each case: extract with the documented block (it prints nothing; `pwd` tells where it
+    // went), apply the change, run methods 2 and 3.
+    let relative_pub = Path::new("seller.pub");
+    type Forge = Box<dyn Fn(&Path)>;
+    let rewrite_sums_line = |dir: &Path, name: &str| {
+        let sum = sha256_hex(&std::fs::read(dir.join(name)).unwrap());
+        let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
+        let new: String = sums
+            .lines()
+            .map(|l| {
+                if l.ends_with(&format!("  {name}")) {
+                    format!("{sum}  {name}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        assert_ne!(new, sums);
+        std::fs::write(dir.join("SHA256SUMS"), new).unwrap();
+    };
+    let other = key(9);
+    let cases: Vec<(&str, Forge)> = vec![
+        ("honest", Box::new(|_: &Path| {})),
+        (
+            "report.md altered, its SHA256SUMS line rewritten",
+            Box::new(move |d: &Path| {
+                std::fs::write(d.join("report.md"), b"# Readiness report\n\nREADY (forged)\n")
+                    .unwrap();
+                rewrite_sums_line(d, "report.md");
+                // The unsigned list now agrees with the forgery.
+                let o = Command::new("sha256sum")
+                    .args(["-c", "SHA256SUMS"])
+                    .current_dir(d)
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{}", text(&o.stdout));
+            }),
+        ),
+        (
+            "extra file",
+            Box::new(|d: &Path| write(&d.join("evidence/tests.backend/extra.log"), b"0 failed\n")),
+        ),
+        (
+            "missing file",
+            Box::new(|d: &Path| {
+                std::fs::remove_file(d.join("evidence/tests.backend/junit.xml")).unwrap()
+            }),
+        ),
+        (
+            "manifest altered to match an altered file",
+            Box::new(|d: &Path| {
+                let old = sha256_hex(&std::fs::read(d.join("report.md")).unwrap());
+                std::fs::write(d.join("report.md"), b"forged\n").unwrap();
+                let m = std::fs::read_to_string(d.join("manifest.json")).unwrap();
+                assert!(m.contains(&old));
+                std::fs::write(d.join("manifest.json"), m.replace(&old, &sha256_hex(b"forged\n")))
+                    .unwrap();
+            }),
+        ),
+        (
+            "signature altered",
+            Box::new(|d: &Path| {
+                let e = std::fs::read_to_string(d.join("manifest.dsse.json")).unwrap();
+                let at = e.find("\"sig\": \"").unwrap() + 8;
+                let mut bytes = e.into_bytes();
+                bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+                std::fs::write(d.join("manifest.dsse.json"), bytes).unwrap();
+            }),
+        ),
+        (
+            "re-signed by another key",
+            Box::new(move |d: &Path| {
+                evidence::sign(d, &other).unwrap();
+            }),
+        ),
+        (
+            "file replaced by a symlink to an identical copy",
+            Box::new(|d: &Path| {
+                let copy = d.parent().unwrap().join("copy.log");
+                std::fs::copy(d.join("evidence/tests.backend/stdout.log"), &copy).unwrap();
+                std::fs::remove_file(d.join("evidence/tests.backend/stdout.log")).unwrap();
+                std::os::unix::fs::symlink(&copy, d.join("evidence/tests.backend/stdout.log"))
+                    .unwrap();
+            }),
+        ),
+    ];
+    std::fs::copy(&keyfiles.public_key, work.join("seller.pub")).unwrap();
+    for (name, forge) in &cases {
+        let o = run_block(sh_bin, &format!("{extract_block}\npwd"), &work, relative_pub);
+        assert!(o.status.success(), "{name}: extraction: {}", text(&o.stderr));
+        let dir = PathBuf::from(text(&o.stdout).trim());
+        assert!(dir.ends_with("run-v") && dir.join("VERIFY.md").is_file(), "{dir:?}");
+        forge(&dir);
+        let by_sh = run_block(sh_bin, openssl_block, &dir, &keyfiles.public_key);
+        let by_py = run_block(&py, &python_code[0], &dir, &keyfiles.public_key);
+        let shown = |o: &std::process::Output| format!("{}{}", text(&o.stdout), text(&o.stderr));
+        if *name == "honest" {
+            assert!(by_sh.status.success(), "method 2 on the honest pack: {}", shown(&by_sh));
+            assert!(text(&by_sh.stdout).contains("Signature Verified Successfully"));
+            assert!(
+                text(&by_sh.stdout).contains("OK: signature verified; 4 files"),
+                "{}",
+                shown(&by_sh)
+            );
+            assert!(by_py.status.success(), "method 3 on the honest pack: {}", shown(&by_py));
+            // securesystemslib's default key id is the one readyctl signs with.
+            assert!(
+                text(&by_py.stdout).contains(&format!("OK: signed by {}", keyfiles.keyid)),
+                "{}",
+                shown(&by_py)
+            );
+        } else {
+            assert!(!by_sh.status.success(), "method 2 accepted: {name}\n{}", shown(&by_sh));
+            assert!(!by_py.status.success(), "method 3 accepted: {name}\n{}", shown(&by_py));
+        }
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
 }
 
 fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
