@@ -269,7 +269,9 @@ pub(crate) fn collect_dir(root: &Path, limits: &Limits) -> io::Result<Collected>
                 continue;
             }
         };
-        total = total.saturating_add(size);
+        if size <= limit {
+            total = total.saturating_add(size);
+        }
         if size > limit || total > limits.max_total_bytes {
             let why = if size > limit {
                 format!("{size} bytes, above the {limit} byte limit for one file; not read")

@@ -826,3 +826,49 @@ fn hostile_archives_are_rejected_without_writing_anything() {
     let r = evidence::verify(&work.join("cut.tar.gz"), &[k.verifying_key()], None).unwrap();
     assert!(!r.is_valid());
 }
+
+/// Dir-mode verify reads only what the manifest names, within the size limits: a 200 GB
+/// sparse file planted in a run, or put in place of a subject, costs no hashing (issue 14).
+#[test]
+fn dir_verify_does_not_hash_unlisted_or_oversized_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = key(11);
+    let run = make_run(tmp.path(), "run-s", Some(&k));
+    let sparse = |path: &Path| {
+        let f = std::fs::File::create(path).unwrap();
+        f.set_len(200 << 30).unwrap();
+    };
+    sparse(&run.join("evidence/tests.backend/core.dump"));
+    let started = std::time::Instant::now();
+    let r = verify(&run, &[&k], None);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert_eq!(
+        codes(&r),
+        [("extra-file".to_string(), "evidence/tests.backend/core.dump".to_string())],
+        "{r}"
+    );
+    assert!(r.problems[0].message.contains("not read"), "{r}");
+    assert!(r.bytes_hashed < 1 << 20);
+
+    std::fs::remove_file(run.join("evidence/tests.backend/core.dump")).unwrap();
+    assert!(verify(&run, &[&k], None).is_valid());
+    sparse(&run.join("evidence/tests.backend/stdout.log"));
+    let started = std::time::Instant::now();
+    let r = verify(&run, &[&k], None);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    // Named as too large, not as missing or as a SHA256SUMS mismatch.
+    assert_eq!(
+        codes(&r),
+        [("too-large".to_string(), "evidence/tests.backend/stdout.log".to_string())],
+        "{r}"
+    );
+    assert!(r.problems[0].message.contains("214748364800 bytes"), "{r}");
+
+    // Through the CLI too.
+    let o = Command::new(env!("CARGO_BIN_EXE_readyctl"))
+        .args(["verify", run.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stdout).contains("too-large"), "{}", text(&o.stdout));
+}
