@@ -1,9 +1,10 @@
 //! `verify`: check a run directory or a `.tar.gz` proof pack against its signed manifest.
 //!
 //! Every problem is collected (never only the first). A pack is read as a stream and hashed
-//! entry by entry: nothing from it is written to disk or executed, and memory stays flat
-//! whatever the evidence size. Archive entries that are absolute, contain `..`, are links,
-//! devices or FIFOs, repeat a path, or exceed the size limits are rejected and named.
+//! entry by entry by the strict reader in `pack_reader` (only what `pack` writes, so what is
+//! judged is what `tar -xzf` extracts): nothing from it is written to disk or executed, and
+//! memory stays flat whatever the evidence size. A run directory is hashed in parallel, but
+//! only the files the manifest names and only within the size limits.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
