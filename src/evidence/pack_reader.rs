@@ -388,7 +388,7 @@ fn read_entries(r: &mut Reader, limits: &Limits, c: &mut Collected) -> Result<()
                 if let Some(why) = fields_problem(&h, 0o644) {
                     return Err(bad(format!("GNU long name header at byte {header_at}: {why}")));
                 }
-                if size < 2 || size > MAX_LONG_NAME + 1 {
+                if !(2..=MAX_LONG_NAME + 1).contains(&size) {
                     return Err(bad(format!(
                         "GNU long name at byte {header_at} is {size} bytes (accepted: 2 to {})",
                         MAX_LONG_NAME + 1
