@@ -204,11 +204,23 @@ fn verify_accepts_a_pack_only_when_gnu_tar_and_python_extract_what_was_signed() 
     std::fs::create_dir_all(run.join("evidence/tests.unit")).unwrap();
     std::fs::write(run.join("report.md"), b"# Readiness report\n\nREADY\n").unwrap();
     std::fs::write(run.join("evidence/tests.unit/stdout.log"), b"52 passed\n").unwrap();
+    // A name over 100 bytes: pack writes it with a GNU long name entry, which must pass.
+    let long =
+        format!("evidence/tests.unit/{}.xml", "junit-report-of-a-long-test-suite-name".repeat(3));
+    assert!(format!("{ROOT}/{long}").len() > 100);
+    std::fs::write(run.join(&long), b"<testsuite tests=\"52\"/>\n").unwrap();
     let predicate = json!({"run": {"id": ROOT}, "summary": {"verdict": "READY"}});
     evidence::seal(&run, predicate, Some(&key)).unwrap();
     let honest = work.join("honest.tar.gz");
     let o = readyctl(work, &["pack", run.to_str().unwrap(), "-o", honest.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+
+    let mut tar_bytes = Vec::new();
+    use std::io::Read as _;
+    flate2::read::GzDecoder::new(std::fs::File::open(&honest).unwrap())
+        .read_to_end(&mut tar_bytes)
+        .unwrap();
+    assert!(tar_bytes.windows(13).any(|w| w == b"././@LongLink"), "no GNU long name in the pack");
 
     let variants = work.join("variants");
     std::fs::create_dir(&variants).unwrap();
