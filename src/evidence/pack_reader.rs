@@ -213,6 +213,19 @@ fn octal(field: &[u8]) -> Option<u64> {
     })
 }
 
+/// The size field: plain octal, or (for 8 GiB and more, as `pack` writes them) GNU base-256:
+/// a first byte of 0x80 and the value big-endian in the rest, which GNU tar and Python's
+/// tarfile both decode. Negative base-256 (0xff) is refused.
+fn size_field(field: &[u8]) -> Option<u64> {
+    match field.first() {
+        Some(0x80) => {
+            field[1..].iter().try_fold(0u64, |n, &b| n.checked_mul(256).map(|n| n + u64::from(b)))
+        }
+        Some(b) if b & 0x80 != 0 => None,
+        _ => octal(field),
+    }
+}
+
 fn zeros(field: &[u8]) -> bool {
     field.iter().all(|&b| b == 0)
 }
@@ -369,8 +382,8 @@ fn read_entries(r: &mut Reader, limits: &Limits, c: &mut Collected) -> Result<()
         .into_owned();
         let unsafe_entry = |why: String| problem("unsafe-entry", Some(&raw_name), why);
         let kind = h[156];
-        let size = octal(&h[124..136])
-            .ok_or_else(|| unsafe_entry("size is not a plain octal number".into()))?;
+        let size = size_field(&h[124..136])
+            .ok_or_else(|| unsafe_entry("size is neither plain octal nor GNU base-256".into()))?;
         match kind {
             b'0' | b'5' => {}
             b'L' => {
@@ -580,6 +593,20 @@ mod tests {
         assert_eq!(octal(b"0008\0"), None);
         assert_eq!(octal(b"01\x002"), None);
         assert_eq!(octal(&[0x80, 0, 0, 0, 0, 0, 0, 1]), None);
+    }
+
+    #[test]
+    fn sizes_are_octal_or_gnu_base_256() {
+        assert_eq!(size_field(b"00000000003\0"), Some(3));
+        let mut big = [0u8; 12];
+        big[0] = 0x80;
+        big[7] = 0x04; // 4 << 32 = 16 GiB
+        assert_eq!(size_field(&big), Some(16 << 30));
+        big[0] = 0xff;
+        assert_eq!(size_field(&big), None);
+        let mut huge = [0xffu8; 12];
+        huge[0] = 0x80;
+        assert_eq!(size_field(&huge), None, "does not fit in 64 bits");
     }
 
     #[test]

@@ -578,7 +578,7 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
                     Some(_) => {}
                 }
             }
-            for name in c.files.keys() {
+            for name in c.files.keys().chain(&c.unhashed) {
                 if name != SUMS && name != VERIFY_MD && !listed.contains(name.as_str()) {
                     problems.push(problem("bad-sums", Some(name), "not listed in SHA256SUMS"));
                 }
