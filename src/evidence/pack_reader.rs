@@ -354,10 +354,8 @@ fn read_entries(r: &mut Reader, limits: &Limits, c: &mut Collected) -> Result<()
                     )));
                 }
             }
-            if root.is_none() {
-                return Err(bad("the archive is empty"));
-            }
-            return Ok(());
+            let Some(root) = root else { return Err(bad("the archive is empty")) };
+            return empty_directories(&root, &dirs, c);
         }
         count += 1;
         if count > limits.max_entries {
@@ -576,6 +574,29 @@ fn read_entries(r: &mut Reader, limits: &Limits, c: &mut Collected) -> Result<()
         data.end()?;
         c.files.insert(rel, file);
         previous = Some(name);
+    }
+}
+
+/// `pack` writes only the directories of its files: an entry for a directory that holds no
+/// file would create something on extraction that nothing signed accounts for.
+fn empty_directories(root: &str, dirs: &BTreeSet<String>, c: &Collected) -> Result<(), Problem> {
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    for rel in c.files.keys() {
+        let mut prefix = format!("{root}/");
+        for part in rel.split('/').collect::<Vec<_>>().iter().rev().skip(1).rev() {
+            prefix.push_str(part);
+            prefix.push('/');
+            used.insert(prefix.clone());
+        }
+    }
+    match dirs.iter().find(|d| d.as_str() != format!("{root}/") && !used.contains(*d)) {
+        Some(d) => Err(problem(
+            "unsafe-entry",
+            Some(d),
+            "a directory with no file in it; readyctl pack writes only the directories of its \
+             files",
+        )),
+        None => Ok(()),
     }
 }
 

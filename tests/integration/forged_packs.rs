@@ -80,6 +80,7 @@ save("duplicate-last-wins", gz(body + member(report) + EOA))
 save("extra-file", gz(body + member(f"{root}/zz-extra.txt", b"extra\n") + EOA))
 save("dotdot-name", gz(body + member(f"{root}/../evil.txt") + EOA))
 save("hardlink", gz(body + header(f"{root}/zz-hard", 0, tarfile.LNKTYPE, linkname=report) + EOA))
+save("empty-dir", gz(body + header(f"{root}/zz-empty/", 0, tarfile.DIRTYPE, mode=0o755) + EOA))
 save("symlink", gz(body + header(f"{root}/zz-link", 0, tarfile.SYMTYPE, linkname="/etc/passwd") + EOA))
 save("trailing-garbage", open(pack, "rb").read() + b"garbage\n")
 save("trailing-zeros", open(pack, "rb").read() + bytes(512))
@@ -272,7 +273,7 @@ fn verify_accepts_a_pack_only_when_gnu_tar_and_python_extract_what_was_signed() 
         .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".tar.gz").to_string())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 20, "{names:?}");
+    assert_eq!(names.len(), 21, "{names:?}");
     let mut failures = Vec::new();
     let mut forged_on_disk = Vec::new();
     for name in &names {
@@ -348,6 +349,7 @@ fn rejections_name_the_problem() {
         ("dotdot-name", "contains `..`"),
         ("hardlink", "is a link"),
         ("symlink", "is a link"),
+        ("empty-dir", "a directory with no file in it"),
         ("trailing-garbage", "data after the end of the gzip stream"),
         ("trailing-zeros", "data after the end of the gzip stream"),
         ("data-after-eoa", "data after the end-of-archive blocks"),
