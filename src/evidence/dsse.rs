@@ -6,7 +6,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use super::keys::keyid;
+use super::keys::{keyid, legacy_keyid};
 
 /// Payload type of an in-toto Statement.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -109,6 +109,10 @@ impl Envelope {
         }
         let message = pae(&self.payload_type, &payload);
         let trusted: Vec<(String, &VerifyingKey)> = trusted.iter().map(|k| (keyid(k), k)).collect();
+        // Envelopes from before the key id change name keys by their legacy id.
+        let names = |s: &EnvelopeSignature, id: &str, k: &VerifyingKey| {
+            s.keyid == id || s.keyid == legacy_keyid(k)
+        };
         for (i, s) in self.signatures.iter().enumerate() {
             let label = if s.keyid.is_empty() {
                 format!("signature #{}", i + 1)
@@ -125,7 +129,7 @@ impl Envelope {
                     .push(format!("{label}: signature is {} bytes, expected 64", bytes.len()));
                 continue;
             };
-            let matching: Vec<_> = trusted.iter().filter(|(id, _)| *id == s.keyid).collect();
+            let matching: Vec<_> = trusted.iter().filter(|(id, k)| names(s, id, k)).collect();
             let candidates: Vec<_> =
                 if matching.is_empty() { trusted.iter().collect() } else { matching };
             match candidates.iter().find(|(_, k)| k.verify_strict(&message, &sig).is_ok()) {
@@ -134,7 +138,7 @@ impl Envelope {
                         check.valid_keyids.push(id.clone());
                     }
                 }
-                None if trusted.iter().any(|(id, _)| *id == s.keyid) => check
+                None if trusted.iter().any(|(id, k)| names(s, id, k)) => check
                     .problems
                     .push(format!("{label}: signature does not match the signed bytes (tampered payload or wrong key)")),
                 None => check
@@ -183,6 +187,16 @@ mod tests {
         let mut retyped = env.clone();
         retyped.payload_type = "text/plain".into();
         assert!(!retyped.verify(&[a.verifying_key()]).is_valid());
+
+        // An envelope from before the key id change (legacy id) still verifies, and its
+        // failures are still named as a wrong signature by that known key.
+        let mut legacy = env.clone();
+        legacy.signatures[0].keyid = legacy_keyid(&a.verifying_key());
+        let ok = legacy.verify(&[b.verifying_key(), a.verifying_key()]);
+        assert_eq!(ok.valid_keyids, vec![keyid(&a.verifying_key())], "{ok:?}");
+        legacy.payload = STANDARD.encode(b"{\"x\":2}\n");
+        let bad = legacy.verify(&[a.verifying_key()]);
+        assert!(bad.problems[0].contains("does not match"), "{bad:?}");
     }
 
     #[test]

@@ -5,9 +5,13 @@
 //! `openssl genpkey -algorithm ed25519` and `openssl pkey -pubout`, so keys move freely between
 //! readyctl and openssl.
 //!
-//! The **key id** of a public key is the lowercase hex SHA-256 of its DER-encoded
-//! SubjectPublicKeyInfo (44 bytes for Ed25519). Anyone can recompute it:
-//! `openssl pkey -pubin -in KEY.pub -outform DER | sha256sum`.
+//! The **key id** of a public key is the one securesystemslib computes by default
+//! (`SSlibKey.from_crypto(key).keyid`, its `compute_default_keyid`): the lowercase hex SHA-256
+//! of the canonical JSON `{"keytype":"ed25519","keyval":{"public":"<hex of the 32 key
+//! bytes>"},"scheme":"ed25519"}`. A DSSE verifier in that ecosystem then matches our
+//! signatures with its own key object, without a hand-computed id. Envelopes signed before
+//! this used [`legacy_keyid`] (SHA-256 of the DER SubjectPublicKeyInfo); `verify` still
+//! recognises it (a keyid is only a hint in DSSE).
 //!
 //! A key given in [`SIGNING_KEY_ENV`] is taken out of the environment at startup
 //! ([`take_signing_key_env`]): with it anyone could sign forged runs, so no check, service or
@@ -110,8 +114,19 @@ pub fn public_key_pem(key: &VerifyingKey) -> String {
     key.to_public_key_pem(LineEnding::LF).expect("encoding an Ed25519 public key cannot fail")
 }
 
-/// Key id: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo.
+/// Key id: securesystemslib's default, the SHA-256 of the key's canonical JSON (see the
+/// module docs). The JSON has no optional fields and only hex inside, so it is built as text.
 pub fn keyid(key: &VerifyingKey) -> String {
+    let canonical = format!(
+        r#"{{"keytype":"ed25519","keyval":{{"public":"{}"}},"scheme":"ed25519"}}"#,
+        super::hex(key.as_bytes())
+    );
+    super::hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// The key id readyctl wrote before it adopted securesystemslib's: lowercase hex SHA-256 of
+/// the DER SubjectPublicKeyInfo (`openssl pkey -pubin -outform DER | sha256sum`).
+pub fn legacy_keyid(key: &VerifyingKey) -> String {
     let der = key.to_public_key_der().expect("encoding an Ed25519 public key cannot fail");
     super::hex(&Sha256::digest(der.as_bytes()))
 }
@@ -271,13 +286,21 @@ mod tests {
     }
 
     #[test]
-    fn keyid_is_sha256_of_spki_der() {
+    fn keyid_is_securesystemslib_default_and_legacy_is_sha256_of_spki_der() {
         let sk = SigningKey::from_bytes(&[7u8; 32]);
         let vk = sk.verifying_key();
+        // Computed with securesystemslib 1.6: SSlibKey.from_crypto(Ed25519PublicKey
+        // .from_public_bytes(<this key>)).keyid.
+        let json = format!(
+            "{{\"keytype\":\"ed25519\",\"keyval\":{{\"public\":\"{}\"}},\"scheme\":\"ed25519\"}}",
+            crate::evidence::hex(vk.as_bytes())
+        );
+        assert_eq!(keyid(&vk), crate::evidence::hex(&Sha256::digest(json.as_bytes())));
         // SPKI DER for Ed25519 = fixed 12-byte prefix + 32-byte key.
         let mut der = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
         der.extend_from_slice(vk.as_bytes());
-        assert_eq!(keyid(&vk), crate::evidence::hex(&Sha256::digest(&der)));
+        assert_eq!(legacy_keyid(&vk), crate::evidence::hex(&Sha256::digest(&der)));
+        assert_ne!(keyid(&vk), legacy_keyid(&vk));
     }
 
     #[test]

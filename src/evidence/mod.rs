@@ -19,6 +19,7 @@ pub mod atomic;
 pub mod dsse;
 pub mod keys;
 pub mod pack;
+mod pack_reader;
 mod predicate;
 pub mod redact;
 pub mod redact_record;

@@ -131,7 +131,12 @@ fn root_name(run_dir: &Path) -> String {
     if name.is_empty() || name.starts_with('.') { format!("run{name}") } else { name }
 }
 
-/// The text of VERIFY.md. The `sh` and `python` code blocks are run verbatim by the test suite.
+/// The text of VERIFY.md. Its `sh` and `python` code blocks are run verbatim by the test suite
+/// (`tests/integration/evidence.rs`), on an honest pack and on forged ones.
+///
+/// Every method binds each file to the digests in the **signed** payload's in-toto subjects,
+/// read from the verified bytes, and fails on a missing, altered or extra file. `SHA256SUMS`
+/// is not signed, so no method relies on it.
 pub fn verify_md(root: &str, envelope: Option<&Envelope>) -> String {
     let signers = envelope
         .map(|e| {
@@ -140,86 +145,146 @@ pub fn verify_md(root: &str, envelope: Option<&Envelope>) -> String {
         .unwrap_or_default();
     let signed_line = if envelope.is_some() {
         format!(
-            "This run is signed (`{ENVELOPE}`) by key id {signers}. A key id is the SHA-256 of the DER public key: \
-                 `openssl pkey -pubin -in \"$PUB\" -outform DER | sha256sum` must print it."
+            "This run is signed (`{ENVELOPE}`) by key id {signers}: securesystemslib's default key \
+             id of the public key (`SSlibKey.from_crypto(key).keyid`, which method 3 prints)."
         )
     } else {
-        "This run is UNSIGNED: there is no `manifest.dsse.json`; only its internal consistency can be checked.".to_string()
+        "This run is UNSIGNED: there is no `manifest.dsse.json`; its origin cannot be checked and \
+         every method below fails."
+            .to_string()
     };
     format!(
         r#"# Verifying this proof pack
 
 This pack holds the run directory `{root}/` of a `readyctl check`. `{root}/manifest.json` is an
-in-toto Statement v1 listing every file with its SHA-256 (and the repository commit);
-`manifest.dsse.json` is a DSSE envelope over the exact bytes of `manifest.json`, signed with
-Ed25519; `SHA256SUMS` lists every file but itself.
+in-toto Statement v1 whose subjects name every evidence file with its SHA-256 (and the
+repository commit); `manifest.dsse.json` is a DSSE envelope whose payload is exactly
+`manifest.json`, signed with Ed25519. `SHA256SUMS` is a convenience list for `sha256sum -c`:
+it is **not signed**, so it only detects accidental damage and is never proof. Each method below
+checks the signature, then checks every file against the digests in the **signed** payload, and
+fails on a missing, altered or extra file.
 
 {signed_line}
 
-**This file (VERIFY.md) is not part of the signed manifest nor of SHA256SUMS**: it was generated
-when the pack was made. Trust the commands below because you can read them, not because of where
-they came from. Get the seller's public key (`seller.pub`) through a channel you trust, then:
+**This file (VERIFY.md) is not part of the signed manifest**: it was generated when the pack was
+made. Trust the commands below because you can read them, not because of where they came from.
+Get the seller's public key (`seller.pub`) through a channel you trust. Below, the pack is
+called `proof-pack.tar.gz`.
 
-```text
-tar xzf proof-pack.tar.gz
-cd {root}
-export PUB=/path/to/seller.pub
-```
+Minimum versions: method 2 needs OpenSSL 3.0 or later (Ed25519 with `pkeyutl -rawin`), GNU
+coreutils 8 or later (`sha256sum --strict`, `base64 -d`) and a POSIX `sh`, `sed`, `awk`,
+`find`, `diff`, `cmp`, `mktemp`; method 3 needs Python 3.11 or later (`hashlib.file_digest`)
+and securesystemslib 1.0 or later with pyca/cryptography
+(`pip install 'securesystemslib[crypto]>=1.0'`).
 
 ## 1. With readyctl
 
-```text
-readyctl verify proof-pack.tar.gz --key "$PUB" [--commit <expected commit>]
-```
-
-It checks the signature, that the envelope payload is byte-identical to `manifest.json`, every
-file's digest, that no file is missing or extra, `SHA256SUMS`, and the commit; it names every
-problem. It never extracts or executes anything from the pack.
-
-## 2. With sha256sum and openssl
-
-`sha256sum -c` checks the listed files; it does not notice extra files, so compare the file list
-too. Then check that the envelope's payload is exactly `manifest.json`, build the DSSE v1
-Pre-Authentication Encoding `DSSEv1 <len(type)> <type> <len(payload)> <payload>` and verify the
-Ed25519 signature over it:
+In the directory holding the pack (nothing is extracted or executed; add
+`--commit <expected commit>` to require the commit):
 
 ```sh
-set -e
-sha256sum --strict -c SHA256SUMS
-find . -type f ! -name SHA256SUMS ! -name VERIFY.md | sed 's|^\./||' | sort > /tmp/files.txt
-sed 's/^[0-9a-f]*  //' SHA256SUMS | sort | diff - /tmp/files.txt
-sed -n 's/^ *"payload": *"\([^"]*\)".*/\1/p' manifest.dsse.json | base64 -d > /tmp/payload.bin
-cmp /tmp/payload.bin manifest.json
-TYPE=$(sed -n 's/^ *"payloadType": *"\([^"]*\)".*/\1/p' manifest.dsse.json)
-{{ printf 'DSSEv1 %d %s %d ' "${{#TYPE}}" "$TYPE" "$(wc -c < /tmp/payload.bin)"; cat /tmp/payload.bin; }} > /tmp/pae.bin
-sed -n 's/^ *"sig": *"\([^"]*\)".*/\1/p' manifest.dsse.json | head -n 1 | base64 -d > /tmp/sig.bin
-openssl pkeyutl -verify -pubin -inkey "$PUB" -rawin -in /tmp/pae.bin -sigfile /tmp/sig.bin
+readyctl verify proof-pack.tar.gz --key "$PUB"
 ```
 
-`openssl` prints `Signature Verified Successfully`. (With `python3` instead of `sed`/`base64`:
-`python3 -c 'import json,base64,sys; e=json.load(open("manifest.dsse.json")); sys.stdout.buffer.write(base64.b64decode(e["payload"]))' > /tmp/payload.bin`.)
+It checks the signature, that the payload is byte-identical to `manifest.json`, every file's
+digest, that no file is missing or extra, and `SHA256SUMS`. It reads the archive exactly as
+GNU tar and Python's tarfile extract it, or rejects it: more than one gzip member, data after
+the end of the archive, pax headers, links, devices, `..` or absolute names, repeated names and
+anything else `readyctl pack` never writes are refused and named.
 
-## 3. With Python securesystemslib
+## Extracting, for methods 2 and 3
 
-`pip install 'securesystemslib[crypto]'`, then, in `{root}/`:
+```sh
+PUB=$(realpath "$PUB")
+D=$(mktemp -d)
+tar -xzf proof-pack.tar.gz -C "$D"
+cd "$D/{root}"
+```
+
+## 2. With OpenSSL and coreutils
+
+In `{root}/`: take the payload out of the envelope, verify the Ed25519 signature over the DSSE
+v1 Pre-Authentication Encoding `DSSEv1 <len(type)> <type> <len(payload)> <payload>`, check that
+`manifest.json` is that payload, then check every file against the subjects of the verified
+payload and compare the file lists:
+
+```sh
+set -eu
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+sed -n 's/^  "payload": "\([A-Za-z0-9+/=]*\)",$/\1/p' manifest.dsse.json > "$W/payload.b64"
+test "$(wc -l < "$W/payload.b64")" -eq 1
+base64 -d "$W/payload.b64" > "$W/payload.json"
+TYPE=$(sed -n 's/^  "payloadType": "\([^"]*\)",$/\1/p' manifest.dsse.json)
+test "$TYPE" = "application/vnd.in-toto+json"
+{{ printf 'DSSEv1 %d %s %d ' "${{#TYPE}}" "$TYPE" "$(wc -c < "$W/payload.json")"; cat "$W/payload.json"; }} > "$W/pae.bin"
+sed -n 's/^      "sig": "\([A-Za-z0-9+/=]*\)"$/\1/p' manifest.dsse.json | head -n 1 | base64 -d > "$W/sig.bin"
+openssl pkeyutl -verify -pubin -inkey "$PUB" -rawin -in "$W/pae.bin" -sigfile "$W/sig.bin"
+cmp "$W/payload.json" manifest.json
+awk '/^  "subject": \[$/ {{ s = 1; next }}
+     s && /^  \]/ {{ s = 0 }}
+     s && /^    \{{$/ {{ h = "" }}
+     s && /^        "sha256": "[0-9a-f]*"$/ {{ h = $2; gsub(/"/, "", h) }}
+     s && /^      "name": "/ && h != "" {{ n = $0; sub(/^      "name": "/, "", n); sub(/"$/, "", n); print h "  " n }}' \
+    "$W/payload.json" > "$W/signed.sha256"
+test -s "$W/signed.sha256"
+sha256sum --strict -c "$W/signed.sha256"
+cut -c 67- "$W/signed.sha256" | LC_ALL=C sort > "$W/signed.txt"
+find . -type f ! -path ./manifest.json ! -path ./manifest.dsse.json ! -path ./SHA256SUMS ! -path ./VERIFY.md \
+    | sed 's|^\./||' | LC_ALL=C sort > "$W/present.txt"
+diff "$W/signed.txt" "$W/present.txt"
+test -z "$(find . ! -type f ! -type d)"
+echo "OK: signature verified; $(wc -l < "$W/signed.txt") files match the signed subjects"
+```
+
+It stops at the first failure with a non-zero status; `openssl` prints `Signature Verified
+Successfully` and the script ends with `OK: …`. (The `sed` and `awk` patterns read the
+envelope and payload in the layout readyctl writes; anything else makes them fail, never pass.)
+
+## 3. With Python and securesystemslib
+
+In `{root}/`, with `PUB` set:
 
 ```python
-import hashlib, json, os
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
+import hashlib, json, os, sys
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from securesystemslib.dsse import Envelope
 from securesystemslib.signer import SSlibKey
 
-pub = load_pem_public_key(open(os.environ["PUB"], "rb").read())
-keyid = hashlib.sha256(pub.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).hexdigest()
+key = SSlibKey.from_crypto(load_pem_public_key(open(os.environ["PUB"], "rb").read()))
 envelope = Envelope.from_dict(json.load(open("manifest.dsse.json")))
-envelope.verify([SSlibKey.from_crypto(pub, keyid=keyid)], 1)  # raises VerificationError if invalid
-assert envelope.payload == open("manifest.json", "rb").read(), "payload differs from manifest.json"
-statement = json.loads(envelope.payload)
+envelope.verify([key], 1)  # raises VerificationError unless signed by this key
+if envelope.payload_type != "application/vnd.in-toto+json":
+    sys.exit("FAIL: payloadType is " + envelope.payload_type)
+statement = json.loads(envelope.payload)  # from here on only the verified bytes are used
+if statement.get("_type") != "https://in-toto.io/Statement/v1":
+    sys.exit("FAIL: the payload is not an in-toto Statement v1")
+signed = {{}}
 for subject in statement["subject"]:
     if "sha256" in subject["digest"]:
-        with open(subject["name"], "rb") as f:
-            assert hashlib.file_digest(f, "sha256").hexdigest() == subject["digest"]["sha256"], subject["name"]
-print("signature and", len(statement["subject"]), "subjects OK; signed by", keyid)
+        if subject["name"] in signed:
+            sys.exit("FAIL: subject listed twice: " + subject["name"])
+        signed[subject["name"]] = subject["digest"]["sha256"]
+with open("manifest.json", "rb") as f:
+    if f.read() != envelope.payload:
+        sys.exit("FAIL: manifest.json is not the signed payload")
+present = set()
+for top, dirs, files in os.walk("."):
+    for name in dirs + files:
+        path = os.path.join(top, name)
+        if os.path.islink(path) or not (os.path.isdir(path) or os.path.isfile(path)):
+            sys.exit("FAIL: not a regular file or directory: " + path)
+    present.update(os.path.relpath(os.path.join(top, n)).replace(os.sep, "/") for n in files)
+present -= {{"manifest.json", "manifest.dsse.json", "SHA256SUMS", "VERIFY.md"}}
+problems = ["missing: " + n for n in sorted(signed.keys() - present)]
+problems += ["extra: " + n for n in sorted(present - signed.keys())]
+for name in sorted(signed.keys() & present):
+    with open(name, "rb") as f:
+        if hashlib.file_digest(f, "sha256").hexdigest() != signed[name]:
+            problems.append("altered: " + name)
+if problems:
+    sys.exit("FAIL:\n" + "\n".join(problems))
+print("OK: signed by", key.keyid, "-", len(signed), "files match the signed subjects")
 ```
 "#
     )

@@ -1,14 +1,15 @@
 //! `verify`: check a run directory or a `.tar.gz` proof pack against its signed manifest.
 //!
 //! Every problem is collected (never only the first). A pack is read as a stream and hashed
-//! entry by entry: nothing from it is written to disk or executed, and memory stays flat
-//! whatever the evidence size. Archive entries that are absolute, contain `..`, are links,
-//! devices or FIFOs, repeat a path, or exceed the size limits are rejected and named.
+//! entry by entry by the strict reader in `pack_reader` (only what `pack` writes, so what is
+//! judged is what `tar -xzf` extracts): nothing from it is written to disk or executed, and
+//! memory stays flat whatever the evidence size. A run directory is hashed in parallel, but
+//! only the files the manifest names and only within the size limits.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::{Component, Path};
 
 use ed25519_dalek::VerifyingKey;
@@ -121,6 +122,10 @@ pub struct VerifyReport {
     pub problems: Vec<Problem>,
     /// Remarks that do not make the run invalid.
     pub notes: Vec<String>,
+    /// Every file that was read, by path relative to the run (or to the pack's top
+    /// directory), with its lowercase hex SHA-256: exactly what was judged. Not serialized.
+    #[serde(skip)]
+    pub digests: BTreeMap<String, String>,
 }
 
 impl VerifyReport {
@@ -175,6 +180,9 @@ pub(crate) struct Collected {
     pub sums: Option<Vec<u8>>,
     /// Problems found while reading (unsafe entries, unreadable files).
     pub problems: Vec<Problem>,
+    /// Files present but deliberately not read (not in the manifest, or too large); each
+    /// already has its problem.
+    pub unhashed: BTreeSet<String>,
 }
 
 /// Verifies a run directory or a `.tar.gz` pack with `trusted_keys`, optionally requiring
@@ -199,7 +207,7 @@ pub fn verify_with(path: &Path, options: &VerifyOptions) -> io::Result<VerifyRep
     let collected = if meta.is_dir() {
         collect_dir(path, &options.limits)?
     } else {
-        collect_pack(File::open(path)?, &options.limits)
+        super::pack_reader::collect_pack(File::open(path)?, &options.limits)
     };
     Ok(check(&collected, options, path.display().to_string()))
 }
@@ -214,6 +222,13 @@ fn read_small(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
 }
 
 /// Reads and hashes a run directory (files hashed in parallel).
+///
+/// Only what the manifest names is hashed, and only within the size limits: a file the
+/// manifest does not name is reported as extra without being read, and a file larger than
+/// `max_entry_bytes` (or past `max_total_bytes` in all) is reported as too large before any
+/// byte is hashed, so a planted 200 GB sparse file costs nothing. The names come from
+/// `manifest.json` (else the envelope's payload) before its signature is checked; that is
+/// safe because they only decide what to read: every check is made later on verified bytes.
 pub(crate) fn collect_dir(root: &Path, limits: &Limits) -> io::Result<Collected> {
     let mut c = Collected::default();
     let (files, listed_problems) = sums::list_files(root)?;
@@ -236,7 +251,48 @@ pub(crate) fn collect_dir(root: &Path, limits: &Limits) -> io::Result<Collected>
             Err(e) => c.problems.push(problem("unreadable", Some(&name), e.to_string())),
         }
     }
-    for (r, name) in sums::hash_files(root, &data, 0).into_iter().zip(&data) {
+    let named = subject_names(&c);
+    let mut to_hash = Vec::new();
+    let mut total = 0u64;
+    for name in data {
+        if name != VERIFY_MD && !named.contains(&name) {
+            c.problems.push(problem(
+                "extra-file",
+                Some(&name),
+                "not listed in the manifest (not read)",
+            ));
+            c.unhashed.insert(name);
+            continue;
+        }
+        let limit =
+            if name == VERIFY_MD { limits.max_metadata_bytes } else { limits.max_entry_bytes };
+        let size = match std::fs::symlink_metadata(root.join(&name)) {
+            Ok(m) => m.len(),
+            Err(e) => {
+                c.problems.push(problem("unreadable", Some(&name), e.to_string()));
+                c.unhashed.insert(name);
+                continue;
+            }
+        };
+        if size <= limit {
+            total = total.saturating_add(size);
+        }
+        if size > limit || total > limits.max_total_bytes {
+            let why = if size > limit {
+                format!("{size} bytes, above the {limit} byte limit for one file; not read")
+            } else {
+                format!(
+                    "the files named in the manifest total more than {} bytes; not read",
+                    limits.max_total_bytes
+                )
+            };
+            c.problems.push(problem("too-large", Some(&name), why));
+            c.unhashed.insert(name);
+            continue;
+        }
+        to_hash.push(name);
+    }
+    for (r, name) in sums::hash_files(root, &to_hash, 0).into_iter().zip(&to_hash) {
         match r {
             Ok(d) => {
                 c.files.insert(name.clone(), d);
@@ -247,7 +303,26 @@ pub(crate) fn collect_dir(root: &Path, limits: &Limits) -> io::Result<Collected>
     Ok(c)
 }
 
-fn digest(name: &str, bytes: &[u8]) -> FileDigest {
+/// The file names of the statement's sha256 subjects (from `manifest.json`, else from the
+/// envelope's payload), unverified: used only to decide which files to read.
+fn subject_names(c: &Collected) -> BTreeSet<String> {
+    let payload = || {
+        let env: Envelope = serde_json::from_slice(c.envelope.as_deref()?).ok()?;
+        env.payload_bytes().ok()
+    };
+    let Some(bytes) = c.manifest.clone().or_else(payload) else { return BTreeSet::new() };
+    let Ok(statement) = serde_json::from_slice::<Value>(&bytes) else { return BTreeSet::new() };
+    statement
+        .get("subject")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|s| s.pointer("/digest/sha256").is_some())
+        .filter_map(|s| s.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+pub(crate) fn digest(name: &str, bytes: &[u8]) -> FileDigest {
     FileDigest {
         path: name.to_string(),
         sha256: hex(&Sha256::digest(bytes)),
@@ -275,162 +350,6 @@ fn safe_relative(path: &Path) -> Result<Vec<String>, String> {
         return Err("empty path".into());
     }
     Ok(parts)
-}
-
-/// Reads and hashes a `.tar.gz` as a stream; nothing is extracted.
-pub(crate) fn collect_pack(file: File, limits: &Limits) -> Collected {
-    let mut c = Collected::default();
-    let gz = flate2::read::GzDecoder::new(BufReader::with_capacity(1 << 20, file));
-    let mut archive = tar::Archive::new(gz);
-    let entries = match archive.entries() {
-        Ok(e) => e,
-        Err(e) => {
-            c.problems.push(problem("bad-archive", None, format!("not a readable .tar.gz: {e}")));
-            return c;
-        }
-    };
-    let mut root: Option<String> = None;
-    let mut total = 0u64;
-    let mut buf = vec![0u8; sums::HASH_BUFFER];
-    for (count, entry) in entries.enumerate() {
-        let mut entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                c.problems.push(problem(
-                    "bad-archive",
-                    None,
-                    format!("archive is corrupt or truncated: {e}"),
-                ));
-                return c;
-            }
-        };
-        if count >= limits.max_entries {
-            c.problems.push(problem(
-                "too-large",
-                None,
-                format!("more than {} entries; stopped reading", limits.max_entries),
-            ));
-            return c;
-        }
-        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let kind = entry.header().entry_type();
-        use tar::EntryType as T;
-        match kind {
-            T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink => continue,
-            T::Regular | T::Continuous | T::Directory => {}
-            T::Symlink | T::Link => {
-                let target = entry
-                    .link_name_bytes()
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default();
-                c.problems.push(problem(
-                    "unsafe-entry",
-                    Some(&raw_name),
-                    format!("is a link (to {target}); packs hold regular files only"),
-                ));
-                continue;
-            }
-            other => {
-                c.problems.push(problem("unsafe-entry", Some(&raw_name), format!("is a {other:?} entry (devices, FIFOs and other special entries are rejected)")));
-                continue;
-            }
-        }
-        let parts = match entry.path().map_err(|e| e.to_string()).and_then(|p| safe_relative(&p)) {
-            Ok(p) => p,
-            Err(why) => {
-                c.problems.push(problem("unsafe-entry", Some(&raw_name), why));
-                continue;
-            }
-        };
-        match &root {
-            None => root = Some(parts[0].clone()),
-            Some(r) if *r != parts[0] => {
-                c.problems.push(problem(
-                    "unsafe-entry",
-                    Some(&raw_name),
-                    format!("outside the pack's top-level directory `{r}/`"),
-                ));
-                continue;
-            }
-            Some(_) => {}
-        }
-        if kind == T::Directory {
-            continue;
-        }
-        if parts.len() == 1 {
-            c.problems.push(problem(
-                "unsafe-entry",
-                Some(&raw_name),
-                "file at the top level of the pack; files belong under one top-level directory",
-            ));
-            continue;
-        }
-        let rel = parts[1..].join("/");
-        let size = entry.header().size().unwrap_or(u64::MAX);
-        if size > limits.max_entry_bytes {
-            c.problems.push(problem(
-                "too-large",
-                Some(&rel),
-                format!(
-                    "entry claims {size} bytes, above the {} byte limit; stopped reading",
-                    limits.max_entry_bytes
-                ),
-            ));
-            return c;
-        }
-        total = total.saturating_add(size);
-        if total > limits.max_total_bytes {
-            c.problems.push(problem(
-                "too-large",
-                Some(&rel),
-                format!("pack holds more than {} bytes; stopped reading", limits.max_total_bytes),
-            ));
-            return c;
-        }
-        if c.files.contains_key(&rel) {
-            c.problems.push(problem("unsafe-entry", Some(&rel), "appears twice in the archive"));
-            return c;
-        }
-        let result = if matches!(rel.as_str(), MANIFEST | ENVELOPE | SUMS) {
-            if size > limits.max_metadata_bytes {
-                Err(io::Error::other(format!("larger than {} bytes", limits.max_metadata_bytes)))
-            } else {
-                let mut v = Vec::with_capacity(size as usize);
-                entry.read_to_end(&mut v).map(|_| {
-                    let d = digest(&rel, &v);
-                    match rel.as_str() {
-                        MANIFEST => c.manifest = Some(v),
-                        ENVELOPE => c.envelope = Some(v),
-                        _ => c.sums = Some(v),
-                    }
-                    d
-                })
-            }
-        } else {
-            sums::hash_reader(&mut entry, &mut buf).map(|(sha256, size)| FileDigest {
-                path: rel.clone(),
-                sha256,
-                size,
-            })
-        };
-        match result {
-            Ok(d) => {
-                c.files.insert(rel, d);
-            }
-            Err(e) => {
-                c.problems.push(problem(
-                    "bad-archive",
-                    Some(&rel),
-                    format!("cannot read entry: {e}"),
-                ));
-                return c;
-            }
-        }
-    }
-    if root.is_none() {
-        c.problems.push(problem("bad-archive", None, "the archive is empty"));
-    }
-    c
 }
 
 /// Runs every check on what was collected.
@@ -623,6 +542,7 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
     let mut bytes_hashed = 0u64;
     for (name, want) in &subjects {
         match c.files.get(name) {
+            None if c.unhashed.contains(name) => {}
             None => problems.push(problem(
                 "missing-file",
                 Some(name),
@@ -660,6 +580,7 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
             for (path, want) in &entries {
                 listed.insert(path.as_str());
                 match c.files.get(path) {
+                    None if c.unhashed.contains(path) => {}
                     None => problems.push(problem(
                         "bad-sums",
                         Some(path),
@@ -673,7 +594,7 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
                     Some(_) => {}
                 }
             }
-            for name in c.files.keys() {
+            for name in c.files.keys().chain(&c.unhashed) {
                 if name != SUMS && name != VERIFY_MD && !listed.contains(name.as_str()) {
                     problems.push(problem("bad-sums", Some(name), "not listed in SHA256SUMS"));
                 }
@@ -733,6 +654,7 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
         bytes_hashed,
         problems,
         notes,
+        digests: c.files.iter().map(|(k, d)| (k.clone(), d.sha256.clone())).collect(),
     }
 }
 

@@ -721,12 +721,16 @@ fn how_to_verify(w: &mut String, record: &RunRecord) {
     let _ = writeln!(w, "```sh");
     let _ = writeln!(w, "# with readyctl, against the signer's public key");
     let _ = writeln!(w, "readyctl verify RUN_DIR --key signer.pub");
-    let _ = writeln!(w, "# without readyctl: every file's digest");
-    let _ = writeln!(w, "cd RUN_DIR && sha256sum -c SHA256SUMS");
-    if record.run.signer_keyid.is_some() {
-        let _ = writeln!(w, "# the signature: see VERIFY.md in the proof pack (readyctl pack)");
-    }
-    let _ = writeln!(w, "```");
+    let _ = writeln!(w, "```\n");
+    // SHA256SUMS is not signed: whoever edits a file can rewrite its line, so `sha256sum -c`
+    // must not be offered as a way to check authenticity (issue 14).
+    let _ = writeln!(
+        w,
+        "Without readyctl, follow `VERIFY.md` in the proof pack (`readyctl pack`): it checks the \
+         signature, then every file against the digests in the signed manifest, with OpenSSL or \
+         Python. `SHA256SUMS` is not signed: `sha256sum -c SHA256SUMS` only detects accidental \
+         damage, not tampering."
+    );
 }
 
 #[cfg(test)]

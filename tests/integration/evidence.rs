@@ -8,17 +8,19 @@ use std::process::Command;
 use ed25519_dalek::SigningKey;
 use readyctl::evidence::{self, Redactions, Redactor, SignatureStatus, keys, verify::VerifyReport};
 
+use crate::support::text;
+
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
 /// A missing external peer: a visible skip locally, a failure in CI.
-fn peer_missing(why: &str) {
+pub(crate) fn peer_missing(why: &str) {
     if std::env::var_os("CI").is_some() {
         panic!("{why}: required when CI is set");
     }
     eprintln!("SKIP: {why}");
 }
 
-fn have(tool: &str) -> bool {
+pub(crate) fn have(tool: &str) -> bool {
     let ok = Command::new(tool)
         .arg("--version")
         .output()
@@ -302,83 +304,183 @@ fn blocks(md: &str, lang: &str) -> Vec<String> {
     md.split(&fence).skip(1).map(|rest| rest.split("```").next().unwrap().to_string()).collect()
 }
 
+/// Runs a VERIFY.md block with `sh` (or `python`) in `dir`, with `PUB` set.
+fn run_block(program: &Path, block: &str, dir: &Path, public: &Path) -> std::process::Output {
+    let path =
+        format!("{}:{}", assert_cmd_dir().display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new(program);
+    cmd.arg("-c").arg(block).env("PUB", public).env("PATH", path).current_dir(dir);
+    cmd.output().unwrap()
+}
+
+/// The directory of the readyctl binary under test (so `readyctl` in a block is this build).
+fn assert_cmd_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_readyctl")).parent().unwrap().to_path_buf()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every method in VERIFY.md, run verbatim: it passes on the honest pack and fails on each
+/// forgery a seller or a middleman could try, including the ones `sha256sum -c SHA256SUMS`
+/// cannot see (SHA256SUMS is not signed).
 #[test]
-fn verify_md_commands_work_with_sha256sum_openssl_and_securesystemslib() {
+fn verify_md_methods_bind_every_file_to_the_signed_subjects() {
     let tmp = tempfile::tempdir().unwrap();
     let keyfiles = keys::keygen(&tmp.path().join("seller")).unwrap();
     let k = keys::load_signing_key(&keyfiles.private_key).unwrap();
     let run = make_run(tmp.path(), "run-v", Some(&k));
-    let pack = tmp.path().join("proof-pack.tar.gz");
+    let work = tmp.path().join("buyer");
+    std::fs::create_dir(&work).unwrap();
+    let pack = work.join("proof-pack.tar.gz");
     evidence::pack(&run, &pack).unwrap();
-    let out = tmp.path().join("unpacked");
-    std::fs::create_dir(&out).unwrap();
-    if !have("tar") {
+    if !(have("tar") && have("openssl") && have("sha256sum")) {
         return;
     }
-    let st = Command::new("tar").arg("xzf").arg(&pack).current_dir(&out).status().unwrap();
-    assert!(st.success());
-    let dir = out.join("run-v");
-    let md = std::fs::read_to_string(dir.join("VERIFY.md")).unwrap();
-    assert!(md.contains("not part of the signed manifest"));
-
-    if have("openssl") && have("sha256sum") {
-        let sh = blocks(&md, "sh");
-        assert_eq!(sh.len(), 1);
-        let o = Command::new("sh")
-            .arg("-c")
-            .arg(&sh[0])
-            .env("PUB", &keyfiles.public_key)
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            o.status.success(),
-            "VERIFY.md shell block failed: {stdout}\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert!(stdout.contains("Signature Verified Successfully"), "{stdout}");
-        // The same commands fail on a forged manifest.
-        let m = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
-        std::fs::write(dir.join("manifest.json"), m.replace("READY", "FORGED")).unwrap();
-        let o = Command::new("sh")
-            .arg("-c")
-            .arg(&sh[0])
-            .env("PUB", &keyfiles.public_key)
-            .current_dir(&dir)
-            .output()
-            .unwrap();
-        assert!(!o.status.success());
-        std::fs::write(dir.join("manifest.json"), m).unwrap();
-    }
-
     let Some(py) = python() else { return };
-    let code = blocks(&md, "python");
-    assert_eq!(code.len(), 1);
-    let o = Command::new(&py)
-        .arg("-c")
-        .arg(&code[0])
-        .env("PUB", &keyfiles.public_key)
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "VERIFY.md python block failed: {stdout}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(stdout.contains(&keyfiles.keyid), "{stdout}");
-    // securesystemslib rejects an envelope signed by another key.
-    evidence::sign(&dir, &key(9)).unwrap();
-    let o = Command::new(&py)
-        .arg("-c")
-        .arg(&code[0])
-        .env("PUB", &keyfiles.public_key)
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(!o.status.success(), "securesystemslib accepted a signature by an untrusted key");
+    // VERIFY.md as the buyer reads it: from the pack.
+    let mut md = String::new();
+    let mut archive =
+        tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(&pack).unwrap()));
+    for e in archive.entries().unwrap() {
+        let mut e = e.unwrap();
+        if e.path().unwrap() == Path::new("run-v/VERIFY.md") {
+            e.read_to_string(&mut md).unwrap();
+        }
+    }
+    let sh = blocks(&md, "sh");
+    let python_code = blocks(&md, "python");
+    assert_eq!((sh.len(), python_code.len()), (3, 1), "{md}");
+    assert!(md.contains("OpenSSL 3.0") && md.contains("Python 3.11"), "{md}");
+    assert!(md.contains("securesystemslib 1.0"), "{md}");
+    assert!(md.contains(&keyfiles.keyid), "VERIFY.md names the signer's key id");
+    let (readyctl_block, extract_block, openssl_block) = (&sh[0], &sh[1], &sh[2]);
+    let sh_bin = Path::new("sh");
+
+    // Method 1, in the directory holding the pack.
+    let o = run_block(sh_bin, readyctl_block, &work, &keyfiles.public_key);
+    assert!(o.status.success(), "method 1: {}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).starts_with("VALID"), "{}", text(&o.stdout));
+
+    // Each case: extract with the documented block (it prints nothing; `pwd` tells where it
+    // went), apply the change, run methods 2 and 3.
+    let relative_pub = Path::new("seller.pub");
+    type Forge = Box<dyn Fn(&Path)>;
+    let rewrite_sums_line = |dir: &Path, name: &str| {
+        let sum = sha256_hex(&std::fs::read(dir.join(name)).unwrap());
+        let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
+        let new: String = sums
+            .lines()
+            .map(|l| {
+                if l.ends_with(&format!("  {name}")) {
+                    format!("{sum}  {name}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        assert_ne!(new, sums);
+        std::fs::write(dir.join("SHA256SUMS"), new).unwrap();
+    };
+    let other = key(9);
+    let cases: Vec<(&str, Forge)> = vec![
+        ("honest", Box::new(|_: &Path| {})),
+        (
+            "report.md altered, its SHA256SUMS line rewritten",
+            Box::new(move |d: &Path| {
+                std::fs::write(d.join("report.md"), b"# Readiness report\n\nREADY (forged)\n")
+                    .unwrap();
+                rewrite_sums_line(d, "report.md");
+                // The unsigned list now agrees with the forgery.
+                let o = Command::new("sha256sum")
+                    .args(["-c", "SHA256SUMS"])
+                    .current_dir(d)
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{}", text(&o.stdout));
+            }),
+        ),
+        (
+            "extra file",
+            Box::new(|d: &Path| write(&d.join("evidence/tests.backend/extra.log"), b"0 failed\n")),
+        ),
+        (
+            "missing file",
+            Box::new(|d: &Path| {
+                std::fs::remove_file(d.join("evidence/tests.backend/junit.xml")).unwrap()
+            }),
+        ),
+        (
+            "manifest altered to match an altered file",
+            Box::new(|d: &Path| {
+                let old = sha256_hex(&std::fs::read(d.join("report.md")).unwrap());
+                std::fs::write(d.join("report.md"), b"forged\n").unwrap();
+                let m = std::fs::read_to_string(d.join("manifest.json")).unwrap();
+                assert!(m.contains(&old));
+                std::fs::write(d.join("manifest.json"), m.replace(&old, &sha256_hex(b"forged\n")))
+                    .unwrap();
+            }),
+        ),
+        (
+            "signature altered",
+            Box::new(|d: &Path| {
+                let e = std::fs::read_to_string(d.join("manifest.dsse.json")).unwrap();
+                let at = e.find("\"sig\": \"").unwrap() + 8;
+                let mut bytes = e.into_bytes();
+                bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+                std::fs::write(d.join("manifest.dsse.json"), bytes).unwrap();
+            }),
+        ),
+        (
+            "re-signed by another key",
+            Box::new(move |d: &Path| {
+                evidence::sign(d, &other).unwrap();
+            }),
+        ),
+        (
+            "file replaced by a symlink to an identical copy",
+            Box::new(|d: &Path| {
+                let copy = d.parent().unwrap().join("copy.log");
+                std::fs::copy(d.join("evidence/tests.backend/stdout.log"), &copy).unwrap();
+                std::fs::remove_file(d.join("evidence/tests.backend/stdout.log")).unwrap();
+                std::os::unix::fs::symlink(&copy, d.join("evidence/tests.backend/stdout.log"))
+                    .unwrap();
+            }),
+        ),
+    ];
+    std::fs::copy(&keyfiles.public_key, work.join("seller.pub")).unwrap();
+    for (name, forge) in &cases {
+        let o = run_block(sh_bin, &format!("{extract_block}\npwd"), &work, relative_pub);
+        assert!(o.status.success(), "{name}: extraction: {}", text(&o.stderr));
+        let dir = PathBuf::from(text(&o.stdout).trim());
+        assert!(dir.ends_with("run-v") && dir.join("VERIFY.md").is_file(), "{dir:?}");
+        forge(&dir);
+        let by_sh = run_block(sh_bin, openssl_block, &dir, &keyfiles.public_key);
+        let by_py = run_block(&py, &python_code[0], &dir, &keyfiles.public_key);
+        let shown = |o: &std::process::Output| format!("{}{}", text(&o.stdout), text(&o.stderr));
+        if *name == "honest" {
+            assert!(by_sh.status.success(), "method 2 on the honest pack: {}", shown(&by_sh));
+            assert!(text(&by_sh.stdout).contains("Signature Verified Successfully"));
+            assert!(
+                text(&by_sh.stdout).contains("OK: signature verified; 4 files"),
+                "{}",
+                shown(&by_sh)
+            );
+            assert!(by_py.status.success(), "method 3 on the honest pack: {}", shown(&by_py));
+            // securesystemslib's default key id is the one readyctl signs with.
+            assert!(
+                text(&by_py.stdout).contains(&format!("OK: signed by {}", keyfiles.keyid)),
+                "{}",
+                shown(&by_py)
+            );
+        } else {
+            assert!(!by_sh.status.success(), "method 2 accepted: {name}\n{}", shown(&by_sh));
+            assert!(!by_py.status.success(), "method 3 accepted: {name}\n{}", shown(&by_py));
+        }
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
 }
 
 fn openssl(args: &[&str], dir: &Path) -> std::process::Output {
@@ -426,11 +528,11 @@ fn keys_interoperate_with_openssl() {
         ed25519_dalek::Signature::from_slice(&std::fs::read(d.join("sig.bin")).unwrap()).unwrap();
     let vk = keys::load_verifying_key(&g.public_key).unwrap();
     assert!(vk.verify_strict(b"DSSEv1 4 text 5 hello", &sig).is_ok());
-    // The documented key id recipe.
+    // The legacy key id (still recognised in old envelopes) is openssl's DER SPKI hash.
     let der = openssl(&["pkey", "-pubin", "-in", "ours.pub", "-outform", "DER"], d).stdout;
     use sha2::Digest;
     let hexed: String = sha2::Sha256::digest(&der).iter().map(|b| format!("{b:02x}")).collect();
-    assert_eq!(hexed, g.keyid);
+    assert_eq!(hexed, keys::legacy_keyid(&vk));
 }
 
 /// Twenty kinds of secret, as they show up in env vars and command output.
@@ -567,12 +669,17 @@ fn raw_entry(
     size: u64,
     data: &[u8],
 ) {
-    let mut h = tar::Header::new_old();
+    // A header like pack's (GNU format, mode 0644, ids and time 0) but for the name, type,
+    // link and size under test.
+    let mut h = tar::Header::new_gnu();
     h.as_old_mut().name[..name.len()].copy_from_slice(name);
     h.as_old_mut().linkname[..link.len()].copy_from_slice(link);
     h.set_entry_type(kind);
     h.set_size(size);
     h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
     h.set_cksum();
     out.extend_from_slice(h.as_bytes());
     out.extend_from_slice(data);
@@ -672,7 +779,7 @@ fn hostile_archives_are_rejected_without_writing_anything() {
                 raw_entry(&mut t, b"run-h/evidence/dev", tar::EntryType::Char, b"", 0, b"");
                 t
             },
-            "Char",
+            "is a character device",
         ),
         (
             "huge",
@@ -680,7 +787,7 @@ fn hostile_archives_are_rejected_without_writing_anything() {
                 let mut t = body.to_vec();
                 raw_entry(
                     &mut t,
-                    b"run-h/evidence/huge.bin",
+                    b"run-h/zz-huge.bin",
                     tar::EntryType::Regular,
                     b"",
                     1 << 40,
@@ -732,4 +839,51 @@ fn hostile_archives_are_rejected_without_writing_anything() {
     std::fs::write(work.join("cut.tar.gz"), &bytes[..bytes.len() / 2]).unwrap();
     let r = evidence::verify(&work.join("cut.tar.gz"), &[k.verifying_key()], None).unwrap();
     assert!(!r.is_valid());
+}
+
+/// Dir-mode verify reads only what the manifest names, within the size limits: a 200 GB
+/// sparse file planted in a run, or put in place of a subject, costs no hashing (issue 14).
+#[test]
+fn dir_verify_does_not_hash_unlisted_or_oversized_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = key(11);
+    let run = make_run(tmp.path(), "run-s", Some(&k));
+    let sparse = |path: &Path| {
+        let f = std::fs::File::create(path).unwrap();
+        f.set_len(200 << 30).unwrap();
+    };
+    sparse(&run.join("evidence/tests.backend/core.dump"));
+    let started = std::time::Instant::now();
+    let r = verify(&run, &[&k], None);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    let planted = "evidence/tests.backend/core.dump".to_string();
+    assert_eq!(
+        codes(&r),
+        [("extra-file".to_string(), planted.clone()), ("bad-sums".to_string(), planted)],
+        "{r}"
+    );
+    assert!(r.problems[0].message.contains("not read"), "{r}");
+    assert!(r.bytes_hashed < 1 << 20);
+
+    std::fs::remove_file(run.join("evidence/tests.backend/core.dump")).unwrap();
+    assert!(verify(&run, &[&k], None).is_valid());
+    sparse(&run.join("evidence/tests.backend/stdout.log"));
+    let started = std::time::Instant::now();
+    let r = verify(&run, &[&k], None);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    // Named as too large, not as missing or as a SHA256SUMS mismatch.
+    assert_eq!(
+        codes(&r),
+        [("too-large".to_string(), "evidence/tests.backend/stdout.log".to_string())],
+        "{r}"
+    );
+    assert!(r.problems[0].message.contains("214748364800 bytes"), "{r}");
+
+    // Through the CLI too.
+    let o = Command::new(env!("CARGO_BIN_EXE_readyctl"))
+        .args(["verify", run.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stdout).contains("too-large"), "{}", text(&o.stdout));
 }

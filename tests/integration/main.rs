@@ -9,6 +9,7 @@ mod db;
 mod diagnostics;
 mod evidence;
 mod faults;
+mod forged_packs;
 mod formats;
 mod hardening;
 mod hygiene;
