@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use readyctl::evidence::{self, keys};
-use serde_json::json;
 
 use crate::evidence::have;
 use crate::support::*;
@@ -210,8 +209,9 @@ fn verify_accepts_a_pack_only_when_gnu_tar_and_python_extract_what_was_signed() 
         format!("evidence/tests.unit/{}.xml", "junit-report-of-a-long-test-suite-name".repeat(3));
     assert!(format!("{ROOT}/{long}").len() > 100);
     std::fs::write(run.join(&long), b"<testsuite tests=\"52\"/>\n").unwrap();
-    let predicate = json!({"run": {"id": ROOT}, "summary": {"verdict": "READY"}});
-    evidence::seal(&run, predicate, Some(&key)).unwrap();
+    // A consistent run record: pack refuses one whose predicate does not agree with itself.
+    evidence::seal_with(&run, |files| crate::predicate::passing_record(ROOT, files), Some(&key))
+        .unwrap();
     let honest = work.join("honest.tar.gz");
     let o = readyctl(work, &["pack", run.to_str().unwrap(), "-o", honest.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -322,7 +322,8 @@ fn rejections_name_the_problem() {
     let run = work.join(ROOT);
     std::fs::create_dir_all(&run).unwrap();
     std::fs::write(run.join("report.md"), b"READY\n").unwrap();
-    evidence::seal(&run, json!({"run": {"id": ROOT}}), Some(&key)).unwrap();
+    evidence::seal_with(&run, |files| crate::predicate::passing_record(ROOT, files), Some(&key))
+        .unwrap();
     let honest = work.join("honest.tar.gz");
     evidence::pack(&run, &honest).unwrap();
     let variants = work.join("v");
