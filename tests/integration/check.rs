@@ -281,6 +281,33 @@ fn builtin_is_used_and_named_when_no_checklist() {
     assert!(text(&o.stdout).contains("tests.cargo"));
 }
 
+/// The built-ins' vacuous passes (issue 16): D18, a package.json with no test script passes
+/// `build.test-script`; D12, a requirements.txt of ranges passes `build.dependencies-pinned`.
+#[test]
+fn builtin_checks_look_at_what_they_claim() {
+    let status = |o: &std::process::Output, id: &str| -> (String, String) {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let r = v["results"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
+        (r["status"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap().to_string())
+    };
+    let args = ["check", "--only", "build.*", "--format", "json"];
+    let node = temp_repo(&[("package.json", "{}")]);
+    let (st, reason) = status(&readyctl(node.path(), &args), "build.test-script");
+    assert_eq!(st, "fail", "{reason}");
+    let node = temp_repo(&[("package.json", r#"{"scripts": {"test": "jest"}}"#)]);
+    assert_eq!(status(&readyctl(node.path(), &args), "build.test-script").0, "pass");
+    let py = temp_repo(&[
+        ("requirements.txt", "-r requirements/base.txt\n"),
+        ("requirements/base.txt", "Django>=6.0,<6.1\nwagtail>=7.4,<7.5\nrequests\n"),
+    ]);
+    let (st, reason) = status(&readyctl(py.path(), &args), "build.dependencies-pinned");
+    assert_eq!(st, "fail", "{reason}");
+    assert!(
+        reason.contains("Django>=6.0,<6.1, wagtail>=7.4,<7.5, requests (no version)"),
+        "{reason}"
+    );
+}
+
 #[test]
 fn init_writes_a_checklist_that_loads_and_refuses_to_overwrite() {
     let repo =
