@@ -395,7 +395,7 @@ probe_kinds! {
     k8s => K8s(probe::k8s::Spec),
     /// Environment variables read by the code (Rust, Python, Node, Go) are documented in `.env.example`, which holds no real secrets.
     env => Env(probe::env::Spec),
-    /// No known-vulnerable dependencies, by the installed auditors (cargo audit, pip-audit, npm audit, osv-scanner).
+    /// No known-vulnerable dependencies, by the installed auditors (cargo audit, pip-audit, npm/pnpm/yarn audit, osv-scanner).
     audit => Audit(probe::audit::Spec),
 }
 
