@@ -18,7 +18,7 @@ const TAIL_BYTES: u64 = 256 * 1024;
 /// A line that says what went wrong, in the words tools use.
 static DECISIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\b(?:error|ERROR)\b|\w*Error\b|ERR!|\bfatal\b|FATAL|No module named|not found|[Cc]annot |[Cc]ould not|DATABASE_URL must be set",
+        r"\b(?:error|ERROR)\b|\w*Error\b|ERR!|\bfatal\b|FATAL|No module named|not found|[Cc]annot |[Cc]ould not|must be set",
     )
     .expect("constant regex")
 });
@@ -63,7 +63,8 @@ static SIGNATURES: LazyLock<Vec<(Regex, EnvCause)>> = LazyLock::new(|| {
             r"npx canceled due to missing packages|Cannot find module '[^./]|Cannot find package '|(?i:did you run .?prisma generate)",
             EnvCause::MissingPackage,
         ),
-        (r"DATABASE_URL must be set", EnvCause::MissingConfig),
+        // sqlx's query macros: "error: `DATABASE_URL` must be set to use query macros".
+        (r"`?DATABASE_URL`? must be set", EnvCause::MissingConfig),
         (
             &format!(
                 r"(?:[Cc]onnection refused|ECONNREFUSED|could not connect to server|Can't connect to .*MySQL|MongoServerSelectionError|MongoNetworkError).*{db}|{db}.*(?:[Cc]onnection refused|ECONNREFUSED|could not connect to server)"
@@ -174,6 +175,7 @@ mod tests {
             ),
             ("Error: Cannot find module 'express'", MissingPackage),
             ("error: DATABASE_URL must be set to use query macros", MissingConfig),
+            ("error: `DATABASE_URL` must be set to use query macros", MissingConfig),
             (
                 "go: github.com/gin-gonic/gin@v1.9.1: Get \"https://proxy.golang.org/github.com/gin-gonic/gin/@v/v1.9.1.mod\": dial tcp: lookup proxy.golang.org: no such host",
                 Network,
