@@ -436,6 +436,20 @@ mod tests {
         assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
         assert!(o.reason.contains("a command is not installed"), "{}", o.reason);
         assert!(o.reason.contains("nonexistentcmd: not found"), "{}", o.reason);
+        // `go vet` that could not download its modules (go's own message, as printed behind a
+        // proxy that refuses): an environment error, not a vet failure.
+        let spec: Spec = serde_yaml::from_str(
+            r#"run: [sh, -c, 'echo "go: downloading github.com/gin-gonic/gin v1.9.1" >&2; echo "go: github.com/gin-gonic/gin@v1.9.1: Get \"https://proxy.golang.org/github.com/gin-gonic/gin/@v/v1.9.1.mod\": dial tcp: lookup proxy.golang.org: no such host" >&2; exit 1']"#,
+        )
+        .unwrap();
+        let o = run(&spec, &ctx);
+        assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
+        assert!(
+            o.reason.contains("the network (registry, proxy or DNS) could not be reached"),
+            "{}",
+            o.reason
+        );
+        assert!(o.reason.contains("lookup proxy.golang.org: no such host"), "{}", o.reason);
         // A claim that fails names its decisive line, the last error-like one.
         let spec: Spec = serde_yaml::from_str(
             "run: 'echo \"error: 2 assertions failed\" >&2; echo \"summary written\" >&2; exit 1'",
