@@ -45,14 +45,30 @@ pub fn examine(repo: &Path) -> Result<Vec<ManifestReport>, String> {
         names.sort();
         req_files.extend(names);
     }
+    let py_lock = ["poetry.lock", "uv.lock", "pdm.lock"].into_iter().find(|l| has(l));
+    // A committed Python lockfile pins the environment; requirement files beside it (often a
+    // PaaS shim, `-r requirements/prod.txt`) are then not what pins it, and their ranges are
+    // only noted.
+    let any_py_lock = py_lock.or(has("Pipfile.lock").then_some("Pipfile.lock"));
     let mut seen = BTreeSet::new();
     for f in &req_files {
+        if seen.contains(&f.canonicalize().unwrap_or_else(|_| f.clone())) {
+            continue; // read already, through another file's `-r`
+        }
         let mut unpinned = Vec::new();
         let mut count = 0usize;
         read_requirements(repo, f, &mut seen, &mut unpinned, &mut count)?;
-        out.push(report(rel(repo, f), unpinned, count, "requirement"));
+        let mut r = report(rel(repo, f), unpinned, count, "requirement");
+        if let (Some(lock), false) = (any_py_lock, r.unpinned.is_empty()) {
+            r.pinned_by = Some(format!(
+                "{lock} (its own {} entr{} are not pinned)",
+                r.unpinned.len(),
+                if r.unpinned.len() == 1 { "y" } else { "ies" }
+            ));
+            r.unpinned.clear();
+        }
+        out.push(r);
     }
-    let py_lock = ["poetry.lock", "uv.lock", "pdm.lock"].into_iter().find(|l| has(l));
     if has("Pipfile") {
         let entries =
             if has("Pipfile.lock") { Vec::new() } else { pipfile(&repo.join("Pipfile"))? };
@@ -440,6 +456,21 @@ mod tests {
             "requirements/base.txt was read through the include, once"
         );
         assert!(unpinned(&[("requirements.txt", "flask==3.0.0\nclick===8.1.7\n")]).is_empty());
+        // flask-realworld: a PaaS shim `-r requirements/prod.txt` of bare names beside a
+        // committed Pipfile.lock is pinned by the lock.
+        let shim = [
+            ("requirements.txt", "-r requirements/prod.txt\n"),
+            ("requirements/prod.txt", "Flask\nclick\n"),
+            ("Pipfile", "[packages]\nflask = \"==1.0\"\n"),
+            ("Pipfile.lock", "{}"),
+        ];
+        assert!(unpinned(&shim).is_empty());
+        let d = repo(&shim);
+        let r = examine(d.path()).unwrap();
+        assert_eq!(
+            r[0].pinned_by.as_deref(),
+            Some("Pipfile.lock (its own 2 entries are not pinned)")
+        );
     }
 
     #[test]
