@@ -55,19 +55,37 @@ pub fn examine(repo: &Path) -> Result<Vec<ManifestReport>, String> {
         if seen.contains(&f.canonicalize().unwrap_or_else(|_| f.clone())) {
             continue; // read already, through another file's `-r`
         }
-        let mut unpinned = Vec::new();
+        let mut entries: Vec<(String, String)> = Vec::new();
         let mut count = 0usize;
-        read_requirements(repo, f, &mut seen, &mut unpinned, &mut count)?;
-        let mut r = report(rel(repo, f), unpinned, count, "requirement");
-        if let (Some(lock), false) = (any_py_lock, r.unpinned.is_empty()) {
-            r.pinned_by = Some(format!(
-                "{lock} (its own {} entr{} are not pinned)",
-                r.unpinned.len(),
-                if r.unpinned.len() == 1 { "y" } else { "ies" }
-            ));
-            r.unpinned.clear();
+        read_requirements(repo, f, &mut seen, &mut entries, &mut count)?;
+        let top = rel(repo, f);
+        if entries.is_empty() {
+            out.push(report(top, Vec::new(), count, "requirement"));
+        } else if let Some(lock) = any_py_lock {
+            out.push(ManifestReport {
+                file: top,
+                pinned_by: Some(format!(
+                    "{lock} (its own {} entr{} are not pinned)",
+                    entries.len(),
+                    if entries.len() == 1 { "y" } else { "ies" }
+                )),
+                unpinned: Vec::new(),
+            });
+        } else {
+            // One report per file the unpinned entries are written in (an include's entries
+            // are named at the include).
+            let mut files: Vec<String> = Vec::new();
+            for (file, _) in &entries {
+                if !files.contains(file) {
+                    files.push(file.clone());
+                }
+            }
+            for file in files {
+                let unpinned =
+                    entries.iter().filter(|(f, _)| *f == file).map(|(_, e)| e.clone()).collect();
+                out.push(ManifestReport { file, pinned_by: None, unpinned });
+            }
         }
-        out.push(r);
     }
     if has("Pipfile") {
         let entries =
@@ -200,9 +218,10 @@ fn read_requirements(
     repo: &Path,
     path: &Path,
     seen: &mut BTreeSet<PathBuf>,
-    unpinned: &mut Vec<String>,
+    unpinned: &mut Vec<(String, String)>,
     count: &mut usize,
 ) -> Result<(), String> {
+    let here = rel(repo, path);
     let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if !seen.insert(key) {
         return Ok(());
@@ -226,7 +245,10 @@ fn read_requirements(
         if let Some(target) = include {
             let target = dir.join(target);
             if !target.is_file() {
-                unpinned.push(format!("{} (included file not found)", rel(repo, &target)));
+                unpinned.push((
+                    here.clone(),
+                    format!("{} (included file not found)", rel(repo, &target)),
+                ));
                 continue;
             }
             read_requirements(repo, &target, seen, unpinned, count)?;
@@ -255,7 +277,7 @@ fn read_requirements(
             } else {
                 shown.to_string()
             };
-            unpinned.push(shown);
+            unpinned.push((here.clone(), shown));
         }
     }
     Ok(())
@@ -445,7 +467,7 @@ mod tests {
         assert_eq!(
             got,
             vec![(
-                "requirements.txt".to_string(),
+                "requirements/base.txt".to_string(),
                 vec![
                     "django (no version)".to_string(),
                     "requests>=2".into(),
@@ -453,7 +475,7 @@ mod tests {
                     "urllib3==2.*".into(),
                 ]
             ),],
-            "requirements/base.txt was read through the include, once"
+            "requirements/base.txt was read through the include, once, and named"
         );
         assert!(unpinned(&[("requirements.txt", "flask==3.0.0\nclick===8.1.7\n")]).is_empty());
         // flask-realworld: a PaaS shim `-r requirements/prod.txt` of bare names beside a

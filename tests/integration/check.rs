@@ -303,7 +303,9 @@ fn builtin_checks_look_at_what_they_claim() {
     let (st, reason) = status(&readyctl(py.path(), &args), "build.dependencies-pinned");
     assert_eq!(st, "fail", "{reason}");
     assert!(
-        reason.contains("Django>=6.0,<6.1, wagtail>=7.4,<7.5, requests (no version)"),
+        reason.contains(
+            "requirements/base.txt: Django>=6.0,<6.1, wagtail>=7.4,<7.5, requests (no version)"
+        ),
         "{reason}"
     );
 }
