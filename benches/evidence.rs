@@ -20,8 +20,13 @@ fn key() -> SigningKey {
 fn predicate() -> serde_json::Value {
     use readyctl::checklist::{Policy, Severity};
     use readyctl::record::{ChecklistInfo, RunInfo, RunRecord, Tool};
-    let policy =
-        Policy { fail_on: Severity::High, min_score: None, required_level: None, waivers: None };
+    let policy = Policy {
+        fail_on: Severity::High,
+        verdict_rule: readyctl::verdict::RULE,
+        min_score: None,
+        required_level: None,
+        waivers: None,
+    };
     let summary = readyctl::verdict::summarize(&[], &policy, false);
     let record = RunRecord {
         tool: Tool::current(),

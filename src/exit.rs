@@ -6,7 +6,8 @@ pub const READY: u8 = 0;
 pub const NOT_READY: u8 = 1;
 /// Usage error or invalid checklist; nothing was run.
 pub const USAGE: u8 = 2;
-/// `check`: nothing failed, but a blocking check could not be verified or is pending.
+/// `check`: nothing failed, but a blocking check could not be verified or is pending, or no
+/// blocking check passed.
 pub const INCOMPLETE: u8 = 3;
 /// Interrupted (Ctrl-C); the run directory holds what finished.
 pub const INTERRUPTED: u8 = 130;
@@ -26,8 +27,9 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// The table for `--help`.
 pub const HELP: &str = "\
 Exit codes (check):
-  0  READY        every blocking check passed or was waived
+  0  READY        every blocking check passed or was waived, and one passed
   1  NOT READY    a blocking check failed (or score/level policy not met)
   2  usage or checklist error; nothing was run
-  3  INCOMPLETE   nothing failed, but a blocking check errored, was skipped or is pending
+  3  INCOMPLETE   nothing failed, but a blocking check errored, was skipped or is pending,
+                 or no blocking check passed (nothing blocking was verified)
   130 interrupted (Ctrl-C); the run directory holds what finished";

@@ -36,6 +36,19 @@ impl Verdict {
     }
 }
 
+/// The verdict rule this build applies, recorded in every run's policy (`verdict_rule`) so
+/// `verify` recomputes a signed summary by the rule it was computed with.
+/// - 1: READY when no blocking check failed or went unverified (even when none passed).
+/// - 2: as 1, and a run in which no blocking check passed is INCOMPLETE ("nothing blocking
+///   was verified"); checks without a `severity` are `high` (applied by the loader, so it
+///   is already in each recorded result's severity).
+pub const RULE: u32 = 2;
+
+/// The rule of records written before `verdict_rule` existed.
+pub fn legacy_rule() -> u32 {
+    1
+}
+
 /// Weight of a check in the score, by severity.
 pub fn weight(severity: Severity) -> u32 {
     match severity {
@@ -233,9 +246,20 @@ pub fn summarize(results: &[CheckResult], policy: &Policy, interrupted: bool) ->
     if interrupted {
         because.push("the run was interrupted".into());
     }
+    // Rule 2: READY means something blocking was looked at and held. A run whose blocking
+    // checks all errored, were skipped or waived, or that has none, proved nothing.
+    let vacuous = policy.verdict_rule >= 2
+        && !not_ready
+        && !results.iter().filter(blocking).any(|r| r.status == Status::Pass);
+    if vacuous {
+        because.push(format!(
+            "nothing blocking was verified: no check at severity {} or above passed",
+            policy.fail_on.as_str()
+        ));
+    }
     let verdict = if not_ready {
         Verdict::NotReady
-    } else if !unverified.is_empty() || interrupted {
+    } else if !unverified.is_empty() || interrupted || vacuous {
         Verdict::Incomplete
     } else {
         Verdict::Ready
@@ -307,7 +331,13 @@ mod tests {
     }
 
     fn policy() -> Policy {
-        Policy { fail_on: Severity::High, min_score: None, required_level: None, waivers: None }
+        Policy {
+            fail_on: Severity::High,
+            verdict_rule: RULE,
+            min_score: None,
+            required_level: None,
+            waivers: None,
+        }
     }
 
     #[test]
@@ -368,6 +398,49 @@ mod tests {
         assert_eq!(s.next_level.unwrap().missing, vec!["g1", "g2"]);
         let p = Policy { required_level: Some(Level::Gold), ..policy() };
         assert_eq!(summarize(&rs, &p, false).verdict, Verdict::NotReady);
+    }
+
+    #[test]
+    fn no_blocking_pass_is_incomplete_not_ready() {
+        // Every blocking check errored: INCOMPLETE, as before.
+        let rs = vec![
+            result("a", Severity::High, None, Status::Error),
+            result("b", Severity::Low, None, Status::Pass),
+        ];
+        let s = summarize(&rs, &policy(), false);
+        assert_eq!(s.verdict, Verdict::Incomplete);
+        // Only non-blocking checks, all passing: nothing blocking was verified.
+        let rs = vec![result("b", Severity::Low, None, Status::Pass)];
+        let s = summarize(&rs, &policy(), false);
+        assert_eq!(s.verdict, Verdict::Incomplete);
+        assert!(s.because.iter().any(|b| b.contains("nothing blocking was verified")), "{s:?}");
+        // Blocking checks all waived or not applicable: nothing was verified either.
+        let mut na = result("c", Severity::High, None, Status::Skip);
+        na.skip_cause = Some(SkipCause::NotApplicable);
+        let rs = vec![result("a", Severity::Critical, None, Status::Waived), na];
+        assert_eq!(summarize(&rs, &policy(), false).verdict, Verdict::Incomplete);
+        // One blocking pass is enough.
+        let rs = vec![
+            result("a", Severity::High, None, Status::Pass),
+            result("b", Severity::Low, None, Status::Fail),
+        ];
+        assert_eq!(summarize(&rs, &policy(), false).verdict, Verdict::Ready);
+        // A blocking failure stays NOT READY, without the "nothing verified" line.
+        let rs = vec![result("a", Severity::High, None, Status::Fail)];
+        let s = summarize(&rs, &policy(), false);
+        assert_eq!(s.verdict, Verdict::NotReady);
+        assert_eq!(s.because.len(), 1, "{s:?}");
+    }
+
+    #[test]
+    fn rule_one_records_keep_their_verdict() {
+        // A record signed before rule 2 (no `verdict_rule`) deserializes as rule 1 and is
+        // recomputed as it was computed: READY with no blocking check.
+        let p: Policy = serde_json::from_value(serde_json::json!({"fail_on": "high"})).unwrap();
+        assert_eq!(p.verdict_rule, 1);
+        let rs = vec![result("b", Severity::Medium, None, Status::Error)];
+        assert_eq!(summarize(&rs, &p, false).verdict, Verdict::Ready);
+        assert_eq!(summarize(&rs, &policy(), false).verdict, Verdict::Incomplete);
     }
 
     #[test]

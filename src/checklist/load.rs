@@ -765,6 +765,7 @@ impl<'a> Loader<'a> {
         }
         let policy = Policy {
             fail_on: self.policy.fail_on.unwrap_or(Severity::High),
+            verdict_rule: crate::verdict::RULE,
             min_score: self.policy.min_score,
             required_level: self.policy.required_level,
             waivers: self.policy.waivers,
@@ -882,7 +883,7 @@ impl<'a> Loader<'a> {
         ok.then(|| Check {
             title: spec.title.clone().unwrap_or_else(|| spec.id.clone()),
             area: spec.area.clone().unwrap_or_else(|| "general".into()),
-            severity: spec.severity.unwrap_or(Severity::Medium),
+            severity: spec.severity.unwrap_or(Severity::High),
             level: spec.level,
             tags: spec.tags,
             needs: spec.needs,

@@ -292,7 +292,8 @@ macro_rules! probe_kinds {
             /// Area for grouping: testing, security, operability, data, documentation, delivery … (default `general`).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub area: Option<String>,
-            /// How much a failure matters (default `medium`).
+            /// How much a failure matters (default `high`: a check written without a severity
+            /// blocks under the default `fail_on`).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub severity: Option<Severity>,
             /// Maturity level the check belongs to.
@@ -394,7 +395,7 @@ probe_kinds! {
     k8s => K8s(probe::k8s::Spec),
     /// Environment variables read by the code (Rust, Python, Node, Go) are documented in `.env.example`, which holds no real secrets.
     env => Env(probe::env::Spec),
-    /// No known-vulnerable dependencies, by the installed auditors (cargo audit, pip-audit, npm audit, osv-scanner).
+    /// No known-vulnerable dependencies, by the installed auditors (cargo audit, pip-audit, npm/pnpm/yarn audit, osv-scanner).
     audit => Audit(probe::audit::Spec),
 }
 
@@ -435,6 +436,10 @@ pub struct Origin {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     pub fail_on: Severity,
+    /// Which verdict rule computed the summary ([`crate::verdict::RULE`]); records written
+    /// before the field existed were computed with rule 1 and are verified with it.
+    #[serde(default = "crate::verdict::legacy_rule")]
+    pub verdict_rule: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_score: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -355,6 +355,7 @@ mod tests {
         let ids: Vec<String> = import.items.iter().filter_map(|i| i.check_id.clone()).collect();
         let policy = crate::checklist::Policy {
             fail_on: Severity::High,
+            verdict_rule: crate::verdict::RULE,
             min_score: None,
             required_level: None,
             waivers: None,

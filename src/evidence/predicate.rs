@@ -265,6 +265,18 @@ fn check_waivers(record: &RunRecord, problems: &mut Vec<Problem>) {
 
 /// Recomputes the summary with the run-time function and names every field that differs.
 fn check_summary(record: &RunRecord, problems: &mut Vec<Problem>) {
+    if record.policy.verdict_rule > crate::verdict::RULE {
+        problems.push(problem(
+            "verdict-rule-unknown",
+            None,
+            format!(
+                "the summary was computed with verdict rule {}, but this readyctl knows rules up to {}; verify it with a newer readyctl",
+                record.policy.verdict_rule,
+                crate::verdict::RULE
+            ),
+        ));
+        return;
+    }
     let mut want: Summary =
         crate::verdict::summarize(&record.results, &record.policy, record.run.interrupted);
     // Imported claims (`check --claims`) can only make the verdict worse, as recorded.
@@ -369,6 +381,7 @@ mod tests {
         }];
         let policy = crate::checklist::Policy {
             fail_on: crate::checklist::Severity::High,
+            verdict_rule: crate::verdict::RULE,
             min_score: None,
             required_level: None,
             waivers: None,

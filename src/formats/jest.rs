@@ -1,6 +1,7 @@
 //! Jest `--json` output. Counts come from each test file's `assertionResults`, not from the
 //! `numTotalTests` family. A test file that failed to run (syntax error, failing import) has
-//! no assertion results and counts as one error.
+//! no assertion results and counts as one error, named [`super::SUITE_FAILED_TO_RUN`] with its
+//! file and jest's message.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -45,7 +46,7 @@ pub(crate) fn read(path: &Path, input: impl BufRead) -> Result<TestReport, Forma
     let mut report = TestReport::default();
     for file in out.test_results {
         if file.assertion_results.is_empty() && file.status == "failed" {
-            let mut case = TestCase::new("", "(test file)", CaseStatus::Error);
+            let mut case = TestCase::new("", super::SUITE_FAILED_TO_RUN, CaseStatus::Error);
             case.file = Some(file.name.clone());
             case.message = Some(bound_message(&file.message));
             report.cases.push(case);

@@ -127,6 +127,10 @@ pub enum CaseStatus {
     Skipped,
 }
 
+/// The name of the case standing for a test file that failed to run (Jest's "Test suite
+/// failed to run"): reasons name it by its file.
+pub const SUITE_FAILED_TO_RUN: &str = "(suite failed to run)";
+
 /// One test case as the report recorded it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestCase {

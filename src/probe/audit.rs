@@ -1,7 +1,8 @@
 //! `audit`: no known-vulnerable dependencies, according to the auditors installed for the
 //! detected ecosystems — `cargo audit --json` (Cargo.lock), `pip-audit -f json` (requirements
-//! or pyproject), `npm audit --json` (package-lock.json) and `osv-scanner --format json` (any
-//! lockfile). Each runs through [`crate::run::process::run`] (deadline, Ctrl-C, output kept as
+//! or pyproject), `npm audit --json` (package-lock.json), `pnpm audit --json` (pnpm-lock.yaml),
+//! `yarn audit --json` / `yarn npm audit --json` (yarn.lock, yarn 1 / 2+) and
+//! `osv-scanner --format json` (any lockfile). Each runs through [`crate::run::process::run`] (deadline, Ctrl-C, output kept as
 //! evidence) and its JSON becomes findings with a severity. No auditor available, or one that
 //! could not reach its database, is `error` with what to install — never a silent pass.
 //!
@@ -32,6 +33,10 @@ pub enum Tool {
     PipAudit,
     /// `npm audit` on package-lock.json.
     NpmAudit,
+    /// `yarn audit` (yarn 1) or `yarn npm audit` (yarn 2+) on yarn.lock.
+    YarnAudit,
+    /// `pnpm audit` on pnpm-lock.yaml.
+    PnpmAudit,
     /// `osv-scanner` (OSV.dev) on every lockfile.
     OsvScanner,
 }
@@ -42,6 +47,8 @@ impl Tool {
             Tool::CargoAudit => "cargo-audit",
             Tool::PipAudit => "pip-audit",
             Tool::NpmAudit => "npm-audit",
+            Tool::YarnAudit => "yarn-audit",
+            Tool::PnpmAudit => "pnpm-audit",
             Tool::OsvScanner => "osv-scanner",
         }
     }
@@ -50,6 +57,8 @@ impl Tool {
             Tool::CargoAudit => "cargo-audit",
             Tool::PipAudit => "pip-audit",
             Tool::NpmAudit => "npm",
+            Tool::YarnAudit => "yarn",
+            Tool::PnpmAudit => "pnpm",
             Tool::OsvScanner => "osv-scanner",
         }
     }
@@ -58,6 +67,8 @@ impl Tool {
             Tool::CargoAudit => "cargo install cargo-audit --locked",
             Tool::PipAudit => "pipx install pip-audit (or pip install pip-audit)",
             Tool::NpmAudit => "install Node.js and npm",
+            Tool::YarnAudit => "corepack enable yarn (or npm install -g yarn)",
+            Tool::PnpmAudit => "corepack enable pnpm (or npm install -g pnpm)",
             Tool::OsvScanner => {
                 "go install github.com/google/osv-scanner/v2/cmd/osv-scanner@latest (or a release binary)"
             }
@@ -328,6 +339,114 @@ pub fn parse_npm_audit(text: &str, path: &str) -> Result<Vec<Finding>, String> {
     Ok(out)
 }
 
+/// Whether yarn.lock was written by yarn 2 or later (it starts with a `__metadata` entry).
+fn yarn_berry(repo: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(repo.join("yarn.lock"))
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    String::from_utf8_lossy(&head[..n]).contains("__metadata:")
+}
+
+/// One advisory in npm's v1 audit format (`pnpm audit --json`'s `advisories`, yarn 1's
+/// `auditAdvisory` lines): `module_name`, `severity`, `title`, `findings[].version`,
+/// `github_advisory_id`, `cves`.
+fn advisory_finding(tool: Tool, adv: &Value, path: &str) -> Finding {
+    let ghsa = s(adv, "github_advisory_id");
+    let id = if ghsa.is_empty() {
+        adv.get("id").map(|x| x.to_string().trim_matches('"').to_string()).unwrap_or_default()
+    } else {
+        ghsa
+    };
+    let versions: Vec<String> = adv
+        .get("findings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|f| s(f, "version"))
+        .filter(|v| !v.is_empty())
+        .collect();
+    Finding {
+        tool: tool.id(),
+        id,
+        aliases: strings(adv.get("cves")),
+        package: s(adv, "module_name"),
+        version: versions.join(", "),
+        severity: severity_word(&s(adv, "severity")),
+        title: s(adv, "title"),
+        path: path.into(),
+    }
+}
+
+/// `pnpm audit --json`: npm's v1 report (`advisories` by id), or `error` when pnpm could not
+/// reach the registry's audit endpoint.
+pub fn parse_advisories(tool: Tool, text: &str, path: &str) -> Result<Vec<Finding>, String> {
+    let v = parse_json(tool, text)?;
+    if let Some(e) = v.get("error") {
+        let msg = e.as_str().map(String::from).unwrap_or_else(|| s(e, "message"));
+        return Err(format!("{} could not get advisories: {msg}", tool.id()));
+    }
+    let advisories = v
+        .get("advisories")
+        .and_then(Value::as_object)
+        .ok_or_else(|| format!("{}: no `advisories` in its JSON report", tool.id()))?;
+    Ok(advisories.values().map(|a| advisory_finding(tool, a, path)).collect())
+}
+
+/// `yarn audit --json` (yarn 1: one JSON object per line, `auditAdvisory` lines carry npm v1
+/// advisories, `auditSummary` closes) and `yarn npm audit --json` (yarn 2+: one line per
+/// package, `{"value": name, "children": {"ID", "Issue", "Severity", "Tree Versions", …}}`).
+pub fn parse_yarn_audit(text: &str, path: &str) -> Result<Vec<Finding>, String> {
+    let mut out = Vec::new();
+    let mut understood = false;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        match v.get("type").and_then(Value::as_str) {
+            Some("auditAdvisory") => {
+                understood = true;
+                if let Some(adv) = v.pointer("/data/advisory") {
+                    out.push(advisory_finding(Tool::YarnAudit, adv, path));
+                }
+            }
+            Some("auditSummary") => understood = true,
+            Some("error") => {
+                return Err(format!(
+                    "yarn audit could not get advisories: {}",
+                    v.get("data").and_then(Value::as_str).unwrap_or("unknown error")
+                ));
+            }
+            _ => {
+                if let (Some(name), Some(c)) =
+                    (v.get("value").and_then(Value::as_str), v.get("children"))
+                {
+                    understood = true;
+                    out.push(Finding {
+                        tool: Tool::YarnAudit.id(),
+                        id: c
+                            .get("ID")
+                            .map(|x| x.to_string().trim_matches('"').to_string())
+                            .unwrap_or_default(),
+                        aliases: Vec::new(),
+                        package: name.to_string(),
+                        version: strings(c.get("Tree Versions")).join(", "),
+                        severity: severity_word(&s(c, "Severity")),
+                        title: s(c, "Issue"),
+                        path: path.into(),
+                    });
+                }
+            }
+        }
+    }
+    if !understood && !text.trim().is_empty() {
+        return Err("yarn audit: no advisories or summary in its JSON output".into());
+    }
+    if !understood {
+        return Err("yarn audit printed nothing".into());
+    }
+    Ok(out)
+}
+
 /// `osv-scanner --format json`: `results[].packages[].vulnerabilities[]`, severity from the
 /// group's `max_severity` (a CVSS score), a CVSS v3 vector, or the database's rating.
 pub fn parse_osv(text: &str, repo: &Path) -> Result<Vec<Finding>, String> {
@@ -382,7 +501,8 @@ pub fn parse_osv(text: &str, repo: &Path) -> Result<Vec<Finding>, String> {
     Ok(out)
 }
 
-/// The auditors that fit `repo`, with the files they read.
+/// The auditors that fit `repo`, with the files they read: the tool of the lockfile present
+/// (npm, yarn or pnpm by their lockfiles), and osv-scanner for every lockfile.
 fn applicable(repo: &Path) -> Vec<(Tool, String)> {
     let mut out = Vec::new();
     if repo.join("Cargo.lock").is_file() {
@@ -395,9 +515,66 @@ fn applicable(repo: &Path) -> Vec<(Tool, String)> {
     }
     if repo.join("package-lock.json").is_file() {
         out.push((Tool::NpmAudit, "package-lock.json".into()));
+    } else if repo.join("pnpm-lock.yaml").is_file() {
+        out.push((Tool::PnpmAudit, "pnpm-lock.yaml".into()));
+    } else if repo.join("yarn.lock").is_file() {
+        out.push((Tool::YarnAudit, "yarn.lock".into()));
     }
     out.push((Tool::OsvScanner, ".".into()));
     out
+}
+
+/// Dependency files at the root an auditor could read, and the auditors readyctl runs on each.
+const AUDITED_FILES: &[(&str, &[Tool])] = &[
+    ("Cargo.lock", &[Tool::CargoAudit, Tool::OsvScanner]),
+    ("requirements.txt", &[Tool::PipAudit, Tool::OsvScanner]),
+    ("pyproject.toml", &[Tool::PipAudit]),
+    ("poetry.lock", &[Tool::OsvScanner]),
+    ("uv.lock", &[Tool::OsvScanner]),
+    ("Pipfile.lock", &[Tool::OsvScanner]),
+    ("package-lock.json", &[Tool::NpmAudit, Tool::OsvScanner]),
+    ("yarn.lock", &[Tool::YarnAudit, Tool::OsvScanner]),
+    ("pnpm-lock.yaml", &[Tool::PnpmAudit, Tool::OsvScanner]),
+    ("go.sum", &[Tool::OsvScanner]),
+    ("go.mod", &[Tool::OsvScanner]),
+    ("Gemfile.lock", &[Tool::OsvScanner]),
+    ("composer.lock", &[Tool::OsvScanner]),
+    ("pom.xml", &[Tool::OsvScanner]),
+    ("gradle.lockfile", &[Tool::OsvScanner]),
+];
+
+/// Why no auditor ran: for each dependency file present, which auditors would read it and
+/// that none of them is installed; or that there is no file an auditor reads.
+fn why_no_auditor(repo: &Path, missing: &[Tool]) -> String {
+    let present: Vec<(&str, &[Tool])> =
+        AUDITED_FILES.iter().filter(|(f, _)| repo.join(f).is_file()).copied().collect();
+    let hint = |t: &Tool| format!("{} ({})", t.id(), t.install_hint());
+    if present.is_empty() {
+        return format!(
+            "no lockfile or manifest an auditor reads at the repository root ({}); only osv-scanner could look further, and it is not installed: {}",
+            AUDITED_FILES.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", "),
+            hint(&Tool::OsvScanner)
+        );
+    }
+    let parts: Vec<String> = present
+        .iter()
+        .map(|(file, tools)| {
+            let names: Vec<&str> = tools
+                .iter()
+                .filter(|t| missing.contains(t) || **t == Tool::OsvScanner)
+                .map(|t| t.binary())
+                .collect();
+            format!("{file} present: {} not installed", names.join(" or "))
+        })
+        .collect();
+    let mut tools: Vec<&Tool> = present.iter().flat_map(|(_, t)| t.iter()).collect();
+    tools.sort();
+    tools.dedup();
+    format!(
+        "no auditor for the dependency files here — {}; install {}",
+        parts.join("; "),
+        tools.iter().map(|t| hint(t)).collect::<Vec<_>>().join(" or ")
+    )
 }
 
 /// `name` on `path` (a PATH value), as an absolute path.
@@ -422,6 +599,8 @@ fn argv(tool: Tool, exe: &Path, input: &str) -> Vec<String> {
             }
         }
         Tool::NpmAudit => a.extend(["audit", "--json"].map(String::from)),
+        Tool::PnpmAudit => a.extend(["audit", "--json"].map(String::from)),
+        Tool::YarnAudit => a.extend(["audit", "--json"].map(String::from)),
         Tool::OsvScanner => a.extend(["--format", "json", "--recursive", "."].map(String::from)),
     }
     a
@@ -463,21 +642,31 @@ pub fn run_with_path(spec: &Spec, ctx: &ProbeContext, path: &std::ffi::OsStr) ->
         }
     }
     if available.is_empty() {
-        let hints: Vec<String> =
-            missing.iter().map(|t| format!("{}: {}", t.id(), t.install_hint())).collect();
-        return ProbeOutcome::error(format!(
-            "no dependency auditor installed; install one of — {}",
-            hints.join("; ")
-        ));
+        if spec.tools.is_some() {
+            let hints: Vec<String> =
+                missing.iter().map(|t| format!("{}: {}", t.id(), t.install_hint())).collect();
+            return ProbeOutcome::error(format!(
+                "none of the auditors in `tools` is installed — {}",
+                hints.join("; ")
+            ));
+        }
+        return ProbeOutcome::error(why_no_auditor(ctx.repo, &missing));
     }
     let mut findings = Vec::new();
     let mut ran = Vec::new();
     for (tool, input, exe) in &available {
-        let proc = ProcSpec {
-            argv: argv(*tool, exe, input),
-            cwd: ctx.repo.to_path_buf(),
-            env: Vec::new(),
-        };
+        let mut args = argv(*tool, exe, input);
+        // yarn 2+ (a `__metadata` lockfile) audits with `yarn npm audit`.
+        if *tool == Tool::YarnAudit && yarn_berry(ctx.repo) {
+            args = vec![
+                args[0].clone(),
+                "npm".into(),
+                "audit".into(),
+                "--json".into(),
+                "--recursive".into(),
+            ];
+        }
+        let proc = ProcSpec { argv: args, cwd: ctx.repo.to_path_buf(), env: Vec::new() };
         let out_path = ctx.evidence_dir.join(format!("{}.json", tool.id()));
         let err_path = ctx.evidence_dir.join(format!("{}.stderr.txt", tool.id()));
         let ended = match process::run(
@@ -499,6 +688,8 @@ pub fn run_with_path(spec: &Spec, ctx: &ProbeContext, path: &std::ffi::OsStr) ->
             Tool::CargoAudit => parse_cargo_audit(&text, input),
             Tool::PipAudit => parse_pip_audit(&text, input),
             Tool::NpmAudit => parse_npm_audit(&text, input),
+            Tool::PnpmAudit => parse_advisories(Tool::PnpmAudit, &text, input),
+            Tool::YarnAudit => parse_yarn_audit(&text, input),
             Tool::OsvScanner if ended.exit_code == Some(128) => Ok(Vec::new()), // no lockfile found
             Tool::OsvScanner => parse_osv(&text, ctx.repo),
         };
@@ -713,6 +904,94 @@ mod tests {
         assert_eq!(o.status, Status::Error);
         assert!(o.reason.contains("cargo install cargo-audit"), "{}", o.reason);
         assert!(o.reason.contains("osv-scanner"), "{}", o.reason);
+    }
+
+    /// D20: pnpm and yarn reports (hand-written from their documented formats, see
+    /// fixtures/audit/README.md) become findings; the lockfile present picks the tool.
+    #[test]
+    fn pnpm_and_yarn_reports_and_the_tool_that_fits_the_lockfile() {
+        let p = parse_advisories(Tool::PnpmAudit, &fixture("pnpm-audit.json"), "pnpm-lock.yaml")
+            .unwrap();
+        assert_eq!(p.len(), 2);
+        assert!(p.iter().any(|f| f.id == "GHSA-p6mc-m468-83gw"
+            && f.package == "lodash"
+            && f.version == "4.17.15"
+            && f.severity == Some(Severity::High)
+            && f.aliases == ["CVE-2020-8203"]));
+        assert!(p.iter().any(|f| f.package == "minimist" && f.severity == Some(Severity::Medium)));
+        let y = parse_yarn_audit(&fixture("yarn1-audit.jsonl"), "yarn.lock").unwrap();
+        assert_eq!(
+            (y.len(), y[0].id.as_str(), y[0].tool),
+            (1, "GHSA-p6mc-m468-83gw", "yarn-audit")
+        );
+        let b = parse_yarn_audit(&fixture("yarn-berry-audit.jsonl"), "yarn.lock").unwrap();
+        assert_eq!(
+            (b[0].package.as_str(), b[0].version.as_str(), b[0].severity),
+            ("lodash", "4.17.15", Some(Severity::High))
+        );
+        assert!(parse_yarn_audit("", "yarn.lock").is_err(), "nothing printed is not a pass");
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("yarn.lock"), "# yarn lockfile v1\n").unwrap();
+        assert_eq!(applicable(d.path())[0], (Tool::YarnAudit, "yarn.lock".to_string()));
+        assert!(!yarn_berry(d.path()));
+        std::fs::write(d.path().join("yarn.lock"), "__metadata:\n  version: 8\n").unwrap();
+        assert!(yarn_berry(d.path()));
+        std::fs::write(d.path().join("pnpm-lock.yaml"), "lockfileVersion: '9.0'\n").unwrap();
+        assert_eq!(applicable(d.path())[0].0, Tool::PnpmAudit);
+    }
+
+    /// D20: with no auditor installed, the reason says which dependency file is present and
+    /// which tool would read it — not just "none installed".
+    #[test]
+    fn no_auditor_says_why_for_the_files_present() {
+        let empty = tempfile::tempdir().unwrap();
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("yarn.lock"), "# yarn lockfile v1\n").unwrap();
+        std::fs::write(d.path().join("Gemfile.lock"), "GEM\n").unwrap();
+        let o = ctx_run(d.path(), &Spec::default(), empty.path().as_os_str());
+        assert_eq!(o.status, Status::Error);
+        assert!(
+            o.reason.contains("yarn.lock present: yarn or osv-scanner not installed"),
+            "{}",
+            o.reason
+        );
+        assert!(
+            o.reason.contains("Gemfile.lock present: osv-scanner not installed"),
+            "{}",
+            o.reason
+        );
+        assert!(o.reason.contains("corepack enable yarn"), "{}", o.reason);
+        let bare = tempfile::tempdir().unwrap();
+        let o = ctx_run(bare.path(), &Spec::default(), empty.path().as_os_str());
+        assert_eq!(o.status, Status::Error);
+        assert!(o.reason.starts_with("no lockfile or manifest an auditor reads"), "{}", o.reason);
+    }
+
+    /// A stand-in yarn on PATH printing yarn 1's report: the yarn.lock picks yarn.
+    #[test]
+    fn runs_yarn_audit_for_a_yarn_lock() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("yarn.lock"), "# yarn lockfile v1\n").unwrap();
+        let bin = tempfile::tempdir().unwrap();
+        let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audit/yarn1-audit.jsonl");
+        let script = bin.path().join("yarn");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n[ \"$1 $2\" = \"audit --json\" ] || exit 9\ncat '{}'\nexit 4\n",
+                fx.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let o = ctx_run(d.path(), &Spec::default(), bin.path().as_os_str());
+        assert_eq!(o.status, Status::Fail, "{}", o.reason);
+        assert!(
+            o.reason.starts_with("yarn-audit: 1 vulnerable dependency: lodash 4.17.15"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::{ProbeContext, ProbeIssue};
 use crate::duration::{DurationSpec, format_duration};
 use crate::outcome::{Measurement, ProbeOutcome};
+use crate::run::diagnose::Diagnosis;
 use crate::run::process::{self, ProcSpec};
 
 /// Run a command and check how it ends.
@@ -240,17 +241,37 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         )));
     }
     let expected = spec.exit_code.clone().unwrap_or(ExitCodes::One(0));
+    let diagnosis = || Diagnosis::of_logs(&ended.stderr.path, &ended.stdout.path);
     // The shell's 127 (not found) and 126 (not executable) mean the claim was never tested.
     if let Some(code @ (126 | 127)) = ended.exit_code
         && !expected.accepts(code)
         && matches!(spec.run, CommandLine::Shell(_))
     {
         let what = if code == 127 { "command not found" } else { "command not executable" };
-        let detail = last_line(&ended.stderr.path).map(|l| format!(": {l}")).unwrap_or_default();
+        let detail = diagnosis().line.map(|l| format!(": {l}")).unwrap_or_default();
         return with_time(ProbeOutcome::error(format!(
             "`{}` could not run (exit code {code}, {what}){detail}",
             short(&spec.run.display())
         )));
+    }
+    // An exit code the claim did not expect, with output showing the environment (a missing
+    // module, command or package, an unreachable network or database) is `error`: the claim
+    // was not tested here.
+    if !ended.exit_code.is_some_and(|c| expected.accepts(c)) {
+        let d = diagnosis();
+        if let Some(cause) = d.env {
+            let mut o = ProbeOutcome::error(format!(
+                "`{}` could not be checked here: {} ({}){}",
+                short(&spec.run.display()),
+                cause.describe(),
+                ended.describe_end(),
+                d.suffix()
+            ));
+            if let Some(code) = ended.exit_code {
+                o.measurements.push(Measurement::new("exit_code", f64::from(code), "code"));
+            }
+            return with_time(o);
+        }
     }
     let mut problems = Vec::new();
     match ended.exit_code {
@@ -286,9 +307,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         ProbeOutcome::pass(format!("`{}` {}", short(&spec.run.display()), ended.describe_end()))
     } else {
         let mut o = ProbeOutcome::fail(problems.join("; "));
-        if let Some(line) = last_line(&ended.stderr.path).or_else(|| last_line(&ended.stdout.path))
-        {
-            o.reason = format!("{} — last output: {line}", o.reason);
+        if let Some(line) = diagnosis().line {
+            o.reason = format!("{} — {line}", o.reason);
         }
         o
     };
@@ -350,19 +370,6 @@ fn check_output(path: &Path, expect: &OutputExpect) -> std::io::Result<Vec<Strin
     Ok(problems)
 }
 
-/// The last non-empty line of a log, shortened, for the reason.
-fn last_line(path: &Path) -> Option<String> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).ok()?;
-    let len = f.metadata().ok()?.len();
-    f.seek(SeekFrom::Start(len.saturating_sub(4096))).ok()?;
-    let mut buf = Vec::new();
-    f.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf);
-    let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty())?;
-    Some(line.chars().take(160).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +397,71 @@ mod tests {
         // A command that fails normally is still a failure.
         let spec: Spec = serde_yaml::from_str("run: exit 3").unwrap();
         assert_eq!(run(&spec, &ctx).status, crate::outcome::Status::Fail);
+    }
+
+    fn ctx_in<'a>(dir: &'a Path, cancel: &'a std::sync::atomic::AtomicBool) -> ProbeContext<'a> {
+        ProbeContext {
+            repo: dir,
+            check_id: "t",
+            evidence_dir: dir,
+            run_started: std::time::SystemTime::now(),
+            deadline: std::time::Instant::now() + Duration::from_secs(20),
+            cancel,
+            output_filter: None,
+        }
+    }
+
+    /// Real processes: a missing Python module and a missing command inside a script are
+    /// `error` with the tool's own line in the reason; a failing claim stays `fail` and says
+    /// its decisive line, not "last output".
+    #[test]
+    fn environment_failures_are_errors_that_say_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let ctx = ctx_in(dir.path(), &cancel);
+        let spec: Spec =
+            serde_yaml::from_str("run: [python3, -c, 'import nonexistent_mod']").unwrap();
+        let o = run(&spec, &ctx);
+        assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
+        assert!(o.reason.contains("a Python module is not installed"), "{}", o.reason);
+        assert!(
+            o.reason.contains("ModuleNotFoundError: No module named 'nonexistent_mod'"),
+            "{}",
+            o.reason
+        );
+        // `sh -c` runs the script; the missing command is inside it, exit code 127 from sh.
+        let spec: Spec =
+            serde_yaml::from_str("run: [sh, -c, 'echo starting; nonexistentcmd --flag']").unwrap();
+        let o = run(&spec, &ctx);
+        assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
+        assert!(o.reason.contains("a command is not installed"), "{}", o.reason);
+        assert!(o.reason.contains("nonexistentcmd: not found"), "{}", o.reason);
+        // `go vet` that could not download its modules (go's own message, as printed behind a
+        // proxy that refuses): an environment error, not a vet failure.
+        let spec: Spec = serde_yaml::from_str(
+            r#"run: [sh, -c, 'echo "go: downloading github.com/gin-gonic/gin v1.9.1" >&2; echo "go: github.com/gin-gonic/gin@v1.9.1: Get \"https://proxy.golang.org/github.com/gin-gonic/gin/@v/v1.9.1.mod\": dial tcp: lookup proxy.golang.org: no such host" >&2; exit 1']"#,
+        )
+        .unwrap();
+        let o = run(&spec, &ctx);
+        assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
+        assert!(
+            o.reason.contains("the network (registry, proxy or DNS) could not be reached"),
+            "{}",
+            o.reason
+        );
+        assert!(o.reason.contains("lookup proxy.golang.org: no such host"), "{}", o.reason);
+        // A claim that fails names its decisive line, the last error-like one.
+        let spec: Spec = serde_yaml::from_str(
+            "run: 'echo \"error: 2 assertions failed\" >&2; echo \"summary written\" >&2; exit 1'",
+        )
+        .unwrap();
+        let o = run(&spec, &ctx);
+        assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);
+        assert!(
+            o.reason.ends_with("exit code 1 (expected exit code 0) — error: 2 assertions failed"),
+            "{}",
+            o.reason
+        );
     }
 
     #[test]

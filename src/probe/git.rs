@@ -31,6 +31,12 @@ pub struct Spec {
     /// The lockfile of the detected ecosystem (Cargo.lock, package-lock.json/yarn.lock/pnpm-lock.yaml, poetry.lock/uv.lock/Pipfile.lock, go.sum, Gemfile.lock) is committed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lockfile: bool,
+    /// Every dependency the manifests at the root declare is pinned: by the ecosystem's
+    /// lockfile, or entry by entry by an exact version or hash (requirements*.txt with their
+    /// `-r` includes, Pipfile, pyproject.toml, package.json, Gemfile, go.mod, Cargo.toml).
+    /// Fails naming what is not; reads the work tree, so it needs no git repository.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
 }
 
 pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
@@ -40,10 +46,11 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
         && !spec.tagged
         && spec.max_file_mb.is_none()
         && !spec.lockfile
+        && !spec.pinned
     {
         issues.push(
             ProbeIssue::new("", "no claim to check")
-                .hint("set at least one of clean, branch, tagged, max_file_mb, lockfile"),
+                .hint("set at least one of clean, branch, tagged, max_file_mb, lockfile, pinned"),
         );
     }
     for (i, g) in spec.branch.iter().enumerate() {
@@ -116,6 +123,15 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         return ProbeOutcome::error(format!("git.{}: {}", i.field, i.message));
     }
     let repo = ctx.repo;
+    let only_pinned = spec.pinned
+        && !spec.clean
+        && spec.branch.is_empty()
+        && !spec.tagged
+        && spec.max_file_mb.is_none()
+        && !spec.lockfile;
+    if only_pinned {
+        return pinned(repo, Vec::new(), Vec::new(), serde_json::Map::new());
+    }
     match git(repo, &["rev-parse", "--is-inside-work-tree"]) {
         Ok(o) if String::from_utf8_lossy(&o).trim() == "true" => {}
         Ok(_) => {
@@ -214,6 +230,25 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     } else {
         Vec::new()
     };
+    // Blobs `ls-tree -l` cannot size (absent from a partial, promisor or damaged clone: it
+    // prints `-` or `BAD`) are sized from the work tree; those still unknown are an error,
+    // never silently dropped.
+    let (tree, unsized_blobs): (Vec<(String, u64)>, Vec<String>) = {
+        let mut sized = Vec::new();
+        let mut unknown = Vec::new();
+        for (path, size) in tree {
+            match size.or_else(|| {
+                std::fs::symlink_metadata(repo.join(&path))
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+            }) {
+                Some(n) => sized.push((path, n)),
+                None => unknown.push(path),
+            }
+        }
+        (sized, unknown)
+    };
     if let Some(mb) = spec.max_file_mb {
         let limit = (mb * 1_000_000.0) as u64;
         let mut big: Vec<&(String, u64)> = tree.iter().filter(|(_, size)| *size > limit).collect();
@@ -232,8 +267,27 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                 rule: Some("git-large-file".into()),
             });
         }
-        if big.is_empty() {
-            passes.push(format!("no committed file over {mb} MB"));
+        if !unsized_blobs.is_empty() {
+            summary.insert("unsized".into(), serde_json::json!(unsized_blobs));
+        }
+        if big.is_empty() && !unsized_blobs.is_empty() {
+            let first: Vec<&str> = unsized_blobs.iter().take(3).map(String::as_str).collect();
+            let more = if unsized_blobs.len() > 3 {
+                format!(" (+{} more)", unsized_blobs.len() - 3)
+            } else {
+                String::new()
+            };
+            let mut o = ProbeOutcome::error(format!(
+                "{} committed file(s) could not be sized (blob absent from this clone, not in the work tree): {}{more}; {} other files are under {mb} MB",
+                unsized_blobs.len(),
+                first.join(", "),
+                tree.len()
+            ));
+            o.measurements = measurements;
+            o.artifacts.push(Artifact::json("git.json", &serde_json::Value::Object(summary)));
+            return o;
+        } else if big.is_empty() {
+            passes.push(format!("no committed file over {mb} MB ({} files sized)", tree.len()));
         } else {
             failures.push(format!(
                 "{} committed file(s) over {mb} MB, largest {} ({:.1} MB); use Git LFS or remove them",
@@ -244,7 +298,11 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         }
     }
     if spec.lockfile {
-        let tracked: HashSet<&str> = tree.iter().map(|(p, _)| p.as_str()).collect();
+        let tracked: HashSet<&str> = tree
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .chain(unsized_blobs.iter().map(String::as_str))
+            .collect();
         let ecosystems: Vec<&(&str, &[&str])> = LOCKFILES
             .iter()
             .filter(|(m, _)| tracked.contains(m) || repo.join(m).is_file())
@@ -264,10 +322,98 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             }
         }
     }
+    if spec.pinned {
+        // `pinned` reports through the same lists; it returns the combined outcome.
+        let mut out = pinned(repo, locations, measurements, summary);
+        match (out.status, failures.is_empty()) {
+            (crate::outcome::Status::Error, _) => {}
+            (_, false) => {
+                let pinned_reason = out.reason.clone();
+                out.status = crate::outcome::Status::Fail;
+                out.reason = if pinned_reason.starts_with("unpinned") {
+                    format!("{}; {pinned_reason}", failures.join("; "))
+                } else {
+                    failures.join("; ")
+                };
+            }
+            (_, true) if out.status == crate::outcome::Status::Pass && !passes.is_empty() => {
+                out.reason = format!("{}; {}", passes.join("; "), out.reason);
+            }
+            _ => {}
+        }
+        return out;
+    }
     let mut out = if failures.is_empty() {
         ProbeOutcome::pass(passes.join("; "))
     } else {
         ProbeOutcome::fail(failures.join("; "))
+    };
+    out.measurements = measurements;
+    out.locations = locations;
+    out.artifacts.push(Artifact::json("git.json", &serde_json::Value::Object(summary)));
+    out
+}
+
+/// `pinned`: every root manifest pinned, each unpinned entry named (first 5 per manifest in
+/// the reason, all in the locations and `git.json`).
+fn pinned(
+    repo: &Path,
+    mut locations: Vec<Location>,
+    mut measurements: Vec<Measurement>,
+    mut summary: serde_json::Map<String, serde_json::Value>,
+) -> ProbeOutcome {
+    let reports = match super::pinning::examine(repo) {
+        Ok(r) => r,
+        Err(e) => return ProbeOutcome::error(format!("pinned: {e}")),
+    };
+    if reports.is_empty() {
+        return ProbeOutcome::error(
+            "pinned: no dependency manifest at the repository root (requirements*.txt, Pipfile, pyproject.toml, package.json, Gemfile, go.mod, Cargo.toml)",
+        );
+    }
+    let total_unpinned: usize = reports.iter().map(|r| r.unpinned.len()).sum();
+    measurements.push(
+        Measurement::new("unpinned_dependencies", total_unpinned as f64, "count")
+            .with_threshold("== 0"),
+    );
+    summary.insert(
+        "pinned".into(),
+        serde_json::json!(reports
+            .iter()
+            .map(|r| serde_json::json!({"file": r.file, "pinned_by": r.pinned_by, "unpinned": r.unpinned}))
+            .collect::<Vec<_>>()),
+    );
+    let mut failures = Vec::new();
+    let mut passes = Vec::new();
+    for r in &reports {
+        if r.unpinned.is_empty() {
+            passes.push(format!("{}: {}", r.file, r.pinned_by.as_deref().unwrap_or("pinned")));
+            continue;
+        }
+        let shown: Vec<&str> = r.unpinned.iter().take(5).map(String::as_str).collect();
+        let more = if r.unpinned.len() > 5 {
+            format!(" (+{} more)", r.unpinned.len() - 5)
+        } else {
+            String::new()
+        };
+        failures.push(format!("{}: {}{more}", r.file, shown.join(", ")));
+        for u in &r.unpinned {
+            locations.push(Location {
+                path: r.file.clone(),
+                line: None,
+                column: None,
+                message: Some(format!("not pinned: {u}")),
+                rule: Some("unpinned-dependency".into()),
+            });
+        }
+    }
+    let mut out = if failures.is_empty() {
+        ProbeOutcome::pass(passes.join("; "))
+    } else {
+        ProbeOutcome::fail(format!(
+            "unpinned ({total_unpinned}, no lockfile pins them) — {}",
+            failures.join("; ")
+        ))
     };
     out.measurements = measurements;
     out.locations = locations;
@@ -320,8 +466,9 @@ fn parse_status(out: &[u8]) -> Vec<String> {
     paths
 }
 
-/// (path, size) of blobs from `git ls-tree -r -l -z`.
-fn parse_ls_tree(out: &[u8]) -> Vec<(String, u64)> {
+/// (path, size) of blobs from `git ls-tree -r -l -z`; the size is `None` when git could not
+/// read it (`-` or `BAD` for a blob absent from this clone).
+fn parse_ls_tree(out: &[u8]) -> Vec<(String, Option<u64>)> {
     out.split(|&b| b == 0)
         .filter_map(|rec| {
             let rec = String::from_utf8_lossy(rec);
@@ -332,7 +479,7 @@ fn parse_ls_tree(out: &[u8]) -> Vec<(String, u64)> {
             if kind != "blob" {
                 return None;
             }
-            Some((path.to_string(), size.parse().ok()?))
+            Some((path.to_string(), size.parse().ok()))
         })
         .collect()
 }
@@ -441,6 +588,54 @@ mod tests {
             check(&Spec { max_file_mb: Some(3.0), ..Spec::default() }, d.path()).status,
             crate::outcome::Status::Pass
         );
+    }
+
+    /// D13: a blob absent from the clone (`ls-tree -l` cannot size it) is sized from the
+    /// work tree, and when it is not there either the check is `error` naming it — never
+    /// "no committed file over 10 MB" without having looked.
+    #[test]
+    fn blobs_that_cannot_be_sized_are_not_skipped() {
+        let d = repo();
+        sh(
+            d.path(),
+            "head -c 3000000 /dev/urandom > font.ttc && git add font.ttc && git commit -qm font && \
+             obj=$(git rev-parse HEAD:font.ttc) && \
+             rm -f .git/objects/$(echo $obj | cut -c1-2)/$(echo $obj | cut -c3-)",
+        );
+        // The work tree still has the file: sized from there, and it is too big.
+        let o = check(&Spec { max_file_mb: Some(2.0), ..Spec::default() }, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);
+        assert!(o.reason.contains("font.ttc"), "{}", o.reason);
+        // Neither blob nor file: error, naming it.
+        std::fs::remove_file(d.path().join("font.ttc")).unwrap();
+        let o = check(&Spec { max_file_mb: Some(10.0), ..Spec::default() }, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
+        assert!(o.reason.starts_with("1 committed file(s) could not be sized"), "{}", o.reason);
+        assert!(o.reason.contains("font.ttc"), "{}", o.reason);
+    }
+
+    /// D12: `pinned` reads the manifests, needs no git repository, and names what is loose.
+    #[test]
+    fn pinned_names_unpinned_requirements() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("requirements.txt"), "django\nrequests>=2\nidna==3.7\n")
+            .unwrap();
+        let spec = Spec { pinned: true, ..Spec::default() };
+        let o = check(&spec, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);
+        assert!(
+            o.reason.ends_with("requirements.txt: django (no version), requests>=2"),
+            "{}",
+            o.reason
+        );
+        assert_eq!(o.locations.len(), 2);
+        std::fs::write(d.path().join("requirements.txt"), "django==5.0.6\nrequests==2.32.3\n")
+            .unwrap();
+        let o = check(&spec, d.path());
+        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        assert_eq!(o.reason, "requirements.txt: 2 exact requirements");
+        std::fs::remove_file(d.path().join("requirements.txt")).unwrap();
+        assert_eq!(check(&spec, d.path()).status, crate::outcome::Status::Error);
     }
 
     #[test]

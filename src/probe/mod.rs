@@ -19,6 +19,7 @@ pub mod load;
 pub mod manual;
 pub mod migrations;
 pub mod openapi;
+pub mod pinning;
 pub mod search;
 pub mod secrets;
 pub mod sql;

@@ -16,6 +16,7 @@ use crate::formats::inputs::{self, Inputs};
 use crate::formats::{self, CaseStatus, TestCase, TestCounts, TestFormat, TestReport};
 use crate::outcome::{Location, Measurement, ProbeOutcome};
 use crate::probe::{Artifact, ProbeContext, ProbeIssue, regex_error};
+use crate::run::diagnose::Diagnosis;
 use crate::run::process::{self, ProcOutcome, ProcSpec};
 
 /// Failing tests listed in `summary.json` and as locations.
@@ -321,7 +322,15 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         Ok(f) => f,
         Err(e) => {
             let hint = match &command {
-                Some(c) => format!(" (test command exited with {})", exit_text(c.exit_code)),
+                Some(c) => {
+                    let d = Diagnosis::of_logs(&c.stderr.path, &c.stdout.path);
+                    let cause = d.env.map(|e| format!("; {}", e.describe())).unwrap_or_default();
+                    format!(
+                        " (test command exited with {}{cause}){}",
+                        exit_text(c.exit_code),
+                        d.suffix()
+                    )
+                }
                 None => String::new(),
             };
             let mut out = ProbeOutcome::error(format!("test results: {e}{hint}"));
@@ -353,12 +362,17 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         artifacts.push(Artifact::copy_of(format!("results/{}-{base}", i + 1), path));
     }
     let counts = report.counts();
-    let verdict = evaluate(spec, &report, &counts);
+    let verdict = evaluate(spec, ctx.repo, &report, &counts);
     let summary = summary_json(&report, &counts, &formats_seen, command.as_ref());
     artifacts.push(Artifact::json("summary.json", &summary));
     let mut out = match verdict {
         Ok(()) => ProbeOutcome::pass(describe(&counts)),
-        Err(problems) => ProbeOutcome::fail(problems.join("; ")),
+        Err(problems) => match environment_cause(&report, &counts, command.as_ref()) {
+            // Nothing failed an assertion: every bad case is a suite that could not load, and
+            // the output says the environment is why. The tests were not run here.
+            Some(why) => ProbeOutcome::error(format!("{}; {why}", problems.join("; "))),
+            None => ProbeOutcome::fail(problems.join("; ")),
+        },
     };
     out.measurements = measurements(spec, &counts);
     if let Some(c) = &command {
@@ -383,6 +397,49 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         .take(MAX_LISTED)
         .collect();
     with_artifacts(out, artifacts)
+}
+
+/// When no test failed an assertion and the errored cases (suites that failed to run) or the
+/// test command's output carry an environment signature: what it is, with the tool's line.
+fn environment_cause(
+    report: &TestReport,
+    counts: &TestCounts,
+    command: Option<&ProcOutcome>,
+) -> Option<String> {
+    if counts.failed > 0 || counts.errors == 0 {
+        return None;
+    }
+    let from_cases = report
+        .cases
+        .iter()
+        .filter(|c| c.status == CaseStatus::Error)
+        .filter_map(|c| c.message.as_deref())
+        .map(Diagnosis::of_text)
+        .find(|d| d.env.is_some());
+    let d = from_cases.or_else(|| {
+        command
+            .map(|c| Diagnosis::of_logs(&c.stderr.path, &c.stdout.path))
+            .filter(|d| d.env.is_some())
+    })?;
+    Some(format!("not a test failure: {}{}", d.env?.describe(), d.suffix()))
+}
+
+/// How a failing case is named in a reason: its full name, or for a suite that failed to run
+/// (no test name of its own), its file relative to the repository.
+fn case_label(repo: &Path, c: &TestCase) -> String {
+    match (&c.file, c.name.as_str()) {
+        (Some(file), formats::SUITE_FAILED_TO_RUN) => {
+            let first = c
+                .message
+                .as_deref()
+                .map(Diagnosis::of_text)
+                .and_then(|d| d.line)
+                .map(|l| format!(": {l}"))
+                .unwrap_or_default();
+            format!("{} (suite failed to run{first})", display(repo, Path::new(file)))
+        }
+        _ => c.full_name(),
+    }
 }
 
 fn with_artifacts(mut out: ProbeOutcome, artifacts: Vec<Artifact>) -> ProbeOutcome {
@@ -435,7 +492,12 @@ fn check_freshness(spec: &Spec, ctx: &ProbeContext, files: &[PathBuf]) -> Option
     None
 }
 
-fn evaluate(spec: &Spec, report: &TestReport, c: &TestCounts) -> Result<(), Vec<String>> {
+fn evaluate(
+    spec: &Spec,
+    repo: &Path,
+    report: &TestReport,
+    c: &TestCounts,
+) -> Result<(), Vec<String>> {
     let mut problems = Vec::new();
     let bad = c.failed + c.errors;
     if !spec.max_failed.allows(bad) {
@@ -444,13 +506,15 @@ fn evaluate(spec: &Spec, report: &TestReport, c: &TestCounts) -> Result<(), Vec<
             .iter()
             .filter(|t| matches!(t.status, CaseStatus::Failed | CaseStatus::Error))
             .take(3)
-            .map(TestCase::full_name)
+            .map(|t| case_label(repo, t))
             .collect();
         let more = if bad > 3 { format!(" and {} more", bad - 3) } else { String::new() };
         problems.push(format!(
-            "{} failed and {} errored (max_failed {}): {}{more}",
+            "{} failed and {} errored of {} tests, {} passed (max_failed {}): {}{more}",
             c.failed,
             c.errors,
+            c.total,
+            c.passed,
             spec.max_failed,
             names.join(", ")
         ));
@@ -689,5 +753,109 @@ mod unit {
         let with_run: Spec =
             serde_yaml::from_str("results: junit.xml\nfresh: true\nrun: 'true'\n").unwrap();
         assert!(validate(&with_run).iter().any(|i| i.field == "fresh"));
+    }
+}
+
+/// Jest reports written by real jest 29.7.0 (`npx jest --json --outputFile=…` in a scratch
+/// project under target/; repository paths replaced with `/REPO/`): two passing tests, a suite
+/// that could not load `@prisma/client`, and in the second report a failing assertion.
+#[cfg(test)]
+mod jest_reports {
+    use super::*;
+    use crate::outcome::Status;
+
+    fn run_on(fixture: &str, command: Option<&str>) -> ProbeOutcome {
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats/jest").join(fixture),
+        )
+        .unwrap();
+        let repo = format!("{}/", dir.path().display());
+        std::fs::write(dir.path().join("jest.json"), text.replace("/REPO/", &repo)).unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let ctx = ProbeContext {
+            repo: dir.path(),
+            check_id: "t",
+            evidence_dir: dir.path(),
+            run_started: SystemTime::now() - Duration::from_secs(60),
+            deadline: std::time::Instant::now() + Duration::from_secs(20),
+            cancel: &cancel,
+            output_filter: None,
+        };
+        let spec = Spec {
+            run: command.map(String::from),
+            results: Inputs(vec!["jest.json".into()]),
+            format: None,
+            min_total: None,
+            max_failed: FailLimit::Count(0),
+            max_skipped: None,
+            forbid_flaky: false,
+            require: vec![],
+            max_age: None,
+            fresh: false,
+        };
+        run(&spec, &ctx)
+    }
+
+    #[test]
+    fn a_suite_that_could_not_load_a_package_is_an_error_named_by_file() {
+        let o = run_on("suite-failed-to-run.json", None);
+        assert_eq!(o.status, Status::Error, "{}", o.reason);
+        assert!(
+            o.reason.starts_with(
+                "0 failed and 1 errored of 3 tests, 2 passed (max_failed 0): \
+                 src/tests/auth.service.test.js (suite failed to run: Cannot find module \
+                 '@prisma/client'"
+            ),
+            "{}",
+            o.reason
+        );
+        assert!(
+            o.reason.contains("not a test failure: a package is not installed"),
+            "{}",
+            o.reason
+        );
+        assert!(!o.reason.contains("(test file)"), "{}", o.reason);
+    }
+
+    #[test]
+    fn a_failing_assertion_stays_a_failure_and_names_both() {
+        let o = run_on("suite-failed-to-run-and-failure.json", None);
+        assert_eq!(o.status, Status::Fail, "{}", o.reason);
+        assert!(o.reason.contains("1 failed and 1 errored of 4 tests, 2 passed"), "{}", o.reason);
+        assert!(
+            o.reason.contains("src/tests/auth.service.test.js (suite failed to run"),
+            "{}",
+            o.reason
+        );
+        assert!(o.reason.contains("compares"), "{}", o.reason);
+    }
+
+    #[test]
+    fn missing_results_say_what_the_test_command_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let ctx = ProbeContext {
+            repo: dir.path(),
+            check_id: "t",
+            evidence_dir: dir.path(),
+            run_started: SystemTime::now(),
+            deadline: std::time::Instant::now() + Duration::from_secs(20),
+            cancel: &cancel,
+            output_filter: None,
+        };
+        let spec: Spec = serde_yaml::from_str(
+            "run: python3 -m nonexistent_mod_pytest --junitxml=junit.xml\nresults: junit.xml",
+        )
+        .unwrap();
+        let o = run(&spec, &ctx);
+        assert_eq!(o.status, Status::Error, "{}", o.reason);
+        assert!(
+            o.reason
+                .contains("(test command exited with code 1; a Python module is not installed)"),
+            "{}",
+            o.reason
+        );
+        assert!(o.reason.ends_with("No module named nonexistent_mod_pytest"), "{}", o.reason);
     }
 }

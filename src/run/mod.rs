@@ -1,6 +1,7 @@
 //! Running a checklist: the scheduler (DAG, parallelism, retries, cancellation), process
 //! control, services started around the checks that need them, and the run directory.
 
+pub mod diagnose;
 pub mod process;
 pub mod rundir;
 pub mod scheduler;

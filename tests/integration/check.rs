@@ -140,9 +140,38 @@ fn exit_codes_follow_the_verdict() {
     // A low-severity failure does not block.
     let low = temp_repo(&[(
         "readiness.yaml",
-        "version: 1\nchecks:\n  - id: a\n    severity: low\n    command: { run: 'false' }\n",
+        "version: 1\nchecks:\n  - id: a\n    severity: low\n    command: { run: 'false' }\n  - id: b\n    severity: high\n    command: { run: 'true' }\n",
     )]);
     assert_eq!(readyctl(low.path(), &["check"]).status.code(), Some(0));
+}
+
+/// A check written without a severity blocks: failing, it is NOT READY; when every check
+/// errors, the run is INCOMPLETE, never "READY · score 0"; and a run of only non-blocking
+/// passes says nothing blocking was verified.
+#[test]
+fn unmarked_checks_block_and_nothing_verified_is_not_ready() {
+    let failing = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    command: { run: 'false' }\n",
+    )]);
+    assert_eq!(readyctl(failing.path(), &["check"]).status.code(), Some(1));
+    let erroring = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    command: { run: [no-such-program-xyz] }\n  - id: b\n    command: { run: [no-such-program-abc] }\n",
+    )]);
+    let o = readyctl(erroring.path(), &["check", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["verdict"], "INCOMPLETE");
+    assert_eq!(v["policy"]["verdict_rule"], 2);
+    assert_eq!(v["results"][0]["severity"], "high");
+    let low_only = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    severity: low\n    command: { run: 'true' }\n",
+    )]);
+    let o = readyctl(low_only.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o.stdout).contains("nothing blocking was verified"), "{}", text(&o.stdout));
 }
 
 #[test]
@@ -230,7 +259,7 @@ fn secrets_never_reach_the_run_directory() {
         .env("MY_API_TOKEN", "tok_abcdef123456")
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "medium severity fail is not blocking");
+    assert_eq!(o.status.code(), Some(1), "a check without a severity blocks");
     for entry in walkdir::WalkDir::new(repo.path().join("run")) {
         let entry = entry.unwrap();
         if entry.file_type().is_file() {
@@ -250,6 +279,35 @@ fn builtin_is_used_and_named_when_no_checklist() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("using builtin:rust-service (found Cargo.toml)"));
     assert!(text(&o.stdout).contains("tests.cargo"));
+}
+
+/// The built-ins' vacuous passes (issue 16): D18, a package.json with no test script passes
+/// `build.test-script`; D12, a requirements.txt of ranges passes `build.dependencies-pinned`.
+#[test]
+fn builtin_checks_look_at_what_they_claim() {
+    let status = |o: &std::process::Output, id: &str| -> (String, String) {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let r = v["results"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();
+        (r["status"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap().to_string())
+    };
+    let args = ["check", "--only", "build.*", "--format", "json"];
+    let node = temp_repo(&[("package.json", "{}")]);
+    let (st, reason) = status(&readyctl(node.path(), &args), "build.test-script");
+    assert_eq!(st, "fail", "{reason}");
+    let node = temp_repo(&[("package.json", r#"{"scripts": {"test": "jest"}}"#)]);
+    assert_eq!(status(&readyctl(node.path(), &args), "build.test-script").0, "pass");
+    let py = temp_repo(&[
+        ("requirements.txt", "-r requirements/base.txt\n"),
+        ("requirements/base.txt", "Django>=6.0,<6.1\nwagtail>=7.4,<7.5\nrequests\n"),
+    ]);
+    let (st, reason) = status(&readyctl(py.path(), &args), "build.dependencies-pinned");
+    assert_eq!(st, "fail", "{reason}");
+    assert!(
+        reason.contains(
+            "requirements/base.txt: Django>=6.0,<6.1, wagtail>=7.4,<7.5, requests (no version)"
+        ),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -48,8 +48,13 @@ pub fn record_predicate(
             .unwrap()
         })
         .collect();
-    let policy =
-        Policy { fail_on: Severity::High, min_score: None, required_level: None, waivers: None };
+    let policy = Policy {
+        fail_on: Severity::High,
+        verdict_rule: readyctl::verdict::RULE,
+        min_score: None,
+        required_level: None,
+        waivers: None,
+    };
     let waivers: Vec<Waiver> = waivers
         .iter()
         .map(|w| Waiver { spec: w.clone(), source: "readiness.yaml:40".into() })
@@ -299,7 +304,8 @@ fn verify_rejects_waivers_that_were_not_applied() {
     let st: Value =
         serde_json::from_slice(&std::fs::read(run.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(st["predicate"]["results"][0]["status"], "waived");
-    assert_eq!(st["predicate"]["summary"]["verdict"], "READY");
+    // The only blocking check is waived: nothing blocking was verified (verdict rule 2).
+    assert_eq!(st["predicate"]["summary"]["verdict"], "INCOMPLETE");
     evidence::sign(&run, &k).unwrap();
     assert!(verify(&run, &k, None).is_valid());
     // The waiver's expiry moved before the run: it cannot have applied.
@@ -311,6 +317,39 @@ fn verify_rejects_waivers_that_were_not_applied() {
         st["predicate"].as_object_mut().unwrap().remove("waivers");
     });
     rejected_with(&verify(&run2, &k, None), "waiver-mismatch", "tests.unit");
+}
+
+/// Runs signed before verdict rule 2 recorded no `verdict_rule` and could be READY with no
+/// blocking pass; they still verify, by the rule they were computed with. The same summary
+/// under rule 2 is a mismatch, and a rule this build does not know is refused.
+#[test]
+fn verify_recomputes_by_the_recorded_verdict_rule() {
+    let tmp = tempfile::tempdir().unwrap();
+    let k = key(9);
+    let waiver = WaiverSpec {
+        check: "tests.unit".into(),
+        reason: "flaky on CI".into(),
+        approved_by: Some("alice".into()),
+        ticket: None,
+        expires: Some("2026-12-31".into()),
+    };
+    let old = |st: &mut Value| {
+        st["predicate"]["summary"]["verdict"] = json!("READY");
+        st["predicate"]["summary"].as_object_mut().unwrap().remove("because");
+    };
+    let run = sealed_run(tmp.path(), FAILING, std::slice::from_ref(&waiver));
+    forge(&run, Some(&k), |st| {
+        old(st);
+        st["predicate"]["policy"].as_object_mut().unwrap().remove("verdict_rule");
+    });
+    let r = verify(&run, &k, None);
+    assert!(r.is_valid(), "a rule-1 record verifies by rule 1:\n{r}");
+    let run2 = sealed_run(&tmp.path().join("2"), FAILING, std::slice::from_ref(&waiver));
+    forge(&run2, Some(&k), old);
+    rejected_with(&verify(&run2, &k, None), "verdict-mismatch", "nothing blocking was verified");
+    let run3 = sealed_run(&tmp.path().join("3"), FAILING, std::slice::from_ref(&waiver));
+    forge(&run3, Some(&k), |st| st["predicate"]["policy"]["verdict_rule"] = json!(99));
+    rejected_with(&verify(&run3, &k, None), "verdict-rule-unknown", "rule 99");
 }
 
 #[test]

@@ -456,7 +456,7 @@ fn sarif_stops_at_githubs_25000_results_and_says_so() {
 fn checks_run_with_the_default_sigpipe_disposition() {
     // readyctl (like every Rust program) ignores SIGPIPE for itself; the commands it runs must
     // get the default back, or `producer | head` inside a check would behave unlike a shell.
-    let checklist = "version: 1\nname: sigpipe\nchecks:\n  - id: sig.mask\n    severity: low\n    command: { run: \"grep SigIgn /proc/self/status\" }\n";
+    let checklist = "version: 1\nname: sigpipe\nchecks:\n  - id: sig.mask\n    command: { run: \"grep SigIgn /proc/self/status\" }\n";
     let repo = temp_repo(&[("readiness.yaml", checklist)]);
     let run = repo.path().join("run");
     let o = run_in(repo.path(), &["check", "--out", run.to_str().unwrap()], &[]);
