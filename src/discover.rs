@@ -64,8 +64,30 @@ pub fn is_dockerfile_name(name: &str) -> bool {
 fn is_dockerfile_content(repo: &Path, rel: &str) -> bool {
     let in_dir = rel.split('/').rev().skip(1).any(|d| d == "docker" || d == "deploy");
     const NOT_DOCKERFILES: &[&str] = &[
-        "sh", "bash", "yml", "yaml", "json", "md", "txt", "conf", "cfg", "ini", "env", "toml",
-        "xml", "py", "js", "ts", "rb", "go", "java", "properties", "sql", "tpl", "j2", "lock",
+        "sh",
+        "bash",
+        "yml",
+        "yaml",
+        "json",
+        "md",
+        "txt",
+        "conf",
+        "cfg",
+        "ini",
+        "env",
+        "toml",
+        "xml",
+        "py",
+        "js",
+        "ts",
+        "rb",
+        "go",
+        "java",
+        "properties",
+        "sql",
+        "tpl",
+        "j2",
+        "lock",
     ];
     let ext = base_name(rel).rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
     if !in_dir || ext.as_deref().is_some_and(|e| NOT_DOCKERFILES.contains(&e)) {
@@ -104,11 +126,7 @@ pub fn k8s_manifests(repo: &Path) -> Vec<String> {
 
 /// Helm charts: the directories holding a `Chart.yaml`.
 pub fn helm_charts(repo: &Path) -> Vec<String> {
-    files(repo)
-        .into_iter()
-        .filter(|r| base_name(r) == "Chart.yaml")
-        .map(|r| parent(&r))
-        .collect()
+    files(repo).into_iter().filter(|r| base_name(r) == "Chart.yaml").map(|r| parent(&r)).collect()
 }
 
 /// Compose files: `compose.yaml`, `docker-compose*.yml` and the like.
@@ -145,7 +163,9 @@ pub fn migration_dirs(repo: &Path) -> Vec<(String, crate::migrations::detect::Fr
         .filter(|r| {
             let mut parts = r.rsplit('/');
             let (f, d) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            d == "migrations" && f.ends_with(".py") && f.as_bytes().first().is_some_and(u8::is_ascii_digit)
+            d == "migrations"
+                && f.ends_with(".py")
+                && f.as_bytes().first().is_some_and(u8::is_ascii_digit)
         })
         .map(|r| parent(&parent(&parent(r))))
         .collect();
@@ -277,7 +297,10 @@ pub fn units(repo: &Path) -> Vec<Unit> {
         // unless it sits in a container directory.
         let top = !unit_dir.contains('/');
         if top
-            && matches!(unit_dir.as_str(), "docs" | "doc" | "test" | "tests" | "scripts" | "examples")
+            && matches!(
+                unit_dir.as_str(),
+                "docs" | "doc" | "test" | "tests" | "scripts" | "examples"
+            )
         {
             continue;
         }
@@ -365,7 +388,10 @@ mod tests {
             ("dev/docker-compose.yml", "services: {}\n"),
             (".github/workflows/ci.yml", "on: push\n"),
         ]);
-        assert_eq!(k8s_manifests(d.path()), vec!["kubernetes-manifests/a.yaml", "release/all.yaml"]);
+        assert_eq!(
+            k8s_manifests(d.path()),
+            vec!["kubernetes-manifests/a.yaml", "release/all.yaml"]
+        );
         assert_eq!(helm_charts(d.path()), vec!["ops/chart"]);
         assert_eq!(compose_files(d.path()), vec!["dev/docker-compose.yml"]);
     }

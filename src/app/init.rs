@@ -28,8 +28,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<u8> {
     crate::run::rundir::write_atomic(&path, text.as_bytes())?;
     // The modeline names this file: an editor resolves it next to readiness.yaml.
     let schema_path = repo.join(SCHEMA_FILE);
-    let mut schema =
-        serde_json::to_vec_pretty(&crate::checklist::schema::checklist_schema())?;
+    let mut schema = serde_json::to_vec_pretty(&crate::checklist::schema::checklist_schema())?;
     schema.push(b'\n');
     crate::run::rundir::write_atomic(&schema_path, &schema)?;
     let ignored = ensure_gitignored(repo)?;
@@ -193,7 +192,11 @@ fn detect_project(repo: &Path, builtin: &str) -> Found {
 fn detect_deploy_files(repo: &Path, f: &mut Found) {
     use crate::discover;
     let list = |v: &[String]| {
-        if v.len() <= 4 { v.join(", ") } else { format!("{}, … ({} in all)", v[..3].join(", "), v.len()) }
+        if v.len() <= 4 {
+            v.join(", ")
+        } else {
+            format!("{}, … ({} in all)", v[..3].join(", "), v.len())
+        }
     };
     let docker = discover::dockerfiles(repo);
     if !docker.is_empty() {
@@ -205,7 +208,8 @@ fn detect_deploy_files(repo: &Path, f: &mut Found) {
     }
     let k8s = discover::k8s_manifests(repo);
     if !k8s.is_empty() {
-        f.notes.push(format!("Kubernetes manifests: {}; `operability.k8s` checks them", list(&k8s)));
+        f.notes
+            .push(format!("Kubernetes manifests: {}; `operability.k8s` checks them", list(&k8s)));
     }
     let charts = discover::helm_charts(repo);
     if !charts.is_empty() {
@@ -257,13 +261,11 @@ fn coverage_check(id: &str, why: &str, report: &str, tests: &str) -> String {
 /// Whether a Django project configures pytest-django (then pytest runs its tests).
 fn pytest_django(dir: &Path, deps: &str) -> bool {
     deps.contains("pytest-django")
-        || ["pytest.ini", "setup.cfg", "pyproject.toml", "tox.ini"]
-            .iter()
-            .any(|c| {
-                let t = read(dir, c);
-                (t.contains("[pytest]") || t.contains("[tool:pytest]") || t.contains("[tool.pytest"))
-                    && t.contains("DJANGO_SETTINGS_MODULE")
-            })
+        || ["pytest.ini", "setup.cfg", "pyproject.toml", "tox.ini"].iter().any(|c| {
+            let t = read(dir, c);
+            (t.contains("[pytest]") || t.contains("[tool:pytest]") || t.contains("[tool.pytest"))
+                && t.contains("DJANGO_SETTINGS_MODULE")
+        })
 }
 
 fn python_runner(repo: &Path, dir: &str) -> &'static str {
@@ -326,9 +328,7 @@ fn detect_python(repo: &Path, f: &mut Found) {
     let cov_xml = "$READYCTL_SCRATCH/coverage.xml";
     let (run, tool) = if pytest_cov {
         (
-            format!(
-                "{cd}{runner}python -m pytest -q {junit} --cov --cov-report=xml:\"{cov_xml}\""
-            ),
+            format!("{cd}{runner}python -m pytest -q {junit} --cov --cov-report=xml:\"{cov_xml}\""),
             ", with pytest-cov",
         )
     } else if coverage_py {
@@ -579,9 +579,22 @@ fn detect_java(repo: &Path, f: &mut Found) {
     };
     f.notes.push(format!(
         "{tool} project: tests run through {}; results from {}",
-        if has_wrapper { format!("./{wrapper}") } else { format!("{} from PATH (no ./{wrapper})", if maven { "mvn" } else { "gradle" }) },
-        if maven { "target/surefire-reports and target/failsafe-reports" } else { "build/test-results/test" }
+        if has_wrapper {
+            format!("./{wrapper}")
+        } else {
+            format!("{} from PATH (no ./{wrapper})", if maven { "mvn" } else { "gradle" })
+        },
+        if maven {
+            "target/surefire-reports and target/failsafe-reports"
+        } else {
+            "build/test-results/test"
+        }
     ));
+    if maven && (repo.join("build.gradle").is_file() || repo.join("build.gradle.kts").is_file()) {
+        f.notes.push(
+            "a Gradle build too: Maven chosen (pom.xml); `tests.gradle` is not applicable".into(),
+        );
+    }
     if !has_wrapper {
         f.missing.push(format!(
             "{tool} wrapper (./{wrapper}): the build uses whatever {} is installed; `build.wrapper` fails",
@@ -629,12 +642,16 @@ fn detect_java(repo: &Path, f: &mut Found) {
             f.missing.push(
                 "Spring Boot Actuator: no /actuator/health endpoint; add spring-boot-starter-actuator (the endpoint stub assumes it)".into(),
             );
-            ("/actuator/health".to_string(), "Spring Boot's default (Actuator not in the build)".to_string())
+            (
+                "/actuator/health".to_string(),
+                "Spring Boot's default (Actuator not in the build)".to_string(),
+            )
         };
         f.service = Some(Service {
             why: "detected: Spring Boot".into(),
             run: if maven {
-                "if [ -x ./mvnw ]; then ./mvnw -B spring-boot:run; else mvn -B spring-boot:run; fi".into()
+                "if [ -x ./mvnw ]; then ./mvnw -B spring-boot:run; else mvn -B spring-boot:run; fi"
+                    .into()
             } else {
                 "if [ -x ./gradlew ]; then ./gradlew bootRun; else gradle bootRun; fi".into()
             },
@@ -675,7 +692,9 @@ fn detect_ruby(repo: &Path, f: &mut Found) {
     let rspec = repo.join("spec").is_dir();
     if rspec {
         if gem("rspec_junit_formatter") {
-            f.notes.push("RSpec with rspec_junit_formatter: tests counted from its JUnit report".into());
+            f.notes.push(
+                "RSpec with rspec_junit_formatter: tests counted from its JUnit report".into(),
+            );
             f.checks.push(tests_check(
                 "tests.rspec",
                 "RSpec with rspec_junit_formatter in the Gemfile",
@@ -691,7 +710,10 @@ fn detect_ruby(repo: &Path, f: &mut Found) {
     } else {
         let helper = read(repo, "test/test_helper.rb");
         if gem("minitest-reporters") && helper.contains("JUnitReporter") {
-            f.notes.push("Minitest with minitest-reporters' JUnitReporter: tests counted from test/reports".into());
+            f.notes.push(
+                "Minitest with minitest-reporters' JUnitReporter: tests counted from test/reports"
+                    .into(),
+            );
             f.checks.push(tests_check(
                 "tests.minitest",
                 "minitest-reporters JUnitReporter in test/test_helper.rb",
@@ -706,9 +728,15 @@ fn detect_ruby(repo: &Path, f: &mut Found) {
         }
     }
     if gem("simplecov-cobertura") {
-        f.notes.push("SimpleCov with simplecov-cobertura: coverage from coverage/coverage.xml".into());
+        f.notes
+            .push("SimpleCov with simplecov-cobertura: coverage from coverage/coverage.xml".into());
         let tests = if rspec { "tests.rspec" } else { "tests.minitest" };
-        f.checks.push(coverage_check("coverage.lines", "simplecov-cobertura writes Cobertura XML", "coverage/coverage.xml", tests));
+        f.checks.push(coverage_check(
+            "coverage.lines",
+            "simplecov-cobertura writes Cobertura XML",
+            "coverage/coverage.xml",
+            tests,
+        ));
     } else if gem("simplecov") {
         f.missing.push(
             "SimpleCov coverage: readyctl reads no SimpleCov JSON; add simplecov-cobertura (SimpleCov::Formatter::CoberturaFormatter) to have coverage checked".into(),
@@ -716,15 +744,17 @@ fn detect_ruby(repo: &Path, f: &mut Found) {
     }
     if repo.join("config/application.rb").is_file() {
         // Rails 7.1+ generates `/up` (rails/health#show).
-        let version = regex::Regex::new(r"(?m)^\s+rails \((\d+)\.(\d+)")
-            .ok()
-            .and_then(|re| re.captures(&gemfile).map(|c| (c[1].parse::<u32>().unwrap_or(0), c[2].parse::<u32>().unwrap_or(0))));
+        let version = regex::Regex::new(r"(?m)^\s+rails \((\d+)\.(\d+)").ok().and_then(|re| {
+            re.captures(&gemfile)
+                .map(|c| (c[1].parse::<u32>().unwrap_or(0), c[2].parse::<u32>().unwrap_or(0)))
+        });
         let routes = read(repo, "config/routes.rb");
-        let (health, health_why) = if routes.contains("rails/health") || version.is_some_and(|v| v >= (7, 1)) {
-            ("/up".to_string(), "Rails 7.1+ health check".to_string())
-        } else {
-            health_route(repo, &["rb"], "/up")
-        };
+        let (health, health_why) =
+            if routes.contains("rails/health") || version.is_some_and(|v| v >= (7, 1)) {
+                ("/up".to_string(), "Rails 7.1+ health check".to_string())
+            } else {
+                health_route(repo, &["rb"], "/up")
+            };
         let port = detect_port(repo, &["rb", "yml", "env", "example"], 3000);
         f.service = Some(Service {
             why: "detected: Rails (config/application.rb)".into(),
@@ -738,8 +768,10 @@ fn detect_ruby(repo: &Path, f: &mut Found) {
 
 /// A health route named in the code (`"/healthz"`, `'/health'`, …), or the framework's default.
 fn health_route(dir: &Path, exts: &[&str], default: &str) -> (String, String) {
-    let re = regex::Regex::new(r#"["'`](/(?:api/)?(?:healthz|health|livez|readyz|up|ping|actuator/health))["'`]"#)
-        .expect("static regex");
+    let re = regex::Regex::new(
+        r#"["'`](/(?:api/)?(?:healthz|health|livez|readyz|up|ping|actuator/health))["'`]"#,
+    )
+    .expect("static regex");
     for rel in crate::discover::files(dir).iter().take(5000) {
         if !exts.iter().any(|e| rel.ends_with(&format!(".{e}"))) || rel.contains("test") {
             continue;
@@ -761,7 +793,11 @@ fn detect_port(dir: &Path, exts: &[&str], default: u16) -> u16 {
     let not_service = [5432u16, 3306, 6379, 27017, 5672, 9200, 11211];
     let mut files = crate::discover::files(dir);
     // Configuration first (conf/app.ini names the port main.go reads).
-    files.sort_by_key(|r| !["ini", "toml", "yml", "yaml", "env", "example", "properties"].iter().any(|e| r.ends_with(&format!(".{e}"))));
+    files.sort_by_key(|r| {
+        !["ini", "toml", "yml", "yaml", "env", "example", "properties"]
+            .iter()
+            .any(|e| r.ends_with(&format!(".{e}")))
+    });
     for rel in files.iter().take(5000) {
         if !exts.iter().any(|e| rel.ends_with(&format!(".{e}"))) || rel.contains("test") {
             continue;
@@ -821,9 +857,15 @@ fn detect_units(repo: &Path, builtin: &str, f: &mut Found) {
             "java-service" => {
                 let maven = dir.join("pom.xml").is_file();
                 let (run, results) = if maven {
-                    ("if [ -x ./mvnw ]; then ./mvnw -B test; else mvn -B test; fi", "target/surefire-reports/TEST-*.xml")
+                    (
+                        "if [ -x ./mvnw ]; then ./mvnw -B test; else mvn -B test; fi",
+                        "target/surefire-reports/TEST-*.xml",
+                    )
                 } else {
-                    ("if [ -x ./gradlew ]; then ./gradlew test --console=plain; else gradle test --console=plain; fi", "build/test-results/test/*.xml")
+                    (
+                        "if [ -x ./gradlew ]; then ./gradlew test --console=plain; else gradle test --console=plain; fi",
+                        "build/test-results/test/*.xml",
+                    )
                 };
                 f.checks.push(tests_check(
                     &format!("{unit}tests.{}", if maven { "maven" } else { "gradle" }),
@@ -854,7 +896,10 @@ fn detect_units(repo: &Path, builtin: &str, f: &mut Found) {
             f.checks.push(tests_check(
                 &format!("{unit}tests.dotnet"),
                 &format!("{} in {}", u.manifest, u.dir),
-                &format!("dotnet test {} --logger \"trx;LogFileName=$READYCTL_SCRATCH/{trx}\"", u.dir),
+                &format!(
+                    "dotnet test {} --logger \"trx;LogFileName=$READYCTL_SCRATCH/{trx}\"",
+                    u.dir
+                ),
                 &format!("$READYCTL_SCRATCH/{trx}"),
             ));
         }
@@ -937,11 +982,18 @@ fn endpoint_stub(s: Option<&Service>) -> String {
     let (url, why) = match s {
         Some(s) => (
             format!("http://127.0.0.1:{}{}", s.port, s.health),
-            format!("port {} ({}), path {} ({})", s.port, s.why.trim_start_matches("detected: "), s.health, s.health_why),
+            format!(
+                "port {} ({}), path {} ({})",
+                s.port,
+                s.why.trim_start_matches("detected: "),
+                s.health,
+                s.health_why
+            ),
         ),
         None => (
             "http://127.0.0.1:8080/health".to_string(),
-            "no service detected: set the port and path, and a `services: app` that starts it".to_string(),
+            "no service detected: set the port and path, and a `services: app` that starts it"
+                .to_string(),
         ),
     };
     format!(

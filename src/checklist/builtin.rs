@@ -112,7 +112,10 @@ mod tests {
         assert_eq!(detect_in(&[("go.mod", "")]), "go-service");
         assert_eq!(detect_in(&[("requirements.txt", "")]), "python-service");
         assert_eq!(detect_in(&[("manage.py", "")]), "python-service");
-        assert_eq!(detect_in(&[("package.json", r#"{"scripts":{"test":"jest"}}"#)]), "node-service");
+        assert_eq!(
+            detect_in(&[("package.json", r#"{"scripts":{"test":"jest"}}"#)]),
+            "node-service"
+        );
         assert_eq!(detect_in(&[]), "base");
     }
 

@@ -403,9 +403,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         Some(inputs) => match crate::formats::inputs::expand(ctx.repo, inputs) {
             Ok(paths) => paths
                 .iter()
-                .map(|p| {
-                    p.strip_prefix(ctx.repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
-                })
+                .map(|p| p.strip_prefix(ctx.repo).unwrap_or(p).to_string_lossy().replace('\\', "/"))
                 .collect(),
             Err(e) => return ProbeOutcome::error(format!("Dockerfile: {e}")),
         },
@@ -437,7 +435,11 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         let found = lint(rel, &text, &rules, &scanner);
         let stages = instructions.iter().filter(|i| i.keyword == "FROM").count();
         lines.push(if found.is_empty() {
-            format!("{rel}: {} rules hold ({} instructions, {stages} stages)", rules.len(), instructions.len())
+            format!(
+                "{rel}: {} rules hold ({} instructions, {stages} stages)",
+                rules.len(),
+                instructions.len()
+            )
         } else {
             let what: Vec<String> = found
                 .iter()
@@ -454,7 +456,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         findings.extend(found);
     }
     let n = findings.len();
-    let failing = per_file.iter().filter(|f| f["findings"].as_array().is_some_and(|a| !a.is_empty())).count();
+    let failing =
+        per_file.iter().filter(|f| f["findings"].as_array().is_some_and(|a| !a.is_empty())).count();
     let mut out = if files.len() == 1 {
         // One file: the reason is its line (`Dockerfile: user-root:4, no-healthcheck:4`).
         let status = if n == 0 { Status::Pass } else { Status::Fail };
@@ -594,7 +597,10 @@ mod tests {
         assert!(o.reason.contains("in 1 of 2 Dockerfiles"), "{}", o.reason);
         assert!(o.reason.contains("docker/production.Dockerfile: user-root:1"), "{}", o.reason);
         assert!(o.locations.iter().all(|l| l.path == "docker/production.Dockerfile"));
-        let spec = Spec { path: Some(crate::formats::inputs::Inputs(vec!["src/*/Dockerfile".into()])), rules: None };
+        let spec = Spec {
+            path: Some(crate::formats::inputs::Inputs(vec!["src/*/Dockerfile".into()])),
+            rules: None,
+        };
         let o = run_probe(d, "d", |ctx| run(&spec, ctx));
         assert_eq!(o.status, Status::Pass, "{}", o.reason);
         assert!(o.reason.starts_with("src/api/Dockerfile: 5 rules hold"), "{}", o.reason);

@@ -375,7 +375,8 @@ mod tests {
     fn never_matches_its_own_checklists_and_run_directories() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let checklist = "version: 1\nchecks:\n  - id: no-todo\n    search: { pattern: \"FIXME-NOW\" }\n";
+        let checklist =
+            "version: 1\nchecks:\n  - id: no-todo\n    search: { pattern: \"FIXME-NOW\" }\n";
         write(d, "readiness.yaml", checklist);
         write(d, "ops/extra.yaml", checklist);
         write(d, "runs/old/manifest.json", "{}");
