@@ -289,3 +289,87 @@ fn search_for_a_pattern_its_own_checklist_holds_passes() {
     let results = check(repo.path(), "no-hack");
     assert_eq!(status_of(&results, "no-hack").1, "pass", "{results:?}");
 }
+
+/// `check --format json` with `bin` first on PATH (stand-ins for python, bundle, …).
+fn check_with_path(repo: &Path, bin: &Path, args: &[&str]) -> Vec<(String, String, String)> {
+    let out = tempfile::tempdir().unwrap();
+    let run = out.path().join("run");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let o = std::process::Command::new(crate::support::bin())
+        .args(["check", "--out", run.to_str().unwrap(), "--format", "json"])
+        .args(args)
+        .current_dir(repo)
+        .env("NO_COLOR", "1")
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)));
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Writes an executable `name` into `dir` printing `stderr_text` to stderr and exiting `code`.
+fn stand_in(dir: &Path, name: &str, stderr_text: &str, code: i32) {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\ncat >&2 <<'OUT'\n{stderr_text}OUT\nexit {code}\n"))
+        .unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn django_tests_are_counted_from_manage_py_test_and_a_broken_environment_is_an_error() {
+    let repo = temp_repo(&[("manage.py", ""), ("requirements.txt", "Django==4.2\n")]);
+    let bin = tempfile::tempdir().unwrap();
+    let verbose = "Creating test database for alias 'default'...\n\
+        test_a (app.tests.T.test_a) ... ok\n\
+        test_b (app.tests.T.test_b) ... FAIL\n\
+        test_c (app.tests.T.test_c) ... skipped 'later'\n\
+        ----------------------------------------------------------------------\n\
+        Ran 3 tests in 0.010s\n\nFAILED (failures=1, skipped=1)\n";
+    stand_in(bin.path(), "python3", verbose, 1);
+    let r = check_with_path(repo.path(), bin.path(), &["--only", "tests.*"]);
+    let t = status_of(&r, "tests.django");
+    assert_eq!(t.1, "fail", "{t:?}");
+    assert!(t.2.contains("1 failed"), "{t:?}");
+    assert_eq!(status_of(&r, "tests.pytest").1, "skip");
+    // Django cannot even load: no report, so `error` (could not look), not a test failure.
+    stand_in(bin.path(), "python3", "ModuleNotFoundError: No module named 'django'\n", 1);
+    let r = check_with_path(repo.path(), bin.path(), &["--only", "tests.django"]);
+    assert_eq!(status_of(&r, "tests.django").1, "error", "{r:?}");
+}
+
+#[test]
+fn minitest_is_counted_from_its_verbose_lines() {
+    let repo = temp_repo(&[
+        ("Gemfile", "gem 'rails'\n"),
+        ("Gemfile.lock", ""),
+        ("config/application.rb", ""),
+        ("test/test_helper.rb", ""),
+    ]);
+    let bin = tempfile::tempdir().unwrap();
+    let verbose = "Run options: -v --seed 1\n\n# Running:\n\n\
+        UserTest#test_valid = 0.01 s = .\n\
+        UserTest#test_name = 0.00 s = .\n\
+        Api::ArticlesTest#test_skip = 0.00 s = S\n\n\
+        Finished in 0.02s, 3 runs/s.\n\n3 runs, 4 assertions, 0 failures, 0 errors, 1 skips\n";
+    stand_in(bin.path(), "bundle", verbose, 0);
+    let r = check_with_path(repo.path(), bin.path(), &["--only", "tests.*"]);
+    let t = status_of(&r, "tests.minitest");
+    assert_eq!(t.1, "pass", "{t:?}");
+    assert!(t.2.contains('3') || t.2.contains('2'), "{t:?}");
+    stand_in(bin.path(), "bundle", "Could not find gem 'rails' in locally installed gems.\n", 7);
+    let r = check_with_path(repo.path(), bin.path(), &["--only", "tests.minitest"]);
+    assert_eq!(status_of(&r, "tests.minitest").1, "error", "{r:?}");
+}
