@@ -419,6 +419,8 @@ fn detect_node(repo: &Path, dir: &str, f: &mut Found) {
     let cd = cd(dir);
     let unit = unit_prefix(dir);
     let test_script = pkg.pointer("/scripts/test").and_then(|v| v.as_str()).unwrap_or("");
+    // npm's placeholder (`echo "Error: no test specified" && exit 1`) is no test suite.
+    let test_script = if test_script.contains("no test specified") { "" } else { test_script };
     // `npx --no-install` never downloads a runner the project did not install (D17); the
     // coverage directory is set on the command line, so jest.config's `coverageDirectory`
     // does not move the report away from where the check reads it.
@@ -455,7 +457,7 @@ fn detect_node(repo: &Path, dir: &str, f: &mut Found) {
         ));
     } else if test_script.is_empty() {
         f.missing.push(format!(
-            "a test runner in {}package.json (no jest, vitest or scripts.test)",
+            "a test suite in {}package.json (no jest or vitest, and scripts.test is absent or npm's \"no test specified\" placeholder)",
             prefix(dir)
         ));
     }
@@ -501,7 +503,12 @@ fn detect_go(repo: &Path, dir: &str, f: &mut Found) {
     f.checks.push(tests_check(
         &format!("{unit}tests.go"),
         &format!("{}go.mod: go test -json, with a coverage profile", prefix(dir)),
-        &format!("{}go test -json -coverprofile=\"{cover}\" ./... > \"{json}\"", cd(dir)),
+        // An empty report (go not installed, build failure before any event) is not kept, so
+        // the check says the results are missing and the exit code, not "file is empty".
+        &format!(
+            "{}go test -json -coverprofile=\"{cover}\" ./... > \"{json}.part\"; code=$?; [ -s \"{json}.part\" ] && mv \"{json}.part\" \"{json}\"; exit $code",
+            cd(dir)
+        ),
         &json,
     ));
     f.checks.push(coverage_check(
@@ -628,7 +635,8 @@ fn detect_java(repo: &Path, f: &mut Found) {
             &format!("{invoke} {goals}; else {fallback} {goals}; fi"),
             results,
         ));
-        if !maven && !(build.contains("xml.required") || build.contains("xml.enabled")) {
+        let gradle_xml_on = build.contains("xml.required") || build.contains("xml.enabled");
+        if !maven && !gradle_xml_on {
             f.missing.push(
                 "JaCoCo XML report in build.gradle: Gradle writes only HTML by default; add `jacocoTestReport { reports { xml.required = true } }` or `coverage.lines` errors".into(),
             );
@@ -844,7 +852,7 @@ fn detect_units(repo: &Path, builtin: &str, f: &mut Found) {
         let dir = repo.join(&u.dir);
         let unit = unit_prefix(&u.dir);
         let stack = builtin::detect(&dir);
-        let before = f.checks.len();
+        let before = (f.checks.len(), f.missing.len());
         match stack.builtin {
             "go-service" => detect_go(repo, &u.dir, f),
             "node-service" => detect_node(repo, &u.dir, f),
@@ -909,7 +917,7 @@ fn detect_units(repo: &Path, builtin: &str, f: &mut Found) {
                 &format!("$READYCTL_SCRATCH/{trx}"),
             ));
         }
-        if f.checks.len() == before {
+        if (f.checks.len(), f.missing.len()) == before {
             f.missing.push(format!(
                 "a test runner for unit {} ({}): no check written for it",
                 u.dir, u.manifest

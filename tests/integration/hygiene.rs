@@ -151,7 +151,7 @@ fn init_node_jest_go_rust_stacks() {
     // The report goes to the run's scratch directory, never into a `.readyctl/` that may
     // not exist (D16).
     assert!(!yaml.contains("> .readyctl/"), "{yaml}");
-    assert!(yaml.contains(r#"> \"$READYCTL_SCRATCH/go-test.json\""#), "{yaml}");
+    assert!(yaml.contains(r#"> \"$READYCTL_SCRATCH/go-test.json.part\""#), "{yaml}");
 
     let rust = temp_repo(&[
         ("Cargo.toml", "[package]\nname = \"x\"\n[dependencies]\naxum = \"0.7\"\n"),
