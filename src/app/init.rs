@@ -692,8 +692,8 @@ fn spring_port(repo: &Path) -> Option<u16> {
     re.captures(&yml).and_then(|c| c[1].parse().ok())
 }
 
-/// Bundler: RSpec or Minitest (JUnit when a formatter is in the Gemfile), SimpleCov through
-/// simplecov-cobertura, Rails as the service.
+/// Bundler: RSpec or Minitest (JUnit when a formatter is in the Gemfile), SimpleCov (its
+/// `.resultset.json`, or Cobertura XML through simplecov-cobertura), Rails as the service.
 fn detect_ruby(repo: &Path, f: &mut Found) {
     let gemfile = format!("{}\n{}", read(repo, "Gemfile"), read(repo, "Gemfile.lock"));
     let gem = |n: &str| {
@@ -752,9 +752,17 @@ fn detect_ruby(repo: &Path, f: &mut Found) {
             tests,
         ));
     } else if gem("simplecov") {
-        f.missing.push(
-            "SimpleCov coverage: readyctl reads no SimpleCov JSON; add simplecov-cobertura (SimpleCov::Formatter::CoberturaFormatter) to have coverage checked".into(),
-        );
+        f.notes.push("SimpleCov in the Gemfile: coverage from coverage/.resultset.json".into());
+        let tests = if rspec { "tests.rspec" } else { "tests.minitest" };
+        f.checks.push(coverage_check(
+            "coverage.lines",
+            "SimpleCov writes coverage/.resultset.json",
+            "coverage/.resultset.json",
+            tests,
+        ));
+    } else {
+        f.missing
+            .push("Ruby coverage: no simplecov in the Gemfile — coverage is not checked".into());
     }
     if repo.join("config/application.rb").is_file() {
         // Rails 7.1+ generates `/up` (rails/health#show).

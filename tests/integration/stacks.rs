@@ -132,7 +132,8 @@ fn a_rails_app_with_an_empty_package_json_is_ruby() {
         "{stderr}"
     );
     assert!(stderr.contains("found: Minitest (test/)"), "{stderr}");
-    assert!(stderr.contains("could not: SimpleCov coverage"), "{stderr}");
+    assert!(stderr.contains("found: SimpleCov in the Gemfile"), "{stderr}");
+    assert!(yaml.contains(r#"coverage: { report: "coverage/.resultset.json""#), "{yaml}");
     assert!(stderr.contains("found: rails migrations in db/migrate/"), "{stderr}");
     assert!(yaml.contains(r#"url: "http://127.0.0.1:3000/up""#), "{yaml}");
     assert!(list.contains("tests.minitest") && list.contains("build.gemfile-lock"), "{list}");
