@@ -839,7 +839,9 @@ fn detect_port(dir: &Path, exts: &[&str], default: u16) -> u16 {
 /// unit gets its test check (ids prefixed by the unit); otherwise the units are named.
 fn detect_units(repo: &Path, builtin: &str, f: &mut Found) {
     let units = crate::discover::units(repo);
-    if units.len() < 2 {
+    // With a stack at the root, one directory with a manifest is part of it (`backend/`);
+    // without one, even a single unit is where the project is.
+    if units.is_empty() || (builtin != "base" && units.len() < 2) {
         return;
     }
     let names: Vec<String> = units.iter().map(|u| format!("{} ({})", u.dir, u.manifest)).collect();
@@ -851,11 +853,18 @@ fn detect_units(repo: &Path, builtin: &str, f: &mut Found) {
         ));
         return;
     }
-    f.notes.push(format!(
-        "monorepo: {} units, each checked on its own (ids prefixed by the unit): {}",
-        units.len(),
-        names.join(", ")
-    ));
+    f.notes.push(if units.len() == 1 {
+        format!(
+            "no stack at the root; the project is in {} — checked there (ids prefixed by the unit)",
+            names[0]
+        )
+    } else {
+        format!(
+            "monorepo: {} units, each checked on its own (ids prefixed by the unit): {}",
+            units.len(),
+            names.join(", ")
+        )
+    });
     for u in &units {
         let dir = repo.join(&u.dir);
         let unit = unit_prefix(&u.dir);

@@ -374,3 +374,15 @@ fn minitest_is_counted_from_its_verbose_lines() {
     let r = check_with_path(repo.path(), bin.path(), &["--only", "tests.minitest"]);
     assert_eq!(status_of(&r, "tests.minitest").1, "error", "{r:?}");
 }
+
+#[test]
+fn a_single_unit_below_a_bare_root_is_checked_there() {
+    let repo = temp_repo(&[
+        ("README.md", "x\n"),
+        ("backend/pyproject.toml", "[project]\nname='x'\ndependencies=['pytest']\n"),
+    ]);
+    let (stderr, yaml, list) = init(repo.path());
+    assert!(stderr.contains("the project is in backend (pyproject.toml)"), "{stderr}");
+    assert!(yaml.contains(r#"cd backend && python -m pytest -q --junitxml=\"$READYCTL_SCRATCH/backend.junit.xml\""#), "{yaml}");
+    assert!(list.contains("backend.tests.pytest"), "{list}");
+}
