@@ -421,7 +421,8 @@ fn detect_node(repo: &Path, dir: &str, f: &mut Found) {
     let test_script = pkg.pointer("/scripts/test").and_then(|v| v.as_str()).unwrap_or("");
     // npm's placeholder (`echo "Error: no test specified" && exit 1`) is no test suite.
     let test_script = if test_script.contains("no test specified") { "" } else { test_script };
-    // `npx --no-install` never downloads a runner the project did not install (D17); the
+    // `npx --no-install` never downloads a runner the project did not install (D17), even with
+    // `npm_config_yes=true` in the environment (set to false for the command); the
     // coverage directory is set on the command line, so jest.config's `coverageDirectory`
     // does not move the report away from where the check reads it.
     if dep("jest") || test_script.contains("jest") {
@@ -432,7 +433,7 @@ fn detect_node(repo: &Path, dir: &str, f: &mut Found) {
             &format!("{unit}tests.npm"),
             "jest in package.json",
             &format!(
-                "{cd}npx --no-install jest --ci --json --outputFile=\"{json}\" --coverage --coverageReporters=lcov --coverageDirectory=\"{cov}\""
+                "{cd}npm_config_yes=false npx --no-install jest --ci --json --outputFile=\"{json}\" --coverage --coverageReporters=lcov --coverageDirectory=\"{cov}\""
             ),
             &json,
         ));
@@ -448,7 +449,7 @@ fn detect_node(repo: &Path, dir: &str, f: &mut Found) {
         f.checks.push(tests_check(
             &format!("{unit}tests.npm"),
             "vitest in package.json",
-            &format!("{cd}npx --no-install vitest run --reporter=junit --outputFile=\"{xml}\""),
+            &format!("{cd}npm_config_yes=false npx --no-install vitest run --reporter=junit --outputFile=\"{xml}\""),
             &xml,
         ));
     } else if !dir.is_empty() && !test_script.is_empty() {

@@ -222,7 +222,10 @@ fn monorepo_units_get_their_own_checks() {
     );
     assert!(stderr.contains("could not: Helm chart helm-chart"), "{stderr}");
     assert!(yaml.contains("cd src/frontend && go test -json"), "{yaml}");
-    assert!(yaml.contains("cd src/payment && npx --no-install jest"), "{yaml}");
+    assert!(
+        yaml.contains("cd src/payment && npm_config_yes=false npx --no-install jest"),
+        "{yaml}"
+    );
     for id in ["frontend.tests.go", "payment.tests.npm", "cart.tests.dotnet", "operability.k8s"] {
         assert!(list.contains(id), "{id} missing:\n{list}");
     }
