@@ -8,6 +8,7 @@ pub mod checklist;
 pub mod claims;
 pub mod cli;
 pub mod diag;
+pub mod discover;
 pub mod duration;
 pub mod evidence;
 pub mod exit;

@@ -163,6 +163,8 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
     progress.done();
     let service_records = services.records();
     drop(services);
+    // Reports the checks wrote there were read (and copied into evidence) by now.
+    let _ = std::fs::remove_dir_all(run_dir.scratch());
     let interrupted = CANCEL.load(Ordering::Relaxed);
     let finished = chrono::Utc::now();
 

@@ -273,6 +273,47 @@ pub struct When {
     /// Run only if this environment variable is unset or empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env_unset: Option<String>,
+    /// Run only if readyctl's discovery finds this anywhere in the repository (outside
+    /// vendored, hidden and ignored directories): `dockerfile`, `k8s` or `migrations`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<Found>,
+}
+
+/// What `when: { found: … }` looks for (see `crate::discover`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Found {
+    /// A Dockerfile: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile` at any depth, or a file
+    /// under `docker/` or `deploy/` that starts with `FROM`.
+    Dockerfile,
+    /// A Kubernetes workload manifest (`apiVersion:` and `kind: Deployment|StatefulSet|
+    /// DaemonSet`) at any depth.
+    K8s,
+    /// A migrations directory a framework is recognised in, at the root, per Django app, in
+    /// `db/migrate`, under a unit (`services/*/…`), or at Prisma's schema path.
+    Migrations,
+}
+
+impl Found {
+    /// Why the condition does not hold in `repo`, if it does not.
+    pub fn unmet(self, repo: &std::path::Path) -> Option<String> {
+        use crate::discover;
+        let (none, what) = match self {
+            Found::Dockerfile => (
+                discover::dockerfiles(repo).is_empty(),
+                "no Dockerfile found (Dockerfile, Dockerfile.*, *.Dockerfile, docker/**, deploy/**)",
+            ),
+            Found::K8s => (
+                discover::k8s_manifests(repo).is_empty(),
+                "no Kubernetes workload manifest found (YAML with apiVersion and kind: Deployment, StatefulSet or DaemonSet)",
+            ),
+            Found::Migrations => (
+                discover::migration_dirs(repo).is_empty(),
+                "no migrations found (root directories, Django apps, db/migrate, services/*, Prisma's schema path)",
+            ),
+        };
+        none.then(|| format!("not applicable: {what}"))
+    }
 }
 
 /// Declares the probe kinds: one line each. Generates the check's YAML shape (one optional

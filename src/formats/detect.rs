@@ -110,6 +110,11 @@ pub fn detect_coverage_format(path: &Path) -> Result<CoverageFormat, FormatError
         if t.contains("\"pct\"") {
             return Ok(CoverageFormat::IstanbulSummary);
         }
+        if t.contains("\"coverage\"")
+            && (t.contains("\"lines\"") || t.contains("\"timestamp\"") || t.contains("simplecov"))
+        {
+            return Ok(CoverageFormat::Simplecov);
+        }
     } else if t.starts_with("mode:") {
         return Ok(CoverageFormat::GoCover);
     } else if t.lines().any(|l| l.starts_with("SF:")) || t.starts_with("TN:") {
@@ -120,7 +125,7 @@ pub fn detect_coverage_format(path: &Path) -> Result<CoverageFormat, FormatError
         &text,
         "coverage",
         "lcov, cobertura, jacoco, coverage_py, go_cover, llvm_cov, istanbul_summary, \
-         istanbul_final, clover, opencover",
+         istanbul_final, clover, opencover, simplecov",
     ))
 }
 

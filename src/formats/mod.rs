@@ -21,6 +21,7 @@ mod junit;
 mod lcov;
 mod llvm_cov;
 mod opencover;
+mod simplecov;
 mod tap;
 #[cfg(test)]
 mod tests;
@@ -257,6 +258,8 @@ pub enum CoverageFormat {
     Clover,
     /// OpenCover XML.
     Opencover,
+    /// SimpleCov (Ruby) `coverage/.resultset.json` or the JSON formatter's `coverage.json`.
+    Simplecov,
 }
 
 impl CoverageFormat {
@@ -272,6 +275,7 @@ impl CoverageFormat {
             CoverageFormat::IstanbulFinal => "istanbul_final",
             CoverageFormat::Clover => "clover",
             CoverageFormat::Opencover => "opencover",
+            CoverageFormat::Simplecov => "simplecov",
         }
     }
 }
@@ -522,6 +526,7 @@ pub fn read_coverage(
         CoverageFormat::IstanbulFinal => istanbul::read_final(path, reader),
         CoverageFormat::Clover => clover::read(path, reader),
         CoverageFormat::Opencover => opencover::read(path, reader),
+        CoverageFormat::Simplecov => simplecov::read(path, reader),
     }
 }
 

@@ -217,6 +217,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     };
     let mut proc = spec.run.to_proc(&cwd);
     proc.env = spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    proc.env.insert(0, ctx.scratch_env());
     let (out_path, err_path) =
         (ctx.evidence_dir.join("stdout.log"), ctx.evidence_dir.join("stderr.log"));
     let ended = match process::run(

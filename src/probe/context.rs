@@ -6,6 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+/// The environment variable naming the run's scratch directory in commands, and the prefix
+/// that names it in result and report paths (`$READYCTL_SCRATCH/junit.xml`).
+pub const SCRATCH_VAR: &str = "READYCTL_SCRATCH";
+
 /// Handed to every probe by the runner.
 pub struct ProbeContext<'a> {
     /// The repository root; relative paths in specs resolve against it.
@@ -30,6 +34,33 @@ impl ProbeContext<'_> {
     pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
         let p = path.as_ref();
         if p.is_absolute() { p.to_path_buf() } else { self.repo.join(p) }
+    }
+
+    /// The run's scratch directory, `$READYCTL_SCRATCH` in commands and result paths
+    /// (`RUN_DIR/scratch`, beside `RUN_DIR/evidence`; the evidence directory itself when a
+    /// probe runs outside a run, as in unit tests).
+    pub fn scratch(&self) -> PathBuf {
+        self.evidence_dir
+            .parent()
+            .filter(|p| p.file_name().is_some_and(|n| n == "evidence"))
+            .and_then(Path::parent)
+            .map(|run| run.join(crate::run::rundir::SCRATCH))
+            .unwrap_or_else(|| self.evidence_dir.to_path_buf())
+    }
+
+    /// `READYCTL_SCRATCH=<scratch>`, set for every command a probe runs.
+    pub fn scratch_env(&self) -> (String, String) {
+        (SCRATCH_VAR.to_string(), self.scratch().to_string_lossy().into_owned())
+    }
+
+    /// A spec path with a leading `$READYCTL_SCRATCH` replaced by the scratch directory.
+    pub fn scratch_path(&self, path: &str) -> String {
+        match path.strip_prefix(&format!("${SCRATCH_VAR}")) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                format!("{}{rest}", self.scratch().to_string_lossy())
+            }
+            _ => path.to_string(),
+        }
     }
 
     /// Time left before the deadline (zero when it has passed).

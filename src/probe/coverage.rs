@@ -113,7 +113,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             return ProbeOutcome::error(format!("{what} {v} is not a percentage (0-100)"));
         }
     }
-    let files = match inputs::expand(ctx.repo, &spec.report) {
+    let report = Inputs(spec.report.0.iter().map(|p| ctx.scratch_path(p)).collect());
+    let files = match inputs::expand(ctx.repo, &report) {
         Ok(f) => f,
         Err(e) => return ProbeOutcome::error(format!("coverage report: {e}")),
     };

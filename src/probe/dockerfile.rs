@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Artifact, ProbeContext, ProbeIssue};
-use crate::outcome::{Location, Measurement, ProbeOutcome};
+use crate::outcome::{Location, Measurement, ProbeOutcome, Status};
 
 /// A Dockerfile rule.
 #[derive(
@@ -54,9 +54,12 @@ impl Rule {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// The Dockerfile, relative to the repository (default `Dockerfile`).
+    /// The Dockerfile(s): a path or glob relative to the repository, or a list of them
+    /// (default: every Dockerfile in the repository — `Dockerfile`, `Dockerfile.*`,
+    /// `*.Dockerfile` anywhere, and files under `docker/` or `deploy/` that start with `FROM` —
+    /// outside vendored and hidden directories). Each file gets its own result line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub path: Option<crate::formats::inputs::Inputs>,
     /// Rules to apply (default: all of user-root, no-healthcheck, unpinned-base, secret-in-env, single-stage-toolchain).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<Vec<Rule>>,
@@ -68,6 +71,11 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
         && r.is_empty()
     {
         issues.push(ProbeIssue::new("rules", "empty rule list").hint("omit `rules` to apply all"));
+    }
+    for (i, g) in spec.path.iter().flat_map(|p| p.0.iter()).enumerate() {
+        if let Err(e) = globset::Glob::new(g) {
+            issues.push(ProbeIssue::new(format!("path[{i}]"), format!("invalid glob `{g}`: {e}")));
+        }
     }
     issues
 }
@@ -391,51 +399,99 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     if let Some(o) = super::invalid_spec("dockerfile", &validate(spec)) {
         return o;
     }
-    let rel = spec.path.clone().unwrap_or_else(|| "Dockerfile".into());
-    let path = ctx.resolve(&rel);
-    let text = match std::fs::read(&path) {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) => return ProbeOutcome::error(format!("cannot read {rel}: {e}")),
+    let files: Vec<String> = match &spec.path {
+        Some(inputs) => match crate::formats::inputs::expand(ctx.repo, inputs) {
+            Ok(paths) => paths
+                .iter()
+                .map(|p| p.strip_prefix(ctx.repo).unwrap_or(p).to_string_lossy().replace('\\', "/"))
+                .collect(),
+            Err(e) => return ProbeOutcome::error(format!("Dockerfile: {e}")),
+        },
+        None => crate::discover::dockerfiles(ctx.repo),
     };
+    if files.is_empty() {
+        return ProbeOutcome::error(
+            "no Dockerfile found (Dockerfile, Dockerfile.*, *.Dockerfile, docker/**, deploy/**); \
+             set `path`",
+        );
+    }
     let rules: Vec<Rule> = spec.rules.clone().unwrap_or_else(|| Rule::ALL.to_vec());
     let scanner = match crate::secrets::Scanner::new(&crate::secrets::Options::default()) {
         Ok(s) => s,
         Err(e) => return ProbeOutcome::error(format!("secrets rules: {e}")),
     };
-    let instructions = parse(&text);
-    if !instructions.iter().any(|i| i.keyword == "FROM") {
-        return ProbeOutcome::error(format!("{rel}: no FROM instruction: not a Dockerfile?"));
+    let mut findings: Vec<Location> = Vec::new();
+    let mut per_file = Vec::new();
+    let mut lines = Vec::new();
+    for rel in &files {
+        let text = match std::fs::read(ctx.resolve(rel)) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) => return ProbeOutcome::error(format!("cannot read {rel}: {e}")),
+        };
+        let instructions = parse(&text);
+        if !instructions.iter().any(|i| i.keyword == "FROM") {
+            return ProbeOutcome::error(format!("{rel}: no FROM instruction: not a Dockerfile?"));
+        }
+        let found = lint(rel, &text, &rules, &scanner);
+        let stages = instructions.iter().filter(|i| i.keyword == "FROM").count();
+        lines.push(if found.is_empty() {
+            format!(
+                "{rel}: {} rules hold ({} instructions, {stages} stages)",
+                rules.len(),
+                instructions.len()
+            )
+        } else {
+            let what: Vec<String> = found
+                .iter()
+                .map(|l| format!("{}:{}", l.rule.as_deref().unwrap_or(""), l.line.unwrap_or(0)))
+                .collect();
+            format!("{rel}: {}", what.join(", "))
+        });
+        per_file.push(serde_json::json!({
+            "path": rel,
+            "instructions": instructions.len(),
+            "stages": stages,
+            "findings": found,
+        }));
+        findings.extend(found);
     }
-    let findings = lint(&rel, &text, &rules, &scanner);
     let n = findings.len();
-    let mut out = if n == 0 {
+    let failing =
+        per_file.iter().filter(|f| f["findings"].as_array().is_some_and(|a| !a.is_empty())).count();
+    let mut out = if files.len() == 1 {
+        // One file: the reason is its line (`Dockerfile: user-root:4, no-healthcheck:4`).
+        let status = if n == 0 { Status::Pass } else { Status::Fail };
+        let reason = if n == 0 {
+            lines[0].clone()
+        } else {
+            format!("{n} Dockerfile finding{}: {}", if n == 1 { "" } else { "s" }, lines[0])
+        };
+        ProbeOutcome::new(status, reason)
+    } else if n == 0 {
         ProbeOutcome::pass(format!(
-            "{rel}: {} rules hold ({} instructions, {} stages)",
+            "{} Dockerfiles: {} rules hold in each ({})",
+            files.len(),
             rules.len(),
-            instructions.len(),
-            instructions.iter().filter(|i| i.keyword == "FROM").count()
+            files.join(", ")
         ))
     } else {
-        let first: Vec<String> = findings
-            .iter()
-            .take(3)
-            .map(|l| {
-                format!("{} at {rel}:{}", l.rule.as_deref().unwrap_or(""), l.line.unwrap_or(0))
-            })
-            .collect();
-        let more = if n > 3 { format!(" (+{} more)", n - 3) } else { String::new() };
+        let bad: Vec<&String> = lines.iter().filter(|l| !l.contains(" rules hold (")).collect();
+        let shown: Vec<&str> = bad.iter().take(3).map(|s| s.as_str()).collect();
+        let more = if bad.len() > 3 { format!("; +{} more", bad.len() - 3) } else { String::new() };
         ProbeOutcome::fail(format!(
-            "{n} Dockerfile finding{}: {}{more}",
+            "{n} finding{} in {failing} of {} Dockerfiles — {}{more}",
             if n == 1 { "" } else { "s" },
-            first.join(", ")
+            files.len(),
+            shown.join("; ")
         ))
     };
     out.measurements.push(Measurement::new("findings", n as f64, "count").with_threshold("== 0"));
+    out.measurements.push(Measurement::new("dockerfiles", files.len() as f64, "count"));
     out.measurements.push(Measurement::new("rules", rules.len() as f64, "count"));
     let summary = serde_json::json!({
-        "path": rel,
         "rules": rules.iter().map(|r| r.id()).collect::<Vec<_>>(),
-        "findings": findings,
+        "files": per_file,
+        "results": lines,
     });
     out.locations = findings;
     out.with_artifact(Artifact::json("summary.json", &summary))
@@ -525,5 +581,31 @@ mod tests {
         assert!(secret_name("API_KEY"));
         assert!(!secret_name("PATH"));
         assert!(!secret_name("KEYBOARD"));
+    }
+
+    #[test]
+    fn every_dockerfile_gets_its_own_result_line() {
+        use crate::probe::context::testing::{run_probe, write};
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let good = "FROM a:1 AS b\nFROM c:2\nUSER app\nHEALTHCHECK CMD true\n";
+        write(d, "src/api/Dockerfile", good);
+        write(d, "docker/production.Dockerfile", "FROM a:1\nCMD x\n");
+        write(d, "node_modules/x/Dockerfile", "FROM a\n");
+        let o = run_probe(d, "d", |ctx| run(&Spec::default(), ctx));
+        assert_eq!(o.status, Status::Fail, "{}", o.reason);
+        assert!(o.reason.contains("in 1 of 2 Dockerfiles"), "{}", o.reason);
+        assert!(o.reason.contains("docker/production.Dockerfile: user-root:1"), "{}", o.reason);
+        assert!(o.locations.iter().all(|l| l.path == "docker/production.Dockerfile"));
+        let spec = Spec {
+            path: Some(crate::formats::inputs::Inputs(vec!["src/*/Dockerfile".into()])),
+            rules: None,
+        };
+        let o = run_probe(d, "d", |ctx| run(&spec, ctx));
+        assert_eq!(o.status, Status::Pass, "{}", o.reason);
+        assert!(o.reason.starts_with("src/api/Dockerfile: 5 rules hold"), "{}", o.reason);
+        let empty = tempfile::tempdir().unwrap();
+        let o = run_probe(empty.path(), "d", |ctx| run(&Spec::default(), ctx));
+        assert_eq!(o.status, Status::Error, "{}", o.reason);
     }
 }

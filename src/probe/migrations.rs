@@ -245,7 +245,15 @@ fn rel(repo: &Path, p: &Path) -> String {
 fn find_dir(ctx: &ProbeContext<'_>, spec: &Spec) -> Result<(PathBuf, Framework), String> {
     let candidates: Vec<PathBuf> = match &spec.path {
         Some(p) => vec![ctx.resolve(p)],
-        None => detect::DEFAULT_DIRS.iter().map(|d| ctx.repo.join(d)).collect(),
+        // The fixed directories first, then discovery: Django apps at any depth, db/migrate,
+        // units (`services/*/…`), Prisma's schema path in package.json.
+        None => {
+            let found = crate::discover::migration_dirs(ctx.repo);
+            if let Some((dir, framework)) = found.into_iter().next() {
+                return Ok((ctx.repo.join(dir), spec.framework.unwrap_or(framework)));
+            }
+            Vec::new()
+        }
     };
     for dir in &candidates {
         if !dir.is_dir() {
@@ -264,7 +272,8 @@ fn find_dir(ctx: &ProbeContext<'_>, spec: &Spec) -> Result<(PathBuf, Framework),
     match &spec.path {
         Some(p) => Err(format!("migrations directory {p} does not exist")),
         None => Err(format!(
-            "no migrations directory found (tried {}); set `path`",
+            "no migrations directory found (tried {}, Django apps, db/migrate, units and \
+             Prisma's schema path); set `path`",
             detect::DEFAULT_DIRS.join(", ")
         )),
     }

@@ -153,6 +153,18 @@ pub fn search(
     repo: &std::path::Path,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<SearchResult, String> {
+    search_outside(spec, repo, None, cancel)
+}
+
+/// [`search`], never entering `run_dir` (the run in progress, when `--out` is inside the
+/// repository).
+fn search_outside(
+    spec: &Spec,
+    repo: &std::path::Path,
+    run_dir: Option<&std::path::Path>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<SearchResult, String> {
+    let run_dir = run_dir.map(std::path::Path::to_path_buf);
     let matcher = RegexMatcherBuilder::new()
         .case_insensitive(spec.ignore_case)
         .line_terminator(Some(b'\n'))
@@ -175,7 +187,16 @@ pub fn search(
         .git_global(!spec.no_ignore)
         .ignore(!spec.no_ignore)
         .parents(!spec.no_ignore)
-        .filter_entry(|e| e.file_name() != ".git")
+        // Nor a run directory written elsewhere with `--out` (it holds `evidence/` and the
+        // manifest), nor its own checklists (see `discover::is_readyctl_file`).
+        .filter_entry(move |e| {
+            e.file_name() != ".git"
+                && run_dir.as_deref() != Some(e.path())
+                && !(e.file_type().is_some_and(|t| t.is_dir())
+                    && e.path().join("evidence").is_dir()
+                    && (e.path().join("manifest.json").is_file()
+                        || e.path().join("results.json").is_file()))
+        })
         .overrides(overrides)
         .threads(std::thread::available_parallelism().map_or(2, |n| n.get()).min(12))
         .build_parallel();
@@ -212,6 +233,9 @@ pub fn search(
                 .unwrap_or(entry.path())
                 .to_string_lossy()
                 .replace('\\', "/");
+            if crate::discover::is_readyctl_file(repo, &rel) {
+                return ignore::WalkState::Continue;
+            }
             let mut local: Vec<Location> = Vec::new();
             let mut count = 0u64;
             let _ = searcher.search_path(
@@ -255,7 +279,13 @@ pub fn search(
 }
 
 pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    let result = match search(spec, ctx.repo, ctx.cancel) {
+    // The evidence directory is `RUN_DIR/evidence/<check-id>`.
+    let run_dir = ctx
+        .evidence_dir
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == "evidence"))
+        .and_then(std::path::Path::parent);
+    let result = match search_outside(spec, ctx.repo, run_dir, ctx.cancel) {
         Ok(r) => r,
         Err(e) => return ProbeOutcome::error(format!("search failed: {e}")),
     };
@@ -334,4 +364,44 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         }
     }
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::context::testing::{run_probe, write};
+
+    #[test]
+    fn never_matches_its_own_checklists_and_run_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let checklist =
+            "version: 1\nchecks:\n  - id: no-todo\n    search: { pattern: \"FIXME-NOW\" }\n";
+        write(d, "readiness.yaml", checklist);
+        write(d, "ops/extra.yaml", checklist);
+        write(d, "runs/old/manifest.json", "{}");
+        write(d, "runs/old/evidence/no-todo/stdout.log", "FIXME-NOW\n");
+        write(d, "runs/now/evidence/no-todo/.keep", "");
+        write(d, "runs/now/evidence/other/stdout.log", "FIXME-NOW\n");
+        write(d, "src/a.py", "x = 1\n");
+        let spec: Spec = serde_yaml::from_str("pattern: FIXME-NOW").unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let evidence = d.join("runs/now/evidence/no-todo");
+        let ctx = ProbeContext {
+            repo: d,
+            check_id: "no-todo",
+            evidence_dir: &evidence,
+            run_started: std::time::SystemTime::now(),
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(10),
+            cancel: &cancel,
+            output_filter: None,
+        };
+        let o = run(&spec, &ctx);
+        assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
+        write(d, "src/b.py", "# FIXME-NOW\n");
+        std::fs::remove_dir_all(d.join("runs/now")).unwrap();
+        let o = run_probe(d, "no-todo", |ctx| run(&spec, ctx));
+        assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);
+        assert_eq!(o.locations.len(), 1, "{:?}", o.locations);
+    }
 }

@@ -250,8 +250,10 @@ impl schemars::JsonSchema for SkipLimit {
 /// (its own process group, killed at the deadline or on Ctrl-C), streaming stdout and stderr to
 /// `run.stdout.log` / `run.stderr.log` in the evidence directory through the redaction filter.
 pub fn run_command(command: &str, ctx: &ProbeContext) -> Result<ProcOutcome, String> {
+    let mut proc = ProcSpec::shell(command, ctx.repo);
+    proc.env.push(ctx.scratch_env());
     process::run(
-        &ProcSpec::shell(command, ctx.repo),
+        &proc,
         ctx.deadline,
         ctx.cancel,
         &ctx.evidence_dir.join("run.stdout.log"),
@@ -318,7 +320,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         },
         None => None,
     };
-    let files = match inputs::expand(ctx.repo, &spec.results) {
+    let results = Inputs(spec.results.0.iter().map(|p| ctx.scratch_path(p)).collect());
+    let files = match inputs::expand(ctx.repo, &results) {
         Ok(f) => f,
         Err(e) => {
             let hint = match &command {

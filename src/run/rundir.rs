@@ -21,9 +21,17 @@ pub struct RunDir {
     pub managed: bool,
 }
 
+/// The run's scratch directory (`RUN_DIR/scratch`): where checks' commands write reports,
+/// named by `$READYCTL_SCRATCH`. Removed before the run is sealed, so it is never evidence
+/// (probes copy what they read into their evidence directory).
+pub const SCRATCH: &str = "scratch";
+
 impl RunDir {
     pub fn evidence(&self) -> PathBuf {
         self.path.join("evidence")
+    }
+    pub fn scratch(&self) -> PathBuf {
+        self.path.join(SCRATCH)
     }
 }
 
@@ -57,6 +65,7 @@ pub fn create(
         None => (repo.join(".readyctl").join("runs").join(&id), true),
     };
     fs::create_dir_all(path.join("evidence")).map_err(|e| with_path(e, &path))?;
+    fs::create_dir_all(path.join(SCRATCH)).map_err(|e| with_path(e, &path))?;
     if managed {
         ignore_itself(&repo.join(".readyctl"))?;
     }

@@ -309,6 +309,11 @@ impl Runner<'_> {
         {
             return Some(format!("not applicable: `{p}` exists"));
         }
+        if let Some(found) = when.found
+            && let Some(why) = found.unmet(self.repo)
+        {
+            return Some(why);
+        }
         if let Some(name) = &when.env
             && (self.env)(name).is_none_or(|v| v.is_empty())
         {

@@ -332,9 +332,16 @@ fn init_writes_a_checklist_that_loads_and_refuses_to_overwrite() {
 fn every_builtin_check_has_title_area_severity_level_remediation_and_docs() {
     let areas = ["testing", "security", "operability", "data", "documentation", "delivery"];
     let mut seen_areas = std::collections::BTreeSet::new();
-    for name in
-        ["base", "rust-service", "python-service", "node-service", "go-service", "buyer-proof-pack"]
-    {
+    for name in [
+        "base",
+        "rust-service",
+        "python-service",
+        "node-service",
+        "go-service",
+        "java-service",
+        "ruby-service",
+        "buyer-proof-pack",
+    ] {
         let o = readyctl(
             &repo_root(),
             &["list", "--checklist", &format!("builtin:{name}"), "--format", "json"],

@@ -104,7 +104,9 @@ fn init_python_fastapi_alembic_pytest_cov() {
     assert!(yaml.contains("extends: [\"builtin:python-service\"]"), "{yaml}");
     assert!(yaml.contains("# detected: pytest"), "{yaml}");
     assert!(
-        yaml.contains("uv run python -m pytest -q --junitxml=.readyctl/junit.xml --cov"),
+        yaml.contains(
+            r#"uv run python -m pytest -q --junitxml=\"$READYCTL_SCRATCH/junit.xml\" --cov"#
+        ),
         "{yaml}"
     );
     assert!(yaml.contains("# detected: alembic migrations in app/alembic/"), "{yaml}");
@@ -135,7 +137,7 @@ fn init_node_jest_go_rust_stacks() {
     )]);
     let (yaml, list) = init_and_list(node.path());
     assert!(
-        yaml.contains("builtin:node-service") && yaml.contains("npx jest --ci --json"),
+        yaml.contains("builtin:node-service") && yaml.contains("npx --no-install jest --ci --json"),
         "{yaml}"
     );
     assert!(yaml.contains("# detected: package.json scripts.start"), "{yaml}");
@@ -145,7 +147,11 @@ fn init_node_jest_go_rust_stacks() {
     let (yaml, _) = init_and_list(go.path());
     assert!(yaml.contains("builtin:go-service") && yaml.contains("go test -json"), "{yaml}");
     assert!(yaml.contains("go run ./cmd/api"), "{yaml}");
-    assert!(yaml.contains("no CI configuration"), "{yaml}");
+    assert!(yaml.contains("# not found: CI configuration"), "{yaml}");
+    // The report goes to the run's scratch directory, never into a `.readyctl/` that may
+    // not exist (D16).
+    assert!(!yaml.contains("> .readyctl/"), "{yaml}");
+    assert!(yaml.contains(r#"> \"$READYCTL_SCRATCH/go-test.json.part\""#), "{yaml}");
 
     let rust = temp_repo(&[
         ("Cargo.toml", "[package]\nname = \"x\"\n[dependencies]\naxum = \"0.7\"\n"),

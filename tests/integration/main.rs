@@ -22,6 +22,7 @@ mod report_md;
 mod reports;
 mod reports_ci;
 mod services;
+mod stacks;
 mod support;
 mod support_net;
 mod terminal;
