@@ -291,7 +291,9 @@ fn builtin_checks_look_at_what_they_claim() {
         (r["status"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap().to_string())
     };
     let args = ["check", "--only", "build.*", "--format", "json"];
-    let node = temp_repo(&[("package.json", "{}")]);
+    // A package.json with dependencies (`{}` alone is not a Node project) but no test script.
+    let node =
+        temp_repo(&[("package.json", r#"{"name": "web", "dependencies": {"express": "4.21.2"}}"#)]);
     let (st, reason) = status(&readyctl(node.path(), &args), "build.test-script");
     assert_eq!(st, "fail", "{reason}");
     let node = temp_repo(&[("package.json", r#"{"scripts": {"test": "jest"}}"#)]);

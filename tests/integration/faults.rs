@@ -104,10 +104,13 @@ fn sigkill_mid_run_leaves_latest_on_a_complete_run_and_the_next_run_works() {
 
 #[test]
 fn two_concurrent_runs_in_one_repository_are_separate_and_both_verify() {
-    let repo = temp_repo(&[(
-        "readiness.yaml",
-        "version: 1\nchecks:\n  - id: a\n    command: { run: 'sleep 0.3; echo a' }\n  - id: b\n    search: { pattern: 'x', expect: some }\n  - id: x\n    file: { path: readiness.yaml }\n",
-    )]);
+    let repo = temp_repo(&[
+        (
+            "readiness.yaml",
+            "version: 1\nchecks:\n  - id: a\n    command: { run: 'sleep 0.3; echo a' }\n  - id: b\n    search: { pattern: 'x', expect: some }\n  - id: x\n    file: { path: readiness.yaml }\n",
+        ),
+        ("notes.txt", "x marks the spot\n"),
+    ]);
     let spawn = || {
         std::process::Command::new(bin())
             .args(["check", "--format", "json"])
