@@ -60,6 +60,16 @@ pub fn weight(severity: Severity) -> u32 {
     }
 }
 
+/// The first eight items, comma-separated, then "and N more".
+pub(crate) fn first_few(items: &[String]) -> String {
+    const SHOWN: usize = 8;
+    if items.len() <= SHOWN {
+        items.join(", ")
+    } else {
+        format!("{} and {} more", items[..SHOWN].join(", "), items.len() - SHOWN)
+    }
+}
+
 /// What imported claims (`check --claims`) did to the verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClaimsEffect {
@@ -78,14 +88,7 @@ pub struct ClaimsEffect {
 /// run NOT READY, an unverified one at least INCOMPLETE; each adds a `because` line. Used by
 /// `check --claims` and by `verify`'s recomputation, so both agree.
 pub fn apply_claims(summary: &mut Summary, claims: &ClaimsEffect) {
-    fn list(items: &[String]) -> String {
-        const SHOWN: usize = 8;
-        if items.len() <= SHOWN {
-            items.join(", ")
-        } else {
-            format!("{} and {} more", items[..SHOWN].join(", "), items.len() - SHOWN)
-        }
-    }
+    let list = first_few;
     if !claims.contradicted.is_empty() {
         summary.because.push(format!(
             "claim{} contradicted by the evidence: {}",

@@ -203,14 +203,7 @@ pub fn effect_of(rows: &[ClaimRow], report_name: &str) -> crate::verdict::Claims
     crate::verdict::ClaimsEffect { report: report_name.to_string(), contradicted, unverified }
 }
 
-fn list(items: &[String]) -> String {
-    const SHOWN: usize = 8;
-    if items.len() <= SHOWN {
-        items.join(", ")
-    } else {
-        format!("{} and {} more", items[..SHOWN].join(", "), items.len() - SHOWN)
-    }
-}
+use crate::verdict::first_few as list;
 
 /// The counts and what they do to the run, as plain text for the terminal (no Markdown).
 pub fn terminal_lines(report_name: &str, rows: &[ClaimRow]) -> Vec<String> {
