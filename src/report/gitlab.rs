@@ -35,17 +35,7 @@ pub fn render(record: &RunRecord) -> Value {
                 .iter()
                 .take(1000)
                 .map(|l| {
-                    let msg = match &l.message {
-                        Some(m) => format!("{base} — {m}"),
-                        None => base.clone(),
-                    };
-                    let path = places::in_repo(record, &l.path);
-                    let key = vec![
-                        r.id.clone(),
-                        path.clone(),
-                        l.rule.clone().unwrap_or_default(),
-                        l.message.clone().unwrap_or_default(),
-                    ];
+                    let (msg, path, key) = places::finding(record, r, l, &base);
                     (path, l.line, msg, key)
                 })
                 .collect()

@@ -137,3 +137,26 @@ mod tests {
         assert_eq!(in_repo(&rec, "a/./b/../c"), "a/c");
     }
 }
+
+/// One finding as SARIF and Code Quality report it: the message (`base`, then the finding's
+/// own message), its path relative to the repository root, and the key its fingerprint is
+/// computed from (check id, path, rule, message).
+pub fn finding(
+    record: &RunRecord,
+    r: &CheckResult,
+    l: &crate::outcome::Location,
+    base: &str,
+) -> (String, String, Vec<String>) {
+    let message = match &l.message {
+        Some(m) => format!("{base} — {m}"),
+        None => base.to_string(),
+    };
+    let path = in_repo(record, &l.path);
+    let key = vec![
+        r.id.clone(),
+        path.clone(),
+        l.rule.clone().unwrap_or_default(),
+        l.message.clone().unwrap_or_default(),
+    ];
+    (message, path, key)
+}

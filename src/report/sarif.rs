@@ -197,17 +197,7 @@ pub fn render(record: &RunRecord) -> Value {
             found.push((base.clone(), places::fallback(record, r), vec![r.id.clone()]));
         } else {
             for l in r.locations.iter().take(MAX_RESULTS_PER_CHECK) {
-                let message = match &l.message {
-                    Some(m) => format!("{base} — {m}"),
-                    None => base.clone(),
-                };
-                let path = places::in_repo(record, &l.path);
-                let key = vec![
-                    r.id.clone(),
-                    path.clone(),
-                    l.rule.clone().unwrap_or_default(),
-                    l.message.clone().unwrap_or_default(),
-                ];
+                let (message, path, key) = places::finding(record, r, l, &base);
                 found.push((message, Some(Place { path, line: l.line, column: l.column }), key));
             }
             left_out += r.locations.len().saturating_sub(MAX_RESULTS_PER_CHECK);
