@@ -4,6 +4,7 @@ mod check;
 mod claims;
 mod db;
 mod diagnostics;
+mod escape;
 mod evidence;
 mod faults;
 mod formats;
