@@ -583,14 +583,19 @@ impl<'a> Loader<'a> {
 
     /// Interpolates variables in a raw item at `at` and deserializes it, reporting every
     /// problem as a located diagnostic; `None` when there was any.
+    /// `shell_fields` are the paths, relative to the item, of strings run as `sh -c` scripts:
+    /// values interpolated there are passed as text, never as code.
     fn typed<T: serde::de::DeserializeOwned>(
         &mut self,
         at: &At,
         mut value: Value,
         resolver: &mut Resolver<'_>,
+        shell_fields: &[&str],
     ) -> Option<T> {
         let mut interp_errors = Vec::new();
-        interpolate_value(&mut value, &at.path, resolver, &mut interp_errors);
+        let shell_paths: Vec<String> = shell_fields.iter().map(|f| join_key(&at.path, f)).collect();
+        let mut cx = Interp { resolver, errors: &mut interp_errors, shell_paths: &shell_paths };
+        interpolate_value(&mut value, &at.path, &mut cx);
         let interpolated = interp_errors.is_empty();
         for (path, e) in interp_errors {
             let mut d = self.diag_value(&At { file: at.file, path }, e.to_string());
@@ -663,7 +668,9 @@ impl<'a> Loader<'a> {
         let mut check_at: HashMap<String, At> = HashMap::new();
         for raw in raw_checks.into_iter().filter(|c| !dropped.contains(&c.id)) {
             let at = At { file: raw.file, path: raw.path.clone() };
-            let Some(spec) = self.typed::<CheckSpec>(&at, raw.value, &mut resolver) else {
+            let Some(spec) =
+                self.typed::<CheckSpec>(&at, raw.value, &mut resolver, CHECK_SHELL_FIELDS)
+            else {
                 continue;
             };
             if let Some(mut check) =
@@ -684,7 +691,8 @@ impl<'a> Loader<'a> {
         let mut service_at: HashMap<String, At> = HashMap::new();
         for raw in raw_services {
             let at = At { file: raw.file, path: raw.path.clone() };
-            let Some(spec) = self.typed::<ServiceSpec>(&at, raw.value, &mut resolver) else {
+            let Some(spec) = self.typed::<ServiceSpec>(&at, raw.value, &mut resolver, &["run"])
+            else {
                 continue;
             };
             if let Some(service) = self.validate_service(raw.name, spec, &at) {
@@ -1165,29 +1173,50 @@ pub fn find_cycle(checks: &[Check]) -> Option<Vec<String>> {
     None
 }
 
-fn interpolate_value(
-    value: &mut Value,
-    path: &str,
-    r: &mut Resolver<'_>,
-    errors: &mut Vec<(String, InterpError)>,
-) {
+/// Fields of a check that run through `sh -c` when they are strings (see
+/// [`Resolver::expand_shell`]).
+const CHECK_SHELL_FIELDS: &[&str] = &[
+    "command.run",
+    "tests.run",
+    "migrations.alembic.upgrade",
+    "migrations.alembic.downgrade",
+    "migrations.commands.upgrade",
+    "migrations.commands.downgrade",
+];
+
+/// What interpolating one item needs.
+struct Interp<'r, 'a> {
+    resolver: &'r mut Resolver<'a>,
+    errors: &'r mut Vec<(String, InterpError)>,
+    /// Paths of the strings that are shell scripts.
+    shell_paths: &'r [String],
+}
+
+fn interpolate_value(value: &mut Value, path: &str, cx: &mut Interp<'_, '_>) {
     match value {
-        Value::String(s) => match r.expand(s) {
-            Ok(v) => *s = v,
-            Err(e) => errors.push((path.to_owned(), e)),
-        },
+        Value::String(s) => {
+            let expanded = if cx.shell_paths.iter().any(|p| p == path) {
+                cx.resolver.expand_shell(s)
+            } else {
+                cx.resolver.expand(s)
+            };
+            match expanded {
+                Ok(v) => *s = v,
+                Err(e) => cx.errors.push((path.to_owned(), e)),
+            }
+        }
         Value::Sequence(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                interpolate_value(item, &join_index(path, i), r, errors);
+                interpolate_value(item, &join_index(path, i), cx);
             }
         }
         Value::Mapping(map) => {
             for (k, v) in map.iter_mut() {
                 let key = k.as_str().unwrap_or("?");
-                interpolate_value(v, &join_key(path, key), r, errors);
+                interpolate_value(v, &join_key(path, key), cx);
             }
         }
-        Value::Tagged(t) => interpolate_value(&mut t.value, path, r, errors),
+        Value::Tagged(t) => interpolate_value(&mut t.value, path, cx),
         _ => {}
     }
 }

@@ -10,6 +10,7 @@ mod faults;
 mod formats;
 mod hardening;
 mod hygiene;
+mod injection;
 mod net;
 mod proof;
 mod reports;
