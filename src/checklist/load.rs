@@ -760,12 +760,12 @@ impl<'a> Loader<'a> {
     ) -> Option<Check> {
         let id_at = At { file: at.file, path: join_key(&at.path, "id") };
         let mut ok = true;
-        if spec.id.is_empty()
-            || !spec.id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        {
+        if !valid_id(&spec.id) {
             self.diags.push(
-                self.diag_value(&id_at, format!("invalid check id `{}`", spec.id))
-                    .hint("use letters, digits, `.`, `_` and `-`, e.g. `tests.backend`"),
+                self.diag_value(&id_at, format!("invalid check id `{}`", spec.id)).hint(
+                    "use letters, digits, `.`, `_` and `-`, not starting with `.`, \
+                     e.g. `tests.backend`",
+                ),
             );
             ok = false;
         }
@@ -910,12 +910,11 @@ impl Loader<'_> {
         let ready_field =
             |f: &str| At { file: at.file, path: join_key(&join_key(&at.path, "ready"), f) };
         let mut ok = true;
-        if name.is_empty()
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        {
+        if !valid_id(&name) {
             self.diags.push(
-                self.diag_key(at, format!("invalid service name `{name}`"))
-                    .hint("use letters, digits, `.`, `_` and `-`, e.g. `api`"),
+                self.diag_key(at, format!("invalid service name `{name}`")).hint(
+                    "use letters, digits, `.`, `_` and `-`, not starting with `.`, e.g. `api`",
+                ),
             );
             ok = false;
         }
@@ -1171,6 +1170,15 @@ pub fn find_cycle(checks: &[Check]) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+/// Check ids and service names: letters, digits, `.`, `_` and `-`, not starting with `.`.
+/// Each names a directory (`evidence/<id>/`, `evidence/services/<name>/`): `.`, `..` or a
+/// hidden name would write outside it or hide it.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// Fields of a check that run through `sh -c` when they are strings (see

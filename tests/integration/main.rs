@@ -17,3 +17,4 @@ mod reports;
 mod services;
 mod support;
 mod support_net;
+mod untrusted;

@@ -1,0 +1,33 @@
+//! Untrusted checklist and repository content: ids that would name directories outside the
+//! evidence tree, file names with control characters, YAML nested without end.
+
+use crate::support::*;
+
+#[test]
+fn ids_made_of_dots_or_starting_with_a_dot_are_located_errors_and_nothing_runs() {
+    for (bad, kind) in [("..", "check id"), (".", "check id"), (".hidden", "check id")] {
+        let yaml = format!(
+            "version: 1\nchecks:\n  - id: ok\n    command: {{ run: 'true' }}\n  - id: \"{bad}\"\n    command: {{ run: 'echo escaped' }}\n"
+        );
+        let repo = temp_repo(&[("readiness.yaml", &yaml)]);
+        let o = readyctl(repo.path(), &["check", "--out", "run"]);
+        let stderr = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "`{bad}`: {stderr}");
+        assert!(stderr.contains(&format!("invalid {kind} `{bad}`")), "{stderr}");
+        assert!(stderr.contains("readiness.yaml:5:"), "not located: {stderr}");
+        assert!(!repo.path().join("run").exists(), "something ran");
+    }
+    let yaml = "version: 1\nservices:\n  \"..\":\n    run: 'sleep 1'\n    ready: { log: x }\nchecks:\n  - id: a\n    needs: [\"..\"]\n    command: { run: 'true' }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let o = readyctl(repo.path(), &["check", "--out", "run"]);
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("invalid service name `..`"), "{stderr}");
+    assert!(stderr.contains("readiness.yaml:3:"), "not located: {stderr}");
+    // Dots inside an id stay fine.
+    let repo = temp_repo(&[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: tests.unit..x\n    command: { run: 'true' }\n",
+    )]);
+    assert_eq!(readyctl(repo.path(), &["check"]).status.code(), Some(0));
+}
