@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::style::{human_ms, status_label};
+use super::style::{human_ms, status_label, visible};
 use super::terminal::grouped;
 use crate::outcome::{CheckResult, Status};
 use crate::record::RunRecord;
@@ -24,6 +24,7 @@ const MAX_DETAILED: usize = 200;
 
 /// Escapes text for a GFM table cell or an inline position: no table breaks, no raw HTML.
 pub fn cell(text: &str) -> String {
+    let text = visible(text);
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
@@ -47,7 +48,7 @@ pub fn cell(text: &str) -> String {
 
 /// `value` in a code span whose fence is longer than any backtick run inside it.
 fn code(value: &str) -> String {
-    let value = value.replace(['\n', '\r'], " ").replace('|', "\\|");
+    let value = visible(value).replace(['\n', '\r'], " ").replace('|', "\\|");
     let longest = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     if longest > 0 { format!("{fence} {value} {fence}") } else { format!("{fence}{value}{fence}") }
@@ -327,7 +328,7 @@ fn detail(
             w,
             "- evidence: [{}]({}) (sha256 {}, {} bytes)",
             cell(&e.path),
-            e.path.replace(' ', "%20"),
+            visible(&e.path).replace(' ', "%20"),
             code(short(&e.sha256)),
             e.size
         );
@@ -340,6 +341,7 @@ fn detail(
                 break;
             }
             if let Some((text, cut)) = excerpt(&dir.join(&e.path), e.size) {
+                let text = visible(&text);
                 if text.trim().is_empty() {
                     continue;
                 }

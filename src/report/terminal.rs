@@ -2,7 +2,7 @@
 
 use comfy_table::{Cell, ContentArrangement, Table, presets};
 
-use super::style::{Style, human_ms, status_label};
+use super::style::{Style, human_ms, status_label, visible};
 use crate::record::RunRecord;
 
 /// Areas in order of first appearance; checks in checklist order within an area.
@@ -40,10 +40,10 @@ pub fn table(record: &RunRecord, style: Style, width: u16) -> String {
                 crate::outcome::Status::Pending => comfy_table::Color::Cyan,
             });
             t.add_row(vec![
-                Cell::new(if i == 0 { area } else { "" }),
+                Cell::new(if i == 0 { visible(area) } else { "".into() }),
                 status,
-                Cell::new(&r.id),
-                Cell::new(&r.reason),
+                Cell::new(visible(&r.id)),
+                Cell::new(visible(&r.reason)),
                 Cell::new(if r.status == crate::outcome::Status::Skip {
                     String::new()
                 } else {
@@ -84,8 +84,8 @@ pub fn summary(record: &RunRecord, style: Style, run_dir: &str) -> String {
         s.counts.describe()
     ));
     for b in &s.because {
-        out.push_str(&format!("  {} {b}\n", style.dim("·")));
+        out.push_str(&format!("  {} {}\n", style.dim("·"), visible(b)));
     }
-    out.push_str(&format!("run: {run_dir}\n"));
+    out.push_str(&format!("run: {}\n", visible(run_dir)));
     out
 }

@@ -31,3 +31,30 @@ fn ids_made_of_dots_or_starting_with_a_dot_are_located_errors_and_nothing_runs()
     )]);
     assert_eq!(readyctl(repo.path(), &["check"]).status.code(), Some(0));
 }
+
+#[test]
+fn control_characters_in_file_names_are_escaped_in_report_and_terminal() {
+    let evil = "evil\x1b[31mred\u{202e}txt.py";
+    let repo = temp_repo(&[
+        (
+            "readiness.yaml",
+            "version: 1\nchecks:\n  - id: no-todo\n    search: { pattern: FORBIDDEN, expect: none }\n  - id: named\n    file: { path: \"missing\\e\\u202e.txt\" }\n",
+        ),
+        (evil, "FORBIDDEN\n"),
+    ]);
+    let o = readyctl(repo.path(), &["check", "--out", "run"]);
+    // Both checks fail; at the default severity (medium) that does not block.
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report = std::fs::read_to_string(repo.path().join("run/report.md")).unwrap();
+    let terminal = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    for (what, shown) in [("report.md", &report), ("terminal", &terminal)] {
+        assert!(!shown.contains('\x1b'), "{what} has a raw ESC:\n{shown}");
+        assert!(!shown.contains('\u{202e}'), "{what} has a raw RLO:\n{shown}");
+        assert!(shown.contains("\\u{202e}"), "{what} does not show the RLO:\n{shown}");
+    }
+    // The file the search found, in the report's locations, and the one `file` missed.
+    assert!(report.contains("evil\\x1b[31mred\\u{202e}txt.py"), "{report}");
+    // In a table cell, Markdown-escaped: `\\x1b` renders as `\x1b`.
+    assert!(report.contains("missing\\\\x1b\\\\u{202e}.txt"), "{report}");
+    assert!(terminal.contains("\\x1b[31m"), "{terminal}");
+}
