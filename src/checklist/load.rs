@@ -107,7 +107,7 @@ pub fn load_waivers(
     let (display, text) = loader
         .read(&DocKey::Path(path.to_path_buf()))
         .map_err(|m| vec![Diagnostic::new(path, m)])?;
-    let spans = SpanMap::build(&text);
+    let spans = SpanMap::build(&text).map_err(|pos| vec![too_deep(&display, &text, pos)])?;
     loader.sources.push(SourceText { display: display.clone(), text, spans });
     let root: Value = match serde_yaml::from_str(&loader.sources[0].text) {
         Ok(v) => v,
@@ -208,6 +208,8 @@ struct Loader<'a> {
     policy: PolicySpec,
     disable: Vec<(String, At)>,
     checks: Vec<RawCheck>,
+    /// Position of each id in `checks` (a merge by id must not scan them all).
+    check_index: HashMap<String, usize>,
     services: Vec<RawService>,
     waivers: Vec<(crate::waiver::WaiverSpec, At)>,
     trusted_signers: BTreeMap<String, crate::claims::attest::TrustedSigner>,
@@ -228,6 +230,7 @@ impl<'a> Loader<'a> {
             policy: PolicySpec::default(),
             disable: Vec::new(),
             checks: Vec::new(),
+            check_index: HashMap::new(),
             services: Vec::new(),
             waivers: Vec::new(),
             trusted_signers: BTreeMap::new(),
@@ -307,7 +310,13 @@ impl<'a> Loader<'a> {
         };
         self.digests
             .push(SourceFile { path: display.clone(), sha256: hex_sha256(text.as_bytes()) });
-        let spans = SpanMap::build(&text);
+        let spans = match SpanMap::build(&text) {
+            Ok(spans) => spans,
+            Err(pos) => {
+                self.diags.push(too_deep(&display, &text, pos));
+                return;
+            }
+        };
         let file = self.sources.len();
         self.sources.push(SourceText { display: display.clone(), text, spans });
 
@@ -521,10 +530,13 @@ impl<'a> Loader<'a> {
             }
             seen.insert(id.clone(), path.clone());
             let raw = RawCheck { file, path, id, value };
-            match self.checks.iter().position(|c| c.id == raw.id) {
+            match self.check_index.get(&raw.id) {
                 // A later definition replaces an inherited one, in its place.
-                Some(pos) => self.checks[pos] = raw,
-                None => self.checks.push(raw),
+                Some(&pos) => self.checks[pos] = raw,
+                None => {
+                    self.check_index.insert(raw.id.clone(), self.checks.len());
+                    self.checks.push(raw);
+                }
             }
         }
     }
@@ -868,7 +880,7 @@ impl<'a> Loader<'a> {
         for c in checks {
             let at = &check_at[&c.id];
             for (i, need) in c.needs.iter().enumerate() {
-                if !names.contains(&need.as_str()) {
+                if names.binary_search(&need.as_str()).is_err() {
                     let path = join_index(&join_key(&at.path, "needs"), i);
                     let hint = match did_you_mean(need, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
@@ -1170,6 +1182,19 @@ pub fn find_cycle(checks: &[Check]) -> Option<Vec<String>> {
         }
     }
     None
+}
+
+/// A document nested past [`super::spans::MAX_DEPTH`], at the first node too deep.
+fn too_deep(display: &str, text: &str, pos: super::spans::Pos) -> Diagnostic {
+    let mut d = Diagnostic::new(
+        display,
+        format!("YAML nested deeper than {} levels", super::spans::MAX_DEPTH),
+    )
+    .at(text, pos.line, pos.col)
+    .hint("a checklist needs a few levels; this looks generated, or made to be slow to read");
+    // The line may be the whole file: show its start, up to a little past the place.
+    d.source_line = d.source_line.map(|l| l.chars().take(pos.col + 20).collect());
+    d
 }
 
 /// Check ids and service names: letters, digits, `.`, `_` and `-`, not starting with `.`.
