@@ -214,9 +214,19 @@ impl Resolver<'_> {
         for (i, v) in values.iter().enumerate() {
             out.push_str(&format!("{SHELL_VAR_PREFIX}{}={}\n", i + 1, shell_quote(v)));
         }
+        out.push_str(&VALUES_END[1..]);
         out.push_str(&body);
         Ok(out)
     }
+}
+
+/// Ends the assignments [`Resolver::expand_shell`] puts before a script.
+const VALUES_END: &str = "\n# readyctl: end of interpolated values\n";
+
+/// The script as written, without the value assignments before it: for one-line summaries.
+/// (The last marker is the real one: values come before it, the script after.)
+pub fn script_body(script: &str) -> &str {
+    script.rsplit_once(VALUES_END).map_or(script, |(_, body)| body)
 }
 
 /// Characters that mean nothing to the shell wherever they stand (no quoting, expansion,
@@ -430,6 +440,14 @@ mod tests {
             "/usr/bin/python3 -m pytest --port=9000 '${HOME}'"
         );
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        let vars: BTreeMap<String, String> = [("v".to_string(), "a b".to_string())].into();
+        let mut r = Resolver::new(&vars, &env);
+        let script = r.expand_shell("echo ${v}").unwrap();
+        assert_eq!(
+            script,
+            "READYCTL_VAR_1='a b'\n# readyctl: end of interpolated values\necho \"${READYCTL_VAR_1}\""
+        );
+        assert_eq!(script_body(&script), "echo \"${READYCTL_VAR_1}\"");
     }
 
     #[test]
