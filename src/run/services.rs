@@ -195,6 +195,11 @@ impl Services {
     /// `Some(reason)` when a started service has exited on its own (the slot becomes
     /// `Failed`).
     fn check_alive(&self, i: usize, slot: &mut Slot) -> Option<String> {
+        if let State::Up(Some(p)) = &slot.state {
+            // Each use records the tree's members, so a descendant that detached since is
+            // still known when the service is stopped.
+            p.tree.track();
+        }
         match &mut slot.state {
             State::Up(Some(p)) => match p.child.try_wait() {
                 Ok(Some(status)) => {
