@@ -1303,3 +1303,37 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field that runs through `sh -c` gets its values as text; other strings as before.
+    #[test]
+    fn shell_fields_get_values_as_text_and_others_verbatim() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("readiness.yaml");
+        std::fs::write(
+            &path,
+            "version: 1\nservices:\n  api:\n    run: \"serve ${v}\"\n    ready: { log: \"${v}\" }\n\
+             checks:\n  - id: a\n    command: { run: \"echo ${v}\", env: { X: \"${v}\" } }\n\
+             \x20 - id: b\n    tests: { run: \"pytest ${v}\", results: \"r.xml\" }\n\
+             \x20 - id: c\n    migrations: { commands: { upgrade: \"up ${v}\", downgrade: \"down ${v}\" } }\n\
+             \x20 - id: d\n    migrations: { alembic: { upgrade: \"up ${v}\", downgrade: \"down ${v}\" } }\n",
+        )
+        .unwrap();
+        let env = |_: &str| None;
+        let opts = Options {
+            env: &env,
+            var_overrides: [("v".to_string(), "x; touch y".to_string())].into(),
+            display_base: dir.path().into(),
+        };
+        let c = load(&Source::File(path), &opts).unwrap_or_else(|d| panic!("{d:?}"));
+        let json = serde_json::to_value(&c).unwrap().to_string();
+        // Six shell fields in checks, one in the service; each begins with the assignment.
+        assert_eq!(json.matches("READYCTL_VAR_1='x; touch y'").count(), 7, "{json}");
+        assert!(!json.contains("echo x; touch y"), "{json}");
+        // Not a script: the value as it is.
+        assert!(json.contains("\"X\":\"x; touch y\""), "{json}");
+    }
+}
