@@ -28,8 +28,10 @@ echo "machine: $(nproc) cores, $(uname -sr); load $(cut -d' ' -f1-3 /proc/loadav
 measure() { # label binary args...
   local label="$1" b="$2"; shift 2
   /usr/bin/time -f "%e %M" -o "$work/time" "$b" "$@" >/dev/null 2>&1 || true
-  read -r secs kb < "$work/time"
-  printf '%-12s %-34s %8s s %8s MiB\n' "$label" "$*" "$secs" "$((kb / 1024))"
+  # GNU time writes "Command exited with non-zero status N" first when it fails (the nested
+  # document is rejected with exit 2, as it should be); the figures are the last line.
+  read -r secs kb < <(tail -n 1 "$work/time")
+  printf '%-6s %-52s %8s s %6s MiB\n' "$label" "${*//$work\//}" "$secs" "$((kb / 1024))"
 }
 for b in "$bin" ${other:+"$other"}; do
   label="$([ "$b" = "$bin" ] && echo this || echo other)"
