@@ -42,10 +42,12 @@ pub fn select(all: &[Check], args: &ChecklistArgs) -> Result<Selection, String> 
             all.len()
         ));
     }
+    let by_id: std::collections::HashMap<&str, &Check> =
+        all.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut wanted = chosen.clone();
     let mut frontier: Vec<&str> = chosen.iter().copied().collect();
     while let Some(id) = frontier.pop() {
-        if let Some(c) = all.iter().find(|c| c.id == id) {
+        if let Some(c) = by_id.get(id) {
             for n in &c.needs {
                 if wanted.insert(n.as_str()) {
                     frontier.push(n.as_str());

@@ -1,4 +1,14 @@
 //! `${var}`, `${env:NAME}` and `${env:NAME:-default}` interpolation. `$${` writes a literal `${`.
+//!
+//! In text that becomes a `sh -c` script ([`Resolver::expand_shell`]) a value is never shell
+//! code: one made only of characters that are literal everywhere in a script is written as
+//! is; any other is assigned, single-quoted, to a shell variable `READYCTL_VAR_<n>` on a line
+//! before the script, and the reference becomes an expansion of that variable quoted for where
+//! it stands (`"${READYCTL_VAR_1}"` outside quotes, `${READYCTL_VAR_1}` inside double quotes,
+//! `'"${READYCTL_VAR_1}"'` inside single quotes). The shell expands a variable's value without
+//! parsing it again, so `;`, `$(…)`, backticks, quotes and newlines in a value stay text. Were
+//! the quoting context misread (a heredoc, a `case` pattern), the value would still only be
+//! expanded, never run.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -146,6 +156,198 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// The prefix of the shell variables that carry unsafe values (see the module docs).
+pub const SHELL_VAR_PREFIX: &str = "READYCTL_VAR_";
+
+impl Resolver<'_> {
+    /// Interpolates `script`, a `sh -c` script, so that no value can run as code (see the
+    /// module docs).
+    pub fn expand_shell(&mut self, script: &str) -> Result<String, InterpError> {
+        if !script.contains("${") {
+            return Ok(script.to_owned());
+        }
+        let mut lexer = ShellContext::default();
+        let mut body = String::with_capacity(script.len());
+        // Unsafe values, each once, in order of first use.
+        let mut values: Vec<String> = Vec::new();
+        let mut rest = script;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix("$${") {
+                body.push_str("${");
+                lexer.feed('$', None);
+                lexer.feed('{', None);
+                rest = after;
+            } else if let Some(after) = rest.strip_prefix("${") {
+                let end = after.find('}').ok_or(InterpError::Unterminated)?;
+                let value = self.reference(&after[..end], &mut Vec::new())?;
+                if value.chars().all(literal_in_shell) {
+                    body.push_str(&value);
+                } else {
+                    let n = match values.iter().position(|v| *v == value) {
+                        Some(i) => i + 1,
+                        None => {
+                            values.push(value);
+                            values.len()
+                        }
+                    };
+                    let var = format!("${{{SHELL_VAR_PREFIX}{n}}}");
+                    body.push_str(&match lexer.quoting() {
+                        Quoting::Unquoted => format!("\"{var}\""),
+                        Quoting::Double => var,
+                        Quoting::Single => format!("'\"{var}\"'"),
+                    });
+                }
+                rest = &after[end + 1..];
+            } else {
+                let mut chars = rest.chars();
+                let c = chars.next().expect("not empty");
+                let next = chars.clone().next();
+                body.push(c);
+                lexer.feed(c, next);
+                rest = chars.as_str();
+            }
+        }
+        if values.is_empty() {
+            return Ok(body);
+        }
+        let mut out = String::new();
+        for (i, v) in values.iter().enumerate() {
+            out.push_str(&format!("{SHELL_VAR_PREFIX}{}={}\n", i + 1, shell_quote(v)));
+        }
+        out.push_str(&VALUES_END[1..]);
+        out.push_str(&body);
+        Ok(out)
+    }
+}
+
+/// Ends the assignments [`Resolver::expand_shell`] puts before a script.
+const VALUES_END: &str = "\n# readyctl: end of interpolated values\n";
+
+/// The script as written, without the value assignments before it: for one-line summaries.
+/// (The last marker is the real one: values come before it, the script after.)
+pub fn script_body(script: &str) -> &str {
+    script.rsplit_once(VALUES_END).map_or(script, |(_, body)| body)
+}
+
+/// Characters that mean nothing to the shell wherever they stand (no quoting, expansion,
+/// globbing, word splitting, comment or tilde).
+fn literal_in_shell(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(c, '_' | '.' | '/' | ':' | '=' | '@' | '%' | '+' | ',' | '-')
+}
+
+/// `text` as one single-quoted shell word (`'` written as `'\''`).
+pub fn shell_quote(text: &str) -> String {
+    if !text.is_empty() && text.chars().all(literal_in_shell) {
+        return text.to_owned();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// How a value would be read where it stands in a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    Unquoted,
+    Single,
+    Double,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    /// `$( … )`, with the depth of plain parentheses inside it.
+    Subst(u32),
+    Backtick,
+    Single,
+    Double,
+    Comment,
+}
+
+/// A small reading of POSIX shell quoting: enough to tell, at each position, whether text is
+/// inside single quotes, double quotes, or neither (command substitutions nest).
+#[derive(Debug, Default)]
+struct ShellContext {
+    frames: Vec<Frame>,
+    /// The previous character was a backslash outside single quotes.
+    escaped: bool,
+    /// The previous character ends a word (so `#` starts a comment).
+    word_start: bool,
+    started: bool,
+    /// The `(` of a `$(` just seen: it opens the substitution, not a nested group.
+    skip_paren: bool,
+}
+
+impl ShellContext {
+    fn quoting(&self) -> Quoting {
+        match self.frames.last() {
+            Some(Frame::Single) => Quoting::Single,
+            Some(Frame::Double) | Some(Frame::Comment) => Quoting::Double,
+            _ => Quoting::Unquoted,
+        }
+    }
+
+    fn feed(&mut self, c: char, next: Option<char>) {
+        let at_word_start = !self.started || self.word_start;
+        self.started = true;
+        self.word_start = c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')');
+        if self.escaped {
+            self.escaped = false;
+            return;
+        }
+        match self.frames.last().copied() {
+            Some(Frame::Single) => {
+                if c == '\'' {
+                    self.frames.pop();
+                }
+            }
+            Some(Frame::Comment) => {
+                if c == '\n' {
+                    self.frames.pop();
+                }
+            }
+            Some(Frame::Double) => match c {
+                '\\' => self.escaped = true,
+                '"' => {
+                    self.frames.pop();
+                }
+                '$' if next == Some('(') => {
+                    self.frames.push(Frame::Subst(0));
+                    self.skip_paren = true;
+                }
+                '`' => self.frames.push(Frame::Backtick),
+                _ => {}
+            },
+            top => match c {
+                '\\' => self.escaped = true,
+                '\'' => self.frames.push(Frame::Single),
+                '"' => self.frames.push(Frame::Double),
+                '#' if at_word_start => self.frames.push(Frame::Comment),
+                '`' if top == Some(Frame::Backtick) => {
+                    self.frames.pop();
+                }
+                '`' => self.frames.push(Frame::Backtick),
+                '$' if next == Some('(') => {
+                    self.frames.push(Frame::Subst(0));
+                    self.skip_paren = true;
+                }
+                '(' if self.skip_paren => self.skip_paren = false,
+                '(' => {
+                    if let Some(Frame::Subst(d)) = self.frames.last_mut() {
+                        *d += 1;
+                    }
+                }
+                ')' => match self.frames.last_mut() {
+                    Some(Frame::Subst(0)) => {
+                        self.frames.pop();
+                    }
+                    Some(Frame::Subst(d)) => *d -= 1,
+                    _ => {}
+                },
+                _ => {}
+            },
+        }
+    }
+}
+
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
@@ -175,6 +377,77 @@ mod tests {
         assert_eq!(r.expand("${env:NOPE:-x}").unwrap(), "x");
         assert_eq!(r.expand("${env:EMPTY:-d}").unwrap(), "d");
         assert_eq!(r.expand("cost $5, literal $${x}").unwrap(), "cost $5, literal ${x}");
+    }
+
+    /// Runs `script` with `sh -c` and returns its stdout.
+    fn sh(script: &str, dir: &std::path::Path) -> String {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn hostile_values_in_shell_scripts_stay_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let hostile = [
+            "x; touch pwned #",
+            "$(touch pwned)",
+            "`touch pwned`",
+            "a'b\"c; touch pwned",
+            "line1\ntouch pwned\n",
+            "'\"$(touch pwned)\"'",
+            "  two  spaces * ",
+            "\\; touch pwned",
+        ];
+        for value in hostile {
+            let vars: BTreeMap<String, String> = [("v".to_string(), value.to_string())].into();
+            let mut r = Resolver::new(&vars, &env);
+            for (script, expect) in [
+                ("printf %s ${v}", value.to_string()),
+                ("printf %s \"${v}\"", value.to_string()),
+                ("printf %s '${v}'", value.to_string()),
+                ("printf %s \"<${v}>\"'[${v}]'", format!("<{value}>[{value}]")),
+                ("printf %s \"$(printf %s ${v})\"", value.to_string()),
+                ("printf %s \"`printf %s ${v}`\"", value.to_string()),
+                ("printf %s \"$(printf %s \"${v}\")\"", value.to_string()),
+                ("# it's a comment\nprintf %s ${v}", value.to_string()),
+            ] {
+                let expanded = r.expand_shell(script).unwrap();
+                let printed = sh(&expanded, dir.path());
+                assert!(!dir.path().join("pwned").exists(), "{value:?} ran in {expanded:?}");
+                // `$(…)` drops trailing newlines, as it does for any output.
+                let expect = if script.contains("$(") || script.contains('`') {
+                    expect.trim_end_matches('\n').to_string()
+                } else {
+                    expect
+                };
+                assert_eq!(printed, expect, "{script:?} with {value:?} became {expanded:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn plain_values_are_written_as_they_are() {
+        let vars: BTreeMap<String, String> =
+            [("py".to_string(), "/usr/bin/python3".to_string())].into();
+        let mut r = Resolver::new(&vars, &env);
+        assert_eq!(
+            r.expand_shell("${py} -m pytest --port=${env:PORT} '$${HOME}'").unwrap(),
+            "/usr/bin/python3 -m pytest --port=9000 '${HOME}'"
+        );
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        let vars: BTreeMap<String, String> = [("v".to_string(), "a b".to_string())].into();
+        let mut r = Resolver::new(&vars, &env);
+        let script = r.expand_shell("echo ${v}").unwrap();
+        assert_eq!(
+            script,
+            "READYCTL_VAR_1='a b'\n# readyctl: end of interpolated values\necho \"${READYCTL_VAR_1}\""
+        );
+        assert_eq!(script_body(&script), "echo \"${READYCTL_VAR_1}\"");
     }
 
     #[test]

@@ -107,7 +107,7 @@ pub fn load_waivers(
     let (display, text) = loader
         .read(&DocKey::Path(path.to_path_buf()))
         .map_err(|m| vec![Diagnostic::new(path, m)])?;
-    let spans = SpanMap::build(&text);
+    let spans = SpanMap::build(&text).map_err(|pos| vec![too_deep(&display, &text, pos)])?;
     loader.sources.push(SourceText { display: display.clone(), text, spans });
     let root: Value = match serde_yaml::from_str(&loader.sources[0].text) {
         Ok(v) => v,
@@ -208,6 +208,8 @@ struct Loader<'a> {
     policy: PolicySpec,
     disable: Vec<(String, At)>,
     checks: Vec<RawCheck>,
+    /// Position of each id in `checks` (a merge by id must not scan them all).
+    check_index: HashMap<String, usize>,
     services: Vec<RawService>,
     waivers: Vec<(crate::waiver::WaiverSpec, At)>,
     trusted_signers: BTreeMap<String, crate::claims::attest::TrustedSigner>,
@@ -228,6 +230,7 @@ impl<'a> Loader<'a> {
             policy: PolicySpec::default(),
             disable: Vec::new(),
             checks: Vec::new(),
+            check_index: HashMap::new(),
             services: Vec::new(),
             waivers: Vec::new(),
             trusted_signers: BTreeMap::new(),
@@ -307,7 +310,13 @@ impl<'a> Loader<'a> {
         };
         self.digests
             .push(SourceFile { path: display.clone(), sha256: hex_sha256(text.as_bytes()) });
-        let spans = SpanMap::build(&text);
+        let spans = match SpanMap::build(&text) {
+            Ok(spans) => spans,
+            Err(pos) => {
+                self.diags.push(too_deep(&display, &text, pos));
+                return;
+            }
+        };
         let file = self.sources.len();
         self.sources.push(SourceText { display: display.clone(), text, spans });
 
@@ -521,10 +530,13 @@ impl<'a> Loader<'a> {
             }
             seen.insert(id.clone(), path.clone());
             let raw = RawCheck { file, path, id, value };
-            match self.checks.iter().position(|c| c.id == raw.id) {
+            match self.check_index.get(&raw.id) {
                 // A later definition replaces an inherited one, in its place.
-                Some(pos) => self.checks[pos] = raw,
-                None => self.checks.push(raw),
+                Some(&pos) => self.checks[pos] = raw,
+                None => {
+                    self.check_index.insert(raw.id.clone(), self.checks.len());
+                    self.checks.push(raw);
+                }
             }
         }
     }
@@ -583,14 +595,19 @@ impl<'a> Loader<'a> {
 
     /// Interpolates variables in a raw item at `at` and deserializes it, reporting every
     /// problem as a located diagnostic; `None` when there was any.
+    /// `shell_fields` are the paths, relative to the item, of strings run as `sh -c` scripts:
+    /// values interpolated there are passed as text, never as code.
     fn typed<T: serde::de::DeserializeOwned>(
         &mut self,
         at: &At,
         mut value: Value,
         resolver: &mut Resolver<'_>,
+        shell_fields: &[&str],
     ) -> Option<T> {
         let mut interp_errors = Vec::new();
-        interpolate_value(&mut value, &at.path, resolver, &mut interp_errors);
+        let shell_paths: Vec<String> = shell_fields.iter().map(|f| join_key(&at.path, f)).collect();
+        let mut cx = Interp { resolver, errors: &mut interp_errors, shell_paths: &shell_paths };
+        interpolate_value(&mut value, &at.path, &mut cx);
         let interpolated = interp_errors.is_empty();
         for (path, e) in interp_errors {
             let mut d = self.diag_value(&At { file: at.file, path }, e.to_string());
@@ -649,7 +666,10 @@ impl<'a> Loader<'a> {
         resolver: &mut Resolver<'_>,
     ) -> Option<CheckSpec> {
         let mut interp_errors = Vec::new();
-        interpolate_value(&mut value, &at.path, resolver, &mut interp_errors);
+        let shell_paths: Vec<String> =
+            CHECK_SHELL_FIELDS.iter().map(|f| join_key(&at.path, f)).collect();
+        let mut cx = Interp { resolver, errors: &mut interp_errors, shell_paths: &shell_paths };
+        interpolate_value(&mut value, &at.path, &mut cx);
         let interpolated = interp_errors.is_empty();
         for (path, e) in interp_errors {
             let mut d = self.diag_value(&At { file: at.file, path }, e.to_string());
@@ -746,7 +766,8 @@ impl<'a> Loader<'a> {
         let mut service_at: HashMap<String, At> = HashMap::new();
         for raw in raw_services {
             let at = At { file: raw.file, path: raw.path.clone() };
-            let Some(spec) = self.typed::<ServiceSpec>(&at, raw.value, &mut resolver) else {
+            let Some(spec) = self.typed::<ServiceSpec>(&at, raw.value, &mut resolver, &["run"])
+            else {
                 continue;
             };
             if let Some(service) = self.validate_service(raw.name, spec, &at) {
@@ -815,12 +836,12 @@ impl<'a> Loader<'a> {
     ) -> Option<Check> {
         let id_at = At { file: at.file, path: join_key(&at.path, "id") };
         let mut ok = true;
-        if spec.id.is_empty()
-            || !spec.id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        {
+        if !valid_id(&spec.id) {
             self.diags.push(
-                self.diag_value(&id_at, format!("invalid check id `{}`", spec.id))
-                    .hint("use letters, digits, `.`, `_` and `-`, e.g. `tests.backend`"),
+                self.diag_value(&id_at, format!("invalid check id `{}`", spec.id)).hint(
+                    "use letters, digits, `.`, `_` and `-`, not starting with `.`, \
+                     e.g. `tests.backend`",
+                ),
             );
             ok = false;
         }
@@ -923,7 +944,7 @@ impl<'a> Loader<'a> {
         for c in checks {
             let at = &check_at[&c.id];
             for (i, need) in c.needs.iter().enumerate() {
-                if !names.contains(&need.as_str()) {
+                if names.binary_search(&need.as_str()).is_err() {
                     let path = join_index(&join_key(&at.path, "needs"), i);
                     let hint = match did_you_mean(need, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
@@ -965,12 +986,11 @@ impl Loader<'_> {
         let ready_field =
             |f: &str| At { file: at.file, path: join_key(&join_key(&at.path, "ready"), f) };
         let mut ok = true;
-        if name.is_empty()
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        {
+        if !valid_id(&name) {
             self.diags.push(
-                self.diag_key(at, format!("invalid service name `{name}`"))
-                    .hint("use letters, digits, `.`, `_` and `-`, e.g. `api`"),
+                self.diag_key(at, format!("invalid service name `{name}`")).hint(
+                    "use letters, digits, `.`, `_` and `-`, not starting with `.`, e.g. `api`",
+                ),
             );
             ok = false;
         }
@@ -1228,29 +1248,72 @@ pub fn find_cycle(checks: &[Check]) -> Option<Vec<String>> {
     None
 }
 
-fn interpolate_value(
-    value: &mut Value,
-    path: &str,
-    r: &mut Resolver<'_>,
-    errors: &mut Vec<(String, InterpError)>,
-) {
+/// A document nested past [`super::spans::MAX_DEPTH`], at the first node too deep.
+fn too_deep(display: &str, text: &str, pos: super::spans::Pos) -> Diagnostic {
+    let mut d = Diagnostic::new(
+        display,
+        format!("YAML nested deeper than {} levels", super::spans::MAX_DEPTH),
+    )
+    .at(text, pos.line, pos.col)
+    .hint("a checklist needs a few levels; this looks generated, or made to be slow to read");
+    // The line may be the whole file: show its start, up to a little past the place.
+    d.source_line = d.source_line.map(|l| l.chars().take(pos.col + 20).collect());
+    d
+}
+
+/// Check ids and service names: letters, digits, `.`, `_` and `-`, not starting with `.`.
+/// Each names a directory (`evidence/<id>/`, `evidence/services/<name>/`): `.`, `..` or a
+/// hidden name would write outside it or hide it.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Fields of a check that run through `sh -c` when they are strings (see
+/// [`Resolver::expand_shell`]).
+const CHECK_SHELL_FIELDS: &[&str] = &[
+    "command.run",
+    "tests.run",
+    "migrations.alembic.upgrade",
+    "migrations.alembic.downgrade",
+    "migrations.commands.upgrade",
+    "migrations.commands.downgrade",
+];
+
+/// What interpolating one item needs.
+struct Interp<'r, 'a> {
+    resolver: &'r mut Resolver<'a>,
+    errors: &'r mut Vec<(String, InterpError)>,
+    /// Paths of the strings that are shell scripts.
+    shell_paths: &'r [String],
+}
+
+fn interpolate_value(value: &mut Value, path: &str, cx: &mut Interp<'_, '_>) {
     match value {
-        Value::String(s) => match r.expand(s) {
-            Ok(v) => *s = v,
-            Err(e) => errors.push((path.to_owned(), e)),
-        },
+        Value::String(s) => {
+            let expanded = if cx.shell_paths.iter().any(|p| p == path) {
+                cx.resolver.expand_shell(s)
+            } else {
+                cx.resolver.expand(s)
+            };
+            match expanded {
+                Ok(v) => *s = v,
+                Err(e) => cx.errors.push((path.to_owned(), e)),
+            }
+        }
         Value::Sequence(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                interpolate_value(item, &join_index(path, i), r, errors);
+                interpolate_value(item, &join_index(path, i), cx);
             }
         }
         Value::Mapping(map) => {
             for (k, v) in map.iter_mut() {
                 let key = k.as_str().unwrap_or("?");
-                interpolate_value(v, &join_key(path, key), r, errors);
+                interpolate_value(v, &join_key(path, key), cx);
             }
         }
-        Value::Tagged(t) => interpolate_value(&mut t.value, path, r, errors),
+        Value::Tagged(t) => interpolate_value(&mut t.value, path, cx),
         _ => {}
     }
 }
@@ -1362,4 +1425,38 @@ fn short_unknown(message: &str, bad: &str) -> String {
 pub fn hex_sha256(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field that runs through `sh -c` gets its values as text; other strings as before.
+    #[test]
+    fn shell_fields_get_values_as_text_and_others_verbatim() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("readiness.yaml");
+        std::fs::write(
+            &path,
+            "version: 1\nservices:\n  api:\n    run: \"serve ${v}\"\n    ready: { log: \"${v}\" }\n\
+             checks:\n  - id: a\n    command: { run: \"echo ${v}\", env: { X: \"${v}\" } }\n\
+             \x20 - id: b\n    tests: { run: \"pytest ${v}\", results: \"r.xml\" }\n\
+             \x20 - id: c\n    migrations: { commands: { upgrade: \"up ${v}\", downgrade: \"down ${v}\" } }\n\
+             \x20 - id: d\n    migrations: { alembic: { upgrade: \"up ${v}\", downgrade: \"down ${v}\" } }\n",
+        )
+        .unwrap();
+        let env = |_: &str| None;
+        let opts = Options {
+            env: &env,
+            var_overrides: [("v".to_string(), "x; touch y".to_string())].into(),
+            display_base: dir.path().into(),
+        };
+        let c = load(&Source::File(path), &opts).unwrap_or_else(|d| panic!("{d:?}"));
+        let json = serde_json::to_value(&c).unwrap().to_string();
+        // Six shell fields in checks, one in the service; each begins with the assignment.
+        assert_eq!(json.matches("READYCTL_VAR_1='x; touch y'").count(), 7, "{json}");
+        assert!(!json.contains("echo x; touch y"), "{json}");
+        // Not a script: the value as it is.
+        assert!(json.contains("\"X\":\"x; touch y\""), "{json}");
+    }
 }

@@ -7,6 +7,9 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
+/// Deepest nesting of mappings and sequences a checklist may have (a real one needs about 8).
+pub const MAX_DEPTH: usize = 64;
+
 /// 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pos {
@@ -29,14 +32,33 @@ pub struct SpanMap {
 
 impl SpanMap {
     /// Builds the map; a document yaml-rust2 cannot parse gives an empty map (serde_yaml then
-    /// reports the syntax error with its own position).
-    pub fn build(source: &str) -> SpanMap {
+    /// reports the syntax error with its own position). `Err` is where the document nests
+    /// deeper than [`MAX_DEPTH`]: nothing else reads it then (each level's path repeats its
+    /// parent's, so unbounded nesting would cost quadratic time and memory, and recursion).
+    pub fn build(source: &str) -> Result<SpanMap, Pos> {
         let mut recv = Recv { map: SpanMap::default(), stack: Vec::new() };
+        // Event by event rather than `Parser::load`, which recurses once per level.
         let mut parser = Parser::new_from_str(source);
-        if parser.load(&mut recv, false).is_err() {
-            return SpanMap::default();
+        loop {
+            let (event, mark) = match parser.next_token() {
+                Ok(x) => x,
+                // The scanner's own limit (255 flow levels), hit while it looks ahead.
+                Err(e) if e.info() == "recursion limit exceeded" => {
+                    return Err(Pos::from(*e.marker()));
+                }
+                Err(_) => return Ok(SpanMap::default()),
+            };
+            match event {
+                Event::DocumentEnd | Event::StreamEnd => break,
+                Event::MappingStart(..) | Event::SequenceStart(..)
+                    if recv.stack.len() >= MAX_DEPTH =>
+                {
+                    return Err(Pos::from(mark));
+                }
+                _ => recv.on_event(event, mark),
+            }
         }
-        recv.map
+        Ok(recv.map)
     }
 
     /// Position of the key at `path` (or of the sequence item).
@@ -167,13 +189,28 @@ mod tests {
     #[test]
     fn records_keys_values_and_items() {
         let src = "version: 1\nchecks:\n  - id: a\n    http:\n      expect: { stauts: 200 }\n";
-        let m = SpanMap::build(src);
+        let m = SpanMap::build(src).unwrap();
         assert_eq!(m.key("version"), Some(Pos { line: 1, col: 1 }));
         assert_eq!(m.value("version"), Some(Pos { line: 1, col: 10 }));
         assert_eq!(m.key("checks[0]"), Some(Pos { line: 3, col: 5 }));
         assert_eq!(m.key("checks[0].id"), Some(Pos { line: 3, col: 5 }));
         assert_eq!(m.key("checks[0].http.expect.stauts"), Some(Pos { line: 5, col: 17 }));
         assert_eq!(m.nearest_key("checks[0].http.nope.deeper"), Some(Pos { line: 4, col: 5 }));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_located_and_not_read_further() {
+        let ok = format!("a: {}{}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        assert!(SpanMap::build(&ok).is_ok());
+        let deeper = format!("a: {}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(SpanMap::build(&deeper).unwrap_err(), Pos { line: 1, col: 4 + MAX_DEPTH - 1 });
+        // Flow nesting past the scanner's own limit stops there.
+        let deep = format!("a: {}{}", "[".repeat(200_000), "]".repeat(200_000));
+        assert!(SpanMap::build(&deep).unwrap_err().col < 300);
+        // Block nesting is counted by events: the root mapping is level 1, line N opens level N.
+        let block: String =
+            (0..100).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect::<String>() + "x";
+        assert_eq!(SpanMap::build(&block).unwrap_err().line, MAX_DEPTH + 1);
     }
 
     #[test]

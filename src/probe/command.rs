@@ -322,6 +322,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
 use std::time::Duration;
 
 fn short(text: &str) -> String {
+    let text = crate::checklist::interp::script_body(text);
     let line = text.lines().next().unwrap_or_default();
     if line.chars().count() > 60 || text.contains('\n') {
         format!("{}…", line.chars().take(57).collect::<String>())

@@ -740,7 +740,8 @@ fn code_plan(
             apps.dedup();
             let zero = apps
                 .iter()
-                .map(|a| format!("python manage.py migrate {a} zero --noinput"))
+                // App labels come from directory names: quoted, as any text put in a script.
+                .map(|a| format!("python manage.py migrate {} zero --noinput", shell_word(a)))
                 .collect::<Vec<_>>()
                 .join(" && ");
             (
@@ -999,11 +1000,7 @@ fn typeorm_commands(data_source: &str, typescript: bool, n: usize) -> (String, S
 
 /// `s` as one `sh` word: unchanged when it holds only safe characters, else single-quoted.
 fn shell_word(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c)) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+    crate::checklist::interp::shell_quote(s)
 }
 
 /// The default Rails commands need `bin/rails` and a Ruby that boots the app (`bin/rails

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::style::{human_ms, status_label};
+use super::style::{human_ms, status_label, visible};
 use super::terminal::grouped;
 use crate::outcome::{CheckResult, Status};
 use crate::record::RunRecord;
@@ -27,7 +27,7 @@ const MAX_DETAILED: usize = 200;
 /// Loopback URLs (`http://127.0.0.1:8080/…`) become code spans rather than autolinks: they
 /// point at the machine that ran the checks, not at the reader's.
 pub fn cell(text: &str) -> String {
-    let text = text.replace('\r', "").replace('\n', " ");
+    let text = visible(&text.replace('\r', "").replace('\n', " ")).into_owned();
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
     while let Some(start) = rest.find('`') {
@@ -126,7 +126,7 @@ fn escape(text: &str) -> String {
 
 /// `value` in a code span whose fence is longer than any backtick run inside it.
 fn code(value: &str) -> String {
-    let value = value.replace(['\n', '\r'], " ").replace('|', "\\|");
+    let value = visible(value).replace(['\n', '\r'], " ").replace('|', "\\|");
     let longest = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     if longest > 0 { format!("{fence} {value} {fence}") } else { format!("{fence}{value}{fence}") }
@@ -517,7 +517,7 @@ fn detail(
             w,
             "- evidence: [{}]({}) (sha256 {}, {} bytes)",
             cell(&e.path),
-            e.path.replace(' ', "%20"),
+            visible(&e.path).replace(' ', "%20"),
             code(short(&e.sha256)),
             e.size
         );
@@ -530,6 +530,7 @@ fn detail(
                 break;
             }
             if let Some((text, cut)) = excerpt(&dir.join(&e.path), e.size) {
+                let text = visible(&text);
                 if text.trim().is_empty() {
                     continue;
                 }

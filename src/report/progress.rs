@@ -53,9 +53,9 @@ impl Progress {
         let line = format!(
             "{:>7}  {}  {}  {}",
             style.status(r.status),
-            r.id,
+            super::style::visible(&r.id),
             style.dim(&human_ms(r.duration_ms)),
-            r.reason
+            super::style::visible(&r.reason)
         );
         match self {
             Progress::Bar { bar, running, echo } => {

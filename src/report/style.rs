@@ -88,3 +88,48 @@ pub fn human_ms(ms: u64) -> String {
         format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000)
     }
 }
+
+/// `text` with every character that could act on a terminal or hide text escaped visibly:
+/// C0 controls except tab and newline (`\x1b`), a carriage return not ending a line, DEL,
+/// C1 controls (`\u{9b}`), and the bidirectional overrides, embeddings and isolates
+/// (`\u{202e}`, U+202A–202E, U+2066–2069, and the marks U+200E, U+200F, U+061C). Every text
+/// a report shows a person (file names, reasons, log excerpts) goes through here, so a file
+/// named `\x1b[31m…` or `…\u{202e}txt.exe` cannot recolour a terminal or reorder what is read.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}')
+    }
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            out.push(c);
+        } else if hidden(c) && (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else if hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod visible_tests {
+    use super::visible;
+
+    #[test]
+    fn controls_and_bidi_overrides_are_escaped_visibly() {
+        assert_eq!(visible("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(visible("a\x1b[31mred"), "a\\x1b[31mred");
+        assert_eq!(visible("gnp.\u{202e}exe"), "gnp.\\u{202e}exe");
+        assert_eq!(visible("\u{2066}x\u{2069}\u{9b}\x7f"), "\\u{2066}x\\u{2069}\\u{9b}\\x7f");
+        assert_eq!(visible("over\rwrite\r\n"), "over\\x0dwrite\r\n");
+    }
+}

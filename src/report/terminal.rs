@@ -2,7 +2,7 @@
 //! here rather than by comfy-table: ids must never break, and below 100 columns areas become
 //! header rows and results move under their check.
 
-use super::style::{Style, human_ms, status_label};
+use super::style::{Style, human_ms, status_label, visible};
 use crate::record::RunRecord;
 
 /// Areas in order of first appearance; checks in checklist order within an area.
@@ -67,14 +67,14 @@ fn width_of(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
 }
 
-/// One line of cell text: whitespace becomes spaces, other control characters are shown
-/// escaped so they cannot move the cursor or break the table.
+/// One line of cell text: whitespace becomes spaces, other control characters and bidi
+/// overrides are shown escaped ([`visible`]) so they cannot move the cursor, reorder the line
+/// or break the table.
 fn cell_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in visible(s).chars() {
         match c {
             '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
             c => out.push(c),
         }
     }
@@ -378,9 +378,9 @@ pub fn summary(record: &RunRecord, style: Style, run_dir: &str) -> String {
         s.counts.describe()
     ));
     for b in &s.because {
-        out.push_str(&format!("  {} {b}\n", style.dim("·")));
+        out.push_str(&format!("  {} {}\n", style.dim("·"), visible(b)));
     }
-    out.push_str(&format!("run: {run_dir}\n"));
+    out.push_str(&format!("run: {}\n", visible(run_dir)));
     out
 }
 
@@ -411,6 +411,6 @@ mod tests {
 
     #[test]
     fn control_characters_cannot_reach_the_terminal() {
-        assert_eq!(cell_text("a\nb\x1b[2Jc"), "a b\\u{1b}[2Jc");
+        assert_eq!(cell_text("a\nb\x1b[2Jc\u{202e}"), "a b\\x1b[2Jc\\u{202e}");
     }
 }

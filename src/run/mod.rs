@@ -6,5 +6,6 @@ pub mod process;
 pub mod rundir;
 pub mod scheduler;
 pub mod services;
+pub mod tree;
 
 pub use scheduler::{Event, Runner};

@@ -1,17 +1,22 @@
-//! Running a child process under the runner's control: its own process group (so a timeout or
-//! Ctrl-C kills the whole tree), output streamed to files with a size cap (head kept, last part
-//! kept, the middle dropped and marked), and a deadline.
+//! Running a child process under the runner's control: its own process group and tree (see
+//! [`super::tree`]: a timeout, Ctrl-C or its end kills every descendant, detached or not),
+//! output streamed to files with a size cap (head kept, last part kept, the middle dropped and
+//! marked), and a deadline. Output readers stop shortly after the process ends even when
+//! something readyctl could not kill still holds the pipe.
 
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use super::tree::{self, TREE_ENV, Tree};
 
 /// How long a process gets between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_millis(1500);
@@ -19,6 +24,11 @@ pub const KILL_GRACE: Duration = Duration::from_millis(1500);
 pub const HEAD_BYTES: u64 = 8 << 20;
 /// Bytes of a stream kept from its end (in memory while running).
 pub const TAIL_BYTES: usize = 2 << 20;
+/// How long output is still read once its process tree is dead: a pipe still open after this
+/// is held by something readyctl could not kill, and is closed.
+pub const DRAIN: Duration = Duration::from_secs(1);
+/// How often a running tree's members are recorded (see [`Tree::track`]).
+const TRACK_EVERY: Duration = Duration::from_millis(200);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -122,17 +132,32 @@ pub fn run(
     for (k, v) in &spec.env {
         cmd.env(k, v);
     }
+    let mark = tree::new_mark();
+    cmd.env(TREE_ENV, &mark);
     let started = Instant::now();
     let budget = deadline.saturating_duration_since(started);
     let mut child = cmd.spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?;
-    let pgid = child.id() as i32;
-    let out =
-        capture(child.stdout.take().expect("piped"), stdout_path.to_path_buf(), filter.clone())?;
-    let err = capture(child.stderr.take().expect("piped"), stderr_path.to_path_buf(), filter)?;
+    let tree = Tree::new(child.id() as i32, mark);
+    let (out, err) = match (child.stdout.take(), child.stderr.take()) {
+        (Some(o), Some(e)) => (
+            capture(o, stdout_path.to_path_buf(), filter.clone()),
+            capture(e, stderr_path.to_path_buf(), filter),
+        ),
+        _ => unreachable!("both streams are piped"),
+    };
+    let (out, err) = match (out, err) {
+        (Ok(o), Ok(e)) => (o, e),
+        (Err(e), _) | (_, Err(e)) => {
+            tree.kill_all();
+            let _ = child.wait();
+            return Err(e);
+        }
+    };
 
     let mut timed_out = false;
     let mut cancelled = false;
     let mut nap = Duration::from_millis(1);
+    let mut tracked = started;
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
@@ -141,14 +166,18 @@ pub fn run(
         if now >= deadline || cancel.load(Ordering::Relaxed) {
             timed_out = now >= deadline;
             cancelled = !timed_out;
-            break terminate(&mut child, pgid)?;
+            break terminate(&mut child, &tree)?;
+        }
+        if now.duration_since(tracked) >= TRACK_EVERY {
+            tree.track();
+            tracked = now;
         }
         thread::sleep(nap.min(deadline.saturating_duration_since(now)));
         nap = (nap * 2).min(Duration::from_millis(20));
     };
     let duration = started.elapsed();
-    // Background descendants left in the group do not outlive the check.
-    kill_group(pgid, libc::SIGKILL);
+    // Descendants left behind, in the group or detached, do not outlive the check.
+    tree.kill_all();
     let stdout = out.finish();
     let stderr = err.finish();
     Ok(ProcOutcome {
@@ -177,9 +206,9 @@ fn spawn_error(program: &str, cwd: &Path, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), msg)
 }
 
-/// SIGTERM to the group, SIGKILL after the grace period.
-fn terminate(child: &mut std::process::Child, pgid: i32) -> io::Result<std::process::ExitStatus> {
-    kill_group(pgid, libc::SIGTERM);
+/// SIGTERM to the tree, SIGKILL to all of it after the grace period.
+fn terminate(child: &mut std::process::Child, tree: &Tree) -> io::Result<std::process::ExitStatus> {
+    tree.signal(libc::SIGTERM);
     let until = Instant::now() + KILL_GRACE;
     while Instant::now() < until {
         if let Some(status) = child.try_wait()? {
@@ -187,7 +216,7 @@ fn terminate(child: &mut std::process::Child, pgid: i32) -> io::Result<std::proc
         }
         thread::sleep(Duration::from_millis(10));
     }
-    kill_group(pgid, libc::SIGKILL);
+    tree.kill_all();
     child.wait()
 }
 
@@ -202,11 +231,15 @@ pub fn kill_group(pgid: i32, signal: i32) {
 /// A stream being copied to a file (see [`capture`]).
 pub(crate) struct Capture {
     handle: thread::JoinHandle<io::Result<Captured>>,
+    stop_at: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Capture {
-    /// Waits for the stream to close and returns how it ended up on disk.
+    /// Waits for the stream to close — at most [`DRAIN`] — and returns how it ended up on
+    /// disk. Call once the process tree is dead: a pipe still open after `DRAIN` is held by a
+    /// process outside readyctl's reach, and reading it stops (the log says so).
     pub(crate) fn finish(self) -> io::Result<Captured> {
+        *self.stop_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + DRAIN);
         self.handle
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("output capture thread panicked")))
@@ -215,19 +248,92 @@ impl Capture {
 
 /// Copies `pipe` to `path` through `filter` on a thread, keeping head and tail under the cap.
 pub(crate) fn capture(
-    mut pipe: impl Read + Send + 'static,
+    pipe: impl Into<OwnedFd>,
     path: PathBuf,
     filter: Option<Arc<Filter>>,
 ) -> io::Result<Capture> {
     let named = |path: &std::path::Path, e: io::Error| {
         io::Error::new(e.kind(), format!("capturing output to {}: {e}", path.display()))
     };
+    let stop_at = Arc::new(Mutex::new(None));
+    let mut pipe = StoppablePipe::new(pipe.into(), stop_at.clone())?;
     let mut file = File::create(&path).map_err(|e| named(&path, e))?;
     let handle = thread::spawn(move || {
         let shown = path.clone();
-        copy_capped(&mut pipe, &mut file, path, filter).map_err(|e| named(&shown, e))
+        let mut captured =
+            copy_capped(&mut pipe, &mut file, path, filter).map_err(|e| named(&shown, e))?;
+        if pipe.abandoned {
+            writeln!(
+                file,
+                "\n[readyctl: stopped reading: the output pipe was still open {} after the \
+                 process ended, held by a process outside readyctl's reach]",
+                crate::duration::format_duration(DRAIN)
+            )
+            .map_err(|e| named(&shown, e))?;
+            captured.truncated = true;
+        }
+        Ok(captured)
     });
-    Ok(Capture { handle })
+    Ok(Capture { handle, stop_at })
+}
+
+/// A non-blocking pipe read end that reports end of file once `stop_at` has passed, so a
+/// reader never waits forever on a pipe someone else keeps open.
+struct StoppablePipe {
+    file: File,
+    stop_at: Arc<Mutex<Option<Instant>>>,
+    /// Whether reading stopped at `stop_at` rather than at the end of the stream.
+    abandoned: bool,
+}
+
+impl StoppablePipe {
+    fn new(fd: OwnedFd, stop_at: Arc<Mutex<Option<Instant>>>) -> io::Result<StoppablePipe> {
+        let raw = fd.as_raw_fd();
+        // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+        let rc = unsafe {
+            let flags = libc::fcntl(raw, libc::F_GETFL);
+            if flags < 0 {
+                flags
+            } else {
+                libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK)
+            }
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(StoppablePipe { file: File::from(fd), stop_at, abandoned: false })
+    }
+}
+
+impl Read for StoppablePipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let stop_at = *self.stop_at.lock().unwrap_or_else(|e| e.into_inner());
+            let wait = match stop_at {
+                Some(t) => {
+                    let now = Instant::now();
+                    if now >= t {
+                        self.abandoned = true;
+                        return Ok(0);
+                    }
+                    (t - now).min(Duration::from_millis(100))
+                }
+                None => Duration::from_millis(100),
+            };
+            match self.file.read(buf) {
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            let mut pfd =
+                libc::pollfd { fd: self.file.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid pollfd; the timeout is bounded. EINTR just loops.
+            unsafe {
+                libc::poll(&mut pfd, 1, wait.as_millis().max(1) as libc::c_int);
+            }
+        }
+    }
 }
 
 fn copy_capped(
@@ -348,6 +454,48 @@ mod tests {
         assert!(len < HEAD_BYTES + TAIL_BYTES as u64 + 200, "{len}");
         let text = std::fs::read(&r.stdout.path).unwrap();
         assert!(text.ends_with(b"END\n"));
+    }
+
+    #[test]
+    fn a_pipe_held_open_elsewhere_stops_being_read_after_the_drain() {
+        // The write end stays open here, as a process outside readyctl's reach would keep it.
+        let dir = tempfile::tempdir().unwrap();
+        let mut fds = [0i32; 2];
+        // SAFETY: `fds` has room for two descriptors, each wrapped once below.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: fresh descriptors owned by nobody else.
+        let (reader, writer) = unsafe {
+            use std::os::fd::FromRawFd;
+            (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))
+        };
+        let mut writer = File::from(writer);
+        writer.write_all(b"before\n").unwrap();
+        let c = capture(reader, dir.path().join("log"), None).unwrap();
+        thread::sleep(Duration::from_millis(100));
+        let started = Instant::now();
+        let captured = c.finish().unwrap();
+        assert!(started.elapsed() < DRAIN * 4, "{:?}", started.elapsed());
+        assert!(captured.truncated);
+        let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
+        assert!(log.starts_with("before\n"), "{log}");
+        assert!(log.contains("stopped reading"), "{log}");
+        drop(writer);
+    }
+
+    #[test]
+    fn a_detached_grandchild_neither_delays_the_end_nor_survives_it() {
+        let marker = format!("sleep 299.{}", std::process::id());
+        let (_dir, r) = run_sh(
+            &format!("setsid {marker} & ( {marker} & ) & echo done"),
+            Duration::from_secs(60),
+        );
+        assert_eq!(r.exit_code, Some(0));
+        assert!(r.duration < Duration::from_secs(5), "{:?}", r.duration);
+        let alive = std::fs::read_dir("/proc").unwrap().filter_map(Result::ok).any(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\0', " ").contains(&marker))
+        });
+        assert!(!alive, "a detached grandchild survived the check");
     }
 
     #[test]

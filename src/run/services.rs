@@ -20,7 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::process::{Capture, Filter, KILL_GRACE, capture, kill_group};
+use super::process::{Capture, Filter, KILL_GRACE, capture};
+use super::tree::{self, TREE_ENV, Tree};
 use crate::checklist::model::{Check, Ready, Service};
 use crate::record::ServiceRecord;
 
@@ -29,18 +30,10 @@ const TAIL_LINES: usize = 5;
 /// How often readiness is polled.
 const POLL: Duration = Duration::from_millis(50);
 
-/// Process groups of running services, so an immediate exit (second Ctrl-C) can still kill
-/// them: the process exits without unwinding, and no `Drop` runs.
-static LIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-
-/// Kills every running service's process group at once (SIGKILL). For the path where the
-/// process exits without stopping services in order.
+/// Kills every running service's and check's process tree at once (SIGKILL). For the path
+/// where the process exits without stopping services in order (no `Drop` runs).
 pub fn kill_all_now() {
-    if let Ok(groups) = LIVE_GROUPS.lock() {
-        for &pgid in groups.iter() {
-            kill_group(pgid, libc::SIGKILL);
-        }
-    }
+    tree::kill_all_live();
 }
 
 /// How services are run.
@@ -89,7 +82,7 @@ enum State {
 
 struct Proc {
     child: Child,
-    pgid: i32,
+    tree: Tree,
     capture: Option<Capture>,
     log: PathBuf,
     started: Instant,
@@ -202,6 +195,11 @@ impl Services {
     /// `Some(reason)` when a started service has exited on its own (the slot becomes
     /// `Failed`).
     fn check_alive(&self, i: usize, slot: &mut Slot) -> Option<String> {
+        if let State::Up(Some(p)) = &slot.state {
+            // Each use records the tree's members, so a descendant that detached since is
+            // still known when the service is stopped.
+            p.tree.track();
+        }
         match &mut slot.state {
             State::Up(Some(p)) => match p.child.try_wait() {
                 Ok(Some(status)) => {
@@ -349,7 +347,9 @@ impl Services {
         for (k, v) in &spec.env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().map_err(|e| match e.kind() {
+        let mark = tree::new_mark();
+        cmd.env(TREE_ENV, &mark);
+        let mut child = cmd.spawn().map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => io::Error::other(format!(
                 "command not found: `{program}` (is it installed and on PATH?)"
             )),
@@ -357,12 +357,18 @@ impl Services {
         })?;
         // Our copies of the write end go with `cmd`, so the log ends when the service does.
         drop(cmd);
-        let pgid = child.id() as i32;
-        LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).push(pgid);
-        let capture = capture(reader, log.to_path_buf(), self.opts.output_filter.clone())?;
+        let tree = Tree::new(child.id() as i32, mark);
+        let capture = match capture(reader, log.to_path_buf(), self.opts.output_filter.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                tree.kill_all();
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
         Ok(Proc {
             child,
-            pgid,
+            tree,
             capture: Some(capture),
             log: log.to_path_buf(),
             started: Instant::now(),
@@ -554,7 +560,7 @@ fn stop_proc(mut p: Proc) -> (Option<String>, String) {
     let end = match p.child.try_wait() {
         Ok(Some(status)) => describe_exit(status),
         _ => {
-            kill_group(p.pgid, libc::SIGTERM);
+            p.tree.signal(libc::SIGTERM);
             let until = Instant::now() + KILL_GRACE;
             let mut ended = None;
             while Instant::now() < until {
@@ -570,7 +576,7 @@ fn stop_proc(mut p: Proc) -> (Option<String>, String) {
                 }
                 Some(status) => format!("stopped (SIGTERM; {})", describe_exit(status)),
                 None => {
-                    kill_group(p.pgid, libc::SIGKILL);
+                    p.tree.kill_all();
                     let _ = p.child.wait();
                     format!(
                         "killed (SIGKILL) after {} grace",
@@ -584,11 +590,11 @@ fn stop_proc(mut p: Proc) -> (Option<String>, String) {
     (Some(end), tail)
 }
 
-/// Kills what is left of the group, waits for the log to close, and returns its last lines.
+/// Kills what is left of the tree (detached descendants too), waits for the log to close
+/// (bounded, see [`Capture::finish`]), and returns its last lines.
 fn finish_output(mut p: Proc) -> String {
-    kill_group(p.pgid, libc::SIGKILL);
+    p.tree.kill_all();
     let _ = p.child.try_wait();
-    LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()).retain(|&g| g != p.pgid);
     if let Some(c) = p.capture.take() {
         let _ = c.finish();
     }

@@ -1,0 +1,176 @@
+//! Processes that try to escape their check or service (`setsid`, a double fork, `nohup`) and
+//! keep its output pipe open: readyctl must still end the check at its deadline, stop the
+//! service, seal the run on SIGTERM / SIGINT, and leave none of them running.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// Shell text starting three escapees, each holding the inherited stdout and stderr: a new
+/// session (`setsid`), a double fork and a `nohup` in a new session. Each is a `sleep` whose
+/// argument carries `marker`, so it can be found in /proc.
+fn escapees(marker: &str) -> String {
+    format!(
+        "setsid sleep 301.{marker} & ( sleep 302.{marker} & ) & \
+         setsid nohup sh -c 'sleep 303.{marker}' & "
+    )
+}
+
+/// Unique per test and per test process; the escapees' command lines contain `.MARKER`.
+fn marker(n: u32) -> String {
+    format!("{n}{}", std::process::id())
+}
+
+/// What only this test's processes have in their command line.
+fn needle(marker: &str) -> String {
+    format!(".{marker}")
+}
+
+/// Pids of the processes whose command line contains `marker`.
+fn pids_with(marker: &str) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let pid = e.file_name().to_str()?.parse::<i32>().ok()?;
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            String::from_utf8_lossy(&cmd).contains(marker).then_some(pid)
+        })
+        .collect()
+}
+
+/// Kills (by pid) what a failed test left behind, so it does not sleep for minutes.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for pid in pids_with(&self.0) {
+            // SAFETY: kill with no memory-safety preconditions; these are this test's sleeps.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+fn spawn(repo: &Path) -> Child {
+    Command::new(bin())
+        .args(["check", "--format", "json", "--out", "run"])
+        .current_dir(repo)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for `child` at most `limit`; kills it and fails when it takes longer.
+fn wait_within(mut child: Child, limit: Duration) -> (std::process::Output, Duration) {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            let _ = child.wait();
+            panic!("readyctl still running after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = started.elapsed();
+    (child.wait_with_output().unwrap(), elapsed)
+}
+
+fn record(repo: &Path) -> serde_json::Value {
+    let manifest = repo.join("run/manifest.json");
+    assert!(manifest.is_file(), "no manifest: the run was not sealed");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(manifest).unwrap()).expect("manifest is JSON");
+    v["predicate"].clone()
+}
+
+#[test]
+fn a_timeout_ends_the_check_whatever_its_escaped_descendants_hold() {
+    let m = marker(1);
+    let _cleanup = Cleanup(needle(&m));
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: escape\n    timeout: 2s\n    command: {{ run: \"{}sleep 304.{m}\" }}\n",
+        escapees(&m)
+    );
+    let repo = temp_repo(&[("readiness.yaml", &yaml)]);
+    let (out, took) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    assert!(took < Duration::from_secs(8), "a 2 s timeout took {took:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "error", "{}", v["results"][0]);
+    assert!(gone(&needle(&m)), "descendants survived: {:?}", pids_with(&needle(&m)));
+}
+
+#[test]
+fn a_check_that_exits_leaving_a_detached_grandchild_on_stdout_ends_at_once() {
+    let m = marker(2);
+    let _cleanup = Cleanup(needle(&m));
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: leaves\n    timeout: 60s\n    command: {{ run: \"{}echo done\", stdout: {{ contains: [done] }} }}\n",
+        escapees(&m)
+    );
+    let repo = temp_repo(&[("readiness.yaml", &yaml)]);
+    let (out, took) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "pass", "{}", v["results"][0]);
+    assert!(gone(&needle(&m)), "descendants survived: {:?}", pids_with(&needle(&m)));
+}
+
+#[test]
+fn a_service_with_escaped_descendants_is_stopped_whole() {
+    let m = marker(3);
+    let _cleanup = Cleanup(needle(&m));
+    let yaml = format!(
+        "version: 1\nservices:\n  api:\n    run: \"{}echo up; exec sleep 305.{m}\"\n    ready: {{ log: '^up$' }}\nchecks:\n  - id: uses\n    needs: [api]\n    command: {{ run: 'true' }}\n",
+        escapees(&m)
+    );
+    let repo = temp_repo(&[("readiness.yaml", &yaml)]);
+    let (out, took) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(gone(&needle(&m)), "descendants survived: {:?}", pids_with(&needle(&m)));
+}
+
+/// A signal to readyctl while a check and a service with escapees run: a sealed, interrupted
+/// run, exit 130, promptly, nothing left.
+fn signal_seals_the_run(signal: i32, n: u32) {
+    let m = marker(n);
+    let _cleanup = Cleanup(needle(&m));
+    let yaml = format!(
+        "version: 1\nservices:\n  api:\n    run: \"{e}echo up; exec sleep 306.{m}\"\n    ready: {{ log: '^up$' }}\nchecks:\n  - id: long\n    needs: [api]\n    command: {{ run: \"{e}sleep 307.{m}\" }}\n",
+        e = escapees(&m)
+    );
+    let repo = temp_repo(&[("readiness.yaml", &yaml)]);
+    let child = spawn(repo.path());
+    let until = Instant::now() + Duration::from_secs(20);
+    while !process_with(&format!("sleep 307.{m}")) {
+        assert!(Instant::now() < until, "the check never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill with no memory-safety preconditions, to the readyctl this test started.
+    unsafe {
+        libc::kill(child.id() as i32, signal);
+    }
+    let (out, took) = wait_within(child, Duration::from_secs(30));
+    assert!(took < Duration::from_secs(10), "took {took:?} after the signal");
+    assert_eq!(out.status.code(), Some(130));
+    let record = record(repo.path());
+    assert_eq!(record["run"]["interrupted"], true, "{}", record["run"]);
+    assert!(gone(&needle(&m)), "descendants survived: {:?}", pids_with(&needle(&m)));
+}
+
+#[test]
+fn sigterm_during_a_run_with_escapees_seals_it_and_leaves_nothing() {
+    signal_seals_the_run(libc::SIGTERM, 4);
+}
+
+#[test]
+fn sigint_during_a_run_with_escapees_seals_it_and_leaves_nothing() {
+    signal_seals_the_run(libc::SIGINT, 5);
+}
