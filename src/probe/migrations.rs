@@ -1473,6 +1473,8 @@ fn outcome(
             let cause = if cause.is_empty() { "no scratch database" } else { cause };
             let lint_text = if selected.is_empty() {
                 "lint off".to_string()
+            } else if released_active > 0 {
+                "no lint finding in unreleased migrations".to_string()
             } else if ignored > 0 {
                 format!("lint clean ({ignored} ignored)")
             } else {
