@@ -199,7 +199,8 @@ fn default_missing_down() -> Level {
 #[serde(rename_all = "snake_case")]
 pub enum ApplyMode {
     /// PostgreSQL when `database_url` is set; otherwise embedded SQLite, where a migration
-    /// that SQLite cannot parse is noted, not failed.
+    /// that SQLite cannot parse is noted, not failed (the set counts as not applied: `error`
+    /// under `require_apply`).
     #[default]
     Auto,
     /// Embedded SQLite; every failure fails the check.
