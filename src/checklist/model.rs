@@ -404,6 +404,8 @@ probe_kinds! {
     file => File(probe::file::Spec),
     /// Search the repository for a regex (gitignore-aware); expect none, some or a minimum count.
     search => Search(probe::search::Spec),
+    /// Python debug mode is off in the settings that ship: production and base settings only (development/test settings and config classes left out); production settings that switch it off override base settings.
+    debug_settings => DebugSettings(probe::debug_settings::Spec),
     /// Test results (JUnit, TAP, go test -json, libtest JSON, Jest, TRX) meet thresholds, counted from the test cases.
     tests => Tests(probe::tests::Spec),
     /// Coverage reports (lcov, Cobertura, JaCoCo, coverage.py, Go, llvm-cov, Istanbul, Clover, OpenCover) meet minimums.

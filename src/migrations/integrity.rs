@@ -414,6 +414,14 @@ pub fn write_lock(repo: &Path, set: &MigrationSet, lock_path: &Path) -> Result<u
     Ok(lock.migrations.len())
 }
 
+/// The repository-relative files recorded in a lock file.
+pub fn locked_files(lock_path: &Path) -> Result<BTreeSet<String>, String> {
+    let text = std::fs::read_to_string(lock_path)
+        .map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
+    let lock: Lock = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    Ok(lock.migrations.into_iter().map(|m| m.file).collect())
+}
+
 /// Compares the set with a lock: edited or removed locked files, and new migrations that sort
 /// before the newest locked one (they would be skipped or rejected where already deployed).
 pub fn check_lock(repo: &Path, set: &MigrationSet, lock_path: &Path) -> Result<Vec<Issue>, String> {

@@ -67,6 +67,113 @@ pub struct Spec {
     /// Compare with a live database's migration ledger (read-only).
     #[serde(default)]
     pub drift: Option<DriftSpec>,
+    /// Which migrations' lint findings block: `unreleased` (default) — those not yet
+    /// deployed: not listed in the lock file when there is one, else those changed since the
+    /// merge-base with `origin/HEAD`/`main`/`master` (plus uncommitted ones), else the newest
+    /// migration only — or `all`. Findings in released migrations stay in the evidence.
+    #[serde(default)]
+    pub lint_scope: LintScope,
+    /// Whether the check claims the migrations apply: when `true` and they could not be applied
+    /// (no `database_url`, SQL the scratch database does not run, framework tool missing), the
+    /// result is `error` naming what was verified and what is missing, never `pass`. Default:
+    /// `true`, except with `apply: off`, where the check is static by choice.
+    #[serde(default)]
+    pub require_apply: Option<bool>,
+}
+
+/// Which migrations the lint findings count for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LintScope {
+    /// Migrations not yet released (see `lint_scope`).
+    #[default]
+    Unreleased,
+    /// Every migration.
+    All,
+}
+
+/// The migrations whose lint findings count, and how they were chosen.
+struct Scope {
+    /// Repository-relative files of in-scope migrations; `None`: every migration.
+    files: Option<BTreeSet<String>>,
+    how: String,
+}
+
+fn git_out(repo: &Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Files (relative to `repo`) changed since the merge-base with the default branch, plus
+/// uncommitted ones, and the tracked files; `None` when git or a base ref is not there.
+fn unreleased_files(repo: &Path) -> Option<(Changed, String)> {
+    git_out(repo, &["rev-parse", "--verify", "--quiet", "HEAD"])?;
+    let (base_ref, base) =
+        ["origin/HEAD", "main", "master", "origin/main", "origin/master"].iter().find_map(|r| {
+            let spec = format!("{r}^{{commit}}");
+            git_out(repo, &["rev-parse", "--verify", "--quiet", &spec])?;
+            let mb = git_out(repo, &["merge-base", "HEAD", r])?;
+            Some((*r, mb.trim().to_string()))
+        })?;
+    let mut files = BTreeSet::new();
+    for args in [
+        vec!["diff", "--name-only", "--relative", base.as_str(), "HEAD"],
+        vec!["diff", "--name-only", "--relative", "HEAD"],
+    ] {
+        files.extend(git_out(repo, &args)?.lines().filter(|l| !l.is_empty()).map(String::from));
+    }
+    let tracked: BTreeSet<String> =
+        git_out(repo, &["ls-files"])?.lines().map(String::from).collect();
+    let short: String = base.chars().take(10).collect();
+    Some((
+        Changed { files, tracked },
+        format!("changed since the merge-base {short} with {base_ref}, uncommitted or untracked"),
+    ))
+}
+
+/// Files changed since the base, and every tracked file: a file git does not track (new,
+/// or ignored) has not been released either.
+struct Changed {
+    files: BTreeSet<String>,
+    tracked: BTreeSet<String>,
+}
+
+impl Changed {
+    fn unreleased(&self, f: &str) -> bool {
+        self.files.contains(f) || !self.tracked.contains(f)
+    }
+}
+
+fn lint_scope(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, lock_path: &Path) -> Scope {
+    if spec.lint_scope == LintScope::All {
+        return Scope { files: None, how: "lint_scope: all".into() };
+    }
+    let of = |keep: &dyn Fn(&detect::Migration) -> bool| -> BTreeSet<String> {
+        set.migrations.iter().filter(|m| keep(m)).flat_map(|m| m.files.iter().cloned()).collect()
+    };
+    if lock_path.is_file()
+        && let Ok(locked) = integrity::locked_files(lock_path)
+    {
+        let files = of(&|m| m.files.iter().any(|f| !locked.contains(f)));
+        return Scope { files: Some(files), how: format!("not in {}", rel(ctx.repo, lock_path)) };
+    }
+    if let Some((changed, how)) = unreleased_files(ctx.repo) {
+        return Scope { files: Some(of(&|m| m.files.iter().any(|f| changed.unreleased(f)))), how };
+    }
+    let newest = set.migrations.last().map(|m| m.files.clone()).unwrap_or_default();
+    Scope {
+        files: Some(newest.into_iter().collect()),
+        how: "the newest migration (no lock file and no git base ref to tell released ones)".into(),
+    }
 }
 
 /// Drift against a live database.
@@ -92,7 +199,8 @@ fn default_missing_down() -> Level {
 #[serde(rename_all = "snake_case")]
 pub enum ApplyMode {
     /// PostgreSQL when `database_url` is set; otherwise embedded SQLite, where a migration
-    /// that SQLite cannot parse is noted, not failed.
+    /// that SQLite cannot parse is noted, not failed (the set counts as not applied: `error`
+    /// under `require_apply`).
     #[default]
     Auto,
     /// Embedded SQLite; every failure fails the check.
@@ -341,7 +449,12 @@ pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
             in_transaction: m.in_transaction,
         })
         .collect();
-    let findings = if selected.is_empty() { Vec::new() } else { lint::lint(&inputs, &selected) };
+    let all_findings =
+        if selected.is_empty() { Vec::new() } else { lint::lint(&inputs, &selected) };
+    let scope = lint_scope(spec, ctx, &set, &lock_path);
+    let (findings, released): (Vec<Finding>, Vec<Finding>) = all_findings
+        .into_iter()
+        .partition(|f| scope.files.as_ref().is_none_or(|files| files.contains(&f.path)));
 
     // Drift against a live database.
     let mut drift_error = None;
@@ -383,7 +496,9 @@ pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
         });
     }
 
-    let mut out = outcome(ctx, &set, issues, findings, applied, &selected);
+    let require_apply = spec.require_apply.unwrap_or(spec.apply != ApplyMode::Off);
+    let lint = LintResult { findings, released, scope };
+    let mut out = outcome(ctx, &set, issues, lint, applied, &selected, require_apply);
     if let Some(p) = pending {
         out.measurements.push(Measurement::new("pending_migrations", p as f64, "count"));
     }
@@ -1260,14 +1375,24 @@ fn alembic_check(set: &MigrationSet, db: AlembicDb<'_>) -> Result<apply::Schema,
     Ok(schema)
 }
 
+/// Lint findings that count, and those in released migrations (evidence only).
+struct LintResult {
+    findings: Vec<Finding>,
+    released: Vec<Finding>,
+    scope: Scope,
+}
+
 fn outcome(
     ctx: &ProbeContext<'_>,
     set: &MigrationSet,
     issues: Vec<Issue>,
-    findings: Vec<Finding>,
+    lint: LintResult,
     applied: Applied,
     selected: &BTreeSet<Rule>,
+    require_apply: bool,
 ) -> ProbeOutcome {
+    let LintResult { findings, released, scope } = lint;
+    let released_active = released.iter().filter(|f| f.ignored.is_none()).count();
     let fw = set.framework.as_str();
     let n = set.migrations.len();
     let failing_issues: Vec<&Issue> = issues.iter().filter(|i| i.level == Level::Fail).collect();
@@ -1296,7 +1421,11 @@ fn outcome(
             f.message
         ));
     }
-    let status = if applied.error.is_some() && reasons.is_empty() {
+    // Nothing was applied although the check claims the migrations apply: what was examined
+    // (integrity, lint) is not the whole claim, so the result is error, never pass.
+    let unapplied =
+        reasons.is_empty() && applied.error.is_none() && applied.report.is_none() && require_apply;
+    let status = if (applied.error.is_some() || unapplied) && reasons.is_empty() {
         Status::Error
     } else if reasons.is_empty() {
         Status::Pass
@@ -1327,13 +1456,44 @@ fn outcome(
         (_, Some(note), _) => note.clone(),
         _ => String::new(),
     };
+    let released_text = if released_active > 0 {
+        format!(
+            "; {released_active} lint finding(s) in released migrations not counted (in scope: {})",
+            scope.how
+        )
+    } else {
+        String::new()
+    };
     let reason = match status {
+        Status::Error if unapplied => {
+            let cause = applied_text.strip_prefix("not applied").unwrap_or(&applied_text);
+            let cause = cause.trim_start_matches([':', ' ']);
+            let cause = if cause.is_empty() { "no scratch database" } else { cause };
+            let lint_text = if selected.is_empty() {
+                "lint off".to_string()
+            } else if released_active > 0 {
+                "no lint finding in unreleased migrations".to_string()
+            } else if ignored > 0 {
+                format!("lint clean ({ignored} ignored)")
+            } else {
+                "lint clean".to_string()
+            };
+            let hint = if cause.contains("database_url") {
+                String::new()
+            } else {
+                " — set `database_url` to a PostgreSQL server, or `require_apply: false` to claim integrity and lint only".to_string()
+            };
+            format!(
+                "{n} {fw} migrations consistent, {lint_text}; not applied: {cause}{hint}{released_text}"
+            )
+        }
         Status::Pass => {
             let mut s =
                 format!("{n} {fw} migrations: integrity ok, {} lint finding(s)", active.len());
             if ignored > 0 {
                 s.push_str(&format!(" ({ignored} ignored)"));
             }
+            s.push_str(&released_text);
             if applied.report.is_none() {
                 // The pass covers what was examined: integrity and lint, not the apply.
                 s.push_str(&format!(
@@ -1346,7 +1506,7 @@ fn outcome(
             s
         }
         Status::Error => format!("{n} {fw} migrations checked, but {applied_text}"),
-        _ => reasons.join("; "),
+        _ => format!("{}{released_text}", reasons.join("; ")),
     };
     let mut out = ProbeOutcome::new(status, reason);
     out.measurements.push(Measurement::new("migrations", n as f64, "count"));
@@ -1359,6 +1519,7 @@ fn outcome(
             Measurement::new("lint_findings", active.len() as f64, "count").with_threshold("<= 0"),
         );
         out.measurements.push(Measurement::new("lint_ignored", ignored as f64, "count"));
+        out.measurements.push(Measurement::new("lint_released", released_active as f64, "count"));
     }
     // 1: the migrations ran on a scratch database (see `round_trip` for how far); 0: only
     // integrity and lint were examined.
@@ -1412,7 +1573,12 @@ fn outcome(
             "parents": m.parents,
         })).collect::<Vec<_>>(),
         "integrity": issues,
-        "lint": { "rules": selected.iter().map(|r| r.id()).collect::<Vec<_>>(), "findings": findings },
+        "lint": {
+            "rules": selected.iter().map(|r| r.id()).collect::<Vec<_>>(),
+            "findings": findings,
+            "scope": scope.how,
+            "released_findings": released,
+        },
         "apply": applied.report.as_ref().map(|r| serde_json::json!({
             "engine": r.engine, "database": r.database, "steps": r.steps, "round_trip_skipped": r.round_trip_skipped,
             "reapplied": r.reapplied, "failure": r.failure,

@@ -8,6 +8,7 @@ pub mod ci;
 pub mod command;
 pub mod context;
 pub mod coverage;
+pub mod debug_settings;
 pub mod dns;
 pub mod dockerfile;
 pub mod env;
@@ -79,6 +80,7 @@ impl Probe {
             Probe::Command(s) => command::validate(s),
             Probe::File(s) => file::validate(s),
             Probe::Search(s) => search::validate(s),
+            Probe::DebugSettings(s) => debug_settings::validate(s),
             Probe::Tests(s) => tests::validate(s),
             Probe::Coverage(s) => coverage::validate(s),
             Probe::Http(s) => http::validate(s),
@@ -105,6 +107,7 @@ impl Probe {
             Probe::Command(s) => command::run(s, ctx),
             Probe::File(s) => file::run(s, ctx),
             Probe::Search(s) => search::run(s, ctx),
+            Probe::DebugSettings(s) => debug_settings::run(s, ctx),
             Probe::Tests(s) => tests::run(s, ctx),
             Probe::Coverage(s) => coverage::run(s, ctx),
             Probe::Http(s) => http::run(s, ctx),

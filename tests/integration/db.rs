@@ -148,7 +148,8 @@ fn migration_failing_half_way_fails_naming_it_and_the_error() {
 
 #[test]
 fn dangerous_sql_is_linted_with_lines_ignores_and_parse_errors() {
-    let o = run_migrations(&fixtures(), "path: dangerous\napply: off\n");
+    // The fixtures are committed in readyctl's own repository (released): lint them all.
+    let o = run_migrations(&fixtures(), "path: dangerous\napply: off\nlint_scope: all\n");
     assert_eq!(o.status, Status::Fail);
     let got = rules(&o);
     let want: Vec<(String, Option<u64>)> = [
@@ -174,8 +175,10 @@ fn dangerous_sql_is_linted_with_lines_ignores_and_parse_errors() {
         )
     );
     // Selecting rules narrows the findings.
-    let o =
-        run_migrations(&fixtures(), "path: dangerous\napply: off\nlint: [column-type-change]\n");
+    let o = run_migrations(
+        &fixtures(),
+        "path: dangerous\napply: off\nlint_scope: all\nlint: [column-type-change]\n",
+    );
     assert_eq!(rules(&o), vec![("column-type-change".to_string(), Some(7))]);
 }
 
@@ -214,15 +217,28 @@ fn flyway_duplicate_versions_and_dbmate_missing_down() {
 }
 
 #[test]
-fn postgres_only_sql_on_auto_sqlite_is_noted_not_failed() {
+fn postgres_only_sql_on_auto_sqlite_is_an_error_saying_what_was_verified() {
+    // D14: the check claims the migrations apply; nothing was applied, so it is not a pass.
     let o = run_migrations(&fixtures(), "path: goose-pg\n");
-    assert_eq!(o.status, Status::Pass, "{}", o.reason);
-    assert!(o.reason.contains("does not run on SQLite"), "{}", o.reason);
-    // The pass covers integrity and lint only, and says so on one line (D14).
-    assert!(o.reason.contains("applying and reversibility not verified"), "{}", o.reason);
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(
+        o.reason.starts_with(
+            "3 goose migrations consistent, lint clean; not applied: the SQL does not run on SQLite"
+        ),
+        "{}",
+        o.reason
+    );
+    assert!(o.reason.contains("set `database_url`"), "{}", o.reason);
     assert!(!o.reason.contains('\n'), "{}", o.reason);
     let m = |name: &str| o.measurements.iter().find(|m| m.name == name).map(|m| m.value);
     assert_eq!((m("applied"), m("round_trip")), (Some(0.0), None));
+    // A check that claims integrity and lint only says so and passes on what it examined.
+    let o = run_migrations(&fixtures(), "path: goose-pg\nrequire_apply: false\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("applying and reversibility not verified"), "{}", o.reason);
+    // `apply: off` is a static check by choice: no apply is required.
+    let o = run_migrations(&fixtures(), "path: goose-pg\napply: off\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
     let o = run_migrations(&fixtures(), "path: goose-pg\napply: sqlite\n");
     assert_eq!(o.status, Status::Fail, "{}", o.reason);
 }
@@ -570,7 +586,10 @@ fn alembic_import_error_is_an_environment_error_not_a_fail() {
 fn bench_lint_driver() {
     let Ok(repo) = std::env::var("READYCTL_BENCH_REPO") else { return };
     let started = Instant::now();
-    let o = run_migrations(Path::new(&repo), "path: migrations\nframework: sqlx\napply: off\n");
+    let o = run_migrations(
+        Path::new(&repo),
+        "path: migrations\nframework: sqlx\napply: off\nlint_scope: all\n",
+    );
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let n = o.measurements.iter().find(|m| m.name == "migrations").map(|m| m.value).unwrap_or(0.0);
     let findings =
@@ -583,7 +602,8 @@ fn django_leaves_per_app_made_by_real_makemigrations() {
     // fixtures/migrations/django was made with Django's own startproject/startapp/makemigrations,
     // including the conflicting 0002s and `makemigrations --merge`.
     let o = run_migrations(&fixtures(), "path: django\n");
-    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(o.reason.starts_with("4 django migrations consistent"), "{}", o.reason);
     assert!(
         o.reason.contains("4 django migrations") && o.reason.contains("set `database_url`"),
         "{}",
@@ -774,7 +794,7 @@ fn rails_fixture_duplicate_version_and_irreversible_migration() {
     copy_dir(&fixtures().join("rails"), &repo);
     std::fs::remove_file(repo.join("db/migrate/20240303090000_add_role_to_users.rb")).unwrap();
     let o = run_migrations(&repo, "{}");
-    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
     assert!(
         o.reason.contains("not applied: set `database_url` to run the rails commands"),
         "{}",
@@ -873,7 +893,7 @@ fn liquibase_changesets_apply_and_roll_back_on_sqlite() {
         steps.iter().filter(|(p, _)| p == "down").map(|(_, v)| v.as_str()).collect();
     assert_eq!(downs, ["bob:3", "alice:2", "alice:1"], "rollbacks in reverse changeset order");
     // Lint findings point at lines of the changelog file.
-    let o = run_migrations(&fixtures().join("liquibase"), "path: .\napply: off\n");
+    let o = run_migrations(&fixtures().join("liquibase"), "path: .\napply: off\nlint_scope: all\n");
     let lines: Vec<u64> = o.locations.iter().filter_map(|l| l.line).collect();
     assert!(lines.iter().all(|l| (4..=15).contains(l)) && !lines.is_empty(), "{lines:?}");
     // A changeset without --rollback is a missing down at the configured level.
@@ -896,7 +916,12 @@ fn typeorm_and_refinery_fixtures() {
     assert_eq!(o.status, Status::Fail, "{}", o.reason);
     assert!(o.reason.contains("1795302883836 (AddUsersEmail) has no down"), "{}", o.reason);
     let o = run_migrations(&fixtures().join("typeorm"), "path: src/migration\n");
-    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert_eq!(o.status, Status::Error, "{}", o.reason);
+    assert!(
+        o.reason.contains("typeorm migrations consistent, lint clean; not applied"),
+        "{}",
+        o.reason
+    );
     assert_eq!(artifact_json(&o, "summary.json")["framework"], "typeorm");
 
     let o = run_migrations(&fixtures().join("refinery"), "apply: off\n");
@@ -1141,4 +1166,129 @@ fn prisma_commands_ledger_check_against_a_ledger_table() {
     let o = run_migrations(&repo, &format!("database_url: {url}\nlint: false\ncommands: {{}}\n"));
     assert_eq!(o.status, Status::Error, "{}", o.reason);
     assert!(o.reason.contains("npm install prisma"), "{}", o.reason);
+}
+
+// ---------- D25: lint scope — released migrations do not block ----------
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (p, text) in files {
+        let path = dir.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+fn lint_paths(o: &ProbeOutcome) -> Vec<String> {
+    let mut v: Vec<String> =
+        o.locations.iter().filter(|l| l.rule.is_some()).map(|l| l.path.clone()).collect();
+    v.dedup();
+    v
+}
+
+fn measurement(o: &ProbeOutcome, name: &str) -> Option<f64> {
+    o.measurements.iter().find(|m| m.name == name).map(|m| m.value)
+}
+
+const RELEASED: &[(&str, &str)] = &[
+    ("db/000001_drop_legacy.up.sql", "DROP TABLE legacy;\n"),
+    ("db/000001_drop_legacy.down.sql", "CREATE TABLE legacy (id integer);\n"),
+    ("db/000002_notes.up.sql", "CREATE TABLE notes (id integer PRIMARY KEY);\n"),
+    ("db/000002_notes.down.sql", "DROP TABLE notes;\n"),
+];
+const NEW: &[(&str, &str)] = &[
+    ("db/000003_drop_old.up.sql", "DROP TABLE old_orders;\n"),
+    ("db/000003_drop_old.down.sql", "CREATE TABLE old_orders (id integer);\n"),
+];
+
+#[test]
+fn lint_findings_in_released_migrations_are_evidence_not_blocking_in_a_git_repo() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = t.path();
+    assert!(crate::support::git(repo, &["init", "-q", "-b", "main"]).status.success());
+    write(repo, RELEASED);
+    crate::support::git(repo, &["add", "."]);
+    assert!(crate::support::git(repo, &["commit", "-qm", "released"]).status.success());
+    let spec = "path: db\napply: off\n";
+
+    // On main, everything is released: the 2021-style finding is visible but does not block.
+    let o = run_migrations(repo, spec);
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(
+        o.reason.contains("2 lint finding(s) in released migrations not counted"),
+        "{}",
+        o.reason
+    );
+    assert!(o.reason.contains("merge-base"), "{}", o.reason);
+    assert_eq!(measurement(&o, "lint_released"), Some(2.0));
+    assert_eq!(measurement(&o, "lint_findings"), Some(0.0));
+    let s = artifact_json(&o, "summary.json");
+    let released = s["lint"]["released_findings"].as_array().unwrap();
+    assert!(released.iter().all(|f| f["path"] == "db/000001_drop_legacy.up.sql"), "{released:?}");
+    assert!(released.iter().any(|f| f["rule"] == "drop-table"), "{released:?}");
+
+    // A new migration on a branch, uncommitted (untracked): its finding blocks, the old one not.
+    crate::support::git(repo, &["checkout", "-qb", "feature"]);
+    write(repo, NEW);
+    let o = run_migrations(repo, spec);
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert_eq!(lint_paths(&o), ["db/000003_drop_old.up.sql"]);
+    // Committed on the branch: still unreleased (changed since the merge-base with main).
+    crate::support::git(repo, &["add", "."]);
+    assert!(crate::support::git(repo, &["commit", "-qm", "new"]).status.success());
+    let o = run_migrations(repo, spec);
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert_eq!(lint_paths(&o), ["db/000003_drop_old.up.sql"]);
+    // An edit to a released migration on the branch brings it back into scope.
+    std::fs::write(repo.join("db/000001_drop_legacy.up.sql"), "DROP TABLE legacy;\n-- edited\n")
+        .unwrap();
+    let o = run_migrations(repo, spec);
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert_eq!(lint_paths(&o), ["db/000001_drop_legacy.up.sql", "db/000003_drop_old.up.sql"]);
+    crate::support::git(repo, &["checkout", "--", "."]);
+
+    // lint_scope: all counts every migration.
+    let o = run_migrations(repo, "path: db\napply: off\nlint_scope: all\n");
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert_eq!(lint_paths(&o), ["db/000001_drop_legacy.up.sql", "db/000003_drop_old.up.sql"]);
+}
+
+#[test]
+fn lint_scope_follows_the_lock_file_then_falls_back_to_the_newest_migration() {
+    // No git: only the newest migration's findings count.
+    let repo = scratch_dir("lint-scope-nogit");
+    write(&repo, RELEASED);
+    let o = run_migrations(&repo, "path: db\napply: off\n");
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("the newest migration"), "{}", o.reason);
+    write(&repo, NEW);
+    let o = run_migrations(&repo, "path: db\napply: off\n");
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert_eq!(lint_paths(&o), ["db/000003_drop_old.up.sql"]);
+
+    // A lock file decides: locked migrations are released, the rest is not.
+    let spec: migrations::Spec = serde_yaml::from_str("path: db\napply: off\n").unwrap();
+    let evidence = scratch_dir("lint-scope-evidence");
+    let ctx = ProbeContext {
+        repo: &repo,
+        check_id: "x",
+        evidence_dir: &evidence,
+        run_started: SystemTime::now(),
+        deadline: Instant::now() + Duration::from_secs(30),
+        cancel: &CANCEL,
+        output_filter: None,
+    };
+    std::fs::remove_file(repo.join("db/000003_drop_old.up.sql")).unwrap();
+    std::fs::remove_file(repo.join("db/000003_drop_old.down.sql")).unwrap();
+    // Lock only 000001, then add 000002 and 000003 (not locked, so unreleased).
+    std::fs::remove_file(repo.join("db/000002_notes.up.sql")).unwrap();
+    std::fs::remove_file(repo.join("db/000002_notes.down.sql")).unwrap();
+    migrations::write_lock(&spec, &ctx).unwrap();
+    write(&repo, &RELEASED[2..]);
+    write(&repo, NEW);
+    let o = run_migrations(&repo, "path: db\napply: off\n");
+    assert_eq!(o.status, Status::Fail, "{}", o.reason);
+    assert!(o.reason.contains("not in db/migrations.lock"), "{}", o.reason);
+    // 000003's finding counts; 000001's (locked) is evidence only.
+    assert_eq!(lint_paths(&o), ["db/000003_drop_old.up.sql"]);
+    assert_eq!(measurement(&o, "lint_released"), Some(2.0));
 }
