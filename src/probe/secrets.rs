@@ -32,7 +32,9 @@ pub struct Spec {
     /// Rule ids to turn off (`readyctl secrets rules` lists them), e.g. `[stripe-test-key]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disable: Vec<String>,
-    /// Findings below this severity are reported but do not fail the check (default `low`).
+    /// Findings below this severity are reported but do not fail the check (default `medium`:
+    /// findings lowered to `low` by their context — docs, tests, examples, compose dev
+    /// services, comments — are visible, not blocking; `low` makes them block too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_severity: Option<Severity>,
     /// Files larger than this many KiB are not scanned (default 5120).
@@ -47,11 +49,15 @@ pub struct Spec {
     pub max_commits: Option<u32>,
 }
 
+/// Findings below this do not fail the check unless `min_severity` says otherwise.
+pub const DEFAULT_MIN_SEVERITY: Severity = Severity::Medium;
+
 /// Locations kept in the result (the count is always exact; summary.json has every finding).
 const MAX_LOCATIONS: usize = 200;
 
 fn known_rule(id: &str) -> bool {
-    id == secrets::rules::DOTENV_RULE || secrets::rules::RULES.iter().any(|r| r.id == id)
+    secrets::rules::FILE_RULES.iter().any(|r| r.0 == id)
+        || secrets::rules::RULES.iter().any(|r| r.id == id)
 }
 
 pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
@@ -266,14 +272,31 @@ fn globset_of(globs: &[String]) -> Result<globset::GlobSet, String> {
 }
 
 fn outcome(spec: &Spec, scanner: &Scanner, report: &secrets::Report) -> ProbeOutcome {
-    let min = spec.min_severity.unwrap_or(Severity::Low);
+    let min = spec.min_severity.unwrap_or(DEFAULT_MIN_SEVERITY);
     let blocking: Vec<&secrets::Finding> =
         report.findings.iter().filter(|f| f.severity >= min).collect();
     let n = blocking.len();
     let mut out = if n == 0 {
         let below = report.findings.len();
         let extra = if below > 0 {
-            format!(" ({below} below {} severity)", min.as_str())
+            let why: Vec<String> = report
+                .findings
+                .iter()
+                .take(2)
+                .map(|f| {
+                    let at = f.line.map_or(f.path.clone(), |l| format!("{}:{l}", f.path));
+                    match &f.context {
+                        Some(c) => format!("{} at {at}, {c}", f.rule),
+                        None => format!("{} at {at}", f.rule),
+                    }
+                })
+                .collect();
+            let more = if below > 2 { format!(", +{} more", below - 2) } else { String::new() };
+            format!(
+                " ({below} below {} severity, not blocking: {}{more})",
+                min.as_str(),
+                why.join("; ")
+            )
         } else {
             String::new()
         };
@@ -311,12 +334,21 @@ fn outcome(spec: &Spec, scanner: &Scanner, report: &secrets::Report) -> ProbeOut
             path: f.path.clone(),
             line: f.line,
             column: None,
-            message: Some(format!(
-                "{} ({}), fingerprint {}",
-                f.description,
-                f.severity.as_str(),
-                f.fingerprint
-            )),
+            message: Some(match &f.context {
+                Some(c) => format!(
+                    "{} ({}; {c}; not blocking below {}), fingerprint {}",
+                    f.description,
+                    f.severity.as_str(),
+                    min.as_str(),
+                    f.fingerprint
+                ),
+                None => format!(
+                    "{} ({}), fingerprint {}",
+                    f.description,
+                    f.severity.as_str(),
+                    f.fingerprint
+                ),
+            }),
             rule: Some(f.rule.clone()),
         })
         .collect();
@@ -527,7 +559,7 @@ mod tests {
                     r("KLjh7GFd5Sa3QWe1RTy9UIo8PLk6MNb4VCx2ZAq0")
                 ),
             ),
-            ("url-credentials", format!("https://deploy:{}@example.com/repo.git", "Zq7Xw3Vr9Tn")),
+            ("url-credentials", format!("https://deploy:{}@git.acme-corp.io/repo.git", "Zq7Xw3Vr9Tn")),
         ];
         for (rule, line) in samples {
             let rep = scan(&[("f.txt", format!("{line}\n"))], &Spec::default());

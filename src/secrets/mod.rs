@@ -2,6 +2,7 @@
 //! `secrets` probe, `env` and `dockerfile` probes, and baseline files ([`baseline`]).
 
 pub mod baseline;
+pub mod context;
 pub mod rules;
 pub mod scan;
 
