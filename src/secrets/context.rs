@@ -185,8 +185,12 @@ fn dev_settings(parts: &[&str], lower: &str) -> bool {
 }
 
 /// Why a line weighs less, from the line alone: a comment or a documentation example.
-pub fn line_context(line: &[u8]) -> Option<&'static str> {
+pub fn line_context(file_name: &str, line: &[u8]) -> Option<&'static str> {
     let t = line.trim_ascii_start();
+    // `.npmrc` lines start with `//registry…`: a URL without its scheme, not a comment.
+    if t.starts_with(b"//") && (file_name == ".npmrc" || file_name == ".yarnrc") {
+        return None;
+    }
     const COMMENTS: &[&[u8]] = &[b"#", b"//", b"/*", b"* ", b"<!--", b"-- ", b";", b"rem "];
     if COMMENTS.iter().any(|c| t.starts_with(c)) || t == b"*" {
         return Some("commented-out line");
@@ -259,9 +263,9 @@ mod tests {
 
     #[test]
     fn lines_hosts_and_tokens() {
-        assert!(line_context(b"  # config.secret_key = 'abc'").is_some());
-        assert!(line_context(b" * example: eyJhbGciOi").is_some());
-        assert!(line_context(b"KEY = 'abc'").is_none());
+        assert!(line_context("a.py", b"  # config.secret_key = 'abc'").is_some());
+        assert!(line_context("a.py", b" * example: eyJhbGciOi").is_some());
+        assert!(line_context("a.py", b"KEY = 'abc'").is_none());
         assert!(local_host("localhost:5432/app"));
         assert!(local_host("db:5432"));
         assert!(!local_host("db.prod.internal:5432"));

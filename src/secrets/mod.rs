@@ -3,6 +3,8 @@
 
 pub mod baseline;
 pub mod context;
+#[cfg(test)]
+mod corpus;
 pub mod rules;
 pub mod scan;
 

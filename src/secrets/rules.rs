@@ -534,8 +534,8 @@ pub fn looks_like_placeholder(value: &[u8]) -> bool {
     // `$`, `%` or `{` (Django's alphabet has `$`, `%`, `(`) is not taken for one.
     let b = lower.as_bytes();
     if (b[0] == b'$' && b.get(1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_'))
-        || (b[0] == b'%' && lower.len() > 2 && lower.ends_with('%'))
-        || (b[0] == b'{' && lower.ends_with('}'))
+        || (b[0] == b'%' && lower.len() > 2 && lower.ends_with('%') && identifier(&b[1..b.len() - 1]))
+        || (b[0] == b'{' && lower.ends_with('}') && identifier(&b[1..b.len() - 1]))
         || lower.find("${").is_some_and(|i| lower[i..].contains('}'))
         || lower.find("{{").is_some_and(|i| lower[i..].contains("}}"))
         || lower.find("%(").is_some_and(|i| lower[i..].contains(")s"))
@@ -562,6 +562,11 @@ pub fn looks_like_placeholder(value: &[u8]) -> bool {
         return true;
     }
     PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// A name between delimiters (`%APPDATA%`, `{ secret_key }`, `{{.Values.x}}`).
+fn identifier(b: &[u8]) -> bool {
+    b.iter().all(|c| c.is_ascii_alphanumeric() || b"_.- {}".contains(c))
 }
 
 /// `name(…)` or `a.b(…)`: an identifier, `(`, anything, and `)` at the end.

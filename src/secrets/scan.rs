@@ -371,7 +371,7 @@ impl Scanner {
         if why.is_none()
             && let Some((l, _)) = line
         {
-            why = context::line_context(l);
+            why = context::line_context(file.file_name, l);
         }
         if why.is_none() && id == "jwt" && context::jwt_expired(value, chrono::Utc::now().timestamp())
         {
