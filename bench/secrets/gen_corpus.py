@@ -263,7 +263,7 @@ for i in range(3):
         T(f'  password: "{rnd(ALNUM, 12)}"', "k8s-stringdata"),
         "  username: app",
     ])
-    labels.append({"file": f"k8s/app{i}/secret.yaml", "line": 8, "secret": True, "kind": "k8s-stringdata-user"})
+    labels.append({"file": f"k8s/app{i}/secret.yaml", "line": 8, "secret": False, "kind": "k8s-stringdata-username"})
 for i in range(3):
     add(f"k8s/api{i}/secret.yml", [
         "apiVersion: v1", "kind: Secret", "metadata:", "  name: api-keys", "data:",

@@ -147,6 +147,15 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         Ok(r) => r,
         Err(e) => return ProbeOutcome::error(format!("secret scan failed: {e}")),
     };
+    let ignored = committed_but_ignored(ctx.repo);
+    if !ignored.is_empty() {
+        let allow = match globset_of(&spec.allow_paths) {
+            Ok(a) => a,
+            Err(e) => return ProbeOutcome::error(format!("secrets: {e}")),
+        };
+        let listed: Vec<String> = ignored.into_iter().filter(|p| !allow.is_match(p)).collect();
+        scanner.scan_listed(ctx.repo, &listed, &mut report);
+    }
     if spec.history {
         let commits = spec.max_commits.unwrap_or(100);
         match scan_history(&scanner, spec, ctx, commits) {
@@ -245,6 +254,26 @@ fn scan_history(
     });
     let _ = std::fs::remove_dir_all(&tmp);
     result
+}
+
+/// Files git tracks although an ignore file matches them (committed before the ignore rule):
+/// the walk skips them, yet they are in every clone. Empty outside a git work tree.
+fn committed_but_ignored(repo: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"])
+        .current_dir(repo)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => o
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf, String> {
@@ -519,6 +548,110 @@ mod tests {
     }
 
     #[test]
+    fn context_lowers_findings_to_low_with_a_reason_and_they_do_not_block() {
+        let tok = github_token();
+        let files = [
+            ("tests/test_api.py", format!("TOKEN = '{tok}'\n")),
+            ("docs/setup.md", format!("export GH={tok}\n")),
+            ("vendor/lib/ci.sh", format!("GH={tok}\n")),
+            ("src/old.py", format!("# GH = '{tok}'\n")),
+            (
+                "docker-compose.yml",
+                format!("DATABASE_URL: postgres://app:{}@db.prod.io/a\n", "Xk29vLq7Pw"),
+            ),
+            ("src/db.py", format!("URL = 'postgres://app:{}@localhost/a'\n", "Xk29vLq7Pw")),
+        ];
+        let r = scan(&files, &Spec::default());
+        assert_eq!(r.findings.len(), files.len(), "{:?}", rules_of(&r));
+        for f in &r.findings {
+            assert_eq!(f.severity, Severity::Low, "{f:?}");
+            assert!(f.context.as_deref().is_some_and(|c| c.contains("lowered from")), "{f:?}");
+        }
+        let scanner = Scanner::new(&secrets::Options::default()).unwrap();
+        let out = outcome(&Spec::default(), &scanner, &r);
+        assert_eq!(out.status, crate::outcome::Status::Pass, "{}", out.reason);
+        assert!(out.reason.contains("6 below medium severity, not blocking"), "{}", out.reason);
+        assert!(
+            out.locations.iter().all(|l| l.message.as_deref().unwrap().contains("not blocking"))
+        );
+        // `min_severity: low` makes them block.
+        let strict = Spec { min_severity: Some(Severity::Low), ..Spec::default() };
+        assert_eq!(outcome(&strict, &scanner, &r).status, crate::outcome::Status::Fail);
+        // The same token in application code blocks.
+        let r = scan(&[("src/api.py", format!("TOKEN = '{tok}'\n"))], &Spec::default());
+        assert_eq!(r.findings[0].severity, Severity::Critical);
+        assert_eq!(r.findings[0].context, None);
+        assert_eq!(outcome(&Spec::default(), &scanner, &r).status, crate::outcome::Status::Fail);
+    }
+
+    #[test]
+    fn published_examples_hashes_and_punctuated_keys() {
+        let dj = "2^f+3@v7$v1f8yt0!s)3-1t$)tlp+xm17=*g))_xoi&&9m#2a&"; // Django alphabet, with `)`
+        let files = [
+            (
+                "settings.py",
+                format!(
+                    "SECRET_KEY = '{dj}'\nRECAPTCHA_PRIVATE_KEY = '{}'\n",
+                    "6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe"
+                ),
+            ),
+            ("s3.py", format!("KEY = '{}'\n", ["AKIAIOSFODNN7", "EXAMPLE"].concat())),
+            (
+                "users.json",
+                format!(
+                    "{{\"password\": \"pbkdf2_sha256$600000${}\"}}\n",
+                    "aB3dE6gH9jK2mN5pQ8sT1v$Wc9kP2xZ7"
+                ),
+            ),
+            ("app.js", format!("fetch('https://admin:{}@api.example.com/v1')\n", "Zq7Xw3Vr9Tn")),
+        ];
+        let got = rules_of(&scan(&files, &Spec::default()));
+        assert_eq!(got, vec![("python-secret-key".into(), "settings.py".into(), Some(1))]);
+    }
+
+    #[test]
+    fn framework_rules() {
+        let hex = "0123456789abcdef".repeat(8);
+        let files = [
+            ("config/secrets.yml", format!("development:\n  secret_key_base: {hex}\nproduction:\n  secret_key_base: {}\n", hex.chars().rev().collect::<String>())),
+            ("config/master.key", "0123456789abcdef0123456789abcdef\n".to_string()),
+            ("k8s/db.yaml", "apiVersion: v1\nkind: Secret\nstringData:\n  host: db\n  password: \"Tr0ub4dor\"\n".to_string()),
+            ("src/main/resources/application.properties", "jwt.secret=nRvyYC4soFxBdZ-F\nspring.datasource.password=${PG_PASS:petclinic}\njwt.sessionTime=86400\n".to_string()),
+            ("conf/app.ini", "[app]\nJwtSecret = 233\nPassword = rootroot\nRequired = true\n".to_string()),
+            ("laravel/config.php", format!("APP_KEY=base64:{}=\n", "q8Zr3LkP0vXy7TbN2mWsA1cD4eF5gH6iJ7kLmNoPqRs")),
+        ];
+        let r = scan(&files, &Spec::default());
+        let got: Vec<(String, String, Option<u64>, Severity)> = r
+            .findings
+            .iter()
+            .map(|f| (f.rule.clone(), f.path.clone(), f.line, f.severity))
+            .collect();
+        let want = |rule: &str, path: &str, line: Option<u64>, sev: Severity| {
+            assert!(got.contains(&(rule.into(), path.into(), line, sev)), "{rule} {path}: {got:?}");
+        };
+        want("rails-secret-key-base", "config/secrets.yml", Some(2), Severity::Low);
+        want("rails-secret-key-base", "config/secrets.yml", Some(4), Severity::High);
+        want("rails-master-key", "config/master.key", None, Severity::Critical);
+        want("kubernetes-secret", "k8s/db.yaml", Some(5), Severity::High);
+        want(
+            "config-file-secret",
+            "src/main/resources/application.properties",
+            Some(1),
+            Severity::High,
+        );
+        want(
+            "config-file-secret",
+            "src/main/resources/application.properties",
+            Some(2),
+            Severity::High,
+        );
+        want("config-file-secret", "conf/app.ini", Some(2), Severity::High);
+        want("config-file-secret", "conf/app.ini", Some(3), Severity::High);
+        want("laravel-app-key", "laravel/config.php", Some(1), Severity::High);
+        assert_eq!(got.len(), 9, "{got:?}");
+    }
+
+    #[test]
     fn every_rule_has_a_true_positive_sample() {
         // One synthetic sample per rule, assembled at run time; each must be found by its rule.
         let r = |s: &str| s.chars().rev().collect::<String>();
@@ -559,7 +692,10 @@ mod tests {
                     r("KLjh7GFd5Sa3QWe1RTy9UIo8PLk6MNb4VCx2ZAq0")
                 ),
             ),
-            ("url-credentials", format!("https://deploy:{}@git.acme-corp.io/repo.git", "Zq7Xw3Vr9Tn")),
+            (
+                "url-credentials",
+                format!("https://deploy:{}@git.acme-corp.io/repo.git", "Zq7Xw3Vr9Tn"),
+            ),
         ];
         for (rule, line) in samples {
             let rep = scan(&[("f.txt", format!("{line}\n"))], &Spec::default());

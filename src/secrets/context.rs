@@ -162,8 +162,18 @@ fn test_file(lower: &str) -> bool {
     (lower.starts_with("test_") && lower.ends_with(".py"))
         || lower == "conftest.py"
         || [
-            "_test.go", "_test.py", "_tests.py", "_spec.rb", "_test.rb", "_test.rs", "test.java",
-            "tests.java", "test.kt", "tests.cs", "test.cs", "test.php",
+            "_test.go",
+            "_test.py",
+            "_tests.py",
+            "_spec.rb",
+            "_test.rb",
+            "_test.rs",
+            "test.java",
+            "tests.java",
+            "test.kt",
+            "tests.cs",
+            "test.cs",
+            "test.php",
         ]
         .iter()
         .any(|e| lower.ends_with(e))

@@ -62,7 +62,9 @@ pub fn score(root: &Path) -> (usize, usize, usize, Vec<String>, Vec<String>) {
         labels.cases.iter().filter(|c| c.secret && c.line == 0).map(|c| c.file.as_str()).collect();
     let fps: Vec<String> = blocking
         .iter()
-        .filter(|(p, l)| !secret_lines.contains(&(p.clone(), *l)) && !file_level.contains(p.as_str()))
+        .filter(|(p, l)| {
+            !secret_lines.contains(&(p.clone(), *l)) && !file_level.contains(p.as_str())
+        })
         .map(|(p, l)| {
             let rule = report
                 .findings
@@ -82,7 +84,9 @@ fn corpus_precision_and_recall_meet_the_goal() {
     let (tp, fp, fnn, missed, fps) = score(&root);
     let precision = tp as f64 / (tp + fp).max(1) as f64;
     let recall = tp as f64 / (tp + fnn).max(1) as f64;
-    eprintln!("corpus: tp {tp} fp {fp} fn {fnn}: precision {precision:.3} recall {recall:.3}\nmissed: {missed:#?}\nfalse positives: {fps:#?}");
+    eprintln!(
+        "corpus: tp {tp} fp {fp} fn {fnn}: precision {precision:.3} recall {recall:.3}\nmissed: {missed:#?}\nfalse positives: {fps:#?}"
+    );
     assert!(
         precision >= MIN_PRECISION && recall >= MIN_RECALL,
         "precision {precision:.3} (goal {MIN_PRECISION}), recall {recall:.3} (goal {MIN_RECALL})\n\

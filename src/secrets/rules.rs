@@ -79,21 +79,13 @@ pub const KUBERNETES_SECRET_RULE: &str = "kubernetes-secret";
 
 /// Rules that read a whole file rather than one line: id, severity, description.
 pub const FILE_RULES: &[(&str, Severity, &str)] = &[
-    (
-        DOTENV_RULE,
-        High,
-        "environment file committed (it usually holds real credentials)",
-    ),
+    (DOTENV_RULE, High, "environment file committed (it usually holds real credentials)"),
     (
         RAILS_MASTER_KEY_RULE,
         Critical,
         "Rails master key committed (config/master.key decrypts credentials.yml.enc)",
     ),
-    (
-        KUBERNETES_SECRET_RULE,
-        High,
-        "value in a Kubernetes Secret manifest (data/stringData)",
-    ),
+    (KUBERNETES_SECRET_RULE, High, "value in a Kubernetes Secret manifest (data/stringData)"),
 ];
 
 /// Rules whose findings are not provider-issued credentials: a docker-compose file, CI
@@ -500,10 +492,41 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 /// `token_url`, `secret_name`): the generic rules skip them.
 pub fn key_is_not_a_secret(key: &[u8]) -> bool {
     const PARTS: &[&str] = &[
-        "hash", "digest", "checksum", "fingerprint", "url", "uri", "endpoint", "path", "file",
-        "name", "type", "length", "expir", "ttl", "header", "prefix", "field", "param", "label",
-        "placeholder", "message", "error", "regex", "pattern", "format", "policy", "count",
-        "timeout", "version", "mode", "reset", "confirm", "hint", "input", "id",
+        "hash",
+        "digest",
+        "checksum",
+        "fingerprint",
+        "url",
+        "uri",
+        "endpoint",
+        "path",
+        "file",
+        "name",
+        "type",
+        "length",
+        "expir",
+        "ttl",
+        "header",
+        "prefix",
+        "field",
+        "param",
+        "label",
+        "placeholder",
+        "message",
+        "error",
+        "regex",
+        "pattern",
+        "format",
+        "policy",
+        "count",
+        "timeout",
+        "version",
+        "mode",
+        "reset",
+        "confirm",
+        "hint",
+        "input",
+        "id",
     ];
     // Words of the key, split at `_`, `.`, `-` and camelCase humps.
     let mut words: Vec<String> = Vec::new();
@@ -534,7 +557,10 @@ pub fn looks_like_placeholder(value: &[u8]) -> bool {
     // `$`, `%` or `{` (Django's alphabet has `$`, `%`, `(`) is not taken for one.
     let b = lower.as_bytes();
     if (b[0] == b'$' && b.get(1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_'))
-        || (b[0] == b'%' && lower.len() > 2 && lower.ends_with('%') && identifier(&b[1..b.len() - 1]))
+        || (b[0] == b'%'
+            && lower.len() > 2
+            && lower.ends_with('%')
+            && identifier(&b[1..b.len() - 1]))
         || (b[0] == b'{' && lower.ends_with('}') && identifier(&b[1..b.len() - 1]))
         || lower.find("${").is_some_and(|i| lower[i..].contains('}'))
         || lower.find("{{").is_some_and(|i| lower[i..].contains("}}"))
@@ -574,7 +600,9 @@ fn looks_like_call(v: &str) -> bool {
     let Some(open) = v.find('(') else { return false };
     open > 0
         && v.ends_with(')')
-        && v[..open].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b':')
+        && v[..open]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b':')
         && v.as_bytes()[0].is_ascii_alphabetic()
 }
 
@@ -582,9 +610,27 @@ fn looks_like_call(v: &str) -> bool {
 /// `$6$…`, LDAP's `{SSHA}…`): what a fixture stores instead of a password, not a credential.
 pub fn looks_like_hash(v: &str) -> bool {
     const PREFIXES: &[&str] = &[
-        "pbkdf2_", "pbkdf2$", "argon2", "$argon2", "bcrypt$", "bcrypt_sha256$", "sha1$", "md5$",
-        "scrypt$", "crypt$", "unsalted_", "$2a$", "$2b$", "$2y$", "$1$", "$5$", "$6$", "{ssha}",
-        "{sha}", "{bcrypt}", "{noop}",
+        "pbkdf2_",
+        "pbkdf2$",
+        "argon2",
+        "$argon2",
+        "bcrypt$",
+        "bcrypt_sha256$",
+        "sha1$",
+        "md5$",
+        "scrypt$",
+        "crypt$",
+        "unsalted_",
+        "$2a$",
+        "$2b$",
+        "$2y$",
+        "$1$",
+        "$5$",
+        "$6$",
+        "{ssha}",
+        "{sha}",
+        "{bcrypt}",
+        "{noop}",
     ];
     PREFIXES.iter().any(|p| v.starts_with(p))
 }

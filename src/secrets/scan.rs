@@ -247,8 +247,11 @@ impl Scanner {
                 self.report(&mut out, suppressed, &file, rule, Some(line_no), value, ctx);
             }
         }
-        let combined =
-            if self.special_files.is_match(file_name) { &self.combined } else { &self.combined_general };
+        let combined = if self.special_files.is_match(file_name) {
+            &self.combined
+        } else {
+            &self.combined_general
+        };
         let mut pos = 0;
         let mut line_no = 1u64;
         let mut counted_to = 0;
@@ -347,7 +350,15 @@ impl Scanner {
                 }
                 let local = host.as_deref().is_some_and(context::local_host);
                 let rule_ref = FileRule::Content(rule.def, local);
-                self.report(out, suppressed, file, rule_ref, Some(line_no), value, Some((line, start)));
+                self.report(
+                    out,
+                    suppressed,
+                    file,
+                    rule_ref,
+                    Some(line_no),
+                    value,
+                    Some((line, start)),
+                );
             }
         }
     }
@@ -373,7 +384,9 @@ impl Scanner {
         {
             why = context::line_context(file.file_name, l);
         }
-        if why.is_none() && id == "jwt" && context::jwt_expired(value, chrono::Utc::now().timestamp())
+        if why.is_none()
+            && id == "jwt"
+            && context::jwt_expired(value, chrono::Utc::now().timestamp())
         {
             why = Some("expired JWT (`exp` in the past)");
         }
@@ -502,6 +515,42 @@ impl Scanner {
     }
 }
 
+impl Scanner {
+    /// Scans files named by the caller (repository-relative), whatever the ignore files say:
+    /// a file committed before it was gitignored (`dist/config.js` under `dist/*`) is still in
+    /// the repository. Findings are added to `report`, which stays sorted.
+    pub fn scan_listed(&self, repo: &Path, rels: &[String], report: &mut Report) {
+        let mut buf = Vec::new();
+        for rel in rels {
+            if self.skipped(rel) || rel.starts_with(".readyctl/") {
+                continue;
+            }
+            let path = repo.join(rel);
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() && m.len() > self.max_file_bytes => {
+                    report.files_too_large += 1;
+                    continue;
+                }
+                Ok(m) if m.is_file() => {}
+                _ => continue,
+            }
+            buf.clear();
+            if std::fs::File::open(&path)
+                .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut buf))
+                .is_err()
+                || buf[..buf.len().min(8192)].contains(&0)
+            {
+                continue;
+            }
+            report.files_scanned += 1;
+            report.bytes_scanned += buf.len() as u64;
+            let found = self.scan_bytes(rel, &buf, &mut report.suppressed);
+            report.findings.extend(found);
+        }
+        report.findings.sort_by(|a, b| (&a.path, a.line, &a.rule).cmp(&(&b.path, b.line, &b.rule)));
+    }
+}
+
 /// sha256(rule \0 path \0 secret), first 16 hex digits.
 pub fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
     let mut h = Sha256::new();
@@ -592,13 +641,34 @@ fn kubernetes_secret_values(bytes: &[u8]) -> Vec<(u64, usize, &[u8])> {
                 continue;
             }
             let Some(colon) = l.iter().position(|&b| b == b':') else { continue };
+            // Service-binding Secrets also carry where to connect: not secrets themselves.
+            const NOT_SECRET: &[&[u8]] = &[
+                b"type",
+                b"provider",
+                b"host",
+                b"hostname",
+                b"port",
+                b"database",
+                b"dbname",
+                b"db",
+                b"username",
+                b"user",
+                b"name",
+                b"namespace",
+                b"region",
+                b"email",
+            ];
+            if NOT_SECRET.contains(&l[..colon].trim_ascii().to_ascii_lowercase().as_slice()) {
+                continue;
+            }
             let v = l[colon + 1..].trim_ascii();
             let v = v
                 .strip_prefix(b"\"")
                 .and_then(|v| v.strip_suffix(b"\""))
                 .or_else(|| v.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'")))
                 .unwrap_or(v);
-            if v.is_empty() || v == b"|" || v == b">" || v.starts_with(b"|") || v.starts_with(b">") {
+            if v.is_empty() || v == b"|" || v == b">" || v.starts_with(b"|") || v.starts_with(b">")
+            {
                 continue;
             }
             out.push((n, start, v));
