@@ -425,6 +425,46 @@ add("pkg/package-meta.json", [F(f'  "integrity": "sha512-{rnd(B64, 86)}==",', "i
 add("web/src/logo.js", [F(f'export const logo = "data:image/png;base64,{rnd(B64, 120)}";', "data-uri")])
 add("docs-api/openapi.yaml", ["securitySchemes:", "  bearer:", F(f"    x-example-token: {jwt({'sub': '1', 'exp': FUTURE})}", "openapi-file-jwt")])
 
+# ---------------------------------------------------------------- held out
+# Written after the rules were tuned on the cases above, and scored before any rule change: the
+# corpus's check on its own author (kinds prefixed `heldout-`).
+add("cms/wp-config.php", [
+    "<?php",
+    T(f"define( 'DB_PASSWORD', '{rnd(ALNUM, 16)}' );", "heldout-wp-db-password"),
+    T(f"define( 'AUTH_KEY', '{rnd(ALNUM + '!@#%^&*()-_[]{{}}<>~+=,.;:/?|', 64)}' );".replace("'", "'", 1), "heldout-wp-auth-key"),
+])
+add("shop-django/shop/settings/production.py", [
+    "DATABASES = {", "    'default': {", "        'ENGINE': 'django.db.backends.postgresql',",
+    T(f"        'PASSWORD': '{rnd(ALNUM, 20)}',", "heldout-django-databases"),
+    "    }", "}",
+])
+add("dotnet/appsettings.Production.json", [
+    "{", '  "ConnectionStrings": {',
+    T(f'    "Default": "Server=sql.prod.acme.io;Database=app;User Id=app;Password={rnd(ALNUM, 18)};"', "heldout-dotnet-connstring"),
+    "  }", "}",
+])
+add("infra/main.tf", ['resource "aws_db_instance" "db" {', T(f'  password = "{rnd(ALNUM, 20)}"', "heldout-terraform"), "}"])
+add("billing-rails/config/database.yml", ["production:", "  adapter: postgresql", T(f"  password: {rnd(ALNUM, 18)}", "heldout-rails-database-yml")])
+add("api-svc/Dockerfile", ["FROM python:3.12-slim", T(f"ENV API_TOKEN={rnd(ALNUM, 32)}", "heldout-dockerfile-env")])
+add("java-svc/src/main/java/io/acme/Client.java", ["class Client {", T(f'  private static final String API_KEY = "{rnd(ALNUM, 32)}";', "heldout-java-const"), "}"])
+add("deploy/.netrc", [T(f"machine api.heroku.com login ops@acme.io password {rnd(HEX, 36)}", "heldout-netrc")])
+add("node-svc/config/default.json", ["{", T(f'  "apiKey": "{rnd(ALNUM, 40)}",', "heldout-json-apikey"), "}"])
+add("scripts/sync.sh", ["#!/bin/sh", T(f'curl -H "Authorization: Bearer {rnd(ALNUM, 40)}" https://api.acme.io/sync', "heldout-bearer")])
+add("go-svc/config/config.go", ["package config", T(f'var DBPassword = "{rnd(ALNUM, 14)}"', "heldout-go-var")])
+add("rb-app/config/initializers/devise.rb", ["Devise.setup do |config|", T(f"  config.secret_key = '{rnd(HEX, 128)}'", "heldout-devise-live"), "end"])
+add("webapp/.env.test", [F(f"SECRET_KEY={rnd(ALNUM, 32)}", "heldout-env-test")])
+add("ci5/.github/workflows/deploy.yml", ["env:", F("  DB_PASSWORD: ${{ secrets.DB_PASSWORD }}", "heldout-gha-secret-ref")])
+add("dj2/dj2/settings.py", [F("SECRET_KEY = get_random_secret_key()", "heldout-call"), F("SECRET_KEY_FALLBACK = 'replace-me-in-production'", "heldout-placeholder")])
+add("gosvc2/errors.go", [F('var ErrInvalidToken = errors.New("invalid token provided")', "heldout-error")])
+add("web2/src/validation.js", [F('const PASSWORD_REGEX = "^(?=.*[A-Z])(?=.*[0-9]).{8,}$";', "heldout-regex")])
+add("web2/config/locales/en.yml", ["en:", F('  password_label: "Your password, at least 8 characters"', "heldout-i18n")])
+add("web2/public/index.html", [F(f'<script src="https://cdn.acme.io/app.js" integrity="sha384-{rnd(B64, 64)}" crossorigin="anonymous"></script>', "heldout-sri")])
+add("web2/src/sentry.js", [F(f"Sentry.init({{ dsn: 'https://{rnd(HEX, 32)}@o{rnd(string.digits, 6)}.ingest.sentry.io/{rnd(string.digits, 7)}' }});", "heldout-sentry-dsn")])
+add("py-lib/client.py", ['class Client:', '    """Usage:', '', F('        client = Client(api_key="sk_live_' + rnd(ALNUM, 24) + '")', "heldout-docstring-usage"), '    """'])
+add("py-lib/tests/conftest.py", [F(f'    os.environ["STRIPE_KEY"] = "sk_live_{rnd(ALNUM, 24)}"', "heldout-conftest")])
+add("mobile/ios/Podfile.lock", [F(f"PODFILE CHECKSUM: {rnd(HEX, 40)}", "heldout-podfile-checksum")])
+add("chart2/values.yaml", ["postgresql:", "  auth:", F('    password: ""', "heldout-helm-empty"), F("    existingSecret: db-credentials", "heldout-helm-ref")])
+
 # ---------------------------------------------------------------- write
 files_dir = os.path.join(OUT, "files")
 if os.path.isdir(files_dir):
