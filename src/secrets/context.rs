@@ -111,7 +111,10 @@ pub fn path_context(rel: &str) -> PathContext {
     let dir_in = |set: &[&str]| parts.iter().any(|p| set.contains(p));
     let strong = if dir_in(VENDORED_DIRS) {
         Some("vendored code")
-    } else if dir_in(TEST_DIRS) || test_file(&lower) {
+    } else if dir_in(TEST_DIRS)
+        || test_file(&lower)
+        || [".env.test", ".env.testing", ".env.ci", ".env.e2e"].iter().any(|e| lower.starts_with(e))
+    {
         Some("test code or fixture")
     } else if dir_in(DOC_DIRS)
         || [".md", ".markdown", ".rst", ".adoc", ".ipynb"].iter().any(|e| lower.ends_with(e))
@@ -150,7 +153,7 @@ pub fn path_context(rel: &str) -> PathContext {
         )
     {
         Some("CI or test-runner configuration")
-    } else if dev_settings(&parts, &lower) {
+    } else if dev_settings(&parts, &lower) || lower == ".env.development" || lower == ".env.dev" {
         Some("development settings")
     } else {
         None
