@@ -218,7 +218,7 @@ pub fn line_context(file_name: &str, line: &[u8]) -> Option<&'static str> {
 }
 
 /// For YAML, the top-level key the line sits under (`development:` in Rails' `secrets.yml`).
-pub fn yaml_section<'a>(bytes: &'a [u8], line_start: usize) -> Option<&'a [u8]> {
+pub fn yaml_section(bytes: &[u8], line_start: usize) -> Option<&[u8]> {
     let before = &bytes[..line_start];
     for l in before.split(|&b| b == b'\n').rev() {
         if l.is_empty() || l[0] == b' ' || l[0] == b'\t' || l[0] == b'#' {

@@ -585,10 +585,9 @@ pub fn key_is_not_a_secret(key: &[u8]) -> bool {
     let mut cur = String::new();
     let mut prev_lower = false;
     for c in String::from_utf8_lossy(key).chars() {
-        if !c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && prev_lower) {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
+        if (!c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && prev_lower)) && !cur.is_empty()
+        {
+            words.push(std::mem::take(&mut cur));
         }
         if c.is_ascii_alphanumeric() {
             cur.push(c.to_ascii_lowercase());
