@@ -42,7 +42,10 @@ pub fn run(cmd: SecretsCommand) -> anyhow::Result<u8> {
                 Err(e) => anyhow::bail!("{e}"),
             };
             let cancel = std::sync::atomic::AtomicBool::new(false);
-            let report = scanner.scan_repo(&args.repo, &cancel).map_err(anyhow::Error::msg)?;
+            let mut report = scanner.scan_repo(&args.repo, &cancel).map_err(anyhow::Error::msg)?;
+            // As the probe does: files tracked although an ignore rule matches them.
+            let ignored = crate::secrets::scan::committed_but_ignored(&args.repo);
+            scanner.scan_listed(&args.repo, &ignored, &mut report);
             let out = args.out.unwrap_or_else(|| args.repo.join(".secrets-baseline.json"));
             let baseline = Baseline::from_findings(&report.findings);
             crate::run::rundir::write_atomic(&out, baseline.to_json().as_bytes())?;

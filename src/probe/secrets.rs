@@ -147,7 +147,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         Ok(r) => r,
         Err(e) => return ProbeOutcome::error(format!("secret scan failed: {e}")),
     };
-    let ignored = committed_but_ignored(ctx.repo);
+    let ignored = secrets::scan::committed_but_ignored(ctx.repo);
     if !ignored.is_empty() {
         let allow = match globset_of(&spec.allow_paths) {
             Ok(a) => a,
@@ -254,26 +254,6 @@ fn scan_history(
     });
     let _ = std::fs::remove_dir_all(&tmp);
     result
-}
-
-/// Files git tracks although an ignore file matches them (committed before the ignore rule):
-/// the walk skips them, yet they are in every clone. Empty outside a git work tree.
-fn committed_but_ignored(repo: &std::path::Path) -> Vec<String> {
-    let out = std::process::Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"])
-        .current_dir(repo)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => o
-            .stdout
-            .split(|&b| b == 0)
-            .filter(|p| !p.is_empty())
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect(),
-        _ => Vec::new(),
-    }
 }
 
 fn tempfile_dir() -> Result<std::path::PathBuf, String> {
@@ -607,6 +587,37 @@ mod tests {
         ];
         let got = rules_of(&scan(&files, &Spec::default()));
         assert_eq!(got, vec![("python-secret-key".into(), "settings.py".into(), Some(1))]);
+    }
+
+    #[test]
+    fn files_tracked_despite_an_ignore_rule_are_scanned() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .is_ok_and(|o| o.status.success());
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(dir.path().join(".gitignore"), "dist/*\n").unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        std::fs::write(dir.path().join("dist/config.js"), format!("K = '{}';\n", aws_key()))
+            .unwrap();
+        std::fs::write(dir.path().join("dist/build.js"), format!("K = '{}';\n", aws_key()))
+            .unwrap();
+        git(&["add", "-f", "dist/config.js"]);
+        let scanner = Scanner::new(&secrets::Options::default()).unwrap();
+        let mut report = scanner.scan_repo(dir.path(), &AtomicBool::new(false)).unwrap();
+        assert!(report.findings.is_empty(), "the walk honours .gitignore");
+        let listed = secrets::scan::committed_but_ignored(dir.path());
+        assert_eq!(listed, ["dist/config.js"]);
+        scanner.scan_listed(dir.path(), &listed, &mut report);
+        assert_eq!(
+            rules_of(&report),
+            [("aws-access-key-id".into(), "dist/config.js".into(), Some(1))]
+        );
     }
 
     #[test]

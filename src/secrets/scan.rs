@@ -551,6 +551,26 @@ impl Scanner {
     }
 }
 
+/// Files git tracks although an ignore file matches them (committed before the ignore rule):
+/// the walk skips them, yet they are in every clone. Empty outside a git work tree.
+pub fn committed_but_ignored(repo: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"])
+        .current_dir(repo)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => o
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// sha256(rule \0 path \0 secret), first 16 hex digits.
 pub fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
     let mut h = Sha256::new();
