@@ -39,7 +39,7 @@ TT=$(elapsed "$S" "$(now)")
 
 echo "detect-secrets $("$VENV/bin/detect-secrets" --version), trufflehog3 $("$VENV/bin/trufflehog3" -V 2>&1 | tail -1), $(nproc) CPUs"
 python3 bench/secrets/score.py fixtures/secrets-corpus/labels.json \
-  "readyctl (blocking: >= medium)=readyctl:$SUMMARY:$RT" \
+  "readyctl (blocking: medium and above)=readyctl:$SUMMARY:$RT" \
   "readyctl (every finding, low included)=readyctl-all:$SUMMARY" \
   "detect-secrets (scan --all-files)=ds:$WORK/ds.json:$DT" \
   "trufflehog3 (--no-history, all severities)=th3:$WORK/th3.json:$TT" \

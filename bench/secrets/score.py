@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Precision and recall of secret scanners on the labelled corpus (bench/secrets/gen_corpus.py).
 
-Usage: score.py LABELS TOOL=KIND:FILE[:SECONDS] ...
+Usage: score.py LABELS NAME=KIND:FILE[:SECONDS] ...   (NAME holds no `=`)
 KIND is how FILE is read:
   readyctl   summary.json of the secrets probe; only findings at or above medium (blocking)
   readyctl-all  the same, every finding (low included)
