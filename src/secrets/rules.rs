@@ -370,7 +370,7 @@ pub const RULES: &[RuleDef] = &[
         id: "config-file-secret",
         description: "password or secret in a configuration file (Spring, INI, .cfg, .conf)",
         severity: High,
-        pattern: r#"(?i)^[ \t]*(?P<key>[A-Za-z0-9_.\-]{0,60}(?:password|passwd|pwd|secret|secret[_.\-]?key|token|api[_.\-]?key|access[_.\-]?key|private[_.\-]?key|signing[_.\-]?key|credentials?))[ \t]*[=:][ \t]*(?:\$\{[A-Za-z0-9_.\-]+:)?["']?(?P<secret>[^\s#;'"${}][^\s'"}]{2,255})"#,
+        pattern: r#"(?i)^[ \t]*(?P<key>[A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|secret[_.\-]?key|token|api[_.\-]?key|access[_.\-]?key|private[_.\-]?key|signing[_.\-]?key|credentials?))[ \t]*[=:][ \t]*(?:\$\{[A-Za-z0-9_.\-]+:)?["']?(?P<secret>[^\s#;'"${}][^\s'"}]{2,255})"#,
         min_entropy: 0.0,
         reject_placeholders: true,
         file_names: &[
@@ -398,7 +398,7 @@ pub const RULES: &[RuleDef] = &[
         "connection-string-password",
         "password in an ADO.NET/ODBC connection string (Server=…;Password=…)",
         High,
-        r#"(?i)(?:server|data source|host|address)\s*=[^;"'\n]*;(?:[^;"'\n]*;){0,8}?\s*(?:password|pwd)\s*=\s*(?P<secret>[^;"'\s]{4,128})"#,
+        r#"(?i);\s*(?:password|pwd)\s*=\s*(?P<secret>[^;"'\s]{4,128})\s*(?:;|["']|$)"#,
         2.5,
     ),
     RuleDef {
@@ -421,7 +421,7 @@ pub const RULES: &[RuleDef] = &[
         id: "netrc-password",
         description: "password in a .netrc file",
         severity: High,
-        pattern: r"\bpassword\s+(?P<secret>\S{4,256})",
+        pattern: r"\bpassword\s+(?P<secret>\S{4,})",
         min_entropy: 0.0,
         reject_placeholders: true,
         file_names: &[".netrc", "_netrc"],
@@ -431,7 +431,7 @@ pub const RULES: &[RuleDef] = &[
         "authorization-bearer",
         "bearer token in an Authorization header",
         Medium,
-        r"(?i)authorization:?\s*[\x22']?\s*bearer\s+(?P<secret>[A-Za-z0-9_\-.=/+~]{20,512})",
+        r"(?i)authorization:?\s*[\x22']?\s*bearer\s+(?P<secret>[A-Za-z0-9_\-.=/+~]{20,})",
         3.5,
     ),
     generic(
@@ -459,7 +459,7 @@ pub const RULES: &[RuleDef] = &[
         "generic-secret-assignment",
         "password, secret, token or API key assigned a literal value",
         High,
-        r#"(?i)(?P<key>[A-Za-z0-9_.\-]{0,30}(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key)[A-Za-z0-9_.\-]{0,20})["']?\s*(?::=|=>|[:=])\s*["'](?P<secret>[^"'\s][^"'\n]{6,126}[^"'\s])["']"#,
+        r#"(?i)(?P<key>[A-Za-z0-9_.\-]{0,30}(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|auth_?key|client_?secret|private_?key)[A-Za-z0-9_.\-]{0,20})["']?\s*(?::=|=>|[:=])\s*["'](?P<secret>[^"'\s][^"'\n]{6,}[^"'\s])["']"#,
         3.0,
     ),
     // A literal fallback for a secret read from the environment is used whenever the

@@ -312,6 +312,12 @@ impl Scanner {
                 {
                     continue;
                 }
+                // The generic assignment's value is unbounded in the pattern (a counted
+                // repetition makes the combined automaton several times larger); long quoted
+                // values are text or data, not secrets.
+                if rule.def.id == "generic-secret-assignment" && value.len() > 128 {
+                    continue;
+                }
                 if rule.def.id == "config-file-secret" && rules::looks_like_setting(value) {
                     continue;
                 }
