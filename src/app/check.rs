@@ -223,25 +223,25 @@ pub fn run(mut args: CheckArgs) -> anyhow::Result<u8> {
     // secret and no match can cross from one field into another.
     let record_redactions = redact_record(&mut record, &redactor);
     let claims_md = match &args.claims {
-        Some(path) => {
-            match claims_section(path, &mut record, target.checklist.policy.fail_on, &redactor) {
-                Ok(md) => md,
-                Err(e) => {
-                    eprintln!("error: --claims: {}", redactor.redact_str(&format!("{e:#}")).0);
-                    return Ok(exit::USAGE);
-                }
+        Some(path) => match claims_section(path, &mut record, target.checklist.policy.fail_on, &redactor) {
+            Ok(md) => md,
+            Err(e) => {
+                eprintln!("error: --claims: {}", redactor.redact_str(&format!("{e:#}")).0);
+                return Ok(exit::USAGE);
             }
-        }
+        },
         None => String::new(),
     };
-    if let Err(e) = write_run(
+    if let Err(e) =
+        write_run(
         &run_dir,
         &mut record,
         &record_redactions,
         signer.as_ref(),
         &claims_md,
         baseline.as_ref(),
-    ) {
+    )
+    {
         eprintln!(
             "error: writing the run directory failed: {}",
             redactor.redact_str(&format!("{e:#}")).0
