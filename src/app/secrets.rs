@@ -18,11 +18,17 @@ pub fn run(cmd: SecretsCommand) -> anyhow::Result<u8> {
             for r in rules::RULES {
                 writeln!(out, "{:<28} {:<9} {}", r.id, r.severity.as_str(), r.description)?;
             }
+            for (id, severity, description) in rules::FILE_RULES {
+                writeln!(out, "{:<28} {:<9} {}", id, severity.as_str(), description)?;
+            }
             writeln!(
                 out,
-                "{:<28} {:<9} environment file committed (.env, .env.local, .env.production, …)",
-                rules::DOTENV_RULE,
-                "high"
+                "\nContext: findings in docs/, tests/, fixtures/, examples/, *.md, OpenAPI files, \
+                 vendored code, commented-out lines, `example:` values and expired JWTs are \
+                 lowered to low; so are passwords, URLs and framework keys in docker-compose \
+                 files, CI configuration, development settings or pointing at a local host. \
+                 The probe fails on findings at or above min_severity (default medium). \
+                 Published examples (AWS …EXAMPLE keys, reCAPTCHA test keys, jwt.io) are skipped."
             )?;
             Ok(exit::READY)
         }
@@ -36,7 +42,10 @@ pub fn run(cmd: SecretsCommand) -> anyhow::Result<u8> {
                 Err(e) => anyhow::bail!("{e}"),
             };
             let cancel = std::sync::atomic::AtomicBool::new(false);
-            let report = scanner.scan_repo(&args.repo, &cancel).map_err(anyhow::Error::msg)?;
+            let mut report = scanner.scan_repo(&args.repo, &cancel).map_err(anyhow::Error::msg)?;
+            // As the probe does: files tracked although an ignore rule matches them.
+            let ignored = crate::secrets::scan::committed_but_ignored(&args.repo);
+            scanner.scan_listed(&args.repo, &ignored, &mut report);
             let out = args.out.unwrap_or_else(|| args.repo.join(".secrets-baseline.json"));
             let baseline = Baseline::from_findings(&report.findings);
             crate::run::rundir::write_atomic(&out, baseline.to_json().as_bytes())?;

@@ -32,7 +32,9 @@ pub struct Spec {
     /// Rule ids to turn off (`readyctl secrets rules` lists them), e.g. `[stripe-test-key]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disable: Vec<String>,
-    /// Findings below this severity are reported but do not fail the check (default `low`).
+    /// Findings below this severity are reported but do not fail the check (default `medium`:
+    /// findings lowered to `low` by their context — docs, tests, examples, compose dev
+    /// services, comments — are visible, not blocking; `low` makes them block too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_severity: Option<Severity>,
     /// Files larger than this many KiB are not scanned (default 5120).
@@ -47,11 +49,15 @@ pub struct Spec {
     pub max_commits: Option<u32>,
 }
 
+/// Findings below this do not fail the check unless `min_severity` says otherwise.
+pub const DEFAULT_MIN_SEVERITY: Severity = Severity::Medium;
+
 /// Locations kept in the result (the count is always exact; summary.json has every finding).
 const MAX_LOCATIONS: usize = 200;
 
 fn known_rule(id: &str) -> bool {
-    id == secrets::rules::DOTENV_RULE || secrets::rules::RULES.iter().any(|r| r.id == id)
+    secrets::rules::FILE_RULES.iter().any(|r| r.0 == id)
+        || secrets::rules::RULES.iter().any(|r| r.id == id)
 }
 
 pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
@@ -141,6 +147,15 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         Ok(r) => r,
         Err(e) => return ProbeOutcome::error(format!("secret scan failed: {e}")),
     };
+    let ignored = secrets::scan::committed_but_ignored(ctx.repo);
+    if !ignored.is_empty() {
+        let allow = match globset_of(&spec.allow_paths) {
+            Ok(a) => a,
+            Err(e) => return ProbeOutcome::error(format!("secrets: {e}")),
+        };
+        let listed: Vec<String> = ignored.into_iter().filter(|p| !allow.is_match(p)).collect();
+        scanner.scan_listed(ctx.repo, &listed, &mut report);
+    }
     if spec.history {
         let commits = spec.max_commits.unwrap_or(100);
         match scan_history(&scanner, spec, ctx, commits) {
@@ -266,14 +281,31 @@ fn globset_of(globs: &[String]) -> Result<globset::GlobSet, String> {
 }
 
 fn outcome(spec: &Spec, scanner: &Scanner, report: &secrets::Report) -> ProbeOutcome {
-    let min = spec.min_severity.unwrap_or(Severity::Low);
+    let min = spec.min_severity.unwrap_or(DEFAULT_MIN_SEVERITY);
     let blocking: Vec<&secrets::Finding> =
         report.findings.iter().filter(|f| f.severity >= min).collect();
     let n = blocking.len();
     let mut out = if n == 0 {
         let below = report.findings.len();
         let extra = if below > 0 {
-            format!(" ({below} below {} severity)", min.as_str())
+            let why: Vec<String> = report
+                .findings
+                .iter()
+                .take(2)
+                .map(|f| {
+                    let at = f.line.map_or(f.path.clone(), |l| format!("{}:{l}", f.path));
+                    match &f.context {
+                        Some(c) => format!("{} at {at}, {c}", f.rule),
+                        None => format!("{} at {at}", f.rule),
+                    }
+                })
+                .collect();
+            let more = if below > 2 { format!(", +{} more", below - 2) } else { String::new() };
+            format!(
+                " ({below} below {} severity, not blocking: {}{more})",
+                min.as_str(),
+                why.join("; ")
+            )
         } else {
             String::new()
         };
@@ -311,12 +343,21 @@ fn outcome(spec: &Spec, scanner: &Scanner, report: &secrets::Report) -> ProbeOut
             path: f.path.clone(),
             line: f.line,
             column: None,
-            message: Some(format!(
-                "{} ({}), fingerprint {}",
-                f.description,
-                f.severity.as_str(),
-                f.fingerprint
-            )),
+            message: Some(match &f.context {
+                Some(c) => format!(
+                    "{} ({}; {c}; not blocking below {}), fingerprint {}",
+                    f.description,
+                    f.severity.as_str(),
+                    min.as_str(),
+                    f.fingerprint
+                ),
+                None => format!(
+                    "{} ({}), fingerprint {}",
+                    f.description,
+                    f.severity.as_str(),
+                    f.fingerprint
+                ),
+            }),
             rule: Some(f.rule.clone()),
         })
         .collect();
@@ -487,6 +528,141 @@ mod tests {
     }
 
     #[test]
+    fn context_lowers_findings_to_low_with_a_reason_and_they_do_not_block() {
+        let tok = github_token();
+        let files = [
+            ("tests/test_api.py", format!("TOKEN = '{tok}'\n")),
+            ("docs/setup.md", format!("export GH={tok}\n")),
+            ("vendor/lib/ci.sh", format!("GH={tok}\n")),
+            ("src/old.py", format!("# GH = '{tok}'\n")),
+            (
+                "docker-compose.yml",
+                format!("DATABASE_URL: postgres://app:{}@db.prod.io/a\n", "Xk29vLq7Pw"),
+            ),
+            ("src/db.py", format!("URL = 'postgres://app:{}@localhost/a'\n", "Xk29vLq7Pw")),
+        ];
+        let r = scan(&files, &Spec::default());
+        assert_eq!(r.findings.len(), files.len(), "{:?}", rules_of(&r));
+        for f in &r.findings {
+            assert_eq!(f.severity, Severity::Low, "{f:?}");
+            assert!(f.context.as_deref().is_some_and(|c| c.contains("lowered from")), "{f:?}");
+        }
+        let scanner = Scanner::new(&secrets::Options::default()).unwrap();
+        let out = outcome(&Spec::default(), &scanner, &r);
+        assert_eq!(out.status, crate::outcome::Status::Pass, "{}", out.reason);
+        assert!(out.reason.contains("6 below medium severity, not blocking"), "{}", out.reason);
+        assert!(
+            out.locations.iter().all(|l| l.message.as_deref().unwrap().contains("not blocking"))
+        );
+        // `min_severity: low` makes them block.
+        let strict = Spec { min_severity: Some(Severity::Low), ..Spec::default() };
+        assert_eq!(outcome(&strict, &scanner, &r).status, crate::outcome::Status::Fail);
+        // The same token in application code blocks.
+        let r = scan(&[("src/api.py", format!("TOKEN = '{tok}'\n"))], &Spec::default());
+        assert_eq!(r.findings[0].severity, Severity::Critical);
+        assert_eq!(r.findings[0].context, None);
+        assert_eq!(outcome(&Spec::default(), &scanner, &r).status, crate::outcome::Status::Fail);
+    }
+
+    #[test]
+    fn published_examples_hashes_and_punctuated_keys() {
+        let dj = "2^f+3@v7$v1f8yt0!s)3-1t$)tlp+xm17=*g))_xoi&&9m#2a&"; // Django alphabet, with `)`
+        let files = [
+            (
+                "settings.py",
+                format!(
+                    "SECRET_KEY = '{dj}'\nRECAPTCHA_PRIVATE_KEY = '{}'\n",
+                    "6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe"
+                ),
+            ),
+            ("s3.py", format!("KEY = '{}'\n", ["AKIAIOSFODNN7", "EXAMPLE"].concat())),
+            (
+                "users.json",
+                format!(
+                    "{{\"password\": \"pbkdf2_sha256$600000${}\"}}\n",
+                    "aB3dE6gH9jK2mN5pQ8sT1v$Wc9kP2xZ7"
+                ),
+            ),
+            ("app.js", format!("fetch('https://admin:{}@api.example.com/v1')\n", "Zq7Xw3Vr9Tn")),
+        ];
+        let got = rules_of(&scan(&files, &Spec::default()));
+        assert_eq!(got, vec![("python-secret-key".into(), "settings.py".into(), Some(1))]);
+    }
+
+    #[test]
+    fn files_tracked_despite_an_ignore_rule_are_scanned() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .is_ok_and(|o| o.status.success());
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::write(dir.path().join(".gitignore"), "dist/*\n").unwrap();
+        std::fs::create_dir(dir.path().join("dist")).unwrap();
+        std::fs::write(dir.path().join("dist/config.js"), format!("K = '{}';\n", aws_key()))
+            .unwrap();
+        std::fs::write(dir.path().join("dist/build.js"), format!("K = '{}';\n", aws_key()))
+            .unwrap();
+        git(&["add", "-f", "dist/config.js"]);
+        let scanner = Scanner::new(&secrets::Options::default()).unwrap();
+        let mut report = scanner.scan_repo(dir.path(), &AtomicBool::new(false)).unwrap();
+        assert!(report.findings.is_empty(), "the walk honours .gitignore");
+        let listed = secrets::scan::committed_but_ignored(dir.path());
+        assert_eq!(listed, ["dist/config.js"]);
+        scanner.scan_listed(dir.path(), &listed, &mut report);
+        assert_eq!(
+            rules_of(&report),
+            [("aws-access-key-id".into(), "dist/config.js".into(), Some(1))]
+        );
+    }
+
+    #[test]
+    fn framework_rules() {
+        let hex = "0123456789abcdef".repeat(8);
+        let files = [
+            ("config/secrets.yml", format!("development:\n  secret_key_base: {hex}\nproduction:\n  secret_key_base: {}\n", hex.chars().rev().collect::<String>())),
+            ("config/master.key", "0123456789abcdef0123456789abcdef\n".to_string()),
+            ("k8s/db.yaml", "apiVersion: v1\nkind: Secret\nstringData:\n  host: db\n  password: \"Tr0ub4dor\"\n".to_string()),
+            ("src/main/resources/application.properties", "jwt.secret=nRvyYC4soFxBdZ-F\nspring.datasource.password=${PG_PASS:petclinic}\njwt.sessionTime=86400\n".to_string()),
+            ("conf/app.ini", "[app]\nJwtSecret = 233\nPassword = rootroot\nRequired = true\n".to_string()),
+            ("laravel/config.php", format!("APP_KEY=base64:{}=\n", "q8Zr3LkP0vXy7TbN2mWsA1cD4eF5gH6iJ7kLmNoPqRs")),
+        ];
+        let r = scan(&files, &Spec::default());
+        let got: Vec<(String, String, Option<u64>, Severity)> = r
+            .findings
+            .iter()
+            .map(|f| (f.rule.clone(), f.path.clone(), f.line, f.severity))
+            .collect();
+        let want = |rule: &str, path: &str, line: Option<u64>, sev: Severity| {
+            assert!(got.contains(&(rule.into(), path.into(), line, sev)), "{rule} {path}: {got:?}");
+        };
+        want("rails-secret-key-base", "config/secrets.yml", Some(2), Severity::Low);
+        want("rails-secret-key-base", "config/secrets.yml", Some(4), Severity::High);
+        want("rails-master-key", "config/master.key", None, Severity::Critical);
+        want("kubernetes-secret", "k8s/db.yaml", Some(5), Severity::High);
+        want(
+            "config-file-secret",
+            "src/main/resources/application.properties",
+            Some(1),
+            Severity::High,
+        );
+        want(
+            "config-file-secret",
+            "src/main/resources/application.properties",
+            Some(2),
+            Severity::High,
+        );
+        want("config-file-secret", "conf/app.ini", Some(2), Severity::High);
+        want("config-file-secret", "conf/app.ini", Some(3), Severity::High);
+        want("laravel-app-key", "laravel/config.php", Some(1), Severity::High);
+        assert_eq!(got.len(), 9, "{got:?}");
+    }
+
+    #[test]
     fn every_rule_has_a_true_positive_sample() {
         // One synthetic sample per rule, assembled at run time; each must be found by its rule.
         let r = |s: &str| s.chars().rev().collect::<String>();
@@ -527,7 +703,10 @@ mod tests {
                     r("KLjh7GFd5Sa3QWe1RTy9UIo8PLk6MNb4VCx2ZAq0")
                 ),
             ),
-            ("url-credentials", format!("https://deploy:{}@example.com/repo.git", "Zq7Xw3Vr9Tn")),
+            (
+                "url-credentials",
+                format!("https://deploy:{}@git.acme-corp.io/repo.git", "Zq7Xw3Vr9Tn"),
+            ),
         ];
         for (rule, line) in samples {
             let rep = scan(&[("f.txt", format!("{line}\n"))], &Spec::default());

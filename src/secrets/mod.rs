@@ -2,6 +2,9 @@
 //! `secrets` probe, `env` and `dockerfile` probes, and baseline files ([`baseline`]).
 
 pub mod baseline;
+pub mod context;
+#[cfg(test)]
+mod corpus;
 pub mod rules;
 pub mod scan;
 

@@ -14,6 +14,7 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::context;
 use super::rules::{self, RuleDef};
 use crate::checklist::Severity;
 
@@ -52,6 +53,10 @@ pub struct Finding {
     pub line: Option<u64>,
     /// First 16 hex digits of sha256(rule \0 path \0 secret): stable across line moves.
     pub fingerprint: String,
+    /// Why the severity was lowered to `low` (documentation, test fixture, commented-out line,
+    /// compose dev service…); absent when the rule's own severity stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
 }
 
 /// What to scan and what to ignore.
@@ -94,11 +99,19 @@ struct Compiled {
 /// A compiled rule set with its allowlists.
 pub struct Scanner {
     rules: Vec<Compiled>,
+    /// Every rule's pattern, for the files some file-specific rule applies to.
     combined: Regex,
+    /// The rules that apply to every file: most files need not pay for the configuration-file
+    /// rules' broad `key = value` pattern.
+    combined_general: Regex,
+    /// The file names file-specific rules apply to.
+    special_files: globset::GlobSet,
     allow_regexes: Vec<Regex>,
     allow_fingerprints: HashSet<String>,
     skip_paths: globset::GlobSet,
     dotenv: bool,
+    kubernetes: bool,
+    rails_master_key: bool,
     max_file_bytes: u64,
 }
 
@@ -131,11 +144,28 @@ impl Scanner {
             };
             compiled.push(Compiled { def, re, secret_group, file_names });
         }
-        let alternation: Vec<String> = compiled
-            .iter()
-            .map(|c| format!("(?:{})", c.def.pattern.replace("(?P<secret>", "(?:")))
-            .collect();
-        let combined = build_regex(&alternation.join("|")).map_err(|e| e.to_string())?;
+        let alternation = |general_only: bool| {
+            compiled
+                .iter()
+                .filter(|c| !general_only || c.file_names.is_none())
+                .map(|c| {
+                    format!(
+                        "(?:{})",
+                        c.def.pattern.replace("(?P<secret>", "(?:").replace("(?P<key>", "(?:")
+                    )
+                })
+                .collect::<Vec<String>>()
+                .join("|")
+        };
+        let combined = build_regex(&alternation(false)).map_err(|e| e.to_string())?;
+        let combined_general = build_regex(&alternation(true)).map_err(|e| e.to_string())?;
+        let mut special = globset::GlobSetBuilder::new();
+        for c in compiled.iter().filter(|c| c.file_names.is_some()) {
+            for g in c.def.file_names {
+                special.add(globset::Glob::new(g).map_err(|e| e.to_string())?);
+            }
+        }
+        let special_files = special.build().map_err(|e| e.to_string())?;
         let mut allow_regexes = Vec::new();
         for r in &opts.allow_regexes {
             allow_regexes
@@ -153,6 +183,10 @@ impl Scanner {
         Ok(Scanner {
             rules: compiled,
             combined,
+            combined_general,
+            special_files,
+            kubernetes: !disabled.contains(rules::KUBERNETES_SECRET_RULE),
+            rails_master_key: !disabled.contains(rules::RAILS_MASTER_KEY_RULE),
             allow_regexes,
             allow_fingerprints: opts.allow_fingerprints.clone(),
             skip_paths: skip.build().map_err(|e| e.to_string())?,
@@ -167,7 +201,10 @@ impl Scanner {
 
     /// Number of active rules (content rules plus the committed-`.env` rule).
     pub fn rule_count(&self) -> usize {
-        self.rules.len() + usize::from(self.dotenv)
+        self.rules.len()
+            + usize::from(self.dotenv)
+            + usize::from(self.kubernetes)
+            + usize::from(self.rails_master_key)
     }
 
     /// The combined pattern (for the benchmark's ripgrep comparison).
@@ -183,23 +220,43 @@ impl Scanner {
     pub fn scan_bytes(&self, rel: &str, bytes: &[u8], suppressed: &mut u64) -> Vec<Finding> {
         let mut out = Vec::new();
         let file_name = rel.rsplit('/').next().unwrap_or(rel);
+        let file = FileScan {
+            rel,
+            file_name,
+            bytes,
+            path: std::cell::OnceCell::new(),
+            yaml: file_name.ends_with(".yml") || file_name.ends_with(".yaml"),
+        };
         if self.dotenv && rules::DOTENV_NAMES.contains(&file_name) {
-            self.push(
-                &mut out,
-                suppressed,
-                rules::DOTENV_RULE,
-                "environment file committed (it usually holds real credentials)",
-                Severity::High,
-                rel,
-                None,
-                b"",
-            );
+            self.report(&mut out, suppressed, &file, FileRule::Dotenv, None, b"", None);
         }
+        if self.rails_master_key && rails_master_key_file(rel) {
+            let key = bytes.trim_ascii();
+            if key.len() == 32 && key.iter().all(u8::is_ascii_hexdigit) {
+                self.report(&mut out, suppressed, &file, FileRule::RailsMasterKey, None, key, None);
+            }
+        }
+        if self.kubernetes && file.yaml && memchr_find(bytes, b"kind: Secret") {
+            for (line_no, line_start, value) in kubernetes_secret_values(bytes) {
+                let line = bytes[line_start..].split(|&b| b == b'\n').next().unwrap_or(&[]);
+                if rules::looks_like_placeholder(value) || value.len() < 3 {
+                    continue;
+                }
+                let ctx = Some((line, line_start));
+                let rule = FileRule::KubernetesSecret;
+                self.report(&mut out, suppressed, &file, rule, Some(line_no), value, ctx);
+            }
+        }
+        let combined = if self.special_files.is_match(file_name) {
+            &self.combined
+        } else {
+            &self.combined_general
+        };
         let mut pos = 0;
         let mut line_no = 1u64;
         let mut counted_to = 0;
         while pos < bytes.len() {
-            let Some(m) = self.combined.find_at(bytes, pos) else { break };
+            let Some(m) = combined.find_at(bytes, pos) else { break };
             let start = bytes[..m.start()].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
             let end = bytes[m.start()..]
                 .iter()
@@ -207,10 +264,9 @@ impl Scanner {
                 .map_or(bytes.len(), |i| m.start() + i);
             line_no += bytes[counted_to..start].iter().filter(|&&b| b == b'\n').count() as u64;
             counted_to = start;
-            let line = &bytes[start..end];
             // Rules that span lines (PEM blocks) see a window past the line.
             let ahead = &bytes[start..(end + SPAN_WINDOW).min(bytes.len())];
-            self.scan_line(rel, file_name, line, ahead, line_no, &mut out, suppressed);
+            self.scan_line(&file, start, end, ahead, line_no, &mut out, suppressed);
             pos = end + 1;
         }
         out
@@ -219,21 +275,22 @@ impl Scanner {
     #[expect(clippy::too_many_arguments, reason = "one line and where it is")]
     fn scan_line(
         &self,
-        rel: &str,
-        file_name: &str,
-        line: &[u8],
+        file: &FileScan<'_>,
+        start: usize,
+        end: usize,
         ahead: &[u8],
         line_no: u64,
         out: &mut Vec<Finding>,
         suppressed: &mut u64,
     ) {
+        let line = &file.bytes[start..end];
         let inline_allowed = INLINE_ALLOW_MARKERS
             .iter()
             .any(|m| line.windows(m.len()).any(|w| w.eq_ignore_ascii_case(m.as_bytes())));
         let mut seen: HashSet<(usize, usize)> = HashSet::new();
         for rule in &self.rules {
             if let Some(names) = &rule.file_names
-                && !names.is_match(file_name)
+                && !names.is_match(file.file_name)
             {
                 continue;
             }
@@ -250,6 +307,23 @@ impl Scanner {
                 if rules::shannon_entropy(value) < rule.def.min_entropy {
                     continue;
                 }
+                if let Some(key) = caps.name("key")
+                    && rules::key_is_not_a_secret(key.as_bytes())
+                {
+                    continue;
+                }
+                // The generic assignment's value is unbounded in the pattern (a counted
+                // repetition makes the combined automaton several times larger); long quoted
+                // values are text or data, not secrets.
+                if rule.def.id == "generic-secret-assignment" && value.len() > 128 {
+                    continue;
+                }
+                if rule.def.id == "config-file-secret" && rules::looks_like_setting(value) {
+                    continue;
+                }
+                if !rule.def.reject_placeholders && rules::looks_like_hash_bytes(value) {
+                    continue;
+                }
                 // A specific rule and a generic one on the same bytes: report the first
                 // (specific rules come first in the table).
                 if !seen.insert((secret.start(), secret.end()))
@@ -261,50 +335,102 @@ impl Scanner {
                 {
                     continue;
                 }
+                // Published examples and URLs to documentation hosts: not secrets at all.
+                if context::known_example(value) {
+                    continue;
+                }
+                let after = &hay[secret.end()..];
+                let host = after.strip_prefix(b"@").map(|h| {
+                    let n = h
+                        .iter()
+                        .position(|b| b.is_ascii_whitespace() || b"'\"`/?#".contains(b))
+                        .unwrap_or(h.len());
+                    String::from_utf8_lossy(&h[..n]).into_owned()
+                });
+                if host.as_deref().is_some_and(context::example_host) {
+                    continue;
+                }
                 if inline_allowed {
                     *suppressed += 1;
                     continue;
                 }
-                self.push(
+                let local = host.as_deref().is_some_and(context::local_host);
+                let rule_ref = FileRule::Content(rule.def, local);
+                self.report(
                     out,
                     suppressed,
-                    rule.def.id,
-                    rule.def.description,
-                    rule.def.severity,
-                    rel,
+                    file,
+                    rule_ref,
                     Some(line_no),
                     value,
+                    Some((line, start)),
                 );
             }
         }
     }
 
-    #[expect(clippy::too_many_arguments, reason = "one finding's fields")]
-    fn push(
+    /// Weighs a finding's context, then records it unless an allowlist covers it.
+    #[expect(clippy::too_many_arguments, reason = "one finding and where it is")]
+    fn report(
         &self,
         out: &mut Vec<Finding>,
         suppressed: &mut u64,
-        rule: &str,
-        description: &str,
-        severity: Severity,
-        rel: &str,
-        line: Option<u64>,
-        secret: &[u8],
+        file: &FileScan<'_>,
+        rule: FileRule,
+        line_no: Option<u64>,
+        value: &[u8],
+        line: Option<(&[u8], usize)>,
     ) {
-        let fp = fingerprint(rule, rel, secret);
+        let (id, description, severity) = rule.describe();
+        let path = file.path.get_or_init(|| context::path_context(file.rel));
+        let neutral = rules::PROVIDER_NEUTRAL.contains(&id);
+        let mut why: Option<&str> = path.strong;
+        if why.is_none()
+            && let Some((l, _)) = line
+        {
+            why = context::line_context(file.file_name, l);
+        }
+        if why.is_none()
+            && id == "jwt"
+            && context::jwt_expired(value, chrono::Utc::now().timestamp())
+        {
+            why = Some("expired JWT (`exp` in the past)");
+        }
+        if why.is_none() && neutral {
+            why = path.weak;
+            if why.is_none()
+                && file.yaml
+                && let Some((_, start)) = line
+                && context::yaml_section(file.bytes, start).is_some_and(context::dev_section)
+            {
+                why = Some("development or test section");
+            }
+            if why.is_none() && matches!(rule, FileRule::Content(_, true)) {
+                why = Some("local or compose-network host");
+            }
+        }
+        let (severity, context) = match why {
+            Some(w) if severity > Severity::Low => {
+                (Severity::Low, Some(format!("{w}: lowered from {}", severity.as_str())))
+            }
+            Some(w) => (severity, Some(w.to_string())),
+            None => (severity, None),
+        };
+        let fp = fingerprint(id, file.rel, value);
         if self.allow_fingerprints.contains(&fp)
-            || (!secret.is_empty() && self.allow_regexes.iter().any(|r| r.is_match(secret)))
+            || (!value.is_empty() && self.allow_regexes.iter().any(|r| r.is_match(value)))
         {
             *suppressed += 1;
             return;
         }
         out.push(Finding {
-            rule: rule.to_string(),
+            rule: id.to_string(),
             description: description.to_string(),
             severity,
-            path: rel.to_string(),
-            line,
+            path: file.rel.to_string(),
+            line: line_no,
             fingerprint: fp,
+            context,
         });
     }
 
@@ -395,6 +521,62 @@ impl Scanner {
     }
 }
 
+impl Scanner {
+    /// Scans files named by the caller (repository-relative), whatever the ignore files say:
+    /// a file committed before it was gitignored (`dist/config.js` under `dist/*`) is still in
+    /// the repository. Findings are added to `report`, which stays sorted.
+    pub fn scan_listed(&self, repo: &Path, rels: &[String], report: &mut Report) {
+        let mut buf = Vec::new();
+        for rel in rels {
+            if self.skipped(rel) || rel.starts_with(".readyctl/") {
+                continue;
+            }
+            let path = repo.join(rel);
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() && m.len() > self.max_file_bytes => {
+                    report.files_too_large += 1;
+                    continue;
+                }
+                Ok(m) if m.is_file() => {}
+                _ => continue,
+            }
+            buf.clear();
+            if std::fs::File::open(&path)
+                .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut buf))
+                .is_err()
+                || buf[..buf.len().min(8192)].contains(&0)
+            {
+                continue;
+            }
+            report.files_scanned += 1;
+            report.bytes_scanned += buf.len() as u64;
+            let found = self.scan_bytes(rel, &buf, &mut report.suppressed);
+            report.findings.extend(found);
+        }
+        report.findings.sort_by(|a, b| (&a.path, a.line, &a.rule).cmp(&(&b.path, b.line, &b.rule)));
+    }
+}
+
+/// Files git tracks although an ignore file matches them (committed before the ignore rule):
+/// the walk skips them, yet they are in every clone. Empty outside a git work tree.
+pub fn committed_but_ignored(repo: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"])
+        .current_dir(repo)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    match out {
+        Ok(o) if o.status.success() => o
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// sha256(rule \0 path \0 secret), first 16 hex digits.
 pub fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
     let mut h = Sha256::new();
@@ -405,4 +587,118 @@ pub fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
     h.update(secret);
     let digest = h.finalize();
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// One file being scanned; its path context is computed on its first finding only.
+struct FileScan<'a> {
+    rel: &'a str,
+    file_name: &'a str,
+    bytes: &'a [u8],
+    path: std::cell::OnceCell<context::PathContext>,
+    yaml: bool,
+}
+
+/// What a finding was found by: a content rule (and whether its URL points at a local host),
+/// or one of the file-level rules.
+#[derive(Clone, Copy)]
+enum FileRule {
+    Content(&'static RuleDef, bool),
+    Dotenv,
+    RailsMasterKey,
+    KubernetesSecret,
+}
+
+impl FileRule {
+    fn describe(self) -> (&'static str, &'static str, Severity) {
+        let file_rule = |id: &str| {
+            let r = rules::FILE_RULES.iter().find(|r| r.0 == id).expect("a file rule");
+            (r.0, r.2, r.1)
+        };
+        match self {
+            FileRule::Content(def, _) => (def.id, def.description, def.severity),
+            FileRule::Dotenv => file_rule(rules::DOTENV_RULE),
+            FileRule::RailsMasterKey => file_rule(rules::RAILS_MASTER_KEY_RULE),
+            FileRule::KubernetesSecret => file_rule(rules::KUBERNETES_SECRET_RULE),
+        }
+    }
+}
+
+fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// `config/master.key` and `config/credentials/<env>.key`: Rails' key for its encrypted
+/// credentials.
+fn rails_master_key_file(rel: &str) -> bool {
+    rel == "config/master.key"
+        || rel.ends_with("/config/master.key")
+        || (rel.ends_with(".key")
+            && rel.rsplit('/').nth(1) == Some("credentials")
+            && rel.rsplit('/').nth(2) == Some("config"))
+}
+
+/// The values under `data:` and `stringData:` of every Kubernetes `Secret` document in a YAML
+/// file: (1-based line, byte offset of the line, value without quotes).
+fn kubernetes_secret_values(bytes: &[u8]) -> Vec<(u64, usize, &[u8])> {
+    let mut out = Vec::new();
+    let mut docs: Vec<Vec<(u64, usize, &[u8])>> = vec![Vec::new()];
+    let mut offset = 0;
+    for (i, l) in bytes.split(|&b| b == b'\n').enumerate() {
+        if l.trim_ascii_end() == b"---" {
+            docs.push(Vec::new());
+        } else {
+            docs.last_mut().expect("one document").push((i as u64 + 1, offset, l));
+        }
+        offset += l.len() + 1;
+    }
+    for doc in docs {
+        if !doc.iter().any(|(_, _, l)| l.trim_ascii() == b"kind: Secret") {
+            continue;
+        }
+        let mut in_data = false;
+        for (n, start, l) in doc {
+            let indented = l.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+            if !indented {
+                let t = l.trim_ascii_end();
+                in_data = t == b"data:" || t == b"stringData:";
+                continue;
+            }
+            if !in_data || l.trim_ascii_start().starts_with(b"#") {
+                continue;
+            }
+            let Some(colon) = l.iter().position(|&b| b == b':') else { continue };
+            // Service-binding Secrets also carry where to connect: not secrets themselves.
+            const NOT_SECRET: &[&[u8]] = &[
+                b"type",
+                b"provider",
+                b"host",
+                b"hostname",
+                b"port",
+                b"database",
+                b"dbname",
+                b"db",
+                b"username",
+                b"user",
+                b"name",
+                b"namespace",
+                b"region",
+                b"email",
+            ];
+            if NOT_SECRET.contains(&l[..colon].trim_ascii().to_ascii_lowercase().as_slice()) {
+                continue;
+            }
+            let v = l[colon + 1..].trim_ascii();
+            let v = v
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
+                .or_else(|| v.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'")))
+                .unwrap_or(v);
+            if v.is_empty() || v == b"|" || v == b">" || v.starts_with(b"|") || v.starts_with(b">")
+            {
+                continue;
+            }
+            out.push((n, start, v));
+        }
+    }
+    out
 }
