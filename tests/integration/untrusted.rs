@@ -43,8 +43,8 @@ fn control_characters_in_file_names_are_escaped_in_report_and_terminal() {
         (evil, "FORBIDDEN\n"),
     ]);
     let o = readyctl(repo.path(), &["check", "--out", "run"]);
-    // Both checks fail; at the default severity (medium) that does not block.
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // Both checks fail; a check without `severity` blocks (high), so the run is NOT READY.
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let report = std::fs::read_to_string(repo.path().join("run/report.md")).unwrap();
     let terminal = format!("{}{}", text(&o.stdout), text(&o.stderr));
     for (what, shown) in [("report.md", &report), ("terminal", &terminal)] {
@@ -54,8 +54,8 @@ fn control_characters_in_file_names_are_escaped_in_report_and_terminal() {
     }
     // The file the search found, in the report's locations, and the one `file` missed.
     assert!(report.contains("evil\\x1b[31mred\\u{202e}txt.py"), "{report}");
-    // In a table cell, Markdown-escaped: `\\x1b` renders as `\x1b`.
-    assert!(report.contains("missing\\\\x1b\\\\u{202e}.txt"), "{report}");
+    // In a code span in a table cell: the backslash is literal there, so `\x1b` renders as is.
+    assert!(report.contains("`missing\\x1b\\u{202e}.txt`"), "{report}");
     assert!(terminal.contains("\\x1b[31m"), "{terminal}");
 }
 
