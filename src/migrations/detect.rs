@@ -44,7 +44,12 @@ pub enum Framework {
     #[serde(alias = "Django")]
     Django,
     /// Rails: `db/migrate/<version>_<name>.rb` classes `< ActiveRecord::Migration[x.y]`.
-    #[serde(alias = "activerecord", alias = "active_record", alias = "ActiveRecord", alias = "Rails")]
+    #[serde(
+        alias = "activerecord",
+        alias = "active_record",
+        alias = "ActiveRecord",
+        alias = "Rails"
+    )]
     Rails,
     /// Liquibase formatted SQL: `--changeset author:id`, `--rollback`.
     #[serde(alias = "Liquibase")]
@@ -727,8 +732,19 @@ mod tests {
         assert_eq!(fw("Django"), Framework::Django);
         assert_eq!(fw("TypeORM"), Framework::Typeorm);
         for name in [
-            "flyway", "liquibase", "alembic", "prisma", "knex", "typeorm", "sqlx", "diesel",
-            "refinery", "dbmate", "goose", "atlas", "rails",
+            "flyway",
+            "liquibase",
+            "alembic",
+            "prisma",
+            "knex",
+            "typeorm",
+            "sqlx",
+            "diesel",
+            "refinery",
+            "dbmate",
+            "goose",
+            "atlas",
+            "rails",
         ] {
             assert_eq!(fw(name).as_str(), name);
         }

@@ -133,11 +133,8 @@ impl Matcher {
             return Ok(Matcher::equals(Value::Object(map)));
         }
         if known < map.len() {
-            let stray: Vec<String> = map
-                .keys()
-                .filter(|k| canonical(k).is_none())
-                .map(|k| format!("`{k}`"))
-                .collect();
+            let stray: Vec<String> =
+                map.keys().filter(|k| canonical(k).is_none()).map(|k| format!("`{k}`")).collect();
             return Err(format!(
                 "unknown operator {}: {} (to compare against a map, write `equals: {{...}}`)",
                 stray.join(", "),
@@ -354,7 +351,11 @@ pub fn type_of(v: &Value) -> &'static str {
 /// A value for a message, cut at 80 characters.
 pub fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.chars().count() > 80 { format!("{}…", s.chars().take(80).collect::<String>()) } else { s }
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
 }
 
 impl<'de> Deserialize<'de> for Matcher {

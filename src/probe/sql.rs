@@ -277,7 +277,8 @@ pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
 
 /// Load-time problems: an empty query, a matcher's bad regex or range.
 pub fn validate(spec: &Spec) -> Vec<crate::probe::ProbeIssue> {
-    let mut issues = spec.expect.value.as_ref().map(|m| m.validate("expect.value")).unwrap_or_default();
+    let mut issues =
+        spec.expect.value.as_ref().map(|m| m.validate("expect.value")).unwrap_or_default();
     if spec.query.trim().is_empty() {
         issues.push(crate::probe::ProbeIssue::new("query", "the query is empty"));
     }
@@ -332,10 +333,7 @@ mod tests {
         let e =
             Expect { equals: Some(vec![vec![json!("a")], vec![json!("b")]]), ..Default::default() };
         assert_eq!(check(&e, &two).unwrap_err(), "row 2 is [NULL], expected [\"b\"]");
-        let e = Expect {
-            value: Some(Matcher::equals(json!("a"))),
-            ..Default::default()
-        };
+        let e = Expect { value: Some(Matcher::equals(json!("a"))), ..Default::default() };
         assert!(check(&e, &two).unwrap_err().contains("single value"));
     }
 
