@@ -1404,10 +1404,43 @@ fn plain_types(msg: &str) -> String {
         ("expected f64", "expected a number"),
         ("expected a sequence", "expected a list"),
         ("expected a map", "expected a mapping"),
+        ("expected a borrowed string", "expected a string"),
+        ("expected a boolean", "expected `true` or `false`"),
+        ("expected bool", "expected `true` or `false`"),
+        ("expected option", "expected a value"),
     ] {
         out = out.replace(rust, plain);
     }
-    out
+    rust_type_names(&out)
+}
+
+/// serde's derived impls name the Rust type they expected ("expected struct SqlExpect",
+/// "expected enum Method"); say what the YAML should have been instead.
+fn rust_type_names(msg: &str) -> String {
+    static RUST_TYPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?:data did not match any variant of untagged enum \w+)|expected (?:(?:internally|adjacently) tagged )?(?:unit struct|tuple struct|newtype struct|struct|enum|variant identifier|field identifier) ?\w*",
+        )
+        .expect("a valid regex")
+    });
+    RUST_TYPE
+        .replace_all(msg, |c: &regex::Captures<'_>| {
+            let m = &c[0];
+            if m.starts_with("data did not") {
+                "did not match any accepted form".to_string()
+            } else if m.contains("variant identifier") || m.contains(" enum") {
+                "expected one of the names listed for this field".to_string()
+            } else if m.contains("field identifier") {
+                "expected a key name".to_string()
+            } else if m.contains("tuple struct") {
+                "expected a list".to_string()
+            } else if m.contains("unit struct") {
+                "expected nothing (null)".to_string()
+            } else {
+                "expected a mapping".to_string()
+            }
+        })
+        .into_owned()
 }
 
 fn backticked(msg: &str) -> Vec<String> {

@@ -14,35 +14,54 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Framework {
     /// Alembic (Python): revision graph from `revision` / `down_revision`.
+    #[serde(alias = "Alembic")]
     Alembic,
     /// sqlx: `<version>_<name>.sql`, or reversible `.up.sql` / `.down.sql`.
+    #[serde(alias = "sqlx-cli", alias = "SQLx")]
     Sqlx,
     /// golang-migrate: `<version>_<name>.up.sql` / `.down.sql`.
+    #[serde(alias = "golang-migrate", alias = "migrate", alias = "go-migrate")]
     GolangMigrate,
     /// goose: `<version>_<name>.sql` with `-- +goose Up` / `-- +goose Down`.
+    #[serde(alias = "pressly-goose")]
     Goose,
     /// dbmate: `<version>_<name>.sql` with `-- migrate:up` / `-- migrate:down`.
     Dbmate,
     /// Flyway: `V<version>__<name>.sql`, `U` (undo), `R` (repeatable), `B` (baseline).
+    #[serde(alias = "Flyway")]
     Flyway,
     /// Atlas: versioned `.sql` files with an `atlas.sum` integrity file.
+    #[serde(alias = "atlasgo", alias = "Atlas")]
     Atlas,
     /// Diesel: `<version>_<name>/up.sql` and `down.sql`.
+    #[serde(alias = "diesel-cli", alias = "diesel_cli", alias = "Diesel")]
     Diesel,
     /// Prisma: `<timestamp>_<name>/migration.sql` next to `migration_lock.toml`.
+    #[serde(alias = "prisma-migrate", alias = "Prisma")]
     Prisma,
     /// Django: `<app>/migrations/NNNN_name.py`, one graph per app from `dependencies`
     /// (`manage.py migrate` runs against a scratch PostgreSQL database).
+    #[serde(alias = "Django")]
     Django,
     /// Rails: `db/migrate/<version>_<name>.rb` classes `< ActiveRecord::Migration[x.y]`.
+    #[serde(
+        alias = "activerecord",
+        alias = "active_record",
+        alias = "ActiveRecord",
+        alias = "Rails"
+    )]
     Rails,
     /// Liquibase formatted SQL: `--changeset author:id`, `--rollback`.
+    #[serde(alias = "Liquibase")]
     Liquibase,
     /// Knex: `<timestamp>_<name>.js|ts` exporting `up` and `down`.
+    #[serde(alias = "knexjs", alias = "Knex")]
     Knex,
     /// TypeORM: classes implementing `MigrationInterface`, timestamp at the end of the name.
+    #[serde(alias = "TypeORM", alias = "typeORM")]
     Typeorm,
     /// refinery: `V<n>__<name>.sql` or `.rs`.
+    #[serde(alias = "refinery-cli")]
     Refinery,
 }
 
@@ -702,6 +721,35 @@ fn load_django(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<(), St
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn frameworks_accept_the_tools_own_spellings() {
+        use super::Framework;
+        let fw = |s: &str| serde_yaml::from_str::<Framework>(s).unwrap();
+        assert_eq!(fw("golang-migrate"), Framework::GolangMigrate);
+        assert_eq!(fw("golang_migrate"), Framework::GolangMigrate);
+        assert_eq!(fw("migrate"), Framework::GolangMigrate);
+        assert_eq!(fw("activerecord"), Framework::Rails);
+        assert_eq!(fw("Django"), Framework::Django);
+        assert_eq!(fw("TypeORM"), Framework::Typeorm);
+        for name in [
+            "flyway",
+            "liquibase",
+            "alembic",
+            "prisma",
+            "knex",
+            "typeorm",
+            "sqlx",
+            "diesel",
+            "refinery",
+            "dbmate",
+            "goose",
+            "atlas",
+            "rails",
+        ] {
+            assert_eq!(fw(name).as_str(), name);
+        }
+    }
+
     use super::*;
 
     fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::matcher::Matcher;
 use super::{ProbeContext, ProbeIssue};
 use crate::duration::{DurationSpec, format_duration};
 use crate::outcome::{Location, Measurement, ProbeOutcome};
@@ -46,9 +47,10 @@ pub struct Spec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parses: Option<DataFormat>,
     /// Values by JSON Pointer (`/tool/name`) that the parsed document must have (needs `parses`,
-    /// or a `.json` / `.yaml` / `.yml` / `.toml` file).
+    /// or a `.json` / `.yaml` / `.yml` / `.toml` file): a bare value (equals) or a map of
+    /// operators (`min`, `regex`, `one_of`, `exists`…); see "Matchers".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub json: BTreeMap<String, serde_json::Value>,
+    pub json: BTreeMap<String, Matcher>,
     /// Every matched file was modified within this duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<DurationSpec>,
@@ -99,7 +101,8 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
             issues.push(ProbeIssue::new(format!("not_regex[{i}]"), super::regex_error(re, &err)));
         }
     }
-    for pointer in spec.json.keys() {
+    for (pointer, m) in &spec.json {
+        issues.extend(m.validate(&format!("json.{pointer}")));
         if !pointer.is_empty() && !pointer.starts_with('/') {
             issues.push(
                 ProbeIssue::new(
@@ -319,19 +322,11 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                 ),
                 Ok(doc) => {
                     for (pointer, expected) in &spec.json {
-                        match doc.pointer(pointer) {
-                            None => {
-                                problems.push(format!("`{}` has no value at `{pointer}`", rel(f)))
-                            }
-                            Some(actual) if !json_equal(actual, expected) => {
-                                problems.push(format!(
-                                    "`{}` has {pointer} = {} (expected {})",
-                                    rel(f),
-                                    truncate(&actual.to_string()),
-                                    truncate(&expected.to_string())
-                                ))
-                            }
-                            Some(_) => {}
+                        let found = doc.pointer(pointer);
+                        if found.is_none() && expected.exists != Some(false) {
+                            problems.push(format!("`{}` has no value at `{pointer}`", rel(f)));
+                        } else if let Err(why) = expected.check_present(found) {
+                            problems.push(format!("`{}`: {pointer} {why}", rel(f)));
                         }
                     }
                 }
@@ -375,26 +370,6 @@ fn parse(text: &str, format: DataFormat) -> Result<serde_json::Value, String> {
         DataFormat::Toml => toml::from_str::<toml::Value>(text)
             .map_err(|e| e.message().to_string())
             .and_then(|v| serde_json::to_value(v).map_err(|e| e.to_string())),
-    }
-}
-
-/// Numbers compare by value (`1` equals `1.0`). An expected string compares equal to a number
-/// or boolean with that exact text, because `${var}` interpolation always yields text.
-fn json_equal(actual: &serde_json::Value, expected: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    match (actual, expected) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Number(x), Value::String(s)) => s.trim().parse::<f64>().ok() == x.as_f64(),
-        (Value::Bool(b), Value::String(s)) => s.trim() == b.to_string(),
-        _ => actual == expected,
-    }
-}
-
-fn truncate(s: &str) -> String {
-    if s.chars().count() > 80 {
-        format!("{}…", s.chars().take(79).collect::<String>())
-    } else {
-        s.to_string()
     }
 }
 

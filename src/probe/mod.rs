@@ -18,6 +18,7 @@ pub mod http;
 pub mod k8s;
 pub mod load;
 pub mod manual;
+pub mod matcher;
 pub mod migrations;
 pub mod openapi;
 pub mod pinning;

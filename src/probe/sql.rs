@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::migrations::apply::{pg_connect, pg_error, redact_url_password};
 use crate::outcome::{Measurement, ProbeOutcome};
+use crate::probe::matcher::Matcher;
 use crate::probe::{Artifact, ProbeContext};
 
 /// `sql:` in a checklist.
@@ -44,24 +45,10 @@ pub struct Expect {
     /// `true`/`false` match PostgreSQL's `t`/`f` and SQLite's 1/0, `null` matches NULL).
     #[serde(default)]
     pub equals: Option<Vec<Vec<serde_json::Value>>>,
-    /// The single value of a one-row, one-column result.
+    /// The single value of a one-row, one-column result: a bare value (`value: 2`) or a map of
+    /// operators (`{min: 1, max: 10}`, `{regex: '^v'}`, `{one_of: [a, b]}`); see "Matchers".
     #[serde(default)]
-    pub value: Option<ValueExpect>,
-}
-
-/// Comparisons on the single value.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ValueExpect {
-    /// Equal to this value.
-    #[serde(default)]
-    pub eq: Option<serde_json::Value>,
-    /// At least this number.
-    #[serde(default)]
-    pub min: Option<f64>,
-    /// At most this number.
-    #[serde(default)]
-    pub max: Option<f64>,
+    pub value: Option<Matcher>,
 }
 
 /// A result: column names and rows of cells as text (`None` = NULL).
@@ -174,6 +161,33 @@ pub fn cell_matches(expected: &serde_json::Value, cell: &Option<String>) -> bool
     }
 }
 
+/// A result cell as the JSON value the matcher compares: NULL → `null`, numeric text → a
+/// number, `t`/`f`/`1`/`0` → a boolean when the expectation is a boolean, otherwise text.
+pub fn cell_value(cell: &Option<String>, want: &Matcher) -> serde_json::Value {
+    use serde_json::Value;
+    let Some(c) = cell else { return Value::Null };
+    let wants_bool = matches!(want.equals, Some(Value::Bool(_)))
+        || want.one_of.as_ref().is_some_and(|o| o.iter().any(Value::is_boolean));
+    if wants_bool {
+        match c.as_str() {
+            "t" | "true" | "1" => return Value::Bool(true),
+            "f" | "false" | "0" => return Value::Bool(false),
+            _ => {}
+        }
+    }
+    let wants_text = matches!(want.equals, Some(Value::String(_)));
+    if !wants_text
+        && let Ok(n) = c.trim().parse::<f64>()
+        && let Some(num) = serde_json::Number::from_f64(n)
+    {
+        return match c.trim().parse::<i64>() {
+            Ok(i) => Value::from(i),
+            Err(_) => Value::Number(num),
+        };
+    }
+    Value::String(c.clone())
+}
+
 fn show(cell: &Option<String>) -> String {
     cell.as_deref().map(|c| format!("{c:?}")).unwrap_or_else(|| "NULL".into())
 }
@@ -211,26 +225,7 @@ pub fn check(expect: &Expect, r: &QueryResult) -> Result<String, String> {
             return Err(format!("expected a single value, got {n} row(s) of {cols} column(s)"));
         }
         let cell = &r.rows[0][0];
-        if let Some(eq) = &v.eq
-            && !cell_matches(eq, cell)
-        {
-            return Err(format!("value is {}, expected {eq}", show(cell)));
-        }
-        if v.min.is_some() || v.max.is_some() {
-            let Some(num) = cell.as_deref().and_then(|c| c.trim().parse::<f64>().ok()) else {
-                return Err(format!("value {} is not a number", show(cell)));
-            };
-            if let Some(min) = v.min
-                && num < min
-            {
-                return Err(format!("value {num} is below the minimum {min}"));
-            }
-            if let Some(max) = v.max
-                && num > max
-            {
-                return Err(format!("value {num} is above the maximum {max}"));
-            }
-        }
+        v.check(&cell_value(cell, v)).map_err(|why| format!("value {why}"))?;
         held.push(format!("value {}", show(cell)));
     }
     Ok(held.join(", "))
@@ -280,9 +275,10 @@ pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
     out
 }
 
-/// Load-time problems: an empty query.
+/// Load-time problems: an empty query, a matcher's bad regex or range.
 pub fn validate(spec: &Spec) -> Vec<crate::probe::ProbeIssue> {
-    let mut issues = Vec::new();
+    let mut issues =
+        spec.expect.value.as_ref().map(|m| m.validate("expect.value")).unwrap_or_default();
     if spec.query.trim().is_empty() {
         issues.push(crate::probe::ProbeIssue::new("query", "the query is empty"));
     }
@@ -323,25 +319,48 @@ mod tests {
         let e = Expect {
             rows: Some(1),
             equals: Some(vec![vec![json!(3)]]),
-            value: Some(ValueExpect { eq: None, min: Some(1.0), max: Some(3.0) }),
+            value: Some(Matcher { min: Some(1.0), max: Some(3.0), ..Default::default() }),
         };
         assert!(check(&e, &r).is_ok());
         let e = Expect {
-            value: Some(ValueExpect { eq: None, min: None, max: Some(2.0) }),
+            value: Some(Matcher { max: Some(2.0), ..Default::default() }),
             ..Default::default()
         };
-        assert_eq!(check(&e, &r).unwrap_err(), "value 3 is above the maximum 2");
+        assert_eq!(check(&e, &r).unwrap_err(), "value is 3 (max 2)");
         let e = Expect { rows: Some(0), ..Default::default() };
         assert_eq!(check(&e, &r).unwrap_err(), "expected 0 row(s), got 1; first: [\"3\"]");
         let two = res(vec![vec![Some("a")], vec![None]]);
         let e =
             Expect { equals: Some(vec![vec![json!("a")], vec![json!("b")]]), ..Default::default() };
         assert_eq!(check(&e, &two).unwrap_err(), "row 2 is [NULL], expected [\"b\"]");
-        let e = Expect {
-            value: Some(ValueExpect { eq: Some(json!("a")), ..Default::default() }),
-            ..Default::default()
-        };
+        let e = Expect { value: Some(Matcher::equals(json!("a"))), ..Default::default() };
         assert!(check(&e, &two).unwrap_err().contains("single value"));
+    }
+
+    #[test]
+    fn value_takes_a_bare_value_or_operators() {
+        let r = res(vec![vec![Some("2")]]);
+        let e: Expect = serde_yaml::from_str("value: 2").unwrap();
+        assert!(check(&e, &r).is_ok());
+        let e: Expect = serde_yaml::from_str("value: 3").unwrap();
+        assert_eq!(check(&e, &r).unwrap_err(), "value is 2 (expected 3)");
+        let e: Expect = serde_yaml::from_str("value: { eq: 2 }").unwrap();
+        assert!(check(&e, &r).is_ok());
+        let e: Expect = serde_yaml::from_str("value: '2'").unwrap();
+        assert!(check(&e, &r).is_ok());
+        let e: Expect = serde_yaml::from_str("value: { one_of: [1, 2] }").unwrap();
+        assert!(check(&e, &r).is_ok());
+        let t = res(vec![vec![Some("t")]]);
+        let e: Expect = serde_yaml::from_str("value: true").unwrap();
+        assert!(check(&e, &t).is_ok());
+        let v = res(vec![vec![Some("v1.4")]]);
+        let e: Expect = serde_yaml::from_str("value: { regex: '^v1' }").unwrap();
+        assert!(check(&e, &v).is_ok());
+        let n = res(vec![vec![None]]);
+        let e: Expect = serde_yaml::from_str("value: null").unwrap();
+        assert!(check(&e, &n).is_ok());
+        let err = serde_yaml::from_str::<Expect>("value: { eq: 2, foo: 1 }").unwrap_err();
+        assert!(err.to_string().contains("unknown operator `foo`"), "{err}");
     }
 
     #[test]

@@ -69,6 +69,29 @@ pub fn primary(record: &RunRecord, r: &CheckResult) -> Option<Place> {
     }
 }
 
+/// One finding as SARIF and Code Quality report it: the message (`base`, then the finding's
+/// own message), its path relative to the repository root, and the key its fingerprint is
+/// computed from (check id, path, rule, message).
+pub fn finding(
+    record: &RunRecord,
+    r: &CheckResult,
+    l: &crate::outcome::Location,
+    base: &str,
+) -> (String, String, Vec<String>) {
+    let message = match &l.message {
+        Some(m) => format!("{base} — {m}"),
+        None => base.to_string(),
+    };
+    let path = in_repo(record, &l.path);
+    let key = vec![
+        r.id.clone(),
+        path.clone(),
+        l.rule.clone().unwrap_or_default(),
+        l.message.clone().unwrap_or_default(),
+    ];
+    (message, path, key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,27 +159,4 @@ mod tests {
         assert_eq!(primary(&rec, &result("builtin:base:1", None)), None);
         assert_eq!(in_repo(&rec, "a/./b/../c"), "a/c");
     }
-}
-
-/// One finding as SARIF and Code Quality report it: the message (`base`, then the finding's
-/// own message), its path relative to the repository root, and the key its fingerprint is
-/// computed from (check id, path, rule, message).
-pub fn finding(
-    record: &RunRecord,
-    r: &CheckResult,
-    l: &crate::outcome::Location,
-    base: &str,
-) -> (String, String, Vec<String>) {
-    let message = match &l.message {
-        Some(m) => format!("{base} — {m}"),
-        None => base.to_string(),
-    };
-    let path = in_repo(record, &l.path);
-    let key = vec![
-        r.id.clone(),
-        path.clone(),
-        l.rule.clone().unwrap_or_default(),
-        l.message.clone().unwrap_or_default(),
-    ];
-    (message, path, key)
 }

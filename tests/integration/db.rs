@@ -296,9 +296,34 @@ fn sql_probe_on_sqlite_file() {
     assert_eq!(o.status, Status::Pass, "{}", o.reason);
     let o = run_sql(&repo, &spec("SELECT count(*) FROM users", "{ value: { min: 3 } }"));
     assert_eq!(o.status, Status::Fail);
-    assert_eq!(o.reason, "value 2 is below the minimum 3");
+    assert_eq!(o.reason, "value is 2 (min 3)");
     let o = run_sql(&repo, &spec("DELETE FROM users", "{}"));
     assert_eq!(o.status, Status::Error, "read-only by default: {}", o.reason);
+}
+
+/// Issue 16: `value:` takes a bare value ("equals") like every other matcher.
+#[test]
+fn sql_value_bare_scalar_is_equals_on_sqlite() {
+    let repo = scratch_dir("sqlite-sql-bare");
+    let c = rusqlite::Connection::open(repo.join("app.db")).unwrap();
+    c.execute_batch("CREATE TABLE users (id INTEGER, email TEXT); INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x');").unwrap();
+    drop(c);
+    let spec = |expect: &str| -> sql::Spec {
+        serde_yaml::from_str(&format!(
+            "url: sqlite:app.db\nquery: SELECT count(*) FROM users\nexpect: {expect}\n"
+        ))
+        .unwrap()
+    };
+    let o = run_sql(&repo, &spec("{ value: 2 }"));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    assert!(o.reason.contains("value \"2\""), "{}", o.reason);
+    let o = run_sql(&repo, &spec("{ value: 3 }"));
+    assert_eq!(o.status, Status::Fail);
+    assert_eq!(o.reason, "value is 2 (expected 3)");
+    let o = run_sql(&repo, &spec("{ value: { one_of: [1, 2] } }"));
+    assert_eq!(o.status, Status::Pass, "{}", o.reason);
+    let o = run_sql(&repo, &spec("{ value: { eq: 2 } }"));
+    assert_eq!(o.status, Status::Pass, "old `eq` still works: {}", o.reason);
 }
 
 // ---------- PostgreSQL ----------
@@ -389,7 +414,7 @@ fn pg_sql_probe_expectations_and_read_only() {
     assert_eq!(o.status, Status::Pass, "{}", o.reason);
     let o = run_sql(Path::new("/"), &spec("SELECT count(*) FROM t", "{ value: { eq: 3 } }"));
     assert_eq!(o.status, Status::Fail);
-    assert_eq!(o.reason, "value is \"2\", expected 3");
+    assert_eq!(o.reason, "value is 2 (expected 3)");
     let o = run_sql(Path::new("/"), &spec("DELETE FROM t", "{}"));
     assert_eq!(o.status, Status::Error);
     assert!(o.reason.contains("read-only transaction"), "{}", o.reason);

@@ -47,6 +47,20 @@ case!(
     )]
 );
 case!(
+    sql_value_unknown_operator,
+    &[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    sql:\n      url: sqlite:app.db\n      query: SELECT 2\n      expect: { value: { eq: 2, foo: 1 } }\n"
+    )]
+);
+case!(
+    scalar_where_a_map_belongs,
+    &[(
+        "readiness.yaml",
+        "version: 1\nchecks:\n  - id: a\n    sql:\n      url: sqlite:app.db\n      query: SELECT 2\n      expect: 2\n"
+    )]
+);
+case!(
     duplicate_id,
     &[(
         "readiness.yaml",
