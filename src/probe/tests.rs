@@ -458,6 +458,16 @@ fn display(repo: &Path, p: &Path) -> String {
     p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
 }
 
+/// File systems stamp files with the kernel's coarse clock, up to a tick (10 ms at HZ=100)
+/// behind the clock `run_started` was read from: a report written in the first milliseconds of
+/// a run can carry an mtime just before it. Results from an earlier run are seconds older.
+const MTIME_SLACK: Duration = Duration::from_millis(100);
+
+/// Whether a file modified at `modified` was written before the run started.
+fn written_before_run(modified: SystemTime, run_started: SystemTime) -> bool {
+    modified + MTIME_SLACK < run_started
+}
+
 /// With `run`: every result file must be written after the run started. Without: `max_age`.
 fn check_freshness(spec: &Spec, ctx: &ProbeContext, files: &[PathBuf]) -> Option<String> {
     for path in files {
@@ -467,14 +477,14 @@ fn check_freshness(spec: &Spec, ctx: &ProbeContext, files: &[PathBuf]) -> Option
                 return Some(format!("{}: cannot read modification time: {e}", path.display()));
             }
         };
-        if spec.run.is_some() && modified < ctx.run_started {
+        if spec.run.is_some() && written_before_run(modified, ctx.run_started) {
             return Some(format!(
                 "{} is stale: written before this run started, so the test command did not \
                  produce it (check `results` matches where the command writes)",
                 display(ctx.repo, path)
             ));
         }
-        if spec.run.is_none() && spec.fresh && modified < ctx.run_started {
+        if spec.run.is_none() && spec.fresh && written_before_run(modified, ctx.run_started) {
             return Some(format!(
                 "{} is stale: written before this run started (`fresh`), so no check of this \
                  run produced it",
@@ -733,6 +743,14 @@ mod unit {
     }
 
     #[test]
+    fn a_file_stamped_by_the_coarse_clock_just_before_the_run_start_is_not_stale() {
+        let start = SystemTime::now();
+        assert!(!written_before_run(start - Duration::from_millis(8), start));
+        assert!(!written_before_run(start + Duration::from_millis(1), start));
+        assert!(written_before_run(start - Duration::from_secs(1), start));
+    }
+
+    #[test]
     fn fresh_results_must_be_written_after_the_run_started() {
         use crate::probe::context::testing::{run_probe, write};
         let dir = tempfile::tempdir().unwrap();
@@ -740,8 +758,13 @@ mod unit {
             r#"<testsuite name="s" tests="1"><testcase classname="t" name="a"/></testsuite>"#;
         write(dir.path(), "junit.xml", junit);
         let spec: Spec = serde_yaml::from_str("results: junit.xml\nfresh: true\n").unwrap();
-        // The file predates the run (the context's run starts now, after the write).
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // The file predates the run: stamped a few seconds before it starts.
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("junit.xml"))
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(5))
+            .unwrap();
         let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
         assert_eq!(out.status, crate::outcome::Status::Error, "{}", out.reason);
         assert!(out.reason.contains("junit.xml is stale"), "{}", out.reason);
