@@ -49,6 +49,9 @@ pub enum Command {
     /// Secret scanning helpers: write a baseline, list the rules.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Migration helpers: `lock` records the released migrations' digests in migrations.lock.
+    #[command(subcommand)]
+    Migrations(MigrationsCommand),
     /// Turn a hand-written Markdown readiness report into a checklist: one check per claim,
     /// `manual` sign-offs for what a machine cannot check.
     Import(ImportArgs),
@@ -65,6 +68,31 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_name = "SHELL", value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrationsCommand {
+    /// Write migrations.lock: the sha256 of every migration file, for the `migrations` probe
+    /// to fail on an edit to, or removal of, a released migration. Commit it when you release.
+    Lock(MigrationsLockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrationsLockArgs {
+    /// Repository (default: the current directory).
+    #[arg(value_name = "REPO_DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// The migrations directory, relative to the repository (default: detected, as the probe
+    /// does).
+    #[arg(long, value_name = "DIR")]
+    pub path: Option<String>,
+    /// The framework (alembic, django, rails, flyway, sqlx, golang-migrate, …; default:
+    /// detected).
+    #[arg(long, value_name = "NAME")]
+    pub framework: Option<String>,
+    /// Where to write the lock (default: DIR/migrations.lock), relative to the repository.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

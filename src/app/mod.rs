@@ -9,6 +9,7 @@ mod evidence;
 mod import;
 mod init;
 mod list;
+mod migrations;
 mod report;
 mod secrets;
 mod select;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Badge(args) => badge::run(args),
         Command::Aggregate(args) => aggregate::run(args),
         Command::Secrets(cmd) => secrets::run(cmd),
+        Command::Migrations(crate::cli::MigrationsCommand::Lock(args)) => migrations::lock(args),
         Command::Import(args) => import::run(args),
         Command::Attest(args) => attest::run(args),
         Command::Completions(args) => {

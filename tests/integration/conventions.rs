@@ -218,3 +218,52 @@ fn keep_bounds_the_runs_directory() {
     let out = readyctl(repo.path(), &["check"]);
     assert!(!text(&out.stderr).contains("removed"), "{}", text(&out.stderr));
 }
+
+/// `readyctl migrations lock` (named by the probe's own messages) writes the lock the
+/// `migrations` probe then holds released migrations to: an edit to a locked file fails.
+#[test]
+fn migrations_lock_writes_the_lock_the_probe_checks() {
+    let repo = temp_repo(&[
+        ("migrations/20240101000000_users.up.sql", "CREATE TABLE users (id int);\n"),
+        ("migrations/20240101000000_users.down.sql", "DROP TABLE users;\n"),
+        (
+            "readiness.yaml",
+            "version: 1\nchecks:\n  - id: db.migrations\n    migrations: { path: migrations, lock: migrations/migrations.lock, apply: off }\n",
+        ),
+    ]);
+    // Without the lock the probe says how to make one.
+    let o = readyctl(repo.path(), &["check", "-f", "json"]);
+    let reason = |o: &std::process::Output| {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (
+            v["results"][0]["status"].as_str().unwrap().to_string(),
+            v["results"][0]["reason"].to_string(),
+        )
+    };
+    let (status, why) = reason(&o);
+    assert_eq!(status, "error", "{why}");
+    assert!(why.contains("readyctl migrations lock"), "{why}");
+
+    let o = readyctl(repo.path(), &["migrations", "lock", "--framework", "golang-migrate"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("wrote migrations/migrations.lock (2 migration files)"));
+    let lock = std::fs::read_to_string(repo.path().join("migrations/migrations.lock")).unwrap();
+    assert!(lock.contains("20240101000000_users.up.sql"), "{lock}");
+    let (status, why) = reason(&readyctl(repo.path(), &["check", "-f", "json"]));
+    assert_eq!(status, "pass", "{why}");
+
+    // A released migration edited afterwards: the probe names it.
+    std::fs::write(
+        repo.path().join("migrations/20240101000000_users.up.sql"),
+        "CREATE TABLE users (id bigint);\n",
+    )
+    .unwrap();
+    let (status, why) = reason(&readyctl(repo.path(), &["check", "-f", "json"]));
+    assert_eq!(status, "fail", "{why}");
+    assert!(why.contains("20240101000000"), "{why}");
+
+    // A framework name the probe does not know is a usage error naming the choices.
+    let o = readyctl(repo.path(), &["migrations", "lock", "--framework", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("golang-migrate"), "{}", text(&o.stderr));
+}
