@@ -102,8 +102,26 @@ pub fn environment_problem(output: &str) -> Option<String> {
         "could not be found in any of the sources",
         "did you run \"prisma generate\"",
     ];
+    // A migration that started and then failed is a migration failure, whatever else the
+    // output mentions: Ruby prints a `Caused by:` chain that can end in a LoadError Rails
+    // rescued long before (`cannot load such file -- rails/commands` under an
+    // IrreversibleMigration), and a migration may import what it likes.
+    const MIGRATION_RAN: &[&str] = &[
+        "this and all later migrations canceled",
+        "IrreversibleMigration",
+        ": migrating ==",
+        ": reverting ==",
+        "Running upgrade ",
+        "Running downgrade ",
+        "  Applying ",
+        "  Unapplying ",
+    ];
+    if MIGRATION_RAN.iter().any(|m| output.contains(m)) {
+        return None;
+    }
     output
         .lines()
+        .take_while(|l| !l.starts_with("Caused by:"))
         .map(str::trim)
         .find(|l| SIGNATURES.iter().any(|s| l.contains(s)))
         .map(|l| l.chars().take(300).collect())
@@ -324,6 +342,17 @@ mod tests {
             Some("ModuleNotFoundError: No module named 'app'")
         );
         assert_eq!(environment_problem("sqlite3.OperationalError: near \"x\": syntax error"), None);
+        // Real Rails 6.1 output of an irreversible migration: its `Caused by:` chain ends in a
+        // LoadError Rails rescued at boot. The migration failed; the environment did not.
+        let rails = "== 20240303090000 BackfillUserNames: reverting ========\nrails aborted!\nStandardError: An error has occurred, this and all later migrations canceled:\n\nActiveRecord::IrreversibleMigration\n\nCaused by:\nLoadError: cannot load such file -- rails/commands\n";
+        assert_eq!(environment_problem(rails), None);
+        // A LoadError before any migration ran is the environment.
+        let boot =
+            "rails aborted!\nLoadError: cannot load such file -- pg\n\nCaused by:\nLoadError: x\n";
+        assert_eq!(
+            environment_problem(boot).as_deref(),
+            Some("LoadError: cannot load such file -- pg")
+        );
     }
 
     #[test]
