@@ -9,9 +9,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Artifact, ProbeContext, ProbeIssue};
-use crate::checklist::Severity;
 use crate::outcome::{Location, Measurement, ProbeOutcome};
 use crate::secrets::{self, Baseline, Scanner};
+use crate::severity::Severity;
 
 /// Scan the repository for committed secrets.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
