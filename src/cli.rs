@@ -444,12 +444,7 @@ impl CheckFormat {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
+pub use crate::report::style::ColorChoice;
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {

@@ -21,5 +21,6 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod secrets;
+pub mod severity;
 pub mod verdict;
 pub mod waiver;

@@ -6,6 +6,18 @@ use serde::{Deserialize, Serialize};
 use crate::checklist::{Level, Policy, Severity};
 use crate::outcome::{CheckResult, SkipCause, Status};
 
+/// Does a check of this severity block the verdict under `fail_on`? The one definition of
+/// "blocking"; whether a blocking check actually stops READY also depends on its status.
+pub fn severity_blocks(severity: Severity, fail_on: Severity) -> bool {
+    severity >= fail_on
+}
+
+/// Is this result blocking under the policy (its severity at or above `fail_on`)? Every
+/// reporter, the verdict and the diff ask this rather than comparing severities themselves.
+pub fn is_blocking(r: &CheckResult, policy: &Policy) -> bool {
+    severity_blocks(r.severity, policy.fail_on)
+}
+
 /// READY / NOT READY / INCOMPLETE (DESIGN.md "Results").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {
@@ -204,7 +216,7 @@ pub fn summarize(results: &[CheckResult], policy: &Policy, interrupted: bool) ->
 
     let (level, next_level) = levels(results);
 
-    let blocking = |r: &&CheckResult| r.severity >= policy.fail_on;
+    let blocking = |r: &&CheckResult| is_blocking(r, policy);
     let mut because = Vec::new();
     let failed: Vec<&str> = results
         .iter()

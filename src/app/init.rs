@@ -213,7 +213,7 @@ fn detect_deploy_files(repo: &Path, f: &mut Found) {
     if !docker.is_empty() {
         f.notes.push(format!(
             "Dockerfile{}: {}; `operability.dockerfile` checks each",
-            if docker.len() == 1 { "" } else { "s" },
+            crate::diag::plural(docker.len()),
             list(&docker)
         ));
     }
@@ -226,7 +226,7 @@ fn detect_deploy_files(repo: &Path, f: &mut Found) {
     if !charts.is_empty() {
         f.missing.push(format!(
             "Helm chart{} {}: templates are not linted; render them (`helm template … > k8s/rendered.yaml`) and add a `k8s: {{ manifests: [\"k8s/rendered.yaml\"] }}` check",
-            if charts.len() == 1 { "" } else { "s" },
+            crate::diag::plural(charts.len()),
             list(&charts)
         ));
     }
@@ -234,7 +234,7 @@ fn detect_deploy_files(repo: &Path, f: &mut Found) {
     if !compose.is_empty() {
         f.notes.push(format!(
             "Compose file{}: {} (no probe reads Compose files; services they start are not checked)",
-            if compose.len() == 1 { "" } else { "s" },
+            crate::diag::plural(compose.len()),
             list(&compose)
         ));
     }

@@ -53,7 +53,7 @@ pub fn run(cmd: SecretsCommand) -> anyhow::Result<u8> {
                 "wrote {} ({} finding{} from {} files); add `baseline: {}` to the secrets check",
                 out.display(),
                 report.findings.len(),
-                if report.findings.len() == 1 { "" } else { "s" },
+                crate::diag::plural(report.findings.len()),
                 report.files_scanned,
                 out.strip_prefix(&args.repo).unwrap_or(&out).display()
             );

@@ -1054,7 +1054,7 @@ impl Loader<'_> {
                     if let Err(e) = regex::Regex::new(&re) {
                         self.diags.push(self.diag_value(
                             &ready_field("log"),
-                            format!("invalid regex: {}", first_line(&e.to_string())),
+                            format!("invalid regex: {}", last_line(&e.to_string())),
                         ));
                         ok = false;
                     }
@@ -1169,7 +1169,9 @@ impl Loader<'_> {
     }
 }
 
-fn first_line(s: &str) -> String {
+/// The last line of a multi-line message, trimmed: the regex crate's errors put the pattern and
+/// a caret first and the actual message (`error: unclosed group`) last.
+fn last_line(s: &str) -> String {
     s.lines().last().unwrap_or_default().trim().to_string()
 }
 
@@ -1463,6 +1465,19 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_line_is_the_regex_message_not_its_art() {
+        assert_eq!(
+            last_line("regex parse error:\n    (\n    ^\nerror: unclosed group"),
+            "error: unclosed group"
+        );
+        let pattern = String::from("(");
+        let err = regex::Regex::new(&pattern).unwrap_err().to_string();
+        assert_eq!(last_line(&err), "error: unclosed group");
+        assert_eq!(last_line("  one line  "), "one line");
+        assert_eq!(last_line(""), "");
+    }
 
     /// Every field that runs through `sh -c` gets its values as text; other strings as before.
     #[test]

@@ -10,52 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::duration::DurationSpec;
 use crate::probe;
 
-/// Severity of a check: how much its failure matters. Ordered from least to most severe.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-/// Maturity level a check belongs to; levels are cumulative (bronze → silver → gold).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Bronze,
-    Silver,
-    Gold,
-}
-
-impl Level {
-    pub const ALL: [Level; 3] = [Level::Bronze, Level::Silver, Level::Gold];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Bronze => "bronze",
-            Level::Silver => "silver",
-            Level::Gold => "gold",
-        }
-    }
-}
+pub use crate::severity::{Level, Severity};
 
 /// One YAML document of a checklist.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]

@@ -17,3 +17,56 @@ pub fn checklist_schema() -> serde_json::Value {
     }
     value
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `$defs` entry a property schema points to, through `$ref` or an `Option`'s `anyOf`.
+    fn resolve<'a>(root: &'a serde_json::Value, v: &'a serde_json::Value) -> &'a serde_json::Value {
+        let reference = v["$ref"]
+            .as_str()
+            .or_else(|| v["anyOf"].as_array()?.iter().find_map(|alt| alt["$ref"].as_str()));
+        match reference.and_then(|r| r.strip_prefix('#')) {
+            Some(pointer) => resolve(root, root.pointer(pointer).expect("$ref resolves")),
+            None => v,
+        }
+    }
+
+    /// Every probe kind's spec, taken from the checklist schema itself (not a hand-picked list),
+    /// refuses unknown keys and has a description (its `///` docs) on every field.
+    #[test]
+    fn every_probe_spec_field_has_a_description() {
+        let root = checklist_schema();
+        let check = &root["$defs"]["CheckSpec"]["properties"];
+        let mut undocumented = Vec::new();
+        for kind in PROBE_KINDS {
+            let spec = resolve(&root, &check[*kind]);
+            // A spec is an object, or (for shorthand forms) alternatives of which some are.
+            let mut shapes = vec![spec];
+            for key in ["oneOf", "anyOf"] {
+                for alt in spec[key].as_array().into_iter().flatten() {
+                    shapes.push(resolve(&root, alt));
+                }
+            }
+            let mut fields = 0;
+            for shape in shapes {
+                if shape.get("properties").is_some() {
+                    assert_eq!(shape["additionalProperties"], false, "{kind} accepts unknown keys");
+                }
+                for (name, p) in shape["properties"].as_object().into_iter().flatten() {
+                    fields += 1;
+                    if p.get("description").is_none() {
+                        undocumented.push(format!("{kind}.{name}: {p}"));
+                    }
+                }
+            }
+            assert!(fields > 0, "{kind}: no fields found in {spec}");
+        }
+        assert!(
+            undocumented.is_empty(),
+            "fields without a description:\n{}",
+            undocumented.join("\n")
+        );
+    }
+}

@@ -94,7 +94,8 @@ pub fn rows(import: &Import, results: &[CheckResult], fail_on: Severity) -> Vec<
                     );
                 }
                 (Placement::Check { .. }, Some(r)) => {
-                    row.gates = r.severity >= fail_on && r.status != Status::Waived;
+                    row.gates = crate::verdict::severity_blocks(r.severity, fail_on)
+                        && r.status != Status::Waived;
                     let (verdict, detail) = judge(r, item.confirm);
                     row.verdict = verdict;
                     row.detail = detail;

@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Artifact, ProbeContext, ProbeIssue};
-use crate::checklist::Severity;
 use crate::outcome::{Location, Measurement, ProbeOutcome};
 use crate::run::process::{self, ProcSpec};
+use crate::severity::Severity;
 
 /// A dependency auditor.
 #[derive(

@@ -464,7 +464,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         let reason = if n == 0 {
             lines[0].clone()
         } else {
-            format!("{n} Dockerfile finding{}: {}", if n == 1 { "" } else { "s" }, lines[0])
+            format!("{n} Dockerfile finding{}: {}", crate::diag::plural(n), lines[0])
         };
         ProbeOutcome::new(status, reason)
     } else if n == 0 {
@@ -480,7 +480,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         let more = if bad.len() > 3 { format!("; +{} more", bad.len() - 3) } else { String::new() };
         ProbeOutcome::fail(format!(
             "{n} finding{} in {failing} of {} Dockerfiles — {}{more}",
-            if n == 1 { "" } else { "s" },
+            crate::diag::plural(n),
             files.len(),
             shown.join("; ")
         ))

@@ -360,7 +360,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         let more = if n > 3 { format!(" (+{} more)", n - 3) } else { String::new() };
         ProbeOutcome::fail(format!(
             "{n} manifest finding{} in {} workload(s): {}{more}",
-            if n == 1 { "" } else { "s" },
+            crate::diag::plural(n),
             workloads.len(),
             first.join(", ")
         ))

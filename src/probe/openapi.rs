@@ -424,7 +424,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         let mut o = ProbeOutcome::error(format!(
             "openapi: not a valid OpenAPI 3.x document ({} problem{}): {}",
             lines.len(),
-            if lines.len() == 1 { "" } else { "s" },
+            crate::diag::plural(lines.len()),
             lines.join("; ")
         ));
         o.locations = locations;

@@ -171,9 +171,8 @@ fn read(p: &Path) -> Result<String, String> {
 }
 
 fn report(file: String, unpinned: Vec<String>, count: usize, what: &str) -> ManifestReport {
-    let pinned_by = unpinned
-        .is_empty()
-        .then(|| format!("{count} exact {what}{}", if count == 1 { "" } else { "s" }));
+    let pinned_by =
+        unpinned.is_empty().then(|| format!("{count} exact {what}{}", crate::diag::plural(count)));
     ManifestReport { file, pinned_by, unpinned }
 }
 

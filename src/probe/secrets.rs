@@ -9,9 +9,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Artifact, ProbeContext, ProbeIssue};
-use crate::checklist::Severity;
 use crate::outcome::{Location, Measurement, ProbeOutcome};
 use crate::secrets::{self, Baseline, Scanner};
+use crate::severity::Severity;
 
 /// Scan the repository for committed secrets.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -327,7 +327,7 @@ fn outcome(spec: &Spec, scanner: &Scanner, report: &secrets::Report) -> ProbeOut
         let more = if n > 3 { format!(" (+{} more)", n - 3) } else { String::new() };
         ProbeOutcome::fail(format!(
             "{n} possible secret{}: {}{more}; rotate real ones, then allowlist or baseline the rest",
-            if n == 1 { "" } else { "s" },
+            crate::diag::plural(n),
             first.join(", ")
         ))
     };

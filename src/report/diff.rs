@@ -119,7 +119,7 @@ pub fn diff(old: &RunRecord, new: &RunRecord) -> RunDiff {
             from: before.map(|b| b.status),
             to: Some(r.status),
             reason: r.reason.clone(),
-            blocking: r.severity >= new.policy.fail_on,
+            blocking: crate::verdict::is_blocking(r, &new.policy),
             worse,
         });
     }

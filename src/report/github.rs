@@ -6,7 +6,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use super::{blocking, places};
+use super::places;
 use crate::outcome::Status;
 use crate::record::RunRecord;
 
@@ -45,7 +45,7 @@ pub fn annotations(record: &RunRecord) -> String {
         if let Some(rem) = &r.remediation {
             msg.push_str(&format!("\nRemediation: {rem}"));
         }
-        let kind = if blocking(record, r) { "error" } else { "warning" };
+        let kind = if crate::verdict::is_blocking(r, &record.policy) { "error" } else { "warning" };
         let line = format!("::{kind} {}::{}", props.join(","), escape_data(&msg));
         if kind == "error" { errors.push(line) } else { warnings.push(line) }
     }

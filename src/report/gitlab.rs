@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{blocking, fingerprint, places};
+use super::{fingerprint, places};
 use crate::checklist::Severity;
 use crate::outcome::Status;
 use crate::record::RunRecord;
@@ -23,7 +23,11 @@ pub fn render(record: &RunRecord) -> Value {
     let mut issues = Vec::new();
     for r in record.results.iter().filter(|r| matches!(r.status, Status::Fail | Status::Error)) {
         let word = if r.status == Status::Error { "could not verify" } else { "fail" };
-        let block = if blocking(record, r) { "blocking" } else { "not blocking" };
+        let block = if crate::verdict::is_blocking(r, &record.policy) {
+            "blocking"
+        } else {
+            "not blocking"
+        };
         let base = format!("{}: {} [{word}, {block}]: {}", r.id, r.title, r.reason);
         let places: Vec<(String, Option<u64>, String, Vec<String>)> = if r.locations.is_empty() {
             // A record without any place of its own (an older built-in run): the checklist.

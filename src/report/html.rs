@@ -173,7 +173,7 @@ pub fn render(record: &RunRecord, baseline: Option<&RunRecord>) -> String {
     );
 
     // What blocks, worst first.
-    let blocking = |r: &CheckResult| r.severity >= record.policy.fail_on;
+    let blocking = |r: &CheckResult| crate::verdict::is_blocking(r, &record.policy);
     let problem = |r: &CheckResult| match r.status {
         Status::Fail | Status::Error | Status::Pending => true,
         Status::Skip => r.skip_cause != Some(SkipCause::NotApplicable),

@@ -295,7 +295,7 @@ fn render_with(
     }
 
     // What blocks, worst first, each with its fix.
-    let blocking = |r: &&CheckResult| r.severity >= record.policy.fail_on;
+    let blocking = |r: &&CheckResult| crate::verdict::is_blocking(r, &record.policy);
     let mut problems: Vec<&CheckResult> = record.results.iter().filter(|r| is_problem(r)).collect();
     problems.sort_by_key(|r| (!blocking(r), problem_rank(r)));
     let (blockers, others): (Vec<&CheckResult>, Vec<&CheckResult>) =
@@ -481,7 +481,11 @@ fn detail(
         "{} · severity {} · {} · defined at {}\n",
         cell(&r.reason),
         r.severity.as_str(),
-        if r.severity >= record.policy.fail_on { "**blocking**" } else { "not blocking" },
+        if crate::verdict::is_blocking(r, &record.policy) {
+            "**blocking**"
+        } else {
+            "not blocking"
+        },
         code(&r.defined_at)
     );
     if let Some(rem) = &r.remediation {

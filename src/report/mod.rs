@@ -125,11 +125,6 @@ pub fn fingerprint(parts: &[&str]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Is the check at or above the policy's `fail_on`?
-pub fn blocking(record: &RunRecord, r: &crate::outcome::CheckResult) -> bool {
-    r.severity >= record.policy.fail_on
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

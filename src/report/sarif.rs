@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use super::fingerprint;
 use super::places::{self, Place};
-use super::{blocking, fingerprint};
 use crate::checklist::Severity;
 use crate::outcome::{CheckResult, Status};
 use crate::record::RunRecord;
@@ -32,7 +32,7 @@ const MAX_TAGS: usize = 10;
 fn level(record: &RunRecord, r: &CheckResult) -> &'static str {
     if r.severity == Severity::Info {
         "note"
-    } else if blocking(record, r) {
+    } else if crate::verdict::is_blocking(r, &record.policy) {
         "error"
     } else {
         "warning"

@@ -3,9 +3,16 @@
 
 use std::io::IsTerminal;
 
-use crate::cli::ColorChoice;
 use crate::outcome::Status;
 use crate::verdict::Verdict;
+
+/// `--color`: defined here, where colour is decided, and re-exported by `cli` for clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {

@@ -164,7 +164,7 @@ impl Runner<'_> {
         if let Some(threshold) = self.fail_fast
             && s.stopped.is_none()
             && matches!(status, Status::Fail | Status::Error)
-            && checks[i].severity >= threshold
+            && crate::verdict::severity_blocks(checks[i].severity, threshold)
         {
             s.stopped = Some(format!(
                 "not run: --fail-fast stopped the run after `{}` ({})",

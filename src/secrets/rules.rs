@@ -3,7 +3,7 @@
 //! credentials in URLs) also need enough Shannon entropy and must not look like a placeholder,
 //! so `password = "changeme"` in a README does not flood the report.
 
-use crate::checklist::Severity;
+use crate::severity::Severity;
 
 /// One rule of the built-in set.
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::context;
 use super::rules::{self, RuleDef};
-use crate::checklist::Severity;
+use crate::severity::Severity;
 
 /// Files bigger than this are skipped by default (minified bundles, data dumps).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 5 << 20;
