@@ -604,10 +604,24 @@ impl<'a> Loader<'a> {
         resolver: &mut Resolver<'_>,
         shell_fields: &[&str],
     ) -> Option<T> {
+        let interpolated = self.interpolate(at, &mut value, resolver, shell_fields);
+        let (spec, clean) = self.deserialize_all(at, value);
+        spec.filter(|_| clean && interpolated)
+    }
+
+    /// Interpolates variables in `value` (values in `shell_fields` as text), reporting each
+    /// problem as a located diagnostic; whether there was none.
+    fn interpolate(
+        &mut self,
+        at: &At,
+        value: &mut Value,
+        resolver: &mut Resolver<'_>,
+        shell_fields: &[&str],
+    ) -> bool {
         let mut interp_errors = Vec::new();
         let shell_paths: Vec<String> = shell_fields.iter().map(|f| join_key(&at.path, f)).collect();
         let mut cx = Interp { resolver, errors: &mut interp_errors, shell_paths: &shell_paths };
-        interpolate_value(&mut value, &at.path, &mut cx);
+        interpolate_value(value, &at.path, &mut cx);
         let interpolated = interp_errors.is_empty();
         for (path, e) in interp_errors {
             let mut d = self.diag_value(&At { file: at.file, path }, e.to_string());
@@ -616,8 +630,7 @@ impl<'a> Loader<'a> {
             }
             self.diags.push(d);
         }
-        let (spec, clean) = self.deserialize_all(at, value);
-        spec.filter(|_| clean && interpolated)
+        interpolated
     }
 
     /// Deserializes `value`, reporting every problem rather than the first: serde stops at the
@@ -665,19 +678,7 @@ impl<'a> Loader<'a> {
         mut value: Value,
         resolver: &mut Resolver<'_>,
     ) -> Option<CheckSpec> {
-        let mut interp_errors = Vec::new();
-        let shell_paths: Vec<String> =
-            CHECK_SHELL_FIELDS.iter().map(|f| join_key(&at.path, f)).collect();
-        let mut cx = Interp { resolver, errors: &mut interp_errors, shell_paths: &shell_paths };
-        interpolate_value(&mut value, &at.path, &mut cx);
-        let interpolated = interp_errors.is_empty();
-        for (path, e) in interp_errors {
-            let mut d = self.diag_value(&At { file: at.file, path }, e.to_string());
-            if let Some(h) = e.hint() {
-                d = d.hint(h);
-            }
-            self.diags.push(d);
-        }
+        let interpolated = self.interpolate(at, &mut value, resolver, CHECK_SHELL_FIELDS);
         let (spec, clean) = self.deserialize_all::<CheckSpec>(at, value);
         let spec = spec?;
         if clean && interpolated {
