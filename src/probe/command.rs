@@ -380,15 +380,12 @@ mod tests {
     fn a_missing_program_in_a_shell_command_is_an_error_not_a_failure() {
         let dir = tempfile::tempdir().unwrap();
         let cancel = std::sync::atomic::AtomicBool::new(false);
-        let ctx = ProbeContext {
-            repo: dir.path(),
-            check_id: "t",
-            evidence_dir: dir.path(),
-            run_started: std::time::SystemTime::now(),
-            deadline: std::time::Instant::now() + Duration::from_secs(10),
-            cancel: &cancel,
-            output_filter: None,
-        };
+        let ctx = crate::probe::context::testing::context(
+            dir.path(),
+            "t",
+            &cancel,
+            std::time::Duration::from_secs(10),
+        );
         let spec: Spec = serde_yaml::from_str("run: no-such-tool-xyz --version").unwrap();
         let o = run(&spec, &ctx);
         assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);

@@ -109,6 +109,24 @@ pub(crate) mod testing {
     use super::*;
     use crate::outcome::ProbeOutcome;
 
+    /// A context on `dir` (evidence in `dir` too), started now, with `budget` to its deadline.
+    pub(crate) fn context<'a>(
+        dir: &'a Path,
+        check_id: &'a str,
+        cancel: &'a AtomicBool,
+        budget: Duration,
+    ) -> ProbeContext<'a> {
+        ProbeContext {
+            repo: dir,
+            check_id,
+            evidence_dir: dir,
+            run_started: SystemTime::now(),
+            deadline: Instant::now() + budget,
+            cancel,
+            output_filter: None,
+        }
+    }
+
     /// Runs `probe` with a context on `dir` (evidence in `dir` too) and a 10 s deadline.
     pub(crate) fn run_probe(
         dir: &Path,
@@ -116,16 +134,7 @@ pub(crate) mod testing {
         probe: impl FnOnce(&ProbeContext<'_>) -> ProbeOutcome,
     ) -> ProbeOutcome {
         let cancel = AtomicBool::new(false);
-        let ctx = ProbeContext {
-            repo: dir,
-            check_id,
-            evidence_dir: dir,
-            run_started: SystemTime::now(),
-            deadline: Instant::now() + Duration::from_secs(10),
-            cancel: &cancel,
-            output_filter: None,
-        };
-        probe(&ctx)
+        probe(&context(dir, check_id, &cancel, Duration::from_secs(10)))
     }
 
     /// Writes `dir/rel`, creating its parent directories.

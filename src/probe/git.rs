@@ -507,15 +507,12 @@ mod tests {
 
     fn check(spec: &Spec, dir: &Path) -> ProbeOutcome {
         let cancel = AtomicBool::new(false);
-        let ctx = ProbeContext {
-            repo: dir,
-            check_id: "git",
-            evidence_dir: dir,
-            run_started: std::time::SystemTime::now(),
-            deadline: std::time::Instant::now() + std::time::Duration::from_secs(30),
-            cancel: &cancel,
-            output_filter: None,
-        };
+        let ctx = crate::probe::context::testing::context(
+            dir,
+            "git",
+            &cancel,
+            std::time::Duration::from_secs(30),
+        );
         run(spec, &ctx)
     }
 

@@ -861,15 +861,12 @@ mod jest_reports {
     fn missing_results_say_what_the_test_command_said() {
         let dir = tempfile::tempdir().unwrap();
         let cancel = std::sync::atomic::AtomicBool::new(false);
-        let ctx = ProbeContext {
-            repo: dir.path(),
-            check_id: "t",
-            evidence_dir: dir.path(),
-            run_started: SystemTime::now(),
-            deadline: std::time::Instant::now() + Duration::from_secs(20),
-            cancel: &cancel,
-            output_filter: None,
-        };
+        let ctx = crate::probe::context::testing::context(
+            dir.path(),
+            "t",
+            &cancel,
+            std::time::Duration::from_secs(20),
+        );
         let spec: Spec = serde_yaml::from_str(
             "run: python3 -m nonexistent_mod_pytest --junitxml=junit.xml\nresults: junit.xml",
         )
