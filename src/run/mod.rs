@@ -6,6 +6,7 @@ pub mod process;
 pub mod rundir;
 pub mod scheduler;
 pub mod services;
+pub mod session;
 pub mod tree;
 
 pub use scheduler::{Event, Runner};
