@@ -1,4 +1,6 @@
-//! Exit codes: the contract CI scripts rely on. Shown in `--help` and the README.
+//! Exit codes: the contract CI scripts rely on. Shown in `--help` and the README. A command's
+//! errors become codes in one place, `app::Error::exit_code`; a run's verdict in
+//! `verdict::Verdict::exit_code`.
 
 /// `check`: every blocking check passed (or was waived). `verify`: valid. `diff`: no regression.
 pub const READY: u8 = 0;

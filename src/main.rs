@@ -13,14 +13,8 @@ fn main() -> ExitCode {
     match readyctl::app::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            // A closed pipe (`readyctl list | head`) is not an error. (Rust ignores SIGPIPE,
-            // so a write to a closed pipe is an EPIPE error that reaches here; the children
-            // readyctl runs get the default SIGPIPE back from `std::process::Command`.)
-            if readyctl::exit::is_broken_pipe(&e) {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("error: {e:#}");
-            ExitCode::from(readyctl::exit::USAGE)
+            e.report();
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -2,24 +2,18 @@
 
 use std::io::Write as _;
 
+use super::Error;
 use crate::cli::AttestArgs;
 use crate::exit;
 
-pub fn run(args: AttestArgs) -> anyhow::Result<u8> {
-    let key = match crate::evidence::keys::resolve_signing_key(args.key.as_deref()) {
-        Ok(Some(k)) => k,
-        Ok(None) => {
-            eprintln!(
-                "error: attest needs a key: pass --key FILE or set {}",
+pub fn run(args: AttestArgs) -> Result<u8, Error> {
+    let key =
+        crate::evidence::keys::resolve_signing_key(args.key.as_deref())?.ok_or_else(|| {
+            Error::Usage(format!(
+                "attest needs a key: pass --key FILE or set {}",
                 crate::evidence::SIGNING_KEY_ENV
-            );
-            return Ok(exit::USAGE);
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
+            ))
+        })?;
     let req = crate::claims::attest::AttestRequest {
         repo: &args.repo,
         check: &args.check,
@@ -30,21 +24,15 @@ pub fn run(args: AttestArgs) -> anyhow::Result<u8> {
         attach: &args.attach,
         now: chrono::Utc::now(),
     };
-    match crate::claims::attest::write(&req, &key) {
-        Ok(path) => {
-            writeln!(std::io::stdout(), "{}", path.display())?;
-            eprintln!(
-                "attested `{}` as {} ({}), keyid {}",
-                args.check,
-                args.by,
-                args.role,
-                crate::evidence::keyid(&key.verifying_key())
-            );
-            Ok(exit::READY)
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Ok(exit::USAGE)
-        }
-    }
+    let path =
+        crate::claims::attest::write(&req, &key).map_err(|e| Error::Usage(format!("{e:#}")))?;
+    writeln!(std::io::stdout(), "{}", path.display())?;
+    eprintln!(
+        "attested `{}` as {} ({}), keyid {}",
+        args.check,
+        args.by,
+        args.role,
+        crate::evidence::keyid(&key.verifying_key())
+    );
+    Ok(exit::READY)
 }

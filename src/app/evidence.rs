@@ -2,87 +2,52 @@
 
 use std::io::Write;
 
+use super::Error;
 use crate::cli::{Format, KeygenArgs, PackArgs, SignArgs, VerifyArgs};
 use crate::evidence::{self, SignatureStatus, keys};
 use crate::exit;
 
-pub fn keygen(args: KeygenArgs) -> anyhow::Result<u8> {
-    match keys::keygen(&args.out) {
-        Ok(k) => {
-            eprintln!(
-                "wrote {} (private, mode 0600) and {}",
-                k.private_key.display(),
-                k.public_key.display()
-            );
-            eprintln!("key id: {}", k.keyid);
-            eprintln!(
-                "keep the .key secret (CI: store its PEM text in READYCTL_SIGNING_KEY); give the .pub to verifiers"
-            );
-            Ok(exit::READY)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(exit::USAGE)
-        }
-    }
+pub fn keygen(args: KeygenArgs) -> Result<u8, Error> {
+    let k = keys::keygen(&args.out)?;
+    eprintln!(
+        "wrote {} (private, mode 0600) and {}",
+        k.private_key.display(),
+        k.public_key.display()
+    );
+    eprintln!("key id: {}", k.keyid);
+    eprintln!(
+        "keep the .key secret (CI: store its PEM text in READYCTL_SIGNING_KEY); give the .pub to verifiers"
+    );
+    Ok(exit::READY)
 }
 
-pub fn sign(args: SignArgs) -> anyhow::Result<u8> {
-    let key = match keys::resolve_signing_key(args.key.as_deref()) {
-        Ok(Some(k)) => k,
-        Ok(None) => {
-            eprintln!(
-                "error: no signing key: pass --key FILE or set {}",
-                evidence::SIGNING_KEY_ENV
-            );
-            return Ok(exit::USAGE);
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
-    match evidence::sign(&args.run, &key) {
-        Ok(report) => {
-            eprintln!(
-                "signed {} (manifest sha256 {}) with key {}",
-                args.run.display(),
-                report.manifest_sha256,
-                report.signed_by.unwrap_or_default()
-            );
-            Ok(exit::READY)
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Ok(exit::NOT_READY)
-        }
-    }
+pub fn sign(args: SignArgs) -> Result<u8, Error> {
+    let key = keys::resolve_signing_key(args.key.as_deref())?.ok_or_else(|| {
+        Error::Usage(format!(
+            "no signing key: pass --key FILE or set {}",
+            evidence::SIGNING_KEY_ENV
+        ))
+    })?;
+    let report = evidence::sign(&args.run, &key).map_err(Error::Evidence)?;
+    eprintln!(
+        "signed {} (manifest sha256 {}) with key {}",
+        args.run.display(),
+        report.manifest_sha256,
+        report.signed_by.unwrap_or_default()
+    );
+    Ok(exit::READY)
 }
 
-pub fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
-    let mut keys_ = Vec::new();
-    for path in &args.key {
-        match keys::load_verifying_key(path) {
-            Ok(k) => keys_.push(k),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(exit::USAGE);
-            }
-        }
-    }
+pub fn verify(args: VerifyArgs) -> Result<u8, Error> {
+    let keys_ = args.key.iter().map(|p| keys::load_verifying_key(p)).collect::<Result<_, _>>()?;
     let options = evidence::VerifyOptions {
         trusted_keys: keys_,
         expected_commit: args.commit.clone(),
         allow_dirty: args.allow_dirty,
         ..Default::default()
     };
-    let report = match evidence::verify::verify_with(&args.path, &options) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot open {}: {e}", args.path.display());
-            return Ok(exit::USAGE);
-        }
-    };
+    let report = evidence::verify::verify_with(&args.path, &options)
+        .map_err(|source| Error::Open { path: args.path.clone(), source })?;
     // A proof must be signed by a trusted key unless the caller explicitly accepts less.
     let signature_ok = match &report.signature {
         SignatureStatus::Valid { .. } => true,
@@ -115,20 +80,13 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
     Ok(if valid { exit::READY } else { exit::NOT_READY })
 }
 
-pub fn pack(args: PackArgs) -> anyhow::Result<u8> {
-    match evidence::pack(&args.run, &args.out) {
-        Ok(s) => {
-            eprintln!(
-                "wrote {} ({} files, {} bytes); VERIFY.md inside shows three ways to check it",
-                args.out.display(),
-                s.files,
-                s.bytes
-            );
-            Ok(exit::READY)
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Ok(exit::NOT_READY)
-        }
-    }
+pub fn pack(args: PackArgs) -> Result<u8, Error> {
+    let s = evidence::pack(&args.run, &args.out).map_err(Error::Evidence)?;
+    eprintln!(
+        "wrote {} ({} files, {} bytes); VERIFY.md inside shows three ways to check it",
+        args.out.display(),
+        s.files,
+        s.bytes
+    );
+    Ok(exit::READY)
 }

@@ -1,17 +1,13 @@
 //! `readyctl import REPORT.md [-o FILE]`: a Markdown readiness report → a checklist.
 
+use super::Error;
 use crate::checklist::Severity;
 use crate::cli::{ImportArgs, ImportSeverity};
 use crate::exit;
 
-pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
-    let bytes = match std::fs::read(&args.report) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", args.report.display());
-            return Ok(exit::USAGE);
-        }
-    };
+pub fn run(args: ImportArgs) -> Result<u8, Error> {
+    let bytes = std::fs::read(&args.report)
+        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.report.display())))?;
     let text = String::from_utf8_lossy(&bytes);
     let name = args
         .report
@@ -35,8 +31,10 @@ pub fn run(args: ImportArgs) -> anyhow::Result<u8> {
     } else {
         let out = std::path::Path::new(&args.out);
         if out.exists() && !args.force {
-            eprintln!("error: {} exists (pass --force to replace it)", out.display());
-            return Ok(exit::USAGE);
+            return Err(Error::Usage(format!(
+                "{} exists (pass --force to replace it)",
+                out.display()
+            )));
         }
         crate::evidence::atomic::write_atomic(out, import.yaml.as_bytes())?;
         eprintln!("wrote {}", out.display());

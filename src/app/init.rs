@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::Error;
 use crate::checklist::builtin;
 use crate::cli::InitArgs;
 use crate::exit;
@@ -11,16 +12,17 @@ use crate::exit;
 /// by the file's `$schema` modeline.
 pub const SCHEMA_FILE: &str = "checklist.schema.json";
 
-pub fn run(args: InitArgs) -> anyhow::Result<u8> {
+pub fn run(args: InitArgs) -> Result<u8, Error> {
     let repo = &args.repo;
     if !repo.is_dir() {
-        eprintln!("error: `{}` is not a directory", repo.display());
-        return Ok(exit::USAGE);
+        return Err(Error::Usage(format!("`{}` is not a directory", repo.display())));
     }
     let path = repo.join("readiness.yaml");
     if path.exists() && !args.force {
-        eprintln!("error: {} already exists; use --force to overwrite it", path.display());
-        return Ok(exit::USAGE);
+        return Err(Error::Usage(format!(
+            "{} already exists; use --force to overwrite it",
+            path.display()
+        )));
     }
     let detected = builtin::detect(repo);
     let found = detect_project(repo, detected.builtin);

@@ -4,30 +4,19 @@ use std::io::Write;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
+use super::Error;
 use super::select::select;
-use super::target::{self, LoadFailure};
+use super::target;
 use crate::cli::{Format, ListArgs};
 use crate::evidence::redact_record::RedactFields;
 use crate::exit;
 
-pub fn run(args: ListArgs) -> anyhow::Result<u8> {
-    let target = match target::load(&args.target) {
-        Ok(t) => t,
-        Err(LoadFailure(text)) => {
-            eprint!("{text}");
-            return Ok(exit::USAGE);
-        }
-    };
+pub fn run(args: ListArgs) -> Result<u8, Error> {
+    let target = target::load(&args.target)?;
     if let Some(note) = &target.note {
         eprintln!("{note}");
     }
-    let selection = match select(&target.checklist.checks, &args.target) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
+    let selection = select(&target.checklist.checks, &args.target).map_err(Error::Usage)?;
     // Interpolated values (`${env:…}`, `env:`) are shown redacted, value by value.
     let redactor = target::redactor(&target.checklist, &args.target, None);
     let shown = |s: &str| redactor.redact_str(s).0;

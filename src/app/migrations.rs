@@ -4,15 +4,15 @@
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant, SystemTime};
 
+use super::Error;
 use crate::cli::MigrationsLockArgs;
 use crate::exit;
 use crate::probe::context::ProbeContext;
 use crate::probe::migrations::{Spec, write_lock};
 
-pub fn lock(args: MigrationsLockArgs) -> anyhow::Result<u8> {
+pub fn lock(args: MigrationsLockArgs) -> Result<u8, Error> {
     if !args.repo.is_dir() {
-        eprintln!("error: `{}` is not a directory", args.repo.display());
-        return Ok(exit::USAGE);
+        return Err(Error::Usage(format!("`{}` is not a directory", args.repo.display())));
     }
     // The spec as a checklist would write it, so `--framework` takes the same names and
     // aliases (`golang-migrate`) and a bad one gets the same message.
@@ -23,13 +23,8 @@ pub fn lock(args: MigrationsLockArgs) -> anyhow::Result<u8> {
             fields.insert(key.into(), v.clone().into());
         }
     }
-    let spec: Spec = match serde_yaml::from_value(serde_yaml::Value::Mapping(fields)) {
-        Ok(spec) => spec,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(exit::USAGE);
-        }
-    };
+    let spec: Spec = serde_yaml::from_value(serde_yaml::Value::Mapping(fields))
+        .map_err(|e| Error::Usage(e.to_string()))?;
     let cancel = AtomicBool::new(false);
     let scratch = std::env::temp_dir();
     let ctx = ProbeContext {
@@ -41,19 +36,12 @@ pub fn lock(args: MigrationsLockArgs) -> anyhow::Result<u8> {
         cancel: &cancel,
         output_filter: None,
     };
-    match write_lock(&spec, &ctx) {
-        Ok((path, n)) => {
-            let shown = path.strip_prefix(&args.repo).unwrap_or(&path);
-            eprintln!(
-                "wrote {} ({n} migration file{}); commit it with the release",
-                shown.display(),
-                crate::diag::plural(n)
-            );
-            Ok(exit::READY)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(exit::USAGE)
-        }
-    }
+    let (path, n) = write_lock(&spec, &ctx).map_err(|e| Error::Usage(e.to_string()))?;
+    let shown = path.strip_prefix(&args.repo).unwrap_or(&path);
+    eprintln!(
+        "wrote {} ({n} migration file{}); commit it with the release",
+        shown.display(),
+        crate::diag::plural(n)
+    );
+    Ok(exit::READY)
 }

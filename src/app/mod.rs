@@ -1,10 +1,12 @@
-//! The commands: each turns parsed arguments into library calls and an exit code.
+//! The commands: each turns parsed arguments into library calls and returns the exit code of
+//! what it found, or an [`Error`] (`main` prints it and exits with [`Error::exit_code`]).
 
 mod aggregate;
 mod attest;
 mod badge;
 mod check;
 mod diff;
+mod error;
 mod evidence;
 mod import;
 mod init;
@@ -19,8 +21,11 @@ use std::io::Write;
 
 use crate::cli::{Cli, Command};
 
+pub use error::Error;
+use error::write_output;
+
 /// Runs a command; returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
+pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::List(args) => list::run(args),

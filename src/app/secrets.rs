@@ -2,11 +2,12 @@
 
 use std::io::Write;
 
+use super::Error;
 use crate::cli::SecretsCommand;
 use crate::exit;
 use crate::secrets::{Baseline, Options, Scanner, rules};
 
-pub fn run(cmd: SecretsCommand) -> anyhow::Result<u8> {
+pub fn run(cmd: SecretsCommand) -> Result<u8, Error> {
     match cmd {
         SecretsCommand::Rules(args) => {
             let mut out = std::io::stdout().lock();
@@ -34,12 +35,11 @@ pub fn run(cmd: SecretsCommand) -> anyhow::Result<u8> {
         }
         SecretsCommand::Baseline(args) => {
             if !args.repo.is_dir() {
-                eprintln!("error: `{}` is not a directory", args.repo.display());
-                return Ok(exit::USAGE);
+                return Err(Error::Usage(format!("`{}` is not a directory", args.repo.display())));
             }
             let scanner = match Scanner::new(&Options::default()) {
                 Ok(s) => s,
-                Err(e) => anyhow::bail!("{e}"),
+                Err(e) => return Err(Error::Other(anyhow::Error::msg(e))),
             };
             let cancel = std::sync::atomic::AtomicBool::new(false);
             let mut report = scanner.scan_repo(&args.repo, &cancel).map_err(anyhow::Error::msg)?;

@@ -18,16 +18,30 @@ pub struct Target {
     pub note: Option<String>,
 }
 
-/// Why loading stopped: rendered diagnostics or a usage problem; exit code 2 either way.
-pub struct LoadFailure(pub String);
+/// Why loading stopped (exit code 2 whichever: see `super::Error`).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The repository path does not resolve.
+    #[error("repository `{}`: {source}", path.display())]
+    Repository { path: PathBuf, source: std::io::Error },
+    /// The repository path is a file.
+    #[error("`{}` is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// `--checklist` names nothing readable.
+    #[error("checklist `{given}`: {source}")]
+    Checklist { given: String, source: std::io::Error },
+    /// The checklist's located diagnostics, rendered (and redacted) as printed.
+    #[error("{0}")]
+    Invalid(String),
+}
 
-pub fn load(args: &ChecklistArgs) -> Result<Target, LoadFailure> {
+pub fn load(args: &ChecklistArgs) -> Result<Target, LoadError> {
     let repo = args
         .repo
         .canonicalize()
-        .map_err(|e| LoadFailure(format!("error: repository `{}`: {e}\n", args.repo.display())))?;
+        .map_err(|source| LoadError::Repository { path: args.repo.clone(), source })?;
     if !repo.is_dir() {
-        return Err(LoadFailure(format!("error: `{}` is not a directory\n", args.repo.display())));
+        return Err(LoadError::NotADirectory(args.repo.clone()));
     }
     // Like cargo and nextest: from a subdirectory, the repository's readiness.yaml (up to the
     // git root) is the checklist, and its directory the repository checked.
@@ -57,7 +71,7 @@ pub fn load(args: &ChecklistArgs) -> Result<Target, LoadFailure> {
     // (`/proc/self/environ`): secrets known before loading are redacted from it.
     let checklist = checklist::load(&source, &opts).map_err(|diags| {
         let redactor = Redactor::builder().process_env().checklist_vars(args.vars.clone()).build();
-        LoadFailure(redactor.redact_str(&render_all(&diags)).0)
+        LoadError::Invalid(redactor.redact_str(&render_all(&diags)).0)
     })?;
     let source_name = match &source {
         Source::File(p) | Source::Dir(p) => {
@@ -85,10 +99,7 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-fn resolve_source(
-    repo: &Path,
-    given: Option<&str>,
-) -> Result<(Source, Option<String>), LoadFailure> {
+fn resolve_source(repo: &Path, given: Option<&str>) -> Result<(Source, Option<String>), LoadError> {
     if let Some(given) = given {
         if let Some(name) = given.strip_prefix("builtin:") {
             return Ok((Source::Builtin(name.to_string()), None));
@@ -97,7 +108,7 @@ fn resolve_source(
         return match std::fs::metadata(&p) {
             Ok(m) if m.is_dir() => Ok((Source::Dir(p), None)),
             Ok(_) => Ok((Source::File(p), None)),
-            Err(e) => Err(LoadFailure(format!("error: checklist `{given}`: {e}\n"))),
+            Err(source) => Err(LoadError::Checklist { given: given.to_string(), source }),
         };
     }
     for name in ["readiness.yaml", "readiness.yml"] {

@@ -4,6 +4,11 @@
 //! `--fail-fast` stops scheduling too (after the first blocking failure) but lets running
 //! checks finish.
 //! Events are delivered on the calling thread, in completion order.
+//!
+//! What runs one check ([`CheckRunner`]; [`Probes`] runs the check's probe) and how the
+//! scheduler waits between attempts ([`Backoff`]; [`Sleep`] sleeps, polling the cancel flag)
+//! are passed in, so the tests below drive the DAG, retries, `--fail-fast`, cancellation and
+//! the `jobs` limit with a fake runner: no processes, no real waiting.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -14,6 +19,44 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::checklist::model::{Check, When};
 use crate::outcome::{CheckResult, ProbeOutcome, SkipCause, Status};
 use crate::probe::ProbeContext;
+
+/// Runs one attempt of one check: the seam between the scheduler and the probes.
+pub trait CheckRunner: Sync {
+    /// One attempt; the scheduler retries, stores artifacts and times the check.
+    fn run(&self, check: &Check, ctx: &ProbeContext<'_>) -> ProbeOutcome;
+}
+
+/// The real [`CheckRunner`]: the check's own probe.
+pub struct Probes;
+
+impl CheckRunner for Probes {
+    fn run(&self, check: &Check, ctx: &ProbeContext<'_>) -> ProbeOutcome {
+        check.probe.run(ctx)
+    }
+}
+
+/// Waits between attempts of a retried check.
+pub trait Backoff: Sync {
+    /// Returns after `delay`, or earlier once `cancel` is set.
+    fn wait(&self, delay: Duration, cancel: &AtomicBool);
+}
+
+/// The real [`Backoff`]: sleeps in 20 ms steps, so Ctrl-C is not kept waiting.
+pub struct Sleep;
+
+impl Backoff for Sleep {
+    fn wait(&self, delay: Duration, cancel: &AtomicBool) {
+        let until = Instant::now() + delay;
+        while Instant::now() < until && !cancel.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The delay before attempt `attempts + 1`: 200 ms, doubling, at most 5 s.
+pub fn backoff_delay(attempts: u32) -> Duration {
+    Duration::from_millis(200u64 << attempts.saturating_sub(1).min(5)).min(Duration::from_secs(5))
+}
 
 /// What the scheduler needs from the outside.
 pub struct Runner<'a> {
@@ -31,6 +74,10 @@ pub struct Runner<'a> {
     /// `--fail-fast`: after a check of at least this severity fails or errors, start nothing
     /// new; the checks not started are skipped (cause `interrupted`).
     pub fail_fast: Option<crate::checklist::model::Severity>,
+    /// Runs one attempt of a check ([`Probes`] outside tests).
+    pub probes: &'a dyn CheckRunner,
+    /// Waits between attempts ([`Sleep`] outside tests).
+    pub backoff: &'a dyn Backoff,
 }
 
 /// Progress, as it happens.
@@ -263,18 +310,13 @@ impl Runner<'_> {
                 cancel: self.cancel,
                 output_filter: self.output_filter.clone(),
             };
-            let outcome = check.probe.run(&ctx);
+            let outcome = self.probes.run(check, &ctx);
             let retry =
                 matches!(outcome.status, Status::Fail | Status::Error) && attempts <= check.retries;
             if !retry || self.cancel.load(Ordering::Relaxed) {
                 break outcome;
             }
-            let backoff =
-                Duration::from_millis(200u64 << (attempts - 1).min(5)).min(Duration::from_secs(5));
-            let until = Instant::now() + backoff;
-            while Instant::now() < until && !self.cancel.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            self.backoff.wait(backoff_delay(attempts), self.cancel);
         };
         let mut outcome = outcome;
         if matches!(outcome.status, Status::Fail | Status::Error)
@@ -389,5 +431,316 @@ fn finish(
         docs: check.docs.clone(),
         defined_at: format!("{}:{}", check.origin.file, check.origin.line),
         waiver: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The scheduler with a fake [`CheckRunner`]: the fake decides each attempt's status by
+    //! check id and records what ran; [`Backoff`] is recorded, not slept.
+
+    use std::collections::HashMap;
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    /// Checks from checklist YAML (every check runs `true`; the fake never runs it).
+    fn checks(yaml: &str) -> (tempfile::TempDir, Vec<Check>) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("readiness.yaml");
+        std::fs::write(&file, format!("version: 1\nchecks:\n{yaml}")).unwrap();
+        let opts = crate::checklist::Options {
+            env: &|_| None,
+            var_overrides: Default::default(),
+            display_base: dir.path().to_path_buf(),
+        };
+        let list = crate::checklist::load(&crate::checklist::Source::File(file), &opts)
+            .unwrap_or_else(|d| panic!("{}", crate::diag::render_all(&d)));
+        (dir, list.checks)
+    }
+
+    fn check(id: &str, extra: &str) -> String {
+        format!("  - id: {id}\n    command: {{ run: 'true' }}\n{extra}")
+    }
+
+    /// Plays a script of statuses per check id (the last one repeats), records the order
+    /// attempts started in and the most attempts in flight at once.
+    #[derive(Default)]
+    struct Fake {
+        script: HashMap<&'static str, Vec<Status>>,
+        calls: Mutex<Vec<String>>,
+        in_flight: AtomicUsize,
+        max_in_flight: AtomicUsize,
+        /// Set the cancel flag when this check runs (a Ctrl-C during it).
+        cancel_during: Option<&'static str>,
+        /// Hold each attempt until this many are in flight (or 10 s pass).
+        rendezvous: Option<usize>,
+        met: (Mutex<usize>, Condvar),
+    }
+
+    impl Fake {
+        fn with(script: &[(&'static str, &[Status])]) -> Self {
+            Fake {
+                script: script.iter().map(|(id, s)| (*id, s.to_vec())).collect(),
+                ..Default::default()
+            }
+        }
+
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+    }
+
+    impl CheckRunner for Fake {
+        fn run(&self, check: &Check, ctx: &ProbeContext<'_>) -> ProbeOutcome {
+            let attempt = {
+                let mut calls = self.calls.lock().unwrap();
+                calls.push(check.id.clone());
+                calls.iter().filter(|c| **c == check.id).count()
+            };
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            if let Some(n) = self.rendezvous {
+                let (count, cv) = &self.met;
+                let mut c = count.lock().unwrap();
+                *c += 1;
+                let wave = c.div_ceil(n);
+                cv.notify_all();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while *c < wave * n && Instant::now() < deadline {
+                    c = cv.wait_timeout(c, Duration::from_millis(100)).unwrap().0;
+                }
+            }
+            if self.cancel_during == Some(check.id.as_str()) {
+                ctx.cancel.store(true, Ordering::SeqCst);
+            }
+            let script = self.script.get(check.id.as_str()).map_or(&[Status::Pass][..], |s| s);
+            let status = script[(attempt - 1).min(script.len() - 1)];
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            ProbeOutcome::new(status, format!("attempt {attempt}"))
+        }
+    }
+
+    /// Records the delays asked for instead of sleeping.
+    #[derive(Default)]
+    struct Waits(Mutex<Vec<Duration>>);
+
+    impl Backoff for Waits {
+        fn wait(&self, delay: Duration, _: &AtomicBool) {
+            self.0.lock().unwrap().push(delay);
+        }
+    }
+
+    struct Run {
+        results: Vec<CheckResult>,
+        /// `started:<id>` / `finished:<id>` in the order events arrived.
+        events: Vec<String>,
+    }
+
+    fn run_with(
+        checks: &[Check],
+        fake: &Fake,
+        waits: &Waits,
+        jobs: usize,
+        fail_fast: Option<crate::checklist::model::Severity>,
+        env: &(dyn Fn(&str) -> Option<String> + Sync),
+        cancel: &AtomicBool,
+    ) -> Run {
+        let evidence = tempfile::tempdir().unwrap();
+        let runner = Runner {
+            repo: evidence.path(),
+            evidence_root: evidence.path().join("evidence"),
+            jobs,
+            cancel,
+            run_started: SystemTime::now(),
+            output_filter: None,
+            env,
+            services: None,
+            fail_fast,
+            probes: fake,
+            backoff: waits,
+        };
+        let mut events = Vec::new();
+        let results = runner.run(checks, |e| match e {
+            Event::Started(c) => events.push(format!("started:{}", c.id)),
+            Event::Finished(r) => events.push(format!("finished:{}", r.id)),
+        });
+        Run { results, events }
+    }
+
+    fn run(checks: &[Check], fake: &Fake, jobs: usize) -> Run {
+        run_with(checks, fake, &Waits::default(), jobs, None, &|_| None, &AtomicBool::new(false))
+    }
+
+    fn by_id<'a>(results: &'a [CheckResult], id: &str) -> &'a CheckResult {
+        results.iter().find(|r| r.id == id).unwrap()
+    }
+
+    #[test]
+    fn dependencies_run_first_and_results_keep_checklist_order() {
+        let (_d, list) = checks(
+            &[check("c", "    needs: [b]\n"), check("b", "    needs: [a]\n"), check("a", "")]
+                .concat(),
+        );
+        let fake = Fake::default();
+        let r = run(&list, &fake, 4);
+        assert_eq!(fake.calls(), ["a", "b", "c"]);
+        let ids: Vec<&str> = r.results.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["c", "b", "a"]);
+        assert!(r.results.iter().all(|r| r.status == Status::Pass && r.attempts == 1));
+        // Events come in completion order, each check started before it finished.
+        assert_eq!(
+            r.events,
+            ["started:a", "finished:a", "started:b", "finished:b", "started:c", "finished:c"]
+        );
+    }
+
+    #[test]
+    fn a_dependency_that_did_not_pass_skips_its_dependents_transitively() {
+        let (_d, list) = checks(
+            &[
+                check("a", ""),
+                check("b", "    needs: [a]\n"),
+                check("c", "    needs: [b]\n"),
+                check("d", ""),
+            ]
+            .concat(),
+        );
+        let fake = Fake::with(&[("a", &[Status::Error])]);
+        let r = run(&list, &fake, 2);
+        let mut calls = fake.calls();
+        calls.sort();
+        assert_eq!(calls, ["a", "d"], "dependents of a failed check never run");
+        let b = by_id(&r.results, "b");
+        assert_eq!((b.status, b.skip_cause), (Status::Skip, Some(SkipCause::Dependency)));
+        assert_eq!(b.reason, "needs `a`, which did not pass (error)");
+        let c = by_id(&r.results, "c");
+        assert_eq!(c.skip_cause, Some(SkipCause::Dependency));
+        assert_eq!(c.reason, "needs `b`, which did not pass (skip)");
+        assert_eq!(c.attempts, 0);
+        assert_eq!(by_id(&r.results, "d").status, Status::Pass);
+        assert!(!r.events.contains(&"started:b".to_string()));
+        assert!(r.events.contains(&"finished:c".to_string()));
+    }
+
+    #[test]
+    fn an_unmet_when_skips_without_running_and_does_not_block_dependents_as_passed() {
+        let (_d, list) = checks(
+            &[
+                check("deploy", "    when: { env: DEPLOY_TOKEN }\n"),
+                check("local", "    when: { env_unset: CI }\n"),
+                check("after", "    needs: [deploy]\n"),
+            ]
+            .concat(),
+        );
+        let fake = Fake::default();
+        let env = |name: &str| (name == "CI").then(|| "true".to_string());
+        let r = run_with(&list, &fake, &Waits::default(), 2, None, &env, &AtomicBool::new(false));
+        assert!(fake.calls().is_empty(), "no probe ran: {:?}", fake.calls());
+        let deploy = by_id(&r.results, "deploy");
+        assert_eq!(deploy.skip_cause, Some(SkipCause::NotApplicable));
+        assert_eq!(deploy.reason, "not applicable: $DEPLOY_TOKEN is not set");
+        assert_eq!(by_id(&r.results, "local").reason, "not applicable: $CI is set");
+        let after = by_id(&r.results, "after");
+        assert_eq!(after.skip_cause, Some(SkipCause::Dependency));
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_until_a_pass() {
+        let (_d, list) = checks(&check("flaky", "    retries: 3\n"));
+        let fake = Fake::with(&[("flaky", &[Status::Fail, Status::Error, Status::Pass])]);
+        let waits = Waits::default();
+        let r = run_with(&list, &fake, &waits, 1, None, &|_| None, &AtomicBool::new(false));
+        let flaky = by_id(&r.results, "flaky");
+        assert_eq!((flaky.status, flaky.attempts), (Status::Pass, 3));
+        assert_eq!(flaky.reason, "attempt 3");
+        assert_eq!(
+            *waits.0.lock().unwrap(),
+            [Duration::from_millis(200), Duration::from_millis(400)]
+        );
+    }
+
+    #[test]
+    fn retries_stop_after_the_last_one_and_the_delay_is_capped() {
+        let (_d, list) = checks(&[check("down", "    retries: 7\n"), check("once", "")].concat());
+        let fake = Fake::with(&[("down", &[Status::Fail]), ("once", &[Status::Fail])]);
+        let waits = Waits::default();
+        let r = run_with(&list, &fake, &waits, 1, None, &|_| None, &AtomicBool::new(false));
+        assert_eq!(by_id(&r.results, "down").attempts, 8);
+        assert_eq!(by_id(&r.results, "down").status, Status::Fail);
+        assert_eq!(by_id(&r.results, "once").attempts, 1, "no retries unless asked");
+        let ms: Vec<u128> = waits.0.lock().unwrap().iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [200, 400, 800, 1600, 3200, 5000, 5000]);
+    }
+
+    #[test]
+    fn fail_fast_skips_what_has_not_started_after_a_blocking_failure() {
+        use crate::checklist::model::Severity;
+        let (_d, list) = checks(
+            &[
+                check("minor", "    severity: low\n"),
+                check("gate", "    severity: high\n"),
+                check("later", ""),
+                check("last", "    needs: [later]\n"),
+            ]
+            .concat(),
+        );
+        let fake = Fake::with(&[("minor", &[Status::Fail]), ("gate", &[Status::Fail])]);
+        let r = run_with(
+            &list,
+            &fake,
+            &Waits::default(),
+            1,
+            Some(Severity::High),
+            &|_| None,
+            &AtomicBool::new(false),
+        );
+        // A low failure does not stop the run; the high one does.
+        assert_eq!(fake.calls(), ["minor", "gate"]);
+        for id in ["later", "last"] {
+            let s = by_id(&r.results, id);
+            assert_eq!((s.status, s.skip_cause), (Status::Skip, Some(SkipCause::Interrupted)));
+            assert_eq!(s.reason, "not run: --fail-fast stopped the run after `gate` (fail)");
+        }
+    }
+
+    #[test]
+    fn cancellation_skips_the_rest_as_interrupted_and_stops_retrying() {
+        let (_d, list) = checks(
+            &[check("a", "    retries: 5\n"), check("b", ""), check("c", "    needs: [b]\n")]
+                .concat(),
+        );
+        let fake = Fake { cancel_during: Some("a"), ..Fake::with(&[("a", &[Status::Fail])]) };
+        let waits = Waits::default();
+        let cancel = AtomicBool::new(false);
+        let r = run_with(&list, &fake, &waits, 1, None, &|_| None, &cancel);
+        assert_eq!(fake.calls(), ["a"], "no retry and nothing new after Ctrl-C");
+        assert!(waits.0.lock().unwrap().is_empty());
+        assert_eq!(by_id(&r.results, "a").status, Status::Fail);
+        for id in ["b", "c"] {
+            let s = by_id(&r.results, id);
+            assert_eq!(s.skip_cause, Some(SkipCause::Interrupted), "{id}");
+            assert_eq!(s.reason, "not run: the run was interrupted");
+        }
+        assert_eq!(r.results.len(), 3);
+    }
+
+    #[test]
+    fn jobs_limits_the_checks_in_flight() {
+        let yaml: String = (0..9).map(|i| check(&format!("c{i}"), "")).collect();
+        let (_d, list) = checks(&yaml);
+        // Each attempt waits until three are in flight: three workers meet, a fourth never
+        // starts while they wait.
+        let fake = Fake { rendezvous: Some(3), ..Fake::default() };
+        let r = run(&list, &fake, 3);
+        assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 3);
+        assert_eq!(fake.calls().len(), 9);
+        assert!(r.results.iter().all(|r| r.status == Status::Pass));
+
+        let fake = Fake::default();
+        run(&list, &fake, 1);
+        assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 1);
+        let ids: Vec<String> = (0..9).map(|i| format!("c{i}")).collect();
+        assert_eq!(fake.calls(), ids, "one worker runs ready checks in checklist order");
     }
 }

@@ -7,6 +7,7 @@ mod claims_acceptance;
 mod conventions;
 mod db;
 mod diagnostics;
+mod errors;
 mod escape;
 mod evidence;
 mod faults;
