@@ -22,5 +22,6 @@ pub mod report;
 pub mod run;
 pub mod secrets;
 pub mod severity;
+pub mod text;
 pub mod verdict;
 pub mod waiver;

@@ -74,12 +74,7 @@ pub fn weight(severity: Severity) -> u32 {
 
 /// The first eight items, comma-separated, then "and N more".
 pub(crate) fn first_few(items: &[String]) -> String {
-    const SHOWN: usize = 8;
-    if items.len() <= SHOWN {
-        items.join(", ")
-    } else {
-        format!("{} and {} more", items[..SHOWN].join(", "), items.len() - SHOWN)
-    }
+    crate::text::first_few(items, 8, crate::text::More::And)
 }
 
 /// What imported claims (`check --claims`) did to the verdict.

@@ -16,6 +16,7 @@ use crate::exit;
 use crate::record::{ChecklistInfo, RunInfo, RunRecord, Tool};
 use crate::report::{markdown, progress::Progress, style::Style, terminal};
 use crate::run::{Event, Runner, process::Filter, rundir};
+use crate::text::hex;
 
 /// Set by the Ctrl-C handler; a second Ctrl-C exits at once.
 static CANCEL: AtomicBool = AtomicBool::new(false);
@@ -471,8 +472,4 @@ fn redactions_in(
         }
     }
     Ok(found)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

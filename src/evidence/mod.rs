@@ -51,12 +51,4 @@ pub(crate) fn is_sealing_file(rel: &str) -> bool {
     matches!(rel, MANIFEST | ENVELOPE | SUMS | VERIFY_MD)
 }
 
-/// Lowercase hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub(crate) use crate::text::hex;

@@ -28,7 +28,6 @@ use crate::diag::{Diagnostic, did_you_mean};
 use deserialize::strip_location;
 use read::{DocKey, too_deep, yaml_files_in};
 
-pub use read::hex_sha256;
 pub use validate::valid_id;
 
 /// Default time budget of a check.

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
-use sha2::{Digest, Sha256};
 
 use super::super::builtin;
 use super::super::model::*;
@@ -16,6 +15,7 @@ use super::cycle;
 use super::deserialize::strip_location;
 use super::{At, Loader, MAX_CHECKLIST_BYTES, RawCheck, RawService, SourceText};
 use crate::diag::{Diagnostic, did_you_mean};
+use crate::text::sha256_hex;
 
 /// Reads a checklist file: a regular file (not a device, FIFO or directory, which could block or
 /// never end) of at most [`MAX_CHECKLIST_BYTES`].
@@ -111,7 +111,7 @@ impl Loader<'_> {
             }
         };
         self.digests
-            .push(SourceFile { path: display.clone(), sha256: hex_sha256(text.as_bytes()) });
+            .push(SourceFile { path: display.clone(), sha256: sha256_hex(text.as_bytes()) });
         let spans = match SpanMap::build(&text) {
             Ok(spans) => spans,
             Err(pos) => {
@@ -237,7 +237,7 @@ impl Loader<'_> {
                 Ok(k) => {
                     let text = std::fs::read(&path).unwrap_or_default();
                     let display = crate::diag::display_path(&path, &self.opts.display_base);
-                    self.digests.push(SourceFile { path: display, sha256: hex_sha256(&text) });
+                    self.digests.push(SourceFile { path: display, sha256: sha256_hex(&text) });
                     let signer =
                         crate::claims::attest::TrustedSigner { name: name.clone(), key: k };
                     self.trusted_signers.insert(name.clone(), signer);
@@ -362,9 +362,4 @@ fn describe_key(key: &DocKey) -> String {
         DocKey::Path(p) => p.display().to_string(),
         DocKey::Builtin(n) => format!("builtin:{n}"),
     }
-}
-
-pub fn hex_sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
