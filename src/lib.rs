@@ -1,7 +1,7 @@
 //! readyctl: production readiness as evidence.
 //!
-//! The flow (see DESIGN.md): [`checklist`] (load, validate) → [`run`] (schedule, run
-//! [`probe`]s) → [`outcome`] results → [`verdict`] → evidence and reports.
+//! The flow (docs/design.md, "The flow, by module"): [`checklist`] (load, validate) → [`run`]
+//! (schedule, run [`probe`]s) → [`outcome`] results → [`verdict`] → evidence and reports.
 
 pub mod app;
 pub mod checklist;

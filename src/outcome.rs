@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::probe::Artifact;
 
-/// Status of one check. See DESIGN.md "Results".
+/// Status of one check (the contract: `../shared/DESIGN.md`, "Results", outside this
+/// repository).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {

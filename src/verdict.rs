@@ -18,7 +18,8 @@ pub fn is_blocking(r: &CheckResult, policy: &Policy) -> bool {
     severity_blocks(r.severity, policy.fail_on)
 }
 
-/// READY / NOT READY / INCOMPLETE (DESIGN.md "Results").
+/// READY / NOT READY / INCOMPLETE (README, "Exit codes (`check`)"; the contract is
+/// `../shared/DESIGN.md`, "Results", outside this repository).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {
     #[serde(rename = "READY")]
