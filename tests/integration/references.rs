@@ -14,8 +14,10 @@ fn own_files(exts: &[&str]) -> Vec<PathBuf> {
         .into_iter()
         .filter_entry(|e| {
             let name = e.file_name().to_string_lossy();
-            !(e.depth() == 1 && matches!(name.as_ref(), "fixtures" | "target" | "fuzz"))
-                && !matches!(name.as_ref(), ".git" | "node_modules" | ".venv")
+            let top_level_skipped =
+                e.depth() == 1 && matches!(name.as_ref(), "fixtures" | "target" | "fuzz");
+            let skipped = matches!(name.as_ref(), ".git" | "node_modules" | ".venv");
+            !(top_level_skipped || skipped)
         })
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
