@@ -2,12 +2,12 @@
 //! id, interpolate variables, deserialize into typed checks and validate — collecting every
 //! problem as a located [`Diagnostic`] before failing.
 //!
-//! One [`Loader`] carries the state; its work is split by concern:
-//! [`read`] (files, built-ins, `extends` / `include`, merging by id),
-//! [`interpolate`] (`${…}` in values, shell fields as text),
-//! [`deserialize`] (typing with `serde_path_to_error`, every shape problem placed by its path),
-//! [`validate`] (checks, services, `needs`, waivers) and [`cycle`] (the one cycle finder).
-//! This file holds the entry points and [`Loader::finish`], which runs them in order.
+//! One `Loader` carries the state; its work is split by concern, a file each:
+//! `read` (files, built-ins, `extends` / `include`, merging by id),
+//! `interpolate` (`${…}` in values, shell fields as text),
+//! `deserialize` (typing with `serde_path_to_error`, every shape problem placed by its path),
+//! `validate` (checks, services, `needs`, waivers) and `cycle` (the one cycle finder).
+//! This file holds the entry points and `Loader::finish`, which runs them in order.
 
 mod cycle;
 mod deserialize;
