@@ -42,7 +42,7 @@ pub fn files(repo: &Path) -> Vec<String> {
 }
 
 fn rel(repo: &Path, p: &Path) -> Option<String> {
-    let r = p.strip_prefix(repo).ok()?.to_string_lossy().replace('\\', "/");
+    let r = crate::text::under_repo(p, repo)?;
     (!r.is_empty()).then_some(r)
 }
 

@@ -1,7 +1,7 @@
 //! readyctl: production readiness as evidence.
 //!
-//! The flow (see DESIGN.md): [`checklist`] (load, validate) → [`run`] (schedule, run
-//! [`probe`]s) → [`outcome`] results → [`verdict`] → evidence and reports.
+//! The flow (docs/design.md, "The flow, by module"): [`checklist`] (load, validate) → [`run`]
+//! (schedule, run [`probe`]s) → [`outcome`] results → [`verdict`] → evidence and reports.
 
 pub mod app;
 pub mod checklist;
@@ -22,5 +22,6 @@ pub mod report;
 pub mod run;
 pub mod secrets;
 pub mod severity;
+pub mod text;
 pub mod verdict;
 pub mod waiver;

@@ -50,7 +50,7 @@ pub struct RepoPaths {
     /// The checked directory (`services/api`; empty when it is the root). Finding locations
     /// are relative to it.
     pub target: String,
-    /// Each checklist file as `defined_at` names it → its path from the root (files outside
+    /// Each checklist file as `defined_at.file` names it → its path from the root (files outside
     /// the repository are not listed).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checklist_files: BTreeMap<String, String>,

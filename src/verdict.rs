@@ -18,7 +18,8 @@ pub fn is_blocking(r: &CheckResult, policy: &Policy) -> bool {
     severity_blocks(r.severity, policy.fail_on)
 }
 
-/// READY / NOT READY / INCOMPLETE (DESIGN.md "Results").
+/// READY / NOT READY / INCOMPLETE (README, "Exit codes (`check`)"; the contract is
+/// `../shared/DESIGN.md`, "Results", outside this repository).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Verdict {
     #[serde(rename = "READY")]
@@ -74,12 +75,7 @@ pub fn weight(severity: Severity) -> u32 {
 
 /// The first eight items, comma-separated, then "and N more".
 pub(crate) fn first_few(items: &[String]) -> String {
-    const SHOWN: usize = 8;
-    if items.len() <= SHOWN {
-        items.join(", ")
-    } else {
-        format!("{} and {} more", items[..SHOWN].join(", "), items.len() - SHOWN)
-    }
+    crate::text::first_few(items, 8, crate::text::More::And)
 }
 
 /// What imported claims (`check --claims`) did to the verdict.
@@ -340,7 +336,7 @@ mod tests {
             attempts: 1,
             remediation: None,
             docs: None,
-            defined_at: String::new(),
+            defined_at: Default::default(),
             waiver: None,
         }
     }

@@ -117,7 +117,7 @@ fn resolve_source(repo: &Path, given: Option<&str>) -> Result<(Source, Option<St
             return Ok((Source::File(p), None));
         }
     }
-    // (Paths are shown relative to the repository in records: see `describe_source`.)
+    // (Paths are shown relative to the repository in records: see `repo_paths`.)
     let detected = builtin::detect(repo);
     let note = format!(
         "no readiness.yaml in {}: using builtin:{} ({}); `readyctl init` writes one to customise",

@@ -88,7 +88,7 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = sha2::Sha256::new();
     std::io::copy(&mut f, &mut h)?;
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::text::hex(&h.finalize()))
 }
 
 /// Writes a signed attestation (and copies its attachments beside it), each file atomically;

@@ -308,7 +308,7 @@ mod tests {
             attempts: 1,
             remediation: None,
             docs: None,
-            defined_at: String::new(),
+            defined_at: Default::default(),
             waiver: None,
         }
     }

@@ -10,7 +10,8 @@
 //!   report, exit with [`verify::VerifyReport::exit_code`]
 //! - `readyctl pack RUN_DIR -o PACK.tar.gz` → [`pack::pack`]
 //!
-//! Layout of a sealed run directory (DESIGN.md, "Run directory and proof pack"):
+//! Layout of a sealed run directory (docs/evidence.md, "Run directory"; the contract is
+//! `../shared/DESIGN.md`, "Run directory and proof pack", outside this repository):
 //! `manifest.json` (in-toto Statement v1, the exact signed bytes), `manifest.dsse.json` (DSSE
 //! envelope, when signed), `SHA256SUMS` (every file but itself), and every other file
 //! (`report.md`, `evidence/<check-id>/…`) as a subject of the manifest.
@@ -51,12 +52,4 @@ pub(crate) fn is_sealing_file(rel: &str) -> bool {
     matches!(rel, MANIFEST | ENVELOPE | SUMS | VERIFY_MD)
 }
 
-/// Lowercase hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub(crate) use crate::text::hex;

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 
 use super::redact::Redactor;
-use crate::outcome::{CheckResult, EvidenceFile, Location, Measurement};
+use crate::outcome::{CheckResult, DefinedAt, EvidenceFile, Location, Measurement};
 use crate::record::{ChecklistInfo, RunInfo, RunRecord, ServiceRecord};
 use crate::verdict::{NextLevel, Summary};
 use crate::waiver::{AppliedWaiver, WaiverRecord};
@@ -153,6 +153,16 @@ impl RedactFields for ChecklistInfo {
     }
 }
 
+/// Redacted as it is recorded, one `file:line` string (a match may not stop at the colon), then
+/// read back.
+impl RedactFields for DefinedAt {
+    fn redact_fields(&mut self, r: &Redactor, counts: &mut Counts) {
+        let mut recorded = self.to_string();
+        recorded.redact_fields(r, counts);
+        *self = DefinedAt::parse(&recorded);
+    }
+}
+
 impl RedactFields for CheckResult {
     fn redact_fields(&mut self, r: &Redactor, counts: &mut Counts) {
         let CheckResult {
@@ -176,9 +186,10 @@ impl RedactFields for CheckResult {
             defined_at,
             waiver,
         } = self;
-        for s in [id, title, area, reason, defined_at] {
+        for s in [id, title, area, reason] {
             s.redact_fields(r, counts);
         }
+        defined_at.redact_fields(r, counts);
         tags.redact_fields(r, counts);
         measurements.redact_fields(r, counts);
         locations.redact_fields(r, counts);

@@ -117,9 +117,7 @@ fn diff(a: &Schema, b: &Schema) -> Vec<String> {
 }
 
 fn summary(d: &[String]) -> String {
-    let shown: Vec<&str> = d.iter().take(5).map(String::as_str).collect();
-    let more = if d.len() > 5 { format!(" and {} more", d.len() - 5) } else { String::new() };
-    format!("{}{more}", shown.join(", "))
+    crate::text::first_few(d, 5, crate::text::More::And)
 }
 
 /// Applies the set: ups, downs in reverse, ups again, ledger pass.

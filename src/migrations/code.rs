@@ -81,14 +81,7 @@ pub fn run(
     let missing = |got: &BTreeSet<String>| -> Vec<String> {
         expected.difference(got).cloned().collect::<Vec<_>>()
     };
-    let shown = |v: &[String]| {
-        let s: Vec<&str> = v.iter().take(5).map(String::as_str).collect();
-        if v.len() > 5 {
-            format!("{} and {} more", s.join(", "), v.len() - 5)
-        } else {
-            s.join(", ")
-        }
-    };
+    let shown = |v: &[String]| crate::text::first_few(v, 5, crate::text::More::And);
     let mut step = |cmd: &str| -> Result<(), CodeError> {
         let mut env: Vec<(&str, &str)> = vec![("DATABASE_URL", url)];
         env.extend(plan.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -224,8 +217,7 @@ fn schema_diff(a: &Schema, b: &Schema) -> String {
     if d.is_empty() {
         return "unchanged".into();
     }
-    let more = if d.len() > 5 { format!(" and {} more", d.len() - 5) } else { String::new() };
-    format!("{}{more}", d.into_iter().take(5).collect::<Vec<_>>().join(", "))
+    crate::text::first_few(&d, 5, crate::text::More::And)
 }
 
 #[cfg(test)]

@@ -162,7 +162,7 @@ pub const DEFAULT_DIRS: [&str; 11] = [
 ];
 
 pub(super) fn rel(repo: &Path, p: &Path) -> String {
-    p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    crate::text::repo_relative(p, repo)
 }
 
 pub(super) fn list(dir: &Path) -> Result<Vec<PathBuf>, String> {

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256, Sha384};
 
 use super::detect::{Framework, Kind, MigrationSet, version_key};
 use super::integrity::{Issue, Level};
+use crate::text::hex;
 
 /// Rows of a read-only query: cells as text, `None` = NULL.
 pub type Rows = Vec<Vec<Option<String>>>;
@@ -36,10 +37,6 @@ pub fn ledger_query(framework: Framework) -> &'static str {
         Framework::Typeorm => "SELECT timestamp FROM migrations",
         Framework::Refinery => "SELECT version FROM refinery_schema_history",
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Flyway's checksum of a SQL migration (`ChecksumCalculator`): the file is read line by line

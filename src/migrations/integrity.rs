@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::detect::{Framework, Kind, MigrationSet, version_key};
+use crate::text::sha256_hex;
 
 /// Whether a finding fails the check or is only reported.
 #[derive(
@@ -307,7 +308,7 @@ pub fn atlas_sum(files: &[(String, Vec<u8>)]) -> String {
 /// Verifies `dir/atlas.sum` against the directory's `.sql` files.
 pub fn check_atlas_sum(repo: &Path, dir: &Path) -> Vec<Issue> {
     let sum_path = dir.join("atlas.sum");
-    let rel = sum_path.strip_prefix(repo).unwrap_or(&sum_path).to_string_lossy().replace('\\', "/");
+    let rel = crate::text::repo_relative(&sum_path, repo);
     let recorded = match std::fs::read_to_string(&sum_path) {
         Ok(t) => t,
         Err(e) => {
@@ -383,10 +384,6 @@ pub struct LockedMigration {
     pub sha256: String,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The lock for the set as it is on disk now.
 pub fn build_lock(repo: &Path, set: &MigrationSet) -> Result<Lock, String> {
     let mut migrations = Vec::new();
@@ -425,8 +422,7 @@ pub fn locked_files(lock_path: &Path) -> Result<BTreeSet<String>, String> {
 /// Compares the set with a lock: edited or removed locked files, and new migrations that sort
 /// before the newest locked one (they would be skipped or rejected where already deployed).
 pub fn check_lock(repo: &Path, set: &MigrationSet, lock_path: &Path) -> Result<Vec<Issue>, String> {
-    let rel =
-        lock_path.strip_prefix(repo).unwrap_or(lock_path).to_string_lossy().replace('\\', "/");
+    let rel = crate::text::repo_relative(lock_path, repo);
     let text = std::fs::read_to_string(lock_path).map_err(|e| format!("cannot read {rel}: {e}"))?;
     let lock: Lock = serde_json::from_str(&text)
         .map_err(|e| format!("{rel}: not a readyctl migrations.lock: {e}"))?;

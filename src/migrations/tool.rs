@@ -155,7 +155,7 @@ pub fn tree_snapshot(repo: &Path) -> std::collections::BTreeSet<String> {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
         .filter_map(|e| {
-            let rel = e.path().strip_prefix(repo).ok()?.to_string_lossy().replace('\\', "/");
+            let rel = crate::text::under_repo(e.path(), repo)?;
             (!rel.ends_with(".pyc") && !rel.contains(".coverage")).then_some(rel)
         })
         .collect()

@@ -1,6 +1,8 @@
 //! Redaction for HTTP exchanges, applied before anything reaches evidence or a reason line:
 //! credentials in URLs, credential-bearing headers, and query parameters whose names say they
-//! hold a secret (the same name rule as DESIGN.md's sensitive environment variables).
+//! hold a secret (name fragments like those of sensitive environment variables,
+//! `evidence::redact::SENSITIVE_NAME_PARTS`, plus `APIKEY` and `SESSION`; docs/evidence.md,
+//! "Redaction").
 
 pub const REDACTED: &str = "[REDACTED]";
 

@@ -752,7 +752,7 @@ fn outcome(spec: &Spec, ran: &[&str], missing: &[Tool], findings: Vec<Finding>) 
                 )
             })
             .collect();
-        let more = if n > 3 { format!(" (+{} more)", n - 3) } else { String::new() };
+        let more = crate::text::more(n, 3, crate::text::More::Plus);
         ProbeOutcome::fail(format!(
             "{tools}: {n} vulnerable dependenc{}: {}{more}; upgrade them, or list reviewed ids in `ignore`",
             if n == 1 { "y" } else { "ies" },

@@ -302,7 +302,7 @@ fn round2(v: f64) -> f64 {
 }
 
 fn display(repo: &Path, p: &Path) -> String {
-    p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    crate::text::repo_relative(p, repo)
 }
 
 /// Absolute paths under the repository become relative, so `paths:` globs and the table read

@@ -187,12 +187,7 @@ fn scan_file(rel: &str, text: &str, scan: &mut Scan) {
 }
 
 fn list(v: &[String]) -> String {
-    const SHOWN: usize = 6;
-    let mut s = v.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
-    if v.len() > SHOWN {
-        s.push_str(&format!(" and {} more", v.len() - SHOWN));
-    }
-    s
+    crate::text::first_few(v, 6, crate::text::More::And)
 }
 
 /// The verdict from a scan (separate from the walk for tests).
@@ -290,7 +285,7 @@ fn examine(repo: &Path, spec: &Spec) -> Result<ProbeOutcome, String> {
     for path in paths {
         let Ok(text) = std::fs::read_to_string(&path) else { continue };
         files += 1;
-        let rel = path.strip_prefix(repo).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        let rel = crate::text::repo_relative(&path, repo);
         scan_file(&rel, &text, &mut scan);
     }
     Ok(verdict(&scan, files))

@@ -401,10 +401,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     }
     let files: Vec<String> = match &spec.path {
         Some(inputs) => match crate::formats::inputs::expand(ctx.repo, inputs) {
-            Ok(paths) => paths
-                .iter()
-                .map(|p| p.strip_prefix(ctx.repo).unwrap_or(p).to_string_lossy().replace('\\', "/"))
-                .collect(),
+            Ok(paths) => paths.iter().map(|p| crate::text::repo_relative(p, ctx.repo)).collect(),
             Err(e) => return ProbeOutcome::error(format!("Dockerfile: {e}")),
         },
         None => crate::discover::dockerfiles(ctx.repo),

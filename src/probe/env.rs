@@ -148,8 +148,7 @@ pub fn scan_reads(repo: &Path, cancel: &std::sync::atomic::AtomicBool) -> Scan {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let Ok(rel) = entry.path().strip_prefix(repo) else { continue };
-        let rel = rel.to_string_lossy().replace('\\', "/");
+        let Some(rel) = crate::text::under_repo(entry.path(), repo) else { continue };
         if tests.is_match(&rel) || entry.metadata().map(|m| m.len() > 2 << 20).unwrap_or(true) {
             continue;
         }

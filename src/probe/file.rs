@@ -351,11 +351,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         };
         ProbeOutcome::pass(format!("{what}{extra}"))
     } else {
-        let more = if problems.len() > 3 {
-            format!(" (+{} more)", problems.len() - 3)
-        } else {
-            String::new()
-        };
+        let more = crate::text::more(problems.len(), 3, crate::text::More::Plus);
         ProbeOutcome::fail(format!("{}{more}", problems[..problems.len().min(3)].join("; ")))
     };
     outcome.measurements.push(count_m);

@@ -169,16 +169,10 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         if dirty.is_empty() {
             passes.push("worktree clean".into());
         } else {
-            let first: Vec<&str> = dirty.iter().take(3).map(String::as_str).collect();
-            let more = if dirty.len() > 3 {
-                format!(" (+{} more)", dirty.len() - 3)
-            } else {
-                String::new()
-            };
             failures.push(format!(
-                "{} uncommitted change(s): {}{more}",
+                "{} uncommitted change(s): {}",
                 dirty.len(),
-                first.join(", ")
+                crate::text::first_few(&dirty, 3, crate::text::More::Plus)
             ));
         }
     }
@@ -271,16 +265,10 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             summary.insert("unsized".into(), serde_json::json!(unsized_blobs));
         }
         if big.is_empty() && !unsized_blobs.is_empty() {
-            let first: Vec<&str> = unsized_blobs.iter().take(3).map(String::as_str).collect();
-            let more = if unsized_blobs.len() > 3 {
-                format!(" (+{} more)", unsized_blobs.len() - 3)
-            } else {
-                String::new()
-            };
             let mut o = ProbeOutcome::error(format!(
-                "{} committed file(s) could not be sized (blob absent from this clone, not in the work tree): {}{more}; {} other files are under {mb} MB",
+                "{} committed file(s) could not be sized (blob absent from this clone, not in the work tree): {}; {} other files are under {mb} MB",
                 unsized_blobs.len(),
-                first.join(", "),
+                crate::text::first_few(&unsized_blobs, 3, crate::text::More::Plus),
                 tree.len()
             ));
             o.measurements = measurements;
@@ -390,13 +378,11 @@ fn pinned(
             passes.push(format!("{}: {}", r.file, r.pinned_by.as_deref().unwrap_or("pinned")));
             continue;
         }
-        let shown: Vec<&str> = r.unpinned.iter().take(5).map(String::as_str).collect();
-        let more = if r.unpinned.len() > 5 {
-            format!(" (+{} more)", r.unpinned.len() - 5)
-        } else {
-            String::new()
-        };
-        failures.push(format!("{}: {}{more}", r.file, shown.join(", ")));
+        failures.push(format!(
+            "{}: {}",
+            r.file,
+            crate::text::first_few(&r.unpinned, 5, crate::text::More::Plus)
+        ));
         for u in &r.unpinned {
             locations.push(Location {
                 path: r.file.clone(),

@@ -96,8 +96,7 @@ pub fn find_manifests(repo: &Path, globs: &[String]) -> Result<Vec<String>, Stri
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        let Ok(rel) = entry.path().strip_prefix(repo) else { continue };
-        let rel = rel.to_string_lossy().replace('\\', "/");
+        let Some(rel) = crate::text::under_repo(entry.path(), repo) else { continue };
         if rel.starts_with(".git/") {
             continue;
         }
@@ -357,7 +356,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                 format!("{} at {}:{}", l.rule.as_deref().unwrap_or(""), l.path, l.line.unwrap_or(0))
             })
             .collect();
-        let more = if n > 3 { format!(" (+{} more)", n - 3) } else { String::new() };
+        let more = crate::text::more(n, 3, crate::text::More::Plus);
         ProbeOutcome::fail(format!(
             "{n} manifest finding{} in {} workload(s): {}{more}",
             crate::diag::plural(n),

@@ -347,7 +347,7 @@ impl schemars::JsonSchema for LintSelection {
 }
 
 fn rel(repo: &Path, p: &Path) -> String {
-    p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    crate::text::repo_relative(p, repo)
 }
 
 fn find_dir(ctx: &ProbeContext<'_>, spec: &Spec) -> Result<(PathBuf, Framework), String> {
@@ -1305,15 +1305,9 @@ fn alembic(
             // After the downgrade nothing but alembic's own table may remain.
             let left: Vec<String> = dump().map_err(ToolError::Error)?.into_keys().collect();
             if !left.is_empty() {
-                let shown: Vec<&str> = left.iter().take(5).map(String::as_str).collect();
                 return Err(ToolError::Fail(format!(
-                    "`{cmd}` leaves schema objects behind: {}{}",
-                    shown.join(", "),
-                    if left.len() > 5 {
-                        format!(" and {} more", left.len() - 5)
-                    } else {
-                        String::new()
-                    }
+                    "`{cmd}` leaves schema objects behind: {}",
+                    crate::text::first_few(&left, 5, crate::text::More::And)
                 )));
             }
         }

@@ -163,7 +163,7 @@ pub fn examine(repo: &Path) -> Result<Vec<ManifestReport>, String> {
 }
 
 fn rel(repo: &Path, p: &Path) -> String {
-    p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    crate::text::repo_relative(p, repo)
 }
 
 fn read(p: &Path) -> Result<String, String> {

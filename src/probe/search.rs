@@ -227,12 +227,7 @@ fn search_outside(
                 return ignore::WalkState::Continue;
             }
             files.fetch_add(1, Ordering::Relaxed);
-            let rel = entry
-                .path()
-                .strip_prefix(repo)
-                .unwrap_or(entry.path())
-                .to_string_lossy()
-                .replace('\\', "/");
+            let rel = crate::text::repo_relative(entry.path(), repo);
             if crate::discover::is_readyctl_file(repo, &rel) {
                 return ignore::WalkState::Continue;
             }
@@ -305,7 +300,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             "== 0".to_string(),
         ),
         Expect::None => {
-            let more = if n > 3 { format!(" (+{} more)", n - 3) } else { String::new() };
+            let more = crate::text::more(n as usize, 3, crate::text::More::Plus);
             (
                 false,
                 format!(

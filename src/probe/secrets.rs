@@ -324,7 +324,7 @@ fn outcome(spec: &Spec, scanner: &Scanner, report: &secrets::Report) -> ProbeOut
                 None => format!("{} at {}", f.rule, f.path),
             })
             .collect();
-        let more = if n > 3 { format!(" (+{} more)", n - 3) } else { String::new() };
+        let more = crate::text::more(n, 3, crate::text::More::Plus);
         ProbeOutcome::fail(format!(
             "{n} possible secret{}: {}{more}; rotate real ones, then allowlist or baseline the rest",
             crate::diag::plural(n),

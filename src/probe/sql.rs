@@ -131,7 +131,7 @@ pub fn query_sqlite(
                     ValueRef::Integer(i) => Some(i.to_string()),
                     ValueRef::Real(f) => Some(f.to_string()),
                     ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => Some(b.iter().map(|x| format!("{x:02x}")).collect()),
+                    ValueRef::Blob(b) => Some(crate::text::hex(b)),
                 });
             }
             out.rows.push(cells);

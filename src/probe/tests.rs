@@ -455,7 +455,7 @@ fn exit_text(code: Option<i32>) -> String {
 }
 
 fn display(repo: &Path, p: &Path) -> String {
-    p.strip_prefix(repo).unwrap_or(p).to_string_lossy().replace('\\', "/")
+    crate::text::repo_relative(p, repo)
 }
 
 /// File systems stamp files with the kernel's coarse clock, up to a tick (10 ms at HZ=100)

@@ -443,7 +443,7 @@ fn render_with(
                 code(&r.id),
                 cell(&r.title),
                 r.severity.as_str(),
-                cell(&r.defined_at),
+                cell(&r.defined_at.to_string()),
                 cell(&r.reason)
             );
         }
@@ -486,7 +486,7 @@ fn detail(
         } else {
             "not blocking"
         },
-        code(&r.defined_at)
+        code(&r.defined_at.to_string())
     );
     if let Some(rem) = &r.remediation {
         let _ = writeln!(w, "**Remediation:** {}\n", cell(rem));

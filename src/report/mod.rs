@@ -100,19 +100,6 @@ pub fn write_to(dest: &str, bytes: &[u8]) -> std::io::Result<()> {
     crate::evidence::atomic::write_atomic(path, bytes)
 }
 
-/// `readiness.yaml:12` → (`readiness.yaml`, 12); `builtin:…` → None.
-pub fn defined_place(defined_at: &str) -> Option<(String, Option<u64>)> {
-    if defined_at.is_empty() || defined_at.starts_with("builtin:") {
-        return None;
-    }
-    match defined_at.rsplit_once(':') {
-        Some((file, line)) if line.chars().all(|c| c.is_ascii_digit()) && !line.is_empty() => {
-            Some((file.to_string(), line.parse().ok()))
-        }
-        _ => Some((defined_at.to_string(), None)),
-    }
-}
-
 /// Lowercase hex SHA-256 of the parts joined by NUL: stable fingerprints.
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut h = sha2::Sha256::new();
@@ -122,7 +109,7 @@ pub fn fingerprint(parts: &[&str]) -> String {
         }
         h.update(p.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&h.finalize())
 }
 
 #[cfg(test)]
@@ -131,10 +118,13 @@ mod tests {
 
     #[test]
     fn checklist_lines_become_places() {
-        assert_eq!(defined_place("readiness.yaml:12"), Some(("readiness.yaml".into(), Some(12))));
-        assert_eq!(defined_place("a:b/c.yaml:3"), Some(("a:b/c.yaml".into(), Some(3))));
-        assert_eq!(defined_place("builtin:base:30"), None);
-        assert_eq!(defined_place("x.yaml"), Some(("x.yaml".into(), None)));
+        use crate::outcome::DefinedAt;
+        let place = |s: &str| DefinedAt::parse(s).in_file().map(|(f, l)| (f.to_owned(), l));
+        assert_eq!(place("readiness.yaml:12"), Some(("readiness.yaml".into(), Some(12))));
+        assert_eq!(place("a:b/c.yaml:3"), Some(("a:b/c.yaml".into(), Some(3))));
+        assert_eq!(place("builtin:base:30"), None);
+        assert_eq!(place("x.yaml"), Some(("x.yaml".into(), None)));
+        assert_eq!(place(""), None);
     }
 
     #[test]

@@ -42,11 +42,11 @@ pub fn in_repo(record: &RunRecord, path: &str) -> String {
 
 /// The checklist line that defines `r`, when the checklist file is in the repository.
 pub fn defining(record: &RunRecord, r: &CheckResult) -> Option<Place> {
-    let (file, line) = super::defined_place(&r.defined_at)?;
+    let (file, line) = r.defined_at.in_file()?;
     let path = match &record.paths {
-        Some(paths) => paths.checklist_files.get(&file)?.clone(),
+        Some(paths) => paths.checklist_files.get(file)?.clone(),
         // Runs recorded before `paths`: the checklist path as recorded.
-        None => file,
+        None => file.to_owned(),
     };
     Some(Place { path, line, column: None })
 }

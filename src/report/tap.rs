@@ -41,7 +41,7 @@ pub fn render(record: &RunRecord) -> String {
         put("message", r.reason.clone().into());
         put("severity", r.severity.as_str().into());
         put("area", r.area.clone().into());
-        put("defined_at", r.defined_at.clone().into());
+        put("defined_at", r.defined_at.to_string().into());
         if let Some(w) = &r.waiver {
             put("waived_from", w.waived_from.as_str().into());
             put("original_reason", w.original_reason.clone().into());

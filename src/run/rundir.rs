@@ -47,7 +47,7 @@ pub fn create(
     seed.update(started.timestamp_nanos_opt().unwrap_or_default().to_le_bytes());
     seed.update(std::process::id().to_le_bytes());
     seed.update(repo.as_os_str().as_encoded_bytes());
-    let short: String = seed.finalize().iter().take(3).map(|b| format!("{b:02x}")).collect();
+    let short = crate::text::hex(&seed.finalize()[..3]);
     let id = format!("{stamp}-{short}");
     let (path, managed) = match out {
         Some(dir) => {
@@ -252,7 +252,7 @@ pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
         hasher.update(&buf[..n]);
         size += n as u64;
     }
-    Ok((hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(), size))
+    Ok((crate::text::hex(&hasher.finalize()), size))
 }
 
 /// Writes a file atomically: a temp file in the same directory, fsynced, renamed into place.

@@ -429,7 +429,7 @@ fn finish(
         attempts,
         remediation: check.remediation.clone(),
         docs: check.docs.clone(),
-        defined_at: format!("{}:{}", check.origin.file, check.origin.line),
+        defined_at: crate::outcome::DefinedAt::new(&check.origin.file, check.origin.line as u64),
         waiver: None,
     }
 }

@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use sha2::Digest;
-
 use super::process::Filter;
 use super::scheduler::{Backoff, CheckRunner};
 use super::{Event, Runner, rundir};
@@ -278,7 +276,7 @@ impl Session<'_> {
             checklist: ChecklistInfo {
                 name: self.checklist.name.clone(),
                 source: self.source_name.to_string(),
-                sha256: hex(&sha2::Sha256::digest(&resolved)),
+                sha256: crate::text::sha256_hex(&resolved),
                 sources: self.checklist.sources.clone(),
             },
             policy: policy.clone(),
@@ -463,10 +461,6 @@ fn redactions_in(run_dir: &Path) -> anyhow::Result<BTreeMap<String, BTreeMap<Str
         }
     }
     Ok(found)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

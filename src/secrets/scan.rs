@@ -470,12 +470,7 @@ impl Scanner {
                 if !entry.file_type().is_some_and(|t| t.is_file()) {
                     return ignore::WalkState::Continue;
                 }
-                let rel = entry
-                    .path()
-                    .strip_prefix(repo)
-                    .unwrap_or(entry.path())
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let rel = crate::text::repo_relative(entry.path(), repo);
                 if self.skipped(&rel) {
                     return ignore::WalkState::Continue;
                 }
@@ -585,8 +580,7 @@ pub fn fingerprint(rule: &str, path: &str, secret: &[u8]) -> String {
     h.update(path.as_bytes());
     h.update([0]);
     h.update(secret);
-    let digest = h.finalize();
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    crate::text::hex(&h.finalize()[..8])
 }
 
 /// One file being scanned; its path context is computed on its first finding only.

@@ -887,3 +887,31 @@ fn dir_verify_does_not_hash_unlisted_or_oversized_files() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stdout).contains("too-large"), "{}", text(&o.stdout));
 }
+
+/// A pack signed before `defined_at` was typed (fixtures/runs/defined-at, made at 134bb3d):
+/// it verifies, and every report re-rendered from it is byte-identical to that version's.
+#[test]
+fn a_run_signed_before_defined_at_was_typed_verifies_and_reports_the_same() {
+    let dir = crate::support::repo_root().join("fixtures/runs/defined-at");
+    let pack = dir.join("run.tar.gz");
+    let public = keys::load_verifying_key(&dir.join("fixture.pub")).unwrap();
+    let r = evidence::verify(&pack, &[public], None).unwrap();
+    assert!(r.is_valid(), "{r:?}");
+    assert!(matches!(r.signature, SignatureStatus::Valid { .. }), "{:?}", r.signature);
+    for format in ["json", "sarif", "md", "tap", "junit"] {
+        let out = crate::support::readyctl(&dir, &["report", "run.tar.gz", "-f", format]);
+        assert!(out.status.success(), "{format}: {}", text(&out.stderr));
+        let expected = std::fs::read(dir.join(format!("report.{format}"))).unwrap();
+        assert!(out.stdout == expected, "report -f {format} changed:\n{}", text(&out.stdout));
+    }
+    // The record carries every shape, typed.
+    let out = crate::support::readyctl(&dir, &["report", "run.tar.gz", "-f", "json"]);
+    let record: readyctl::record::RunRecord = serde_json::from_slice(&out.stdout).unwrap();
+    let places: Vec<String> = record.results.iter().map(|r| r.defined_at.to_string()).collect();
+    assert_eq!(
+        places,
+        ["builtin:base:5", "builtin:base:123", "readiness.yaml:6", "readiness.yaml:8"]
+    );
+    assert_eq!(record.results[0].defined_at.file, "builtin:base");
+    assert_eq!(record.results[3].defined_at.line, Some(8));
+}

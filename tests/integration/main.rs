@@ -20,6 +20,7 @@ mod net;
 mod predicate;
 mod proof;
 mod redaction;
+mod references;
 mod report_html;
 mod report_md;
 mod reports;
