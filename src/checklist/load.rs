@@ -14,6 +14,7 @@ use super::interp::{InterpError, Resolver};
 use super::model::*;
 use super::spans::{SpanMap, join_index, join_key};
 use crate::diag::{Diagnostic, did_you_mean};
+use crate::probe::CompileContext;
 
 /// Default time budget of a check.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -749,12 +750,8 @@ impl<'a> Loader<'a> {
             let Some(spec) = self.typed_check(&at, raw.value, &mut resolver) else {
                 continue;
             };
-            if let Some(mut check) =
-                self.validate_check(spec, &at, defaults_timeout, defaults_retries)
+            if let Some(check) = self.validate_check(spec, &at, defaults_timeout, defaults_retries)
             {
-                if let Probe::Manual(m) = &mut check.probe {
-                    m.signers = self.trusted_signers.values().cloned().collect();
-                }
                 check_at.insert(check.id.clone(), at);
                 checks.push(check);
             }
@@ -855,7 +852,7 @@ impl<'a> Loader<'a> {
             return None;
         }
         if probes.len() > 1 {
-            let kinds: Vec<&str> = probes.iter().map(Probe::kind).collect();
+            let kinds: Vec<&str> = probes.iter().map(ProbeSpec::kind).collect();
             let second = At { file: at.file, path: join_key(&at.path, kinds[1]) };
             self.diags.push(
                 self.diag_key(
@@ -871,9 +868,10 @@ impl<'a> Loader<'a> {
             );
             return None;
         }
-        let probe = probes.remove(0);
-        for issue in probe.validate() {
-            let path = join_key(&join_key(&at.path, probe.kind()), &issue.field);
+        let (kind, signers) = (probes[0].kind(), self.trusted_signers.values().cloned().collect());
+        let compiled = probes.remove(0).compile(&CompileContext { trusted_signers: signers });
+        for issue in compiled.as_ref().err().cloned().unwrap_or_default() {
+            let path = join_key(&join_key(&at.path, kind), &issue.field);
             let mut d = self.diag_value(&At { file: at.file, path }, issue.message);
             if let Some(h) = issue.hint {
                 d = d.hint(h);
@@ -902,7 +900,7 @@ impl<'a> Loader<'a> {
             file: src.display.clone(),
             line: src.spans.key(&at.path).map(|p| p.line).unwrap_or(0),
         };
-        ok.then(|| Check {
+        compiled.ok().filter(|_| ok).map(|probe| Check {
             title: spec.title.clone().unwrap_or_else(|| spec.id.clone()),
             area: spec.area.clone().unwrap_or_else(|| "general".into()),
             severity: spec.severity.unwrap_or(Severity::High),

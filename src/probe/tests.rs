@@ -299,8 +299,29 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     issues
 }
 
+/// The `tests` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "tests";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
+    }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
 /// Runs the probe.
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let mut artifacts = Vec::new();
     let command = match &spec.run {
         Some(cmd) => match run_command(cmd, ctx) {
