@@ -868,8 +868,10 @@ impl<'a> Loader<'a> {
             );
             return None;
         }
-        let (kind, signers) = (probes[0].kind(), self.trusted_signers.values().cloned().collect());
-        let compiled = probes.remove(0).compile(&CompileContext { trusted_signers: signers });
+        let probe = probes.remove(0);
+        let kind = probe.kind();
+        let signers = self.trusted_signers.values().cloned().collect();
+        let compiled = probe.compile(&CompileContext { trusted_signers: signers });
         for issue in compiled.as_ref().err().cloned().unwrap_or_default() {
             let path = join_key(&join_key(&at.path, kind), &issue.field);
             let mut d = self.diag_value(&At { file: at.file, path }, issue.message);
