@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use readyctl::outcome::Status;
-use readyctl::probe::{http, load};
+use readyctl::probe::{http, load, run_spec};
 use support_net::{Harness, TestServer};
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -73,14 +73,14 @@ fn main() {
     let warm: load::Spec =
         serde_yaml::from_str(&format!("url: {url}\nduration: 1s\nconcurrency: {concurrency}\n"))
             .unwrap();
-    load::run(&warm, &h.ctx(Duration::from_secs(60)));
+    run_spec::<load::Kind>(&warm, &h.ctx(Duration::from_secs(60)));
     let mut probe_runs = Vec::new();
     let mut wrk_runs = Vec::new();
     println!(
         "\n## load probe vs wrk ({concurrency} connections, {seconds}s per run, {rounds} rounds)"
     );
     for round in 1..=rounds {
-        let o = load::run(&spec, &h.ctx(Duration::from_secs(seconds + 60)));
+        let o = run_spec::<load::Kind>(&spec, &h.ctx(Duration::from_secs(seconds + 60)));
         assert_eq!(o.status, Status::Pass, "{o:?}");
         let rps = measurement(&o, "throughput");
         probe_runs.push(rps);
@@ -111,12 +111,12 @@ fn main() {
     let spec: http::Spec =
         serde_yaml::from_str(&format!("url: {url}\nsamples: {n}\nexpect: {{ status: 200 }}\n"))
             .unwrap();
-    http::run(&spec, &h.ctx(Duration::from_secs(60))); // warm-up
+    run_spec::<http::Kind>(&spec, &h.ctx(Duration::from_secs(60))); // warm-up
     let mut per_request = Vec::new();
     let mut p50s = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let o = http::run(&spec, &h.ctx(Duration::from_secs(60)));
+        let o = run_spec::<http::Kind>(&spec, &h.ctx(Duration::from_secs(60)));
         assert_eq!(o.status, Status::Pass, "{o:?}");
         per_request.push(t.elapsed().as_secs_f64() * 1000.0 / n as f64);
         p50s.push(measurement(&o, "latency_p50"));

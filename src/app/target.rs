@@ -152,7 +152,7 @@ pub fn redactor(checklist: &Checklist, args: &ChecklistArgs, key_file: Option<&P
     b = b.checklist_vars(args.vars.iter().cloned());
     for check in &checklist.checks {
         if let checklist::model::Probe::Command(spec) = &check.probe {
-            b = b.env_vars(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            b = b.env_vars(spec.spec().env.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
     }
     for service in &checklist.services {

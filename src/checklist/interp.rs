@@ -12,6 +12,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::shell::{VALUES_END, literal_in_shell};
+/// Re-exported: the shell helpers live in the leaf [`crate::shell`].
+pub use crate::shell::{script_body, shell_quote};
+
 /// Why interpolation failed; rendered into a located diagnostic by the loader.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InterpError {
@@ -218,30 +222,6 @@ impl Resolver<'_> {
         out.push_str(&body);
         Ok(out)
     }
-}
-
-/// Ends the assignments [`Resolver::expand_shell`] puts before a script.
-const VALUES_END: &str = "\n# readyctl: end of interpolated values\n";
-
-/// The script as written, without the value assignments before it: for one-line summaries.
-/// (The last marker is the real one: values come before it, the script after.)
-pub fn script_body(script: &str) -> &str {
-    script.rsplit_once(VALUES_END).map_or(script, |(_, body)| body)
-}
-
-/// Characters that mean nothing to the shell wherever they stand (no quoting, expansion,
-/// globbing, word splitting, comment or tilde).
-fn literal_in_shell(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(c, '_' | '.' | '/' | ':' | '=' | '@' | '%' | '+' | ',' | '-')
-}
-
-/// `text` as one single-quoted shell word (`'` written as `'\''`).
-pub fn shell_quote(text: &str) -> String {
-    if !text.is_empty() && text.chars().all(literal_in_shell) {
-        return text.to_owned();
-    }
-    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// How a value would be read where it stands in a script.

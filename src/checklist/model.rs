@@ -1,5 +1,7 @@
 //! The checklist's YAML shape (what users write) and the typed model it validates into.
-//! The JSON Schema (`readyctl schema`) is derived from these same types.
+//! The JSON Schema (`readyctl schema`) is derived from these same types. A check's probe fields
+//! (one per kind, typed by the kind's `Spec`) come from the probe registry, and a validated
+//! check holds its compiled [`Probe`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::duration::DurationSpec;
 use crate::probe;
 
+pub use crate::probe::{PROBE_KINDS, Probe, ProbeSpec};
 pub use crate::severity::{Level, Severity};
 
 /// One YAML document of a checklist.
@@ -271,11 +274,11 @@ impl Found {
     }
 }
 
-/// Declares the probe kinds: one line each. Generates the check's YAML shape (one optional
-/// field per probe key, so serde's unknown-field errors list every kind and point at the
-/// right line), the [`Probe`] enum, and the list of kinds.
-macro_rules! probe_kinds {
-    ($( $(#[doc = $doc:literal])* $key:ident => $variant:ident($spec:ty) ),* $(,)?) => {
+/// Generates the check's YAML shape from the probe registry (`probe::with_probe_kinds!`):
+/// the common fields, then one optional field per probe key (so serde's unknown-field errors
+/// list every kind and point at the right line), each typed by its kind's `Spec`.
+macro_rules! check_spec {
+    ($( $(#[doc = $doc:literal])* $key:ident => $variant:ident($module:ident::$kind:ident) ),* $(,)?) => {
         /// A check as written in YAML. Exactly one probe key must be present.
         #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
         #[serde(deny_unknown_fields)]
@@ -320,82 +323,22 @@ macro_rules! probe_kinds {
             $(
                 $(#[doc = $doc])*
                 #[serde(default, skip_serializing_if = "Option::is_none")]
-                pub $key: Option<$spec>,
+                pub $key: Option<<probe::$module::$kind as probe::ProbeKind>::Spec>,
             )*
         }
 
-        /// What a check probes: a closed set, dispatched by exhaustive `match`.
-        #[derive(Debug, Clone, PartialEq, Serialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum Probe {
-            $( $variant($spec), )*
-        }
-
-        /// Every probe key, in declaration order.
-        pub const PROBE_KINDS: &[&str] = &[$(stringify!($key)),*];
-
         impl CheckSpec {
-            /// The probe keys present, with their typed probe.
-            pub fn probes(&self) -> Vec<Probe> {
+            /// The probe keys present, with their spec.
+            pub fn probes(&self) -> Vec<ProbeSpec> {
                 let mut found = Vec::new();
-                $( if let Some(spec) = &self.$key { found.push(Probe::$variant(spec.clone())); } )*
+                $( if let Some(spec) = &self.$key { found.push(ProbeSpec::$variant(spec.clone())); } )*
                 found
-            }
-        }
-
-        impl Probe {
-            /// The probe key (`command`, `http`, …).
-            pub fn kind(&self) -> &'static str {
-                match self { $( Probe::$variant(_) => stringify!($key), )* }
             }
         }
     };
 }
 
-probe_kinds! {
-    /// Run a command; check its exit code, output and duration.
-    command => Command(probe::command::Spec),
-    /// Check that files exist (or not), their size, content, structure and age.
-    file => File(probe::file::Spec),
-    /// Search the repository for a regex (gitignore-aware); expect none, some or a minimum count.
-    search => Search(probe::search::Spec),
-    /// Python debug mode is off in the settings that ship: production and base settings only (development/test settings and config classes left out); production settings that switch it off override base settings.
-    debug_settings => DebugSettings(probe::debug_settings::Spec),
-    /// Test results (JUnit, TAP, go test -json, libtest JSON, Jest, TRX) meet thresholds, counted from the test cases.
-    tests => Tests(probe::tests::Spec),
-    /// Coverage reports (lcov, Cobertura, JaCoCo, coverage.py, Go, llvm-cov, Istanbul, Clover, OpenCover) meet minimums.
-    coverage => Coverage(probe::coverage::Spec),
-    /// An HTTP endpoint answers as expected: status, headers, body, JSON values, schema, latency, TLS.
-    http => Http(probe::http::Spec),
-    /// A TCP port accepts connections (optionally with a banner).
-    tcp => Tcp(probe::tcp::Spec),
-    /// A name resolves (optionally to expected addresses), through the system resolver.
-    dns => Dns(probe::dns::Spec),
-    /// A bounded smoke load meets error-rate and latency-percentile thresholds.
-    load => Load(probe::load::Spec),
-    /// An OpenAPI 3.x document is valid and its parameterless operations answer as documented.
-    openapi => Openapi(probe::openapi::Spec),
-    /// Database migrations: detect, check integrity, lint dangerous operations, apply to a scratch database.
-    migrations => Migrations(probe::migrations::Spec),
-    /// Run a SQL query against SQLite or PostgreSQL and check its result (read-only by default).
-    sql => Sql(probe::sql::Spec),
-    /// No committed secrets: built-in rules (cloud keys, tokens, private keys, passwords), allowlists and a baseline.
-    secrets => Secrets(probe::secrets::Spec),
-    /// Git state: clean worktree, allowed branch, tagged HEAD, no oversized committed file, lockfile committed.
-    git => Git(probe::git::Spec),
-    /// A human sign-off: passes on a valid signed attestation (`readyctl attest`), else `pending`.
-    manual => Manual(probe::manual::Spec),
-    /// The CI configuration (GitHub Actions, GitLab CI, CircleCI, Jenkins, Travis CI, Azure Pipelines, Bitbucket Pipelines, Buildkite, Drone/Woodpecker) runs the tests, and optionally readyctl.
-    ci => Ci(probe::ci::Spec),
-    /// A Dockerfile is hardened: non-root USER, HEALTHCHECK, pinned base images, no secrets in ENV/ARG, multi-stage builds.
-    dockerfile => Dockerfile(probe::dockerfile::Spec),
-    /// Kubernetes workloads set resources, liveness/readiness probes, non-root, pinned images and enough replicas.
-    k8s => K8s(probe::k8s::Spec),
-    /// Environment variables read by the code (Rust, Python, Node, Go) are documented in `.env.example`, which holds no real secrets.
-    env => Env(probe::env::Spec),
-    /// No known-vulnerable dependencies, by the installed auditors (cargo audit, pip-audit, npm/pnpm/yarn audit, osv-scanner).
-    audit => Audit(probe::audit::Spec),
-}
+probe::with_probe_kinds!(check_spec);
 
 /// A validated check, ready to run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

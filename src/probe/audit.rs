@@ -606,16 +606,34 @@ fn argv(tool: Tool, exe: &Path, input: &str) -> Vec<String> {
     a
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+/// The `audit` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "audit";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
+    }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let path = std::env::var_os("PATH").unwrap_or_default();
     run_with_path(spec, ctx, &path)
 }
 
 /// [`run`], looking the auditors up on `path` instead of `$PATH`.
-pub fn run_with_path(spec: &Spec, ctx: &ProbeContext, path: &std::ffi::OsStr) -> ProbeOutcome {
-    if let Some(o) = super::invalid_spec("audit", &validate(spec)) {
-        return o;
-    }
+fn run_with_path(spec: &Spec, ctx: &ProbeContext, path: &std::ffi::OsStr) -> ProbeOutcome {
     let fitting = applicable(ctx.repo);
     let wanted: Vec<(Tool, String)> = match &spec.tools {
         Some(tools) => tools

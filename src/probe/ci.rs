@@ -17,6 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_yaml::Value;
 
+use super::yaml::yaml_message;
 use super::{Artifact, ProbeContext, ProbeIssue};
 use crate::outcome::{Location, Measurement, ProbeOutcome};
 
@@ -360,13 +361,6 @@ fn yaml_documents(text: &str) -> Vec<(usize, String)> {
         }
     }
     docs
-}
-
-/// serde_yaml's message without its ` at line L column C` (the caller prints the position,
-/// which for a split document differs from serde_yaml's).
-pub fn yaml_message(e: &serde_yaml::Error) -> String {
-    let re = Regex::new(r" at line \d+ column \d+").expect("constant regex");
-    re.replace_all(&e.to_string(), "").into_owned()
 }
 
 /// `(command, is_uses, working_directory, anchor)`: the anchor is the text to find the line by
@@ -985,10 +979,28 @@ fn first_line(s: &str) -> String {
     }
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    if let Some(o) = super::invalid_spec("ci", &validate(spec)) {
-        return o;
+/// The `ci` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "ci";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
     }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let configs = find_configs(ctx.repo);
     if configs.is_empty() {
         return ProbeOutcome::fail(format!(

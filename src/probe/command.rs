@@ -194,23 +194,69 @@ impl<'de> Deserialize<'de> for ExitCodes {
 }
 
 pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    check_static(spec).0
+}
+
+/// The problems in the spec, and the `regex` expectations of stdout and stderr compiled.
+fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, [Vec<regex::Regex>; 2]) {
     let mut issues = Vec::new();
-    for (stream, expect) in [("stdout", &spec.stdout), ("stderr", &spec.stderr)] {
+    let mut compiled: [Vec<regex::Regex>; 2] = Default::default();
+    for ((stream, expect), out) in
+        [("stdout", &spec.stdout), ("stderr", &spec.stderr)].into_iter().zip(&mut compiled)
+    {
         if let Some(e) = expect {
             for (i, re) in e.regex.iter().enumerate() {
-                if let Err(err) = regex::Regex::new(re) {
-                    issues.push(ProbeIssue::new(
+                match regex::Regex::new(re) {
+                    Ok(r) => out.push(r),
+                    Err(err) => issues.push(ProbeIssue::new(
                         format!("{stream}.regex[{i}]"),
                         super::regex_error(re, &err),
-                    ));
+                    )),
                 }
             }
         }
     }
-    issues
+    (issues, compiled)
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+/// A `command` spec compiled: the output regexes ready.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    /// `stdout.regex`, then `stderr.regex`, compiled.
+    regexes: [Vec<regex::Regex>; 2],
+}
+
+impl Compiled {
+    /// The spec it was compiled from.
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+}
+
+/// The `command` probe kind.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "command";
+    type Spec = Spec;
+    type Compiled = Compiled;
+    fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
+        match check_static(&spec) {
+            (issues, regexes) if issues.is_empty() => Ok(Compiled { spec, regexes }),
+            (issues, _) => Err(issues),
+        }
+    }
+    fn spec(compiled: &Compiled) -> &Spec {
+        &compiled.spec
+    }
+    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let spec = &compiled.spec;
     let cwd = match &spec.cwd {
         Some(c) => ctx.resolve(c),
         None => ctx.repo.to_path_buf(),
@@ -283,11 +329,13 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             expected.describe()
         )),
     }
-    for (name, expect, captured) in
+    for ((name, expect, captured), regexes) in
         [("stdout", &spec.stdout, &ended.stdout), ("stderr", &spec.stderr, &ended.stderr)]
+            .into_iter()
+            .zip(&compiled.regexes)
     {
         if let Some(expect) = expect {
-            match check_output(&captured.path, expect) {
+            match check_output(&captured.path, expect, regexes) {
                 Ok(mut found) => problems.extend(found.drain(..).map(|p| format!("{name} {p}"))),
                 Err(e) => {
                     return with_time(ProbeOutcome::error(format!("cannot read {name} log: {e}")));
@@ -322,7 +370,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
 use std::time::Duration;
 
 fn short(text: &str) -> String {
-    let text = crate::checklist::interp::script_body(text);
+    let text = crate::shell::script_body(text);
     let line = text.lines().next().unwrap_or_default();
     if line.chars().count() > 60 || text.contains('\n') {
         format!("{}…", line.chars().take(57).collect::<String>())
@@ -332,9 +380,11 @@ fn short(text: &str) -> String {
 }
 
 /// Streams the log once, checking every expectation.
-fn check_output(path: &Path, expect: &OutputExpect) -> std::io::Result<Vec<String>> {
-    let regexes: Vec<regex::Regex> =
-        expect.regex.iter().filter_map(|r| regex::Regex::new(r).ok()).collect();
+fn check_output(
+    path: &Path,
+    expect: &OutputExpect,
+    regexes: &[regex::Regex],
+) -> std::io::Result<Vec<String>> {
     let mut contains_found = vec![false; expect.contains.len()];
     let mut not_contains_found = vec![false; expect.not_contains.len()];
     let mut regex_found = vec![false; regexes.len()];
@@ -387,15 +437,21 @@ mod tests {
             std::time::Duration::from_secs(10),
         );
         let spec: Spec = serde_yaml::from_str("run: no-such-tool-xyz --version").unwrap();
-        let o = run(&spec, &ctx);
+        let o = crate::probe::run_spec::<Kind>(&spec, &ctx);
         assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
         assert!(o.reason.contains("exit code 127, command not found"), "{}", o.reason);
         // Expecting 127 explicitly is a claim like any other.
         let spec: Spec = serde_yaml::from_str("run: no-such-tool-xyz\nexit_code: 127").unwrap();
-        assert_eq!(run(&spec, &ctx).status, crate::outcome::Status::Pass);
+        assert_eq!(
+            crate::probe::run_spec::<Kind>(&spec, &ctx).status,
+            crate::outcome::Status::Pass
+        );
         // A command that fails normally is still a failure.
         let spec: Spec = serde_yaml::from_str("run: exit 3").unwrap();
-        assert_eq!(run(&spec, &ctx).status, crate::outcome::Status::Fail);
+        assert_eq!(
+            crate::probe::run_spec::<Kind>(&spec, &ctx).status,
+            crate::outcome::Status::Fail
+        );
     }
 
     fn ctx_in<'a>(dir: &'a Path, cancel: &'a std::sync::atomic::AtomicBool) -> ProbeContext<'a> {
@@ -420,7 +476,7 @@ mod tests {
         let ctx = ctx_in(dir.path(), &cancel);
         let spec: Spec =
             serde_yaml::from_str("run: [python3, -c, 'import nonexistent_mod']").unwrap();
-        let o = run(&spec, &ctx);
+        let o = crate::probe::run_spec::<Kind>(&spec, &ctx);
         assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
         assert!(o.reason.contains("a Python module is not installed"), "{}", o.reason);
         assert!(
@@ -431,7 +487,7 @@ mod tests {
         // `sh -c` runs the script; the missing command is inside it, exit code 127 from sh.
         let spec: Spec =
             serde_yaml::from_str("run: [sh, -c, 'echo starting; nonexistentcmd --flag']").unwrap();
-        let o = run(&spec, &ctx);
+        let o = crate::probe::run_spec::<Kind>(&spec, &ctx);
         assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
         assert!(o.reason.contains("a command is not installed"), "{}", o.reason);
         assert!(o.reason.contains("nonexistentcmd: not found"), "{}", o.reason);
@@ -441,7 +497,7 @@ mod tests {
             r#"run: [sh, -c, 'echo "go: downloading github.com/gin-gonic/gin v1.9.1" >&2; echo "go: github.com/gin-gonic/gin@v1.9.1: Get \"https://proxy.golang.org/github.com/gin-gonic/gin/@v/v1.9.1.mod\": dial tcp: lookup proxy.golang.org: no such host" >&2; exit 1']"#,
         )
         .unwrap();
-        let o = run(&spec, &ctx);
+        let o = crate::probe::run_spec::<Kind>(&spec, &ctx);
         assert_eq!(o.status, crate::outcome::Status::Error, "{}", o.reason);
         assert!(
             o.reason.contains("the network (registry, proxy or DNS) could not be reached"),
@@ -454,7 +510,7 @@ mod tests {
             "run: 'echo \"error: 2 assertions failed\" >&2; echo \"summary written\" >&2; exit 1'",
         )
         .unwrap();
-        let o = run(&spec, &ctx);
+        let o = crate::probe::run_spec::<Kind>(&spec, &ctx);
         assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);
         assert!(
             o.reason.ends_with("exit code 1 (expected exit code 0) — error: 2 assertions failed"),

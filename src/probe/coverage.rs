@@ -103,8 +103,29 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     issues
 }
 
+/// The `coverage` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "coverage";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
+    }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
 /// Runs the probe.
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     for (what, value) in [("min_lines", spec.min_lines), ("min_branches", spec.min_branches)]
         .into_iter()
         .chain(spec.paths.values().map(|v| ("paths minimum", Some(*v))))

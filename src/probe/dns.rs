@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::duration::DurationSpec;
+use crate::net::resolve::resolve_with_timeout;
 use crate::net::stats;
 use crate::outcome::{Measurement, ProbeOutcome};
-use crate::probe::tcp::resolve_with_timeout;
 use crate::probe::{Artifact, ProbeContext, ProbeIssue};
 
 /// Lookup timeout when the spec gives none.
@@ -52,10 +52,28 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     issues
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    if let Some(invalid) = super::invalid_spec("dns", &validate(spec)) {
-        return invalid;
+/// The `dns` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "dns";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
     }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let name = spec.name.trim();
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);
     let timeout = timeout.min(ctx.remaining()).max(Duration::from_millis(1));

@@ -395,10 +395,28 @@ pub fn lint(
     out
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    if let Some(o) = super::invalid_spec("dockerfile", &validate(spec)) {
-        return o;
+/// The `dockerfile` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "dockerfile";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
     }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let files: Vec<String> = match &spec.path {
         Some(inputs) => match crate::formats::inputs::expand(ctx.repo, inputs) {
             Ok(paths) => paths.iter().map(|p| crate::text::repo_relative(p, ctx.repo)).collect(),

@@ -87,18 +87,25 @@ impl DataFormat {
 const MAX_CONTENT_BYTES: u64 = 64 << 20;
 
 pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    check_static(spec).0
+}
+
+/// The problems in the spec, and its `regex` and `not_regex` compiled.
+fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, [Vec<regex::Regex>; 2]) {
     let mut issues = Vec::new();
     if let Err(e) = globset::Glob::new(&spec.path) {
         issues.push(ProbeIssue::new("path", format!("invalid glob `{}`: {e}", spec.path)));
     }
-    for (i, re) in spec.regex.iter().enumerate() {
-        if let Err(err) = regex::Regex::new(re) {
-            issues.push(ProbeIssue::new(format!("regex[{i}]"), super::regex_error(re, &err)));
-        }
-    }
-    for (i, re) in spec.not_regex.iter().enumerate() {
-        if let Err(err) = regex::Regex::new(re) {
-            issues.push(ProbeIssue::new(format!("not_regex[{i}]"), super::regex_error(re, &err)));
+    let mut compiled: [Vec<regex::Regex>; 2] = Default::default();
+    for ((field, patterns), out) in
+        [("regex", &spec.regex), ("not_regex", &spec.not_regex)].into_iter().zip(&mut compiled)
+    {
+        for (i, re) in patterns.iter().enumerate() {
+            match regex::Regex::new(re) {
+                Ok(r) => out.push(r),
+                Err(err) => issues
+                    .push(ProbeIssue::new(format!("{field}[{i}]"), super::regex_error(re, &err))),
+            }
         }
     }
     for (pointer, m) in &spec.json {
@@ -121,7 +128,7 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     {
         issues.push(ProbeIssue::new("exists", "content checks need `exists: true`"));
     }
-    issues
+    (issues, compiled)
 }
 
 fn is_glob(path: &str) -> bool {
@@ -174,7 +181,37 @@ fn matching_files(spec: &Spec, ctx: &ProbeContext) -> Result<Vec<PathBuf>, Strin
     Ok(found)
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+/// A `file` spec compiled: its regexes ready.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    /// `regex`, then `not_regex`, compiled.
+    regexes: [Vec<regex::Regex>; 2],
+}
+
+/// The `file` probe kind.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "file";
+    type Spec = Spec;
+    type Compiled = Compiled;
+    fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
+        match check_static(&spec) {
+            (issues, regexes) if issues.is_empty() => Ok(Compiled { spec, regexes }),
+            (issues, _) => Err(issues),
+        }
+    }
+    fn spec(compiled: &Compiled) -> &Spec {
+        &compiled.spec
+    }
+    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let Compiled { spec, regexes: [regex, not_regex] } = compiled;
     let files = match matching_files(spec, ctx) {
         Ok(f) => f,
         Err(e) => return ProbeOutcome::error(format!("cannot list `{}`: {e}", spec.path)),
@@ -291,14 +328,12 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
                 });
             }
         }
-        for re in &spec.regex {
-            let Ok(r) = regex::Regex::new(re) else { continue };
+        for (re, r) in spec.regex.iter().zip(regex) {
             if !r.is_match(&text) {
                 problems.push(format!("`{}` has no match for /{re}/", rel(f)));
             }
         }
-        for re in &spec.not_regex {
-            let Ok(r) = regex::Regex::new(re) else { continue };
+        for (re, r) in spec.not_regex.iter().zip(not_regex) {
             if let Some(m) = r.find(&text) {
                 let line = text[..m.start()].matches('\n').count() as u64 + 1;
                 let found: String = m.as_str().trim().chars().take(80).collect();
@@ -391,11 +426,11 @@ mod unit {
             "path: config/production.py\nregex: ['(?m)^DEBUG = False']\nnot_regex: ['(?m)^DEBUG\\s*=\\s*True']\n",
         )
         .unwrap();
-        let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
+        let out = run_probe(dir.path(), "t", |ctx| crate::probe::run_spec::<Kind>(&spec, ctx));
         assert_eq!(out.status, Status::Fail, "{}", out.reason);
         assert!(out.reason.contains("config/production.py:3"), "{}", out.reason);
         write(dir.path(), "config/production.py", "DEBUG = False\n");
-        let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
+        let out = run_probe(dir.path(), "t", |ctx| crate::probe::run_spec::<Kind>(&spec, ctx));
         assert_eq!(out.status, Status::Pass, "{}", out.reason);
         assert!(out.reason.contains("content checks hold"), "{}", out.reason);
         let bad: Spec = serde_yaml::from_str("path: a\nnot_regex: ['(']\n").unwrap();

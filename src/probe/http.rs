@@ -140,8 +140,8 @@ pub struct BodyExpect {
 
 pub use crate::probe::matcher::{JsonType, Matcher};
 
-/// A compiled view of the spec: everything that can be wrong with it is found here, before
-/// any request is sent.
+/// What a run works from: the compiled spec with its defaults applied, and the JSON Schema
+/// (read when the check runs).
 struct Prepared {
     timeout: Duration,
     samples: u32,
@@ -158,13 +158,42 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     issues
 }
 
-/// Regexes compiled once, keyed as in the spec.
-#[derive(Default)]
-struct Compiled {
+/// An `http` spec compiled: its regexes compiled once, at load.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
     body_regex: Option<Regex>,
 }
 
-fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, Compiled) {
+/// Regexes compiled while checking the spec.
+#[derive(Default)]
+struct Regexes {
+    body_regex: Option<Regex>,
+}
+
+/// The `http` probe kind.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "http";
+    type Spec = Spec;
+    type Compiled = Compiled;
+    fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
+        let (issues, Regexes { body_regex }) = check_static(&spec);
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        Ok(Compiled { spec, body_regex })
+    }
+    fn spec(compiled: &Compiled) -> &Spec {
+        &compiled.spec
+    }
+    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, Regexes) {
     let mut issues = Vec::new();
     match url::Url::parse(&spec.url) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
@@ -190,7 +219,7 @@ fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, Compiled) {
     if spec.tls.client_cert.is_some() != spec.tls.client_key.is_some() {
         issues.push(ProbeIssue::new("tls", "`client_cert` and `client_key` go together; set both"));
     }
-    let mut compiled = Compiled::default();
+    let mut compiled = Regexes::default();
     let mut compile = |field: String, pattern: &str| match Regex::new(pattern) {
         Ok(r) => Some(r),
         Err(e) => {
@@ -221,17 +250,13 @@ fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, Compiled) {
     (issues, compiled)
 }
 
-fn prepare(spec: &Spec, ctx: &ProbeContext) -> Result<Prepared, Vec<String>> {
-    let (issues, compiled) = check_static(spec);
-    let mut problems: Vec<String> = issues
-        .iter()
-        .map(|i| match &i.hint {
-            Some(h) => format!("{}: {} ({h})", i.field, i.message),
-            None => format!("{}: {}", i.field, i.message),
-        })
-        .collect();
+/// What the run needs beyond the compiled spec: the JSON Schema is read from the repository
+/// when the check runs (an earlier check may write it).
+fn prepare(compiled: &Compiled, ctx: &ProbeContext) -> Result<Prepared, Vec<String>> {
+    let Compiled { spec, body_regex } = compiled;
+    let mut problems = Vec::new();
     let samples = spec.samples.unwrap_or(1);
-    let Compiled { body_regex } = compiled;
+    let body_regex = body_regex.clone();
     let schema = match &spec.expect.schema {
         None => None,
         Some(path) => match load_schema(&ctx.resolve(path)) {
@@ -278,8 +303,9 @@ pub fn load_schema(path: &std::path::Path) -> Result<jsonschema::Validator, Stri
 }
 
 /// Runs the probe.
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    let prepared = match prepare(spec, ctx) {
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let spec = &compiled.spec;
+    let prepared = match prepare(compiled, ctx) {
         Ok(p) => p,
         Err(problems) => return ProbeOutcome::error(format!("http: {}", problems.join("; "))),
     };

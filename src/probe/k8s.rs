@@ -158,7 +158,7 @@ fn documents(rel: &str, text: &str) -> Result<Vec<Doc>, String> {
                     "{rel}:{}:{}: invalid YAML: {}",
                     start + l.line(),
                     l.column(),
-                    super::ci::yaml_message(&e)
+                    super::yaml::yaml_message(&e)
                 ),
                 None => format!("{rel}:{}: invalid YAML: {e}", start + 1),
             })?;
@@ -303,10 +303,28 @@ fn lint_doc(
     Some(what)
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    if let Some(o) = super::invalid_spec("k8s", &validate(spec)) {
-        return o;
+/// The `k8s` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "k8s";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
     }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let files = match find_manifests(ctx.repo, &spec.manifests) {
         Ok(f) => f,
         Err(e) => return ProbeOutcome::error(format!("k8s: {e}")),

@@ -23,10 +23,6 @@ pub struct Spec {
     /// An attestation older than this no longer counts (`90d`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age: Option<DurationSpec>,
-    /// Filled by the loader from the checklist's `trusted_signers`; never written in YAML.
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub signers: Vec<TrustedSigner>,
 }
 
 pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
@@ -40,16 +36,43 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     issues
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    run_at(spec, ctx, chrono::Utc::now())
+/// A `manual` spec compiled: with the checklist's trusted signers (from the loader's
+/// [`CompileContext`](super::CompileContext)), the keys its attestations are verified with.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    signers: Vec<TrustedSigner>,
 }
 
-/// [`run`] with the clock passed in (tests).
-pub fn run_at(spec: &Spec, ctx: &ProbeContext, now: chrono::DateTime<chrono::Utc>) -> ProbeOutcome {
-    let issues = validate(spec);
-    if let Some(i) = issues.first() {
-        return ProbeOutcome::error(format!("manual.{}: {}", i.field, i.message));
+/// The `manual` probe kind.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "manual";
+    type Spec = Spec;
+    type Compiled = Compiled;
+    fn compile(spec: Spec, cx: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
+        let issues = validate(&spec);
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        Ok(Compiled { spec, signers: cx.trusted_signers.clone() })
     }
+    fn spec(compiled: &Compiled) -> &Spec {
+        &compiled.spec
+    }
+    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run_at(compiled, ctx, chrono::Utc::now())
+    }
+}
+
+/// Runs the probe with the clock passed in (tests).
+pub fn run_at(
+    compiled: &Compiled,
+    ctx: &ProbeContext,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ProbeOutcome {
+    let Compiled { spec, signers } = compiled;
     let how = format!(
         "run `readyctl attest {} --by NAME --role ROLE --statement TEXT --key KEY`",
         ctx.check_id
@@ -70,7 +93,7 @@ pub fn run_at(spec: &Spec, ctx: &ProbeContext, now: chrono::DateTime<chrono::Utc
             format!("awaiting sign-off: {} (no attestation in {rel_dir}/; {how})", spec.prompt),
         );
     }
-    if spec.signers.is_empty() {
+    if signers.is_empty() {
         return ProbeOutcome::new(
             Status::Pending,
             format!(
@@ -83,7 +106,7 @@ pub fn run_at(spec: &Spec, ctx: &ProbeContext, now: chrono::DateTime<chrono::Utc
         check: ctx.check_id,
         roles: &spec.roles,
         max_age: spec.max_age.map(|d| d.0),
-        signers: &spec.signers,
+        signers,
         now,
     };
     let mut unusable = Vec::new();
@@ -151,17 +174,24 @@ mod tests {
         ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
     }
 
-    fn spec(trusted: &[&ed25519_dalek::SigningKey]) -> Spec {
-        Spec {
-            prompt: "on-call rota staffed".into(),
-            roles: vec!["sre".into()],
-            max_age: None,
-            signers: trusted
+    fn spec(trusted: &[&ed25519_dalek::SigningKey]) -> Compiled {
+        spec_with(trusted, None)
+    }
+
+    fn spec_with(
+        trusted: &[&ed25519_dalek::SigningKey],
+        max_age: Option<DurationSpec>,
+    ) -> Compiled {
+        let spec =
+            Spec { prompt: "on-call rota staffed".into(), roles: vec!["sre".into()], max_age };
+        let cx = crate::probe::CompileContext {
+            trusted_signers: trusted
                 .iter()
                 .enumerate()
                 .map(|(i, k)| TrustedSigner { name: format!("s{i}"), key: k.verifying_key() })
                 .collect(),
-        }
+        };
+        <Kind as crate::probe::ProbeKind>::compile(spec, &cx).unwrap()
     }
 
     fn now() -> chrono::DateTime<chrono::Utc> {
@@ -189,7 +219,7 @@ mod tests {
         write(&req, k).unwrap()
     }
 
-    fn outcome(repo: &std::path::Path, spec: &Spec) -> ProbeOutcome {
+    fn outcome(repo: &std::path::Path, spec: &Compiled) -> ProbeOutcome {
         let cancel = AtomicBool::new(false);
         let ctx = ProbeContext {
             repo,
@@ -250,8 +280,7 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         sign_off(dir.path(), &k, "sre", None);
-        let mut s = spec(&[&k]);
-        s.max_age = Some(DurationSpec(std::time::Duration::from_secs(86400)));
+        let s = spec_with(&[&k], Some(DurationSpec(std::time::Duration::from_secs(86400))));
         assert_eq!(outcome(dir.path(), &s).status, Status::Pending, "older than max_age");
     }
 

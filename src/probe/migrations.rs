@@ -10,6 +10,7 @@ use std::time::Duration;
 use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::db;
 use crate::migrations::apply::{self, ApplyReport, PgScratch, ScratchDb, Sqlite};
 use crate::migrations::code::{self, CodeError};
 use crate::migrations::detect::{self, Framework, MigrationSet};
@@ -18,7 +19,7 @@ use crate::migrations::integrity::{self, Issue, Level};
 use crate::migrations::lint::{self, Finding, LintInput, Rule};
 use crate::migrations::tool::{self, ToolRun};
 use crate::outcome::{Location, Measurement, ProbeOutcome, Status};
-use crate::probe::{Artifact, ProbeContext, sql};
+use crate::probe::{Artifact, ProbeContext};
 
 /// `migrations:` in a checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -387,17 +388,46 @@ fn find_dir(ctx: &ProbeContext<'_>, spec: &Spec) -> Result<(PathBuf, Framework),
     }
 }
 
+/// A `migrations` spec compiled: its `naming` regex ready.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    naming: Option<Regex>,
+}
+
+/// The `migrations` probe kind.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "migrations";
+    type Spec = Spec;
+    type Compiled = Compiled;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Compiled, Vec<crate::probe::ProbeIssue>> {
+        let issues = validate(&spec);
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        // Validated: the regex compiles.
+        let naming = spec.naming.as_deref().and_then(|p| Regex::new(p).ok());
+        Ok(Compiled { spec, naming })
+    }
+    fn spec(compiled: &Compiled) -> &Spec {
+        &compiled.spec
+    }
+    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
 /// Runs the probe.
-pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
+fn run(compiled: &Compiled, ctx: &ProbeContext<'_>) -> ProbeOutcome {
+    let Compiled { spec, naming } = compiled;
     let (dir, framework) = match find_dir(ctx, spec) {
         Ok(v) => v,
         Err(e) => return ProbeOutcome::error(e),
-    };
-    let naming = match spec.naming.as_deref().map(Regex::new).transpose() {
-        Ok(r) => r,
-        Err(e) => {
-            return ProbeOutcome::error(format!("migrations.naming is not a valid regex: {e}"));
-        }
     };
     let set = match detect::load(ctx.repo, &dir, framework) {
         Ok(s) => s,
@@ -463,14 +493,14 @@ pub fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
         let source = apply::redact_url_password(&d.url, &d.url);
         let query = drift::ledger_query(framework);
         let rows = if d.url.starts_with("postgres://") || d.url.starts_with("postgresql://") {
-            sql::query_postgres(&d.url, query, true, ctx.remaining().min(Duration::from_secs(15)))
+            db::query_postgres(&d.url, query, true, ctx.remaining().min(Duration::from_secs(15)))
         } else {
             let path = d
                 .url
                 .strip_prefix("sqlite://")
                 .or_else(|| d.url.strip_prefix("sqlite:"))
                 .unwrap_or(&d.url);
-            sql::query_sqlite(&ctx.resolve(path), query, true)
+            db::query_sqlite(&ctx.resolve(path), query, true)
         };
         match rows {
             Ok(r) => {
@@ -1115,7 +1145,7 @@ fn typeorm_commands(data_source: &str, typescript: bool, n: usize) -> (String, S
 
 /// `s` as one `sh` word: unchanged when it holds only safe characters, else single-quoted.
 fn shell_word(s: &str) -> String {
-    crate::checklist::interp::shell_quote(s)
+    crate::shell::shell_quote(s)
 }
 
 /// The default Rails commands need `bin/rails` and a Ruby that boots the app (`bin/rails

@@ -344,10 +344,28 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     issues
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    if let Some(invalid) = super::invalid_spec("openapi", &validate(spec)) {
-        return invalid;
+/// The `openapi` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "openapi";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
     }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);
     let tls_setup = match tls::build(&spec.tls, ctx) {
         Ok(t) => t,

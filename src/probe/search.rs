@@ -273,7 +273,28 @@ fn search_outside(
     })
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+/// The `search` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "search";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
+    }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     // The evidence directory is `RUN_DIR/evidence/<check-id>`.
     let run_dir = ctx
         .evidence_dir

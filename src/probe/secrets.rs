@@ -130,11 +130,28 @@ pub fn options(spec: &Spec, ctx_repo: &std::path::Path) -> Result<secrets::Optio
     })
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    let issues = validate(spec);
-    if let Some(i) = issues.first() {
-        return ProbeOutcome::error(format!("secrets.{}: {}", i.field, i.message));
+/// The `secrets` probe kind: nothing to prepare beyond validating the spec.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "secrets";
+    type Spec = Spec;
+    type Compiled = super::Valid<Spec>;
+    fn compile(
+        spec: Spec,
+        _: &super::CompileContext,
+    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
+        super::Valid::check(spec, validate)
     }
+    fn spec(compiled: &Self::Compiled) -> &Spec {
+        compiled
+    }
+    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let opts = match options(spec, ctx.repo) {
         Ok(o) => o,
         Err(e) => return ProbeOutcome::error(e),

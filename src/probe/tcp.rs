@@ -2,7 +2,7 @@
 //! optionally, its greeting banner (the first bytes it sends) matches a regex.
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use regex::bytes::Regex;
@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::duration::{DurationSpec, format_duration};
+use crate::net::resolve::resolve_with_timeout;
 use crate::net::stats;
 use crate::outcome::{Measurement, ProbeOutcome};
 use crate::probe::{Artifact, ProbeContext, ProbeIssue};
@@ -37,26 +38,13 @@ pub struct Spec {
     pub banner_bytes: Option<usize>,
 }
 
-/// Resolves `host:port` with the system resolver, bounded by `timeout` (the lookup runs on a
-/// helper thread so a stuck resolver cannot hang the check).
-pub fn resolve_with_timeout(address: &str, timeout: Duration) -> Result<Vec<SocketAddr>, String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let owned = address.to_string();
-    std::thread::spawn(move || {
-        let _ = tx.send(owned.to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
-        Ok(Ok(_)) => Err(format!("`{address}` resolved to no addresses")),
-        Ok(Err(e)) => Err(format!("cannot resolve `{address}`: {e}")),
-        Err(_) => {
-            Err(format!("resolving `{address}` took longer than {}", format_duration(timeout)))
-        }
-    }
-}
-
 /// Load-time problems: the address shape and the banner regex.
 pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    check_static(spec).0
+}
+
+/// The problems in the spec, and the banner regex compiled (when it compiles).
+fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, Option<Regex>) {
     let mut issues = Vec::new();
     match spec.address.rsplit_once(':') {
         Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
@@ -65,25 +53,52 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
                 .hint("e.g. `127.0.0.1:5432` or `[::1]:8080`"),
         ),
     }
-    if let Some(p) = &spec.banner
-        && let Err(e) = Regex::new(p)
-    {
-        issues.push(ProbeIssue::new("banner", super::regex_error(p, &e)));
-    }
+    let banner = match spec.banner.as_deref().map(|p| (p, Regex::new(p))) {
+        Some((_, Ok(re))) => Some(re),
+        Some((p, Err(e))) => {
+            issues.push(ProbeIssue::new("banner", super::regex_error(p, &e)));
+            None
+        }
+        None => None,
+    };
     if spec.banner_bytes == Some(0) {
         issues.push(ProbeIssue::new("banner_bytes", "must be at least 1"));
     }
-    issues
+    (issues, banner)
 }
 
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+/// A `tcp` spec compiled: the banner regex ready.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    banner: Option<Regex>,
+}
+
+/// The `tcp` probe kind.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "tcp";
+    type Spec = Spec;
+    type Compiled = Compiled;
+    fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
+        match check_static(&spec) {
+            (issues, banner) if issues.is_empty() => Ok(Compiled { spec, banner }),
+            (issues, _) => Err(issues),
+        }
+    }
+    fn spec(compiled: &Compiled) -> &Spec {
+        &compiled.spec
+    }
+    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
+}
+
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let Compiled { spec, banner: banner_re } = compiled;
     let timeout = spec.timeout.map(DurationSpec::as_duration).unwrap_or(DEFAULT_TIMEOUT);
     let timeout = timeout.min(ctx.remaining()).max(Duration::from_millis(1));
-    if let Some(invalid) = super::invalid_spec("tcp", &validate(spec)) {
-        return invalid;
-    }
-    // Validated above, so the regex compiles.
-    let banner_re = spec.banner.as_deref().and_then(|p| Regex::new(p).ok());
     let started = Instant::now();
     let addrs = match resolve_with_timeout(&spec.address, timeout) {
         Ok(a) => a,
@@ -128,7 +143,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         spec.address
     ))
     .with_measurement(Measurement::new("connect", connect_ms, "ms"));
-    if let (Some(re), Some(pattern)) = (&banner_re, &spec.banner) {
+    if let (Some(re), Some(pattern)) = (banner_re, &spec.banner) {
         let limit = spec.banner_bytes.unwrap_or(DEFAULT_BANNER_BYTES).max(1);
         let banner_deadline =
             Instant::now() + timeout.min(ctx.remaining()).max(Duration::from_millis(1));

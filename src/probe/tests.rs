@@ -265,7 +265,14 @@ pub fn run_command(command: &str, ctx: &ProbeContext) -> Result<ProcOutcome, Str
 
 /// Load-time problems: bad globs, bad `regex:` requirements.
 pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
+    check_static(spec).0
+}
+
+/// The problems in the spec, and its `regex:` requirements compiled (one entry per `require`
+/// item, `None` for a test name).
+fn check_static(spec: &Spec) -> (Vec<ProbeIssue>, Vec<Option<Regex>>) {
     let mut issues = Vec::new();
+    let mut compiled = Vec::with_capacity(spec.require.len());
     for (i, g) in spec.results.0.iter().enumerate() {
         if let Err(e) = globset::Glob::new(g) {
             issues
@@ -273,9 +280,12 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
         }
     }
     for (i, req) in spec.require.iter().enumerate() {
+        compiled.push(None);
         if let Some(pattern) = req.strip_prefix("regex:") {
-            if let Err(err) = Regex::new(pattern) {
-                issues.push(ProbeIssue::new(format!("require[{i}]"), regex_error(pattern, &err)));
+            match Regex::new(pattern) {
+                Ok(re) => compiled[i] = Some(re),
+                Err(err) => issues
+                    .push(ProbeIssue::new(format!("require[{i}]"), regex_error(pattern, &err))),
             }
         } else if req.trim().is_empty() {
             issues.push(ProbeIssue::new(format!("require[{i}]"), "empty test name"));
@@ -296,11 +306,40 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
                 .hint("with `run`, result files must be newer than the run's start"),
         );
     }
-    issues
+    (issues, compiled)
+}
+
+/// A `tests` spec compiled: its `regex:` requirements ready.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    require: Vec<Option<Regex>>,
+}
+
+/// The `tests` probe kind.
+pub struct Kind;
+
+impl super::ProbeKind for Kind {
+    const KEY: &'static str = "tests";
+    type Spec = Spec;
+    type Compiled = Compiled;
+    fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
+        match check_static(&spec) {
+            (issues, require) if issues.is_empty() => Ok(Compiled { spec, require }),
+            (issues, _) => Err(issues),
+        }
+    }
+    fn spec(compiled: &Compiled) -> &Spec {
+        &compiled.spec
+    }
+    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+        run(compiled, ctx)
+    }
 }
 
 /// Runs the probe.
-pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let spec = &compiled.spec;
     let mut artifacts = Vec::new();
     let command = match &spec.run {
         Some(cmd) => match run_command(cmd, ctx) {
@@ -365,7 +404,7 @@ pub fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         artifacts.push(Artifact::copy_of(format!("results/{}-{base}", i + 1), path));
     }
     let counts = report.counts();
-    let verdict = evaluate(spec, ctx.repo, &report, &counts);
+    let verdict = evaluate(spec, &compiled.require, ctx.repo, &report, &counts);
     let summary = summary_json(&report, &counts, &formats_seen, command.as_ref());
     artifacts.push(Artifact::json("summary.json", &summary));
     let mut out = match verdict {
@@ -507,6 +546,7 @@ fn check_freshness(spec: &Spec, ctx: &ProbeContext, files: &[PathBuf]) -> Option
 
 fn evaluate(
     spec: &Spec,
+    require: &[Option<Regex>],
     repo: &Path,
     report: &TestReport,
     c: &TestCounts,
@@ -550,8 +590,8 @@ fn evaluate(
             report.cases.iter().filter(|t| t.flaky).take(3).map(TestCase::full_name).collect();
         problems.push(format!("{} flaky tests (forbid_flaky): {}", c.flaky, names.join(", ")));
     }
-    for req in &spec.require {
-        if let Err(p) = check_required(req, report, spec.forbid_flaky) {
+    for (req, re) in spec.require.iter().zip(require) {
+        if let Err(p) = check_required(req, re.as_ref(), report, spec.forbid_flaky) {
             problems.push(p);
         }
     }
@@ -577,9 +617,14 @@ pub fn requirement_matches(req: &str, case: &TestCase) -> bool {
     dotted(req) == dotted(&full)
 }
 
-fn check_required(req: &str, report: &TestReport, forbid_flaky: bool) -> Result<(), String> {
-    let matched: Vec<&TestCase> = if let Some(pattern) = req.strip_prefix("regex:") {
-        let re = Regex::new(pattern).map_err(|e| format!("require `{req}`: bad regex: {e}"))?;
+/// `re`: the requirement's regex, compiled, when it is a `regex:` requirement.
+fn check_required(
+    req: &str,
+    re: Option<&Regex>,
+    report: &TestReport,
+    forbid_flaky: bool,
+) -> Result<(), String> {
+    let matched: Vec<&TestCase> = if let Some(re) = re {
         report.cases.iter().filter(|c| re.is_match(&c.full_name())).collect()
     } else {
         report.cases.iter().filter(|c| requirement_matches(req, c)).collect()
@@ -765,7 +810,7 @@ mod unit {
             .unwrap()
             .set_modified(SystemTime::now() - Duration::from_secs(5))
             .unwrap();
-        let out = run_probe(dir.path(), "t", |ctx| run(&spec, ctx));
+        let out = run_probe(dir.path(), "t", |ctx| crate::probe::run_spec::<Kind>(&spec, ctx));
         assert_eq!(out.status, crate::outcome::Status::Error, "{}", out.reason);
         assert!(out.reason.contains("junit.xml is stale"), "{}", out.reason);
         // Written during the run: read (file times come from a coarse clock, so the write
@@ -773,7 +818,7 @@ mod unit {
         let out = run_probe(dir.path(), "t", |ctx| {
             std::thread::sleep(std::time::Duration::from_millis(50));
             write(dir.path(), "junit.xml", junit);
-            run(&spec, ctx)
+            crate::probe::run_spec::<Kind>(&spec, ctx)
         });
         assert_eq!(out.status, crate::outcome::Status::Pass, "{}", out.reason);
         let with_run: Spec =
@@ -820,7 +865,7 @@ mod jest_reports {
             max_age: None,
             fresh: false,
         };
-        run(&spec, &ctx)
+        crate::probe::run_spec::<Kind>(&spec, &ctx)
     }
 
     #[test]
@@ -871,7 +916,7 @@ mod jest_reports {
             "run: python3 -m nonexistent_mod_pytest --junitxml=junit.xml\nresults: junit.xml",
         )
         .unwrap();
-        let o = run(&spec, &ctx);
+        let o = crate::probe::run_spec::<Kind>(&spec, &ctx);
         assert_eq!(o.status, Status::Error, "{}", o.reason);
         assert!(
             o.reason

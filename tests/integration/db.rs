@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant, SystemTime};
 
 use readyctl::outcome::{ProbeOutcome, Status};
-use readyctl::probe::{ArtifactContent, ProbeContext, migrations, sql};
+use readyctl::probe::{ArtifactContent, ProbeContext, migrations, run_spec, sql};
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
@@ -48,7 +48,7 @@ fn run_migrations(repo: &Path, yaml: &str) -> ProbeOutcome {
         cancel: &CANCEL,
         output_filter: None,
     };
-    migrations::run(&spec, &ctx)
+    run_spec::<migrations::Kind>(&spec, &ctx)
 }
 
 fn run_sql(repo: &Path, spec: &sql::Spec) -> ProbeOutcome {
@@ -62,7 +62,7 @@ fn run_sql(repo: &Path, spec: &sql::Spec) -> ProbeOutcome {
         cancel: &CANCEL,
         output_filter: None,
     };
-    sql::run(spec, &ctx)
+    run_spec::<sql::Kind>(spec, &ctx)
 }
 
 fn artifact_json(o: &ProbeOutcome, name: &str) -> serde_json::Value {

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant, SystemTime};
 
 use readyctl::outcome::{ProbeOutcome, Status};
-use readyctl::probe::{ArtifactContent, ProbeContext, coverage, tests};
+use readyctl::probe::{ArtifactContent, ProbeContext, coverage, run_spec, tests};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats")
@@ -96,7 +96,7 @@ fn python() -> Option<PathBuf> {
 #[test]
 fn tests_probe_fails_on_the_failing_pytest_case() {
     let repo = Repo::with(&[("pytest/junit-xunit1.xml", "reports/junit.xml")]);
-    let out = tests::run(&tests_spec("results: reports/junit.xml\n"), &repo.ctx());
+    let out = run_spec::<tests::Kind>(&tests_spec("results: reports/junit.xml\n"), &repo.ctx());
     assert_eq!(out.status, Status::Fail, "{}", out.reason);
     assert!(out.reason.contains("test_clamp_wrong_on_purpose"), "{}", out.reason);
     assert_eq!(measurement(&out, "total"), 6.0);
@@ -117,7 +117,7 @@ fn tests_probe_thresholds_and_required_tests() {
     let pass = tests_spec(
         "results: junit.xml\nmax_failed: 1\nmax_skipped: 1\nmin_total: 6\nrequire:\n  - tests/test_sample.py::TestShout::test_shout\n  - 'regex:test_classify_.*'\n",
     );
-    let out = tests::run(&pass, &ctx);
+    let out = run_spec::<tests::Kind>(&pass, &ctx);
     assert_eq!(out.status, Status::Pass, "{}", out.reason);
     assert_eq!(out.reason, "6 tests: 4 passed, 1 failed, 1 skipped");
 
@@ -130,7 +130,8 @@ fn tests_probe_thresholds_and_required_tests() {
         ("max_failed: 1\nrequire: [tests/test_sample.py::test_skipped]\n", "was skipped"),
     ];
     for (extra, expect) in cases {
-        let out = tests::run(&tests_spec(&format!("results: junit.xml\n{extra}")), &ctx);
+        let out =
+            run_spec::<tests::Kind>(&tests_spec(&format!("results: junit.xml\n{extra}")), &ctx);
         assert_eq!(out.status, Status::Fail, "{extra}: {}", out.reason);
         assert!(out.reason.contains(expect), "{extra}: {}", out.reason);
     }
@@ -143,17 +144,20 @@ fn tests_probe_flaky_nextest_and_globs() {
         ("libtest/libtest.json", "target/libtest.json"),
     ]);
     let ctx = repo.ctx();
-    let out = tests::run(&tests_spec("results: 'target/**/junit.xml'\nmax_failed: 1\n"), &ctx);
+    let out = run_spec::<tests::Kind>(
+        &tests_spec("results: 'target/**/junit.xml'\nmax_failed: 1\n"),
+        &ctx,
+    );
     assert_eq!(out.status, Status::Pass, "{}", out.reason);
     assert_eq!(measurement(&out, "flaky"), 1.0);
-    let out = tests::run(
+    let out = run_spec::<tests::Kind>(
         &tests_spec("results: 'target/**/junit.xml'\nmax_failed: 1\nforbid_flaky: true\n"),
         &ctx,
     );
     assert_eq!(out.status, Status::Fail);
     assert!(out.reason.contains("tests::flaky"), "{}", out.reason);
     // A list mixing formats: JUnit (4 cases) + libtest JSON (5 cases).
-    let out = tests::run(
+    let out = run_spec::<tests::Kind>(
         &tests_spec("results: [target/nextest/ci/junit.xml, target/libtest.json]\nmax_failed: 9\n"),
         &ctx,
     );
@@ -167,14 +171,15 @@ fn tests_probe_flaky_nextest_and_globs() {
 #[test]
 fn tests_probe_errors_name_the_file() {
     let repo = Repo::with(&[("coverage-py/coverage.xml", "junit.xml")]);
-    let out = tests::run(&tests_spec("results: junit.xml\n"), &repo.ctx());
+    let out = run_spec::<tests::Kind>(&tests_spec("results: junit.xml\n"), &repo.ctx());
     assert_eq!(out.status, Status::Error);
     assert!(out.reason.contains("junit.xml") && out.reason.contains("format"), "{}", out.reason);
     std::fs::write(repo.path("bin.xml"), [0u8, 159, 146, 150]).unwrap();
-    let out = tests::run(&tests_spec("results: bin.xml\nformat: junit\n"), &repo.ctx());
+    let out =
+        run_spec::<tests::Kind>(&tests_spec("results: bin.xml\nformat: junit\n"), &repo.ctx());
     assert_eq!(out.status, Status::Error);
     assert!(out.reason.contains("bin.xml"), "{}", out.reason);
-    let out = tests::run(&tests_spec("results: 'nothing/*.xml'\n"), &repo.ctx());
+    let out = run_spec::<tests::Kind>(&tests_spec("results: 'nothing/*.xml'\n"), &repo.ctx());
     assert_eq!(out.status, Status::Error);
     assert!(out.reason.contains("no file matches"), "{}", out.reason);
 }
@@ -188,7 +193,7 @@ fn tests_probe_runs_the_command_and_rejects_stale_results() {
     let spec = tests_spec(
         "run: echo running && cp fixture.xml out.xml\nresults: out.xml\nmax_failed: 1\n",
     );
-    let out = tests::run(&spec, &repo.ctx());
+    let out = run_spec::<tests::Kind>(&spec, &repo.ctx());
     assert_eq!(out.status, Status::Pass, "{}", out.reason);
     assert_eq!(measurement(&out, "exit_code"), 0.0);
     let log = std::fs::read_to_string(repo.evidence.path().join("run.stdout.log")).unwrap();
@@ -196,7 +201,7 @@ fn tests_probe_runs_the_command_and_rejects_stale_results() {
     // The command does not write the results: the old file is stale.
     repo.started = SystemTime::now() + Duration::from_secs(5);
     let spec = tests_spec("run: 'true'\nresults: out.xml\nmax_failed: 1\n");
-    let out = tests::run(&spec, &repo.ctx());
+    let out = run_spec::<tests::Kind>(&spec, &repo.ctx());
     assert_eq!(out.status, Status::Error);
     assert!(out.reason.contains("stale"), "{}", out.reason);
 }
@@ -206,7 +211,8 @@ fn tests_probe_kills_the_command_at_the_deadline() {
     let mut repo = Repo::with(&[]);
     repo.budget = Duration::from_millis(300);
     let clock = Instant::now();
-    let out = tests::run(&tests_spec("run: sleep 30\nresults: junit.xml\n"), &repo.ctx());
+    let out =
+        run_spec::<tests::Kind>(&tests_spec("run: sleep 30\nresults: junit.xml\n"), &repo.ctx());
     assert_eq!(out.status, Status::Error);
     assert!(out.reason.contains("timed out"), "{}", out.reason);
     assert!(clock.elapsed() < Duration::from_secs(10));
@@ -222,12 +228,16 @@ fn tests_probe_max_age_without_run() {
         .unwrap()
         .set_modified(old)
         .unwrap();
-    let out =
-        tests::run(&tests_spec("results: junit.xml\nmax_failed: 1\nmax_age: 1d\n"), &repo.ctx());
+    let out = run_spec::<tests::Kind>(
+        &tests_spec("results: junit.xml\nmax_failed: 1\nmax_age: 1d\n"),
+        &repo.ctx(),
+    );
     assert_eq!(out.status, Status::Error);
     assert!(out.reason.contains("max_age"), "{}", out.reason);
-    let out =
-        tests::run(&tests_spec("results: junit.xml\nmax_failed: 1\nmax_age: 7d\n"), &repo.ctx());
+    let out = run_spec::<tests::Kind>(
+        &tests_spec("results: junit.xml\nmax_failed: 1\nmax_age: 7d\n"),
+        &repo.ctx(),
+    );
     assert_eq!(out.status, Status::Pass, "{}", out.reason);
 }
 
@@ -240,19 +250,21 @@ fn coverage_probe_thresholds_on_coverage_py_reports() {
     ]);
     let ctx = repo.ctx();
     for report in ["coverage.json", "coverage.xml", "coverage.lcov"] {
-        let out =
-            coverage::run(&coverage_spec(&format!("report: {report}\nmin_lines: 58\n")), &ctx);
+        let out = run_spec::<coverage::Kind>(
+            &coverage_spec(&format!("report: {report}\nmin_lines: 58\n")),
+            &ctx,
+        );
         assert_eq!(out.status, Status::Pass, "{report}: {}", out.reason);
         assert_eq!(measurement(&out, "lines"), 58.33, "{report}");
         assert_eq!(measurement(&out, "branches"), 42.86, "{report}");
-        let out = coverage::run(
+        let out = run_spec::<coverage::Kind>(
             &coverage_spec(&format!("report: {report}\nmin_lines: 60\nmin_branches: 40\n")),
             &ctx,
         );
         assert_eq!(out.status, Status::Fail, "{report}");
         assert_eq!(out.reason, "line coverage 58.33% (14/24) is below min_lines 60%");
     }
-    let out = coverage::run(
+    let out = run_spec::<coverage::Kind>(
         &coverage_spec(
             "report: coverage.json\npaths:\n  'sample/text.py': 60\n  'sample/__init__.py': 60\n",
         ),
@@ -260,10 +272,14 @@ fn coverage_probe_thresholds_on_coverage_py_reports() {
     );
     assert_eq!(out.status, Status::Fail);
     assert_eq!(out.reason, "`sample/text.py` line coverage 50.00% (3/6) is below 60%");
-    let out = coverage::run(&coverage_spec("report: coverage.json\npaths: {'src/**': 10}\n"), &ctx);
+    let out = run_spec::<coverage::Kind>(
+        &coverage_spec("report: coverage.json\npaths: {'src/**': 10}\n"),
+        &ctx,
+    );
     assert_eq!(out.status, Status::Error);
     assert!(out.reason.contains("matches no file"), "{}", out.reason);
-    let out = coverage::run(&coverage_spec("report: coverage.json\nmin_lines: 160\n"), &ctx);
+    let out =
+        run_spec::<coverage::Kind>(&coverage_spec("report: coverage.json\nmin_lines: 160\n"), &ctx);
     assert_eq!(out.status, Status::Error);
 }
 
@@ -273,8 +289,10 @@ fn coverage_probe_merges_reports_and_lists_lowest_files() {
         ("spec/repeated.lcov", "crates/a/lcov.info"),
         ("spec/go.coverprofile", "cover.out"),
     ]);
-    let out =
-        coverage::run(&coverage_spec("report: ['crates/*/lcov.info', cover.out]\n"), &repo.ctx());
+    let out = run_spec::<coverage::Kind>(
+        &coverage_spec("report: ['crates/*/lcov.info', cover.out]\n"),
+        &repo.ctx(),
+    );
     assert_eq!(out.status, Status::Pass, "{}", out.reason);
     // lcov 2/4 lines (repeated records merged), Go 5/7 statements (repeated blocks merged).
     assert_eq!(measurement(&out, "lines_covered"), 7.0);
@@ -287,7 +305,10 @@ fn coverage_probe_merges_reports_and_lists_lowest_files() {
     assert!(out.artifacts.iter().any(|a| a.name == "files.txt"));
     assert!(out.artifacts.iter().any(|a| a.name == "reports/1-cover.out"));
     assert!(out.artifacts.iter().any(|a| a.name == "reports/2-lcov.info"));
-    let out = coverage::run(&coverage_spec("report: cover.out\nmin_branches: 10\n"), &repo.ctx());
+    let out = run_spec::<coverage::Kind>(
+        &coverage_spec("report: cover.out\nmin_branches: 10\n"),
+        &repo.ctx(),
+    );
     assert_eq!(out.status, Status::Error, "Go profiles carry no branch data");
 }
 
@@ -323,7 +344,8 @@ fn pytest_and_coverage_py_live_runs_agree_with_the_readers() {
             .captures(&last)
             .map_or(0.0, |c| c[1].parse().unwrap())
     };
-    let result = tests::run(&tests_spec("results: j.xml\nmax_failed: 5\n"), &repo.ctx());
+    let result =
+        run_spec::<tests::Kind>(&tests_spec("results: j.xml\nmax_failed: 5\n"), &repo.ctx());
     assert_eq!(measurement(&result, "passed"), num("passed"), "{last}");
     assert_eq!(measurement(&result, "failed"), num("failed"), "{last}");
     assert_eq!(measurement(&result, "skipped"), num("skipped"), "{last}");
@@ -345,7 +367,8 @@ fn pytest_and_coverage_py_live_runs_agree_with_the_readers() {
         serde_json::from_str(&std::fs::read_to_string(repo.path("c.json")).unwrap()).unwrap();
     let t = &json["totals"];
     for report in ["c.json", "c.xml", "c.lcov"] {
-        let out = coverage::run(&coverage_spec(&format!("report: {report}\n")), &repo.ctx());
+        let out =
+            run_spec::<coverage::Kind>(&coverage_spec(&format!("report: {report}\n")), &repo.ctx());
         assert_eq!(
             measurement(&out, "lines_covered"),
             t["covered_lines"].as_f64().unwrap(),
@@ -398,7 +421,7 @@ xml.write(sys.argv[1])
     assert!(status.success());
     // Per suite of 40: failures i%7==0 → 6; errors i%11==0 and not %7 → 11,22,33 → 3;
     // skipped i%13==0 and neither → 13,26,39 → 3.
-    let out = tests::run(&tests_spec("results: jp.xml\n"), &repo.ctx());
+    let out = run_spec::<tests::Kind>(&tests_spec("results: jp.xml\n"), &repo.ctx());
     assert_eq!(measurement(&out, "total"), 120.0);
     assert_eq!(measurement(&out, "failed"), 18.0);
     assert_eq!(measurement(&out, "errors"), 9.0);

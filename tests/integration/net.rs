@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use readyctl::outcome::{ProbeOutcome, Status};
-use readyctl::probe::{ArtifactContent, dns, http, load, openapi, tcp};
+use readyctl::probe::{ArtifactContent, dns, http, load, openapi, run_spec, tcp};
 use serde_json::Value;
 
 use crate::support_net::{
@@ -17,7 +17,7 @@ fn http_spec(yaml: &str) -> http::Spec {
 
 fn run_http(yaml: &str) -> ProbeOutcome {
     let h = Harness::new();
-    http::run(&http_spec(yaml), &h.ctx(Duration::from_secs(30)))
+    run_spec::<http::Kind>(&http_spec(yaml), &h.ctx(Duration::from_secs(30)))
 }
 
 fn artifact(o: &ProbeOutcome, name: &str) -> Value {
@@ -189,18 +189,18 @@ fn http_json_schema_validates_the_body() {
         "type: object\nrequired: [absent_field]\nproperties:\n  count: { type: string }\n",
     );
     let ctx = h.ctx(Duration::from_secs(20));
-    let ok = http::run(
+    let ok = run_spec::<http::Kind>(
         &http_spec(&format!("url: {}\nexpect: {{ schema: ok.schema.json }}\n", s.url("/json"))),
         &ctx,
     );
     assert_status(&ok, Status::Pass, "200");
-    let bad = http::run(
+    let bad = run_spec::<http::Kind>(
         &http_spec(&format!("url: {}\nexpect: {{ schema: bad.schema.yaml }}\n", s.url("/json"))),
         &ctx,
     );
     assert_status(&bad, Status::Fail, "does not match the schema");
     assert!(bad.reason.contains("absent_field") && bad.reason.contains("/count"), "{}", bad.reason);
-    let missing = http::run(
+    let missing = run_spec::<http::Kind>(
         &http_spec(&format!("url: {}\nexpect: {{ schema: nope.json }}\n", s.url("/json"))),
         &ctx,
     );
@@ -262,7 +262,7 @@ fn http_server_that_never_answers_times_out() {
     // The check's deadline caps a longer request timeout.
     let h = Harness::new();
     let t = Instant::now();
-    let o = http::run(
+    let o = run_spec::<http::Kind>(
         &http_spec(&format!("url: {}\ntimeout: 30s\n", s.url("/hang"))),
         &h.ctx(Duration::from_millis(400)),
     );
@@ -314,7 +314,7 @@ fn https_needs_a_trusted_certificate() {
     let h = Harness::new();
     h.write("ca.pem", &pki.ca_pem);
     let ctx = h.ctx(Duration::from_secs(20));
-    let o = http::run(
+    let o = run_spec::<http::Kind>(
         &http_spec(&format!(
             "url: {}\ntls: {{ ca_file: ca.pem }}\nexpect: {{ min_cert_days: 30, json: {{ /status: ok }} }}\n",
             s.url("/json")
@@ -333,7 +333,7 @@ fn https_certificate_expiry_threshold() {
     let h = Harness::new();
     h.write("ca.pem", &pki.ca_pem);
     let ctx = h.ctx(Duration::from_secs(20));
-    let o = http::run(
+    let o = run_spec::<http::Kind>(
         &http_spec(&format!(
             "url: {}\ntls: {{ ca_file: ca.pem }}\nexpect: {{ min_cert_days: 30 }}\n",
             s.url("/")
@@ -359,7 +359,7 @@ fn https_client_certificate_for_mutual_tls() {
     h.write("client.pem", &pki.client_cert_pem);
     h.write("client.key", &pki.client_key_pem);
     let ctx = h.ctx(Duration::from_secs(20));
-    let with = http::run(
+    let with = run_spec::<http::Kind>(
         &http_spec(&format!(
             "url: {}\ntls: {{ ca_file: ca.pem, client_cert: client.pem, client_key: client.key }}\n",
             s.url("/json")
@@ -367,17 +367,17 @@ fn https_client_certificate_for_mutual_tls() {
         &ctx,
     );
     assert_status(&with, Status::Pass, "200");
-    let without = http::run(
+    let without = run_spec::<http::Kind>(
         &http_spec(&format!("url: {}\ntimeout: 5s\ntls: {{ ca_file: ca.pem }}\n", s.url("/json"))),
         &ctx,
     );
     assert_eq!(without.status, Status::Fail, "{without:?}");
-    let half = http::run(
+    let half = run_spec::<http::Kind>(
         &http_spec(&format!("url: {}\ntls: {{ client_cert: client.pem }}\n", s.url("/json"))),
         &ctx,
     );
     assert_status(&half, Status::Error, "go together");
-    let bad_ca = http::run(
+    let bad_ca = run_spec::<http::Kind>(
         &http_spec(&format!("url: {}\ntls: {{ ca_file: client.key }}\n", s.url("/json"))),
         &ctx,
     );
@@ -393,25 +393,31 @@ fn tcp_connect_banner_and_failures() {
     let h = Harness::new();
     let ctx = h.ctx(Duration::from_secs(20));
     let s = TestServer::http();
-    let o = tcp::run(&tcp_spec(&format!("address: \"{}\"\n", s.addr)), &ctx);
+    let o = run_spec::<tcp::Kind>(&tcp_spec(&format!("address: \"{}\"\n", s.addr)), &ctx);
     assert_status(&o, Status::Pass, "connected to");
     let banner = banner_listener("SSH-2.0-readyctl_test\r\n");
-    let o = tcp::run(&tcp_spec(&format!("address: \"{banner}\"\nbanner: '^SSH-2\\.0-'\n")), &ctx);
+    let o = run_spec::<tcp::Kind>(
+        &tcp_spec(&format!("address: \"{banner}\"\nbanner: '^SSH-2\\.0-'\n")),
+        &ctx,
+    );
     assert_status(&o, Status::Pass, "banner matches");
-    let o = tcp::run(&tcp_spec(&format!("address: \"{banner}\"\nbanner: '^220 '\n")), &ctx);
+    let o = run_spec::<tcp::Kind>(
+        &tcp_spec(&format!("address: \"{banner}\"\nbanner: '^220 '\n")),
+        &ctx,
+    );
     assert_status(&o, Status::Fail, "SSH-2.0-readyctl_test");
     let t = Instant::now();
-    let o = tcp::run(
+    let o = run_spec::<tcp::Kind>(
         &tcp_spec(&format!("address: \"{}\"\nbanner: '^220'\ntimeout: 300ms\n", silent_listener())),
         &ctx,
     );
     assert_status(&o, Status::Fail, "sent nothing within 300ms");
     assert!(t.elapsed() < Duration::from_secs(2));
-    let o = tcp::run(&tcp_spec(&format!("address: \"{}\"\n", closed_port())), &ctx);
+    let o = run_spec::<tcp::Kind>(&tcp_spec(&format!("address: \"{}\"\n", closed_port())), &ctx);
     assert_status(&o, Status::Fail, "cannot connect");
-    let o = tcp::run(&tcp_spec("address: no-such-host.invalid:80\n"), &ctx);
+    let o = run_spec::<tcp::Kind>(&tcp_spec("address: no-such-host.invalid:80\n"), &ctx);
     assert_status(&o, Status::Fail, "cannot resolve");
-    let o = tcp::run(&tcp_spec("address: localhost\n"), &ctx);
+    let o = run_spec::<tcp::Kind>(&tcp_spec("address: localhost\n"), &ctx);
     assert_status(&o, Status::Error, "is not `host:port`");
 }
 
@@ -420,16 +426,19 @@ fn dns_resolves_through_the_system_resolver() {
     let h = Harness::new();
     let ctx = h.ctx(Duration::from_secs(20));
     let spec = |y: &str| serde_yaml::from_str::<dns::Spec>(y).unwrap();
-    let o = dns::run(&spec("name: localhost\naddresses: [127.0.0.1]\n"), &ctx);
+    let o = run_spec::<dns::Kind>(&spec("name: localhost\naddresses: [127.0.0.1]\n"), &ctx);
     assert_status(&o, Status::Pass, "127.0.0.1");
     assert_eq!(artifact(&o, "dns.json")["resolver"], "system (getaddrinfo)");
-    let o = dns::run(&spec("name: localhost\naddresses: [10.9.9.9]\n"), &ctx);
+    let o = run_spec::<dns::Kind>(&spec("name: localhost\naddresses: [10.9.9.9]\n"), &ctx);
     assert_status(&o, Status::Fail, "not to 10.9.9.9");
-    let o = dns::run(&spec("name: 127.0.0.1\naddresses: [127.0.0.1]\nexact: true\n"), &ctx);
+    let o = run_spec::<dns::Kind>(
+        &spec("name: 127.0.0.1\naddresses: [127.0.0.1]\nexact: true\n"),
+        &ctx,
+    );
     assert_status(&o, Status::Pass, "127.0.0.1");
-    let o = dns::run(&spec("name: no-such-host.invalid\n"), &ctx);
+    let o = run_spec::<dns::Kind>(&spec("name: no-such-host.invalid\n"), &ctx);
     assert_status(&o, Status::Fail, "cannot resolve `no-such-host.invalid`");
-    let o = dns::run(&spec("name: http://example.com/\n"), &ctx);
+    let o = run_spec::<dns::Kind>(&spec("name: http://example.com/\n"), &ctx);
     assert_status(&o, Status::Error, "not a host name");
 }
 
@@ -441,7 +450,7 @@ fn load_spec(yaml: &str) -> load::Spec {
 fn load_counts_requests_and_reports_percentiles() {
     let s = TestServer::http();
     let h = Harness::new();
-    let o = load::run(
+    let o = run_spec::<load::Kind>(
         &load_spec(&format!(
             "url: {}\nrequests: 300\nconcurrency: 4\nmax_error_rate: 0\nmax_p99_ms: 2000\n",
             s.url("/json")
@@ -464,7 +473,7 @@ fn load_error_rate_and_latency_thresholds_fail() {
     let s = TestServer::http();
     let h = Harness::new();
     let ctx = h.ctx(Duration::from_secs(30));
-    let o = load::run(
+    let o = run_spec::<load::Kind>(
         &load_spec(&format!(
             "url: {}\nrequests: 40\nconcurrency: 2\nmax_error_rate: 0.5\n",
             s.url("/status/503")
@@ -473,7 +482,7 @@ fn load_error_rate_and_latency_thresholds_fail() {
     );
     assert_status(&o, Status::Fail, "error rate 100.00% (40 of 40)");
     assert!(o.reason.contains("503 ×40"), "{}", o.reason);
-    let o = load::run(
+    let o = run_spec::<load::Kind>(
         &load_spec(&format!(
             "url: {}\nrequests: 8\nconcurrency: 4\nmax_p95_ms: 5\n",
             s.url("/slow/30")
@@ -481,7 +490,10 @@ fn load_error_rate_and_latency_thresholds_fail() {
         &ctx,
     );
     assert_status(&o, Status::Fail, "p95");
-    let o = load::run(&load_spec(&format!("url: http://{}/\nrequests: 5\n", closed_port())), &ctx);
+    let o = run_spec::<load::Kind>(
+        &load_spec(&format!("url: http://{}/\nrequests: 5\n", closed_port())),
+        &ctx,
+    );
     assert_status(&o, Status::Fail, "connection refused");
 }
 
@@ -490,7 +502,7 @@ fn load_duration_rate_and_deadline_bounds() {
     let s = TestServer::http();
     let h = Harness::new();
     let t = Instant::now();
-    let o = load::run(
+    let o = run_spec::<load::Kind>(
         &load_spec(&format!("url: {}\nduration: 300ms\nconcurrency: 2\n", s.url("/"))),
         &h.ctx(Duration::from_secs(30)),
     );
@@ -499,7 +511,7 @@ fn load_duration_rate_and_deadline_bounds() {
     assert!(measurement(&o, "requests") > 10.0);
     // 10 requests at 50/s are spread over at least 180 ms.
     let t = Instant::now();
-    let o = load::run(
+    let o = run_spec::<load::Kind>(
         &load_spec(&format!("url: {}\nrequests: 10\nrate: 50\nconcurrency: 3\n", s.url("/"))),
         &h.ctx(Duration::from_secs(30)),
     );
@@ -507,15 +519,17 @@ fn load_duration_rate_and_deadline_bounds() {
     assert!(t.elapsed() >= Duration::from_millis(175), "{:?}", t.elapsed());
     // The check deadline stops a longer load, as an error with what was measured.
     let t = Instant::now();
-    let o = load::run(
+    let o = run_spec::<load::Kind>(
         &load_spec(&format!("url: {}\nduration: 1m\n", s.url("/"))),
         &h.ctx(Duration::from_millis(300)),
     );
     assert_status(&o, Status::Error, "stopped early (check deadline reached)");
     assert!(t.elapsed() < Duration::from_secs(3));
     assert!(measurement(&o, "requests") > 0.0);
-    let o =
-        load::run(&load_spec(&format!("url: {}\n", s.url("/"))), &h.ctx(Duration::from_secs(5)));
+    let o = run_spec::<load::Kind>(
+        &load_spec(&format!("url: {}\n", s.url("/"))),
+        &h.ctx(Duration::from_secs(5)),
+    );
     assert_status(&o, Status::Error, "set `requests` or `duration`");
 }
 
@@ -537,7 +551,10 @@ fn openapi_calls_parameterless_operations() {
     let s = TestServer::http();
     let h = fixture_harness();
     let ctx = h.ctx(Duration::from_secs(30));
-    let o = openapi::run(&openapi_spec(&format!("spec: ok.yaml\nbase_url: {}\n", s.base)), &ctx);
+    let o = run_spec::<openapi::Kind>(
+        &openapi_spec(&format!("spec: ok.yaml\nbase_url: {}\n", s.base)),
+        &ctx,
+    );
     assert_status(&o, Status::Pass, "3 of 3 called operations answered as documented");
     assert_eq!(measurement(&o, "operations_documented"), 6.0);
     assert_eq!(measurement(&o, "operations_skipped"), 2.0);
@@ -551,13 +568,13 @@ fn openapi_calls_parameterless_operations() {
         .collect();
     assert!(skipped.contains(&"requires query parameter `q`".to_string()), "{skipped:?}");
     // POST too: the only POST needs a body, so it is skipped, not called.
-    let o = openapi::run(
+    let o = run_spec::<openapi::Kind>(
         &openapi_spec(&format!("spec: ok.yaml\nbase_url: {}/\nmethods: [GET, POST]\n", s.base)),
         &ctx,
     );
     assert_status(&o, Status::Pass, "3 skipped");
     // The document can come from a URL.
-    let o = openapi::run(
+    let o = run_spec::<openapi::Kind>(
         &openapi_spec(&format!("spec: {}\nbase_url: {}\n", s.url("/openapi.yaml"), s.base)),
         &ctx,
     );
@@ -568,7 +585,7 @@ fn openapi_calls_parameterless_operations() {
 fn openapi_fails_on_5xx_and_undocumented_statuses() {
     let s = TestServer::http();
     let h = fixture_harness();
-    let o = openapi::run(
+    let o = run_spec::<openapi::Kind>(
         &openapi_spec(&format!("spec: undeclared.json\nbase_url: {}\n", s.base)),
         &h.ctx(Duration::from_secs(30)),
     );
@@ -582,7 +599,7 @@ fn openapi_fails_on_5xx_and_undocumented_statuses() {
             .iter()
             .any(|f| f.as_str().unwrap().contains("/broken → 500 (server error)"))
     );
-    let o = openapi::run(
+    let o = run_spec::<openapi::Kind>(
         &openapi_spec(&format!("spec: ok.yaml\nbase_url: http://{}\ntimeout: 2s\n", closed_port())),
         &h.ctx(Duration::from_secs(30)),
     );
@@ -593,7 +610,10 @@ fn openapi_fails_on_5xx_and_undocumented_statuses() {
 fn openapi_structural_problems_are_located() {
     let h = fixture_harness();
     let ctx = h.ctx(Duration::from_secs(10));
-    let o = openapi::run(&openapi_spec("spec: invalid.yaml\nbase_url: http://127.0.0.1:1\n"), &ctx);
+    let o = run_spec::<openapi::Kind>(
+        &openapi_spec("spec: invalid.yaml\nbase_url: http://127.0.0.1:1\n"),
+        &ctx,
+    );
     assert_status(&o, Status::Error, "6 problems");
     assert!(
         o.reason.contains(
@@ -615,9 +635,15 @@ fn openapi_structural_problems_are_located() {
     );
     assert_eq!(o.locations.len(), 6);
     h.write("broken.yaml", "openapi: 3.0.0\ninfo: [unclosed\n");
-    let o = openapi::run(&openapi_spec("spec: broken.yaml\nbase_url: http://127.0.0.1:1\n"), &ctx);
+    let o = run_spec::<openapi::Kind>(
+        &openapi_spec("spec: broken.yaml\nbase_url: http://127.0.0.1:1\n"),
+        &ctx,
+    );
     assert_status(&o, Status::Error, "broken.yaml:3:1: not valid YAML");
-    let o = openapi::run(&openapi_spec("spec: absent.yaml\nbase_url: http://127.0.0.1:1\n"), &ctx);
+    let o = run_spec::<openapi::Kind>(
+        &openapi_spec("spec: absent.yaml\nbase_url: http://127.0.0.1:1\n"),
+        &ctx,
+    );
     assert_status(&o, Status::Error, "absent.yaml");
 }
 
@@ -632,11 +658,14 @@ fn ctrl_c_stops_load_and_samples() {
             std::thread::sleep(Duration::from_millis(200));
             h.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         });
-        let o = load::run(&load_spec(&format!("url: {}\nduration: 1m\n", s.url("/"))), &ctx);
+        let o = run_spec::<load::Kind>(
+            &load_spec(&format!("url: {}\nduration: 1m\n", s.url("/"))),
+            &ctx,
+        );
         assert_status(&o, Status::Error, "stopped early (cancelled)");
         assert!(measurement(&o, "requests") > 0.0);
     });
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
-    let o = http::run(&http_spec(&format!("url: {}\nsamples: 5\n", s.url("/"))), &ctx);
+    let o = run_spec::<http::Kind>(&http_spec(&format!("url: {}\nsamples: 5\n", s.url("/"))), &ctx);
     assert_status(&o, Status::Error, "cancelled after 0 of 5 samples");
 }

@@ -290,12 +290,8 @@ impl<'a> Loader<'a> {
             let Some(spec) = self.typed_check(&at, raw.value, &mut resolver) else {
                 continue;
             };
-            if let Some(mut check) =
-                self.validate_check(spec, &at, defaults_timeout, defaults_retries)
+            if let Some(check) = self.validate_check(spec, &at, defaults_timeout, defaults_retries)
             {
-                if let Probe::Manual(m) = &mut check.probe {
-                    m.signers = self.trusted_signers.values().cloned().collect();
-                }
                 check_at.insert(check.id.clone(), at);
                 checks.push(check);
             }

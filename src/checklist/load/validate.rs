@@ -10,6 +10,7 @@ use super::super::spans::{join_index, join_key};
 use super::cycle::find_cycle;
 use super::{At, DEFAULT_READY_TIMEOUT, Loader};
 use crate::diag::did_you_mean;
+use crate::probe::CompileContext;
 
 impl Loader<'_> {
     /// Checks each waiver against the waiver policy (a located diagnostic per problem) and
@@ -63,7 +64,7 @@ impl Loader<'_> {
             return None;
         }
         if probes.len() > 1 {
-            let kinds: Vec<&str> = probes.iter().map(Probe::kind).collect();
+            let kinds: Vec<&str> = probes.iter().map(ProbeSpec::kind).collect();
             let second = At { file: at.file, path: join_key(&at.path, kinds[1]) };
             self.diags.push(
                 self.diag_key(
@@ -80,8 +81,11 @@ impl Loader<'_> {
             return None;
         }
         let probe = probes.remove(0);
-        for issue in probe.validate() {
-            let path = join_key(&join_key(&at.path, probe.kind()), &issue.field);
+        let kind = probe.kind();
+        let signers = self.trusted_signers.values().cloned().collect();
+        let compiled = probe.compile(&CompileContext { trusted_signers: signers });
+        for issue in compiled.as_ref().err().cloned().unwrap_or_default() {
+            let path = join_key(&join_key(&at.path, kind), &issue.field);
             let mut d = self.diag_value(&At { file: at.file, path }, issue.message);
             if let Some(h) = issue.hint {
                 d = d.hint(h);
@@ -110,7 +114,7 @@ impl Loader<'_> {
             file: src.display.clone(),
             line: src.spans.key(&at.path).map(|p| p.line).unwrap_or(0),
         };
-        ok.then(|| Check {
+        compiled.ok().filter(|_| ok).map(|probe| Check {
             title: spec.title.clone().unwrap_or_else(|| spec.id.clone()),
             area: spec.area.clone().unwrap_or_else(|| "general".into()),
             severity: spec.severity.unwrap_or(Severity::High),
