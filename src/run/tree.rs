@@ -16,9 +16,15 @@
 //! Killing a tree signals every member and repeats until none is left alive (a process forking
 //! while it is killed yields new members, found on the next pass), then reaps the members that
 //! were reparented to readyctl. Elsewhere only the process group is available.
+//!
+//! Reading `/proc` costs one `stat` (and, for marks, one `environ`) per process on the machine,
+//! and many trees ask at once (100 checks ending together each kill their tree). Readings are
+//! therefore shared: a tree asks for a [`Snapshot`] begun no earlier than its request, and
+//! readings are taken one at a time, so every tree that asked while one was taken uses the
+//! next one. Each tree still sees `/proc` as it was after it asked.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -71,7 +77,8 @@ impl Tree {
     pub fn track(&self) {
         // By parent chain only: cheap enough to repeat while the tree runs; marks are read
         // when it is killed.
-        let members = members(self.root, None, &self.known_now());
+        let snap = snapshot(Instant::now(), false);
+        let members = members(&snap, self.root, None, &self.known_now());
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         for p in members {
             known.insert(p.pid, p.start);
@@ -107,7 +114,8 @@ impl Tree {
 
     /// Members now, remembered for later.
     fn scan(&self) -> Vec<Proc> {
-        let found = members(self.root, Some(&self.mark), &self.known_now());
+        let snap = snapshot(Instant::now(), true);
+        let found = members(&snap, self.root, Some(&self.mark), &self.known_now());
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         for p in &found {
             known.insert(p.pid, p.start);
@@ -162,7 +170,8 @@ pub fn kill_all_live() {
     let live = LIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for (root, mark) in live {
         super::process::kill_group(root, libc::SIGKILL);
-        for p in members(root, Some(&mark), &HashMap::new()) {
+        let snap = snapshot(Instant::now(), true);
+        for p in members(&snap, root, Some(&mark), &HashMap::new()) {
             send(p.pid, libc::SIGKILL);
         }
     }
@@ -232,18 +241,66 @@ fn all_procs() -> Vec<Proc> {
     Vec::new()
 }
 
-/// Whether process `pid` carries `TREE_ENV=mark` (unreadable: another user's, or gone).
-fn has_mark(pid: i32, mark: &str) -> bool {
-    let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { return false };
-    let want = format!("{TREE_ENV}={mark}");
-    env.split(|&b| b == 0).any(|entry| entry == want.as_bytes())
+/// The values of `TREE_ENV` in process `pid`'s environment (none when unreadable: another
+/// user's, or gone). Usually one; every entry counts, as a process may carry it twice.
+fn marks_of(pid: i32) -> Vec<String> {
+    let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { return Vec::new() };
+    let prefix = format!("{TREE_ENV}=");
+    env.split(|&b| b == 0)
+        .filter_map(|entry| entry.strip_prefix(prefix.as_bytes()))
+        .map(|value| String::from_utf8_lossy(value).into_owned())
+        .collect()
+}
+
+/// One reading of `/proc`, shared by the trees that asked for it (see the module doc).
+struct Snapshot {
+    /// When the reading began: every process started before this instant is in it.
+    started: Instant,
+    procs: Vec<Proc>,
+    /// Mark → the live processes carrying it (other than readyctl and init), when read.
+    marks: Option<HashMap<String, Vec<i32>>>,
+}
+
+/// The latest reading; taking a new one holds the lock, so readings are taken one at a time.
+static SNAPSHOT: Mutex<Option<Arc<Snapshot>>> = Mutex::new(None);
+
+/// A reading of `/proc` begun at or after `since` (with the marks when `with_marks`): the
+/// latest one when it qualifies, else a new one.
+fn snapshot(since: Instant, with_marks: bool) -> Arc<Snapshot> {
+    let mut latest = SNAPSHOT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = latest.as_ref()
+        && s.started >= since
+        && (s.marks.is_some() || !with_marks)
+    {
+        return s.clone();
+    }
+    let started = Instant::now();
+    let procs = all_procs();
+    let marks = with_marks.then(|| {
+        let me = std::process::id() as i32;
+        let mut marks: HashMap<String, Vec<i32>> = HashMap::new();
+        for p in procs.iter().filter(|p| !p.zombie && p.pid != me && p.pid > 1) {
+            for m in marks_of(p.pid) {
+                marks.entry(m).or_default().push(p.pid);
+            }
+        }
+        marks
+    });
+    let s = Arc::new(Snapshot { started, procs, marks });
+    *latest = Some(s.clone());
+    s
 }
 
 /// The root, the processes carrying `mark`, the `known` ones still alive under the same start
-/// time, and every descendant of those (never readyctl itself or init).
-fn members(root: i32, mark: Option<&str>, known: &HashMap<i32, u64>) -> Vec<Proc> {
+/// time, and every descendant of those (never readyctl itself or init), as `snap` shows them.
+/// `mark` is only looked for in a snapshot read with marks.
+fn members(snap: &Snapshot, root: i32, mark: Option<&str>, known: &HashMap<i32, u64>) -> Vec<Proc> {
     let me = std::process::id() as i32;
-    let procs = all_procs();
+    let procs = &snap.procs;
+    let marked: &[i32] = match (mark, &snap.marks) {
+        (Some(m), Some(marks)) => marks.get(m).map(Vec::as_slice).unwrap_or(&[]),
+        _ => &[],
+    };
     let mut children: HashMap<i32, Vec<usize>> = HashMap::new();
     for (i, p) in procs.iter().enumerate() {
         children.entry(p.ppid).or_default().push(i);
@@ -256,7 +313,7 @@ fn members(root: i32, mark: Option<&str>, known: &HashMap<i32, u64>) -> Vec<Proc
         }
         let is_member = p.pid == root
             || known.get(&p.pid) == Some(&p.start)
-            || mark.is_some_and(|m| !p.zombie && has_mark(p.pid, m));
+            || (!p.zombie && marked.contains(&p.pid));
         if is_member && seen.insert(p.pid) {
             stack.push(i);
         }
@@ -278,6 +335,27 @@ fn members(root: i32, mark: Option<&str>, known: &HashMap<i32, u64>) -> Vec<Proc
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_reading_is_never_older_than_the_request() {
+        let _older = snapshot(Instant::now(), true);
+        let mark = format!("snapshot-test-{}", std::process::id());
+        let mut child =
+            std::process::Command::new("sleep").arg("30").env(TREE_ENV, &mark).spawn().unwrap();
+        let pid = child.id() as i32;
+        // The latest reading (with marks) began before the child: a new one is taken.
+        let since = Instant::now();
+        let snap = snapshot(since, false);
+        assert!(snap.started >= since);
+        assert!(snap.procs.iter().any(|p| p.pid == pid));
+        // A reading without marks does not do for a request that needs them.
+        let marked = snapshot(Instant::now(), true);
+        assert_eq!(marked.marks.as_ref().unwrap().get(&mark), Some(&vec![pid]));
+        let found = members(&marked, -1, Some(&mark), &HashMap::new());
+        assert_eq!(found.iter().map(|p| p.pid).collect::<Vec<_>>(), vec![pid]);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 
     #[test]
     fn parses_stat_with_parentheses_in_the_name() {
