@@ -687,7 +687,9 @@ mod tests {
             clean.clone(),
             format!("{clean}token AKIAABCDEFGHIJKLMNOP here\n{clean}"),
             format!("{clean}the needle-secret-value\n{clean}tail without newline"),
-            format!("{clean}-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----\n{clean}"),
+            format!(
+                "{clean}-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----\n{clean}"
+            ),
         ];
         for text in texts {
             let mut whole = r.writer(Vec::new());

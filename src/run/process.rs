@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::tree::{self, TREE_ENV, Tree};
+use super::tree::{self, TRACK_EVERY, TREE_ENV, Tree};
 
 /// How long a process gets between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_millis(1500);
@@ -27,8 +27,6 @@ pub const TAIL_BYTES: usize = 2 << 20;
 /// How long output is still read once its process tree is dead: a pipe still open after this
 /// is held by something readyctl could not kill, and is closed.
 pub const DRAIN: Duration = Duration::from_secs(1);
-/// How often a running tree's members are recorded (see [`Tree::track`]).
-const TRACK_EVERY: Duration = Duration::from_millis(200);
 /// How often a running process's deadline and the cancel flag are looked at. Its end is seen at
 /// once where a pidfd is available (Linux 5.3+), else within this much.
 const CHECK_EVERY: Duration = Duration::from_millis(20);
@@ -173,7 +171,7 @@ pub fn run(
             break terminate(&mut child, &tree)?;
         }
         if now.duration_since(tracked) >= TRACK_EVERY {
-            tree.track();
+            tree.tick();
             tracked = now;
         }
         let next_track = TRACK_EVERY.saturating_sub(now.duration_since(tracked));

@@ -23,14 +23,18 @@
 //! readings are taken one at a time, so every tree that asked while one was taken uses the
 //! next one. Each tree still sees `/proc` as it was after it asked.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// The environment variable that marks the processes of one tree.
 pub const TREE_ENV: &str = "READYCTL_TREE";
+
+/// How often a running tree's members are recorded ([`Tree::track`]): a descendant that lived
+/// twice this long is known even if it then detaches and clears its environment.
+pub const TRACK_EVERY: Duration = Duration::from_millis(100);
 
 /// Rounds of SIGKILL before giving up on a tree that keeps forking.
 const KILL_ROUNDS: usize = 200;
@@ -75,9 +79,19 @@ impl Tree {
 
     /// Records the current members, so they are recognised after being reparented.
     pub fn track(&self) {
-        // By parent chain only: cheap enough to repeat while the tree runs; marks are read
-        // when it is killed.
-        let snap = snapshot(Instant::now(), false);
+        self.record(snapshot(Instant::now()));
+    }
+
+    /// [`Tree::track`] for a tree that runs: call it every [`TRACK_EVERY`]. A reading up to
+    /// `TRACK_EVERY` old will do, so the running trees share their readings, and the readings
+    /// a tree records are at most 2 × `TRACK_EVERY` apart.
+    pub fn tick(&self) {
+        let now = Instant::now();
+        self.record(snapshot(now.checked_sub(TRACK_EVERY).unwrap_or(now)));
+    }
+
+    fn record(&self, snap: Arc<Snapshot>) {
+        // By parent chain only (marks are looked for when the tree is killed).
         let members = members(&snap, self.root, None, &self.known_now());
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         for p in members {
@@ -114,7 +128,7 @@ impl Tree {
 
     /// Members now, remembered for later.
     fn scan(&self) -> Vec<Proc> {
-        let snap = snapshot(Instant::now(), true);
+        let snap = snapshot(Instant::now());
         let found = members(&snap, self.root, Some(&self.mark), &self.known_now());
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         for p in &found {
@@ -170,7 +184,7 @@ pub fn kill_all_live() {
     let live = LIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for (root, mark) in live {
         super::process::kill_group(root, libc::SIGKILL);
-        let snap = snapshot(Instant::now(), true);
+        let snap = snapshot(Instant::now());
         for p in members(&snap, root, Some(&mark), &HashMap::new()) {
             send(p.pid, libc::SIGKILL);
         }
@@ -241,15 +255,17 @@ fn all_procs() -> Vec<Proc> {
     Vec::new()
 }
 
-/// The values of `TREE_ENV` in process `pid`'s environment (none when unreadable: another
+/// The values of `TREE_ENV` in process `pid`'s environment (`None` when unreadable: another
 /// user's, or gone). Usually one; every entry counts, as a process may carry it twice.
-fn marks_of(pid: i32) -> Vec<String> {
-    let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { return Vec::new() };
+fn marks_of(pid: i32) -> Option<Vec<String>> {
+    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
     let prefix = format!("{TREE_ENV}=");
-    env.split(|&b| b == 0)
-        .filter_map(|entry| entry.strip_prefix(prefix.as_bytes()))
-        .map(|value| String::from_utf8_lossy(value).into_owned())
-        .collect()
+    Some(
+        env.split(|&b| b == 0)
+            .filter_map(|entry| entry.strip_prefix(prefix.as_bytes()))
+            .map(|value| String::from_utf8_lossy(value).into_owned())
+            .collect(),
+    )
 }
 
 /// One reading of `/proc`, shared by the trees that asked for it (see the module doc).
@@ -257,50 +273,70 @@ struct Snapshot {
     /// When the reading began: every process started before this instant is in it.
     started: Instant,
     procs: Vec<Proc>,
-    /// Mark → the live processes carrying it (other than readyctl and init), when read.
-    marks: Option<HashMap<String, Vec<i32>>>,
+    /// Mark → the live processes carrying it (other than readyctl and init).
+    marks: HashMap<String, Vec<i32>>,
 }
 
-/// The latest reading; taking a new one holds the lock, so readings are taken one at a time.
-static SNAPSHOT: Mutex<Option<Arc<Snapshot>>> = Mutex::new(None);
+/// The readings: the latest one, and the marks read so far per process.
+struct Readings {
+    latest: Option<Arc<Snapshot>>,
+    /// pid → (start time, marks): a process's marks are read once. A process gets its marks
+    /// from its parent's environment when it forks; reading `environ` again after it `exec`s
+    /// with another environment could only drop a mark it was born with (it stays a member, as
+    /// the descendant it is) or add one it had no way to inherit.
+    marks: BTreeMap<i32, (u64, Vec<String>)>,
+}
 
-/// A reading of `/proc` begun at or after `since` (with the marks when `with_marks`): the
-/// latest one when it qualifies, else a new one.
-fn snapshot(since: Instant, with_marks: bool) -> Arc<Snapshot> {
-    let mut latest = SNAPSHOT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(s) = latest.as_ref()
+/// Taking a reading holds the lock, so readings are taken one at a time.
+static READINGS: Mutex<Readings> = Mutex::new(Readings { latest: None, marks: BTreeMap::new() });
+
+/// A reading of `/proc` begun at or after `since`: the latest one when it qualifies, else a
+/// new one.
+fn snapshot(since: Instant) -> Arc<Snapshot> {
+    let mut r = READINGS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = r.latest.as_ref()
         && s.started >= since
-        && (s.marks.is_some() || !with_marks)
     {
         return s.clone();
     }
     let started = Instant::now();
     let procs = all_procs();
-    let marks = with_marks.then(|| {
+    let marks = {
         let me = std::process::id() as i32;
+        let live: HashSet<(i32, u64)> = procs.iter().map(|p| (p.pid, p.start)).collect();
+        // Forget the processes that are gone (a reused pid has another start time).
+        r.marks.retain(|pid, (start, _)| live.contains(&(*pid, *start)));
         let mut marks: HashMap<String, Vec<i32>> = HashMap::new();
         for p in procs.iter().filter(|p| !p.zombie && p.pid != me && p.pid > 1) {
-            for m in marks_of(p.pid) {
+            let known = r.marks.get(&p.pid).filter(|(start, _)| *start == p.start);
+            // Unreadable now (another user's, or exiting): not remembered, read again next time.
+            let of = match known {
+                Some((_, m)) => m.clone(),
+                None => match marks_of(p.pid) {
+                    Some(m) => {
+                        r.marks.insert(p.pid, (p.start, m.clone()));
+                        m
+                    }
+                    None => Vec::new(),
+                },
+            };
+            for m in of {
                 marks.entry(m).or_default().push(p.pid);
             }
         }
         marks
-    });
+    };
     let s = Arc::new(Snapshot { started, procs, marks });
-    *latest = Some(s.clone());
+    r.latest = Some(s.clone());
     s
 }
 
 /// The root, the processes carrying `mark`, the `known` ones still alive under the same start
 /// time, and every descendant of those (never readyctl itself or init), as `snap` shows them.
-/// `mark` is only looked for in a snapshot read with marks.
 fn members(snap: &Snapshot, root: i32, mark: Option<&str>, known: &HashMap<i32, u64>) -> Vec<Proc> {
     let me = std::process::id() as i32;
     let procs = &snap.procs;
-    let marked: &[i32] = match (mark, &snap.marks) {
-        (Some(m), Some(marks)) => marks.get(m).map(Vec::as_slice).unwrap_or(&[]),
-        _ => &[],
-    };
+    let marked: &[i32] = mark.and_then(|m| snap.marks.get(m)).map_or(&[], Vec::as_slice);
     let mut children: HashMap<i32, Vec<usize>> = HashMap::new();
     for (i, p) in procs.iter().enumerate() {
         children.entry(p.ppid).or_default().push(i);
@@ -338,21 +374,21 @@ mod tests {
 
     #[test]
     fn a_shared_reading_is_never_older_than_the_request() {
-        let _older = snapshot(Instant::now(), true);
+        let older = snapshot(Instant::now());
         let mark = format!("snapshot-test-{}", std::process::id());
         let mut child =
             std::process::Command::new("sleep").arg("30").env(TREE_ENV, &mark).spawn().unwrap();
         let pid = child.id() as i32;
-        // The latest reading (with marks) began before the child: a new one is taken.
+        // The latest reading began before the child: a new one is taken, with its mark.
         let since = Instant::now();
-        let snap = snapshot(since, false);
-        assert!(snap.started >= since);
+        let snap = snapshot(since);
+        assert!(snap.started >= since && snap.started > older.started);
         assert!(snap.procs.iter().any(|p| p.pid == pid));
-        // A reading without marks does not do for a request that needs them.
-        let marked = snapshot(Instant::now(), true);
-        assert_eq!(marked.marks.as_ref().unwrap().get(&mark), Some(&vec![pid]));
-        let found = members(&marked, -1, Some(&mark), &HashMap::new());
+        assert_eq!(snap.marks.get(&mark), Some(&vec![pid]));
+        let found = members(&snap, -1, Some(&mark), &HashMap::new());
         assert_eq!(found.iter().map(|p| p.pid).collect::<Vec<_>>(), vec![pid]);
+        // A request made before that reading began is served by it (or a newer one).
+        assert!(snapshot(since).started >= snap.started);
         child.kill().unwrap();
         child.wait().unwrap();
     }
