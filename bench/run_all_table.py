@@ -87,15 +87,15 @@ texts, why = runs("targets")
 if why:
     missing("targets", "issue 20 targets (bench/compare.sh)", why)
 else:
-    def target(key, label, peer, unit_ms=True):
+    def target(key, label, peer):
         o, n = med(texts, rf"^{key} readyctl: wall median ([\d.]+) ms")
         oc, _ = med(texts, rf"^{key} readyctl: .*cpu median ([\d.]+) ms")
         p, _ = med(texts, rf"^{key} peer: wall median ([\d.]+) ms")
         pc, _ = med(texts, rf"^{key} peer: .*cpu median ([\d.]+) ms")
         r, _ = med(texts, rf"^{key} readyctl: .*wall ratio to peer \(median of rounds\) ([\d.]+)x")
         rc, _ = med(texts, rf"^{key} readyctl: .*cpu ratio ([\d.]+)x")
-        rows.append((label, f(o, "{:.0f}", " ms") + f(oc, " ({:.0f}", " ms CPU)"),
-                     f(p, "{:.0f}", f" ms ({peer})") + f(pc, " ({:.0f}", " ms CPU)"),
+        rows.append((label, f(o, "{:.0f}", " ms") + f(oc, ", {:.0f}", " ms CPU"),
+                     f(p, "{:.0f}", " ms") + f(pc, ", {:.0f}", " ms CPU") + f" ({peer})",
                      f(r, "{:.2f}× wall") + f(rc, ", {:.2f}× CPU"), "—", "—", str(n)))
     target("sched", "scheduler, whole `check`: 100 × `sleep 0.2`, `--jobs 100` (target < 300 ms)",
            "sh starting the same sleeps")

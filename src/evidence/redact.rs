@@ -18,7 +18,9 @@
 //! JSON, XML or a terminal (`redact_record` does it field by field for the run record), so an
 //! escaped form never hides a secret from the matcher.
 //!
-//! [`RedactingWriter`] streams: it works line by line, and a line longer than
+//! [`RedactingWriter`] streams: it works line by line (a run of whole lines in which no literal,
+//! rule or PEM marker matches anywhere passes at once: the rules have no anchors, so whatever
+//! matches in a line matches in the run), and a line longer than
 //! [`MAX_SEGMENT`] is redacted in bounded segments, keeping back a window of at least the
 //! longest literal (and [`OVERLAP`] for token shapes), so a secret split across reads or
 //! chunks is still seen whole and a 2 GB line without a newline never sits in memory. A PEM
