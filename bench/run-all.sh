@@ -4,8 +4,11 @@
 # medians and ratios, with the machine and tool versions, into docs/benchmarks.md (between the
 # `run-all` markers). Not a test: run it by hand on a quiet machine.
 #   bench/run-all.sh [REPEATS]                 (default 3)
-#   BENCH_ONLY="startup scale" bench/run-all.sh 1   (a subset: foundation evidence formats net
-#                                                     migrations secrets startup scale)
+#   BENCH_ONLY="startup scale" bench/run-all.sh 1   (a subset: foundation targets evidence
+#                                                     formats net migrations secrets startup scale)
+# `targets` is bench/compare.sh on this build alone (TARGET_ROUNDS interleaved rounds, default 5):
+# the three targets of issue 20 (100 sleeps under 0.3 s, JUnit check within 2x xmllint --stream,
+# search within 1.2x rg).
 # Peers: hyperfine, ripgrep, wrk, curl, time (Debian), junitparser (PyPI, a venv is made when
 # READYCTL_TEST_PYTHON has none), squawk-cli (npm), detect-secrets (PyPI; on PATH or in
 # $DETECT_SECRETS, else that comparison is skipped: it takes ~10 minutes a run). A sub-benchmark that cannot run, fails or
@@ -14,7 +17,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 repeats=${1:-${REPEATS:-3}}
-only=${BENCH_ONLY:-foundation evidence formats net migrations secrets startup scale}
+only=${BENCH_ONLY:-foundation targets evidence formats net migrations secrets startup scale}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d "${TMPDIR:-/tmp}/readyctl-run-all.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -41,7 +44,7 @@ bin=$CARGO_TARGET_DIR/release/readyctl
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg) at start"
     echo "readyctl: $("$bin" --version)"
     echo "rustc: $(rustc --version)"
-    for t in rg hyperfine wrk curl sha256sum python3; do
+    for t in rg hyperfine wrk curl sha256sum python3 xmllint; do
         command -v "$t" >/dev/null && echo "$t: $("$t" --version 2>&1 | head -1)"
     done
 } > "$work/machine.txt"
@@ -60,6 +63,13 @@ run() {
 skip() { echo "$2" > "$logs/$1.skipped"; echo "$1: skipped: $2" >&2; }
 
 wants foundation && run foundation bash bench/foundation.sh
+if wants targets; then
+    if command -v rg >/dev/null && command -v xmllint >/dev/null; then
+        run targets bash bench/compare.sh "$bin" "${TARGET_ROUNDS:-5}"
+    else
+        skip targets "rg or xmllint missing (Debian packages ripgrep, libxml2-utils)"
+    fi
+fi
 wants evidence && run evidence sh bench/evidence/run.sh "${EVIDENCE_MIB:-1024}"
 if wants formats; then
     py=${READYCTL_TEST_PYTHON:-python3}

@@ -83,6 +83,26 @@ else:
     rows.append((f"`search` over {f(files, '{:,.0f}')} files (cargo registry)", f(rc, "{:.0f}", " ms"),
                  f(rg, "{:.0f}", " ms (rg)"), f(rc and rg and rc / rg, "{:.2f}×"), "—", "—", str(n)))
 
+texts, why = runs("targets")
+if why:
+    missing("targets", "issue 20 targets (bench/compare.sh)", why)
+else:
+    def target(key, label, peer):
+        o, n = med(texts, rf"^{key} readyctl: wall median ([\d.]+) ms")
+        oc, _ = med(texts, rf"^{key} readyctl: .*cpu median ([\d.]+) ms")
+        p, _ = med(texts, rf"^{key} peer: wall median ([\d.]+) ms")
+        pc, _ = med(texts, rf"^{key} peer: .*cpu median ([\d.]+) ms")
+        r, _ = med(texts, rf"^{key} readyctl: .*wall ratio to peer \(median of rounds\) ([\d.]+)x")
+        rc, _ = med(texts, rf"^{key} readyctl: .*cpu ratio ([\d.]+)x")
+        rows.append((label, f(o, "{:.0f}", " ms") + f(oc, ", {:.0f}", " ms CPU"),
+                     f(p, "{:.0f}", " ms") + f(pc, ", {:.0f}", " ms CPU") + f" ({peer})",
+                     f(r, "{:.2f}× wall") + f(rc, ", {:.2f}× CPU"), "—", "—", str(n)))
+    target("sched", "scheduler, whole `check`: 100 × `sleep 0.2`, `--jobs 100` (target < 300 ms)",
+           "sh starting the same sleeps")
+    target("junit", "`tests` check, JUnit 100,000 cases, whole `check` (target ≤ 2× wall)",
+           "xmllint --stream --noout")
+    target("search", "`search` check, cargo registry, whole `check` (target ≤ 1.2× wall)", "rg -c")
+
 texts, why = runs("evidence")
 if why:
     missing("evidence", "`verify` 1 GiB of evidence vs `sha256sum -c`", why)

@@ -18,7 +18,9 @@
 //! JSON, XML or a terminal (`redact_record` does it field by field for the run record), so an
 //! escaped form never hides a secret from the matcher.
 //!
-//! [`RedactingWriter`] streams: it works line by line, and a line longer than
+//! [`RedactingWriter`] streams: it works line by line (a run of whole lines in which no literal,
+//! rule or PEM marker matches anywhere passes at once: the rules have no anchors, so whatever
+//! matches in a line matches in the run), and a line longer than
 //! [`MAX_SEGMENT`] is redacted in bounded segments, keeping back a window of at least the
 //! longest literal (and [`OVERLAP`] for token shapes), so a secret split across reads or
 //! chunks is still seen whole and a 2 GB line without a newline never sits in memory. A PEM
@@ -148,6 +150,11 @@ struct Inner {
 }
 
 impl Inner {
+    /// Whether no literal, no rule and no PEM BEGIN marker matches anywhere in `text`.
+    fn is_clean(&self, text: &[u8]) -> bool {
+        self.literals.as_ref().is_none_or(|l| !l.ac.is_match(text)) && !self.any.is_match(text)
+    }
+
     /// Bytes a stream keeps back when it must cut a line: no literal and no token shape up to
     /// [`OVERLAP`] bytes is cut.
     fn window(&self) -> usize {
@@ -544,6 +551,17 @@ impl<W: Write> RedactingWriter<W> {
 impl<W: Write> Write for RedactingWriter<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let mut rest = data;
+        // Whole lines that are clean together are written as they are: the rules have no
+        // anchors, so a rule (or a PEM BEGIN) matching one of the lines matches them together,
+        // and so does a literal. Anything else goes line by line below, as before.
+        if self.buf.is_empty()
+            && !self.in_pem
+            && let Some(last) = rest.iter().rposition(|&b| b == b'\n')
+            && self.redactor.inner.is_clean(&rest[..=last])
+        {
+            self.emit(&rest[..=last])?;
+            rest = &rest[last + 1..];
+        }
         while !rest.is_empty() {
             match rest.iter().position(|&b| b == b'\n') {
                 Some(i) => {
@@ -661,6 +679,34 @@ mod tests {
         let (out, n) = Redactor::default().redact_str(text);
         assert_eq!(out, "before\n[REDACTED:pem-private-key]\n\n\n\nafter\n");
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn lines_written_together_come_out_as_written_one_by_one() {
+        let r = Redactor::builder().secret("X", "needle-secret-value").build();
+        let clean = "a line with nothing in it\n".repeat(1000);
+        let texts = [
+            clean.clone(),
+            format!("{clean}token AKIAABCDEFGHIJKLMNOP here\n{clean}"),
+            format!("{clean}the needle-secret-value\n{clean}tail without newline"),
+            format!(
+                "{clean}-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----\n{clean}"
+            ),
+        ];
+        for text in texts {
+            let mut whole = r.writer(Vec::new());
+            whole.write_all(text.as_bytes()).unwrap();
+            let (whole, whole_counts) = whole.finish().unwrap();
+            let mut lines = r.writer(Vec::new());
+            for line in text.split_inclusive('\n') {
+                lines.write_all(line.as_bytes()).unwrap();
+            }
+            let (lines, line_counts) = lines.finish().unwrap();
+            assert_eq!(String::from_utf8(whole).unwrap(), String::from_utf8(lines).unwrap());
+            assert_eq!(whole_counts, line_counts);
+        }
+        let (out, n) = r.redact_str(&clean);
+        assert_eq!((out, n), (clean, 0));
     }
 
     #[test]

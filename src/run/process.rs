@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::tree::{self, TREE_ENV, Tree};
+use super::tree::{self, TRACK_EVERY, TREE_ENV, Tree};
 
 /// How long a process gets between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_millis(1500);
@@ -27,8 +27,9 @@ pub const TAIL_BYTES: usize = 2 << 20;
 /// How long output is still read once its process tree is dead: a pipe still open after this
 /// is held by something readyctl could not kill, and is closed.
 pub const DRAIN: Duration = Duration::from_secs(1);
-/// How often a running tree's members are recorded (see [`Tree::track`]).
-const TRACK_EVERY: Duration = Duration::from_millis(200);
+/// How often a running process's deadline and the cancel flag are looked at. Its end is seen at
+/// once where a pidfd is available (Linux 5.3+), else within this much.
+const CHECK_EVERY: Duration = Duration::from_millis(20);
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -156,6 +157,7 @@ pub fn run(
 
     let mut timed_out = false;
     let mut cancelled = false;
+    let exit = ExitWatch::new(child.id());
     let mut nap = Duration::from_millis(1);
     let mut tracked = started;
     let status = loop {
@@ -169,11 +171,13 @@ pub fn run(
             break terminate(&mut child, &tree)?;
         }
         if now.duration_since(tracked) >= TRACK_EVERY {
-            tree.track();
+            tree.tick();
             tracked = now;
         }
-        thread::sleep(nap.min(deadline.saturating_duration_since(now)));
-        nap = (nap * 2).min(Duration::from_millis(20));
+        let next_track = TRACK_EVERY.saturating_sub(now.duration_since(tracked));
+        let wait = CHECK_EVERY.min(deadline.saturating_duration_since(now)).min(next_track);
+        exit.wait(wait, nap);
+        nap = (nap * 2).min(CHECK_EVERY);
     };
     let duration = started.elapsed();
     // Descendants left behind, in the group or detached, do not outlive the check.
@@ -190,6 +194,49 @@ pub fn run(
         stdout: stdout?,
         stderr: stderr?,
     })
+}
+
+/// Waits for a child to end: on a pidfd where the kernel has them, so the wait returns the
+/// moment the child exits; elsewhere by sleeping.
+struct ExitWatch {
+    pidfd: Option<OwnedFd>,
+}
+
+impl ExitWatch {
+    /// For child `pid`, not yet reaped (so the pid cannot have been reused).
+    fn new(pid: u32) -> ExitWatch {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: pidfd_open takes a pid and flags, no pointers; it returns a new
+            // descriptor we own, or -1 (ENOSYS before Linux 5.3, then the sleeping fallback).
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+            if fd >= 0 {
+                use std::os::fd::FromRawFd;
+                // SAFETY: a fresh descriptor, wrapped once.
+                return ExitWatch { pidfd: Some(unsafe { OwnedFd::from_raw_fd(fd as i32) }) };
+            }
+        }
+        let _ = pid;
+        ExitWatch { pidfd: None }
+    }
+
+    /// Returns when the child has ended or after `most` (with a pidfd), or after `nap` (capped
+    /// at `most`) without one.
+    fn wait(&self, most: Duration, nap: Duration) {
+        match &self.pidfd {
+            Some(fd) => {
+                let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+                // Rounded up: a wait of less than a millisecond must not spin.
+                let ms = most.as_micros().div_ceil(1000).clamp(1, i32::MAX as u128);
+                // SAFETY: one valid pollfd; the timeout is bounded. EINTR returns early, and
+                // the caller loops.
+                unsafe {
+                    libc::poll(&mut pfd, 1, ms as libc::c_int);
+                }
+            }
+            None => thread::sleep(nap.min(most)),
+        }
+    }
 }
 
 fn spawn_error(program: &str, cwd: &Path, e: io::Error) -> io::Error {

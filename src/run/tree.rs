@@ -16,15 +16,25 @@
 //! Killing a tree signals every member and repeats until none is left alive (a process forking
 //! while it is killed yields new members, found on the next pass), then reaps the members that
 //! were reparented to readyctl. Elsewhere only the process group is available.
+//!
+//! Reading `/proc` costs one `stat` (and, for marks, one `environ`) per process on the machine,
+//! and many trees ask at once (100 checks ending together each kill their tree). Readings are
+//! therefore shared: a tree asks for a [`Snapshot`] begun no earlier than its request, and
+//! readings are taken one at a time, so every tree that asked while one was taken uses the
+//! next one. Each tree still sees `/proc` as it was after it asked.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// The environment variable that marks the processes of one tree.
 pub const TREE_ENV: &str = "READYCTL_TREE";
+
+/// How often a running tree's members are recorded ([`Tree::track`]): a descendant that lived
+/// twice this long is known even if it then detaches and clears its environment.
+pub const TRACK_EVERY: Duration = Duration::from_millis(100);
 
 /// Rounds of SIGKILL before giving up on a tree that keeps forking.
 const KILL_ROUNDS: usize = 200;
@@ -69,9 +79,20 @@ impl Tree {
 
     /// Records the current members, so they are recognised after being reparented.
     pub fn track(&self) {
-        // By parent chain only: cheap enough to repeat while the tree runs; marks are read
-        // when it is killed.
-        let members = members(self.root, None, &self.known_now());
+        self.record(snapshot(Instant::now()));
+    }
+
+    /// [`Tree::track`] for a tree that runs: call it every [`TRACK_EVERY`]. A reading up to
+    /// `TRACK_EVERY` old will do, so the running trees share their readings, and the readings
+    /// a tree records are at most 2 × `TRACK_EVERY` apart.
+    pub fn tick(&self) {
+        let now = Instant::now();
+        self.record(snapshot(now.checked_sub(TRACK_EVERY).unwrap_or(now)));
+    }
+
+    fn record(&self, snap: Arc<Snapshot>) {
+        // By parent chain only (marks are looked for when the tree is killed).
+        let members = members(&snap, self.root, None, &self.known_now());
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         for p in members {
             known.insert(p.pid, p.start);
@@ -107,7 +128,8 @@ impl Tree {
 
     /// Members now, remembered for later.
     fn scan(&self) -> Vec<Proc> {
-        let found = members(self.root, Some(&self.mark), &self.known_now());
+        let snap = snapshot(Instant::now());
+        let found = members(&snap, self.root, Some(&self.mark), &self.known_now());
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         for p in &found {
             known.insert(p.pid, p.start);
@@ -162,7 +184,8 @@ pub fn kill_all_live() {
     let live = LIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for (root, mark) in live {
         super::process::kill_group(root, libc::SIGKILL);
-        for p in members(root, Some(&mark), &HashMap::new()) {
+        let snap = snapshot(Instant::now());
+        for p in members(&snap, root, Some(&mark), &HashMap::new()) {
             send(p.pid, libc::SIGKILL);
         }
     }
@@ -232,18 +255,88 @@ fn all_procs() -> Vec<Proc> {
     Vec::new()
 }
 
-/// Whether process `pid` carries `TREE_ENV=mark` (unreadable: another user's, or gone).
-fn has_mark(pid: i32, mark: &str) -> bool {
-    let Ok(env) = std::fs::read(format!("/proc/{pid}/environ")) else { return false };
-    let want = format!("{TREE_ENV}={mark}");
-    env.split(|&b| b == 0).any(|entry| entry == want.as_bytes())
+/// The values of `TREE_ENV` in process `pid`'s environment (`None` when unreadable: another
+/// user's, or gone). Usually one; every entry counts, as a process may carry it twice.
+fn marks_of(pid: i32) -> Option<Vec<String>> {
+    let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let prefix = format!("{TREE_ENV}=");
+    Some(
+        env.split(|&b| b == 0)
+            .filter_map(|entry| entry.strip_prefix(prefix.as_bytes()))
+            .map(|value| String::from_utf8_lossy(value).into_owned())
+            .collect(),
+    )
+}
+
+/// One reading of `/proc`, shared by the trees that asked for it (see the module doc).
+struct Snapshot {
+    /// When the reading began: every process started before this instant is in it.
+    started: Instant,
+    procs: Vec<Proc>,
+    /// Mark → the live processes carrying it (other than readyctl and init).
+    marks: HashMap<String, Vec<i32>>,
+}
+
+/// The readings: the latest one, and the marks read so far per process.
+struct Readings {
+    latest: Option<Arc<Snapshot>>,
+    /// pid → (start time, marks): a process's marks are read once. A process gets its marks
+    /// from its parent's environment when it forks; reading `environ` again after it `exec`s
+    /// with another environment could only drop a mark it was born with (it stays a member, as
+    /// the descendant it is) or add one it had no way to inherit.
+    marks: BTreeMap<i32, (u64, Vec<String>)>,
+}
+
+/// Taking a reading holds the lock, so readings are taken one at a time.
+static READINGS: Mutex<Readings> = Mutex::new(Readings { latest: None, marks: BTreeMap::new() });
+
+/// A reading of `/proc` begun at or after `since`: the latest one when it qualifies, else a
+/// new one.
+fn snapshot(since: Instant) -> Arc<Snapshot> {
+    let mut r = READINGS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = r.latest.as_ref()
+        && s.started >= since
+    {
+        return s.clone();
+    }
+    let started = Instant::now();
+    let procs = all_procs();
+    let marks = {
+        let me = std::process::id() as i32;
+        let live: HashSet<(i32, u64)> = procs.iter().map(|p| (p.pid, p.start)).collect();
+        // Forget the processes that are gone (a reused pid has another start time).
+        r.marks.retain(|pid, (start, _)| live.contains(&(*pid, *start)));
+        let mut marks: HashMap<String, Vec<i32>> = HashMap::new();
+        for p in procs.iter().filter(|p| !p.zombie && p.pid != me && p.pid > 1) {
+            let known = r.marks.get(&p.pid).filter(|(start, _)| *start == p.start);
+            // Unreadable now (another user's, or exiting): not remembered, read again next time.
+            let of = match known {
+                Some((_, m)) => m.clone(),
+                None => match marks_of(p.pid) {
+                    Some(m) => {
+                        r.marks.insert(p.pid, (p.start, m.clone()));
+                        m
+                    }
+                    None => Vec::new(),
+                },
+            };
+            for m in of {
+                marks.entry(m).or_default().push(p.pid);
+            }
+        }
+        marks
+    };
+    let s = Arc::new(Snapshot { started, procs, marks });
+    r.latest = Some(s.clone());
+    s
 }
 
 /// The root, the processes carrying `mark`, the `known` ones still alive under the same start
-/// time, and every descendant of those (never readyctl itself or init).
-fn members(root: i32, mark: Option<&str>, known: &HashMap<i32, u64>) -> Vec<Proc> {
+/// time, and every descendant of those (never readyctl itself or init), as `snap` shows them.
+fn members(snap: &Snapshot, root: i32, mark: Option<&str>, known: &HashMap<i32, u64>) -> Vec<Proc> {
     let me = std::process::id() as i32;
-    let procs = all_procs();
+    let procs = &snap.procs;
+    let marked: &[i32] = mark.and_then(|m| snap.marks.get(m)).map_or(&[], Vec::as_slice);
     let mut children: HashMap<i32, Vec<usize>> = HashMap::new();
     for (i, p) in procs.iter().enumerate() {
         children.entry(p.ppid).or_default().push(i);
@@ -256,7 +349,7 @@ fn members(root: i32, mark: Option<&str>, known: &HashMap<i32, u64>) -> Vec<Proc
         }
         let is_member = p.pid == root
             || known.get(&p.pid) == Some(&p.start)
-            || mark.is_some_and(|m| !p.zombie && has_mark(p.pid, m));
+            || (!p.zombie && marked.contains(&p.pid));
         if is_member && seen.insert(p.pid) {
             stack.push(i);
         }
@@ -278,6 +371,27 @@ fn members(root: i32, mark: Option<&str>, known: &HashMap<i32, u64>) -> Vec<Proc
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_reading_is_never_older_than_the_request() {
+        let older = snapshot(Instant::now());
+        let mark = format!("snapshot-test-{}", std::process::id());
+        let mut child =
+            std::process::Command::new("sleep").arg("30").env(TREE_ENV, &mark).spawn().unwrap();
+        let pid = child.id() as i32;
+        // The latest reading began before the child: a new one is taken, with its mark.
+        let since = Instant::now();
+        let snap = snapshot(since);
+        assert!(snap.started >= since && snap.started > older.started);
+        assert!(snap.procs.iter().any(|p| p.pid == pid));
+        assert_eq!(snap.marks.get(&mark), Some(&vec![pid]));
+        let found = members(&snap, -1, Some(&mark), &HashMap::new());
+        assert_eq!(found.iter().map(|p| p.pid).collect::<Vec<_>>(), vec![pid]);
+        // A request made before that reading began is served by it (or a newer one).
+        assert!(snapshot(since).started >= snap.started);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
 
     #[test]
     fn parses_stat_with_parentheses_in_the_name() {
