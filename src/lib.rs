@@ -24,3 +24,4 @@ pub mod secrets;
 pub mod severity;
 pub mod verdict;
 pub mod waiver;
+pub mod walk;
