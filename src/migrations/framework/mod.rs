@@ -7,10 +7,11 @@
 //! sqlx's, dbmate goose's, Prisma Diesel's).
 //!
 //! This module is the interface the rest of readyctl calls: [`DEFAULT_DIRS`] and
-//! [`NESTED_DIRS`] (where migrations live: the one list that detection, discovery, `init` and
-//! the probe's messages use), the `detect`/`load_into` behind `detect::detect` and `detect::load`, [`ledger_query`], [`applied_by`],
-//! [`plan`] and [`isolation_env`]. Adding a framework: a module here, a variant of
-//! `detect::Framework`, and one line in each `match` below.
+//! [`NESTED_DIRS`] (where migrations live: the one list discovery uses, and through it the
+//! probe and `init`, and that the probe's messages name), the `detect` and `load_into` behind
+//! `detect::detect` and `detect::load`, [`ledger_query`], [`applied_by`], [`plan`] and
+//! [`isolation_env`]. Adding a framework: a module here, a variant of `detect::Framework`, its
+//! place in `DETECTION`, and one line in each `match` below.
 
 use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
@@ -39,7 +40,8 @@ pub mod refinery;
 pub mod sqlx;
 pub mod typeorm;
 
-/// Directories tried, in order, when the spec gives no `path`.
+/// Where migrations live at a repository's root (and a unit's), in the order a check prefers
+/// them: discovery tries these first when the spec gives no `path`.
 pub const DEFAULT_DIRS: [&str; 11] = [
     "migrations",
     "db/migrations",
