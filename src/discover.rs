@@ -115,8 +115,7 @@ pub fn dockerfiles(repo: &Path) -> Vec<String> {
 
 /// Kubernetes manifests (by content: `apiVersion:` and a workload `kind:`), wherever they are.
 pub fn k8s_manifests(repo: &Path) -> Vec<String> {
-    crate::probe::k8s::find_manifests(repo, &[])
-        .unwrap_or_default()
+    crate::probe::k8s::find_manifests(repo, None)
         .into_iter()
         .filter(|r| {
             !r.split('/').any(|d| SKIP_DIRS.contains(&d) || (d.starts_with('.') && d.len() > 1))
