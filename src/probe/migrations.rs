@@ -493,7 +493,7 @@ fn run(compiled: &Compiled, ctx: &ProbeContext<'_>) -> ProbeOutcome {
     let mut drift_error = None;
     let mut pending = None;
     if let Some(d) = &spec.drift {
-        let source = apply::redact_url_password(&d.url, &d.url);
+        let source = crate::db::redact_url_password(&d.url, &d.url);
         let query = framework::ledger_query(framework);
         let rows = if d.url.starts_with("postgres://") || d.url.starts_with("postgresql://") {
             db::query_postgres(&d.url, query, true, ctx.remaining().min(Duration::from_secs(15)))
@@ -679,7 +679,7 @@ fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut
     };
     scratch.disconnect();
     let scratch_url = scratch.url.clone();
-    let redact = |s: &str| apply::redact_url_password(url, s);
+    let redact = |s: &str| crate::db::redact_url_password(url, s);
     // Django: a settings module that imports the project's and points DATABASES at the
     // scratch database, for projects whose settings do not read DATABASE_URL.
     let shim_dir = env.temp_dir("django");

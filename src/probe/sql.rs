@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::redact_url_password;
 use crate::db::{QueryResult, query_postgres, query_sqlite};
-use crate::migrations::apply::redact_url_password;
 use crate::outcome::{Measurement, ProbeOutcome};
 use crate::probe::matcher::Matcher;
 use crate::probe::{Artifact, ProbeContext};
