@@ -133,11 +133,6 @@ impl VerifyReport {
     pub fn is_valid(&self) -> bool {
         self.problems.is_empty()
     }
-
-    /// Exit code of `readyctl verify`: 0 valid, 1 invalid.
-    pub fn exit_code(&self) -> i32 {
-        if self.is_valid() { 0 } else { 1 }
-    }
 }
 
 impl fmt::Display for VerifyReport {
