@@ -519,7 +519,10 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
                 ));
             }
         }
-        if commit.is_none() && st.pointer("/predicate/repository/commit").is_some() {
+        // A repository without commits records `"commit": null`: no commit claimed.
+        if commit.is_none()
+            && st.pointer("/predicate/repository/commit").is_some_and(|c| !c.is_null())
+        {
             problems.push(problem(
                 "bad-manifest",
                 Some(MANIFEST),
