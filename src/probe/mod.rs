@@ -130,6 +130,39 @@ pub trait ProbeKind {
     fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome;
 }
 
+/// The [`ProbeKind`] of a kind with nothing to prepare beyond validating its spec: declares
+/// `pub struct Kind` in the calling module, compiled to [`Valid<Spec>`] by the module's
+/// `validate(&Spec) -> Vec<ProbeIssue>` and run by its `run(&Spec, &ProbeContext)`.
+/// `validated_kind!("dns");` — the key must be the module's registry key (a test checks).
+macro_rules! validated_kind {
+    ($key:literal) => {
+        /// The probe kind: nothing to prepare beyond validating the spec.
+        pub struct Kind;
+
+        impl $crate::probe::ProbeKind for Kind {
+            const KEY: &'static str = $key;
+            type Spec = Spec;
+            type Compiled = $crate::probe::Valid<Spec>;
+            fn compile(
+                spec: Spec,
+                _: &$crate::probe::CompileContext,
+            ) -> Result<Self::Compiled, Vec<$crate::probe::ProbeIssue>> {
+                $crate::probe::Valid::check(spec, validate)
+            }
+            fn spec(compiled: &Self::Compiled) -> &Spec {
+                compiled
+            }
+            fn run(
+                compiled: &Self::Compiled,
+                ctx: &$crate::probe::ProbeContext,
+            ) -> $crate::outcome::ProbeOutcome {
+                run(compiled, ctx)
+            }
+        }
+    };
+}
+pub(crate) use validated_kind;
+
 /// What the loader knows that a probe may need to compile its spec.
 #[derive(Debug, Clone, Default)]
 pub struct CompileContext {
