@@ -407,6 +407,8 @@ pub struct Kind;
 
 impl super::ProbeKind for Kind {
     const KEY: &'static str = "migrations";
+    const SHELL_FIELDS: &'static [&'static str] =
+        &["alembic.upgrade", "alembic.downgrade", "commands.upgrade", "commands.downgrade"];
     type Spec = Spec;
     type Compiled = Compiled;
     fn compile(
