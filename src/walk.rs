@@ -381,6 +381,17 @@ mod tests {
     }
 
     #[test]
+    fn globs_are_checked_once_and_match_under_any_root() {
+        assert!(Globs::new(vec!["src/{a".into()]).is_err());
+        let globs = Globs::new(vec!["src/**".into(), "!**/*.log".into()]).unwrap();
+        let d = tree(REPO);
+        let got = visited(Walk::new(d.path()).ignore_files(false).globs(&globs));
+        assert_eq!(got, set(&["src/a.rs"]));
+        let other = tree(&[("src/b.rs", b"x"), ("src/b.log", b"x"), ("c.rs", b"x")]);
+        assert_eq!(visited(Walk::new(other.path()).globs(&globs)), set(&["src/b.rs"]));
+    }
+
+    #[test]
     fn a_cancelled_walk_is_interrupted_and_errors_are_kept() {
         let d = tree(REPO);
         let cancel = AtomicBool::new(true);

@@ -446,4 +446,15 @@ mod tests {
             assert_eq!(got, expected);
         }
     }
+
+    /// A pattern `regex` accepts but ripgrep's line matcher refuses (a literal line end) is a
+    /// load-time problem at `pattern` (it was an `error` outcome when the matcher was built at
+    /// run time).
+    #[test]
+    fn a_pattern_the_line_matcher_refuses_is_a_compile_issue() {
+        let issues = compile(serde_yaml::from_str(r#"pattern: "a\\nb""#).unwrap()).unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].field, "pattern");
+        assert!(issues[0].message.contains("not allowed"), "{}", issues[0].message);
+    }
 }
