@@ -286,6 +286,18 @@ impl Session<'_> {
             waivers: waiver_records,
             services: service_records,
         };
+        // The digests the evidence got when it was stored, taken before the record is
+        // redacted (a redaction rule must not be able to change a digest the seal reuses).
+        let stored: Vec<crate::evidence::FileDigest> = record
+            .results
+            .iter()
+            .flat_map(|r| &r.evidence)
+            .map(|f| crate::evidence::FileDigest {
+                path: f.path.clone(),
+                sha256: f.sha256.clone(),
+                size: f.size,
+            })
+            .collect();
         // Redacted once, field by field, before the manifest, report.md, the reporters, the
         // terminal or `--format json` read it; the values are raw here, so no escaping can hide
         // a secret and no match can cross from one field into another.
@@ -302,6 +314,7 @@ impl Session<'_> {
             signer.as_ref(),
             &claims_md,
             baseline.as_ref(),
+            &stored,
         )
         .map_err(|e| Error::Seal(redactor.redact_str(&format!("{e:#}")).0))?;
         let record = record;
@@ -395,6 +408,7 @@ fn write_run(
     signer: Option<&ed25519_dalek::SigningKey>,
     extra_md: &str,
     baseline: Option<&RunRecord>,
+    stored: &[crate::evidence::FileDigest],
 ) -> anyhow::Result<String> {
     let mut md = markdown::render(record, Some(&run_dir.path));
     md.push_str(extra_md);
@@ -410,7 +424,8 @@ fn write_run(
     // From the redacted record: every text was redacted as raw value before HTML escaping.
     let page = crate::report::html::render(record, baseline);
     rundir::write_atomic(&run_dir.path.join("report.html"), page.as_bytes())?;
-    crate::evidence::seal(&run_dir.path, predicate, signer)?;
+    // The evidence was hashed when stored: the seal reuses those digests (see `seal_reusing`).
+    crate::evidence::seal_reusing(&run_dir.path, |_| predicate, signer, stored)?;
     Ok(md)
 }
 
