@@ -465,10 +465,33 @@ fn redactions_in(run_dir: &Path) -> anyhow::Result<BTreeMap<String, BTreeMap<Str
         if !entry.file_type().is_file() {
             continue;
         }
-        let bytes = std::fs::read(entry.path())?;
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for cap in marker.captures_iter(&bytes) {
-            *counts.entry(String::from_utf8_lossy(&cap[1]).into_owned()).or_default() += 1;
+        // Read in pieces cut after a newline (a marker never holds one, so no marker is cut
+        // and the matches are those of the whole file), not the whole file at once.
+        let mut file = std::fs::File::open(entry.path())?;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut piece = vec![0u8; 256 << 10];
+        loop {
+            let n = match std::io::Read::read(&mut file, &mut piece) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => r?,
+            };
+            buf.extend_from_slice(&piece[..n]);
+            let upto = if n == 0 {
+                buf.len()
+            } else {
+                match buf.iter().rposition(|&b| b == b'\n') {
+                    Some(i) => i + 1,
+                    None => continue,
+                }
+            };
+            for cap in marker.captures_iter(&buf[..upto]) {
+                *counts.entry(String::from_utf8_lossy(&cap[1]).into_owned()).or_default() += 1;
+            }
+            buf.drain(..upto);
+            if n == 0 {
+                break;
+            }
         }
         let rel = entry.path().strip_prefix(run_dir)?.to_string_lossy().replace('\\', "/");
         if !counts.is_empty() {
