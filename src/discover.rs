@@ -153,7 +153,8 @@ fn parent(rel: &str) -> String {
 /// projects (the common parent of their apps' `migrations/`), Rails' `db/migrate`, and the
 /// same fixed directories under each unit (`services/*/db/migrations`).
 pub fn migration_dirs(repo: &Path) -> Vec<(String, crate::migrations::detect::Framework)> {
-    use crate::migrations::detect::{self, DEFAULT_DIRS};
+    use crate::migrations::detect;
+    use crate::migrations::framework::{DEFAULT_DIRS, NESTED_DIRS, liquibase::CHANGELOG_DIRS};
     let mut candidates: Vec<String> = DEFAULT_DIRS.iter().map(|d| d.to_string()).collect();
     candidates.extend(prisma_migrations(repo));
     let all = files(repo);
@@ -172,16 +173,19 @@ pub fn migration_dirs(repo: &Path) -> Vec<(String, crate::migrations::detect::Fr
     if let Some(root) = common_parent(&django) {
         candidates.push(root);
     }
+    let nested: Vec<String> = NESTED_DIRS.iter().map(|d| format!("/{d}/")).collect();
+    let changelog = format!("/{}/", CHANGELOG_DIRS[0]);
+    let changelog_roots: Vec<String> = CHANGELOG_DIRS.iter().map(|d| format!("{d}/")).collect();
     for r in &all {
-        for marker in ["/db/migrate/", "/db/migrations/", "/src/main/resources/db/migration/"] {
-            if let Some(i) = r.find(marker) {
+        for marker in &nested {
+            if let Some(i) = r.find(marker.as_str()) {
                 candidates.push(format!("{}{}", &r[..i], marker.trim_end_matches('/')));
             }
         }
-        if let Some(i) = r.find("/db/changelog/") {
-            candidates.push(r[..i + "/db/changelog".len()].to_string());
+        if let Some(i) = r.find(changelog.as_str()) {
+            candidates.push(r[..i + changelog.len() - 1].to_string());
         }
-        if r.starts_with("db/changelog/") || r.starts_with("src/main/resources/db/changelog/") {
+        if changelog_roots.iter().any(|d| r.starts_with(d.as_str())) {
             candidates.push(parent(r));
         }
     }

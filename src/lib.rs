@@ -27,3 +27,4 @@ pub mod shell;
 pub mod text;
 pub mod verdict;
 pub mod waiver;
+pub mod walk;

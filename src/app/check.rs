@@ -2,6 +2,7 @@
 //! sealed run directory and the reports), print the result, exit with the verdict.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Error;
 use super::select::select;
@@ -60,6 +61,8 @@ pub fn run(mut args: CheckArgs) -> Result<u8, Error> {
         reports: args.reports.clone(),
         probes: &Probes,
         backoff: &Sleep,
+        cancel: &CANCEL,
+        on_start: &install_ctrlc,
     }
     .run()?;
     print(&args, &sealed)?;
@@ -130,4 +133,23 @@ fn exit_code(sealed: &Sealed) -> u8 {
         );
         exit::NOT_READY
     }
+}
+
+/// Set by the Ctrl-C handler; the session stops its checks when it is set.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+/// The first Ctrl-C asks the session to stop (it seals what finished); a second one exits at
+/// once, stopping services first. Installed by the session once the run directory exists.
+fn install_ctrlc() {
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            // Second Ctrl-C: the user means it. Services are not left behind.
+            crate::run::services::kill_all_now();
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "\ninterrupted: stopping running checks (Ctrl-C again to quit at once)"
+        );
+    });
 }

@@ -947,22 +947,8 @@ fn detect_units(repo: &Path, builtin: &str, f: &mut Found) {
 }
 
 fn detect_migrations(repo: &Path, f: &mut Found) {
-    let mut dirs: Vec<String> = Vec::new();
     // alembic.ini names the script directory (`script_location = %(here)s/alembic`).
-    for ini in ["alembic.ini", "backend/alembic.ini", "app/alembic.ini"] {
-        for line in read(repo, ini).lines() {
-            if let Some((k, v)) = line.split_once('=')
-                && k.trim() == "script_location"
-            {
-                let base = Path::new(ini)
-                    .parent()
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let v = v.trim().trim_start_matches("%(here)s/").trim_start_matches("./");
-                dirs.push(if base.is_empty() { v.to_string() } else { format!("{base}/{v}") });
-            }
-        }
-    }
+    let dirs = crate::migrations::framework::alembic::configured_dirs(repo);
     for d in dirs {
         let path = repo.join(&d);
         if path.is_dir()

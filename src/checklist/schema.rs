@@ -69,4 +69,31 @@ mod tests {
             undocumented.join("\n")
         );
     }
+
+    /// Every field a probe kind declares as a shell script (`ProbeKind::SHELL_FIELDS`, which
+    /// the loader expands as shell code) is a field of that kind's schema: a typo or a rename
+    /// would otherwise leave the real field spliced as text.
+    #[test]
+    fn every_declared_shell_field_exists_in_the_schema() {
+        let root = checklist_schema();
+        let check = &root["$defs"]["CheckSpec"]["properties"];
+        let fields = crate::probe::shell_fields();
+        assert!(fields.contains(&"command.run".to_string()), "{fields:?}");
+        for field in &fields {
+            let mut parts = field.split('.');
+            let mut at = resolve(&root, &check[parts.next().unwrap()]);
+            for part in parts {
+                let shapes: Vec<&serde_json::Value> = std::iter::once(at)
+                    .chain(["oneOf", "anyOf"].iter().flat_map(|k| {
+                        at[*k].as_array().into_iter().flatten().map(|alt| resolve(&root, alt))
+                    }))
+                    .collect();
+                at = shapes
+                    .iter()
+                    .find_map(|s| s["properties"].get(part))
+                    .map(|p| resolve(&root, p))
+                    .unwrap_or_else(|| panic!("{field}: no `{part}` in the schema"));
+            }
+        }
+    }
 }

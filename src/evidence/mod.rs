@@ -7,7 +7,8 @@
 //!   [`seal_with`]) the run directory, signing with [`keys::resolve_signing_key`]'s key
 //! - `readyctl sign RUN_DIR --key FILE` → [`sign`]
 //! - `readyctl verify RUN_DIR|PACK --key PUB [--commit SHA]` → [`verify::verify`], print the
-//!   report, exit with [`verify::VerifyReport::exit_code`]
+//!   report; the command (`app::evidence`) exits 0 only for a valid report with a trusted
+//!   signature (or `--allow-unsigned`), the exit code decided there and in `app::Error`
 //! - `readyctl pack RUN_DIR -o PACK.tar.gz` → [`pack::pack`]
 //!
 //! Layout of a sealed run directory (docs/evidence.md, "Run directory"; the contract is

@@ -133,11 +133,6 @@ impl VerifyReport {
     pub fn is_valid(&self) -> bool {
         self.problems.is_empty()
     }
-
-    /// Exit code of `readyctl verify`: 0 valid, 1 invalid.
-    pub fn exit_code(&self) -> i32 {
-        if self.is_valid() { 0 } else { 1 }
-    }
 }
 
 impl fmt::Display for VerifyReport {
@@ -524,7 +519,10 @@ pub(crate) fn check(c: &Collected, options: &VerifyOptions, source: String) -> V
                 ));
             }
         }
-        if commit.is_none() && st.pointer("/predicate/repository/commit").is_some() {
+        // A repository without commits records `"commit": null`: no commit claimed.
+        if commit.is_none()
+            && st.pointer("/predicate/repository/commit").is_some_and(|c| !c.is_null())
+        {
             problems.push(problem(
                 "bad-manifest",
                 Some(MANIFEST),

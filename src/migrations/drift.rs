@@ -14,31 +14,6 @@ use crate::text::hex;
 /// Rows of a read-only query: cells as text, `None` = NULL.
 pub type Rows = Vec<Vec<Option<String>>>;
 
-/// The ledger query of a framework (default table names).
-pub fn ledger_query(framework: Framework) -> &'static str {
-    match framework {
-        Framework::Alembic => "SELECT version_num FROM alembic_version",
-        Framework::GolangMigrate => "SELECT version, dirty FROM schema_migrations",
-        Framework::Goose => "SELECT version_id, is_applied FROM goose_db_version ORDER BY id",
-        Framework::Dbmate => "SELECT version FROM schema_migrations",
-        Framework::Sqlx => "SELECT version, success, checksum FROM _sqlx_migrations",
-        Framework::Prisma => {
-            "SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations"
-        }
-        Framework::Flyway => {
-            "SELECT version, success, checksum FROM flyway_schema_history WHERE version IS NOT NULL"
-        }
-        Framework::Diesel => "SELECT version FROM __diesel_schema_migrations",
-        Framework::Django => "SELECT app, name FROM django_migrations",
-        Framework::Atlas => "SELECT version FROM atlas_schema_revisions",
-        Framework::Rails => "SELECT version FROM schema_migrations",
-        Framework::Liquibase => "SELECT author || ':' || id FROM databasechangelog",
-        Framework::Knex => "SELECT name FROM knex_migrations",
-        Framework::Typeorm => "SELECT timestamp FROM migrations",
-        Framework::Refinery => "SELECT version FROM refinery_schema_history",
-    }
-}
-
 /// Flyway's checksum of a SQL migration (`ChecksumCalculator`): the file is read line by line
 /// (`BufferedReader.readLine`, so `\n`, `\r\n` and `\r` all end a line and are dropped), a
 /// leading byte-order mark is removed, and the CRC-32 of the lines' UTF-8 bytes, concatenated,
@@ -67,7 +42,7 @@ fn issue(rule: &'static str, level: Level, path: &str, message: String) -> Issue
     Issue { rule, level, path: path.to_string(), message }
 }
 
-/// Compares the ledger rows (from [`ledger_query`]) with the set.
+/// Compares the ledger rows (from [`super::framework::ledger_query`]) with the set.
 pub fn compare(set: &MigrationSet, rows: &Rows, source: &str) -> Drift {
     let mut issues = Vec::new();
     let fw = set.framework;

@@ -1,5 +1,7 @@
-//! Running a framework's own migration commands (alembic) against the scratch database, with
-//! a deadline, output captured (bounded, password redacted) for evidence.
+//! Running a framework's own migration commands against the scratch database, with a
+//! deadline, output captured (bounded, password redacted) for evidence; what a failed command
+//! says about its environment; what the commands left in the repository. (Alembic's
+//! configuration copy and env.py reading live in `framework::alembic`.)
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -74,14 +76,6 @@ fn tail_of(path: &Path) -> String {
 
 /// Distinguishes concurrent runs inside one process (checks run in parallel).
 static RUN_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// SQLAlchemy spells the scheme `postgresql://` (it rejects `postgres://` since 1.4).
-pub fn sqlalchemy_url(url: &str) -> String {
-    match url.strip_prefix("postgres://") {
-        Some(rest) => format!("postgresql://{rest}"),
-        None => url.to_string(),
-    }
-}
 
 /// The decisive line of a command that could not run the migrations for lack of environment
 /// (the project's code or a dependency cannot be imported or loaded, a binary is missing):
@@ -178,119 +172,6 @@ pub fn created_in_repo(
     ))
 }
 
-/// A copy of `alembic.ini` (in `dir`, outside the repository) with `sqlalchemy.url` set to
-/// the scratch database: given to alembic with `-c` and `ALEMBIC_CONFIG`, so a project whose
-/// env.py reads the URL from its configuration (as `alembic init` writes it) migrates the
-/// scratch database and nothing else. `%(here)s` keeps meaning the original directory.
-pub fn alembic_config_copy(
-    ini: &Path,
-    url: &str,
-    dir: &Path,
-) -> Result<std::path::PathBuf, String> {
-    let text =
-        std::fs::read_to_string(ini).map_err(|e| format!("cannot read {}: {e}", ini.display()))?;
-    let here = ini.parent().unwrap_or(Path::new(".")).to_string_lossy().replace('%', "%%");
-    // configparser interpolates `%`: a URL's percent-escapes must be doubled.
-    let url_line = format!("sqlalchemy.url = {}", url.replace('%', "%%"));
-    let mut out = Vec::new();
-    let (mut section, mut set) = (String::new(), false);
-    for line in text.lines() {
-        let t = line.trim();
-        if t.starts_with('[') && t.ends_with(']') {
-            if section == "alembic" && !set {
-                out.push(url_line.clone());
-                set = true;
-            }
-            section = t[1..t.len() - 1].trim().to_string();
-        } else if section == "alembic"
-            && t.split_once('=').is_some_and(|(k, _)| k.trim() == "sqlalchemy.url")
-        {
-            out.push(url_line.clone());
-            set = true;
-            continue;
-        }
-        out.push(line.replace("%(here)s", &here));
-    }
-    if !set {
-        if section != "alembic" {
-            out.push("[alembic]".into());
-        }
-        out.push(url_line);
-    }
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join("alembic.ini");
-    std::fs::write(&path, out.join("\n") + "\n")
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
-}
-
-/// `alembic upgrade head` → `alembic -c '<config>' upgrade head` (also `python -m alembic …`),
-/// unless the command names a configuration itself.
-pub fn with_alembic_config(cmd: &str, config: &Path) -> String {
-    if cmd.contains(" -c ") || cmd.contains("--config") || cmd.contains("-n ") {
-        return cmd.to_string();
-    }
-    let words: Vec<&str> = cmd.split(' ').collect();
-    let bare = |w: &str| w.trim_matches('\'').trim_matches('"').to_string();
-    match words.iter().position(|w| bare(w) == "alembic" || bare(w).ends_with("/alembic")) {
-        Some(i) => {
-            let c = format!("'{}'", config.to_string_lossy().replace('\'', "'\\''"));
-            let mut v: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-            v.insert(i + 1, format!("-c {c}"));
-            v.join(" ")
-        }
-        None => cmd.to_string(),
-    }
-}
-
-/// Where an alembic env.py takes its database URL from, when that is not the configuration's
-/// `sqlalchemy.url` nor `DATABASE_URL`: the expression it uses instead
-/// (`settings.SQLALCHEMY_DATABASE_URI`), with `get_url()`-style helpers followed once.
-pub fn alembic_env_url_source(env_py: &str) -> Option<String> {
-    // DATABASE_URL read from the environment (not `settings.DATABASE_URL`, which the project
-    // may build from anything).
-    let reads_env =
-        regex::Regex::new(r#"(?:environ(?:\.get)?\s*[\[(]\s*|getenv\s*\(\s*)["']DATABASE_URL["']"#)
-            .expect("static regex");
-    if reads_env.is_match(env_py) {
-        return None;
-    }
-    let overrides = regex::Regex::new(
-        r#"(?m)(?:\[\s*["']sqlalchemy\.url["']\s*\]\s*=\s*|set_main_option\(\s*["']sqlalchemy\.url["']\s*,\s*|create_(?:async_)?engine\(\s*|\burl\s*=\s*)([^\n,()]+(?:\([^\n)]*\))?)"#,
-    )
-    .expect("static regex");
-    let from_config = |e: &str| {
-        e.contains("get_main_option") || e.contains("get_section") || e.contains("config.")
-    };
-    for c in overrides.captures_iter(env_py) {
-        let expr = c[1].trim().trim_end_matches(':').to_string();
-        if from_config(&expr) || expr == "url" || expr.starts_with("None") {
-            continue;
-        }
-        // `get_url()`: the expression the helper returns.
-        let helper =
-            expr.strip_suffix("()").filter(|h| h.chars().all(|c| c.is_alphanumeric() || c == '_'));
-        if let Some(h) = helper {
-            let def = regex::Regex::new(&format!(
-                r"(?s)def\s+{}\s*\([^)]*\)[^:]*:(.*?)\n\S",
-                regex::escape(h)
-            ))
-            .expect("escaped regex");
-            if let Some(body) = def.captures(&format!("{env_py}\nX")).map(|b| b[1].to_string()) {
-                if let Some(r) = body.lines().map(str::trim).find_map(|l| l.strip_prefix("return "))
-                {
-                    if from_config(r) {
-                        continue;
-                    }
-                    return Some(r.trim().to_string());
-                }
-            }
-        }
-        return Some(expr);
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,65 +234,5 @@ mod tests {
             environment_problem(boot).as_deref(),
             Some("LoadError: cannot load such file -- pg")
         );
-    }
-
-    #[test]
-    fn alembic_config_copy_sets_the_url_and_keeps_here() {
-        let d = tempfile::tempdir().unwrap();
-        let ini = d.path().join("alembic.ini");
-        std::fs::write(
-            &ini,
-            "[alembic]\nscript_location = %(here)s/alembic\nsqlalchemy.url = sqlite:///app.db\n\n[loggers]\nkeys = root\n",
-        )
-        .unwrap();
-        let out = d.path().join("copy");
-        let copy = alembic_config_copy(&ini, "postgresql://u:p%40ss@h/scratch", &out).unwrap();
-        let text = std::fs::read_to_string(copy).unwrap();
-        assert!(text.contains("sqlalchemy.url = postgresql://u:p%%40ss@h/scratch\n"), "{text}");
-        assert!(!text.contains("app.db"), "{text}");
-        assert!(text.contains(&format!("script_location = {}/alembic", d.path().display())));
-        // No sqlalchemy.url at all: added to [alembic].
-        std::fs::write(&ini, "[alembic]\nscript_location = a\n[loggers]\n").unwrap();
-        let text =
-            std::fs::read_to_string(alembic_config_copy(&ini, "sqlite:///s.db", &out).unwrap())
-                .unwrap();
-        assert!(
-            text.starts_with(
-                "[alembic]\nscript_location = a\nsqlalchemy.url = sqlite:///s.db\n[loggers]"
-            ),
-            "{text}"
-        );
-        assert_eq!(
-            with_alembic_config("alembic upgrade head", Path::new("/t/a.ini")),
-            "alembic -c '/t/a.ini' upgrade head"
-        );
-        assert_eq!(
-            with_alembic_config("'/v/bin/python' -m alembic downgrade base", Path::new("/t/a.ini")),
-            "'/v/bin/python' -m alembic -c '/t/a.ini' downgrade base"
-        );
-    }
-
-    #[test]
-    fn env_py_url_sources() {
-        let stock = "url = config.get_main_option(\"sqlalchemy.url\")\ncontext.configure(url=url)\nconnectable = engine_from_config(config.get_section(config.config_ini_section, {}))\n";
-        assert_eq!(alembic_env_url_source(stock), None);
-        let fastapi = "from app.core.config import settings\n\ndef get_url():\n    return str(settings.SQLALCHEMY_DATABASE_URI)\n\ndef run_migrations_offline():\n    url = get_url()\n    context.configure(url=url)\n\ndef run_migrations_online():\n    configuration = config.get_section(config.config_ini_section)\n    configuration[\"sqlalchemy.url\"] = get_url()\n";
-        assert_eq!(
-            alembic_env_url_source(fastapi).as_deref(),
-            Some("str(settings.SQLALCHEMY_DATABASE_URI)")
-        );
-        let direct = "from myapp import settings\nengine = create_engine(settings.DB_URL)\n";
-        assert_eq!(alembic_env_url_source(direct).as_deref(), Some("settings.DB_URL"));
-        assert_eq!(alembic_env_url_source("url = os.environ[\"DATABASE_URL\"]\n"), None);
-        assert_eq!(alembic_env_url_source("url = os.getenv('DATABASE_URL')\n"), None);
-        // The corpus' fastapi template: a settings attribute of the same name is not the variable.
-        let settings = "def get_url():\n    return str(settings.DATABASE_URL)\n\nconfiguration[\"sqlalchemy.url\"] = get_url()\n";
-        assert_eq!(alembic_env_url_source(settings).as_deref(), Some("str(settings.DATABASE_URL)"));
-    }
-
-    #[test]
-    fn sqlalchemy_scheme() {
-        assert_eq!(sqlalchemy_url("postgres://u@h/d"), "postgresql://u@h/d");
-        assert_eq!(sqlalchemy_url("sqlite:///x.db"), "sqlite:///x.db");
     }
 }

@@ -606,26 +606,7 @@ fn argv(tool: Tool, exe: &Path, input: &str) -> Vec<String> {
     a
 }
 
-/// The `audit` probe kind: nothing to prepare beyond validating the spec.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "audit";
-    type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::validated_kind!("audit");
 
 fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let path = std::env::var_os("PATH").unwrap_or_default();

@@ -979,26 +979,7 @@ fn first_line(s: &str) -> String {
     }
 }
 
-/// The `ci` probe kind: nothing to prepare beyond validating the spec.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "ci";
-    type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::validated_kind!("ci");
 
 fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let configs = find_configs(ctx.repo);

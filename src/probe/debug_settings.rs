@@ -249,26 +249,7 @@ fn verdict(scan: &Scan, python_files: usize) -> ProbeOutcome {
     out
 }
 
-/// The `debug_settings` probe kind: nothing to prepare beyond validating the spec.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "debug_settings";
-    type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::validated_kind!("debug_settings");
 
 fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {
     match examine(ctx.repo, spec) {

@@ -395,26 +395,7 @@ pub fn lint(
     out
 }
 
-/// The `dockerfile` probe kind: nothing to prepare beyond validating the spec.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "dockerfile";
-    type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::validated_kind!("dockerfile");
 
 fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let files: Vec<String> = match &spec.path {

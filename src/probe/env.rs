@@ -238,26 +238,7 @@ pub fn documented(text: &str) -> BTreeSet<String> {
     text.lines().filter_map(|l| re.captures(l).map(|c| c[1].to_string())).collect()
 }
 
-/// The `env` probe kind: nothing to prepare beyond validating the spec.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "env";
-    type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::validated_kind!("env");
 
 fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     let rel = spec.example.clone().unwrap_or_else(|| {

@@ -1,7 +1,9 @@
 //! The `migrations` probe: detect the framework and migration set, check integrity, lint the
 //! SQL, and apply it to a scratch database (SQLite embedded, or a throwaway PostgreSQL
 //! database created on `database_url` and dropped at the end). The logic lives in
-//! `crate::migrations`; this file maps a spec to it and the findings to an outcome.
+//! `crate::migrations` (what each framework is and how it is applied: `migrations::framework`);
+//! this file maps a spec to it, chooses the scratch database, and words the findings as an
+//! outcome.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,6 +17,7 @@ use crate::migrations::apply::{self, ApplyReport, PgScratch, ScratchDb, Sqlite};
 use crate::migrations::code::{self, CodeError};
 use crate::migrations::detect::{self, Framework, MigrationSet};
 use crate::migrations::drift;
+use crate::migrations::framework::{self, AppliedBy, alembic, tool_report};
 use crate::migrations::integrity::{self, Issue, Level};
 use crate::migrations::lint::{self, Finding, LintInput, Rule};
 use crate::migrations::tool::{self, ToolRun};
@@ -383,7 +386,7 @@ fn find_dir(ctx: &ProbeContext<'_>, spec: &Spec) -> Result<(PathBuf, Framework),
         None => Err(format!(
             "no migrations directory found (tried {}, Django apps, db/migrate, units and \
              Prisma's schema path); set `path`",
-            detect::DEFAULT_DIRS.join(", ")
+            framework::DEFAULT_DIRS.join(", ")
         )),
     }
 }
@@ -400,6 +403,8 @@ pub struct Kind;
 
 impl super::ProbeKind for Kind {
     const KEY: &'static str = "migrations";
+    const SHELL_FIELDS: &'static [&'static str] =
+        &["alembic.upgrade", "alembic.downgrade", "commands.upgrade", "commands.downgrade"];
     type Spec = Spec;
     type Compiled = Compiled;
     fn compile(
@@ -491,7 +496,7 @@ fn run(compiled: &Compiled, ctx: &ProbeContext<'_>) -> ProbeOutcome {
     let mut pending = None;
     if let Some(d) = &spec.drift {
         let source = apply::redact_url_password(&d.url, &d.url);
-        let query = drift::ledger_query(framework);
+        let query = framework::ledger_query(framework);
         let rows = if d.url.starts_with("postgres://") || d.url.starts_with("postgresql://") {
             db::query_postgres(&d.url, query, true, ctx.remaining().min(Duration::from_secs(15)))
         } else {
@@ -552,21 +557,12 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
         ApplyMode::Auto => ApplyMode::Sqlite,
         m => m,
     };
-    let by_tool = matches!(
-        set.framework,
-        Framework::Django | Framework::Knex | Framework::Rails | Framework::Typeorm
-    ) || (set.framework == Framework::Prisma && spec.commands.is_some());
-    if by_tool {
+    let by = framework::applied_by(set, spec.commands.is_some());
+    if by == AppliedBy::Commands {
         code_apply(spec, ctx, set, &mut out);
         return out;
     }
-    let code_only = match set.framework {
-        Framework::Refinery if set.migrations.iter().any(|m| m.up.is_none()) => {
-            Some("some refinery migrations are Rust code (`.rs`), which readyctl does not run")
-        }
-        _ => None,
-    };
-    if let Some(why) = code_only {
+    if let AppliedBy::Never(why) = by {
         match spec.apply {
             ApplyMode::Auto | ApplyMode::Off => out.note = Some(format!("not applied: {why}")),
             _ => out.error = Some(format!("cannot apply: {why}; use `apply: off`")),
@@ -589,43 +585,13 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
                     return out;
                 }
             };
-            if set.framework == Framework::Alembic {
-                scratch.disconnect();
-                let scratch_url = scratch.url.clone();
-                let redact = |s: &str| apply::redact_url_password(url, s);
-                let dump = || {
-                    apply::pg_connect(&scratch_url, timeout)
-                        .and_then(|mut c| apply::pg_schema(&mut c))
-                };
-                let has_ledger = || {
-                    apply::pg_connect(&scratch_url, timeout).is_ok_and(|mut c| {
-                        c.simple_query("SELECT version_num FROM alembic_version").is_ok()
-                    })
-                };
-                let r = alembic(
-                    spec,
-                    ctx,
-                    set,
-                    &tool::sqlalchemy_url(&scratch_url),
-                    &redact,
-                    &mut out.tool_runs,
-                    &dump,
-                    &has_ledger,
-                );
-                match r {
-                    Ok(()) => {
-                        match scratch.client().and_then(|c| alembic_check(set, AlembicDb::Pg(c))) {
-                            Ok(schema) => out.report = Some(tool_report("postgres", schema, None)),
-                            Err(e) => {
-                                out.report =
-                                    Some(tool_report("postgres", Default::default(), Some(e)))
-                            }
-                        }
-                    }
-                    Err(ToolError::Error(e)) => out.error = Some(e),
-                    Err(ToolError::Fail(e)) => {
-                        out.report = Some(tool_report("postgres", Default::default(), Some(e)))
-                    }
+            if by == AppliedBy::Alembic {
+                let cmds = alembic_commands(spec, ctx);
+                let env = framework_env(ctx);
+                let runs = &mut out.tool_runs;
+                match alembic::apply_postgres(&env, &cmds, set, url, &mut scratch, timeout, runs) {
+                    Ok(r) => out.report = Some(r),
+                    Err(e) => out.error = Some(e),
                 }
             } else {
                 out.report = Some(apply::apply(&mut scratch, set, deadline));
@@ -636,47 +602,12 @@ fn apply_set(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet) -> Applied
             drop(scratch);
         }
         ApplyMode::Sqlite | ApplyMode::Auto => {
-            if set.framework == Framework::Alembic {
-                let dir = scratch_temp_dir("alembic", ctx);
-                let _ = std::fs::create_dir_all(&dir);
-                let db = dir.join("scratch.db");
-                let _ = std::fs::remove_file(&db);
-                let url = format!("sqlite:///{}", db.display());
-                let dump = || {
-                    rusqlite::Connection::open(&db)
-                        .map_err(|e| e.to_string())
-                        .and_then(|c| apply::sqlite_schema(&c))
-                };
-                let has_ledger = || {
-                    rusqlite::Connection::open(&db)
-                        .is_ok_and(|c| c.prepare("SELECT version_num FROM alembic_version").is_ok())
-                };
-                let r = alembic(
-                    spec,
-                    ctx,
-                    set,
-                    &url,
-                    &|s: &str| s.to_string(),
-                    &mut out.tool_runs,
-                    &dump,
-                    &has_ledger,
-                );
-                match r {
-                    Ok(()) => {
-                        let res = rusqlite::Connection::open(&db)
-                            .map_err(|e| e.to_string())
-                            .and_then(|c| alembic_check(set, AlembicDb::Sqlite(&c)));
-                        out.report = Some(match res {
-                            Ok(schema) => tool_report("sqlite", schema, None),
-                            Err(e) => tool_report("sqlite", Default::default(), Some(e)),
-                        });
-                    }
-                    Err(ToolError::Error(e)) => out.error = Some(e),
-                    Err(ToolError::Fail(e)) => {
-                        out.report = Some(tool_report("sqlite", Default::default(), Some(e)))
-                    }
+            if by == AppliedBy::Alembic {
+                let cmds = alembic_commands(spec, ctx);
+                match alembic::apply_sqlite(&framework_env(ctx), &cmds, set, &mut out.tool_runs) {
+                    Ok(r) => out.report = Some(r),
+                    Err(e) => out.error = Some(e),
                 }
-                let _ = std::fs::remove_dir_all(&dir);
                 return out;
             }
             let mut db = match Sqlite::in_memory() {
@@ -732,7 +663,8 @@ fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut
             return;
         }
     };
-    let mut plan = match code_plan(spec, ctx, set) {
+    let env = framework_env(ctx);
+    let mut plan = match framework::plan(&env, &commands(spec, ctx), set) {
         Ok(p) => p,
         Err(e) => {
             out.error = Some(e);
@@ -752,14 +684,12 @@ fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut
     let redact = |s: &str| apply::redact_url_password(url, s);
     // Django: a settings module that imports the project's and points DATABASES at the
     // scratch database, for projects whose settings do not read DATABASE_URL.
-    let shim_dir = scratch_temp_dir("django", ctx);
-    if fw == Framework::Django {
-        match django_settings_shim(&plan.workdir, &scratch_url, &shim_dir) {
-            Ok(env) => plan.env = env,
-            Err(e) => {
-                out.error = Some(e);
-                return;
-            }
+    let shim_dir = env.temp_dir("django");
+    match framework::isolation_env(&plan, fw, &scratch_url, &shim_dir) {
+        Ok(env) => plan.env = env,
+        Err(e) => {
+            out.error = Some(e);
+            return;
         }
     }
     let before = tool::tree_snapshot(ctx.repo);
@@ -785,293 +715,34 @@ fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut
     drop(scratch);
 }
 
-/// The commands, working directory and ledger of a code framework; an error naming what to
-/// install when the default tool is not there.
-fn code_plan(
-    spec: &Spec,
-    ctx: &ProbeContext<'_>,
-    set: &MigrationSet,
-) -> Result<code::Plan, String> {
-    let fw = set.framework;
+/// What the framework modules need of the check's context.
+fn framework_env<'a>(ctx: &'a ProbeContext<'_>) -> framework::Env<'a> {
+    framework::Env {
+        repo: ctx.repo,
+        check_id: ctx.check_id,
+        deadline: ctx.deadline,
+        cancel: ctx.cancel,
+    }
+}
+
+/// The spec's `commands`, paths resolved against the repository.
+fn commands(spec: &Spec, ctx: &ProbeContext<'_>) -> framework::Commands {
     let cmds = spec.commands.clone().unwrap_or_default();
-    // TypeORM: the data source file, and the project directory holding it (the nearest
-    // parent with package.json, else the data source's directory).
-    let data_source = match (&cmds.data_source, fw) {
-        (Some(ds), _) => {
-            let ds = ctx.resolve(ds);
-            if !ds.is_file() {
-                return Err(format!("commands.data_source {} does not exist", rel(ctx.repo, &ds)));
-            }
-            Some(ds)
-        }
-        (None, Framework::Typeorm) => {
-            nearest_parent(ctx.repo, &set.dir, |d| typeorm_data_source(d).is_some())
-                .and_then(|d| typeorm_data_source(&d))
-        }
-        _ => None,
+    framework::Commands {
+        upgrade: cmds.upgrade,
+        downgrade: cmds.downgrade,
+        workdir: cmds.workdir.map(|w| ctx.resolve(w)),
+        data_source: cmds.data_source.map(|d| ctx.resolve(d)),
     }
-    .map(|ds| {
-        let dir = ds.parent().unwrap_or(ctx.repo);
-        let root = nearest_parent(ctx.repo, dir, |d| d.join("package.json").is_file())
-            .unwrap_or_else(|| dir.to_path_buf());
-        (root, ds)
-    });
-    let marker: &dyn Fn(&Path) -> bool = match fw {
-        Framework::Django => &|d: &Path| d.join("manage.py").is_file(),
-        Framework::Knex => &|d: &Path| {
-            ["js", "ts", "cjs", "mjs"].iter().any(|e| d.join(format!("knexfile.{e}")).is_file())
-        },
-        Framework::Rails => &rails_app_root,
-        Framework::Typeorm => &|d: &Path| d.join("package.json").is_file(),
-        _ => &|d: &Path| {
-            d.join("prisma").join("schema.prisma").is_file() || d.join("schema.prisma").is_file()
-        },
-    };
-    let workdir = match (&cmds.workdir, &data_source) {
-        (Some(w), _) => ctx.resolve(w),
-        (None, Some((root, _))) => root.clone(),
-        (None, None) => {
-            let what = match fw {
-                Framework::Django => "manage.py",
-                Framework::Knex => "knexfile",
-                Framework::Rails => "Rails app (bin/rails, config/application.rb)",
-                Framework::Typeorm => {
-                    "TypeORM data source (data-source.ts/.js, or src/data-source.ts/.js)"
-                }
-                _ => "schema.prisma",
-            };
-            let hint = if fw == Framework::Typeorm {
-                "set `commands.data_source`"
-            } else {
-                "set `commands.workdir`"
-            };
-            nearest_parent(ctx.repo, &set.dir, marker)
-                .ok_or_else(|| format!("no {what} above {}; {hint}", rel(ctx.repo, &set.dir)))?
-        }
-    };
-    // Default commands need the tool installed in the project; say what to install.
-    let node_bin = |bin: &str| {
-        workdir.ancestors().any(|d| d.join("node_modules").join(".bin").join(bin).exists())
-    };
-    let (upgrade, downgrade, ledger, ledger_sql, expected): (
-        String,
-        Option<String>,
-        _,
-        _,
-        Vec<String>,
-    ) = match fw {
-        Framework::Django => {
-            if cmds.upgrade.is_none() {
-                let probe = tool::run_shell(
-                    "python -c 'import django'",
-                    &workdir,
-                    &[],
-                    ctx.deadline,
-                    ctx.cancel,
-                    &|s: &str| s.to_string(),
-                )?;
-                if probe.exit_code != Some(0) {
-                    return Err(format!(
-                        "Django is not importable by `python` in {} (`pip install Django` and a PostgreSQL driver such as psycopg2-binary, or set `commands.upgrade`)",
-                        rel(ctx.repo, &workdir)
-                    ));
-                }
-            }
-            let mut apps: Vec<&str> = set
-                .migrations
-                .iter()
-                .filter_map(|m| m.version.split_once('.').map(|(a, _)| a))
-                .collect();
-            apps.dedup();
-            let zero = apps
-                .iter()
-                // App labels come from directory names: quoted, as any text put in a script.
-                .map(|a| format!("python manage.py migrate {} zero --noinput", shell_word(a)))
-                .collect::<Vec<_>>()
-                .join(" && ");
-            (
-                cmds.upgrade.unwrap_or_else(|| "python manage.py migrate --noinput".into()),
-                Some(cmds.downgrade.unwrap_or(zero)),
-                "django_migrations",
-                "SELECT app || '.' || name FROM django_migrations",
-                set.migrations.iter().map(|m| m.version.clone()).collect(),
-            )
-        }
-        Framework::Knex => {
-            if cmds.upgrade.is_none() && !node_bin("knex") {
-                return Err(format!(
-                    "knex is not installed in {} (`npm install knex pg`, or set `commands.upgrade`)",
-                    rel(ctx.repo, &workdir)
-                ));
-            }
-            (
-                cmds.upgrade.unwrap_or_else(|| "npx --no-install knex migrate:latest".into()),
-                Some(
-                    cmds.downgrade
-                        .unwrap_or_else(|| "npx --no-install knex migrate:rollback --all".into()),
-                ),
-                "knex_migrations",
-                "SELECT name FROM knex_migrations",
-                set.migrations
-                    .iter()
-                    .filter_map(|m| {
-                        m.files.first().map(|f| f.rsplit('/').next().unwrap_or(f).to_string())
-                    })
-                    .collect(),
-            )
-        }
-        Framework::Rails => {
-            if cmds.upgrade.is_none() {
-                rails_usable(ctx, &workdir)?;
-            }
-            (
-                cmds.upgrade.unwrap_or_else(|| "bin/rails db:migrate".into()),
-                Some(cmds.downgrade.unwrap_or_else(|| "bin/rails db:migrate VERSION=0".into())),
-                "schema_migrations",
-                "SELECT version FROM schema_migrations",
-                set.migrations.iter().map(|m| m.version.clone()).collect(),
-            )
-        }
-        Framework::Typeorm => {
-            let defaults = match &data_source {
-                Some((_, ds)) => {
-                    let typescript = is_typescript(ds);
-                    if (cmds.upgrade.is_none() || cmds.downgrade.is_none())
-                        && (!node_bin("typeorm") || (typescript && !node_bin("ts-node")))
-                    {
-                        return Err(format!(
-                            "typeorm is not installed in {} (`npm install typeorm pg`{}, or set `commands.upgrade` and `commands.downgrade`)",
-                            shown_dir(ctx.repo, &workdir),
-                            if typescript {
-                                " and `npm install ts-node typescript` for the TypeScript data source"
-                            } else {
-                                ""
-                            }
-                        ));
-                    }
-                    let arg = ds.strip_prefix(&workdir).unwrap_or(ds).to_string_lossy();
-                    Some(typeorm_commands(&arg, typescript, set.migrations.len()))
-                }
-                None if cmds.upgrade.is_some() && cmds.downgrade.is_some() => None,
-                None => {
-                    return Err(format!(
-                        "no TypeORM data source (data-source.ts/.js, or src/data-source.ts/.js) above {}; set `commands.data_source`",
-                        rel(ctx.repo, &set.dir)
-                    ));
-                }
-            };
-            let (up, down) = defaults.unwrap_or_default();
-            (
-                cmds.upgrade.unwrap_or(up),
-                Some(cmds.downgrade.unwrap_or(down)),
-                "migrations",
-                "SELECT name FROM migrations",
-                set.migrations.iter().map(|m| format!("{}{}", m.name, m.version)).collect(),
-            )
-        }
-        _ => {
-            if cmds.upgrade.is_none() && !node_bin("prisma") {
-                return Err(format!(
-                    "prisma is not installed in {} (`npm install prisma`, or set `commands.upgrade`)",
-                    rel(ctx.repo, &workdir)
-                ));
-            }
-            (
-                cmds.upgrade.unwrap_or_else(|| "npx --no-install prisma migrate deploy".into()),
-                cmds.downgrade,
-                "_prisma_migrations",
-                "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
-                set.migrations
-                    .iter()
-                    .filter_map(|m| {
-                        m.files.first().and_then(|f| f.rsplit('/').nth(1)).map(str::to_string)
-                    })
-                    .collect(),
-            )
-        }
-    };
-    let migrations = set.migrations.iter().map(|m| (m.version.clone(), m.name.clone())).collect();
-    let isolation_hint = match fw {
-        Framework::Django => "its settings module replaces DATABASES after readyctl's override, or the commands name another settings module: let DATABASES['default'] come from DATABASE_URL",
-        Framework::Rails => "config/database.yml names a `url:` or database that wins over DATABASE_URL: let the environment's `url` be `<%= ENV['DATABASE_URL'] %>`",
-        Framework::Knex => "the knexfile's connection does not read process.env.DATABASE_URL",
-        Framework::Typeorm => "the data source's url/host does not read process.env.DATABASE_URL",
-        _ => "schema.prisma's datasource url is not env(\"DATABASE_URL\")",
-    }
-    .to_string();
-    Ok(code::Plan {
-        upgrade,
-        downgrade,
-        workdir,
-        ledger,
-        ledger_sql,
-        expected,
-        migrations,
-        env: Vec::new(),
-        isolation_hint,
-    })
 }
 
-/// Environment for Django's commands that points `DATABASES["default"]` at the scratch
-/// database whatever the project's settings say: `DJANGO_SETTINGS_MODULE` names a module in
-/// `dir` that imports the project's settings module (from the environment, else manage.py's
-/// `setdefault`) and overrides DATABASES; the password travels in the environment, not the
-/// file. Empty when the project's settings module cannot be found (DATABASE_URL only).
-fn django_settings_shim(
-    workdir: &Path,
-    scratch_url: &str,
-    dir: &Path,
-) -> Result<Vec<(String, String)>, String> {
-    let manage = std::fs::read_to_string(workdir.join("manage.py")).unwrap_or_default();
-    let re = regex::Regex::new(r#"DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']"#)
-        .expect("static regex");
-    let Some(original) = std::env::var("DJANGO_SETTINGS_MODULE")
-        .ok()
-        .or_else(|| re.captures(&manage).map(|c| c[1].to_string()))
-    else {
-        return Ok(Vec::new());
-    };
-    let cfg: postgres::Config =
-        scratch_url.parse().map_err(|e| format!("scratch database URL: {e}"))?;
-    let host = match cfg.get_hosts().first() {
-        Some(postgres::config::Host::Tcp(h)) => h.clone(),
-        #[cfg(unix)]
-        Some(postgres::config::Host::Unix(p)) => p.to_string_lossy().into_owned(),
-        None => "localhost".into(),
-    };
-    let port = cfg.get_ports().first().copied().unwrap_or(5432);
-    let py = |s: &str| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"));
-    let module = format!(
-        "# Written by readyctl: the project's settings with DATABASES on readyctl's scratch database.\nimport os\nfrom {original} import *  # noqa: F401,F403\n\nDATABASES = {{\n    'default': {{\n        'ENGINE': 'django.db.backends.postgresql',\n        'NAME': {},\n        'USER': {},\n        'PASSWORD': os.environ.get('READYCTL_SCRATCH_PASSWORD', ''),\n        'HOST': {},\n        'PORT': '{port}',\n    }}\n}}\n",
-        py(cfg.get_dbname().unwrap_or("")),
-        py(cfg.get_user().unwrap_or("")),
-        py(&host),
-    );
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    std::fs::write(dir.join("readyctl_scratch_settings.py"), module)
-        .map_err(|e| format!("cannot write the Django settings shim: {e}"))?;
-    let password = cfg.get_password().map(|p| String::from_utf8_lossy(p).into_owned());
-    let pythonpath = match std::env::var("PYTHONPATH") {
-        Ok(p) if !p.is_empty() => format!("{}:{}:{p}", dir.display(), workdir.display()),
-        _ => format!("{}:{}", dir.display(), workdir.display()),
-    };
-    Ok(vec![
-        ("DJANGO_SETTINGS_MODULE".into(), "readyctl_scratch_settings".into()),
-        ("PYTHONPATH".into(), pythonpath),
-        ("READYCTL_SCRATCH_PASSWORD".into(), password.unwrap_or_default()),
-    ])
-}
-
-/// A directory name of its own under the system temp directory for one use by one check
-/// (checks, and tests, run concurrently in one process).
-fn scratch_temp_dir(what: &str, ctx: &ProbeContext<'_>) -> PathBuf {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    std::env::temp_dir().join(format!(
-        "readyctl-{what}-{}-{}-{}",
-        std::process::id(),
-        ctx.check_id.replace(['/', ' '], "_"),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ))
+/// The spec's `alembic` commands, `workdir` resolved against the repository.
+fn alembic_commands<'a>(spec: &'a Spec, ctx: &ProbeContext<'_>) -> alembic::Commands<'a> {
+    alembic::Commands {
+        upgrade: &spec.alembic.upgrade,
+        downgrade: &spec.alembic.downgrade,
+        workdir: spec.alembic.workdir.as_ref().map(|w| ctx.resolve(w)),
+    }
 }
 
 /// The first line of a message, at most 160 characters: a reason is one line in a table.
@@ -1082,321 +753,6 @@ fn one_line(s: &str) -> String {
     } else {
         first.to_string()
     }
-}
-
-/// The nearest of `start` and its parents, up to `repo`, for which `pred` holds.
-fn nearest_parent(repo: &Path, start: &Path, pred: impl Fn(&Path) -> bool) -> Option<PathBuf> {
-    for dir in start.ancestors() {
-        if pred(dir) {
-            return Some(dir.to_path_buf());
-        }
-        if dir == repo {
-            break;
-        }
-    }
-    None
-}
-
-/// A directory for a message: repository-relative, `.` for the repository itself.
-fn shown_dir(repo: &Path, dir: &Path) -> String {
-    let r = rel(repo, dir);
-    if r.is_empty() { ".".into() } else { r }
-}
-
-/// A Rails app root: `bin/rails` or `config/application.rb`.
-fn rails_app_root(dir: &Path) -> bool {
-    dir.join("bin").join("rails").is_file() || dir.join("config").join("application.rb").is_file()
-}
-
-/// Where `typeorm init` and TypeORM's documentation put the data source, in that order.
-const TYPEORM_DATA_SOURCES: [&str; 8] = [
-    "data-source.ts",
-    "data-source.js",
-    "data-source.cjs",
-    "data-source.mjs",
-    "src/data-source.ts",
-    "src/data-source.js",
-    "src/data-source.cjs",
-    "src/data-source.mjs",
-];
-
-/// The TypeORM data source file of the project rooted at `dir`, if it has one.
-fn typeorm_data_source(dir: &Path) -> Option<PathBuf> {
-    TYPEORM_DATA_SOURCES.iter().map(|f| dir.join(f)).find(|p| p.is_file())
-}
-
-fn is_typescript(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "ts" || e == "mts" || e == "cts")
-}
-
-/// TypeORM's default upgrade and downgrade commands for a data source (`-d` argument as
-/// given). A TypeScript data source (and its `.ts` migrations) loads through ts-node, as
-/// TypeORM's documentation says (`typeorm-ts-node-commonjs`). `migration:revert` undoes one
-/// migration per call, so the downgrade calls it once per migration of the set.
-fn typeorm_commands(data_source: &str, typescript: bool, n: usize) -> (String, String) {
-    let bin = if typescript { "typeorm-ts-node-commonjs" } else { "typeorm" };
-    let ds = shell_word(data_source);
-    let run = format!("npx --no-install {bin} migration:run -d {ds}");
-    let revert = format!("npx --no-install {bin} migration:revert -d {ds}");
-    let down =
-        if n == 1 { revert } else { format!("for _ in $(seq {n}); do {revert} || exit $?; done") };
-    (run, down)
-}
-
-/// `s` as one `sh` word: unchanged when it holds only safe characters, else single-quoted.
-fn shell_word(s: &str) -> String {
-    crate::shell::shell_quote(s)
-}
-
-/// The default Rails commands need `bin/rails` and a Ruby that boots the app (`bin/rails
-/// --version` loads `config/boot.rb`, so Bundler and the app's gems, without touching the
-/// database); else an error saying what to install.
-fn rails_usable(ctx: &ProbeContext<'_>, workdir: &Path) -> Result<(), String> {
-    if !workdir.join("bin").join("rails").is_file() {
-        return Err(format!(
-            "no bin/rails in {} (`rails app:update:bin` makes it), or set `commands.upgrade` and `commands.downgrade`",
-            shown_dir(ctx.repo, workdir)
-        ));
-    }
-    let probe = tool::run_shell(
-        "bin/rails --version",
-        workdir,
-        &[],
-        ctx.deadline,
-        ctx.cancel,
-        &|s: &str| s.to_string(),
-    )?;
-    if probe.exit_code == Some(0) {
-        return Ok(());
-    }
-    let last = probe.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    let what =
-        if probe.exit_code == Some(127) { "Ruby is not installed" } else { "Rails does not load" };
-    Err(format!(
-        "{what}: `bin/rails --version` in {} failed ({last}); install Ruby and the app's gems (`bundle install`; on Debian `apt-get install ruby-railties ruby-activerecord ruby-pg`), or set `commands.upgrade` and `commands.downgrade`",
-        shown_dir(ctx.repo, workdir)
-    ))
-}
-
-fn tool_report(
-    engine: &'static str,
-    schema: apply::Schema,
-    failure: Option<String>,
-) -> ApplyReport {
-    ApplyReport {
-        engine,
-        database: None,
-        steps: Vec::new(),
-        round_trip_skipped: None,
-        reapplied: 0,
-        schema,
-        failure,
-    }
-}
-
-enum ToolError {
-    /// The claim does not hold (a command failed).
-    Fail(String),
-    /// Could not verify (tool missing, timeout).
-    Error(String),
-}
-
-/// upgrade, downgrade, upgrade with the framework's own commands.
-#[expect(clippy::too_many_arguments, reason = "the scratch database's accessors differ by engine")]
-fn alembic(
-    spec: &Spec,
-    ctx: &ProbeContext<'_>,
-    set: &MigrationSet,
-    url: &str,
-    redact: &dyn Fn(&str) -> String,
-    runs: &mut Vec<ToolRun>,
-    dump: &dyn Fn() -> Result<apply::Schema, String>,
-    has_ledger: &dyn Fn() -> bool,
-) -> Result<(), ToolError> {
-    let workdir = match &spec.alembic.workdir {
-        Some(w) => ctx.resolve(w),
-        None => {
-            let mut d = Some(set.dir.as_path());
-            let mut found = None;
-            while let Some(dir) = d {
-                if dir.join("alembic.ini").is_file() {
-                    found = Some(dir.to_path_buf());
-                    break;
-                }
-                if dir == ctx.repo {
-                    break;
-                }
-                d = dir.parent();
-            }
-            found.ok_or_else(|| {
-                ToolError::Error(format!(
-                    "no alembic.ini above {}; set `alembic.workdir`",
-                    rel(ctx.repo, &set.dir)
-                ))
-            })?
-        }
-    };
-    // Isolation: alembic is pointed at the scratch database by a copy of alembic.ini with
-    // `sqlalchemy.url` set (`-c` and ALEMBIC_CONFIG) and by DATABASE_URL; an env.py that takes
-    // its URL from elsewhere is not run at all, and afterwards the scratch database must hold
-    // alembic_version and the repository must hold no new file.
-    let ini = workdir.join("alembic.ini");
-    let env_py = alembic_env_py(&ini);
-    let custom = [&spec.alembic.upgrade, &spec.alembic.downgrade]
-        .iter()
-        .any(|c| c.contains("DATABASE_URL") || c.contains(" -x "));
-    if !custom
-        && let Some((path, text)) = &env_py
-        && let Some(source) = tool::alembic_env_url_source(text)
-    {
-        return Err(ToolError::Error(format!(
-            "{} reads its URL from `{source}`, not from sqlalchemy.url or DATABASE_URL: readyctl runs alembic only against its own scratch database; make env.py honour DATABASE_URL (or config.get_main_option(\"sqlalchemy.url\")) and set `database_url`",
-            rel(ctx.repo, path)
-        )));
-    }
-    let cfg_dir = scratch_temp_dir("alembic-cfg", ctx);
-    let config = if ini.is_file() {
-        Some(tool::alembic_config_copy(&ini, url, &cfg_dir).map_err(ToolError::Error)?)
-    } else {
-        None
-    };
-    struct Cleanup(PathBuf);
-    impl Drop for Cleanup {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let _cleanup = Cleanup(cfg_dir);
-    let before = tool::tree_snapshot(ctx.repo);
-    let created = || tool::created_in_repo(&before, &tool::tree_snapshot(ctx.repo));
-    let config_s = config.as_ref().map(|c| c.to_string_lossy().into_owned());
-    let mut env: Vec<(&str, &str)> = vec![("DATABASE_URL", url)];
-    if let Some(c) = &config_s {
-        env.push(("ALEMBIC_CONFIG", c));
-    }
-    for (step, cmd) in [&spec.alembic.upgrade, &spec.alembic.downgrade, &spec.alembic.upgrade]
-        .into_iter()
-        .enumerate()
-    {
-        let run = match &config {
-            Some(c) => tool::with_alembic_config(cmd, c),
-            None => cmd.to_string(),
-        };
-        let r = tool::run_shell(&run, &workdir, &env, ctx.deadline, ctx.cancel, redact)
-            .map_err(ToolError::Error)?;
-        let code = r.exit_code;
-        let last =
-            r.output.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
-        let environment = tool::environment_problem(&r.output);
-        runs.push(r);
-        if let Some(e) = created() {
-            return Err(ToolError::Error(format!("after `{cmd}`, {e}")));
-        }
-        match code {
-            Some(0) => {}
-            Some(127) => {
-                return Err(ToolError::Error(format!("`{cmd}`: command not found ({last})")));
-            }
-            Some(_) if environment.is_some() => {
-                return Err(ToolError::Error(format!(
-                    "`{cmd}` could not load the project: {} (an environment problem, not a migration failure: run it where the project's code is importable, e.g. `alembic.upgrade: uv run alembic upgrade head`)",
-                    environment.unwrap_or_default()
-                )));
-            }
-            Some(c) => return Err(ToolError::Fail(format!("`{cmd}` exited with {c}: {last}"))),
-            None => {
-                return Err(ToolError::Error(format!(
-                    "`{cmd}` did not finish before the deadline"
-                )));
-            }
-        }
-        if step == 0 && !has_ledger() {
-            let why = match &env_py {
-                Some((path, text)) => match tool::alembic_env_url_source(text) {
-                    Some(source) => format!(
-                        "{} reads its URL from `{source}`, not from sqlalchemy.url",
-                        rel(ctx.repo, path)
-                    ),
-                    None => format!(
-                        "{} did not use the sqlalchemy.url or DATABASE_URL readyctl gave it",
-                        rel(ctx.repo, path)
-                    ),
-                },
-                None => {
-                    "the command did not use the sqlalchemy.url or DATABASE_URL readyctl gave it"
-                        .into()
-                }
-            };
-            return Err(ToolError::Error(format!(
-                "`{cmd}` succeeded but readyctl's scratch database holds no alembic_version: it migrated another database ({why}); make the project honour DATABASE_URL and set `database_url`"
-            )));
-        }
-        if step == 1 {
-            // After the downgrade nothing but alembic's own table may remain.
-            let left: Vec<String> = dump().map_err(ToolError::Error)?.into_keys().collect();
-            if !left.is_empty() {
-                return Err(ToolError::Fail(format!(
-                    "`{cmd}` leaves schema objects behind: {}",
-                    crate::text::first_few(&left, 5, crate::text::More::And)
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The env.py the configuration's `script_location` names, and its text.
-fn alembic_env_py(ini: &Path) -> Option<(PathBuf, String)> {
-    let text = std::fs::read_to_string(ini).ok()?;
-    let here = ini.parent()?;
-    let loc = text.lines().find_map(|l| {
-        let (k, v) = l.split_once('=')?;
-        (k.trim() == "script_location").then(|| v.trim().to_string())
-    })?;
-    let loc = loc.replace("%(here)s", &here.to_string_lossy());
-    let dir = if Path::new(&loc).is_absolute() { PathBuf::from(loc) } else { here.join(loc) };
-    let path = dir.join("env.py");
-    let text = std::fs::read_to_string(&path).ok()?;
-    Some((path, text))
-}
-
-enum AlembicDb<'a> {
-    Pg(&'a mut postgres::Client),
-    Sqlite(&'a rusqlite::Connection),
-}
-
-/// `alembic_version` must hold exactly the graph's single head. Returns the schema dump.
-fn alembic_check(set: &MigrationSet, db: AlembicDb<'_>) -> Result<apply::Schema, String> {
-    let (versions, schema) = match db {
-        AlembicDb::Pg(c) => {
-            let rows = c
-                .query("SELECT version_num FROM alembic_version", &[])
-                .map_err(|e| apply::pg_error(&e))?;
-            (rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>(), apply::pg_schema(c)?)
-        }
-        AlembicDb::Sqlite(c) => {
-            let mut st =
-                c.prepare("SELECT version_num FROM alembic_version").map_err(|e| e.to_string())?;
-            let v: Vec<String> = st
-                .query_map([], |r| r.get(0))
-                .map_err(|e| e.to_string())?
-                .collect::<Result<_, _>>()
-                .map_err(|e| e.to_string())?;
-            (v, apply::sqlite_schema(c)?)
-        }
-    };
-    let mut heads = integrity::alembic_heads(set);
-    let mut got = versions.clone();
-    heads.sort();
-    got.sort();
-    if heads != got {
-        return Err(format!(
-            "alembic_version holds [{}] after upgrade, expected the head [{}]",
-            got.join(", "),
-            heads.join(", ")
-        ));
-    }
-    Ok(schema)
 }
 
 /// Lint findings that count, and those in released migrations (evidence only).
@@ -1697,55 +1053,6 @@ mod tests {
         .unwrap();
         assert_eq!(s.framework, Some(Framework::GolangMigrate));
         assert_eq!(s.alembic.downgrade, "alembic downgrade base");
-    }
-
-    #[test]
-    fn nearest_parent_stops_at_the_repository() {
-        let root = std::env::temp_dir().join(format!("readyctl-np-{}", std::process::id()));
-        let app = root.join("repo/app");
-        std::fs::create_dir_all(app.join("db/migrate")).unwrap();
-        std::fs::create_dir_all(app.join("config")).unwrap();
-        std::fs::create_dir_all(root.join("config")).unwrap();
-        std::fs::write(root.join("config/application.rb"), "").unwrap();
-        let repo = root.join("repo");
-        // Above the repository does not count.
-        assert_eq!(nearest_parent(&repo, &app.join("db/migrate"), rails_app_root), None);
-        std::fs::write(app.join("config/application.rb"), "").unwrap();
-        assert_eq!(
-            nearest_parent(&repo, &app.join("db/migrate"), rails_app_root),
-            Some(app.clone())
-        );
-        // TypeORM: data-source.ts at the root wins over src/, src/ is found too.
-        std::fs::create_dir_all(app.join("src/migration")).unwrap();
-        assert_eq!(typeorm_data_source(&app), None);
-        std::fs::write(app.join("src/data-source.js"), "").unwrap();
-        assert_eq!(typeorm_data_source(&app), Some(app.join("src/data-source.js")));
-        let found =
-            nearest_parent(&repo, &app.join("src/migration"), |d| typeorm_data_source(d).is_some());
-        // From src/migration, src/ itself holds data-source.js.
-        assert_eq!(found, Some(app.join("src")));
-        std::fs::write(app.join("data-source.ts"), "").unwrap();
-        assert_eq!(typeorm_data_source(&app), Some(app.join("data-source.ts")));
-        let _ = std::fs::remove_dir_all(&root);
-    }
-
-    #[test]
-    fn typeorm_default_commands() {
-        let (up, down) = typeorm_commands("src/data-source.ts", true, 3);
-        assert_eq!(
-            up,
-            "npx --no-install typeorm-ts-node-commonjs migration:run -d src/data-source.ts"
-        );
-        assert_eq!(
-            down,
-            "for _ in $(seq 3); do npx --no-install typeorm-ts-node-commonjs migration:revert -d src/data-source.ts || exit $?; done"
-        );
-        let (up, down) = typeorm_commands("my app/ds.js", false, 1);
-        assert_eq!(up, "npx --no-install typeorm migration:run -d 'my app/ds.js'");
-        assert_eq!(down, "npx --no-install typeorm migration:revert -d 'my app/ds.js'");
-        assert_eq!(shell_word("it's"), "'it'\\''s'");
-        assert!(is_typescript(Path::new("a/data-source.ts")));
-        assert!(!is_typescript(Path::new("a/data-source.js")));
     }
 
     #[test]

@@ -114,6 +114,12 @@ pub trait ProbeKind {
     /// The spec after compiling: the spec itself ([`Self::spec`]) and whatever was prepared
     /// from it, so that [`Self::run`] starts from a valid probe.
     type Compiled: Clone + std::fmt::Debug + Send + Sync;
+    /// Fields of the spec (dotted paths below the key: `run`, `alembic.upgrade`) whose string
+    /// values run as `sh -c` scripts. The loader expands `${…}` in exactly these as shell code
+    /// (`Resolver::expand_shell`: a value is assigned to `READYCTL_VAR_<n>` and referenced
+    /// quoted), never spliced as text. A kind that runs a string of its spec through a shell
+    /// must list it here.
+    const SHELL_FIELDS: &'static [&'static str] = &[];
 
     /// Validates `spec` (every problem, each naming its field) and prepares it.
     fn compile(spec: Self::Spec, cx: &CompileContext) -> Result<Self::Compiled, Vec<ProbeIssue>>;
@@ -123,6 +129,39 @@ pub trait ProbeKind {
     /// Runs the probe: `pass`/`fail` with a reason, `error` when it could not look.
     fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome;
 }
+
+/// The [`ProbeKind`] of a kind with nothing to prepare beyond validating its spec: declares
+/// `pub struct Kind` in the calling module, compiled to [`Valid<Spec>`] by the module's
+/// `validate(&Spec) -> Vec<ProbeIssue>` and run by its `run(&Spec, &ProbeContext)`.
+/// `validated_kind!("dns");` — the key must be the module's registry key (a test checks).
+macro_rules! validated_kind {
+    ($key:literal) => {
+        /// The probe kind: nothing to prepare beyond validating the spec.
+        pub struct Kind;
+
+        impl $crate::probe::ProbeKind for Kind {
+            const KEY: &'static str = $key;
+            type Spec = Spec;
+            type Compiled = $crate::probe::Valid<Spec>;
+            fn compile(
+                spec: Spec,
+                _: &$crate::probe::CompileContext,
+            ) -> Result<Self::Compiled, Vec<$crate::probe::ProbeIssue>> {
+                $crate::probe::Valid::check(spec, validate)
+            }
+            fn spec(compiled: &Self::Compiled) -> &Spec {
+                compiled
+            }
+            fn run(
+                compiled: &Self::Compiled,
+                ctx: &$crate::probe::ProbeContext,
+            ) -> $crate::outcome::ProbeOutcome {
+                run(compiled, ctx)
+            }
+        }
+    };
+}
+pub(crate) use validated_kind;
 
 /// What the loader knows that a probe may need to compile its spec.
 #[derive(Debug, Clone, Default)]
@@ -203,6 +242,18 @@ macro_rules! probe_registry {
     ($( $(#[doc = $doc:literal])* $key:ident => $variant:ident($module:ident::$kind:ident) ),* $(,)?) => {
         /// Every probe key, in registry order.
         pub const PROBE_KINDS: &[&str] = &[$(stringify!($key)),*];
+
+        /// Every field of a check that runs as a `sh -c` script, as `key.field` (each kind's
+        /// [`ProbeKind::SHELL_FIELDS`]).
+        pub fn shell_fields() -> Vec<String> {
+            let mut fields = Vec::new();
+            $(
+                for f in <$module::$kind as ProbeKind>::SHELL_FIELDS {
+                    fields.push(format!("{}.{f}", stringify!($key)));
+                }
+            )*
+            fields
+        }
 
         /// A probe as read from YAML, before compiling.
         #[derive(Debug, Clone, PartialEq)]

@@ -1,6 +1,6 @@
 //! `search`: a repository-wide regex search, gitignore-aware, in parallel — ripgrep's own
-//! walker (`ignore`) and searcher (`grep-searcher`), so it honours the same ignore rules and
-//! skips binary files the same way.
+//! walker (`ignore`, through the shared `crate::walk`) and searcher (`grep-searcher`), so it
+//! honours the same ignore rules and skips binary files the same way.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -164,7 +164,6 @@ fn search_outside(
     run_dir: Option<&std::path::Path>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<SearchResult, String> {
-    let run_dir = run_dir.map(std::path::Path::to_path_buf);
     let matcher = RegexMatcherBuilder::new()
         .case_insensitive(spec.ignore_case)
         .line_terminator(Some(b'\n'))
@@ -180,87 +179,57 @@ fn search_outside(
     // readyctl never searches its own run directories.
     overrides.add("!.readyctl/").map_err(|e| e.to_string())?;
     let overrides = overrides.build().map_err(|e| e.to_string())?;
-    let walker = ignore::WalkBuilder::new(repo)
-        .hidden(!spec.hidden)
-        .git_ignore(!spec.no_ignore)
-        .git_exclude(!spec.no_ignore)
-        .git_global(!spec.no_ignore)
-        .ignore(!spec.no_ignore)
-        .parents(!spec.no_ignore)
-        // Nor a run directory written elsewhere with `--out` (it holds `evidence/` and the
-        // manifest), nor its own checklists (see `discover::is_readyctl_file`).
-        .filter_entry(move |e| {
-            e.file_name() != ".git"
-                && run_dir.as_deref() != Some(e.path())
-                && !(e.file_type().is_some_and(|t| t.is_dir())
-                    && e.path().join("evidence").is_dir()
-                    && (e.path().join("manifest.json").is_file()
-                        || e.path().join("results.json").is_file()))
-        })
-        .overrides(overrides)
-        .threads(std::thread::available_parallelism().map_or(2, |n| n.get()).min(12))
-        .build_parallel();
+    // Nor a run directory written elsewhere with `--out` (it holds `evidence/` and the
+    // manifest), nor its own checklists (see `discover::is_readyctl_file`).
+    let walk = crate::walk::Walk::new(repo)
+        .hidden(spec.hidden)
+        .ignore_files(!spec.no_ignore)
+        .skip_run_dirs(run_dir)
+        .overrides(overrides);
     let files = AtomicU64::new(0);
     let lines = AtomicU64::new(0);
     let found: Mutex<Vec<Location>> = Mutex::new(Vec::new());
-    let first_error: Mutex<Option<String>> = Mutex::new(None);
-    walker.run(|| {
-        let matcher = matcher.clone();
-        let mut searcher = SearcherBuilder::new()
+    let searcher = || {
+        let searcher = SearcherBuilder::new()
             .binary_detection(BinaryDetection::quit(0))
             .line_number(true)
             .build();
-        let (files, lines, found) = (&files, &lines, &found);
-        let first_error = &first_error;
-        Box::new(move |entry| {
-            if cancel.load(Ordering::Relaxed) {
-                return ignore::WalkState::Quit;
-            }
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    first_error.lock().unwrap().get_or_insert(e.to_string());
-                    return ignore::WalkState::Continue;
+        (matcher.clone(), searcher)
+    };
+    let walked = walk.run(cancel, searcher, |(matcher, searcher), file| {
+        files.fetch_add(1, Ordering::Relaxed);
+        let rel = file.rel;
+        if crate::discover::is_readyctl_file(repo, rel) {
+            return;
+        }
+        let mut local: Vec<Location> = Vec::new();
+        let mut count = 0u64;
+        let _ = searcher.search_path(
+            &*matcher,
+            file.path(),
+            UTF8(|line_no, _line| {
+                count += 1;
+                if local.len() < MAX_LOCATIONS {
+                    local.push(Location {
+                        path: rel.to_string(),
+                        line: Some(line_no),
+                        column: None,
+                        message: None,
+                        rule: None,
+                    });
                 }
-            };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                return ignore::WalkState::Continue;
+                Ok(true)
+            }),
+        );
+        if count > 0 {
+            lines.fetch_add(count, Ordering::Relaxed);
+            let mut f = found.lock().unwrap();
+            if f.len() < MAX_LOCATIONS * 4 {
+                f.extend(local);
             }
-            files.fetch_add(1, Ordering::Relaxed);
-            let rel = crate::text::repo_relative(entry.path(), repo);
-            if crate::discover::is_readyctl_file(repo, &rel) {
-                return ignore::WalkState::Continue;
-            }
-            let mut local: Vec<Location> = Vec::new();
-            let mut count = 0u64;
-            let _ = searcher.search_path(
-                &matcher,
-                entry.path(),
-                UTF8(|line_no, _line| {
-                    count += 1;
-                    if local.len() < MAX_LOCATIONS {
-                        local.push(Location {
-                            path: rel.clone(),
-                            line: Some(line_no),
-                            column: None,
-                            message: None,
-                            rule: None,
-                        });
-                    }
-                    Ok(true)
-                }),
-            );
-            if count > 0 {
-                lines.fetch_add(count, Ordering::Relaxed);
-                let mut f = found.lock().unwrap();
-                if f.len() < MAX_LOCATIONS * 4 {
-                    f.extend(local);
-                }
-            }
-            ignore::WalkState::Continue
-        })
+        }
     });
-    if cancel.load(Ordering::Relaxed) {
+    if walked.is_err() {
         return Err("interrupted".into());
     }
     let mut locations = found.into_inner().unwrap();

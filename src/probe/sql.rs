@@ -156,26 +156,7 @@ pub fn check(expect: &Expect, r: &QueryResult) -> Result<String, String> {
     Ok(held.join(", "))
 }
 
-/// The `sql` probe kind: nothing to prepare beyond validating the spec.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "sql";
-    type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::validated_kind!("sql");
 
 /// Runs the probe.
 fn run(spec: &Spec, ctx: &ProbeContext<'_>) -> ProbeOutcome {

@@ -321,6 +321,7 @@ pub struct Kind;
 
 impl super::ProbeKind for Kind {
     const KEY: &'static str = "tests";
+    const SHELL_FIELDS: &'static [&'static str] = &["run"];
     type Spec = Spec;
     type Compiled = Compiled;
     fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {

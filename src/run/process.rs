@@ -625,6 +625,13 @@ impl Sink {
             None => std::mem::take(&mut self.pending),
         };
         self.tail.extend(rest);
+        // What the redactor held back and the last partial line count against the tail too:
+        // the log never keeps more than the head and the last TAIL_BYTES.
+        if self.head_written >= HEAD_BYTES && self.tail.len() > TAIL_BYTES {
+            let excess = self.tail.len() - TAIL_BYTES;
+            self.tail.drain(..excess);
+            self.dropped = true;
+        }
         if self.dropped {
             writeln!(
                 self.file,
@@ -694,6 +701,17 @@ mod tests {
             run_sh("trap '' TERM; (trap '' TERM; sleep 30) & sleep 30", Duration::from_millis(300));
         assert!(r.timed_out);
         assert!(r.duration < Duration::from_secs(5), "{:?}", r.duration);
+    }
+
+    #[test]
+    fn the_cap_holds_when_output_ends_in_a_long_unfinished_line() {
+        // 11,010,000 bytes and no newline: the last partial line (up to 64 KiB, filtered at
+        // the end) counts against the 2 MiB tail like the rest.
+        let (_dir, r) =
+            run_sh("head -c 11010000 /dev/zero | tr '\\0' 'x'", Duration::from_secs(60));
+        assert!(r.stdout.truncated);
+        let len = std::fs::metadata(&r.stdout.path).unwrap().len();
+        assert!(len <= HEAD_BYTES + TAIL_BYTES as u64 + 100, "{len}");
     }
 
     #[test]

@@ -12,7 +12,6 @@
 //! quote the run's values; the app maps them to the exit code.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,13 +23,9 @@ use crate::checklist::{Check, Checklist};
 use crate::evidence::Redactor;
 use crate::evidence::keys::KeyError;
 use crate::evidence::redact_record::{RedactFields, redact_record};
-use crate::exit;
 use crate::record::{ChecklistInfo, RepoPaths, RunInfo, RunRecord, Tool};
 use crate::report::style::{ColorChoice, Style};
 use crate::report::{ReportFormat, markdown, progress::Progress};
-
-/// Set by the Ctrl-C handler; a second Ctrl-C exits at once.
-static CANCEL: AtomicBool = AtomicBool::new(false);
 
 /// Why a session stopped. Every variant is a usage-or-environment failure (exit 2) except
 /// [`Error::StdoutClosed`]; texts that quote the run's values are redacted.
@@ -112,6 +107,13 @@ pub struct Session<'a> {
     pub probes: &'a dyn CheckRunner,
     /// Waits between attempts ([`super::scheduler::Sleep`] outside tests).
     pub backoff: &'a dyn Backoff,
+    /// Set when the run should stop (running checks are stopped, the rest skipped as
+    /// `interrupted`, the run still sealed). The session never sets it and never exits.
+    pub cancel: &'a AtomicBool,
+    /// Called once the run directory exists, just before the checks start: where the CLI
+    /// installs its Ctrl-C handler (which sets `cancel`), so an interrupt before that point
+    /// ends the process as usual and leaves no run directory behind.
+    pub on_start: &'a dyn Fn(),
 }
 
 /// A sealed run.
@@ -188,7 +190,7 @@ impl Session<'_> {
         let started = chrono::Utc::now();
         let run_dir =
             rundir::create(self.repo, self.out.as_deref(), started).map_err(Error::RunDir)?;
-        install_ctrlc();
+        (self.on_start)();
 
         let filter: Option<Arc<Filter>> = Some(Arc::new(redactor.clone()));
         let env_lookup = |name: &str| std::env::var(name).ok();
@@ -207,7 +209,7 @@ impl Session<'_> {
             repo: self.repo,
             evidence_root: run_dir.evidence(),
             jobs: self.jobs,
-            cancel: &CANCEL,
+            cancel: self.cancel,
             run_started: started.into(),
             output_filter: filter.clone(),
             env: &env_lookup,
@@ -235,7 +237,7 @@ impl Session<'_> {
         drop(services);
         // Reports the checks wrote there were read (and copied into evidence) by now.
         let _ = std::fs::remove_dir_all(run_dir.scratch());
-        let interrupted = CANCEL.load(Ordering::Relaxed);
+        let interrupted = self.cancel.load(Ordering::Relaxed);
         let finished = chrono::Utc::now();
 
         let waiver_records =
@@ -381,20 +383,6 @@ impl Session<'_> {
 /// Most probes wait on processes, disks and networks, not on CPU.
 pub fn default_jobs() -> usize {
     (std::thread::available_parallelism().map_or(2, |n| n.get()) * 4).max(8)
-}
-
-fn install_ctrlc() {
-    let _ = ctrlc::set_handler(|| {
-        if CANCEL.swap(true, Ordering::SeqCst) {
-            // Second Ctrl-C: the user means it. Services are not left behind.
-            super::services::kill_all_now();
-            std::process::exit(i32::from(exit::INTERRUPTED));
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "\ninterrupted: stopping running checks (Ctrl-C again to quit at once)"
-        );
-    });
 }
 
 /// Writes report.md and report.html, then seals the run: manifest.json (the record as in-toto
@@ -548,6 +536,8 @@ mod tests {
         RepoPaths { target: String::new(), checklist_files: Default::default(), anchor: None }
     }
 
+    static NEVER: AtomicBool = AtomicBool::new(false);
+
     fn session<'a>(repo: &'a Path, list: &'a Checklist, out: &Path) -> Session<'a> {
         Session {
             repo,
@@ -572,6 +562,8 @@ mod tests {
             reports: Vec::new(),
             probes: &Fake { fail_all: false },
             backoff: &NoWait,
+            cancel: &NEVER,
+            on_start: &|| {},
         }
     }
 

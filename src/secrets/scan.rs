@@ -1,5 +1,6 @@
-//! The secret scanner: a gitignore-aware parallel walk (ripgrep's `ignore` crate, hidden files
-//! included, `.git` and `.readyctl` skipped) and a line-oriented search. One combined regex of
+//! The secret scanner: the repository's one gitignore-aware parallel walk (`crate::walk`:
+//! hidden files included, `.git` and `.readyctl` directories skipped, files over the size cap
+//! and binary files not read) and a line-oriented search. One combined regex of
 //! every rule finds candidate lines quickly (as `rg -e … -e …` would); only those lines are then
 //! matched rule by rule, with the entropy and placeholder filters and the allowlists applied.
 //!
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 use super::context;
 use super::rules::{self, RuleDef};
 use crate::severity::Severity;
+use crate::walk::{self, Unread, Walk};
 
 /// Files bigger than this are skipped by default (minified bundles, data dumps).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 5 << 20;
@@ -437,72 +439,38 @@ impl Scanner {
     /// Scans a repository: gitignore-aware, hidden files included, `.git` and `.readyctl`
     /// skipped, in parallel.
     pub fn scan_repo(&self, repo: &Path, cancel: &AtomicBool) -> Result<Report, String> {
-        let walker = ignore::WalkBuilder::new(repo)
-            .hidden(false)
-            .filter_entry(|e| {
-                let name = e.file_name();
-                !(e.file_type().is_some_and(|t| t.is_dir())
-                    && (name == ".git" || name == ".readyctl"))
-            })
-            .threads(std::thread::available_parallelism().map_or(2, |n| n.get()).min(12))
-            .build_parallel();
+        let walk = Walk::new(repo).hidden(true).git_directories_only().skip_dot_readyctl();
         let files = AtomicU64::new(0);
         let bytes_scanned = AtomicU64::new(0);
         let too_large = AtomicU64::new(0);
         let suppressed_total = AtomicU64::new(0);
         let found: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
-        let first_error: Mutex<Option<String>> = Mutex::new(None);
-        walker.run(|| {
-            let (files, bytes_scanned, too_large) = (&files, &bytes_scanned, &too_large);
-            let (suppressed_total, found, first_error) = (&suppressed_total, &found, &first_error);
-            let mut buf = Vec::new();
-            Box::new(move |entry| {
-                if cancel.load(Ordering::Relaxed) {
-                    return ignore::WalkState::Quit;
-                }
-                let entry = match entry {
-                    Ok(e) => e,
-                    Err(e) => {
-                        first_error.lock().unwrap().get_or_insert(e.to_string());
-                        return ignore::WalkState::Continue;
-                    }
-                };
-                if !entry.file_type().is_some_and(|t| t.is_file()) {
-                    return ignore::WalkState::Continue;
-                }
-                let rel = crate::text::repo_relative(entry.path(), repo);
-                if self.skipped(&rel) {
-                    return ignore::WalkState::Continue;
-                }
-                if entry.metadata().is_ok_and(|m| m.len() > self.max_file_bytes) {
+        let walked = walk.run(cancel, Vec::new, |buf, file| {
+            let rel = file.rel;
+            if self.skipped(rel) {
+                return;
+            }
+            match walk::read_text(file.path(), file.size(), self.max_file_bytes, buf) {
+                Ok(()) => {}
+                Err(Unread::TooLarge) => {
                     too_large.fetch_add(1, Ordering::Relaxed);
-                    return ignore::WalkState::Continue;
+                    return;
                 }
-                buf.clear();
-                if let Err(e) = std::fs::File::open(entry.path())
-                    .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut buf))
-                {
-                    first_error.lock().unwrap().get_or_insert(format!("{rel}: {e}"));
-                    return ignore::WalkState::Continue;
-                }
-                // Binary files (a NUL byte early on) are skipped, as ripgrep does.
-                if buf[..buf.len().min(8192)].contains(&0) {
-                    return ignore::WalkState::Continue;
-                }
-                files.fetch_add(1, Ordering::Relaxed);
-                bytes_scanned.fetch_add(buf.len() as u64, Ordering::Relaxed);
-                let mut suppressed = 0;
-                let local = self.scan_bytes(&rel, &buf, &mut suppressed);
-                suppressed_total.fetch_add(suppressed, Ordering::Relaxed);
-                if !local.is_empty() {
-                    found.lock().unwrap().extend(local);
-                }
-                ignore::WalkState::Continue
-            })
+                Err(Unread::Error(e)) => return file.error(format!("{rel}: {e}")),
+                Err(Unread::Binary) => return,
+            }
+            files.fetch_add(1, Ordering::Relaxed);
+            bytes_scanned.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            let mut suppressed = 0;
+            let local = self.scan_bytes(rel, buf, &mut suppressed);
+            suppressed_total.fetch_add(suppressed, Ordering::Relaxed);
+            if !local.is_empty() {
+                found.lock().unwrap().extend(local);
+            }
         });
-        if cancel.load(Ordering::Relaxed) {
+        let Ok(walked) = walked else {
             return Err("interrupted".into());
-        }
+        };
         let mut findings = found.into_inner().unwrap();
         findings.sort_by(|a, b| (&a.path, a.line, &a.rule).cmp(&(&b.path, b.line, &b.rule)));
         Ok(Report {
@@ -511,7 +479,7 @@ impl Scanner {
             files_too_large: too_large.into_inner(),
             suppressed: suppressed_total.into_inner(),
             findings,
-            walk_error: first_error.into_inner().unwrap(),
+            walk_error: walked.first_error,
         })
     }
 }
@@ -527,21 +495,17 @@ impl Scanner {
                 continue;
             }
             let path = repo.join(rel);
-            match std::fs::metadata(&path) {
-                Ok(m) if m.is_file() && m.len() > self.max_file_bytes => {
+            let len = match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() => m.len(),
+                _ => continue,
+            };
+            match walk::read_text(&path, Some(len), self.max_file_bytes, &mut buf) {
+                Ok(()) => {}
+                Err(Unread::TooLarge) => {
                     report.files_too_large += 1;
                     continue;
                 }
-                Ok(m) if m.is_file() => {}
-                _ => continue,
-            }
-            buf.clear();
-            if std::fs::File::open(&path)
-                .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut buf))
-                .is_err()
-                || buf[..buf.len().min(8192)].contains(&0)
-            {
-                continue;
+                Err(Unread::Binary | Unread::Error(_)) => continue,
             }
             report.files_scanned += 1;
             report.bytes_scanned += buf.len() as u64;

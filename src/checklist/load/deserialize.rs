@@ -10,7 +10,7 @@ use serde_yaml::Value;
 use super::super::interp::Resolver;
 use super::super::model::*;
 use super::super::spans::{join_index, join_key};
-use super::interpolate::CHECK_SHELL_FIELDS;
+use super::interpolate::check_shell_fields;
 use super::{At, DEFAULT_TIMEOUT, Loader};
 use crate::diag::{Diagnostic, did_you_mean};
 
@@ -127,7 +127,7 @@ impl Loader<'_> {
         mut value: Value,
         resolver: &mut Resolver<'_>,
     ) -> Option<CheckSpec> {
-        let interpolated = self.interpolate(at, &mut value, resolver, CHECK_SHELL_FIELDS);
+        let interpolated = self.interpolate(at, &mut value, resolver, &check_shell_fields());
         let (spec, clean) = self.deserialize_all::<CheckSpec>(at, value);
         let spec = spec?;
         if clean && interpolated {

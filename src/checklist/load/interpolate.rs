@@ -1,5 +1,5 @@
 //! Interpolating `${…}` in a raw item before it is typed: strings expanded in place, the
-//! strings run as `sh -c` scripts ([`CHECK_SHELL_FIELDS`], a service's `run`) through
+//! strings run as `sh -c` scripts ([`check_shell_fields`], a service's `run`) through
 //! [`Resolver::expand_shell`] so a value is passed as text, never as code.
 
 use serde_yaml::Value;
@@ -16,10 +16,11 @@ impl Loader<'_> {
         at: &At,
         value: &mut Value,
         resolver: &mut Resolver<'_>,
-        shell_fields: &[&str],
+        shell_fields: &[impl AsRef<str>],
     ) -> bool {
         let mut interp_errors = Vec::new();
-        let shell_paths: Vec<String> = shell_fields.iter().map(|f| join_key(&at.path, f)).collect();
+        let shell_paths: Vec<String> =
+            shell_fields.iter().map(|f| join_key(&at.path, f.as_ref())).collect();
         let mut cx = Interp { resolver, errors: &mut interp_errors, shell_paths: &shell_paths };
         interpolate_value(value, &at.path, &mut cx);
         let interpolated = interp_errors.is_empty();
@@ -35,15 +36,11 @@ impl Loader<'_> {
 }
 
 /// Fields of a check that run through `sh -c` when they are strings (see
-/// [`Resolver::expand_shell`]).
-pub(super) const CHECK_SHELL_FIELDS: &[&str] = &[
-    "command.run",
-    "tests.run",
-    "migrations.alembic.upgrade",
-    "migrations.alembic.downgrade",
-    "migrations.commands.upgrade",
-    "migrations.commands.downgrade",
-];
+/// [`Resolver::expand_shell`]): declared by each probe kind (`ProbeKind::SHELL_FIELDS`), so a
+/// new kind states its own and this list cannot fall behind.
+pub(super) fn check_shell_fields() -> Vec<String> {
+    crate::probe::shell_fields()
+}
 
 /// What interpolating one item needs.
 struct Interp<'r, 'a> {
