@@ -46,6 +46,21 @@ pub fn seal_with(
     build_predicate: impl FnOnce(&[FileDigest]) -> Value,
     signer: Option<&SigningKey>,
 ) -> anyhow::Result<SealReport> {
+    seal_reusing(run_dir, build_predicate, signer, &[])
+}
+
+/// [`seal_with`], taking the digests in `known` instead of hashing those files again: the run
+/// writes its evidence once and hashes it as it stores it (`run::rundir::store_artifacts`), so
+/// a 10 MB report copied into the evidence is not read and hashed a second time here. A known
+/// digest is used only for a file listed in the run directory whose size is still the known
+/// size; every other file is hashed. The caller vouches that the files it names were not
+/// rewritten since (`verify` would reject the run if they were).
+pub fn seal_reusing(
+    run_dir: &Path,
+    build_predicate: impl FnOnce(&[FileDigest]) -> Value,
+    signer: Option<&SigningKey>,
+    known: &[FileDigest],
+) -> anyhow::Result<SealReport> {
     let (listed, problems) = sums::list_files(run_dir)
         .with_context(|| format!("{}: cannot list the run directory", run_dir.display()))?;
     if let Some(p) = problems.first() {
@@ -57,9 +72,35 @@ pub fn seal_with(
         );
     }
     let subjects_paths: Vec<String> = listed.into_iter().filter(|p| !is_sealing_file(p)).collect();
+    let known: std::collections::HashMap<&str, &FileDigest> =
+        known.iter().map(|f| (f.path.as_str(), f)).collect();
+    // Each subject: its known digest when the file still has the known size, else `None`.
+    let reused: Vec<Option<FileDigest>> = subjects_paths
+        .iter()
+        .map(|p| {
+            let k = known.get(p.as_str())?;
+            let size = std::fs::symlink_metadata(run_dir.join(p)).ok()?.len();
+            (size == k.size).then(|| (*k).clone())
+        })
+        .collect();
+    let to_hash: Vec<String> = subjects_paths
+        .iter()
+        .zip(&reused)
+        .filter(|(_, r)| r.is_none())
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut hashed = sums::hash_files(run_dir, &to_hash, 0).into_iter().zip(&to_hash);
     let mut files = Vec::with_capacity(subjects_paths.len());
-    for r in sums::hash_files(run_dir, &subjects_paths, 0).into_iter().zip(&subjects_paths) {
-        files.push(r.0.with_context(|| format!("{}: cannot read {}", run_dir.display(), r.1))?);
+    for r in reused {
+        match r {
+            Some(f) => files.push(f),
+            None => {
+                let (r, path) = hashed.next().expect("one digest per file to hash");
+                files.push(
+                    r.with_context(|| format!("{}: cannot read {}", run_dir.display(), path))?,
+                );
+            }
+        }
     }
     let predicate = build_predicate(&files);
     let commit = commit_subject(&predicate);
@@ -136,4 +177,42 @@ fn commit_subject(predicate: &Value) -> Option<Subject> {
     let commit = repo.get("commit")?.as_str()?;
     let name = repo.get("remote").and_then(Value::as_str).unwrap_or("repository");
     Some(Subject::commit(name, commit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subjects(run: &Path) -> Vec<FileDigest> {
+        seal_reusing(run, |_| serde_json::json!({}), None, &[]).unwrap().files
+    }
+
+    #[test]
+    fn a_known_digest_is_reused_only_while_the_size_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path();
+        std::fs::create_dir_all(run.join("evidence/a")).unwrap();
+        std::fs::write(run.join("evidence/a/big.log"), b"hello\n").unwrap();
+        std::fs::write(run.join("report.md"), b"# r\n").unwrap();
+        let hashed = subjects(run);
+        let real = hashed.iter().find(|f| f.path == "evidence/a/big.log").unwrap().clone();
+        assert_eq!(real.sha256, hex(&Sha256::digest(b"hello\n")));
+
+        // The stored digest is taken as given (that is the point: no second read)...
+        let known = FileDigest { sha256: "ab".repeat(32), ..real.clone() };
+        let sealed =
+            seal_reusing(run, |_| serde_json::json!({}), None, std::slice::from_ref(&known))
+                .unwrap();
+        assert_eq!(
+            sealed.files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
+            ["evidence/a/big.log", "report.md"]
+        );
+        assert_eq!(sealed.files[0], known);
+        assert_eq!(sealed.files[1], hashed[1]);
+        // ...but not for a file whose size changed since, nor for a path not in the run.
+        let stale = FileDigest { size: 99, ..known };
+        let gone = FileDigest { path: "evidence/a/none.log".into(), ..real.clone() };
+        let sealed = seal_reusing(run, |_| serde_json::json!({}), None, &[stale, gone]).unwrap();
+        assert_eq!(sealed.files, hashed);
+    }
 }

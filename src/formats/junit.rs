@@ -187,10 +187,13 @@ fn finish(b: CaseBuilder) -> TestCase {
     case
 }
 
-/// Seconds; some tools write thousands separators (`1,234.5`).
+/// Seconds; some tools write thousands separators (`1,234.5`). `NaN` (which Rust's float
+/// parser accepts) is no time: it would order nowhere among the slowest cases.
 fn parse_time(value: &str) -> Option<f64> {
     let v = value.trim();
-    if v.contains(',') { v.replace(',', "").parse().ok() } else { v.parse().ok() }
+    let t: Option<f64> =
+        if v.contains(',') { v.replace(',', "").parse().ok() } else { v.parse().ok() };
+    t.filter(|t| !t.is_nan())
 }
 
 fn push_bounded(out: &mut String, s: &str) {

@@ -331,3 +331,18 @@ fn branch_counts_given_as_numbers_are_bounded() {
     let err = read_coverage(f.path(), Some(CoverageFormat::Cobertura)).unwrap_err();
     assert!(err.message.contains("in one report"), "{err}");
 }
+
+/// `time="NaN"` parses as a float; it is read as no time, so nothing downstream orders by it.
+#[test]
+fn junit_nan_time_is_no_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.xml");
+    std::fs::write(
+        &path,
+        r#"<testsuite name="s"><testcase classname="c" name="a" time="NaN"/><testcase classname="c" name="b" time="1,5"/></testsuite>"#,
+    )
+    .unwrap();
+    let report = read_tests(&path, None).unwrap();
+    let times: Vec<Option<f64>> = report.cases.iter().map(|c| c.time).collect();
+    assert_eq!(times, vec![None, Some(15.0)]);
+}

@@ -699,6 +699,28 @@ fn case_json(c: &TestCase) -> serde_json::Value {
     })
 }
 
+/// The `n` cases with the largest `time`, slowest first, ties in report order: what a stable
+/// sort of the timed cases by descending time would list first, without sorting them all (a
+/// bounded insertion into a sorted list of at most `n`). A `NaN` time orders nowhere: such a
+/// case counts as untimed (the JUnit reader already drops `time="NaN"`; a full sort with
+/// `partial_cmp` on one could panic).
+fn slowest(cases: &[TestCase], n: usize) -> Vec<&TestCase> {
+    // Without NaN, times are totally ordered: descending time, then report order, is the
+    // stable sort's order. `top` is kept in that order; a case enters when it beats the last.
+    let mut top: Vec<(f64, &TestCase)> = Vec::with_capacity(n + 1);
+    for case in cases.iter().filter(|t| t.time.is_some_and(|t| !t.is_nan())) {
+        let t = case.time.unwrap_or_default();
+        if top.len() == n && top.last().is_none_or(|&(last, _)| t <= last) {
+            continue;
+        }
+        // After every kept case with a time >= t (equal times: the earlier case stays first).
+        let at = top.partition_point(|&(kept, _)| kept >= t);
+        top.insert(at, (t, case));
+        top.truncate(n);
+    }
+    top.into_iter().map(|(_, c)| c).collect()
+}
+
 fn summary_json(
     report: &TestReport,
     c: &TestCounts,
@@ -714,11 +736,8 @@ fn summary_json(
         .collect();
     let flaky: Vec<_> =
         report.cases.iter().filter(|t| t.flaky).take(MAX_LISTED).map(case_json).collect();
-    let mut timed: Vec<&TestCase> = report.cases.iter().filter(|t| t.time.is_some()).collect();
-    timed.sort_by(|a, b| b.time.partial_cmp(&a.time).unwrap_or(std::cmp::Ordering::Equal));
-    let slowest: Vec<_> = timed
-        .iter()
-        .take(SLOWEST)
+    let slowest: Vec<_> = slowest(&report.cases, SLOWEST)
+        .into_iter()
         .map(|t| json!({ "name": t.full_name(), "time_s": t.time }))
         .collect();
     json!({
@@ -738,6 +757,63 @@ fn summary_json(
 #[cfg(test)]
 mod unit {
     use super::*;
+
+    /// The bounded selection lists what the full stable sort listed, ties and all.
+    #[test]
+    fn slowest_equals_a_full_sort_on_random_inputs() {
+        fn full_sort(cases: &[TestCase], n: usize) -> Vec<&TestCase> {
+            let mut timed: Vec<&TestCase> = cases.iter().filter(|t| t.time.is_some()).collect();
+            timed.sort_by(|a, b| b.time.partial_cmp(&a.time).unwrap_or(std::cmp::Ordering::Equal));
+            timed.truncate(n);
+            timed
+        }
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..500 {
+            let len = (next() % 60) as usize;
+            // Few distinct times, so ties are common; some cases untimed; -0.0 equals 0.0.
+            let distinct = 1 + next() % 8;
+            let cases: Vec<TestCase> = (0..len)
+                .map(|i| {
+                    let mut c = TestCase::new("c", format!("t{i}"), CaseStatus::Passed);
+                    c.time = match next() % 10 {
+                        0 => None,
+                        1 => Some(-0.0),
+                        2 if round % 50 == 0 => Some(f64::INFINITY),
+                        _ => Some((next() % distinct) as f64 / 4.0),
+                    };
+                    c
+                })
+                .collect();
+            for n in [0, 1, 3, SLOWEST, 100] {
+                let got: Vec<&str> = slowest(&cases, n).iter().map(|c| c.name.as_str()).collect();
+                let want: Vec<&str> =
+                    full_sort(&cases, n).iter().map(|c| c.name.as_str()).collect();
+                assert_eq!(got, want, "round {round}, n {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn slowest_ignores_nan_times() {
+        // Many cases, one NaN among them: no panic, the NaN case is not among the slowest.
+        let cases: Vec<TestCase> = (0..200)
+            .map(|i| {
+                let mut c = TestCase::new("c", format!("t{i}"), CaseStatus::Passed);
+                c.time = Some(if i == 7 { f64::NAN } else { f64::from(i % 13) });
+                c
+            })
+            .collect();
+        let got: Vec<&str> = slowest(&cases, SLOWEST).iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(got.len(), SLOWEST);
+        assert!(!got.contains(&"t7"), "{got:?}");
+        assert_eq!(got[0], "t12");
+    }
 
     #[test]
     fn skip_limit_parses_count_ratio_and_percent() {

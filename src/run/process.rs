@@ -139,15 +139,17 @@ pub fn run(
     let budget = deadline.saturating_duration_since(started);
     let mut child = cmd.spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?;
     let tree = Tree::new(child.id() as i32, mark);
-    let (out, err) = match (child.stdout.take(), child.stderr.take()) {
+    // Both pipes are read by this thread, in the loop that waits for the child (no thread per
+    // stream): `poll` on the pipes and the child's pidfd wakes it for output or the end.
+    let outs = match (child.stdout.take(), child.stderr.take()) {
         (Some(o), Some(e)) => (
-            capture(o, stdout_path.to_path_buf(), filter.clone()),
-            capture(e, stderr_path.to_path_buf(), filter),
+            Output::new(o, stdout_path.to_path_buf(), filter.clone()),
+            Output::new(e, stderr_path.to_path_buf(), filter),
         ),
         _ => unreachable!("both streams are piped"),
     };
-    let (out, err) = match (out, err) {
-        (Ok(o), Ok(e)) => (o, e),
+    let mut outs = match outs {
+        (Ok(o), Ok(e)) => [o, e],
         (Err(e), _) | (_, Err(e)) => {
             tree.kill_all();
             let _ = child.wait();
@@ -158,6 +160,7 @@ pub fn run(
     let mut timed_out = false;
     let mut cancelled = false;
     let exit = ExitWatch::new(child.id());
+    let mut buf = vec![0u8; 64 * 1024];
     let mut nap = Duration::from_millis(1);
     let mut tracked = started;
     let status = loop {
@@ -168,7 +171,7 @@ pub fn run(
         if now >= deadline || cancel.load(Ordering::Relaxed) {
             timed_out = now >= deadline;
             cancelled = !timed_out;
-            break terminate(&mut child, &tree)?;
+            break terminate(&mut child, &tree, &exit, &mut outs, &mut buf)?;
         }
         if now.duration_since(tracked) >= TRACK_EVERY {
             tree.tick();
@@ -176,12 +179,15 @@ pub fn run(
         }
         let next_track = TRACK_EVERY.saturating_sub(now.duration_since(tracked));
         let wait = CHECK_EVERY.min(deadline.saturating_duration_since(now)).min(next_track);
-        exit.wait(wait, nap);
+        exit.wait(wait, nap, &outs);
+        pump(&mut outs, &mut buf);
         nap = (nap * 2).min(CHECK_EVERY);
     };
     let duration = started.elapsed();
     // Descendants left behind, in the group or detached, do not outlive the check.
     tree.kill_all();
+    drain(&mut outs, &mut buf);
+    let [out, err] = outs;
     let stdout = out.finish();
     let stderr = err.finish();
     Ok(ProcOutcome {
@@ -194,6 +200,169 @@ pub fn run(
         stdout: stdout?,
         stderr: stderr?,
     })
+}
+
+/// Bytes read from one pipe per turn of the wait loop, so a process flooding its output
+/// still has its deadline and the cancel flag looked at.
+const PUMP_MOST: usize = 1 << 20;
+
+/// Reads what the open pipes hold (up to [`PUMP_MOST`] each).
+fn pump(outs: &mut [Output; 2], buf: &mut [u8]) {
+    for o in outs.iter_mut() {
+        o.pump(buf, PUMP_MOST);
+    }
+}
+
+/// Once the tree is dead: reads the pipes to their end, for at most [`DRAIN`] (both at once).
+/// A pipe still open then is held by a process outside readyctl's reach: reading it stops, and
+/// its log says so.
+fn drain(outs: &mut [Output; 2], buf: &mut [u8]) {
+    let until = Instant::now() + DRAIN;
+    loop {
+        pump(outs, buf);
+        if outs.iter().all(|o| o.file.is_none()) {
+            return;
+        }
+        let now = Instant::now();
+        if now >= until {
+            for o in outs.iter_mut().filter(|o| o.file.is_some()) {
+                o.file = None;
+                o.abandoned = true;
+            }
+            return;
+        }
+        poll_fds(None, outs, (until - now).min(Duration::from_millis(100)));
+    }
+}
+
+/// Waits until one of the open pipes has something to read or has closed, `pidfd` (when
+/// given) says its process ended, or `most` has passed.
+fn poll_fds(pidfd: Option<i32>, outs: &[Output; 2], most: Duration) {
+    let mut fds: Vec<libc::pollfd> = Vec::with_capacity(3);
+    if let Some(fd) = pidfd {
+        fds.push(libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
+    }
+    for f in outs.iter().filter_map(|o| o.file.as_ref()) {
+        fds.push(libc::pollfd { fd: f.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+    }
+    if fds.is_empty() {
+        thread::sleep(most);
+        return;
+    }
+    // Rounded up: a wait of less than a millisecond must not spin.
+    let ms = most.as_micros().div_ceil(1000).clamp(1, i32::MAX as u128);
+    // SAFETY: `fds` holds `fds.len()` valid pollfds; the timeout is bounded. EINTR returns
+    // early, and every caller loops.
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms as libc::c_int);
+    }
+}
+
+/// One output pipe of a running process, read without blocking by the thread that waits for
+/// the process, and written to its log through a [`Sink`].
+struct Output {
+    /// The read end; `None` once it reached its end, failed, or was abandoned.
+    file: Option<File>,
+    sink: Option<Sink>,
+    path: PathBuf,
+    /// The first read or write error: reading stopped there (the pipe is closed, as the
+    /// capture thread that used to read it would have ended), and it is returned at the end.
+    error: Option<io::Error>,
+    /// Reading stopped at the drain deadline (see [`drain`]).
+    abandoned: bool,
+}
+
+impl Output {
+    fn new(
+        pipe: impl Into<OwnedFd>,
+        path: PathBuf,
+        filter: Option<Arc<Filter>>,
+    ) -> io::Result<Output> {
+        let file = nonblocking(pipe.into())?;
+        let log = File::create(&path).map_err(|e| named(&path, e))?;
+        Ok(Output {
+            file: Some(file),
+            sink: Some(Sink::new(log, path.clone(), filter)),
+            path,
+            error: None,
+            abandoned: false,
+        })
+    }
+
+    /// Reads what the pipe holds, at most about `most` bytes; its end or an error closes it.
+    fn pump(&mut self, buf: &mut [u8], most: usize) {
+        let (Some(file), Some(sink)) = (self.file.as_mut(), self.sink.as_mut()) else { return };
+        let mut read = 0;
+        while read < most {
+            match file.read(buf) {
+                Ok(0) => {
+                    self.file = None;
+                    return;
+                }
+                Ok(n) => {
+                    read += n;
+                    if let Err(e) = sink.feed(&buf[..n]) {
+                        self.fail(e);
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.fail(e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, e: io::Error) {
+        self.error.get_or_insert(e);
+        self.file = None;
+    }
+
+    /// How the stream ended up on disk (the first error, if reading or writing failed).
+    fn finish(mut self) -> io::Result<Captured> {
+        if let Some(e) = self.error.take() {
+            return Err(named(&self.path, e));
+        }
+        let sink = self.sink.take().expect("finished once");
+        let (mut captured, mut file) = sink.finish().map_err(|e| named(&self.path, e))?;
+        if self.abandoned {
+            write_abandoned(&mut file).map_err(|e| named(&self.path, e))?;
+            captured.truncated = true;
+        }
+        Ok(captured)
+    }
+}
+
+/// The note at the end of a log whose pipe was still open [`DRAIN`] after its process ended.
+fn write_abandoned(file: &mut File) -> io::Result<()> {
+    writeln!(
+        file,
+        "\n[readyctl: stopped reading: the output pipe was still open {} after the \
+         process ended, held by a process outside readyctl's reach]",
+        crate::duration::format_duration(DRAIN)
+    )
+}
+
+/// `capturing output to PATH: ERROR`.
+fn named(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("capturing output to {}: {e}", path.display()))
+}
+
+/// The pipe's read end, made non-blocking.
+fn nonblocking(fd: OwnedFd) -> io::Result<File> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with integer arguments only.
+    let rc = unsafe {
+        let flags = libc::fcntl(raw, libc::F_GETFL);
+        if flags < 0 { flags } else { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) }
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(File::from(fd))
 }
 
 /// Waits for a child to end: on a pidfd where the kernel has them, so the wait returns the
@@ -220,21 +389,12 @@ impl ExitWatch {
         ExitWatch { pidfd: None }
     }
 
-    /// Returns when the child has ended or after `most` (with a pidfd), or after `nap` (capped
-    /// at `most`) without one.
-    fn wait(&self, most: Duration, nap: Duration) {
+    /// Returns when the child has ended, one of the open pipes in `outs` has output or has
+    /// closed, or after `most` (with a pidfd) or `nap` (capped at `most`, without one).
+    fn wait(&self, most: Duration, nap: Duration, outs: &[Output; 2]) {
         match &self.pidfd {
-            Some(fd) => {
-                let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-                // Rounded up: a wait of less than a millisecond must not spin.
-                let ms = most.as_micros().div_ceil(1000).clamp(1, i32::MAX as u128);
-                // SAFETY: one valid pollfd; the timeout is bounded. EINTR returns early, and
-                // the caller loops.
-                unsafe {
-                    libc::poll(&mut pfd, 1, ms as libc::c_int);
-                }
-            }
-            None => thread::sleep(nap.min(most)),
+            Some(fd) => poll_fds(Some(fd.as_raw_fd()), outs, most),
+            None => poll_fds(None, outs, nap.min(most)),
         }
     }
 }
@@ -253,15 +413,28 @@ fn spawn_error(program: &str, cwd: &Path, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), msg)
 }
 
-/// SIGTERM to the tree, SIGKILL to all of it after the grace period.
-fn terminate(child: &mut std::process::Child, tree: &Tree) -> io::Result<std::process::ExitStatus> {
+/// SIGTERM to the tree, SIGKILL to all of it after the grace period. Output is still read
+/// meanwhile.
+fn terminate(
+    child: &mut std::process::Child,
+    tree: &Tree,
+    exit: &ExitWatch,
+    outs: &mut [Output; 2],
+    buf: &mut [u8],
+) -> io::Result<std::process::ExitStatus> {
     tree.signal(libc::SIGTERM);
     let until = Instant::now() + KILL_GRACE;
-    while Instant::now() < until {
+    loop {
         if let Some(status) = child.try_wait()? {
             return Ok(status);
         }
-        thread::sleep(Duration::from_millis(10));
+        let now = Instant::now();
+        if now >= until {
+            break;
+        }
+        let step = (until - now).min(Duration::from_millis(10));
+        exit.wait(step, step, outs);
+        pump(outs, buf);
     }
     tree.kill_all();
     child.wait()
@@ -299,24 +472,15 @@ pub(crate) fn capture(
     path: PathBuf,
     filter: Option<Arc<Filter>>,
 ) -> io::Result<Capture> {
-    let named = |path: &std::path::Path, e: io::Error| {
-        io::Error::new(e.kind(), format!("capturing output to {}: {e}", path.display()))
-    };
     let stop_at = Arc::new(Mutex::new(None));
     let mut pipe = StoppablePipe::new(pipe.into(), stop_at.clone())?;
-    let mut file = File::create(&path).map_err(|e| named(&path, e))?;
+    let file = File::create(&path).map_err(|e| named(&path, e))?;
     let handle = thread::spawn(move || {
         let shown = path.clone();
-        let mut captured =
-            copy_capped(&mut pipe, &mut file, path, filter).map_err(|e| named(&shown, e))?;
+        let (mut captured, mut file) =
+            copy_capped(&mut pipe, file, path, filter).map_err(|e| named(&shown, e))?;
         if pipe.abandoned {
-            writeln!(
-                file,
-                "\n[readyctl: stopped reading: the output pipe was still open {} after the \
-                 process ended, held by a process outside readyctl's reach]",
-                crate::duration::format_duration(DRAIN)
-            )
-            .map_err(|e| named(&shown, e))?;
+            write_abandoned(&mut file).map_err(|e| named(&shown, e))?;
             captured.truncated = true;
         }
         Ok(captured)
@@ -335,20 +499,7 @@ struct StoppablePipe {
 
 impl StoppablePipe {
     fn new(fd: OwnedFd, stop_at: Arc<Mutex<Option<Instant>>>) -> io::Result<StoppablePipe> {
-        let raw = fd.as_raw_fd();
-        // SAFETY: fcntl on a descriptor we own, with integer arguments only.
-        let rc = unsafe {
-            let flags = libc::fcntl(raw, libc::F_GETFL);
-            if flags < 0 {
-                flags
-            } else {
-                libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK)
-            }
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(StoppablePipe { file: File::from(fd), stop_at, abandoned: false })
+        Ok(StoppablePipe { file: nonblocking(fd)?, stop_at, abandoned: false })
     }
 }
 
@@ -385,80 +536,116 @@ impl Read for StoppablePipe {
 
 fn copy_capped(
     pipe: &mut impl Read,
-    file: &mut File,
+    file: File,
     path: PathBuf,
     filter: Option<Arc<Filter>>,
-) -> io::Result<Captured> {
-    {
-        let mut total = 0u64;
-        let mut head_written = 0u64;
-        let mut tail: VecDeque<u8> = VecDeque::new();
-        let mut pending: Vec<u8> = Vec::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut dropped = false;
-        let mut stream = filter.as_ref().map(|f| f.stream());
-        loop {
-            let n = match pipe.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            total += n as u64;
-            pending.extend_from_slice(&buf[..n]);
-            // Filter whole lines; a line longer than 64 KiB is filtered in chunks.
-            let cut = match pending.iter().rposition(|&b| b == b'\n') {
-                Some(i) => i + 1,
-                None if pending.len() >= 64 * 1024 => pending.len(),
-                None => continue,
-            };
-            let chunk: Vec<u8> = pending.drain(..cut).collect();
-            let chunk = match &mut stream {
-                Some(s) => s.push(&chunk),
-                None => chunk,
-            };
-            if head_written < HEAD_BYTES {
-                let room = (HEAD_BYTES - head_written) as usize;
-                let take = room.min(chunk.len());
-                file.write_all(&chunk[..take])?;
-                head_written += take as u64;
-                tail.extend(&chunk[take..]);
-            } else {
-                tail.extend(&chunk);
-            }
-            if tail.len() > TAIL_BYTES {
-                let excess = tail.len() - TAIL_BYTES;
-                tail.drain(..excess);
-                dropped = true;
-            }
+) -> io::Result<(Captured, File)> {
+    let mut sink = Sink::new(file, path, filter);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match pipe.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        sink.feed(&buf[..n])?;
+    }
+    sink.finish()
+}
+
+/// One output stream on its way to disk: redacted line by line through its own stream, the
+/// first [`HEAD_BYTES`] written as they come, the last [`TAIL_BYTES`] held in memory, the
+/// middle dropped and marked.
+struct Sink {
+    file: File,
+    path: PathBuf,
+    total: u64,
+    head_written: u64,
+    tail: VecDeque<u8>,
+    pending: Vec<u8>,
+    dropped: bool,
+    stream: Option<crate::evidence::redact::RedactStream>,
+}
+
+impl Sink {
+    fn new(file: File, path: PathBuf, filter: Option<Arc<Filter>>) -> Sink {
+        Sink {
+            file,
+            path,
+            total: 0,
+            head_written: 0,
+            tail: VecDeque::new(),
+            pending: Vec::new(),
+            dropped: false,
+            stream: filter.as_ref().map(|f| f.stream()),
         }
-        let rest = match stream {
+    }
+
+    /// Takes bytes the process wrote.
+    fn feed(&mut self, data: &[u8]) -> io::Result<()> {
+        self.total += data.len() as u64;
+        self.pending.extend_from_slice(data);
+        // Filter whole lines; a line longer than 64 KiB is filtered in chunks.
+        let cut = match self.pending.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if self.pending.len() >= 64 * 1024 => self.pending.len(),
+            None => return Ok(()),
+        };
+        let chunk: Vec<u8> = self.pending.drain(..cut).collect();
+        let chunk = match &mut self.stream {
+            Some(s) => s.push(&chunk),
+            None => chunk,
+        };
+        if self.head_written < HEAD_BYTES {
+            let room = (HEAD_BYTES - self.head_written) as usize;
+            let take = room.min(chunk.len());
+            self.file.write_all(&chunk[..take])?;
+            self.head_written += take as u64;
+            self.tail.extend(&chunk[take..]);
+        } else {
+            self.tail.extend(&chunk);
+        }
+        if self.tail.len() > TAIL_BYTES {
+            let excess = self.tail.len() - TAIL_BYTES;
+            self.tail.drain(..excess);
+            self.dropped = true;
+        }
+        Ok(())
+    }
+
+    /// The end of the stream: what was held back, the truncation mark, the tail.
+    fn finish(mut self) -> io::Result<(Captured, File)> {
+        let rest = match self.stream.take() {
             Some(mut s) => {
-                let mut rest = s.push(&pending);
+                let mut rest = s.push(&self.pending);
                 rest.extend(s.finish().0);
                 rest
             }
-            None => pending,
+            None => std::mem::take(&mut self.pending),
         };
-        tail.extend(rest);
+        self.tail.extend(rest);
         // What the redactor held back and the last partial line count against the tail too:
         // the log never keeps more than the head and the last TAIL_BYTES.
-        if head_written >= HEAD_BYTES && tail.len() > TAIL_BYTES {
-            let excess = tail.len() - TAIL_BYTES;
-            tail.drain(..excess);
-            dropped = true;
+        if self.head_written >= HEAD_BYTES && self.tail.len() > TAIL_BYTES {
+            let excess = self.tail.len() - TAIL_BYTES;
+            self.tail.drain(..excess);
+            self.dropped = true;
         }
-        if dropped {
+        if self.dropped {
             writeln!(
-                file,
-                "\n[readyctl: output truncated: {total} bytes written, middle omitted]"
+                self.file,
+                "\n[readyctl: output truncated: {} bytes written, middle omitted]",
+                self.total
             )?;
         }
-        let (a, b) = tail.as_slices();
-        file.write_all(a)?;
-        file.write_all(b)?;
-        file.flush()?;
-        Ok(Captured { path, total_bytes: total, truncated: dropped })
+        let (a, b) = self.tail.as_slices();
+        self.file.write_all(a)?;
+        self.file.write_all(b)?;
+        self.file.flush()?;
+        let captured =
+            Captured { path: self.path, total_bytes: self.total, truncated: self.dropped };
+        Ok((captured, self.file))
     }
 }
 
@@ -487,6 +674,25 @@ mod tests {
         assert_eq!(std::fs::read_to_string(o).unwrap(), "hello\n");
         assert_eq!(std::fs::read_to_string(e).unwrap(), "oops\n");
         assert!(!r.timed_out);
+    }
+
+    #[test]
+    fn one_loop_reads_both_pipes_whichever_fills() {
+        // Each stream alone overflows a pipe several times: the process blocks on whichever
+        // is not read, so both must be read as the process writes, in either order.
+        let (_dir, r) = run_sh(
+            "head -c 3000000 /dev/zero | tr '\\0' e >&2; head -c 2000000 /dev/zero | tr '\\0' o; \
+             echo; echo end >&2; head -c 1000000 /dev/zero | tr '\\0' O",
+            Duration::from_secs(60),
+        );
+        assert_eq!(r.exit_code, Some(0));
+        assert_eq!((r.stdout.total_bytes, r.stderr.total_bytes), (3_000_001, 3_000_004));
+        let out = std::fs::read(&r.stdout.path).unwrap();
+        let err = std::fs::read(&r.stderr.path).unwrap();
+        assert_eq!(out.len(), 3_000_001);
+        assert!(out[..2_000_000].iter().all(|&b| b == b'o') && out[2_000_000] == b'\n');
+        assert!(out[2_000_001..].iter().all(|&b| b == b'O'));
+        assert!(err.starts_with(b"eee") && err.ends_with(b"eend\n") && err.len() == 3_000_004);
     }
 
     #[test]

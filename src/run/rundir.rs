@@ -177,6 +177,9 @@ pub fn store_artifacts(
     artifacts: Vec<Artifact>,
     filter: Option<&Filter>,
 ) -> io::Result<Vec<EvidenceFile>> {
+    // What this call wrote is hashed as it is written; the other files there (streamed logs)
+    // are read and hashed below.
+    let mut digests: std::collections::HashMap<PathBuf, (String, u64)> = Default::default();
     for a in artifacts {
         let name = Path::new(&a.name);
         if name.is_absolute()
@@ -191,7 +194,8 @@ pub fn store_artifacts(
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent)?;
         }
-        let mut out = io::BufWriter::new(File::create(&dest).map_err(|e| with_path(e, &dest))?);
+        let file = File::create(&dest).map_err(|e| with_path(e, &dest))?;
+        let mut out = io::BufWriter::new(Hashing { inner: file, hasher: Sha256::new(), size: 0 });
         match a.content {
             ArtifactContent::Bytes(bytes) => match filter {
                 Some(f) => out.write_all(&f.redact_bytes(&bytes).0)?,
@@ -239,6 +243,8 @@ pub fn store_artifacts(
             }
         }
         out.flush()?;
+        let written = out.into_inner().map_err(|e| e.into_error())?;
+        digests.insert(dest, (crate::text::hex(&written.hasher.finalize()), written.size));
     }
     let run_dir = evidence_root.parent().unwrap_or(evidence_root);
     let mut files = Vec::new();
@@ -247,7 +253,10 @@ pub fn store_artifacts(
         if !entry.file_type().is_file() {
             continue;
         }
-        let (sha256, size) = hash_file(entry.path())?;
+        let (sha256, size) = match digests.remove(entry.path()) {
+            Some(d) => d,
+            None => hash_file(entry.path())?,
+        };
         let rel = entry.path().strip_prefix(run_dir).unwrap_or(entry.path());
         files.push(EvidenceFile { path: rel.to_string_lossy().replace('\\', "/"), sha256, size });
     }
@@ -255,6 +264,25 @@ pub fn store_artifacts(
         let _ = fs::remove_dir(dir);
     }
     Ok(files)
+}
+
+/// A writer that hashes what it writes (a stored artifact is not read back to be hashed).
+struct Hashing {
+    inner: File,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Streams a file through SHA-256.
@@ -313,6 +341,34 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn stored_artifacts_are_hashed_as_written_and_logs_as_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let evidence = tmp.path().join("evidence");
+        let dir = evidence.join("c");
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("stdout.log"), b"streamed\n").unwrap();
+        let src = tmp.path().join("junit.xml");
+        let body: Vec<u8> =
+            (0..50_000).flat_map(|i| format!("<case n=\"{i}\"/>\n").into_bytes()).collect();
+        fs::write(&src, &body).unwrap();
+        let artifacts = vec![
+            Artifact::copy_of("results/1-junit.xml", &src),
+            Artifact::json("summary.json", &serde_json::json!({ "n": 1 })),
+        ];
+        let files = store_artifacts(&dir, &evidence, artifacts, None).unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["evidence/c/results/1-junit.xml", "evidence/c/stdout.log", "evidence/c/summary.json"]
+        );
+        for f in &files {
+            let (sha256, size) = hash_file(&tmp.path().join(&f.path)).unwrap();
+            assert_eq!((&f.sha256, f.size), (&sha256, size), "{}", f.path);
+        }
+        assert_eq!(files[0].size, body.len() as u64);
     }
 
     #[test]

@@ -288,6 +288,18 @@ impl Session<'_> {
             waivers: waiver_records,
             services: service_records,
         };
+        // The digests the evidence got when it was stored, taken before the record is
+        // redacted (a redaction rule must not be able to change a digest the seal reuses).
+        let stored: Vec<crate::evidence::FileDigest> = record
+            .results
+            .iter()
+            .flat_map(|r| &r.evidence)
+            .map(|f| crate::evidence::FileDigest {
+                path: f.path.clone(),
+                sha256: f.sha256.clone(),
+                size: f.size,
+            })
+            .collect();
         // Redacted once, field by field, before the manifest, report.md, the reporters, the
         // terminal or `--format json` read it; the values are raw here, so no escaping can hide
         // a secret and no match can cross from one field into another.
@@ -304,6 +316,7 @@ impl Session<'_> {
             signer.as_ref(),
             &claims_md,
             baseline.as_ref(),
+            &stored,
         )
         .map_err(|e| Error::Seal(redactor.redact_str(&format!("{e:#}")).0))?;
         let record = record;
@@ -383,6 +396,7 @@ fn write_run(
     signer: Option<&ed25519_dalek::SigningKey>,
     extra_md: &str,
     baseline: Option<&RunRecord>,
+    stored: &[crate::evidence::FileDigest],
 ) -> anyhow::Result<String> {
     let mut md = markdown::render(record, Some(&run_dir.path));
     md.push_str(extra_md);
@@ -398,7 +412,8 @@ fn write_run(
     // From the redacted record: every text was redacted as raw value before HTML escaping.
     let page = crate::report::html::render(record, baseline);
     rundir::write_atomic(&run_dir.path.join("report.html"), page.as_bytes())?;
-    crate::evidence::seal(&run_dir.path, predicate, signer)?;
+    // The evidence was hashed when stored: the seal reuses those digests (see `seal_reusing`).
+    crate::evidence::seal_reusing(&run_dir.path, |_| predicate, signer, stored)?;
     Ok(md)
 }
 
@@ -438,10 +453,33 @@ fn redactions_in(run_dir: &Path) -> anyhow::Result<BTreeMap<String, BTreeMap<Str
         if !entry.file_type().is_file() {
             continue;
         }
-        let bytes = std::fs::read(entry.path())?;
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for cap in marker.captures_iter(&bytes) {
-            *counts.entry(String::from_utf8_lossy(&cap[1]).into_owned()).or_default() += 1;
+        // Read in pieces cut after a newline (a marker never holds one, so no marker is cut
+        // and the matches are those of the whole file), not the whole file at once.
+        let mut file = std::fs::File::open(entry.path())?;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut piece = vec![0u8; 256 << 10];
+        loop {
+            let n = match std::io::Read::read(&mut file, &mut piece) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => r?,
+            };
+            buf.extend_from_slice(&piece[..n]);
+            let upto = if n == 0 {
+                buf.len()
+            } else {
+                match buf.iter().rposition(|&b| b == b'\n') {
+                    Some(i) => i + 1,
+                    None => continue,
+                }
+            };
+            for cap in marker.captures_iter(&buf[..upto]) {
+                *counts.entry(String::from_utf8_lossy(&cap[1]).into_owned()).or_default() += 1;
+            }
+            buf.drain(..upto);
+            if n == 0 {
+                break;
+            }
         }
         let rel = entry.path().strip_prefix(run_dir)?.to_string_lossy().replace('\\', "/");
         if !counts.is_empty() {

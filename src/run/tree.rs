@@ -219,10 +219,52 @@ struct Proc {
     zombie: bool,
 }
 
+/// Reads `/proc/<pid>/stat` with one `open`, `read` until its end into a stack buffer, and
+/// `close` (no allocation, no size probe: a reading of `/proc` does this for every process on
+/// the machine). `None` when it is gone, unreadable, not UTF-8 or not parsable.
 #[cfg(target_os = "linux")]
 fn stat(pid: i32) -> Option<Proc> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat(pid, &text)
+    use std::io::Write as _;
+    let mut path = [0u8; 32];
+    let mut w = &mut path[..];
+    write!(w, "/proc/{pid}/stat\0").ok()?;
+    // The line is about 300 bytes (the command name is at most 64).
+    let mut buf = [0u8; 4096];
+    // SAFETY: `path` is NUL-terminated (written above, within the array); the descriptor is
+    // closed below on every path.
+    let fd = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return None;
+    }
+    let mut len = 0;
+    let ok = loop {
+        // SAFETY: reads at most the free part of `buf`, from a descriptor we own.
+        let n = unsafe { libc::read(fd, buf[len..].as_mut_ptr().cast(), buf.len() - len) };
+        match n {
+            0 => break true,
+            n if n > 0 => {
+                len += n as usize;
+                if len == buf.len() {
+                    break false;
+                }
+            }
+            _ if io_interrupted() => {}
+            _ => break false,
+        }
+    };
+    // SAFETY: closes the descriptor opened above, once.
+    unsafe {
+        libc::close(fd);
+    }
+    if !ok {
+        return None;
+    }
+    parse_stat(pid, std::str::from_utf8(&buf[..len]).ok()?)
+}
+
+#[cfg(target_os = "linux")]
+fn io_interrupted() -> bool {
+    std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -391,6 +433,16 @@ mod tests {
         assert!(snapshot(since).started >= snap.started);
         child.kill().unwrap();
         child.wait().unwrap();
+    }
+
+    #[test]
+    fn stat_reads_what_read_to_string_reads() {
+        let me = std::process::id() as i32;
+        let text = std::fs::read_to_string(format!("/proc/{me}/stat")).unwrap();
+        let want = parse_stat(me, &text).unwrap();
+        let got = stat(me).unwrap();
+        assert_eq!((got.pid, got.ppid, got.start, got.zombie), (me, want.ppid, want.start, false));
+        assert!(stat(i32::MAX).is_none(), "no such process");
     }
 
     #[test]
