@@ -1,13 +1,13 @@
 //! Database access shared by the probes that query a database (`sql`, and `migrations` for its
-//! verification queries): one query against PostgreSQL or a SQLite file, in a read-only
-//! transaction unless asked otherwise, its result as text cells. Connections and error
-//! redaction come from `migrations::apply`.
+//! verification queries) and by `migrations` (scratch databases, schema dumps, framework
+//! checks): one query against PostgreSQL or a SQLite file, in a read-only transaction unless
+//! asked otherwise, its result as text cells; connecting to PostgreSQL, its errors as text, a
+//! URL's password redacted from any text, a URL with another database name. `db` depends on
+//! no other readyctl module but `text`: `migrations` and the probes use it, never the reverse.
 
 use std::time::Duration;
 
 use serde::Serialize;
-
-use crate::migrations::apply::{pg_connect, pg_error, redact_url_password};
 
 /// A result: column names and rows of cells as text (`None` = NULL).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,6 +85,88 @@ pub fn query_sqlite(
     Ok(out)
 }
 
+/// Replaces the password of a `scheme://user:password@host` URL (and any other occurrence of
+/// it in `text`) with `***`.
+pub fn redact_url_password(url: &str, text: &str) -> String {
+    let mut out = text.to_string();
+    if let Some((_, rest)) = url.split_once("://")
+        && let Some((userinfo, _)) = rest.split_once('@')
+        && let Some((_, password)) = userinfo.split_once(':')
+        && !password.is_empty()
+    {
+        out = out.replace(password, "***");
+        // Percent-encoded passwords may also appear decoded.
+        if let Ok(decoded) = percent_decode(password)
+            && !decoded.is_empty()
+        {
+            out = out.replace(&decoded, "***");
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> Result<String, ()> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).map_err(|_| ())?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| ())
+}
+
+/// Connects to PostgreSQL (no TLS: the scratch server is local or reached through the URL's
+/// own network). The error text has the password redacted.
+pub fn pg_connect(url: &str, timeout: Duration) -> Result<postgres::Client, String> {
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e| redact_url_password(url, &format!("invalid PostgreSQL URL: {e}")))?;
+    config.connect_timeout(timeout.max(Duration::from_secs(1)));
+    config.connect(postgres::NoTls).map_err(|e| {
+        redact_url_password(
+            url,
+            &format!("cannot connect to {}: {e}", redact_url_password(url, url)),
+        )
+    })
+}
+
+/// The URL with its path (database name) replaced.
+pub fn with_dbname(url: &str, dbname: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
+    let mut out = format!("{}/{dbname}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// The server's message, with detail and position when present.
+pub fn pg_error(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!("{}: {}", db.severity(), db.message());
+            if let Some(d) = db.detail() {
+                s.push_str(&format!(" ({d})"));
+            }
+            s
+        }
+        None => e.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +193,17 @@ mod tests {
         assert!(e.contains("readonly"), "{e}");
         let e = query_sqlite(&dir.join("missing.db"), "SELECT 1", true).unwrap_err();
         assert!(e.contains("cannot open SQLite database"), "{e}");
+    }
+
+    #[test]
+    fn redaction_and_dbname() {
+        let url = "postgres://app:s3cr%40t@db:5432/prod?sslmode=disable";
+        assert_eq!(
+            redact_url_password(url, url),
+            "postgres://app:***@db:5432/prod?sslmode=disable"
+        );
+        assert_eq!(redact_url_password(url, "password s3cr@t wrong"), "password *** wrong");
+        assert_eq!(with_dbname(url, "x"), "postgres://app:s3cr%40t@db:5432/x?sslmode=disable");
+        assert_eq!(with_dbname("postgres://h", "x"), "postgres://h/x");
     }
 }

@@ -115,8 +115,7 @@ pub fn dockerfiles(repo: &Path) -> Vec<String> {
 
 /// Kubernetes manifests (by content: `apiVersion:` and a workload `kind:`), wherever they are.
 pub fn k8s_manifests(repo: &Path) -> Vec<String> {
-    crate::probe::k8s::find_manifests(repo, &[])
-        .unwrap_or_default()
+    crate::probe::k8s::find_manifests(repo, None)
         .into_iter()
         .filter(|r| {
             !r.split('/').any(|d| SKIP_DIRS.contains(&d) || (d.starts_with('.') && d.len() > 1))
@@ -161,13 +160,7 @@ pub fn migration_dirs(repo: &Path) -> Vec<(String, crate::migrations::detect::Fr
     // Django: `<app>/migrations/0001_*.py`, any depth; the project is their common parent.
     let django: Vec<String> = all
         .iter()
-        .filter(|r| {
-            let mut parts = r.rsplit('/');
-            let (f, d) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            d == "migrations"
-                && f.ends_with(".py")
-                && f.as_bytes().first().is_some_and(u8::is_ascii_digit)
-        })
+        .filter(|r| crate::migrations::framework::django::is_migration_path(r))
         .map(|r| parent(&parent(&parent(r))))
         .collect();
     if let Some(root) = common_parent(&django) {

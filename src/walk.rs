@@ -147,6 +147,12 @@ impl Walk {
         self
     }
 
+    /// [`Walk::overrides`] from globs checked at load ([`Globs`]).
+    pub fn globs(self, globs: &Globs) -> Walk {
+        let overrides = globs.for_root(&self.root);
+        self.overrides(overrides)
+    }
+
     /// Visits every file in parallel. `state` makes one value per walking thread (a searcher, a
     /// read buffer) that `visit` gets with each file; files are visited in no particular order.
     pub fn run<S, M, V>(
@@ -203,6 +209,37 @@ impl Walk {
         }
         Ok(Walked { first_error: first_error.into_inner().unwrap() })
     }
+}
+
+/// Globs that select (`glob`) and exclude (`!glob`) files, as ripgrep's `-g`, checked when a
+/// probe is compiled. `ignore` matches them against paths under the walk's root, so the matcher
+/// itself is made for each root ([`Globs::for_root`]); building the same lines cannot fail
+/// there, whatever the root: only parsing the globs can, and that was done here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Globs {
+    lines: Vec<String>,
+}
+
+impl Globs {
+    /// The override lines (`glob`, `!glob`), or why one does not build.
+    pub fn new(lines: Vec<String>) -> Result<Globs, String> {
+        build_overrides(Path::new("/"), &lines)?;
+        Ok(Globs { lines })
+    }
+
+    /// The matcher for a walk of `root`.
+    pub fn for_root(&self, root: &Path) -> ignore::overrides::Override {
+        build_overrides(root, &self.lines)
+            .expect("override globs are checked by Globs::new, and the root does not matter")
+    }
+}
+
+fn build_overrides(root: &Path, lines: &[String]) -> Result<ignore::overrides::Override, String> {
+    let mut b = ignore::overrides::OverrideBuilder::new(root);
+    for line in lines {
+        b.add(line).map_err(|e| e.to_string())?;
+    }
+    b.build().map_err(|e| e.to_string())
 }
 
 /// Why [`read_text`] returned no text.
@@ -341,6 +378,17 @@ mod tests {
         o.add("!**/*.log").unwrap();
         let got = visited(Walk::new(d.path()).ignore_files(false).overrides(o.build().unwrap()));
         assert_eq!(got, set(&["src/a.rs"]));
+    }
+
+    #[test]
+    fn globs_are_checked_once_and_match_under_any_root() {
+        assert!(Globs::new(vec!["src/{a".into()]).is_err());
+        let globs = Globs::new(vec!["src/**".into(), "!**/*.log".into()]).unwrap();
+        let d = tree(REPO);
+        let got = visited(Walk::new(d.path()).ignore_files(false).globs(&globs));
+        assert_eq!(got, set(&["src/a.rs"]));
+        let other = tree(&[("src/b.rs", b"x"), ("src/b.log", b"x"), ("c.rs", b"x")]);
+        assert_eq!(visited(Walk::new(other.path()).globs(&globs)), set(&["src/b.rs"]));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::detect::{Kind, Migration, MigrationSet};
+use crate::db::{pg_connect, pg_error, redact_url_password, with_dbname};
 
 /// A flat, diffable schema: `table:users` → ``, `column:users.email` → `text NOT NULL`, …
 pub type Schema = BTreeMap<String, String>;
@@ -306,58 +307,6 @@ pub fn sqlite_schema(conn: &rusqlite::Connection) -> Result<Schema, String> {
     Ok(out)
 }
 
-/// Replaces the password of a `scheme://user:password@host` URL (and any other occurrence of
-/// it in `text`) with `***`.
-pub fn redact_url_password(url: &str, text: &str) -> String {
-    let mut out = text.to_string();
-    if let Some((_, rest)) = url.split_once("://")
-        && let Some((userinfo, _)) = rest.split_once('@')
-        && let Some((_, password)) = userinfo.split_once(':')
-        && !password.is_empty()
-    {
-        out = out.replace(password, "***");
-        // Percent-encoded passwords may also appear decoded.
-        if let Ok(decoded) = percent_decode(password)
-            && !decoded.is_empty()
-        {
-            out = out.replace(&decoded, "***");
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> Result<String, ()> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).map_err(|_| ())?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| ())
-}
-
-/// Connects to PostgreSQL (no TLS: the scratch server is local or reached through the URL's
-/// own network). The error text has the password redacted.
-pub fn pg_connect(url: &str, timeout: Duration) -> Result<postgres::Client, String> {
-    let mut config: postgres::Config = url
-        .parse()
-        .map_err(|e| redact_url_password(url, &format!("invalid PostgreSQL URL: {e}")))?;
-    config.connect_timeout(timeout.max(Duration::from_secs(1)));
-    config.connect(postgres::NoTls).map_err(|e| {
-        redact_url_password(
-            url,
-            &format!("cannot connect to {}: {e}", redact_url_password(url, url)),
-        )
-    })
-}
-
 /// A throwaway database on a PostgreSQL server; dropped when this value is dropped.
 pub struct PgScratch {
     admin: postgres::Client,
@@ -413,36 +362,6 @@ impl Drop for PgScratch {
             let _ =
                 self.admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{}\"", self.dbname));
         }
-    }
-}
-
-/// The URL with its path (database name) replaced.
-pub fn with_dbname(url: &str, dbname: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
-    let mut out = format!("{}/{dbname}", &base[..host_end]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-/// The server's message, with detail and position when present.
-pub fn pg_error(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut s = format!("{}: {}", db.severity(), db.message());
-            if let Some(d) = db.detail() {
-                s.push_str(&format!(" ({d})"));
-            }
-            s
-        }
-        None => e.to_string(),
     }
 }
 
@@ -649,17 +568,5 @@ mod tests {
                 && f.contains("no such table: nope"),
             "{f}"
         );
-    }
-
-    #[test]
-    fn redaction_and_dbname() {
-        let url = "postgres://app:s3cr%40t@db:5432/prod?sslmode=disable";
-        assert_eq!(
-            redact_url_password(url, url),
-            "postgres://app:***@db:5432/prod?sslmode=disable"
-        );
-        assert_eq!(redact_url_password(url, "password s3cr@t wrong"), "password *** wrong");
-        assert_eq!(with_dbname(url, "x"), "postgres://app:s3cr%40t@db:5432/x?sslmode=disable");
-        assert_eq!(with_dbname("postgres://h", "x"), "postgres://h/x");
     }
 }

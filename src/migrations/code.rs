@@ -56,7 +56,7 @@ pub fn run(
     let timeout = Duration::from_secs(15);
     let table = std::cell::Cell::new(true);
     let ledger = || -> Result<(BTreeSet<String>, Schema), CodeError> {
-        let mut c = apply::pg_connect(url, timeout).map_err(CodeError::Error)?;
+        let mut c = crate::db::pg_connect(url, timeout).map_err(CodeError::Error)?;
         let schema = apply::pg_schema(&mut c).map_err(CodeError::Error)?;
         table.set(true);
         let rows = match c.simple_query(plan.ledger_sql) {
@@ -66,7 +66,7 @@ pub fn run(
                 table.set(false);
                 return Ok((BTreeSet::new(), schema));
             }
-            Err(e) => return Err(CodeError::Error(apply::pg_error(&e))),
+            Err(e) => return Err(CodeError::Error(crate::db::pg_error(&e))),
         };
         let keys = rows
             .iter()

@@ -103,37 +103,54 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     issues
 }
 
-/// The `coverage` probe kind: nothing to prepare beyond validating the spec.
+/// A coverage spec compiled: the `paths` globs built once, at load, in the order of
+/// `spec.paths`.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    paths: Vec<globset::GlobMatcher>,
+}
+
+/// Validates `spec` and builds its `paths` globs (`*` does not cross `/`).
+pub fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
+    let issues = validate(&spec);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let mut paths = Vec::new();
+    for pattern in spec.paths.keys() {
+        let glob = GlobBuilder::new(pattern).literal_separator(true).build().map_err(|e| {
+            vec![ProbeIssue::new(format!("paths.{pattern}"), format!("invalid glob: {e}"))]
+        })?;
+        paths.push(glob.compile_matcher());
+    }
+    Ok(Compiled { spec, paths })
+}
+
+/// The `coverage` probe kind: the `paths` globs are built at load.
 pub struct Kind;
 
 impl super::ProbeKind for Kind {
     const KEY: &'static str = "coverage";
     type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
+    type Compiled = Compiled;
     fn compile(
         spec: Spec,
         _: &super::CompileContext,
     ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
+        compile(spec)
     }
     fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
+        &compiled.spec
     }
     fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
         run(compiled, ctx)
     }
 }
 
-/// Runs the probe.
-fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    for (what, value) in [("min_lines", spec.min_lines), ("min_branches", spec.min_branches)]
-        .into_iter()
-        .chain(spec.paths.values().map(|v| ("paths minimum", Some(*v))))
-    {
-        if let Some(v) = value.filter(|v| !(0.0..=100.0).contains(v)) {
-            return ProbeOutcome::error(format!("{what} {v} is not a percentage (0-100)"));
-        }
-    }
+/// Runs the probe (percentages were checked at load).
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let spec = &compiled.spec;
     let report = Inputs(spec.report.0.iter().map(|p| ctx.scratch_path(p)).collect());
     let files = match inputs::expand(ctx.repo, &report) {
         Ok(f) => f,
@@ -238,11 +255,7 @@ fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     }
     measurements.push(Measurement::new("files", report.files.len() as f64, "count"));
     let mut path_results = Vec::new();
-    for (pattern, min) in &spec.paths {
-        let glob = match GlobBuilder::new(pattern).literal_separator(true).build() {
-            Ok(g) => g.compile_matcher(),
-            Err(e) => return ProbeOutcome::error(format!("paths: bad glob `{pattern}`: {e}")),
-        };
+    for ((pattern, min), glob) in spec.paths.iter().zip(&compiled.paths) {
         let mut r = Ratio::default();
         let mut matched = 0usize;
         for (file, cov) in &report.files {

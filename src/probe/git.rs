@@ -118,28 +118,52 @@ pub const LOCKFILES: &[(&str, &[&str])] = &[
     ("composer.json", &["composer.lock"]),
 ];
 
-/// The `git` probe kind: nothing to prepare beyond validating the spec.
+/// A git spec compiled: the branch globs built once, at load.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    branches: globset::GlobSet,
+}
+
+/// Validates `spec` and builds its branch globs.
+pub fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
+    let issues = validate(&spec);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let mut set = globset::GlobSetBuilder::new();
+    for (i, g) in spec.branch.iter().enumerate() {
+        set.add(globset::Glob::new(g).map_err(|e| {
+            vec![ProbeIssue::new(format!("branch[{i}]"), format!("invalid glob `{g}`: {e}"))]
+        })?);
+    }
+    let branches = set.build().map_err(|e| vec![ProbeIssue::new("branch", e.to_string())])?;
+    Ok(Compiled { spec, branches })
+}
+
+/// The `git` probe kind: the branch globs are built at load.
 pub struct Kind;
 
 impl super::ProbeKind for Kind {
     const KEY: &'static str = "git";
     type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
+    type Compiled = Compiled;
     fn compile(
         spec: Spec,
         _: &super::CompileContext,
     ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
+        compile(spec)
     }
     fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
+        &compiled.spec
     }
     fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
         run(compiled, ctx)
     }
 }
 
-fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let spec = &compiled.spec;
     let repo = ctx.repo;
     let only_pinned = spec.pinned
         && !spec.clean
@@ -199,13 +223,7 @@ fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
             .map(|o| String::from_utf8_lossy(&o).trim().to_string())
             .unwrap_or_default();
         summary.insert("branch".into(), serde_json::json!(branch));
-        let mut set = globset::GlobSetBuilder::new();
-        for g in &spec.branch {
-            if let Ok(g) = globset::Glob::new(g) {
-                set.add(g);
-            }
-        }
-        let set = set.build().unwrap_or_else(|_| globset::GlobSet::empty());
+        let set = &compiled.branches;
         if branch.is_empty() {
             failures.push(format!(
                 "HEAD is detached; expected a branch matching {}",
@@ -517,7 +535,7 @@ mod tests {
             &cancel,
             std::time::Duration::from_secs(30),
         );
-        run(spec, &ctx)
+        run(&compile(spec.clone()).unwrap(), &ctx)
     }
 
     #[test]
@@ -541,11 +559,11 @@ mod tests {
             cancel: &cancel,
             output_filter: None,
         };
-        let o = run(&spec, &ctx);
+        let o = run(&compile(spec.clone()).unwrap(), &ctx);
         assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
         // … but anything else in the same directory is.
         std::fs::write(d.path().join("out/notes.txt"), "x").unwrap();
-        let o = run(&spec, &ctx);
+        let o = run(&compile(spec.clone()).unwrap(), &ctx);
         assert!(o.reason.contains("out/"), "{}", o.reason);
         std::fs::remove_file(d.path().join("out/notes.txt")).unwrap();
         std::fs::write(d.path().join("README.md"), "changed").unwrap();

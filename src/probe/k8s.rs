@@ -80,17 +80,8 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
 
 const WORKLOADS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet"];
 
-/// Files to read: the globs' matches, or every YAML file that looks like a manifest.
-pub fn find_manifests(repo: &Path, globs: &[String]) -> Result<Vec<String>, String> {
-    let set = if globs.is_empty() {
-        None
-    } else {
-        let mut b = globset::GlobSetBuilder::new();
-        for g in globs {
-            b.add(globset::Glob::new(g).map_err(|e| format!("invalid glob `{g}`: {e}"))?);
-        }
-        Some(b.build().map_err(|e| e.to_string())?)
-    };
+/// Files to read: the globs' matches (`set`), or every YAML file that looks like a manifest.
+pub fn find_manifests(repo: &Path, set: Option<&globset::GlobSet>) -> Vec<String> {
     let mut out = Vec::new();
     for entry in ignore::WalkBuilder::new(repo).hidden(false).build().filter_map(|e| e.ok()) {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
@@ -124,7 +115,7 @@ pub fn find_manifests(repo: &Path, globs: &[String]) -> Result<Vec<String>, Stri
         }
     }
     out.sort();
-    Ok(out)
+    out
 }
 
 /// One YAML document of a file and the line of its top-level `kind:`.
@@ -303,32 +294,58 @@ fn lint_doc(
     Some(what)
 }
 
-/// The `k8s` probe kind: nothing to prepare beyond validating the spec.
+/// A k8s spec compiled: the manifest globs built once, at load (`None`: find manifests by
+/// content).
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    manifests: Option<globset::GlobSet>,
+}
+
+/// Validates `spec` and builds its manifest globs.
+pub fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
+    let issues = validate(&spec);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let manifests = if spec.manifests.is_empty() {
+        None
+    } else {
+        let mut b = globset::GlobSetBuilder::new();
+        for (i, g) in spec.manifests.iter().enumerate() {
+            b.add(globset::Glob::new(g).map_err(|e| {
+                vec![ProbeIssue::new(format!("manifests[{i}]"), format!("invalid glob `{g}`: {e}"))]
+            })?);
+        }
+        Some(b.build().map_err(|e| vec![ProbeIssue::new("manifests", e.to_string())])?)
+    };
+    Ok(Compiled { spec, manifests })
+}
+
+/// The `k8s` probe kind: the manifest globs are built at load.
 pub struct Kind;
 
 impl super::ProbeKind for Kind {
     const KEY: &'static str = "k8s";
     type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
+    type Compiled = Compiled;
     fn compile(
         spec: Spec,
         _: &super::CompileContext,
     ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
+        compile(spec)
     }
     fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
+        &compiled.spec
     }
     fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
         run(compiled, ctx)
     }
 }
 
-fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    let files = match find_manifests(ctx.repo, &spec.manifests) {
-        Ok(f) => f,
-        Err(e) => return ProbeOutcome::error(format!("k8s: {e}")),
-    };
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let spec = &compiled.spec;
+    let files = find_manifests(ctx.repo, compiled.manifests.as_ref());
     let rules: Vec<Rule> = spec.rules.clone().unwrap_or_else(|| Rule::ALL.to_vec());
     let min_replicas = spec.min_replicas.unwrap_or(2);
     let mut findings = Vec::new();
@@ -399,7 +416,9 @@ mod tests {
     use crate::outcome::Status;
 
     fn run_in(dir: &Path, spec: &Spec) -> ProbeOutcome {
-        crate::probe::context::testing::run_probe(dir, "k8s", |ctx| run(spec, ctx))
+        crate::probe::context::testing::run_probe(dir, "k8s", |ctx| {
+            run(&compile(spec.clone()).unwrap(), ctx)
+        })
     }
 
     const GOOD: &str = "apiVersion: apps/v1

@@ -62,6 +62,34 @@ pub struct Matcher {
     pub not_contains: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub one_of: Option<Vec<Value>>,
+    /// `regex` compiled: by [`Matcher::validate`] at load, then reused by every check.
+    #[serde(skip)]
+    regex_cache: RegexCache,
+}
+
+/// A compiled `regex`, kept with the pattern it was compiled from (a pattern changed since is
+/// compiled afresh). Not part of what a matcher is: it never serializes, always compares equal.
+#[derive(Clone, Default)]
+struct RegexCache(std::sync::OnceLock<(String, Result<Regex, regex::Error>)>);
+
+impl RegexCache {
+    /// Calls `f` with `pattern` compiled, compiling it only the first time.
+    fn with<R>(&self, pattern: &str, f: impl FnOnce(&Result<Regex, regex::Error>) -> R) -> R {
+        let (source, compiled) = self.0.get_or_init(|| (pattern.to_string(), Regex::new(pattern)));
+        if source == pattern { f(compiled) } else { f(&Regex::new(pattern)) }
+    }
+}
+
+impl PartialEq for RegexCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for RegexCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "compiled" } else { "not compiled" })
+    }
 }
 
 /// The operator names, as written in checklists.
@@ -194,9 +222,10 @@ impl Matcher {
     pub fn validate(&self, field: &str) -> Vec<ProbeIssue> {
         let mut issues = Vec::new();
         if let Some(p) = &self.regex
-            && let Err(e) = Regex::new(p)
+            && let Some(message) =
+                self.regex_cache.with(p, |r| r.as_ref().err().map(|e| super::regex_error(p, e)))
         {
-            issues.push(ProbeIssue::new(format!("{field}.regex"), super::regex_error(p, &e)));
+            issues.push(ProbeIssue::new(format!("{field}.regex"), message));
         }
         if let (Some(min), Some(max)) = (self.min, self.max)
             && min > max
@@ -245,13 +274,13 @@ impl Matcher {
             }
         }
         if let Some(p) = &self.regex {
-            match Regex::new(p) {
+            self.regex_cache.with(p, |r| match r {
                 Err(_) => out.push(format!("cannot be matched: /{p}/ is not a valid regex")),
                 Ok(r) if !r.is_match(&as_text(v)) => {
                     out.push(format!("is {} (does not match /{p}/)", short(v)))
                 }
                 Ok(_) => {}
-            }
+            });
         }
         if self.min.is_some() || self.max.is_some() {
             match as_number(v) {
@@ -488,5 +517,21 @@ mod tests {
         assert_eq!(m("{ regex: '(' }").validate("expect.value")[0].field, "expect.value.regex");
         assert!(m("{ min: 3, max: 1 }").validate("v")[0].message.contains("above"));
         assert!(m("{ min: 1, max: 3 }").validate("v").is_empty());
+    }
+
+    /// The regex is compiled once, by `validate` at load, and the compiled one is what checks
+    /// use; a pattern changed afterwards is compiled afresh, and the cache is invisible.
+    #[test]
+    fn the_regex_is_compiled_once_at_validation() {
+        let mut matcher = m("{ regex: '^a+$' }");
+        assert!(matcher.regex_cache.0.get().is_none());
+        assert!(matcher.validate("v").is_empty());
+        assert!(matcher.regex_cache.0.get().is_some_and(|(p, r)| p == "^a+$" && r.is_ok()));
+        assert!(matcher.check(&json!("aaa")).is_ok());
+        assert_eq!(matcher, m("{ regex: '^a+$' }"));
+        assert_eq!(serde_json::to_value(&matcher).unwrap(), json!({ "regex": "^a+$" }));
+        matcher.regex = Some("^b+$".into());
+        assert!(matcher.check(&json!("bbb")).is_ok());
+        assert!(matcher.check(&json!("aaa")).is_err());
     }
 }

@@ -30,9 +30,13 @@ use crate::probe::{Artifact, ProbeContext};
 #[schemars(rename = "MigrationsProbe")]
 pub struct Spec {
     /// The migrations directory, relative to the repository. When absent, the first of
-    /// `migrations`, `db/migrations`, `alembic/versions`, `migrations/versions`,
-    /// `src/main/resources/db/migration`, `prisma/migrations`, `db/migration`, `sql/migrations`
-    /// that holds migrations.
+    /// `migrations`, `db/migrations`, `db/migrate`, `alembic/versions`, `migrations/versions`,
+    /// `src/main/resources/db/migration`, `prisma/migrations`, `db/migration`,
+    /// `sql/migrations`, `src/migration`, `src/migrations` that holds migrations; else the
+    /// first found by discovery: Prisma's schema directory (`package.json`), a Django project
+    /// (its apps' `migrations/`), `db/migrate`, `db/migrations` or
+    /// `src/main/resources/db/migration` at any depth, a Liquibase changelog, the same
+    /// directories under each unit.
     #[serde(default)]
     pub path: Option<String>,
     /// The framework; detected from the directory when absent.
@@ -495,7 +499,7 @@ fn run(compiled: &Compiled, ctx: &ProbeContext<'_>) -> ProbeOutcome {
     let mut drift_error = None;
     let mut pending = None;
     if let Some(d) = &spec.drift {
-        let source = apply::redact_url_password(&d.url, &d.url);
+        let source = crate::db::redact_url_password(&d.url, &d.url);
         let query = framework::ledger_query(framework);
         let rows = if d.url.starts_with("postgres://") || d.url.starts_with("postgresql://") {
             db::query_postgres(&d.url, query, true, ctx.remaining().min(Duration::from_secs(15)))
@@ -681,7 +685,7 @@ fn code_apply(spec: &Spec, ctx: &ProbeContext<'_>, set: &MigrationSet, out: &mut
     };
     scratch.disconnect();
     let scratch_url = scratch.url.clone();
-    let redact = |s: &str| apply::redact_url_password(url, s);
+    let redact = |s: &str| crate::db::redact_url_password(url, s);
     // Django: a settings module that imports the project's and points DATABASES at the
     // scratch database, for projects whose settings do not read DATABASE_URL.
     let shim_dir = env.temp_dir("django");
@@ -1035,6 +1039,23 @@ pub fn validate(spec: &Spec) -> Vec<crate::probe::ProbeIssue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `path`'s description (the JSON Schema's) names every directory tried, in order.
+    #[test]
+    fn path_doc_names_every_default_directory_in_order() {
+        let schema = schemars::schema_for!(Spec);
+        let doc = schema.as_value()["properties"]["path"]["description"].as_str().unwrap();
+        let mut at = 0;
+        for dir in framework::DEFAULT_DIRS {
+            let quoted = format!("`{dir}`");
+            let found = doc[at..].find(&quoted);
+            assert!(
+                found.is_some(),
+                "the doc of `path` does not name {quoted} (after {at}): {doc}"
+            );
+            at += found.unwrap_or(0) + quoted.len();
+        }
+    }
 
     #[test]
     fn spec_parses_lint_forms_and_rejects_unknown_rules() {

@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use grep_regex::RegexMatcherBuilder;
+use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 use grep_searcher::sinks::UTF8;
 use grep_searcher::{BinaryDetection, SearcherBuilder};
 use schemars::JsonSchema;
@@ -138,63 +138,99 @@ pub fn validate(spec: &Spec) -> Vec<ProbeIssue> {
     issues
 }
 
+/// A search spec compiled: the pattern's matcher and the globs, built once at load.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    matcher: RegexMatcher,
+    globs: crate::walk::Globs,
+}
+
+/// Validates `spec` and builds its matcher and globs.
+pub fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
+    let issues = validate(&spec);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let matcher = RegexMatcherBuilder::new()
+        .case_insensitive(spec.ignore_case)
+        .line_terminator(Some(b'\n'))
+        .build(&spec.pattern)
+        .map_err(|e| vec![ProbeIssue::new("pattern", e.to_string())])?;
+    let lines = spec
+        .paths
+        .iter()
+        .cloned()
+        .chain(spec.exclude.iter().map(|g| format!("!{g}")))
+        // readyctl never searches its own run directories.
+        .chain(["!.readyctl/".to_string()])
+        .collect();
+    let globs = crate::walk::Globs::new(lines).map_err(|e| vec![ProbeIssue::new("paths", e)])?;
+    Ok(Compiled { spec, matcher, globs })
+}
+
 /// Matches found by a search.
 #[derive(Debug, Default)]
 pub struct SearchResult {
     pub files_searched: u64,
     pub matching_lines: u64,
-    /// First matches in path order (bounded).
+    /// The first matches in path and line order (bounded): the same whatever order the
+    /// parallel walk visits files in.
     pub locations: Vec<Location>,
 }
 
-/// Searches `repo` for the spec's pattern; used by the probe and by the benchmark.
+/// Searches `repo` for the compiled spec's pattern.
 pub fn search(
-    spec: &Spec,
+    compiled: &Compiled,
     repo: &std::path::Path,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<SearchResult, String> {
-    search_outside(spec, repo, None, cancel)
+    search_outside(compiled, repo, None, cancel)
+}
+
+/// Adds a file's locations to `kept`, which holds at most `4 × MAX_LOCATIONS`: when full, it
+/// is cut to its first [`MAX_LOCATIONS`] in path and line order (sorting once per few hundred
+/// files, not once per file). Every file keeps its first `MAX_LOCATIONS` lines, so the first
+/// `MAX_LOCATIONS` of `kept` at the end are those of the whole search, whichever order files
+/// were searched in.
+fn keep_first(kept: &mut Vec<Location>, more: Vec<Location>) {
+    kept.extend(more);
+    if kept.len() >= MAX_LOCATIONS * 4 {
+        sort_locations(kept);
+        kept.truncate(MAX_LOCATIONS);
+    }
+}
+
+fn sort_locations(locations: &mut [Location]) {
+    locations.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
 }
 
 /// [`search`], never entering `run_dir` (the run in progress, when `--out` is inside the
 /// repository).
 fn search_outside(
-    spec: &Spec,
+    compiled: &Compiled,
     repo: &std::path::Path,
     run_dir: Option<&std::path::Path>,
     cancel: &std::sync::atomic::AtomicBool,
 ) -> Result<SearchResult, String> {
-    let matcher = RegexMatcherBuilder::new()
-        .case_insensitive(spec.ignore_case)
-        .line_terminator(Some(b'\n'))
-        .build(&spec.pattern)
-        .map_err(|e| e.to_string())?;
-    let mut overrides = ignore::overrides::OverrideBuilder::new(repo);
-    for g in &spec.paths {
-        overrides.add(g).map_err(|e| e.to_string())?;
-    }
-    for g in &spec.exclude {
-        overrides.add(&format!("!{g}")).map_err(|e| e.to_string())?;
-    }
-    // readyctl never searches its own run directories.
-    overrides.add("!.readyctl/").map_err(|e| e.to_string())?;
-    let overrides = overrides.build().map_err(|e| e.to_string())?;
+    let spec = &compiled.spec;
     // Nor a run directory written elsewhere with `--out` (it holds `evidence/` and the
     // manifest), nor its own checklists (see `discover::is_readyctl_file`).
     let walk = crate::walk::Walk::new(repo)
         .hidden(spec.hidden)
         .ignore_files(!spec.no_ignore)
         .skip_run_dirs(run_dir)
-        .overrides(overrides);
+        .globs(&compiled.globs);
     let files = AtomicU64::new(0);
     let lines = AtomicU64::new(0);
     let found: Mutex<Vec<Location>> = Mutex::new(Vec::new());
+    // One matcher per thread: a clone shares the compiled regex but not its scratch space.
     let searcher = || {
         let searcher = SearcherBuilder::new()
             .binary_detection(BinaryDetection::quit(0))
             .line_number(true)
             .build();
-        (matcher.clone(), searcher)
+        (compiled.matcher.clone(), searcher)
     };
     let walked = walk.run(cancel, searcher, |(matcher, searcher), file| {
         files.fetch_add(1, Ordering::Relaxed);
@@ -223,17 +259,14 @@ fn search_outside(
         );
         if count > 0 {
             lines.fetch_add(count, Ordering::Relaxed);
-            let mut f = found.lock().unwrap();
-            if f.len() < MAX_LOCATIONS * 4 {
-                f.extend(local);
-            }
+            keep_first(&mut found.lock().unwrap(), local);
         }
     });
     if walked.is_err() {
         return Err("interrupted".into());
     }
     let mut locations = found.into_inner().unwrap();
-    locations.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    sort_locations(&mut locations);
     locations.truncate(MAX_LOCATIONS);
     Ok(SearchResult {
         files_searched: files.into_inner(),
@@ -242,35 +275,36 @@ fn search_outside(
     })
 }
 
-/// The `search` probe kind: nothing to prepare beyond validating the spec.
+/// The `search` probe kind: the pattern's matcher and the globs are built at load.
 pub struct Kind;
 
 impl super::ProbeKind for Kind {
     const KEY: &'static str = "search";
     type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
+    type Compiled = Compiled;
     fn compile(
         spec: Spec,
         _: &super::CompileContext,
     ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
+        compile(spec)
     }
     fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
+        &compiled.spec
     }
     fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
         run(compiled, ctx)
     }
 }
 
-fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let spec = &compiled.spec;
     // The evidence directory is `RUN_DIR/evidence/<check-id>`.
     let run_dir = ctx
         .evidence_dir
         .parent()
         .filter(|p| p.file_name().is_some_and(|n| n == "evidence"))
         .and_then(std::path::Path::parent);
-    let result = match search_outside(spec, ctx.repo, run_dir, ctx.cancel) {
+    let result = match search_outside(compiled, ctx.repo, run_dir, ctx.cancel) {
         Ok(r) => r,
         Err(e) => return ProbeOutcome::error(format!("search failed: {e}")),
     };
@@ -381,6 +415,7 @@ mod tests {
             cancel: &cancel,
             output_filter: None,
         };
+        let spec = compile(spec).unwrap();
         let o = run(&spec, &ctx);
         assert_eq!(o.status, crate::outcome::Status::Pass, "{}", o.reason);
         write(d, "src/b.py", "# FIXME-NOW\n");
@@ -388,5 +423,45 @@ mod tests {
         let o = run_probe(d, "no-todo", |ctx| run(&spec, ctx));
         assert_eq!(o.status, crate::outcome::Status::Fail, "{}", o.reason);
         assert_eq!(o.locations.len(), 1, "{:?}", o.locations);
+    }
+
+    /// More than 400 matching lines: which locations are kept used to depend on the order the
+    /// parallel walk visited files in (the first 400 found, then the first 100 of those). They
+    /// are the first 100 in path and line order, every time.
+    #[test]
+    fn kept_locations_do_not_depend_on_walk_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut expected = Vec::new();
+        for a in 0..40 {
+            for f in 0..5 {
+                let rel = format!("d{a:02}/f{f}.txt");
+                write(d, &rel, "MATCH\nother\nMATCH\nMATCH\nMATCH\n");
+                expected.extend([1, 3, 4, 5].map(|l| format!("{rel}:{l}")));
+            }
+        }
+        expected.sort();
+        expected.truncate(MAX_LOCATIONS);
+        let spec = compile(serde_yaml::from_str("pattern: MATCH").unwrap()).unwrap();
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        for _ in 0..5 {
+            let r = search(&spec, d, &cancel).unwrap();
+            assert_eq!(r.matching_lines, 800);
+            assert_eq!(r.locations.len(), MAX_LOCATIONS);
+            let got: Vec<String> =
+                r.locations.iter().map(|l| format!("{}:{}", l.path, l.line.unwrap_or(0))).collect();
+            assert_eq!(got, expected);
+        }
+    }
+
+    /// A pattern `regex` accepts but ripgrep's line matcher refuses (a literal line end) is a
+    /// load-time problem at `pattern` (it was an `error` outcome when the matcher was built at
+    /// run time).
+    #[test]
+    fn a_pattern_the_line_matcher_refuses_is_a_compile_issue() {
+        let issues = compile(serde_yaml::from_str(r#"pattern: "a\\nb""#).unwrap()).unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].field, "pattern");
+        assert!(issues[0].message.contains("not allowed"), "{}", issues[0].message);
     }
 }

@@ -109,8 +109,36 @@ fn strsim_close(a: &str, b: &str) -> bool {
     a.contains(b) || b.contains(a)
 }
 
-/// Builds the scanner options of a spec (reads the baseline).
-pub fn options(spec: &Spec, ctx_repo: &std::path::Path) -> Result<secrets::Options, String> {
+/// A secrets spec compiled: its allowlists built once, at load.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    spec: Spec,
+    /// What the scanner skips and ignores.
+    allow: secrets::scan::Allowlist,
+    /// `allow_paths` as the committed-but-ignored files and the history are filtered by
+    /// (`*` crosses `/` here, unlike in the scanner's [`secrets::scan::Allowlist`]).
+    allow_paths: globset::GlobSet,
+}
+
+/// Validates `spec` and builds its allowlists.
+pub fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
+    let issues = validate(&spec);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let allow = secrets::scan::Allowlist::new(&spec.allow_paths, &spec.allow_regexes)
+        .map_err(|(field, message)| vec![ProbeIssue::new(field, message)])?;
+    let allow_paths =
+        globset_of(&spec.allow_paths).map_err(|e| vec![ProbeIssue::new("allow_paths", e)])?;
+    Ok(Compiled { spec, allow, allow_paths })
+}
+
+/// Builds the scanner options of a compiled spec (reads the baseline).
+pub fn options(
+    compiled: &Compiled,
+    ctx_repo: &std::path::Path,
+) -> Result<secrets::Options, String> {
+    let spec = &compiled.spec;
     let mut allow: HashSet<String> =
         spec.allow_fingerprints.iter().map(|f| f.to_ascii_lowercase()).collect();
     if let Some(b) = &spec.baseline {
@@ -122,37 +150,37 @@ pub fn options(spec: &Spec, ctx_repo: &std::path::Path) -> Result<secrets::Optio
         allow.extend(Baseline::read(&path)?.fingerprints());
     }
     Ok(secrets::Options {
-        allow_paths: spec.allow_paths.clone(),
-        allow_regexes: spec.allow_regexes.clone(),
+        allow: compiled.allow.clone(),
         allow_fingerprints: allow,
         disable: spec.disable.clone(),
         max_file_bytes: spec.max_file_kb.unwrap_or(0).saturating_mul(1024),
     })
 }
 
-/// The `secrets` probe kind: nothing to prepare beyond validating the spec.
+/// The `secrets` probe kind: the allowlists are built at load.
 pub struct Kind;
 
 impl super::ProbeKind for Kind {
     const KEY: &'static str = "secrets";
     type Spec = Spec;
-    type Compiled = super::Valid<Spec>;
+    type Compiled = Compiled;
     fn compile(
         spec: Spec,
         _: &super::CompileContext,
     ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        super::Valid::check(spec, validate)
+        compile(spec)
     }
     fn spec(compiled: &Self::Compiled) -> &Spec {
-        compiled
+        &compiled.spec
     }
     fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
         run(compiled, ctx)
     }
 }
 
-fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
-    let opts = match options(spec, ctx.repo) {
+fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
+    let spec = &compiled.spec;
+    let opts = match options(compiled, ctx.repo) {
         Ok(o) => o,
         Err(e) => return ProbeOutcome::error(e),
     };
@@ -166,16 +194,13 @@ fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
     };
     let ignored = secrets::scan::committed_but_ignored(ctx.repo);
     if !ignored.is_empty() {
-        let allow = match globset_of(&spec.allow_paths) {
-            Ok(a) => a,
-            Err(e) => return ProbeOutcome::error(format!("secrets: {e}")),
-        };
+        let allow = &compiled.allow_paths;
         let listed: Vec<String> = ignored.into_iter().filter(|p| !allow.is_match(p)).collect();
         scanner.scan_listed(ctx.repo, &listed, &mut report);
     }
     if spec.history {
         let commits = spec.max_commits.unwrap_or(100);
-        match scan_history(&scanner, spec, ctx, commits) {
+        match scan_history(&scanner, compiled, ctx, commits) {
             Ok(found) => {
                 // A secret still in the tree is reported once, where it is now.
                 let known: HashSet<String> =
@@ -194,10 +219,11 @@ fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
 /// file (it may hold secrets, so it is never evidence) and is read back one file at a time.
 fn scan_history(
     scanner: &Scanner,
-    spec: &Spec,
+    compiled: &Compiled,
     ctx: &ProbeContext,
     commits: u32,
 ) -> Result<Vec<secrets::Finding>, String> {
+    let spec = &compiled.spec;
     use std::io::BufRead;
     let tmp = tempfile_dir()?;
     let proc = crate::run::process::ProcSpec {
@@ -228,7 +254,7 @@ fn scan_history(
         if ended.stdout.truncated {
             return Err("the history diff is larger than readyctl reads; lower max_commits".into());
         }
-        let allow = globset_of(&spec.allow_paths)?;
+        let allow = &compiled.allow_paths;
         let max = spec.max_file_kb.unwrap_or(5120).saturating_mul(1024) as usize;
         let reader = std::io::BufReader::new(std::fs::File::open(&out).map_err(|e| e.to_string())?);
         let mut found = Vec::new();
@@ -411,7 +437,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, c).unwrap();
         }
-        let opts = options(spec, dir.path()).unwrap();
+        let opts = options(&compile(spec.clone()).unwrap(), dir.path()).unwrap();
         Scanner::new(&opts).unwrap().scan_repo(dir.path(), &AtomicBool::new(false)).unwrap()
     }
 

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::db::redact_url_password;
 use crate::db::{QueryResult, query_postgres, query_sqlite};
-use crate::migrations::apply::redact_url_password;
 use crate::outcome::{Measurement, ProbeOutcome};
 use crate::probe::matcher::Matcher;
 use crate::probe::{Artifact, ProbeContext};
@@ -246,11 +246,11 @@ mod tests {
         let e = Expect {
             rows: Some(1),
             equals: Some(vec![vec![json!(3)]]),
-            value: Some(Matcher { min: Some(1.0), max: Some(3.0), ..Default::default() }),
+            value: Some(Matcher::from_value(json!({ "min": 1, "max": 3 })).unwrap()),
         };
         assert!(check(&e, &r).is_ok());
         let e = Expect {
-            value: Some(Matcher { max: Some(2.0), ..Default::default() }),
+            value: Some(Matcher::from_value(json!({ "max": 2 })).unwrap()),
             ..Default::default()
         };
         assert_eq!(check(&e, &r).unwrap_err(), "value is 3 (max 2)");

@@ -61,13 +61,61 @@ pub struct Finding {
     pub context: Option<String>,
 }
 
+/// A spec's path and value allowlists, compiled once (when the `secrets` probe is compiled):
+/// the files not scanned (the built-in skips and the allowed path globs) and the regexes of
+/// secret values to ignore.
+#[derive(Debug, Clone)]
+pub struct Allowlist {
+    skip_paths: globset::GlobSet,
+    allow_regexes: Vec<Regex>,
+}
+
+impl Allowlist {
+    /// `allow_paths`: globs relative to the repository (`*` does not cross `/`) of files not
+    /// scanned; `allow_regexes`: a finding whose secret matches one is ignored. Else the field
+    /// (`allow_paths[1]`) and what is wrong with it.
+    pub fn new(
+        allow_paths: &[String],
+        allow_regexes: &[String],
+    ) -> Result<Allowlist, (String, String)> {
+        let mut regexes = Vec::new();
+        for (i, r) in allow_regexes.iter().enumerate() {
+            regexes.push(
+                RegexBuilder::new(r).build().map_err(|e| {
+                    (format!("allow_regexes[{i}]"), crate::probe::regex_error(r, &e))
+                })?,
+            );
+        }
+        let mut skip = globset::GlobSetBuilder::new();
+        let paths = DEFAULT_SKIP.iter().map(|g| (None, *g));
+        for (i, g) in
+            paths.chain(allow_paths.iter().enumerate().map(|(i, g)| (Some(i), g.as_str())))
+        {
+            let field = || i.map_or("allow_paths".to_string(), |i| format!("allow_paths[{i}]"));
+            skip.add(
+                globset::GlobBuilder::new(g)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| (field(), format!("invalid glob `{g}`: {e}")))?,
+            );
+        }
+        let skip_paths = skip.build().map_err(|e| ("allow_paths".to_string(), e.to_string()))?;
+        Ok(Allowlist { skip_paths, allow_regexes: regexes })
+    }
+}
+
+impl Default for Allowlist {
+    /// The built-in skips only.
+    fn default() -> Allowlist {
+        Allowlist::new(&[], &[]).expect("the built-in skip globs build (tested)")
+    }
+}
+
 /// What to scan and what to ignore.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Globs (relative to the repository) of files not scanned.
-    pub allow_paths: Vec<String>,
-    /// Regexes: a finding whose secret matches one is ignored.
-    pub allow_regexes: Vec<String>,
+    /// Files not scanned and secret values ignored.
+    pub allow: Allowlist,
     /// Fingerprints to ignore (explicit ones and a baseline's).
     pub allow_fingerprints: HashSet<String>,
     /// Rule ids turned off.
@@ -168,20 +216,6 @@ impl Scanner {
             }
         }
         let special_files = special.build().map_err(|e| e.to_string())?;
-        let mut allow_regexes = Vec::new();
-        for r in &opts.allow_regexes {
-            allow_regexes
-                .push(RegexBuilder::new(r).build().map_err(|e| crate::probe::regex_error(r, &e))?);
-        }
-        let mut skip = globset::GlobSetBuilder::new();
-        for g in DEFAULT_SKIP.iter().copied().chain(opts.allow_paths.iter().map(String::as_str)) {
-            skip.add(
-                globset::GlobBuilder::new(g)
-                    .literal_separator(true)
-                    .build()
-                    .map_err(|e| format!("invalid glob `{g}`: {e}"))?,
-            );
-        }
         Ok(Scanner {
             rules: compiled,
             combined,
@@ -189,9 +223,9 @@ impl Scanner {
             special_files,
             kubernetes: !disabled.contains(rules::KUBERNETES_SECRET_RULE),
             rails_master_key: !disabled.contains(rules::RAILS_MASTER_KEY_RULE),
-            allow_regexes,
+            allow_regexes: opts.allow.allow_regexes.clone(),
             allow_fingerprints: opts.allow_fingerprints.clone(),
-            skip_paths: skip.build().map_err(|e| e.to_string())?,
+            skip_paths: opts.allow.skip_paths.clone(),
             dotenv: !disabled.contains(rules::DOTENV_RULE),
             max_file_bytes: if opts.max_file_bytes == 0 {
                 DEFAULT_MAX_FILE_BYTES

@@ -384,7 +384,7 @@ fn pg_sql_probe_expectations_and_read_only() {
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
     admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
-    let db_url = readyctl::migrations::apply::with_dbname(&url, &db);
+    let db_url = readyctl::db::with_dbname(&url, &db);
     let mut c = postgres::Client::connect(&db_url, postgres::NoTls).unwrap();
     c.batch_execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE t (id int, active bool, price numeric(6,2)); INSERT INTO t VALUES (1, true, 9.50), (2, false, NULL);").unwrap();
     let spec = |q: &str, expect: &str| -> sql::Spec {
@@ -658,7 +658,7 @@ fn alembic_drift_against_a_live_database_read_only() {
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
     admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
-    let live = readyctl::migrations::apply::with_dbname(&url, &db);
+    let live = readyctl::db::with_dbname(&url, &db);
     let repo = scratch_dir("alembic-drift");
     copy_dir(&fixtures().join("alembic"), &repo.join("alembic"));
     // The "production" database is at 0002 (real alembic): 0003 and the merge are pending.
@@ -750,7 +750,7 @@ fn flyway_drift_compares_checksums_computed_by_the_jvm() {
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
     admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
-    let live = readyctl::migrations::apply::with_dbname(&url, &db);
+    let live = readyctl::db::with_dbname(&url, &db);
     let mut c = postgres::Client::connect(&live, postgres::NoTls).unwrap();
     c.batch_execute(
         "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, \

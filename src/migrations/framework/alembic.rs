@@ -144,11 +144,11 @@ pub fn apply_postgres(
 ) -> Result<ApplyReport, String> {
     scratch.disconnect();
     let scratch_url = scratch.url.clone();
-    let redact = |s: &str| apply::redact_url_password(server_url, s);
+    let redact = |s: &str| crate::db::redact_url_password(server_url, s);
     let dump =
-        || apply::pg_connect(&scratch_url, timeout).and_then(|mut c| apply::pg_schema(&mut c));
+        || crate::db::pg_connect(&scratch_url, timeout).and_then(|mut c| apply::pg_schema(&mut c));
     let has_ledger = || {
-        apply::pg_connect(&scratch_url, timeout)
+        crate::db::pg_connect(&scratch_url, timeout)
             .is_ok_and(|mut c| c.simple_query("SELECT version_num FROM alembic_version").is_ok())
     };
     let r = round_trip(
@@ -495,7 +495,7 @@ fn check_head(set: &MigrationSet, db: Db<'_>) -> Result<apply::Schema, String> {
         Db::Pg(c) => {
             let rows = c
                 .query("SELECT version_num FROM alembic_version", &[])
-                .map_err(|e| apply::pg_error(&e))?;
+                .map_err(|e| crate::db::pg_error(&e))?;
             (rows.iter().map(|r| r.get::<_, String>(0)).collect::<Vec<_>>(), apply::pg_schema(c)?)
         }
         Db::Sqlite(c) => {

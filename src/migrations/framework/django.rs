@@ -17,10 +17,22 @@ pub(super) fn detects(l: &Listing<'_>) -> bool {
     !migration_dirs(l.dir).is_empty()
 }
 
+/// Whether a file is named like a Django migration: `NNNN_name.py` (a digit first).
+pub fn is_migration_file_name(name: &str) -> bool {
+    name.ends_with(".py") && name.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
+
+/// Whether a repository-relative path is named like a Django migration,
+/// `<app>/migrations/NNNN_name.py` (by name only; discovery uses it to find projects).
+pub fn is_migration_path(rel: &str) -> bool {
+    let mut parts = rel.rsplit('/');
+    let (name, dir) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    dir == "migrations" && is_migration_file_name(name)
+}
+
+/// A Django migration: named like one, and defining `class Migration(`.
 fn is_django_migration(p: &Path) -> bool {
-    let name = file_name(p);
-    name.ends_with(".py")
-        && name.as_bytes().first().is_some_and(u8::is_ascii_digit)
+    is_migration_file_name(&file_name(p))
         && std::fs::read_to_string(p).is_ok_and(|t| t.contains("class Migration("))
 }
 
