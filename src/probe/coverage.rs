@@ -127,26 +127,7 @@ pub fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
     Ok(Compiled { spec, paths })
 }
 
-/// The `coverage` probe kind: the `paths` globs are built at load.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "coverage";
-    type Spec = Spec;
-    type Compiled = Compiled;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        compile(spec)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        &compiled.spec
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::compiled_kind!("coverage");
 
 /// Runs the probe (percentages were checked at load).
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {

@@ -141,26 +141,7 @@ pub fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
     Ok(Compiled { spec, branches })
 }
 
-/// The `git` probe kind: the branch globs are built at load.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "git";
-    type Spec = Spec;
-    type Compiled = Compiled;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        compile(spec)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        &compiled.spec
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::compiled_kind!("git");
 
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
     let spec = &compiled.spec;

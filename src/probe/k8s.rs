@@ -322,26 +322,7 @@ pub fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
     Ok(Compiled { spec, manifests })
 }
 
-/// The `k8s` probe kind: the manifest globs are built at load.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "k8s";
-    type Spec = Spec;
-    type Compiled = Compiled;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        compile(spec)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        &compiled.spec
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::compiled_kind!("k8s");
 
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
     let spec = &compiled.spec;

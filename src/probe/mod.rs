@@ -163,6 +163,39 @@ macro_rules! validated_kind {
 }
 pub(crate) use validated_kind;
 
+/// The [`ProbeKind`] of a kind whose module prepares something at load without needing the
+/// loader's context: declares `pub struct Kind` in the calling module, compiled by the module's
+/// `compile(Spec) -> Result<Compiled, Vec<ProbeIssue>>` into its `Compiled` (which keeps the
+/// spec in a field `spec`), and run by its `run(&Compiled, &ProbeContext)`.
+macro_rules! compiled_kind {
+    ($key:literal) => {
+        /// The probe kind: what `compile` prepares is built once, at load.
+        pub struct Kind;
+
+        impl $crate::probe::ProbeKind for Kind {
+            const KEY: &'static str = $key;
+            type Spec = Spec;
+            type Compiled = Compiled;
+            fn compile(
+                spec: Spec,
+                _: &$crate::probe::CompileContext,
+            ) -> Result<Compiled, Vec<$crate::probe::ProbeIssue>> {
+                compile(spec)
+            }
+            fn spec(compiled: &Compiled) -> &Spec {
+                &compiled.spec
+            }
+            fn run(
+                compiled: &Compiled,
+                ctx: &$crate::probe::ProbeContext,
+            ) -> $crate::outcome::ProbeOutcome {
+                run(compiled, ctx)
+            }
+        }
+    };
+}
+pub(crate) use compiled_kind;
+
 /// What the loader knows that a probe may need to compile its spec.
 #[derive(Debug, Clone, Default)]
 pub struct CompileContext {

@@ -275,26 +275,7 @@ fn search_outside(
     })
 }
 
-/// The `search` probe kind: the pattern's matcher and the globs are built at load.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "search";
-    type Spec = Spec;
-    type Compiled = Compiled;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        compile(spec)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        &compiled.spec
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::compiled_kind!("search");
 
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
     let spec = &compiled.spec;

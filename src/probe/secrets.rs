@@ -157,26 +157,7 @@ pub fn options(
     })
 }
 
-/// The `secrets` probe kind: the allowlists are built at load.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "secrets";
-    type Spec = Spec;
-    type Compiled = Compiled;
-    fn compile(
-        spec: Spec,
-        _: &super::CompileContext,
-    ) -> Result<Self::Compiled, Vec<super::ProbeIssue>> {
-        compile(spec)
-    }
-    fn spec(compiled: &Self::Compiled) -> &Spec {
-        &compiled.spec
-    }
-    fn run(compiled: &Self::Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
-    }
-}
+super::compiled_kind!("secrets");
 
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
     let spec = &compiled.spec;
