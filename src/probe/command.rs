@@ -234,27 +234,15 @@ impl Compiled {
     }
 }
 
-/// The `command` probe kind.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "command";
-    const SHELL_FIELDS: &'static [&'static str] = &["run"];
-    type Spec = Spec;
-    type Compiled = Compiled;
-    fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
-        match check_static(&spec) {
-            (issues, regexes) if issues.is_empty() => Ok(Compiled { spec, regexes }),
-            (issues, _) => Err(issues),
-        }
-    }
-    fn spec(compiled: &Compiled) -> &Spec {
-        &compiled.spec
-    }
-    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
+/// Validates the spec and prepares what `run` uses.
+fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
+    match check_static(&spec) {
+        (issues, regexes) if issues.is_empty() => Ok(Compiled { spec, regexes }),
+        (issues, _) => Err(issues),
     }
 }
+
+super::compiled_kind!("command", shell: ["run"]);
 
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
     let spec = &compiled.spec;

@@ -189,26 +189,15 @@ pub struct Compiled {
     regexes: [Vec<regex::Regex>; 2],
 }
 
-/// The `file` probe kind.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "file";
-    type Spec = Spec;
-    type Compiled = Compiled;
-    fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
-        match check_static(&spec) {
-            (issues, regexes) if issues.is_empty() => Ok(Compiled { spec, regexes }),
-            (issues, _) => Err(issues),
-        }
-    }
-    fn spec(compiled: &Compiled) -> &Spec {
-        &compiled.spec
-    }
-    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
+/// Validates the spec and prepares what `run` uses.
+fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
+    match check_static(&spec) {
+        (issues, regexes) if issues.is_empty() => Ok(Compiled { spec, regexes }),
+        (issues, _) => Err(issues),
     }
 }
+
+super::compiled_kind!("file");
 
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
     let Compiled { spec, regexes: [regex, not_regex] } = compiled;

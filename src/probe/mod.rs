@@ -166,14 +166,19 @@ pub(crate) use validated_kind;
 /// The [`ProbeKind`] of a kind whose module prepares something at load without needing the
 /// loader's context: declares `pub struct Kind` in the calling module, compiled by the module's
 /// `compile(Spec) -> Result<Compiled, Vec<ProbeIssue>>` into its `Compiled` (which keeps the
-/// spec in a field `spec`), and run by its `run(&Compiled, &ProbeContext)`.
+/// spec in a field `spec`), and run by its `run(&Compiled, &ProbeContext)`;
+/// `compiled_kind!("command", shell: ["run"])` also declares its `SHELL_FIELDS`.
 macro_rules! compiled_kind {
     ($key:literal) => {
+        $crate::probe::compiled_kind!($key, shell: []);
+    };
+    ($key:literal, shell: [$($field:literal),*]) => {
         /// The probe kind: what `compile` prepares is built once, at load.
         pub struct Kind;
 
         impl $crate::probe::ProbeKind for Kind {
             const KEY: &'static str = $key;
+            const SHELL_FIELDS: &'static [&'static str] = &[$($field),*];
             type Spec = Spec;
             type Compiled = Compiled;
             fn compile(

@@ -74,26 +74,15 @@ pub struct Compiled {
     banner: Option<Regex>,
 }
 
-/// The `tcp` probe kind.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "tcp";
-    type Spec = Spec;
-    type Compiled = Compiled;
-    fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
-        match check_static(&spec) {
-            (issues, banner) if issues.is_empty() => Ok(Compiled { spec, banner }),
-            (issues, _) => Err(issues),
-        }
-    }
-    fn spec(compiled: &Compiled) -> &Spec {
-        &compiled.spec
-    }
-    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
+/// Validates the spec and prepares what `run` uses.
+fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
+    match check_static(&spec) {
+        (issues, banner) if issues.is_empty() => Ok(Compiled { spec, banner }),
+        (issues, _) => Err(issues),
     }
 }
+
+super::compiled_kind!("tcp");
 
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
     let Compiled { spec, banner: banner_re } = compiled;

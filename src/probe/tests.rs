@@ -316,27 +316,15 @@ pub struct Compiled {
     require: Vec<Option<Regex>>,
 }
 
-/// The `tests` probe kind.
-pub struct Kind;
-
-impl super::ProbeKind for Kind {
-    const KEY: &'static str = "tests";
-    const SHELL_FIELDS: &'static [&'static str] = &["run"];
-    type Spec = Spec;
-    type Compiled = Compiled;
-    fn compile(spec: Spec, _: &super::CompileContext) -> Result<Compiled, Vec<ProbeIssue>> {
-        match check_static(&spec) {
-            (issues, require) if issues.is_empty() => Ok(Compiled { spec, require }),
-            (issues, _) => Err(issues),
-        }
-    }
-    fn spec(compiled: &Compiled) -> &Spec {
-        &compiled.spec
-    }
-    fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
-        run(compiled, ctx)
+/// Validates the spec and prepares what `run` uses.
+fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
+    match check_static(&spec) {
+        (issues, require) if issues.is_empty() => Ok(Compiled { spec, require }),
+        (issues, _) => Err(issues),
     }
 }
+
+super::compiled_kind!("tests", shell: ["run"]);
 
 /// Runs the probe.
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
