@@ -92,6 +92,8 @@ struct State {
     ready: VecDeque<usize>,
     results: Vec<Option<CheckResult>>,
     unfinished: usize,
+    /// Checks a worker is running now.
+    running: usize,
     /// Checks finished since a worker last released their services.
     released: Vec<usize>,
     /// Why nothing new is started (`--fail-fast` after a blocking failure).
@@ -118,6 +120,7 @@ impl Runner<'_> {
             ready,
             results: vec![None; checks.len()],
             unfinished: checks.len(),
+            running: 0,
             released: Vec::new(),
             stopped: None,
         });
@@ -166,10 +169,13 @@ impl Runner<'_> {
                         self.skip_unstarted(checks, &mut s, &tx, &why);
                         wake.notify_all();
                     }
-                    if s.unfinished == 0 {
+                    // Done, or every check left is running on another worker: nothing can
+                    // become ready for this one (only a finishing check releases others).
+                    if s.unfinished == s.running {
                         return;
                     }
                     if let Some(i) = s.ready.pop_front() {
+                        s.running += 1;
                         break i;
                     }
                     s = wake.wait_timeout(s, Duration::from_millis(50)).unwrap().0;
@@ -183,6 +189,7 @@ impl Runner<'_> {
                 self.run_one(&checks[i])
             };
             let mut s = state.lock().unwrap();
+            s.running -= 1;
             self.complete(checks, dependents, &mut s, i, result, &tx);
             let released = std::mem::take(&mut s.released);
             wake.notify_all();

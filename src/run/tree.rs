@@ -109,6 +109,20 @@ impl Tree {
         }
     }
 
+    /// [`Tree::kill_all`] for a tree whose root has ended and been reaped (the usual end of a
+    /// check). Then every member still alive descends from a process readyctl adopted (the
+    /// root's children were handed to readyctl when it ended, before it could be reaped), and
+    /// every adopted process is a child of readyctl's main thread (see [`adopted_any`]). When
+    /// the main thread has no child, no member is alive and `/proc` need not be read; else
+    /// the whole of `kill_all` runs.
+    pub fn end(&self) {
+        if adopted_any() == Some(false) {
+            super::process::kill_group(self.root, libc::SIGKILL);
+            return;
+        }
+        self.kill_all();
+    }
+
     /// SIGKILLs every member until none is alive, then reaps the ones reparented to readyctl
     /// (never the root: its `Child` waits for it).
     pub fn kill_all(&self) {
@@ -201,6 +215,27 @@ fn send(pid: i32, signal: i32) {
     }
 }
 
+/// Whether readyctl's main thread has a child now; `None` when `/proc` cannot say (a kernel
+/// without `CONFIG_PROC_CHILDREN`, or not Linux).
+///
+/// As a child subreaper readyctl adopts every orphaned descendant, and Linux hands an orphan
+/// to the first live thread of the subreaper's thread group: the main thread, which lives
+/// as long as readyctl runs (since Linux 3.19; `find_new_reaper` in `kernel/exit.c`). The
+/// main thread starts no process while checks run (checks and services start on worker
+/// threads), so its children are exactly the adopted processes. An empty list is exact:
+/// the kernel reads the first entry under the task-list lock (later entries can be missed
+/// when a listed child is reaped meanwhile, so only "none" is trusted).
+fn adopted_any() -> Option<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        let me = std::process::id();
+        let list = std::fs::read(format!("/proc/{me}/task/{me}/children")).ok()?;
+        Some(list.iter().any(|b| !b.is_ascii_whitespace()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
 fn reap_one(pid: i32) {
     let mut status = 0;
     // SAFETY: `status` is a valid out-pointer; WNOHANG never blocks. Only pids that are
@@ -286,10 +321,16 @@ fn parse_stat(pid: i32, text: &str) -> Option<Proc> {
     })
 }
 
+/// Every process but readyctl itself (never a member; reading its `stat` walks all its
+/// threads, one per running check).
 #[cfg(target_os = "linux")]
 fn all_procs() -> Vec<Proc> {
     let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()).filter_map(stat).collect()
+    let me = std::process::id() as i32;
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid != me)
+        .filter_map(stat)
+        .collect()
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -452,5 +493,50 @@ mod tests {
         assert_eq!((p.ppid, p.start, p.zombie), (7, 12345, false));
         let z = "43 (sh) Z 1 43 43 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 999 0 0";
         assert!(parse_stat(43, z).unwrap().zombie);
+    }
+
+    /// An orphan is adopted by the main thread whichever thread started its parent: what
+    /// [`Tree::end`] relies on to skip reading `/proc` when nothing was adopted.
+    #[test]
+    fn an_orphan_is_a_child_of_the_main_thread() {
+        init();
+        let marker = format!("417.{}", std::process::id());
+        let started = std::thread::spawn({
+            let marker = marker.clone();
+            move || {
+                // The shell (a child of this test thread) leaves a sleep behind and exits.
+                let status = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(format!("sleep {marker} </dev/null >/dev/null 2>&1 & exit 0"))
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
+        });
+        started.join().unwrap();
+        let me = std::process::id();
+        let orphan = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&marker))
+            })
+            .and_then(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .expect("the sleep runs");
+        let listed = std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap();
+        send(orphan, libc::SIGKILL);
+        assert!(
+            listed.split_whitespace().any(|p| p == orphan.to_string()),
+            "orphan {orphan} not among the main thread's children: {listed:?}"
+        );
+        assert_eq!(adopted_any(), Some(true));
+        let until = Instant::now() + Duration::from_secs(5);
+        while stat(orphan).is_some_and(|p| p.ppid == me as i32) && Instant::now() < until {
+            if stat(orphan).is_some_and(|p| p.zombie) {
+                reap_one(orphan);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }

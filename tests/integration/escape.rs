@@ -122,6 +122,36 @@ fn a_check_that_exits_leaving_a_detached_grandchild_on_stdout_ends_at_once() {
     assert!(gone(&needle(&m)), "descendants survived: {:?}", pids_with(&needle(&m)));
 }
 
+/// Escapees that closed their output leave nothing holding the pipe: the check ends with its
+/// shell, and they are gone before the check that needs it starts (readyctl looks for them
+/// whenever a process was adopted; `run::tree::Tree::end`).
+#[test]
+fn escapees_that_closed_their_output_are_gone_before_the_next_check() {
+    let m = marker(21);
+    let _cleanup = Cleanup(needle(&m));
+    // Both are in a session of their own before the check's shell exits (it waits until
+    // both `sleep`s run), so killing its process group cannot reach them.
+    let quiet = format!(
+        "setsid sleep 305.{m} </dev/null >/dev/null 2>&1 & \
+         ( setsid sleep 306.{m} </dev/null >/dev/null 2>&1 & ) & \
+         until grep -qs '305[.]{m}' /proc/[0-9]*/cmdline && grep -qs '306[.]{m}' /proc/[0-9]*/cmdline; \
+         do sleep 0.01; done; "
+    );
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: leaves\n    timeout: 20s\n    command: {{ run: \"{quiet}echo done\" }}\n  - id: after\n    needs: [leaves]\n    command: {{ run: \"! grep -qs '30[56][.]{m}' /proc/[0-9]*/cmdline\" }}\n"
+    );
+    let repo = temp_repo(&[("readiness.yaml", &yaml)]);
+    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "pass", "{}", v["results"][0]);
+    assert_eq!(
+        v["results"][1]["status"], "pass",
+        "an escapee outlived its check: {}",
+        v["results"][1]
+    );
+    assert!(gone(&needle(&m)), "descendants survived: {:?}", pids_with(&needle(&m)));
+}
+
 #[test]
 fn a_service_with_escaped_descendants_is_stopped_whole() {
     let m = marker(3);
