@@ -228,7 +228,16 @@ pub fn read_tests(path: &Path, format: Option<TestFormat>) -> Result<TestReport,
         Some(f) => f,
         None => detect_test_format(path)?,
     };
-    let reader = open_bounded(path)?;
+    let reader = BufReader::with_capacity(64 * 1024, open_report(path)?);
+    read_tests_from(path, format, reader)
+}
+
+/// [`read_tests`] from a reader already open on `path` (named in errors) in `format`.
+pub fn read_tests_from(
+    path: &Path,
+    format: TestFormat,
+    reader: impl std::io::BufRead,
+) -> Result<TestReport, FormatError> {
     let report = match format {
         TestFormat::Junit => junit::read(path, reader)?,
         TestFormat::Tap => tap::read(path, reader)?,
@@ -520,7 +529,16 @@ pub fn read_coverage(
         Some(f) => f,
         None => detect_coverage_format(path)?,
     };
-    let reader = open_bounded(path)?;
+    let reader = BufReader::with_capacity(64 * 1024, open_report(path)?);
+    read_coverage_from(path, format, reader)
+}
+
+/// [`read_coverage`] from a reader already open on `path` (named in errors) in `format`.
+pub fn read_coverage_from(
+    path: &Path,
+    format: CoverageFormat,
+    reader: impl std::io::BufRead,
+) -> Result<CoverageReport, FormatError> {
     match format {
         CoverageFormat::Lcov => lcov::read(path, reader),
         CoverageFormat::Cobertura => cobertura::read(path, reader),
@@ -536,8 +554,8 @@ pub fn read_coverage(
     }
 }
 
-/// Opens a report for buffered reading, refusing files over [`MAX_REPORT_BYTES`].
-fn open_bounded(path: &Path) -> Result<BufReader<File>, FormatError> {
+/// Opens a report, refusing files over [`MAX_REPORT_BYTES`].
+pub fn open_report(path: &Path) -> Result<File, FormatError> {
     let file = File::open(path).map_err(|e| FormatError::io(path, e))?;
     let size = file.metadata().map_err(|e| FormatError::io(path, e))?.len();
     if size > MAX_REPORT_BYTES {
@@ -550,7 +568,7 @@ fn open_bounded(path: &Path) -> Result<BufReader<File>, FormatError> {
             ),
         ));
     }
-    Ok(BufReader::with_capacity(64 * 1024, file))
+    Ok(file)
 }
 
 /// Cuts `text` to [`MAX_MESSAGE_CHARS`] characters, marking the cut.

@@ -71,6 +71,54 @@ impl ProbeContext<'_> {
     pub fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
+
+    /// Reads `src` for `read` and keeps the same bytes as evidence `name`, in one pass: the
+    /// copy (redacted, hashed) is written while `read` parses, so the evidence is exactly
+    /// what was judged even if the file changes meanwhile. On `Ok` the returned artifact
+    /// names the stored copy; on `Err` nothing is kept. `Err(Keep)` when the copy could not be
+    /// written.
+    pub fn read_and_keep<T, E>(
+        &self,
+        src: std::fs::File,
+        name: &str,
+        read: impl FnOnce(&mut std::io::BufReader<crate::run::rundir::Tee>) -> Result<T, E>,
+    ) -> Result<(T, Artifact), KeepError<E>> {
+        let plain = !name.is_empty()
+            && Path::new(name).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(KeepError::Keep(format!(
+                "artifact name `{name}` is not a plain relative path"
+            )));
+        }
+        let dest = self.evidence_dir.join(name);
+        let (out, copied) =
+            crate::run::rundir::read_and_copy(src, &dest, self.output_filter.as_deref(), read);
+        match (out, copied) {
+            (Ok(value), Ok((sha256, size))) => Ok((
+                value,
+                Artifact {
+                    name: name.to_string(),
+                    content: ArtifactContent::Stored { sha256, size },
+                },
+            )),
+            (Err(e), copied) => {
+                if copied.is_ok() {
+                    let _ = std::fs::remove_file(&dest);
+                }
+                Err(KeepError::Read(e))
+            }
+            (Ok(_), Err(e)) => Err(KeepError::Keep(format!("cannot write evidence `{name}`: {e}"))),
+        }
+    }
+}
+
+/// Why [`ProbeContext::read_and_keep`] kept nothing.
+#[derive(Debug)]
+pub enum KeepError<E> {
+    /// `read` failed (its error).
+    Read(E),
+    /// The evidence copy could not be written.
+    Keep(String),
 }
 
 /// A piece of evidence a probe wants kept, written by the runner under `evidence/<check-id>/`
@@ -87,6 +135,12 @@ pub enum ArtifactContent {
     Bytes(Vec<u8>),
     /// Copy this file (streamed, never loaded whole).
     CopyOf(PathBuf),
+    /// Already written under its name in the evidence directory, with this digest, by
+    /// [`ProbeContext::read_and_keep`].
+    Stored {
+        sha256: String,
+        size: u64,
+    },
 }
 
 impl Artifact {
@@ -142,5 +196,53 @@ pub(crate) mod testing {
         let p = dir.join(rel);
         std::fs::create_dir_all(p.parent().expect("a file under dir")).unwrap();
         std::fs::write(p, text).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::BufRead;
+
+    fn context<'a>(dir: &'a Path, cancel: &'a AtomicBool) -> ProbeContext<'a> {
+        ProbeContext {
+            repo: dir,
+            check_id: "c",
+            evidence_dir: dir,
+            run_started: SystemTime::now(),
+            deadline: Instant::now() + Duration::from_secs(10),
+            cancel,
+            output_filter: None,
+        }
+    }
+
+    /// Kept when read succeeds (the artifact carries the copy's digest), nothing left behind
+    /// when it fails, and only plain relative names.
+    #[test]
+    fn read_and_keep_keeps_only_what_was_read_successfully() {
+        let tmp = tempfile::tempdir().unwrap();
+        let evidence = tmp.path().join("evidence");
+        std::fs::create_dir(&evidence).unwrap();
+        let src = tmp.path().join("report.txt");
+        std::fs::write(&src, "one\ntwo\n").unwrap();
+        let cancel = AtomicBool::new(false);
+        let ctx = context(&evidence, &cancel);
+        let open = || std::fs::File::open(&src).unwrap();
+        let count = |r: &mut std::io::BufReader<crate::run::rundir::Tee>| {
+            Ok::<usize, String>(r.lines().count())
+        };
+        let (n, kept) = ctx.read_and_keep(open(), "results/1-report.txt", count).unwrap();
+        assert_eq!(n, 2);
+        let ArtifactContent::Stored { sha256, size } = &kept.content else { panic!("{kept:?}") };
+        let stored = evidence.join("results/1-report.txt");
+        assert_eq!(std::fs::read(&stored).unwrap(), b"one\ntwo\n");
+        assert_eq!((sha256.as_str(), *size), (crate::text::sha256_hex(b"one\ntwo\n").as_str(), 8));
+        let failed = ctx.read_and_keep(open(), "results/2-report.txt", |_| Err::<(), _>("bad"));
+        assert!(matches!(failed, Err(KeepError::Read("bad"))), "{failed:?}");
+        assert!(!evidence.join("results/2-report.txt").exists());
+        for name in ["", "../x", "/abs", "a/../../x"] {
+            let r = ctx.read_and_keep(open(), name, count);
+            assert!(matches!(r, Err(KeepError::Keep(_))), "{name:?}: {r:?}");
+        }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::formats::inputs::{self, Inputs};
 use crate::formats::{self, CoverageFormat, CoverageReport, FileCoverage, Ratio};
 use crate::outcome::{Measurement, ProbeOutcome};
-use crate::probe::{Artifact, ProbeContext, ProbeIssue};
+use crate::probe::{Artifact, KeepError, ProbeContext, ProbeIssue};
 
 /// Files listed in the per-file table, lowest coverage first.
 const MAX_FILES_LISTED: usize = 50;
@@ -129,6 +129,13 @@ pub fn compile(spec: Spec) -> Result<Compiled, Vec<ProbeIssue>> {
 
 super::compiled_kind!("coverage");
 
+/// Removes the copies [`ProbeContext::read_and_keep`] stored for `artifacts`.
+fn discard(ctx: &ProbeContext, artifacts: &[Artifact]) {
+    for a in artifacts {
+        let _ = std::fs::remove_file(ctx.evidence_dir.join(&a.name));
+    }
+}
+
 /// Runs the probe (percentages were checked at load).
 fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
     let spec = &compiled.spec;
@@ -145,16 +152,33 @@ fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
             Some(f) => f,
             None => match formats::detect_coverage_format(path) {
                 Ok(f) => f,
-                Err(e) => return ProbeOutcome::error(e.to_string()),
+                Err(e) => {
+                    discard(ctx, &artifacts);
+                    return ProbeOutcome::error(e.to_string());
+                }
             },
         };
-        match formats::read_coverage(path, Some(format)) {
-            Ok(r) => report.merge(relative_paths(r, ctx.repo)),
-            Err(e) => return ProbeOutcome::error(e.to_string()),
+        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = format!("reports/{}-{base}", i + 1);
+        // Parsed and kept as evidence in one read: the copy is what was judged.
+        let read = formats::open_report(path).map_err(KeepError::Read).and_then(|file| {
+            ctx.read_and_keep(file, &name, |r| formats::read_coverage_from(path, format, r))
+        });
+        match read {
+            Ok((r, kept)) => {
+                report.merge(relative_paths(r, ctx.repo));
+                artifacts.push(kept);
+            }
+            // What was kept of the reports read before is removed: an error keeps none.
+            Err(e) => {
+                discard(ctx, &artifacts);
+                return ProbeOutcome::error(match e {
+                    KeepError::Read(e) => e.to_string(),
+                    KeepError::Keep(e) => e,
+                });
+            }
         }
         sources.push(json!({ "file": display(ctx.repo, path), "format": format.as_str() }));
-        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        artifacts.push(Artifact::copy_of(format!("reports/{}-{base}", i + 1), path));
     }
     let lines = report.lines();
     let branches = report.branches();

@@ -37,7 +37,7 @@ pub mod tcp;
 pub mod tests;
 pub mod yaml;
 
-pub use context::{Artifact, ArtifactContent, ProbeContext};
+pub use context::{Artifact, ArtifactContent, KeepError, ProbeContext};
 
 use crate::claims::attest::TrustedSigner;
 use crate::outcome::ProbeOutcome;

@@ -15,7 +15,7 @@ use crate::duration::DurationSpec;
 use crate::formats::inputs::{self, Inputs};
 use crate::formats::{self, CaseStatus, TestCase, TestCounts, TestFormat, TestReport};
 use crate::outcome::{Location, Measurement, ProbeOutcome};
-use crate::probe::{Artifact, ProbeContext, ProbeIssue, regex_error};
+use crate::probe::{Artifact, KeepError, ProbeContext, ProbeIssue, regex_error};
 use crate::run::diagnose::Diagnosis;
 use crate::run::process::{self, ProcOutcome, ProcSpec};
 
@@ -384,13 +384,23 @@ fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
                 Err(e) => return with_artifacts(ProbeOutcome::error(e.to_string()), artifacts),
             },
         };
-        match formats::read_tests(path, Some(format)) {
-            Ok(r) => report.extend(r),
-            Err(e) => return with_artifacts(ProbeOutcome::error(e.to_string()), artifacts),
+        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = format!("results/{}-{base}", i + 1);
+        // Parsed and kept as evidence in one read: the copy is what was judged.
+        let read = formats::open_report(path).map_err(KeepError::Read).and_then(|file| {
+            ctx.read_and_keep(file, &name, |r| formats::read_tests_from(path, format, r))
+        });
+        match read {
+            Ok((r, kept)) => {
+                report.extend(r);
+                artifacts.push(kept);
+            }
+            Err(KeepError::Read(e)) => {
+                return with_artifacts(ProbeOutcome::error(e.to_string()), artifacts);
+            }
+            Err(KeepError::Keep(e)) => return with_artifacts(ProbeOutcome::error(e), artifacts),
         }
         formats_seen.push(json!({ "file": display(ctx.repo, path), "format": format.as_str() }));
-        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        artifacts.push(Artifact::copy_of(format!("results/{}-{base}", i + 1), path));
     }
     let counts = report.counts();
     let verdict = evaluate(spec, &compiled.require, ctx.repo, &report, &counts);
@@ -427,7 +437,16 @@ fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
         })
         .take(MAX_LISTED)
         .collect();
+    free_later(report);
     with_artifacts(out, artifacts)
+}
+
+/// Frees a report of many cases on a thread of its own: freeing 100,000 cases (two strings
+/// each) takes ~3 ms the check need not wait for. Inline when that thread cannot start.
+fn free_later(report: TestReport) {
+    if report.cases.len() >= 10_000 {
+        let _ = std::thread::Builder::new().name("free".into()).spawn(move || drop(report));
+    }
 }
 
 /// When no test failed an assertion and the errored cases (suites that failed to run) or the

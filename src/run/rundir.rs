@@ -191,60 +191,30 @@ pub fn store_artifacts(
             ));
         }
         let dest = dir.join(name);
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        let file = File::create(&dest).map_err(|e| with_path(e, &dest))?;
-        let mut out = io::BufWriter::new(Hashing { inner: file, hasher: Sha256::new(), size: 0 });
-        match a.content {
-            ArtifactContent::Bytes(bytes) => match filter {
-                Some(f) => out.write_all(&f.redact_bytes(&bytes).0)?,
-                None => out.write_all(&bytes)?,
-            },
-            ArtifactContent::CopyOf(src) => {
-                let mut reader = BufReader::new(File::open(&src).map_err(|e| with_path(e, &src))?);
-                let mut line = Vec::new();
-                // Line by line through one redaction stream (a secret cut between two pieces
-                // of a huge line is still seen whole). Whole lines go in batches of about
-                // 64 KiB (the stream redacts each line of a batch as if it came alone, and
-                // passes a clean batch at once); a piece of a line over 1 MiB goes alone.
-                let mut stream = filter.map(|f| f.stream());
-                let mut batch: Vec<u8> = Vec::new();
-                loop {
-                    line.clear();
-                    let n = (&mut reader).take(1 << 20).read_until(b'\n', &mut line)?;
-                    if n == 0 {
-                        break;
-                    }
-                    match &mut stream {
-                        Some(s) if line.ends_with(b"\n") => {
-                            batch.extend_from_slice(&line);
-                            if batch.len() >= 64 << 10 {
-                                out.write_all(&s.push(&batch))?;
-                                batch.clear();
-                            }
-                        }
-                        Some(s) => {
-                            if !batch.is_empty() {
-                                out.write_all(&s.push(&batch))?;
-                                batch.clear();
-                            }
-                            out.write_all(&s.push(&line))?;
-                        }
-                        None => out.write_all(&line)?,
-                    }
-                }
-                if let Some(mut s) = stream {
-                    if !batch.is_empty() {
-                        out.write_all(&s.push(&batch))?;
-                    }
-                    out.write_all(&s.finish().0)?;
-                }
+        let digest = match a.content {
+            ArtifactContent::Bytes(bytes) => {
+                let bytes = match filter {
+                    Some(f) => f.redact_bytes(&bytes).0,
+                    None => bytes,
+                };
+                write_hashed(&dest, |out| out.write_all(&bytes))?
             }
-        }
-        out.flush()?;
-        let written = out.into_inner().map_err(|e| e.into_error())?;
-        digests.insert(dest, (crate::text::hex(&written.hasher.finalize()), written.size));
+            ArtifactContent::CopyOf(src) => {
+                let reader = BufReader::new(File::open(&src).map_err(|e| with_path(e, &src))?);
+                copy_redacted(reader, &dest, filter)?
+            }
+            // Written by the probe as it read it (`probe::ProbeContext::read_and_keep`).
+            ArtifactContent::Stored { sha256, size } => {
+                if !dest.is_file() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("stored artifact `{}` is missing", a.name),
+                    ));
+                }
+                (sha256, size)
+            }
+        };
+        digests.insert(dest, digest);
     }
     let run_dir = evidence_root.parent().unwrap_or(evidence_root);
     let mut files = Vec::new();
@@ -264,6 +234,165 @@ pub fn store_artifacts(
         let _ = fs::remove_dir(dir);
     }
     Ok(files)
+}
+
+/// Creates `dest` (and its directory), lets `write` fill it through a hashing buffer, and
+/// returns its SHA-256 (hex) and size.
+fn write_hashed(
+    dest: &Path,
+    write: impl FnOnce(&mut io::BufWriter<Hashing>) -> io::Result<()>,
+) -> io::Result<(String, u64)> {
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let file = File::create(dest).map_err(|e| with_path(e, dest))?;
+    let mut out = io::BufWriter::new(Hashing { inner: file, hasher: Sha256::new(), size: 0 });
+    write(&mut out)?;
+    out.flush()?;
+    let written = out.into_inner().map_err(|e| e.into_error())?;
+    Ok((crate::text::hex(&written.hasher.finalize()), written.size))
+}
+
+/// Copies `reader` to `dest` through `filter`, hashing what is written: (SHA-256 hex, size).
+///
+/// Line by line through one redaction stream (a secret cut between two pieces of a huge line
+/// is still seen whole). Whole lines go in batches of about 64 KiB (the stream redacts each
+/// line of a batch as if it came alone, and passes a clean batch at once); a piece of a line
+/// over 1 MiB goes alone.
+pub fn copy_redacted(
+    mut reader: impl BufRead,
+    dest: &Path,
+    filter: Option<&Filter>,
+) -> io::Result<(String, u64)> {
+    write_hashed(dest, |out| {
+        let mut line = Vec::new();
+        let mut stream = filter.map(|f| f.stream());
+        let mut batch: Vec<u8> = Vec::new();
+        loop {
+            line.clear();
+            let n = (&mut reader).take(1 << 20).read_until(b'\n', &mut line)?;
+            if n == 0 {
+                break;
+            }
+            match &mut stream {
+                Some(s) if line.ends_with(b"\n") => {
+                    batch.extend_from_slice(&line);
+                    if batch.len() >= 64 << 10 {
+                        out.write_all(&s.push(&batch))?;
+                        batch.clear();
+                    }
+                }
+                Some(s) => {
+                    if !batch.is_empty() {
+                        out.write_all(&s.push(&batch))?;
+                        batch.clear();
+                    }
+                    out.write_all(&s.push(&line))?;
+                }
+                None => out.write_all(&line)?,
+            }
+        }
+        if let Some(mut s) = stream {
+            if !batch.is_empty() {
+                out.write_all(&s.push(&batch))?;
+            }
+            out.write_all(&s.finish().0)?;
+        }
+        Ok(())
+    })
+}
+
+/// Reads `src` once for two readers: `read` gets it through a buffered reader while another
+/// thread copies the same bytes through [`copy_redacted`] to `dest`, so the copy is what
+/// `read` saw even if `src` changes meanwhile, and parsing and copying overlap. What `read`
+/// leaves unread is still copied (the copy is the whole file). `Err` when the copy could not
+/// be written (`dest` is then removed). `read`'s result comes back whatever it is: the caller
+/// removes `dest` when it does not keep the copy.
+pub fn read_and_copy<T>(
+    src: File,
+    dest: &Path,
+    filter: Option<&Filter>,
+    read: impl FnOnce(&mut BufReader<Tee>) -> T,
+) -> (T, io::Result<(String, u64)>) {
+    // Four chunks in flight at most: the reader waits for a slow writer (bounded memory).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+    std::thread::scope(|scope| {
+        let copier = scope.spawn(move || {
+            let chunks = Chunks { rx, chunk: Vec::new(), pos: 0 };
+            copy_redacted(chunks, dest, filter)
+        });
+        let mut reader = BufReader::with_capacity(256 << 10, Tee { file: src, tx: Some(tx) });
+        let out = read(&mut reader);
+        // The rest, for the copy alone (its own reads, straight through the tee).
+        let rest = io::copy(reader.get_mut(), &mut io::sink());
+        // Closing the channel ends the copy.
+        reader.get_mut().tx = None;
+        let copied = match copier.join() {
+            Ok(r) => rest.and(r),
+            Err(_) => Err(io::Error::other("the evidence copy panicked")),
+        };
+        if copied.is_err() {
+            let _ = fs::remove_file(dest);
+        }
+        (out, copied)
+    })
+}
+
+/// A file whose reads are also sent, chunk by chunk, to the copying thread of
+/// [`read_and_copy`].
+pub struct Tee {
+    file: File,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+}
+
+impl Read for Tee {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if n > 0
+            && let Some(tx) = &self.tx
+            && tx.send(buf[..n].to_vec()).is_err()
+        {
+            // The copier stopped (a write error it returns): reading goes on for the parser.
+            self.tx = None;
+        }
+        Ok(n)
+    }
+}
+
+/// The receiving end of a [`Tee`], as a buffered reader.
+struct Chunks {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for Chunks {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Chunks {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(next) => {
+                    self.chunk = next;
+                    self.pos = 0;
+                }
+                // The sender is gone: the end of the file.
+                Err(_) => return Ok(&[]),
+            }
+        }
+        Ok(&self.chunk[self.pos..])
+    }
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.chunk.len());
+    }
 }
 
 /// A writer that hashes what it writes (a stored artifact is not read back to be hashed).
@@ -369,6 +498,55 @@ mod tests {
             assert_eq!((&f.sha256, f.size), (&sha256, size), "{}", f.path);
         }
         assert_eq!(files[0].size, body.len() as u64);
+    }
+
+    /// The copy is the bytes of the file that was opened (not what the path names later),
+    /// whole even when the reader stops early, redacted, and hashed as written.
+    #[test]
+    fn read_and_copy_keeps_what_was_read_whole_and_redacted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("junit.xml");
+        let mut body: Vec<u8> =
+            (0..60_000).flat_map(|i| format!("<case n=\"{i}\"/>\n").into_bytes()).collect();
+        body.extend_from_slice(b"<note>token needle-secret-value</note>\n");
+        fs::write(&src, &body).unwrap();
+        let opened = File::open(&src).unwrap();
+        // The path now names another file: the open one is what is read and kept.
+        fs::write(tmp.path().join("other"), b"replaced").unwrap();
+        fs::rename(tmp.path().join("other"), &src).unwrap();
+        let filter =
+            crate::evidence::Redactor::builder().secret("X", "needle-secret-value").build();
+        let dest = tmp.path().join("evidence/c/results/1-junit.xml");
+        // The reader stops after the first line; the copy still has every line.
+        let (first, copied) = read_and_copy(opened, &dest, Some(&filter), |r| {
+            let mut line = String::new();
+            r.read_line(&mut line).map(|_| line)
+        });
+        assert_eq!(first.unwrap(), "<case n=\"0\"/>\n");
+        let (sha256, size) = copied.unwrap();
+        let kept = fs::read(&dest).unwrap();
+        assert_eq!((sha256, size), hash_file(&dest).unwrap());
+        let expected =
+            String::from_utf8(body).unwrap().replace("needle-secret-value", "[REDACTED:secret:X]");
+        assert_eq!(String::from_utf8(kept).unwrap(), expected);
+    }
+
+    /// A copy that cannot be written is an error and leaves no file; the reader still reads.
+    #[test]
+    fn read_and_copy_reports_a_copy_it_could_not_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("r.txt");
+        fs::write(&src, b"a\nb\n").unwrap();
+        // A file where the directory should be.
+        fs::write(tmp.path().join("evidence"), b"").unwrap();
+        let dest = tmp.path().join("evidence/r.txt");
+        let (read, copied) = read_and_copy(File::open(&src).unwrap(), &dest, None, |r| {
+            let mut all = String::new();
+            r.read_to_string(&mut all).map(|_| all)
+        });
+        assert_eq!(read.unwrap(), "a\nb\n");
+        assert!(copied.is_err());
+        assert!(!dest.exists());
     }
 
     #[test]

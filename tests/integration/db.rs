@@ -71,6 +71,7 @@ fn artifact_json(o: &ProbeOutcome, name: &str) -> serde_json::Value {
     match &a.content {
         ArtifactContent::Bytes(b) => serde_json::from_slice(b).unwrap(),
         ArtifactContent::CopyOf(p) => serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap(),
+        ArtifactContent::Stored { .. } => panic!("{name} was read and kept by the probe, not JSON"),
     }
 }
 
