@@ -48,141 +48,6 @@ impl ProcSpec {
             env: Vec::new(),
         }
     }
-
-    /// For `sh -c TEXT` where `TEXT` is one plain command (see [`plain_command`]): its words,
-    /// to be started without the shell in between (the shell would parse them into exactly
-    /// these words and then `exec` the command itself).
-    fn direct_argv(&self) -> Option<Vec<String>> {
-        match self.argv.as_slice() {
-            [sh, c, text] if sh == "sh" && c == "-c" => {
-                plain_command(text).map(|words| words.into_iter().map(String::from).collect())
-            }
-            _ => None,
-        }
-    }
-}
-
-/// Words that mean something to the shell in command position: its built-ins and reserved
-/// words (dash's and bash's, as `/bin/sh` may be either). A script starting with one of them
-/// always goes through `sh`.
-const SHELL_WORDS: &[&str] = &[
-    "!",
-    ".",
-    ":",
-    "[[",
-    "]]",
-    "{",
-    "}",
-    "alias",
-    "bg",
-    "bind",
-    "break",
-    "builtin",
-    "caller",
-    "case",
-    "cd",
-    "chdir",
-    "command",
-    "compgen",
-    "complete",
-    "compopt",
-    "continue",
-    "coproc",
-    "declare",
-    "dirs",
-    "disown",
-    "do",
-    "done",
-    "echo",
-    "elif",
-    "else",
-    "enable",
-    "esac",
-    "eval",
-    "exec",
-    "exit",
-    "export",
-    "false",
-    "fc",
-    "fg",
-    "fi",
-    "for",
-    "function",
-    "getopts",
-    "hash",
-    "help",
-    "history",
-    "if",
-    "in",
-    "jobs",
-    "kill",
-    "let",
-    "local",
-    "logout",
-    "mapfile",
-    "popd",
-    "printf",
-    "pushd",
-    "pwd",
-    "read",
-    "readarray",
-    "readonly",
-    "return",
-    "select",
-    "set",
-    "shift",
-    "shopt",
-    "source",
-    "suspend",
-    "test",
-    "then",
-    "time",
-    "times",
-    "trap",
-    "true",
-    "type",
-    "typeset",
-    "ulimit",
-    "umask",
-    "unalias",
-    "unset",
-    "until",
-    "wait",
-    "while",
-];
-
-/// The words of `script` when the shell would run it as one plain command: only characters
-/// that mean nothing to the shell ([`crate::shell::literal_in_shell`]: no quote, `$`, glob,
-/// `~`, `#`, redirection, `;`, `&`, `|`, parenthesis or newline) separated by spaces or tabs,
-/// and a first word that is neither an assignment (`A=b cmd`) nor a built-in or reserved
-/// word. Such a script is split by the shell exactly as here, and the shell's only work is
-/// to `exec` it. Everything else is `None` (the shell runs it).
-fn plain_command(script: &str) -> Option<Vec<&str>> {
-    if !script.chars().all(|c| c == ' ' || c == '\t' || crate::shell::literal_in_shell(c)) {
-        return None;
-    }
-    let words: Vec<&str> = script.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
-    let first = *words.first()?;
-    (!first.contains('=') && !SHELL_WORDS.contains(&first)).then_some(words)
-}
-
-/// `PWD` as `sh` exports it to the command it runs in `cwd`: the inherited value when it is
-/// absolute and names `cwd` itself (a path through a symlink is kept), else the physical path
-/// (what dash and bash do at startup). `None` when `cwd` cannot be resolved.
-fn shell_pwd(spec: &ProcSpec) -> Option<std::ffi::OsString> {
-    use std::os::unix::fs::MetadataExt;
-    let inherited = match spec.env.iter().rev().find(|(k, _)| k == "PWD") {
-        Some((_, v)) => Some(std::ffi::OsString::from(v)),
-        None => std::env::var_os("PWD"),
-    };
-    let here = std::fs::metadata(&spec.cwd).ok()?;
-    if let Some(pwd) = inherited.filter(|p| Path::new(p).is_absolute())
-        && let Ok(there) = std::fs::metadata(&pwd)
-        && (there.dev(), there.ino()) == (here.dev(), here.ino())
-    {
-        return Some(pwd);
-    }
-    std::fs::canonicalize(&spec.cwd).ok().map(PathBuf::into_os_string)
 }
 
 /// How a captured stream ended up on disk.
@@ -253,45 +118,28 @@ pub fn run(
     stderr_path: &Path,
     filter: Option<Arc<Filter>>,
 ) -> io::Result<ProcOutcome> {
-    let mark = tree::new_mark();
-    let command = |program: &str, args: &[String], pwd: Option<std::ffi::OsString>| {
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .current_dir(&spec.cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .env_remove(crate::evidence::SIGNING_KEY_ENV);
-        for (k, v) in &spec.env {
-            cmd.env(k, v);
-        }
-        if let Some(pwd) = pwd {
-            cmd.env("PWD", pwd);
-        }
-        cmd.env(TREE_ENV, &mark);
-        cmd
-    };
     let (program, args) = spec
         .argv
         .split_first()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .current_dir(&spec.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .env_remove(crate::evidence::SIGNING_KEY_ENV);
+    for (k, v) in &spec.env {
+        cmd.env(k, v);
+    }
+    let mark = tree::new_mark();
+    cmd.env(TREE_ENV, &mark);
     let started = Instant::now();
     let budget = deadline.saturating_duration_since(started);
-    // A plain command starts without `sh` in between (one process start instead of two: what
-    // the shell would have run, with the environment it would have given). When it cannot
-    // start that way (not found, not executable, a script without `#!`), the shell runs the
-    // script as written and reports it in its own words, as it always did.
-    let direct = spec.direct_argv().and_then(|argv| {
-        let (program, args) = argv.split_first()?;
-        command(program, args, Some(shell_pwd(spec)?)).spawn().ok()
-    });
-    let mut child = match direct {
-        Some(child) => child,
-        None => {
-            command(program, args, None).spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?
-        }
-    };
+    let forks = tree::forks_before_spawn();
+    let mut child = cmd.spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?;
+    tree::forks_after_spawn(forks);
     let tree = Tree::new(child.id() as i32, mark);
     // Both pipes are read by this thread, in the loop that waits for the child (no thread per
     // stream): `poll` on the pipes and the child's pidfd wakes it for output or the end.
@@ -433,11 +281,10 @@ impl Output {
         filter: Option<Arc<Filter>>,
     ) -> io::Result<Output> {
         let file = nonblocking(pipe.into())?;
+        let log = File::create(&path).map_err(|e| named(&path, e))?;
         Ok(Output {
             file: Some(file),
-            // The log is created when the first byte comes, or at the end (empty): a process
-            // that writes nothing costs no file creation while the others start.
-            sink: Some(Sink::new(None, path.clone(), filter)),
+            sink: Some(Sink::new(log, path.clone(), filter)),
             path,
             error: None,
             abandoned: false,
@@ -695,7 +542,7 @@ fn copy_capped(
     path: PathBuf,
     filter: Option<Arc<Filter>>,
 ) -> io::Result<(Captured, File)> {
-    let mut sink = Sink::new(Some(file), path, filter);
+    let mut sink = Sink::new(file, path, filter);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match pipe.read(&mut buf) {
@@ -713,8 +560,7 @@ fn copy_capped(
 /// first [`HEAD_BYTES`] written as they come, the last [`TAIL_BYTES`] held in memory, the
 /// middle dropped and marked.
 struct Sink {
-    /// The log, once created (see [`Sink::log`]).
-    file: Option<File>,
+    file: File,
     path: PathBuf,
     total: u64,
     head_written: u64,
@@ -725,7 +571,7 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(file: Option<File>, path: PathBuf, filter: Option<Arc<Filter>>) -> Sink {
+    fn new(file: File, path: PathBuf, filter: Option<Arc<Filter>>) -> Sink {
         Sink {
             file,
             path,
@@ -736,14 +582,6 @@ impl Sink {
             dropped: false,
             stream: filter.as_ref().map(|f| f.stream()),
         }
-    }
-
-    /// The log file, created at `path` the first time it is needed.
-    fn log(&mut self) -> io::Result<&mut File> {
-        if self.file.is_none() {
-            self.file = Some(File::create(&self.path)?);
-        }
-        Ok(self.file.as_mut().expect("created above"))
     }
 
     /// Takes bytes the process wrote.
@@ -764,7 +602,7 @@ impl Sink {
         if self.head_written < HEAD_BYTES {
             let room = (HEAD_BYTES - self.head_written) as usize;
             let take = room.min(chunk.len());
-            self.log()?.write_all(&chunk[..take])?;
+            self.file.write_all(&chunk[..take])?;
             self.head_written += take as u64;
             self.tail.extend(&chunk[take..]);
         } else {
@@ -796,24 +634,20 @@ impl Sink {
             self.tail.drain(..excess);
             self.dropped = true;
         }
-        let (dropped, total) = (self.dropped, self.total);
-        let tail = std::mem::take(&mut self.tail);
-        let file = self.log()?;
-        if dropped {
+        if self.dropped {
             writeln!(
-                file,
+                self.file,
                 "\n[readyctl: output truncated: {} bytes written, middle omitted]",
-                total
+                self.total
             )?;
         }
-        let (a, b) = tail.as_slices();
-        file.write_all(a)?;
-        file.write_all(b)?;
-        file.flush()?;
-        let file = self.file.take().expect("created above");
+        let (a, b) = self.tail.as_slices();
+        self.file.write_all(a)?;
+        self.file.write_all(b)?;
+        self.file.flush()?;
         let captured =
             Captured { path: self.path, total_bytes: self.total, truncated: self.dropped };
-        Ok((captured, file))
+        Ok((captured, self.file))
     }
 }
 
@@ -953,125 +787,5 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("command not found: `no-such-tool-xyz`"), "{err}");
-    }
-
-    #[test]
-    fn only_a_plain_command_starts_without_the_shell() {
-        let words = |t: &str| plain_command(t).map(|w| w.join("|"));
-        assert_eq!(words("sleep 0.2").as_deref(), Some("sleep|0.2"));
-        assert_eq!(
-            words("  ./gradlew\ttest --offline -Dx=1 ").as_deref(),
-            Some("./gradlew|test|--offline|-Dx=1")
-        );
-        assert_eq!(
-            words("npx --no-install jest --ci").as_deref(),
-            Some("npx|--no-install|jest|--ci")
-        );
-        for shell_text in [
-            "",
-            "   ",
-            "echo hi",
-            "true",
-            "cd sub",
-            "exit 3",
-            "if",
-            "FOO=1 cmd",
-            "time make",
-            "ls *.rs",
-            "ls ~",
-            "echo $HOME",
-            "a && b",
-            "a; b",
-            "a | b",
-            "a > out",
-            "a 'q'",
-            "a \"q\"",
-            "a # comment",
-            "a\nb",
-            "a\\ b",
-            "$READYCTL_SCRATCH/x",
-            "(a)",
-            "a &",
-        ] {
-            assert_eq!(plain_command(shell_text), None, "{shell_text:?}");
-        }
-        let spec = ProcSpec::shell("cargo test -q", Path::new("."));
-        assert_eq!(spec.direct_argv(), Some(vec!["cargo".into(), "test".into(), "-q".into()]));
-        let argv = ProcSpec { argv: vec!["cargo".into()], cwd: ".".into(), env: vec![] };
-        assert_eq!(argv.direct_argv(), None, "only `sh -c TEXT` is rewritten");
-    }
-
-    /// What a command sees is what it saw under `sh -c`: its words, `PWD`, exit code.
-    #[test]
-    fn a_plain_command_sees_what_it_saw_under_the_shell() {
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().canonicalize().unwrap();
-        std::fs::create_dir(real.join("sub")).unwrap();
-        let link = real.join("link");
-        std::os::unix::fs::symlink(real.join("sub"), &link).unwrap();
-        let run_in = |text: &str, cwd: &Path, env: Vec<(String, String)>| {
-            let spec = ProcSpec { argv: ProcSpec::shell(text, cwd).argv, cwd: cwd.into(), env };
-            let (o, e) = (real.join("o"), real.join("e"));
-            let cancel = AtomicBool::new(false);
-            let r = run(&spec, Instant::now() + Duration::from_secs(10), &cancel, &o, &e, None)
-                .unwrap();
-            (r.exit_code, std::fs::read_to_string(o).unwrap())
-        };
-        let pwd_line = |out: &str| out.lines().find(|l| l.starts_with("PWD=")).map(String::from);
-        // The inherited PWD names another directory: the physical path, as sh exports it.
-        for (cwd, env) in [
-            (real.join("sub"), vec![]),
-            (link.clone(), vec![]),
-            // An inherited PWD naming the directory through a symlink is kept, as sh keeps it.
-            (link.clone(), vec![("PWD".to_string(), link.to_string_lossy().into_owned())]),
-        ] {
-            let (code, direct) = run_in("env", &cwd, env.clone());
-            let (_, shell) = run_in("env | grep ^PWD=", &cwd, env);
-            assert_eq!(code, Some(0));
-            assert_eq!(pwd_line(&direct), pwd_line(&shell), "in {}", cwd.display());
-            assert!(pwd_line(&direct).is_some());
-        }
-        let (code, out) = run_in("printf %s:%s a b", &real, vec![]);
-        assert_eq!((code, out.as_str()), (Some(0), "a:b"), "printf is the shell's built-in");
-        assert_eq!(run_in("sh -c 'exit 7'", &real, vec![]).0, Some(7));
-        assert_eq!(run_in("false", &real, vec![]).0, Some(1));
-    }
-
-    /// Not startable directly: the shell runs the script as written, in its own words.
-    #[test]
-    fn what_cannot_start_directly_is_left_to_the_shell() {
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("no-shebang");
-        std::fs::write(&script, "echo from-the-shell\n").unwrap();
-        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
-        let (_d, r) = run_in_dir(dir, "./no-shebang");
-        assert_eq!(r.exit_code, Some(0));
-        assert_eq!(std::fs::read_to_string(&r.stdout.path).unwrap(), "from-the-shell\n");
-        let (_d, r) = run_sh("no-such-tool-xyz --flag", Duration::from_secs(10));
-        assert_eq!(r.exit_code, Some(127), "the shell's exit code for a missing command");
-        let err = std::fs::read_to_string(&r.stderr.path).unwrap();
-        assert!(err.contains("no-such-tool-xyz") && err.contains("not found"), "{err}");
-    }
-
-    fn run_in_dir(dir: tempfile::TempDir, script: &str) -> (tempfile::TempDir, ProcOutcome) {
-        let spec = ProcSpec::shell(script, dir.path());
-        let cancel = AtomicBool::new(false);
-        let (o, e) = (dir.path().join("out"), dir.path().join("err"));
-        let r =
-            run(&spec, Instant::now() + Duration::from_secs(10), &cancel, &o, &e, None).unwrap();
-        (dir, r)
-    }
-
-    /// Logs are created when output comes or at the end: a silent process still has both.
-    #[test]
-    fn a_silent_process_still_leaves_two_empty_logs() {
-        let (dir, r) = run_sh("true", Duration::from_secs(10));
-        assert_eq!(r.exit_code, Some(0));
-        for name in ["out", "err"] {
-            let meta = std::fs::metadata(dir.path().join(name)).unwrap();
-            assert_eq!(meta.len(), 0, "{name}");
-        }
-        assert_eq!((r.stdout.total_bytes, r.stderr.total_bytes), (0, 0));
     }
 }

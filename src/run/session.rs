@@ -450,7 +450,8 @@ fn redactions_in(run_dir: &Path) -> anyhow::Result<BTreeMap<String, BTreeMap<Str
     let mut found = BTreeMap::new();
     for entry in walkdir::WalkDir::new(run_dir).sort_by_file_name() {
         let entry = entry?;
-        if !entry.file_type().is_file() {
+        // An empty file (most logs) holds no marker: not opened.
+        if !entry.file_type().is_file() || entry.metadata()?.len() == 0 {
             continue;
         }
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();

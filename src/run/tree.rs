@@ -41,6 +41,36 @@ const KILL_ROUNDS: usize = 200;
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
+/// Whether `processes` in `/proc/stat` was seen to grow across a spawn (it counts forks here;
+/// a `/proc` that fakes it would not), so [`Tree::end`] may rely on it.
+static FORKS_COUNTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The number of forks since boot (`processes` in `/proc/stat`), `None` when unreadable.
+fn total_forks() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let text = std::fs::read_to_string("/proc/stat").ok()?;
+        text.lines().find_map(|l| l.strip_prefix("processes ")).and_then(|n| n.trim().parse().ok())
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Call just before starting a process, with [`forks_after_spawn`] just after: until the fork
+/// count has been seen to grow across one spawn it is not relied on. `None` once it has.
+pub fn forks_before_spawn() -> Option<u64> {
+    if FORKS_COUNTED.load(Ordering::Relaxed) { None } else { total_forks() }
+}
+
+/// See [`forks_before_spawn`].
+pub fn forks_after_spawn(before: Option<u64>) {
+    if let (Some(before), Some(after)) = (before, total_forks())
+        && after > before
+    {
+        FORKS_COUNTED.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Trees alive right now, for [`kill_all_live`] (the second Ctrl-C, which exits at once).
 static LIVE: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
 
@@ -110,17 +140,41 @@ impl Tree {
     }
 
     /// [`Tree::kill_all`] for a tree whose root has ended and been reaped (the usual end of a
-    /// check). Then every member still alive descends from a process readyctl adopted (the
-    /// root's children were handed to readyctl when it ended, before it could be reaped), and
-    /// every adopted process is a child of readyctl's main thread (see [`adopted_any`]). When
-    /// the main thread has no child, no member is alive and `/proc` need not be read; else
+    /// check): when the latest `/proc` reading already proves that no member is alive (see
+    /// [`Tree::none_alive_since_reading`]), only the process group is signalled; otherwise
     /// the whole of `kill_all` runs.
     pub fn end(&self) {
-        if adopted_any() == Some(false) {
+        if self.none_alive_since_reading() {
             super::process::kill_group(self.root, libc::SIGKILL);
             return;
         }
         self.kill_all();
+    }
+
+    /// Whether no member other than the (reaped) root can be alive, from the latest reading
+    /// without taking a new one. Every process that exists was created by a fork, and Linux
+    /// counts every fork of the machine (`processes` in `/proc/stat`, any namespace, threads
+    /// and `CLONE_PARENT` included). If the count is the same as when the latest reading
+    /// began, before and after the members that reading found are looked at one by one, no
+    /// process was created since: the members now are among those (a process only loses
+    /// a parent, never gains one outside its ancestors, and keeps its mark), so each being
+    /// gone, a zombie, or another process (start time) means none is alive. The count is read
+    /// after the members were looked at, so a member that forked before dying is seen too.
+    /// Used only once the count was seen to move across a spawn ([`forks_after_spawn`]).
+    fn none_alive_since_reading(&self) -> bool {
+        if !FORKS_COUNTED.load(Ordering::Relaxed) {
+            return false;
+        }
+        let Some(snap) = READINGS.lock().unwrap_or_else(|e| e.into_inner()).latest.clone() else {
+            return false;
+        };
+        let Some(before) = snap.forks else { return false };
+        let found = members(&snap, self.root, Some(&self.mark), &self.known_now());
+        let alive = found
+            .iter()
+            .filter(|p| p.pid != self.root)
+            .any(|p| stat(p.pid).is_some_and(|now| now.start == p.start && !now.zombie));
+        !alive && total_forks() == Some(before)
     }
 
     /// SIGKILLs every member until none is alive, then reaps the ones reparented to readyctl
@@ -213,27 +267,6 @@ fn send(pid: i32, signal: i32) {
             libc::kill(pid, signal);
         }
     }
-}
-
-/// Whether readyctl's main thread has a child now; `None` when `/proc` cannot say (a kernel
-/// without `CONFIG_PROC_CHILDREN`, or not Linux).
-///
-/// As a child subreaper readyctl adopts every orphaned descendant, and Linux hands an orphan
-/// to the first live thread of the subreaper's thread group: the main thread, which lives
-/// as long as readyctl runs (since Linux 3.19; `find_new_reaper` in `kernel/exit.c`). The
-/// main thread starts no process while checks run (checks and services start on worker
-/// threads), so its children are exactly the adopted processes. An empty list is exact:
-/// the kernel reads the first entry under the task-list lock (later entries can be missed
-/// when a listed child is reaped meanwhile, so only "none" is trusted).
-fn adopted_any() -> Option<bool> {
-    #[cfg(target_os = "linux")]
-    {
-        let me = std::process::id();
-        let list = std::fs::read(format!("/proc/{me}/task/{me}/children")).ok()?;
-        Some(list.iter().any(|b| !b.is_ascii_whitespace()))
-    }
-    #[cfg(not(target_os = "linux"))]
-    None
 }
 
 fn reap_one(pid: i32) {
@@ -355,7 +388,11 @@ fn marks_of(pid: i32) -> Option<Vec<String>> {
 struct Snapshot {
     /// When the reading began: every process started before this instant is in it.
     started: Instant,
+    /// The machine's fork count read just before (see [`Tree::end`]).
+    forks: Option<u64>,
     procs: Vec<Proc>,
+    /// Parent pid → indexes in `procs` of its children (built once, for every tree asking).
+    children: HashMap<i32, Vec<usize>>,
     /// Mark → the live processes carrying it (other than readyctl and init).
     marks: HashMap<String, Vec<i32>>,
 }
@@ -383,6 +420,7 @@ fn snapshot(since: Instant) -> Arc<Snapshot> {
         return s.clone();
     }
     let started = Instant::now();
+    let forks = total_forks();
     let procs = all_procs();
     let marks = {
         let me = std::process::id() as i32;
@@ -409,7 +447,11 @@ fn snapshot(since: Instant) -> Arc<Snapshot> {
         }
         marks
     };
-    let s = Arc::new(Snapshot { started, procs, marks });
+    let mut children: HashMap<i32, Vec<usize>> = HashMap::new();
+    for (i, p) in procs.iter().enumerate() {
+        children.entry(p.ppid).or_default().push(i);
+    }
+    let s = Arc::new(Snapshot { started, forks, procs, children, marks });
     r.latest = Some(s.clone());
     s
 }
@@ -420,10 +462,7 @@ fn members(snap: &Snapshot, root: i32, mark: Option<&str>, known: &HashMap<i32, 
     let me = std::process::id() as i32;
     let procs = &snap.procs;
     let marked: &[i32] = mark.and_then(|m| snap.marks.get(m)).map_or(&[], Vec::as_slice);
-    let mut children: HashMap<i32, Vec<usize>> = HashMap::new();
-    for (i, p) in procs.iter().enumerate() {
-        children.entry(p.ppid).or_default().push(i);
-    }
+    let children = &snap.children;
     let mut seen: HashSet<i32> = HashSet::new();
     let mut stack: Vec<usize> = Vec::new();
     for (i, p) in procs.iter().enumerate() {
@@ -495,48 +534,37 @@ mod tests {
         assert!(parse_stat(43, z).unwrap().zombie);
     }
 
-    /// An orphan is adopted by the main thread whichever thread started its parent: what
-    /// [`Tree::end`] relies on to skip reading `/proc` when nothing was adopted.
+    /// The latest reading stands in for a new one only while no member it found lives and no
+    /// process was created since (the safe directions; that it is then used is what the
+    /// scheduler benchmark shows, as other tests fork meanwhile).
     #[test]
-    fn an_orphan_is_a_child_of_the_main_thread() {
+    fn a_reading_stands_in_only_while_no_member_lives_and_nothing_forked() {
         init();
-        let marker = format!("417.{}", std::process::id());
-        let started = std::thread::spawn({
-            let marker = marker.clone();
-            move || {
-                // The shell (a child of this test thread) leaves a sleep behind and exits.
-                let status = std::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(format!("sleep {marker} </dev/null >/dev/null 2>&1 & exit 0"))
-                    .status()
-                    .unwrap();
-                assert!(status.success());
-            }
-        });
-        started.join().unwrap();
-        let me = std::process::id();
-        let orphan = std::fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(Result::ok)
-            .find(|e| {
-                std::fs::read(e.path().join("cmdline"))
-                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&marker))
-            })
-            .and_then(|e| e.file_name().to_str()?.parse::<i32>().ok())
-            .expect("the sleep runs");
-        let listed = std::fs::read_to_string(format!("/proc/{me}/task/{me}/children")).unwrap();
-        send(orphan, libc::SIGKILL);
-        assert!(
-            listed.split_whitespace().any(|p| p == orphan.to_string()),
-            "orphan {orphan} not among the main thread's children: {listed:?}"
-        );
-        assert_eq!(adopted_any(), Some(true));
+        let mark = new_mark();
+        let before = total_forks().expect("/proc/stat counts forks");
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("sleep 30 & wait")
+            .env(TREE_ENV, &mark)
+            .spawn()
+            .unwrap();
+        forks_after_spawn(Some(before));
+        assert!(FORKS_COUNTED.load(Ordering::Relaxed), "a spawn moved the fork count");
+        let tree = Tree::new(child.id() as i32, mark);
+        // Until the shell has started its sleep.
         let until = Instant::now() + Duration::from_secs(5);
-        while stat(orphan).is_some_and(|p| p.ppid == me as i32) && Instant::now() < until {
-            if stat(orphan).is_some_and(|p| p.zombie) {
-                reap_one(orphan);
-            }
+        while members(&snapshot(Instant::now()), tree.root, Some(&tree.mark), &HashMap::new()).len()
+            < 2
+        {
+            assert!(Instant::now() < until, "the sleep did not start");
             std::thread::sleep(Duration::from_millis(5));
         }
+        assert!(!tree.none_alive_since_reading(), "the sleep is alive");
+        // Killed: the readings `kill_all` took show no member alive. A fork after the latest
+        // reading is enough to refuse it.
+        tree.kill_all();
+        let _ = child.wait();
+        std::process::Command::new("true").status().unwrap();
+        assert!(!tree.none_alive_since_reading(), "a process was created since the reading");
     }
 }

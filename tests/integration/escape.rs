@@ -152,6 +152,55 @@ fn escapees_that_closed_their_output_are_gone_before_the_next_check() {
     assert!(gone(&needle(&m)), "descendants survived: {:?}", pids_with(&needle(&m)));
 }
 
+/// `clone(CLONE_PARENT)` makes the new process a sibling of the check's root (a child of the
+/// readyctl thread that started it), not a descendant: it is still found by its mark and
+/// killed when the check ends (the reading is not skipped: a fork happened since).
+#[test]
+fn a_sibling_made_with_clone_parent_is_gone_before_the_next_check() {
+    if std::process::Command::new("python3").arg("-c").arg("").status().is_err() {
+        eprintln!("SKIP: python3 is not installed");
+        return;
+    }
+    let m = marker(22);
+    let _cleanup = Cleanup(needle(&m));
+    // SYS_clone (56 on x86_64, 220 on aarch64) with CLONE_PARENT | SIGCHLD; the child starts
+    // a session of its own and becomes `sleep 307.MARKER`; the root waits a moment and exits.
+    let nr = if cfg!(target_arch = "aarch64") { 220 } else { 56 };
+    let script = format!(
+        "import ctypes, os, time\n\
+         pid = ctypes.CDLL(None).syscall({nr}, 0x8011, 0, 0, 0, 0)\n\
+         if pid == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '307.{m}'])\n\
+         time.sleep(0.3)\n"
+    );
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: root\n    timeout: 20s\n    command: {{ run: \"exec python3 cp.py\" }}\n  - id: after\n    needs: [root]\n    command: {{ run: \"! grep -qs '307[.]{m}' /proc/[0-9]*/cmdline\" }}\n"
+    );
+    let repo = temp_repo(&[("readiness.yaml", &yaml), ("cp.py", &script)]);
+    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "pass", "{}", v["results"][0]);
+    assert_eq!(
+        v["results"][1]["status"], "pass",
+        "the sibling outlived its check: {}",
+        v["results"][1]
+    );
+    assert!(gone(&needle(&m)), "the sibling survived: {:?}", pids_with(&needle(&m)));
+}
+
+/// The logs exist before the command starts: it cannot plant a FIFO (which would block
+/// readyctl opening it) or a symlink where readyctl will write them.
+#[test]
+fn a_check_cannot_plant_its_own_log_files() {
+    let yaml = "version: 1\nchecks:\n  - id: x\n    timeout: 2s\n    command: { run: \"mkfifo $READYCTL_SCRATCH/../evidence/x/stdout.log $READYCTL_SCRATCH/../evidence/x/stderr.log\" }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let (out, took) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "fail", "{}", v["results"][0]);
+    let log = repo.path().join("run/evidence/x/stdout.log");
+    assert!(std::fs::symlink_metadata(&log).unwrap().is_file(), "{}", log.display());
+}
+
 #[test]
 fn a_service_with_escaped_descendants_is_stopped_whole() {
     let m = marker(3);
