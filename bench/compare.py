@@ -3,8 +3,9 @@ readyctl binaries) interleaved, round after round, in an order that rotates ever
 prints medians of wall and CPU time and the ratios to the peer of the same round.
 
 Usage: compare.py WORK RUNS BENCHES LABEL=BIN [LABEL=BIN]
-  WORK holds the inputs compare.sh made (sched/, junit/, search.yaml, tree path in tree.txt).
-  BENCHES is a space-separated subset of "sched junit search".
+  WORK holds the inputs compare.sh made (sched/, sched-argv/, junit/, search.yaml, tree path in
+  tree.txt).
+  BENCHES is a space-separated subset of "sched sched-argv junit search".
 
 Each run is one process timed by os.wait4: wall time from spawn to reap, CPU time as the user +
 system seconds of the process and its reaped children (readyctl reaps its checks' processes,
@@ -48,12 +49,12 @@ def fresh(path):
 def commands(bench):
     """[(label, argv, expected exit code, prepare)] for one benchmark, peer first."""
     out = []
-    if bench == "sched":
+    if bench in ("sched", "sched-argv"):
         # The peer: the same 100 processes started by a shell, all at once, waited for.
         out.append(("peer", ["sh", "-c", "for i in $(seq 100); do sleep 0.2 & done; wait"], 0, None))
         for label, b in bins:
-            run = os.path.join(work, f"sched-run-{label}")
-            out.append((label, [b, "check", os.path.join(work, "sched"), "--jobs", "100",
+            run = os.path.join(work, f"{bench}-run-{label}")
+            out.append((label, [b, "check", os.path.join(work, bench), "--jobs", "100",
                                 "--format", "json", "--out", run], 0, fresh(run)))
     elif bench == "junit":
         xml = os.path.join(work, "junit", "junit.xml")
@@ -73,6 +74,7 @@ def commands(bench):
 
 TITLES = {
     "sched": "scheduler: 100 x sleep 0.2, --jobs 100 (peer: sh starting the same 100 sleeps; target: readyctl wall < 0.3 s)",
+    "sched-argv": "scheduler, argv form: 100 x run: [sleep, '0.2'] (no shell per check, the peer's process tree; target: < 0.3 s)",
     "junit": "junit: tests check on 100,000 JUnit cases (peer: xmllint --stream --noout; target: <= 2x the peer's wall)",
     "search": "search: fn [a-z_]+_unchecked\\( over the tree (peer: rg -c; target: <= 1.2x the peer's wall)",
 }

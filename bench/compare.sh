@@ -3,6 +3,8 @@
 # in the same run, interleaved round by round, against the same peers on the same inputs:
 #   sched   100 independent `sleep 0.2` checks, `--jobs 100`: whole `readyctl check` wall time
 #           under 0.3 s (peer: `sh` starting the same 100 sleeps at once and waiting for them)
+#   sched-argv  the same 100 checks written `run: [sleep, '0.2']`: no `sh` per check, the
+#           process tree the peer has (readyctl starts the 100 sleeps itself)
 #   junit   a `tests` check on a 100,000-case JUnit file (whole `readyctl check`) within 2× of
 #           `xmllint --stream --noout` on the same file (libxml2's streaming reader reading the
 #           whole document, no tree, no output: the least work that still reads all of it)
@@ -16,13 +18,13 @@
 # peer of the same round; on a shared machine prefer the ratios and the CPU times.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 1 ] || { sed -n '2,17p' "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
 old=$1
 new=${2:-}
 runs=${3:-${RUNS:-11}}
 case "$new" in ''|*[!0-9]*) ;; *) runs=$new; new= ;; esac
 tree=${TREE:-$HOME/.cargo/registry/src}
-only=${BENCH_ONLY:-sched junit search}
+only=${BENCH_ONLY:-sched sched-argv junit search}
 for t in rg xmllint python3; do
     command -v "$t" >/dev/null || { echo "compare.sh: $t not found (Debian: ripgrep, libxml2-utils, python3)" >&2; exit 2; }
 done
@@ -38,6 +40,9 @@ echo "$tree" > "$work/tree.txt"
 mkdir -p "$work/sched"
 { echo "version: 1"; echo "checks:"
   for i in $(seq 1 100); do echo "  - { id: s$i, command: { run: 'sleep 0.2' } }"; done; } > "$work/sched/readiness.yaml"
+mkdir -p "$work/sched-argv"
+{ echo "version: 1"; echo "checks:"
+  for i in $(seq 1 100); do echo "  - { id: s$i, command: { run: [sleep, '0.2'] } }"; done; } > "$work/sched-argv/readiness.yaml"
 
 # junit: the 100,000-case file of bench/formats (same generator: 5% failures, 2% skipped), and a
 # check that reads it and passes (every case counted, failures allowed).
