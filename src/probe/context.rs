@@ -83,14 +83,8 @@ impl ProbeContext<'_> {
         name: &str,
         read: impl FnOnce(&mut std::io::BufReader<crate::run::rundir::Tee>) -> Result<T, E>,
     ) -> Result<(T, Artifact), KeepError<E>> {
-        let plain = !name.is_empty()
-            && Path::new(name).components().all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !plain {
-            return Err(KeepError::Keep(format!(
-                "artifact name `{name}` is not a plain relative path"
-            )));
-        }
-        let dest = self.evidence_dir.join(name);
+        let dest = crate::run::rundir::artifact_path(self.evidence_dir, name)
+            .map_err(|e| KeepError::Keep(e.to_string()))?;
         let (out, copied) =
             crate::run::rundir::read_and_copy(src, &dest, self.output_filter.as_deref(), read);
         match (out, copied) {

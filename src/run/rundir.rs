@@ -181,16 +181,7 @@ pub fn store_artifacts(
     // are read and hashed below.
     let mut digests: std::collections::HashMap<PathBuf, (String, u64)> = Default::default();
     for a in artifacts {
-        let name = Path::new(&a.name);
-        if name.is_absolute()
-            || name.components().any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("artifact name `{}` is not a plain relative path", a.name),
-            ));
-        }
-        let dest = dir.join(name);
+        let dest = artifact_path(dir, &a.name)?;
         let digest = match a.content {
             ArtifactContent::Bytes(bytes) => {
                 let bytes = match filter {
@@ -234,6 +225,20 @@ pub fn store_artifacts(
         let _ = fs::remove_dir(dir);
     }
     Ok(files)
+}
+
+/// Where artifact `name` goes in the evidence directory `dir`: `name` must be a plain relative
+/// path (no root, `..` or `.`), so a probe cannot write outside its directory.
+pub fn artifact_path(dir: &Path, name: &str) -> io::Result<PathBuf> {
+    let plain = !name.is_empty()
+        && Path::new(name).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("artifact name `{name}` is not a plain relative path"),
+        ));
+    }
+    Ok(dir.join(name))
 }
 
 /// Creates `dest` (and its directory), lets `write` fill it through a hashing buffer, and

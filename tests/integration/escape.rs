@@ -122,34 +122,38 @@ fn a_check_that_exits_leaving_a_detached_grandchild_on_stdout_ends_at_once() {
     assert!(gone(&needle(&m)), "descendants survived: {:?}", pids_with(&needle(&m)));
 }
 
+/// Runs `run` (shell text, with `files` beside the checklist) as check `first`, then a check
+/// that needs it and fails while a process whose command line matches `alive` (a grep pattern)
+/// exists: both pass, and no process carrying `.m` is left once readyctl has exited.
+fn gone_before_the_next_check(m: &str, run: &str, alive: &str, files: &[(&str, &str)]) {
+    let _cleanup = Cleanup(needle(m));
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: first\n    timeout: 20s\n    command: {{ run: \"{run}\" }}\n  - id: after\n    needs: [first]\n    command: {{ run: \"! grep -qs '{alive}' /proc/[0-9]*/cmdline\" }}\n"
+    );
+    let mut all = vec![("readiness.yaml", yaml.as_str())];
+    all.extend_from_slice(files);
+    let repo = temp_repo(&all);
+    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "pass", "{}", v["results"][0]);
+    assert_eq!(v["results"][1]["status"], "pass", "it outlived its check: {}", v["results"][1]);
+    assert!(gone(&needle(m)), "it survived: {:?}", pids_with(&needle(m)));
+}
+
 /// Escapees that closed their output leave nothing holding the pipe: the check ends with its
-/// shell, and they are gone before the check that needs it starts (readyctl looks for them
-/// whenever a process was adopted; `run::tree::Tree::end`).
+/// shell, and they are gone before the check that needs it starts (`run::tree::Tree::end`).
 #[test]
 fn escapees_that_closed_their_output_are_gone_before_the_next_check() {
     let m = marker(21);
-    let _cleanup = Cleanup(needle(&m));
     // Both are in a session of their own before the check's shell exits (it waits until
     // both `sleep`s run), so killing its process group cannot reach them.
     let quiet = format!(
         "setsid sleep 305.{m} </dev/null >/dev/null 2>&1 & \
          ( setsid sleep 306.{m} </dev/null >/dev/null 2>&1 & ) & \
          until grep -qs '305[.]{m}' /proc/[0-9]*/cmdline && grep -qs '306[.]{m}' /proc/[0-9]*/cmdline; \
-         do sleep 0.01; done; "
+         do sleep 0.01; done; echo done"
     );
-    let yaml = format!(
-        "version: 1\nchecks:\n  - id: leaves\n    timeout: 20s\n    command: {{ run: \"{quiet}echo done\" }}\n  - id: after\n    needs: [leaves]\n    command: {{ run: \"! grep -qs '30[56][.]{m}' /proc/[0-9]*/cmdline\" }}\n"
-    );
-    let repo = temp_repo(&[("readiness.yaml", &yaml)]);
-    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["results"][0]["status"], "pass", "{}", v["results"][0]);
-    assert_eq!(
-        v["results"][1]["status"], "pass",
-        "an escapee outlived its check: {}",
-        v["results"][1]
-    );
-    assert!(gone(&needle(&m)), "descendants survived: {:?}", pids_with(&needle(&m)));
+    gone_before_the_next_check(&m, &quiet, &format!("30[56][.]{m}"), &[]);
 }
 
 /// `clone(CLONE_PARENT)` makes the new process a sibling of the check's root (a child of the
@@ -162,7 +166,6 @@ fn a_sibling_made_with_clone_parent_is_gone_before_the_next_check() {
         return;
     }
     let m = marker(22);
-    let _cleanup = Cleanup(needle(&m));
     // SYS_clone (56 on x86_64, 220 on aarch64) with CLONE_PARENT | SIGCHLD; the child starts
     // a session of its own and becomes `sleep 307.MARKER`; the root waits a moment and exits.
     let nr = if cfg!(target_arch = "aarch64") { 220 } else { 56 };
@@ -172,19 +175,12 @@ fn a_sibling_made_with_clone_parent_is_gone_before_the_next_check() {
          if pid == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '307.{m}'])\n\
          time.sleep(0.3)\n"
     );
-    let yaml = format!(
-        "version: 1\nchecks:\n  - id: root\n    timeout: 20s\n    command: {{ run: \"exec python3 cp.py\" }}\n  - id: after\n    needs: [root]\n    command: {{ run: \"! grep -qs '307[.]{m}' /proc/[0-9]*/cmdline\" }}\n"
+    gone_before_the_next_check(
+        &m,
+        "exec python3 cp.py",
+        &format!("307[.]{m}"),
+        &[("cp.py", &script)],
     );
-    let repo = temp_repo(&[("readiness.yaml", &yaml), ("cp.py", &script)]);
-    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["results"][0]["status"], "pass", "{}", v["results"][0]);
-    assert_eq!(
-        v["results"][1]["status"], "pass",
-        "the sibling outlived its check: {}",
-        v["results"][1]
-    );
-    assert!(gone(&needle(&m)), "the sibling survived: {:?}", pids_with(&needle(&m)));
 }
 
 /// The logs exist before the command starts: it cannot plant a FIFO (which would block

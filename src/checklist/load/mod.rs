@@ -25,7 +25,6 @@ use super::interp::Resolver;
 use super::model::*;
 use super::spans::{SpanMap, join_index};
 use crate::diag::{Diagnostic, did_you_mean};
-use deserialize::strip_location;
 use read::{DocKey, too_deep, yaml_files_in};
 
 pub use validate::valid_id;
@@ -105,16 +104,7 @@ pub fn load_waivers(
     loader.sources.push(SourceText { display: display.clone(), text, spans });
     let root: Value = match serde_yaml::from_str(&loader.sources[0].text) {
         Ok(v) => v,
-        Err(e) => {
-            let mut d = Diagnostic::new(
-                &display,
-                format!("invalid YAML: {}", strip_location(&e.to_string())),
-            );
-            if let Some(loc) = e.location() {
-                d = d.at(&loader.sources[0].text, loc.line(), loc.column());
-            }
-            return Err(vec![d]);
-        }
+        Err(e) => return Err(vec![read::invalid_yaml(&display, &loader.sources[0].text, &e)]),
     };
     let (base, list) = match root {
         Value::Mapping(mut m) if m.len() == 1 && m.contains_key("waivers") => {

@@ -125,14 +125,7 @@ impl Loader<'_> {
         let root: Value = match serde_yaml::from_str(&self.sources[file].text) {
             Ok(v) => v,
             Err(e) => {
-                let mut d = Diagnostic::new(
-                    &display,
-                    format!("invalid YAML: {}", strip_location(&e.to_string())),
-                );
-                if let Some(loc) = e.location() {
-                    d = d.at(&self.sources[file].text, loc.line(), loc.column());
-                }
-                self.diags.push(d);
+                self.diags.push(invalid_yaml(&display, &self.sources[file].text, &e));
                 return;
             }
         };
@@ -361,5 +354,14 @@ fn describe_key(key: &DocKey) -> String {
     match key {
         DocKey::Path(p) => p.display().to_string(),
         DocKey::Builtin(n) => format!("builtin:{n}"),
+    }
+}
+
+/// `invalid YAML: …` at the place serde_yaml names in `text` (the file shown as `display`).
+pub(super) fn invalid_yaml(display: &str, text: &str, e: &serde_yaml::Error) -> Diagnostic {
+    let d = Diagnostic::new(display, format!("invalid YAML: {}", strip_location(&e.to_string())));
+    match e.location() {
+        Some(loc) => d.at(text, loc.line(), loc.column()),
+        None => d,
     }
 }

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use super::{Env, Listing, tool_report};
+use super::{Env, Listing, migration, tool_report};
 use crate::migrations::apply::{self, ApplyReport, PgScratch};
-use crate::migrations::detect::{Kind, Migration, MigrationSet, file_name, list, read, rel};
+use crate::migrations::detect::{Migration, MigrationSet, file_name, list, read, rel};
 use crate::migrations::integrity;
 use crate::migrations::tool::{self, ToolRun};
 
@@ -102,15 +102,9 @@ pub(super) fn load(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<()
         });
         let name = file_name(&p).trim_end_matches(".py").to_string();
         set.migrations.push(Migration {
-            version: rev,
-            name,
-            kind: Kind::Versioned,
-            up: None,
-            down: None,
-            files: vec![rel(repo, &p)],
-            in_transaction: true,
             parents,
             has_code_down,
+            ..migration(rev, name, vec![rel(repo, &p)])
         });
     }
     Ok(())

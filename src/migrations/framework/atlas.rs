@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::Listing;
-use crate::migrations::detect::{Kind, Migration, MigrationSet, file_name, list, part, read, rel};
+use super::{Listing, migration};
+use crate::migrations::detect::{Migration, MigrationSet, file_name, list, part, read, rel};
 
 pub(super) const LEDGER_QUERY: &str = "SELECT version FROM atlas_schema_revisions";
 
@@ -23,15 +23,9 @@ pub(super) fn load(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<()
         let text = read(&p)?;
         let in_tx = !text.contains("atlas:txmode none");
         set.migrations.push(Migration {
-            version: version.to_string(),
-            name: title.to_string(),
-            kind: Kind::Versioned,
             up: Some(part(repo, &p, text, 1)),
-            down: None,
-            files: vec![rel(repo, &p)],
             in_transaction: in_tx,
-            parents: Vec::new(),
-            has_code_down: false,
+            ..migration(version.to_string(), title.to_string(), vec![rel(repo, &p)])
         });
     }
     Ok(())

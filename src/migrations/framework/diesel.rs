@@ -5,9 +5,9 @@ use std::path::Path;
 
 use regex::Regex;
 
-use super::Listing;
+use super::{Listing, migration};
 use crate::migrations::detect::{
-    Framework, Kind, Migration, MigrationSet, file_name, list, part, read, rel,
+    Framework, Migration, MigrationSet, file_name, list, part, read, rel,
 };
 
 pub(super) const LEDGER_QUERY: &str = "SELECT version FROM __diesel_schema_migrations";
@@ -57,15 +57,10 @@ pub(super) fn load_dirs(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Resu
         let in_tx = !std::fs::read_to_string(p.join("metadata.toml"))
             .is_ok_and(|t| t.replace(' ', "").contains("run_in_transaction=false"));
         set.migrations.push(Migration {
-            version: c[1].replace('-', ""),
-            name: c[2].to_string(),
-            kind: Kind::Versioned,
             up: Some(up),
             down,
-            files,
             in_transaction: in_tx,
-            parents: Vec::new(),
-            has_code_down: false,
+            ..migration(c[1].replace('-', ""), c[2].to_string(), files)
         });
     }
     Ok(())

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use super::{CodeFramework, Commands, Env, Listing, Project, shell_word};
-use crate::migrations::detect::{Kind, Migration, MigrationSet, file_name, list, read, rel};
+use super::{CodeFramework, Commands, Env, Listing, Project, migration, shell_word};
+use crate::migrations::detect::{Migration, MigrationSet, file_name, list, read, rel};
 use crate::migrations::tool;
 
 pub(super) const LEDGER_QUERY: &str = "SELECT app, name FROM django_migrations";
@@ -87,15 +87,9 @@ pub(super) fn load(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<()
                 .collect();
             replaced.extend(block("replaces").into_iter().map(|(a, n)| format!("{a}.{n}")));
             set.migrations.push(Migration {
-                version: format!("{app}.{name}"),
-                name,
-                kind: Kind::Versioned,
-                up: None,
-                down: None,
-                files: vec![rel(repo, &p)],
-                in_transaction: true,
                 parents,
                 has_code_down: true,
+                ..migration(format!("{app}.{name}"), name, vec![rel(repo, &p)])
             });
         }
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use regex::Regex;
 
-use super::Listing;
+use super::{Listing, migration};
 use crate::migrations::detect::{
     Kind, Migration, MigrationSet, SqlPart, file_name, list, part, read, rel, version_key,
 };
@@ -50,15 +50,9 @@ pub(super) fn load(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<()
             continue;
         }
         set.migrations.push(Migration {
-            version,
-            name: c[3].to_string(),
             kind,
             up: Some(sql),
-            down: None,
-            files: vec![rel(repo, &p)],
-            in_transaction: true,
-            parents: Vec::new(),
-            has_code_down: false,
+            ..migration(version, c[3].to_string(), vec![rel(repo, &p)])
         });
     }
     for (version, sql, file) in undo {

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use regex::Regex;
 
-use super::Listing;
+use super::{Listing, migration};
 use crate::migrations::detect::{
-    Framework, Kind, Migration, MigrationSet, file_name, list, part, read, rel,
+    Framework, Migration, MigrationSet, file_name, list, part, read, rel,
 };
 
 pub(super) const LEDGER_QUERY: &str =
@@ -72,15 +72,10 @@ pub(super) fn load_sectioned(
             !crate::migrations::lint::split(t).map(|c| c.is_empty()).unwrap_or(false)
         });
         set.migrations.push(Migration {
-            version: c[1].to_string(),
-            name: c[2].to_string(),
-            kind: Kind::Versioned,
             up: Some(part(repo, &p, up_text, up_at as u64 + 2)),
             down: down.map(|(t, l)| part(repo, &p, t, l)),
-            files: vec![rel(repo, &p)],
             in_transaction: in_tx,
-            parents: Vec::new(),
-            has_code_down: false,
+            ..migration(c[1].to_string(), c[2].to_string(), vec![rel(repo, &p)])
         });
     }
     Ok(())

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use regex::Regex;
 
-use super::Listing;
+use super::{Listing, migration};
 use crate::migrations::detect::{
-    Framework, Kind, Migration, MigrationSet, file_name, list, part, read, rel,
+    Framework, Migration, MigrationSet, file_name, list, part, read, rel,
 };
 
 pub(super) const LEDGER_QUERY: &str = "SELECT version, success, checksum FROM _sqlx_migrations";
@@ -62,15 +62,8 @@ pub(super) fn load_up_down_files(
             _ => false,
         };
         let m = by_version.entry((version.clone(), title.clone())).or_insert_with(|| Migration {
-            version,
-            name: title,
-            kind: Kind::Versioned,
-            up: None,
-            down: None,
-            files: Vec::new(),
             in_transaction: in_tx,
-            parents: Vec::new(),
-            has_code_down: false,
+            ..migration(version, title, Vec::new())
         });
         m.files.push(rel(repo, &p));
         if direction == Some(".down") {
