@@ -137,6 +137,9 @@ pub fn run(
     cmd.env(TREE_ENV, &mark);
     let started = Instant::now();
     let budget = deadline.saturating_duration_since(started);
+    // The logs exist before the command starts, so it cannot put a FIFO or a symlink there.
+    let log = |path: &Path| super::rundir::create_evidence_file(path).map_err(|e| named(path, e));
+    let (stdout_log, stderr_log) = (log(stdout_path)?, log(stderr_path)?);
     let forks = tree::forks_before_spawn();
     let mut child = cmd.spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?;
     tree::forks_after_spawn(forks);
@@ -145,8 +148,8 @@ pub fn run(
     // stream): `poll` on the pipes and the child's pidfd wakes it for output or the end.
     let outs = match (child.stdout.take(), child.stderr.take()) {
         (Some(o), Some(e)) => (
-            Output::new(o, stdout_path.to_path_buf(), filter.clone()),
-            Output::new(e, stderr_path.to_path_buf(), filter),
+            Output::new(o, stdout_log, stdout_path.to_path_buf(), filter.clone()),
+            Output::new(e, stderr_log, stderr_path.to_path_buf(), filter),
         ),
         _ => unreachable!("both streams are piped"),
     };
@@ -277,11 +280,11 @@ struct Output {
 impl Output {
     fn new(
         pipe: impl Into<OwnedFd>,
+        log: File,
         path: PathBuf,
         filter: Option<Arc<Filter>>,
     ) -> io::Result<Output> {
         let file = nonblocking(pipe.into())?;
-        let log = File::create(&path).map_err(|e| named(&path, e))?;
         Ok(Output {
             file: Some(file),
             sink: Some(Sink::new(log, path.clone(), filter)),
@@ -476,7 +479,7 @@ pub(crate) fn capture(
 ) -> io::Result<Capture> {
     let stop_at = Arc::new(Mutex::new(None));
     let mut pipe = StoppablePipe::new(pipe.into(), stop_at.clone())?;
-    let file = File::create(&path).map_err(|e| named(&path, e))?;
+    let file = super::rundir::create_evidence_file(&path).map_err(|e| named(&path, e))?;
     let handle = thread::spawn(move || {
         let shown = path.clone();
         let (mut captured, mut file) =

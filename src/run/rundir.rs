@@ -227,6 +227,24 @@ pub fn store_artifacts(
     Ok(files)
 }
 
+/// Creates (or truncates) a file readyctl writes in a run directory, where a check's
+/// commands can also write: a symlink there is not followed, and anything but a regular file
+/// (a FIFO a check put there would block the open for ever) is an error, never waited on.
+/// Errors do not name the file: callers do.
+pub fn create_evidence_file(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    Ok(file)
+}
+
 /// Where artifact `name` goes in the evidence directory `dir`: `name` must be a plain relative
 /// path (no root, `..` or `.`), so a probe cannot write outside its directory.
 pub fn artifact_path(dir: &Path, name: &str) -> io::Result<PathBuf> {
@@ -250,7 +268,7 @@ fn write_hashed(
     if let Some(parent) = dest.parent() {
         fs::create_dir_all(parent)?;
     }
-    let file = File::create(dest).map_err(|e| with_path(e, dest))?;
+    let file = create_evidence_file(dest).map_err(|e| with_path(e, dest))?;
     let mut out = io::BufWriter::new(Hashing { inner: file, hasher: Sha256::new(), size: 0 });
     write(&mut out)?;
     out.flush()?;
@@ -534,6 +552,28 @@ mod tests {
         let expected =
             String::from_utf8(body).unwrap().replace("needle-secret-value", "[REDACTED:secret:X]");
         assert_eq!(String::from_utf8(kept).unwrap(), expected);
+    }
+
+    /// A FIFO or a symlink a check put where readyctl writes is an error at once (opening the
+    /// FIFO for writing would wait for a reader for ever; the symlink would redirect the write).
+    #[test]
+    fn an_evidence_file_is_only_ever_a_regular_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join("stdout.log");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(create_evidence_file(&fifo).is_err());
+        let target = tmp.path().join("elsewhere");
+        fs::write(&target, b"keep").unwrap();
+        let link = tmp.path().join("summary.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(create_evidence_file(&link).is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"keep");
+        let plain = tmp.path().join("plain");
+        fs::write(&plain, b"old").unwrap();
+        create_evidence_file(&plain).unwrap();
+        assert_eq!(fs::read(&plain).unwrap(), b"", "truncated");
     }
 
     /// A copy that cannot be written is an error and leaves no file; the reader still reads.
