@@ -337,6 +337,7 @@ impl Output {
             write_abandoned(&mut file).map_err(|e| named(&self.path, e))?;
             captured.truncated = true;
         }
+        super::rundir::written(&file).map_err(|e| named(&self.path, e))?;
         Ok(captured)
     }
 }
@@ -488,6 +489,7 @@ pub(crate) fn capture(
             write_abandoned(&mut file).map_err(|e| named(&shown, e))?;
             captured.truncated = true;
         }
+        super::rundir::written(&file).map_err(|e| named(&shown, e))?;
         Ok(captured)
     });
     Ok(Capture { handle, stop_at })

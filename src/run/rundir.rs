@@ -169,14 +169,39 @@ fn run_id_time(name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ").ok().map(|t| t.and_utc())
 }
 
+/// What [`store_artifacts`] found in an evidence directory.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// The evidence: every file there that readyctl wrote, with its digest.
+    pub files: Vec<EvidenceFile>,
+    /// Entries readyctl did not write, or that changed after it wrote them ([`foreign`]),
+    /// as (path relative to the run directory, why). They were removed: never evidence.
+    pub foreign: Vec<(String, &'static str)>,
+}
+
+impl Stored {
+    /// The check's reason when something else wrote into its evidence directory.
+    pub fn foreign_reason(&self) -> Option<String> {
+        if self.foreign.is_empty() {
+            return None;
+        }
+        let shown: Vec<String> =
+            self.foreign.iter().map(|(path, why)| format!("`{path}` ({why})")).collect();
+        Some(format!(
+            "its evidence directory holds what readyctl did not write: {}; a process of the check wrote into the run directory, so its evidence cannot be trusted (removed, not sealed)",
+            crate::text::first_few(&shown, 5, crate::text::More::Plus)
+        ))
+    }
+}
+
 /// Writes a probe's artifacts into its evidence directory (through the redaction filter), then
-/// lists every file there with its digest.
+/// lists every file there with its digest, and removes what readyctl did not write there.
 pub fn store_artifacts(
     dir: &Path,
     evidence_root: &Path,
     artifacts: Vec<Artifact>,
     filter: Option<&Filter>,
-) -> io::Result<Vec<EvidenceFile>> {
+) -> io::Result<Stored> {
     // What this call wrote is hashed as it is written; the other files there (streamed logs)
     // are read and hashed below.
     let mut digests: std::collections::HashMap<PathBuf, (String, u64)> = Default::default();
@@ -208,9 +233,16 @@ pub fn store_artifacts(
         digests.insert(dest, digest);
     }
     let run_dir = evidence_root.parent().unwrap_or(evidence_root);
-    let mut files = Vec::new();
+    let mut stored = Stored::default();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(io::Error::other)?;
+        let rel = entry.path().strip_prefix(run_dir).unwrap_or(entry.path());
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if let Some(why) = foreign(&entry.metadata().map_err(io::Error::other)?) {
+            fs::remove_file(entry.path()).map_err(|e| with_path(e, entry.path()))?;
+            stored.foreign.push((rel, why));
+            continue;
+        }
         if !entry.file_type().is_file() {
             continue;
         }
@@ -218,19 +250,21 @@ pub fn store_artifacts(
             Some(d) => d,
             None => hash_file(entry.path())?,
         };
-        let rel = entry.path().strip_prefix(run_dir).unwrap_or(entry.path());
-        files.push(EvidenceFile { path: rel.to_string_lossy().replace('\\', "/"), sha256, size });
+        stored.files.push(EvidenceFile { path: rel, sha256, size });
     }
-    if files.is_empty() {
+    if stored.files.is_empty() {
         let _ = fs::remove_dir(dir);
     }
-    Ok(files)
+    Ok(stored)
 }
 
 /// Creates (or truncates) a file readyctl writes in a run directory, where a check's
 /// commands can also write: a symlink there is not followed, and anything but a regular file
 /// (a FIFO a check put there would block the open for ever) is an error, never waited on.
 /// Errors do not name the file: callers do.
+///
+/// The file is entered in the [ledger](written) as readyctl's own: only files readyctl
+/// created, unchanged since it finished them, are stored as evidence or sealed.
 pub fn create_evidence_file(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = fs::OpenOptions::new()
@@ -239,10 +273,85 @@ pub fn create_evidence_file(path: &Path) -> io::Result<File> {
         .truncate(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)?;
-    if !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
     }
+    ledger().insert(identity(&meta), None);
     Ok(file)
+}
+
+/// The files readyctl wrote in run directories (this process), by identity (device, inode):
+/// `None` while readyctl writes one, then how the file stood when readyctl finished it.
+///
+/// A check's commands run as the same user and can write anywhere in the run directory: plant
+/// a file in an evidence directory (it would be listed and sealed as evidence), or replace a
+/// log readyctl is writing (the sealed log would not be the command's output). So evidence is
+/// not "what the directory holds" but "what readyctl wrote there, unchanged": a planted or
+/// replaced file has an identity the ledger does not know, and a file changed after readyctl
+/// finished it has another size or change time (set by the kernel on every write, and not
+/// settable by a process) or birth time.
+type Ledger = std::collections::HashMap<(u64, u64), Option<Stamp>>;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Stamp {
+    size: u64,
+    ctime: (i64, i64),
+    btime: Option<std::time::SystemTime>,
+}
+
+fn ledger() -> std::sync::MutexGuard<'static, Ledger> {
+    static LEDGER: std::sync::OnceLock<std::sync::Mutex<Ledger>> = std::sync::OnceLock::new();
+    LEDGER.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn identity(meta: &fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+fn stamp(meta: &fs::Metadata) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    Stamp { size: meta.len(), ctime: (meta.ctime(), meta.ctime_nsec()), btime: meta.created().ok() }
+}
+
+/// Records that readyctl finished writing `file` (made by [`create_evidence_file`]): from now
+/// on any change to it makes it foreign (see [`foreign`]).
+pub fn written(file: &File) -> io::Result<()> {
+    let meta = file.metadata()?;
+    ledger().insert(identity(&meta), Some(stamp(&meta)));
+    Ok(())
+}
+
+/// Why the entry at `path` (its `lstat` metadata `meta`) is not evidence readyctl wrote, or
+/// `None` when it is: a regular file readyctl created and, once finished, left as it was.
+pub fn foreign(meta: &fs::Metadata) -> Option<&'static str> {
+    if meta.is_dir() {
+        return None;
+    }
+    if !meta.is_file() {
+        return Some("not a regular file");
+    }
+    match ledger().get(&identity(meta)) {
+        None => Some("not written by readyctl"),
+        Some(Some(done)) if *done != stamp(meta) => Some("changed after readyctl wrote it"),
+        Some(_) => None,
+    }
+}
+
+/// Every entry under `dir` that is not evidence readyctl wrote ([`foreign`]), as
+/// (path relative to `dir`, why), in name order.
+pub fn foreign_files(dir: &Path) -> io::Result<Vec<(String, &'static str)>> {
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+        let entry = entry.map_err(io::Error::other)?;
+        let meta = entry.metadata().map_err(io::Error::other)?;
+        if let Some(why) = foreign(&meta) {
+            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            found.push((rel.to_string_lossy().replace('\\', "/"), why));
+        }
+    }
+    Ok(found)
 }
 
 /// Where artifact `name` goes in the evidence directory `dir`: `name` must be a plain relative
@@ -272,8 +381,9 @@ fn write_hashed(
     let mut out = io::BufWriter::new(Hashing { inner: file, hasher: Sha256::new(), size: 0 });
     write(&mut out)?;
     out.flush()?;
-    let written = out.into_inner().map_err(|e| e.into_error())?;
-    Ok((crate::text::hex(&written.hasher.finalize()), written.size))
+    let done = out.into_inner().map_err(|e| e.into_error())?;
+    written(&done.inner)?;
+    Ok((crate::text::hex(&done.hasher.finalize()), done.size))
 }
 
 /// Copies `reader` to `dest` through `filter`, hashing what is written: (SHA-256 hex, size).
@@ -501,7 +611,10 @@ mod tests {
         let evidence = tmp.path().join("evidence");
         let dir = evidence.join("c");
         fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("stdout.log"), b"streamed\n").unwrap();
+        // A log readyctl streamed (created and finished through the ledger).
+        let mut log = create_evidence_file(&dir.join("stdout.log")).unwrap();
+        log.write_all(b"streamed\n").unwrap();
+        written(&log).unwrap();
         let src = tmp.path().join("junit.xml");
         let body: Vec<u8> =
             (0..50_000).flat_map(|i| format!("<case n=\"{i}\"/>\n").into_bytes()).collect();
@@ -510,7 +623,9 @@ mod tests {
             Artifact::copy_of("results/1-junit.xml", &src),
             Artifact::json("summary.json", &serde_json::json!({ "n": 1 })),
         ];
-        let files = store_artifacts(&dir, &evidence, artifacts, None).unwrap();
+        let stored = store_artifacts(&dir, &evidence, artifacts, None).unwrap();
+        assert!(stored.foreign.is_empty(), "{:?}", stored.foreign);
+        let files = stored.files;
         let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(
             paths,
@@ -521,6 +636,62 @@ mod tests {
             assert_eq!((&f.sha256, f.size), (&sha256, size), "{}", f.path);
         }
         assert_eq!(files[0].size, body.len() as u64);
+    }
+
+    /// Only what readyctl wrote is evidence: a file planted next to its own, a log replaced
+    /// while readyctl wrote it, a file rewritten after readyctl finished it and a symlink are
+    /// all foreign; `store_artifacts` removes them and says so, and keeps the rest.
+    #[test]
+    fn only_files_readyctl_wrote_unchanged_are_evidence() {
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().unwrap();
+        let evidence = tmp.path().join("evidence");
+        let dir = evidence.join("c");
+        fs::create_dir_all(dir.join("sub")).unwrap();
+        let finished = |name: &str, text: &[u8]| {
+            let mut f = create_evidence_file(&dir.join(name)).unwrap();
+            f.write_all(text).unwrap();
+            written(&f).unwrap();
+            f
+        };
+        finished("kept.log", b"real\n");
+        // Replaced: readyctl still writes to the file it created, the path names another.
+        let mut replaced = create_evidence_file(&dir.join("stdout.log")).unwrap();
+        fs::remove_file(dir.join("stdout.log")).unwrap();
+        fs::write(dir.join("stdout.log"), b"forged\n").unwrap();
+        replaced.write_all(b"real\n").unwrap();
+        written(&replaced).unwrap();
+        // Rewritten in place after readyctl finished it (same file, other size).
+        finished("summary.json", b"{}\n");
+        fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("summary.json"))
+            .unwrap()
+            .write_all(b"x")
+            .unwrap();
+        fs::write(dir.join("sub/planted.txt"), b"planted\n").unwrap();
+        symlink("/etc/passwd", dir.join("link")).unwrap();
+
+        assert_eq!(
+            foreign_files(&dir).unwrap(),
+            [
+                ("link".to_string(), "not a regular file"),
+                ("stdout.log".to_string(), "not written by readyctl"),
+                ("sub/planted.txt".to_string(), "not written by readyctl"),
+                ("summary.json".to_string(), "changed after readyctl wrote it"),
+            ]
+        );
+        let stored = store_artifacts(&dir, &evidence, Vec::new(), None).unwrap();
+        let paths: Vec<&str> = stored.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["evidence/c/kept.log"]);
+        assert_eq!(stored.foreign.len(), 4);
+        let reason = stored.foreign_reason().unwrap();
+        assert!(
+            reason.contains("`evidence/c/sub/planted.txt` (not written by readyctl)"),
+            "{reason}"
+        );
+        assert!(!dir.join("stdout.log").exists() && !dir.join("link").exists());
+        assert!(foreign_files(&dir).unwrap().is_empty());
     }
 
     /// The copy is the bytes of the file that was opened (not what the path names later),

@@ -337,7 +337,12 @@ impl Runner<'_> {
             std::mem::take(&mut outcome.artifacts),
             self.output_filter.as_deref(),
         ) {
-            Ok(files) => files,
+            Ok(stored) => {
+                if let Some(reason) = stored.foreign_reason() {
+                    outcome = ProbeOutcome::error(reason);
+                }
+                stored.files
+            }
             Err(e) => {
                 outcome = ProbeOutcome::error(format!("cannot write evidence: {e}"));
                 Vec::new()

@@ -52,6 +52,12 @@ pub enum Error {
     /// `--claims` could not be read.
     #[error("--claims: {0}")]
     Claims(String),
+    /// Something other than readyctl wrote into the run directory (a process a check or a
+    /// service started): what it holds is not what readyctl wrote, so it is not sealed.
+    #[error(
+        "the run directory was changed by something other than readyctl, so it is not sealed: {0}; a process started by a check or a service wrote into it"
+    )]
+    Tampered(String),
     /// report.md, report.html or the seal could not be written: the run is not sealed.
     #[error("writing the run directory failed: {0}")]
     Seal(String),
@@ -237,6 +243,16 @@ impl Session<'_> {
         drop(services);
         // Reports the checks wrote there were read (and copied into evidence) by now.
         let _ = std::fs::remove_dir_all(run_dir.scratch());
+        // Every process is gone: the run directory must hold what readyctl wrote, as it wrote
+        // it (a check that wrote into another check's evidence, or a service, is caught here).
+        let foreign = rundir::foreign_files(&run_dir.path)
+            .map_err(|e| Error::Seal(redactor.redact_str(&e.to_string()).0))?;
+        if !foreign.is_empty() {
+            let shown: Vec<String> =
+                foreign.iter().map(|(path, why)| format!("`{path}` ({why})")).collect();
+            let list = crate::text::first_few(&shown, 10, crate::text::More::Plus);
+            return Err(Error::Tampered(redactor.redact_str(&list).0));
+        }
         let interrupted = self.cancel.load(Ordering::Relaxed);
         let finished = chrono::Utc::now();
 

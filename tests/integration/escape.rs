@@ -197,6 +197,56 @@ fn a_check_cannot_plant_its_own_log_files() {
     assert!(std::fs::symlink_metadata(&log).unwrap().is_file(), "{}", log.display());
 }
 
+/// A check that replaces its own log while readyctl writes it, and plants a file beside it:
+/// what readyctl did not write is removed and the check is an error that names it (the
+/// sealed evidence is only what readyctl wrote); the other check and the seal are unharmed.
+#[test]
+fn a_check_that_forges_its_own_evidence_is_an_error_and_nothing_forged_is_sealed() {
+    let yaml = "version: 1\nchecks:\n  - id: x\n    command: { run: \"echo real; e=$READYCTL_SCRATCH/../evidence/x; rm $e/stdout.log; echo FORGED > $e/stdout.log; echo '<testsuite/>' > $e/junit.xml\" }\n  - id: y\n    command: { run: 'echo fine' }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let x = &v["results"][0];
+    assert_eq!(x["status"], "error", "{x}");
+    let reason = x["reason"].as_str().unwrap();
+    assert!(reason.contains("`evidence/x/stdout.log` (not written by readyctl)"), "{reason}");
+    assert!(reason.contains("`evidence/x/junit.xml` (not written by readyctl)"), "{reason}");
+    assert_eq!(v["results"][1]["status"], "pass");
+    let run = repo.path().join("run");
+    assert!(
+        !run.join("evidence/x/stdout.log").exists() && !run.join("evidence/x/junit.xml").exists()
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("manifest.json")).unwrap()).unwrap();
+    let sealed: Vec<&str> =
+        manifest["subject"].as_array().unwrap().iter().filter_map(|s| s["name"].as_str()).collect();
+    assert!(sealed.contains(&"evidence/x/stderr.log") && sealed.contains(&"evidence/y/stdout.log"));
+    assert!(
+        !sealed.contains(&"evidence/x/stdout.log") && !sealed.contains(&"evidence/x/junit.xml")
+    );
+    assert_eq!(x["evidence"].as_array().unwrap().len(), 1, "{x}");
+    let verify = readyctl(repo.path(), &["verify", "run", "--allow-unsigned"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+}
+
+/// A check that rewrites another check's stored evidence, or writes elsewhere in the run
+/// directory: the run is not sealed (no manifest), readyctl says what changed and exits 1.
+#[test]
+fn a_run_directory_changed_behind_readyctl_is_not_sealed() {
+    let yaml = "version: 1\nchecks:\n  - id: first\n    command: { run: 'echo real' }\n  - id: second\n    needs: [first]\n    command: { run: \"e=$READYCTL_SCRATCH/../evidence; echo FORGED-AND-LONGER > $e/first/stdout.log; mkdir -p $e/ghost; echo boo > $e/ghost/stdout.log\" }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let out = readyctl(repo.path(), &["check", "--out", "run", "--quiet"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("was changed by something other than readyctl, so it is not sealed"),
+        "{err}"
+    );
+    assert!(err.contains("`evidence/first/stdout.log` (changed after readyctl wrote it)"), "{err}");
+    assert!(err.contains("`evidence/ghost/stdout.log` (not written by readyctl)"), "{err}");
+    assert!(!repo.path().join("run/manifest.json").exists());
+}
+
 #[test]
 fn a_service_with_escaped_descendants_is_stopped_whole() {
     let m = marker(3);
