@@ -173,10 +173,9 @@ mod tests {
 
     #[test]
     fn sqlite_is_read_only_by_default() {
-        let dir = std::env::temp_dir().join(format!("readyctl-sql-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let db = dir.join("t.db");
-        let _ = std::fs::remove_file(&db);
         let c = rusqlite::Connection::open(&db).unwrap();
         c.execute_batch(
             "CREATE TABLE t (a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'x'), (2, NULL);",

@@ -502,9 +502,8 @@ impl ScratchDb for PgScratch {
 mod tests {
     use super::*;
     use crate::migrations::detect::{Framework, load};
-    use std::path::PathBuf;
 
-    fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    fn tmp(name: &str, files: &[(&str, &str)]) -> crate::migrations::TestTree {
         crate::migrations::test_tree(&format!("apply-{name}"), files)
     }
     fn later() -> Instant {

@@ -256,7 +256,7 @@ mod tests {
 
     use super::*;
 
-    fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    fn tmp(name: &str, files: &[(&str, &str)]) -> crate::migrations::TestTree {
         crate::migrations::test_tree(&format!("detect-{name}"), files)
     }
 

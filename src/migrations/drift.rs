@@ -232,9 +232,8 @@ pub fn compare(set: &MigrationSet, rows: &Rows, source: &str) -> Drift {
 mod tests {
     use super::*;
     use crate::migrations::detect::load;
-    use std::path::PathBuf;
 
-    fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    fn tmp(name: &str, files: &[(&str, &str)]) -> crate::migrations::TestTree {
         crate::migrations::test_tree(&format!("drift-{name}"), files)
     }
     fn row(cells: &[Option<&str>]) -> Vec<Option<String>> {

@@ -457,9 +457,8 @@ pub fn check_lock(repo: &Path, set: &MigrationSet, lock_path: &Path) -> Result<V
 mod tests {
     use super::*;
     use crate::migrations::detect::load;
-    use std::path::PathBuf;
 
-    fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    fn tmp(name: &str, files: &[(&str, &str)]) -> crate::migrations::TestTree {
         crate::migrations::test_tree(&format!("integrity-{name}"), files)
     }
     fn opts() -> Options<'static> {

@@ -13,9 +13,9 @@ pub mod lint;
 pub mod tool;
 
 /// A fresh directory `readyctl-<name>-<pid>` under the temp dir holding `files` (path, text),
-/// for the unit tests of these modules.
+/// for the unit tests of these modules; removed when the returned guard is dropped.
 #[cfg(test)]
-pub(crate) fn test_tree(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+pub(crate) fn test_tree(name: &str, files: &[(&str, &str)]) -> TestTree {
     let d = std::env::temp_dir().join(format!("readyctl-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     for (f, c) in files {
@@ -23,5 +23,32 @@ pub(crate) fn test_tree(name: &str, files: &[(&str, &str)]) -> std::path::PathBu
         std::fs::create_dir_all(p.parent().expect("a file under the directory")).unwrap();
         std::fs::write(p, c).unwrap();
     }
-    d
+    TestTree(d)
+}
+
+/// A directory made by [`test_tree`]: a path while the test holds it, removed at its end.
+#[cfg(test)]
+#[derive(Debug)]
+pub(crate) struct TestTree(std::path::PathBuf);
+
+#[cfg(test)]
+impl std::ops::Deref for TestTree {
+    type Target = std::path::PathBuf;
+    fn deref(&self) -> &std::path::PathBuf {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+impl AsRef<std::path::Path> for TestTree {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+impl Drop for TestTree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

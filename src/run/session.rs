@@ -82,8 +82,8 @@ pub struct Session<'a> {
     /// Every secret the run knows; applied to everything shown and stored.
     pub redactor: Redactor,
     /// Where the checked directory and the checklist files sit under the repository root:
-    /// computed when the record is made, after the checks ran.
-    pub paths: &'a dyn Fn() -> RepoPaths,
+    /// computed on a thread of its own while the checks run.
+    pub paths: &'a (dyn Fn() -> RepoPaths + Sync),
     /// `--waivers FILE`: more waivers, checked like the checklist.
     pub waivers: Option<PathBuf>,
     /// `--baseline RUN`: the gate is "no blocking check got worse" (see [`Sealed::worse`]).
@@ -229,14 +229,21 @@ impl Session<'_> {
         } else {
             Progress::new(self.checks.len(), err_style, self.table_follows)
         };
-        let mut results = runner.run(&self.checks, |event| match event {
-            Event::Started(c) => progress.started(&redactor.redact_str(&c.id).0),
-            Event::Finished(r) => {
-                // The line is printed now, before the record is redacted: redact this result.
-                let mut shown = r.clone();
-                shown.redact_fields(redactor, &mut Default::default());
-                progress.finished(&shown, err_style);
-            }
+        let (mut results, paths) = std::thread::scope(|scope| {
+            // Where the target, the checklist files and the anchor are in the repository (a
+            // `git` call): found beside the checks, as the repository stood when they started,
+            // instead of after them on the way to the seal.
+            let paths = scope.spawn(|| (self.paths)());
+            let results = runner.run(&self.checks, |event| match event {
+                Event::Started(c) => progress.started(&redactor.redact_str(&c.id).0),
+                Event::Finished(r) => {
+                    // Printed now, before the record is redacted: redact this result.
+                    let mut shown = r.clone();
+                    shown.redact_fields(redactor, &mut Default::default());
+                    progress.finished(&shown, err_style);
+                }
+            });
+            (results, paths.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         });
         progress.done();
         let service_records = services.records();
@@ -289,7 +296,7 @@ impl Session<'_> {
                 signer_keyid: signer.as_ref().map(|k| crate::evidence::keyid(&k.verifying_key())),
             },
             repository,
-            paths: Some((self.paths)()),
+            paths: Some(paths),
             claims: None,
             checklist: ChecklistInfo {
                 name: self.checklist.name.clone(),

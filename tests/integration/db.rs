@@ -14,11 +14,34 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/migrations")
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
+/// A fresh directory `readyctl-it-db-<name>-<pid>` under the temp dir, removed when the test
+/// drops it.
+fn scratch_dir(name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("readyctl-it-db-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
+}
+
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -495,7 +518,7 @@ fn alembic_on_postgres_checks_alembic_version() {
 
 /// A project made by the real `alembic init` with a SQLite URL in alembic.ini, and one
 /// revision made by `alembic revision`: what a user has after the tutorial.
-fn stock_alembic_project(py: &str, name: &str) -> PathBuf {
+fn stock_alembic_project(py: &str, name: &str) -> Scratch {
     let repo = scratch_dir(name);
     let run = |args: &[&str]| {
         let o = std::process::Command::new(py)
@@ -847,7 +870,7 @@ fn rails_on_path() -> bool {
     ok
 }
 
-fn rails_repo(name: &str) -> PathBuf {
+fn rails_repo(name: &str) -> Scratch {
     let repo = scratch_dir(name);
     copy_dir(&fixtures().join("rails"), &repo);
     // Rails refuses a set with a duplicate version; the integrity test above covers that.
@@ -957,7 +980,7 @@ fn typeorm_and_refinery_fixtures() {
 }
 
 /// A scratch copy of a Node fixture, with `node_modules` linked in when given.
-fn node_repo(fixture: &str, name: &str, node_modules: Option<&str>) -> PathBuf {
+fn node_repo(fixture: &str, name: &str, node_modules: Option<&str>) -> Scratch {
     let repo = scratch_dir(name);
     copy_dir(&fixtures().join(fixture), &repo);
     if let Some(nm) = node_modules {
@@ -966,7 +989,7 @@ fn node_repo(fixture: &str, name: &str, node_modules: Option<&str>) -> PathBuf {
     repo
 }
 
-fn knex_repo(name: &str, node_modules: Option<&str>) -> PathBuf {
+fn knex_repo(name: &str, node_modules: Option<&str>) -> Scratch {
     node_repo("knex", name, node_modules)
 }
 
@@ -1020,7 +1043,7 @@ fn knex_real_commands_on_postgres_check_knex_migrations() {
     );
 }
 
-fn typeorm_repo(name: &str, node_modules: Option<&str>) -> PathBuf {
+fn typeorm_repo(name: &str, node_modules: Option<&str>) -> Scratch {
     node_repo("typeorm", name, node_modules)
 }
 

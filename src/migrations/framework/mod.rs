@@ -442,7 +442,8 @@ mod tests {
 
     #[test]
     fn nearest_parent_stops_at_the_repository() {
-        let root = std::env::temp_dir().join(format!("readyctl-np-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
         let app = root.join("repo/app");
         std::fs::create_dir_all(app.join("db/migrate")).unwrap();
         std::fs::create_dir_all(app.join("config")).unwrap();

@@ -53,9 +53,8 @@ pub(super) fn load(repo: &Path, dir: &Path, set: &mut MigrationSet) -> Result<()
 #[cfg(test)]
 mod tests {
     use crate::migrations::detect::{Framework, detect, load};
-    use std::path::PathBuf;
 
-    fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    fn tmp(name: &str, files: &[(&str, &str)]) -> crate::migrations::TestTree {
         crate::migrations::test_tree(&format!("fw-{name}"), files)
     }
 

@@ -158,7 +158,7 @@ mod tests {
     use super::*;
     use crate::migrations::detect::{Framework, detect, load};
 
-    fn tmp(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    fn tmp(name: &str, files: &[(&str, &str)]) -> crate::migrations::TestTree {
         crate::migrations::test_tree(&format!("fw-{name}"), files)
     }
 
