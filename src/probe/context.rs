@@ -97,7 +97,7 @@ impl ProbeContext<'_> {
             )),
             (Err(e), copied) => {
                 if copied.is_ok() {
-                    let _ = std::fs::remove_file(&dest);
+                    crate::run::rundir::discard(&dest);
                 }
                 Err(KeepError::Read(e))
             }

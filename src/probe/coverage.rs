@@ -132,7 +132,7 @@ super::compiled_kind!("coverage");
 /// Removes the copies [`ProbeContext::read_and_keep`] stored for `artifacts`.
 fn discard(ctx: &ProbeContext, artifacts: &[Artifact]) {
     for a in artifacts {
-        let _ = std::fs::remove_file(ctx.evidence_dir.join(&a.name));
+        crate::run::rundir::discard(&ctx.evidence_dir.join(&a.name));
     }
 }
 

@@ -4,6 +4,7 @@
 //! marked), and a deadline. Output readers stop shortly after the process ends even when
 //! something readyctl could not kill still holds the pipe.
 
+use super::rundir::EvidenceWriter;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -138,9 +139,10 @@ pub fn run(
     let started = Instant::now();
     let budget = deadline.saturating_duration_since(started);
     // The logs exist before the command starts, so it cannot put a FIFO or a symlink there.
-    let log = |path: &Path| super::rundir::create_evidence_file(path).map_err(|e| named(path, e));
+    let log = |path: &Path| EvidenceWriter::create(path).map_err(|e| named(path, e));
     let (stdout_log, stderr_log) = (log(stdout_path)?, log(stderr_path)?);
     let forks = tree::forks_before_spawn();
+    // If it does not start, the logs are dropped, so finished empty.
     let mut child = cmd.spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?;
     tree::forks_after_spawn(forks);
     let tree = Tree::new(child.id() as i32, mark);
@@ -280,7 +282,7 @@ struct Output {
 impl Output {
     fn new(
         pipe: impl Into<OwnedFd>,
-        log: File,
+        log: EvidenceWriter,
         path: PathBuf,
         filter: Option<Arc<Filter>>,
     ) -> io::Result<Output> {
@@ -337,13 +339,13 @@ impl Output {
             write_abandoned(&mut file).map_err(|e| named(&self.path, e))?;
             captured.truncated = true;
         }
-        super::rundir::written(&file).map_err(|e| named(&self.path, e))?;
+        file.finish().map_err(|e| named(&self.path, e))?;
         Ok(captured)
     }
 }
 
 /// The note at the end of a log whose pipe was still open [`DRAIN`] after its process ended.
-fn write_abandoned(file: &mut File) -> io::Result<()> {
+fn write_abandoned(file: &mut impl Write) -> io::Result<()> {
     writeln!(
         file,
         "\n[readyctl: stopped reading: the output pipe was still open {} after the \
@@ -480,7 +482,7 @@ pub(crate) fn capture(
 ) -> io::Result<Capture> {
     let stop_at = Arc::new(Mutex::new(None));
     let mut pipe = StoppablePipe::new(pipe.into(), stop_at.clone())?;
-    let file = super::rundir::create_evidence_file(&path).map_err(|e| named(&path, e))?;
+    let file = EvidenceWriter::create(&path).map_err(|e| named(&path, e))?;
     let handle = thread::spawn(move || {
         let shown = path.clone();
         let (mut captured, mut file) =
@@ -489,7 +491,7 @@ pub(crate) fn capture(
             write_abandoned(&mut file).map_err(|e| named(&shown, e))?;
             captured.truncated = true;
         }
-        super::rundir::written(&file).map_err(|e| named(&shown, e))?;
+        file.finish().map_err(|e| named(&shown, e))?;
         Ok(captured)
     });
     Ok(Capture { handle, stop_at })
@@ -543,10 +545,10 @@ impl Read for StoppablePipe {
 
 fn copy_capped(
     pipe: &mut impl Read,
-    file: File,
+    file: EvidenceWriter,
     path: PathBuf,
     filter: Option<Arc<Filter>>,
-) -> io::Result<(Captured, File)> {
+) -> io::Result<(Captured, EvidenceWriter)> {
     let mut sink = Sink::new(file, path, filter);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -565,7 +567,7 @@ fn copy_capped(
 /// first [`HEAD_BYTES`] written as they come, the last [`TAIL_BYTES`] held in memory, the
 /// middle dropped and marked.
 struct Sink {
-    file: File,
+    file: EvidenceWriter,
     path: PathBuf,
     total: u64,
     head_written: u64,
@@ -576,7 +578,7 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(file: File, path: PathBuf, filter: Option<Arc<Filter>>) -> Sink {
+    fn new(file: EvidenceWriter, path: PathBuf, filter: Option<Arc<Filter>>) -> Sink {
         Sink {
             file,
             path,
@@ -622,7 +624,7 @@ impl Sink {
     }
 
     /// The end of the stream: what was held back, the truncation mark, the tail.
-    fn finish(mut self) -> io::Result<(Captured, File)> {
+    fn finish(mut self) -> io::Result<(Captured, EvidenceWriter)> {
         let rest = match self.stream.take() {
             Some(mut s) => {
                 let mut rest = s.push(&self.pending);

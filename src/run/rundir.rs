@@ -238,19 +238,20 @@ pub fn store_artifacts(
         let entry = entry.map_err(io::Error::other)?;
         let rel = entry.path().strip_prefix(run_dir).unwrap_or(entry.path());
         let rel = rel.to_string_lossy().replace('\\', "/");
-        if let Some(why) = foreign(&entry.metadata().map_err(io::Error::other)?) {
-            fs::remove_file(entry.path()).map_err(|e| with_path(e, entry.path()))?;
-            stored.foreign.push((rel, why));
+        let meta = entry.metadata().map_err(io::Error::other)?;
+        // Streamed logs were written while the check's processes ran: read back, they must
+        // hold exactly what readyctl wrote.
+        if meta.is_dir() {
             continue;
         }
-        if !entry.file_type().is_file() {
-            continue;
+        let written_here = digests.remove(entry.path());
+        match own(entry.path(), &meta, written_here.is_none()) {
+            Ok((sha256, size)) => stored.files.push(EvidenceFile { path: rel, sha256, size }),
+            Err(why) => {
+                fs::remove_file(entry.path()).map_err(|e| with_path(e, entry.path()))?;
+                stored.foreign.push((rel, why));
+            }
         }
-        let (sha256, size) = match digests.remove(entry.path()) {
-            Some(d) => d,
-            None => hash_file(entry.path())?,
-        };
-        stored.files.push(EvidenceFile { path: rel, sha256, size });
     }
     if stored.files.is_empty() {
         let _ = fs::remove_dir(dir);
@@ -262,10 +263,7 @@ pub fn store_artifacts(
 /// commands can also write: a symlink there is not followed, and anything but a regular file
 /// (a FIFO a check put there would block the open for ever) is an error, never waited on.
 /// Errors do not name the file: callers do.
-///
-/// The file is entered in the [ledger](written) as readyctl's own: only files readyctl
-/// created, unchanged since it finished them, are stored as evidence or sealed.
-pub fn create_evidence_file(path: &Path) -> io::Result<File> {
+fn create_evidence_file(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = fs::OpenOptions::new()
         .write(true)
@@ -273,25 +271,123 @@ pub fn create_evidence_file(path: &Path) -> io::Result<File> {
         .truncate(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
+    if !file.metadata()?.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
     }
-    ledger().insert(identity(&meta), None);
     Ok(file)
 }
 
+/// Creates the evidence directory `dir` (and its parents): an existing `dir` must be a real
+/// directory, not a symlink a check put there to have readyctl write elsewhere.
+pub fn create_evidence_dir(dir: &Path) -> io::Result<()> {
+    if let Some(parent) = dir.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            if fs::symlink_metadata(dir)?.is_dir() {
+                Ok(())
+            } else {
+                Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a directory"))
+            }
+        }
+        r => r,
+    }
+}
+
+/// The one way readyctl writes a file in a run directory (logs, artifacts, copies): created by
+/// [`create_evidence_file`] and entered in the ledger as readyctl's own, it hashes what it
+/// writes; [`EvidenceWriter::finish`] (or dropping it, after an error: the file then holds
+/// what was written before it) records the digest and how the file then stood.
+pub struct EvidenceWriter {
+    file: File,
+    hasher: Sha256,
+    size: u64,
+    finished: bool,
+}
+
+impl EvidenceWriter {
+    pub fn create(path: &Path) -> io::Result<EvidenceWriter> {
+        let file = create_evidence_file(path)?;
+        let id = identity(&file.metadata()?);
+        ledger().insert(id, Entry { path: path.to_path_buf(), done: None });
+        Ok(EvidenceWriter { file, hasher: Sha256::new(), size: 0, finished: false })
+    }
+
+    /// Done writing: the digest (hex) and size of what was written, also recorded in the
+    /// ledger with the file's size, change time and birth time as they are now.
+    pub fn finish(mut self) -> io::Result<(String, u64)> {
+        self.file.flush()?;
+        self.record()
+    }
+
+    fn record(&mut self) -> io::Result<(String, u64)> {
+        self.finished = true;
+        let meta = self.file.metadata()?;
+        let sha256 = crate::text::hex(&self.hasher.clone().finalize());
+        let done = Done { stamp: stamp(&meta), sha256: sha256.clone(), size: self.size };
+        if let Some(entry) = ledger().get_mut(&identity(&meta)) {
+            entry.done = Some(done);
+        }
+        Ok((sha256, self.size))
+    }
+}
+
+impl Drop for EvidenceWriter {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = self.record();
+        }
+    }
+}
+
+impl Write for EvidenceWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Removes a file readyctl wrote and no longer keeps (a copy that failed to parse), and its
+/// ledger entry (its inode may be reused).
+pub fn discard(path: &Path) {
+    if let Ok(meta) = fs::symlink_metadata(path) {
+        let mut ledger = ledger();
+        if ledger.get(&identity(&meta)).is_some_and(|e| e.path == path) {
+            ledger.remove(&identity(&meta));
+        }
+    }
+    let _ = fs::remove_file(path);
+}
+
 /// The files readyctl wrote in run directories (this process), by identity (device, inode):
-/// `None` while readyctl writes one, then how the file stood when readyctl finished it.
+/// the path readyctl created each at and, once finished, what it wrote and how the file stood.
 ///
 /// A check's commands run as the same user and can write anywhere in the run directory: plant
-/// a file in an evidence directory (it would be listed and sealed as evidence), or replace a
-/// log readyctl is writing (the sealed log would not be the command's output). So evidence is
-/// not "what the directory holds" but "what readyctl wrote there, unchanged": a planted or
-/// replaced file has an identity the ledger does not know, and a file changed after readyctl
-/// finished it has another size or change time (set by the kernel on every write, and not
-/// settable by a process) or birth time.
-type Ledger = std::collections::HashMap<(u64, u64), Option<Stamp>>;
+/// a file in an evidence directory (it would be listed and sealed as evidence), link or replace
+/// a log readyctl is writing, or write into it (the sealed log would not be the command's
+/// output). So evidence is not "what the directory holds" but "what readyctl wrote there,
+/// unchanged": a planted or replaced file has an identity the ledger does not know, a link has
+/// another path, a file written into while readyctl wrote it no longer has the digest of what
+/// readyctl wrote, and a file changed after readyctl finished it has another size or change
+/// time (set by the kernel on every write, not settable by a process) or birth time.
+type Ledger = std::collections::HashMap<(u64, u64), Entry>;
+
+struct Entry {
+    path: PathBuf,
+    done: Option<Done>,
+}
+
+struct Done {
+    stamp: Stamp,
+    sha256: String,
+    size: u64,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Stamp {
@@ -315,28 +411,29 @@ fn stamp(meta: &fs::Metadata) -> Stamp {
     Stamp { size: meta.len(), ctime: (meta.ctime(), meta.ctime_nsec()), btime: meta.created().ok() }
 }
 
-/// Records that readyctl finished writing `file` (made by [`create_evidence_file`]): from now
-/// on any change to it makes it foreign (see [`foreign`]).
-pub fn written(file: &File) -> io::Result<()> {
-    let meta = file.metadata()?;
-    ledger().insert(identity(&meta), Some(stamp(&meta)));
-    Ok(())
-}
-
-/// Why the entry at `path` (its `lstat` metadata `meta`) is not evidence readyctl wrote, or
-/// `None` when it is: a regular file readyctl created and, once finished, left as it was.
-pub fn foreign(meta: &fs::Metadata) -> Option<&'static str> {
-    if meta.is_dir() {
-        return None;
-    }
+/// What readyctl wrote at `path` (SHA-256 hex, size) when the entry there (its `lstat`
+/// metadata `meta`) is a regular file readyctl created at this path, finished, and left as it
+/// was; else why it is not evidence. With `content`, the file is also read and must hold
+/// exactly what readyctl wrote (for files others could write into while readyctl wrote them:
+/// streamed logs).
+pub fn own(path: &Path, meta: &fs::Metadata, content: bool) -> Result<(String, u64), &'static str> {
     if !meta.is_file() {
-        return Some("not a regular file");
+        return Err("not a regular file");
     }
-    match ledger().get(&identity(meta)) {
-        None => Some("not written by readyctl"),
-        Some(Some(done)) if *done != stamp(meta) => Some("changed after readyctl wrote it"),
-        Some(_) => None,
+    let wrote = match ledger().get(&identity(meta)) {
+        Some(entry) if entry.path == path => match &entry.done {
+            None => return Err("not finished by readyctl"),
+            Some(done) if done.stamp != stamp(meta) => {
+                return Err("changed after readyctl wrote it");
+            }
+            Some(done) => (done.sha256.clone(), done.size),
+        },
+        _ => return Err("not written by readyctl"),
+    };
+    if content && hash_file(path).ok().as_ref() != Some(&wrote) {
+        return Err("written into by another process while readyctl wrote it");
     }
+    Ok(wrote)
 }
 
 /// Every entry under `dir` that is not evidence readyctl wrote ([`foreign`]), as
@@ -346,7 +443,7 @@ pub fn foreign_files(dir: &Path) -> io::Result<Vec<(String, &'static str)>> {
     for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
         let entry = entry.map_err(io::Error::other)?;
         let meta = entry.metadata().map_err(io::Error::other)?;
-        if let Some(why) = foreign(&meta) {
+        if let (false, Err(why)) = (meta.is_dir(), own(entry.path(), &meta, false)) {
             let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
             found.push((rel.to_string_lossy().replace('\\', "/"), why));
         }
@@ -372,18 +469,16 @@ pub fn artifact_path(dir: &Path, name: &str) -> io::Result<PathBuf> {
 /// returns its SHA-256 (hex) and size.
 fn write_hashed(
     dest: &Path,
-    write: impl FnOnce(&mut io::BufWriter<Hashing>) -> io::Result<()>,
+    write: impl FnOnce(&mut io::BufWriter<EvidenceWriter>) -> io::Result<()>,
 ) -> io::Result<(String, u64)> {
     if let Some(parent) = dest.parent() {
         fs::create_dir_all(parent)?;
     }
-    let file = create_evidence_file(dest).map_err(|e| with_path(e, dest))?;
-    let mut out = io::BufWriter::new(Hashing { inner: file, hasher: Sha256::new(), size: 0 });
+    let file = EvidenceWriter::create(dest).map_err(|e| with_path(e, dest))?;
+    let mut out = io::BufWriter::new(file);
     write(&mut out)?;
     out.flush()?;
-    let done = out.into_inner().map_err(|e| e.into_error())?;
-    written(&done.inner)?;
-    Ok((crate::text::hex(&done.hasher.finalize()), done.size))
+    out.into_inner().map_err(|e| e.into_error())?.finish()
 }
 
 /// Copies `reader` to `dest` through `filter`, hashing what is written: (SHA-256 hex, size).
@@ -465,7 +560,7 @@ pub fn read_and_copy<T>(
             Err(_) => Err(io::Error::other("the evidence copy panicked")),
         };
         if copied.is_err() {
-            let _ = fs::remove_file(dest);
+            discard(dest);
         }
         (out, copied)
     })
@@ -525,25 +620,6 @@ impl BufRead for Chunks {
     }
     fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.chunk.len());
-    }
-}
-
-/// A writer that hashes what it writes (a stored artifact is not read back to be hashed).
-struct Hashing {
-    inner: File,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl Write for Hashing {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 
@@ -612,9 +688,9 @@ mod tests {
         let dir = evidence.join("c");
         fs::create_dir_all(&dir).unwrap();
         // A log readyctl streamed (created and finished through the ledger).
-        let mut log = create_evidence_file(&dir.join("stdout.log")).unwrap();
+        let mut log = EvidenceWriter::create(&dir.join("stdout.log")).unwrap();
         log.write_all(b"streamed\n").unwrap();
-        written(&log).unwrap();
+        log.finish().unwrap();
         let src = tmp.path().join("junit.xml");
         let body: Vec<u8> =
             (0..50_000).flat_map(|i| format!("<case n=\"{i}\"/>\n").into_bytes()).collect();
@@ -638,9 +714,10 @@ mod tests {
         assert_eq!(files[0].size, body.len() as u64);
     }
 
-    /// Only what readyctl wrote is evidence: a file planted next to its own, a log replaced
-    /// while readyctl wrote it, a file rewritten after readyctl finished it and a symlink are
-    /// all foreign; `store_artifacts` removes them and says so, and keeps the rest.
+    /// Only what readyctl wrote is evidence: a file planted next to its own, a log replaced or
+    /// linked elsewhere, one written into while readyctl wrote it, one rewritten after readyctl
+    /// finished it, one readyctl never finished, and a symlink are all foreign;
+    /// `store_artifacts` removes them and says so, and keeps the rest.
     #[test]
     fn only_files_readyctl_wrote_unchanged_are_evidence() {
         use std::os::unix::fs::symlink;
@@ -649,49 +726,83 @@ mod tests {
         let dir = evidence.join("c");
         fs::create_dir_all(dir.join("sub")).unwrap();
         let finished = |name: &str, text: &[u8]| {
-            let mut f = create_evidence_file(&dir.join(name)).unwrap();
-            f.write_all(text).unwrap();
-            written(&f).unwrap();
-            f
+            let mut w = EvidenceWriter::create(&dir.join(name)).unwrap();
+            w.write_all(text).unwrap();
+            w.finish().unwrap()
         };
         finished("kept.log", b"real\n");
         // Replaced: readyctl still writes to the file it created, the path names another.
-        let mut replaced = create_evidence_file(&dir.join("stdout.log")).unwrap();
+        let mut replaced = EvidenceWriter::create(&dir.join("stdout.log")).unwrap();
         fs::remove_file(dir.join("stdout.log")).unwrap();
         fs::write(dir.join("stdout.log"), b"forged\n").unwrap();
         replaced.write_all(b"real\n").unwrap();
-        written(&replaced).unwrap();
+        replaced.finish().unwrap();
+        // Written into (same file) while readyctl wrote it.
+        let mut into = EvidenceWriter::create(&dir.join("stderr.log")).unwrap();
+        into.write_all(b"real\n").unwrap();
+        fs::write(dir.join("stderr.log"), b"FORGED\n").unwrap();
+        into.finish().unwrap();
         // Rewritten in place after readyctl finished it (same file, other size).
         finished("summary.json", b"{}\n");
-        fs::OpenOptions::new()
-            .append(true)
-            .open(dir.join("summary.json"))
-            .unwrap()
-            .write_all(b"x")
-            .unwrap();
+        let mut again = fs::OpenOptions::new().append(true).open(dir.join("summary.json")).unwrap();
+        again.write_all(b"x").unwrap();
+        // Never finished (as if readyctl stopped while writing it).
+        std::mem::forget(EvidenceWriter::create(&dir.join("dropped.log")).unwrap());
+        // Dropped after an error: what was written before stands, and is guarded.
+        let mut failed = EvidenceWriter::create(&dir.join("failed.log")).unwrap();
+        failed.write_all(b"partial\n").unwrap();
+        drop(failed);
+        // A link made after readyctl finished a file: a new name, and the file changed (its
+        // link count, so its change time).
+        finished("origin.log", b"real\n");
+        fs::hard_link(dir.join("origin.log"), dir.join("sub/linked.txt")).unwrap();
         fs::write(dir.join("sub/planted.txt"), b"planted\n").unwrap();
         symlink("/etc/passwd", dir.join("link")).unwrap();
 
+        // The run-wide vetting compares identity, path and stamp (no reading).
+        let why = |s: &str| s.to_string();
         assert_eq!(
             foreign_files(&dir).unwrap(),
             [
-                ("link".to_string(), "not a regular file"),
-                ("stdout.log".to_string(), "not written by readyctl"),
-                ("sub/planted.txt".to_string(), "not written by readyctl"),
-                ("summary.json".to_string(), "changed after readyctl wrote it"),
+                (why("dropped.log"), "not finished by readyctl"),
+                (why("link"), "not a regular file"),
+                (why("origin.log"), "changed after readyctl wrote it"),
+                (why("stdout.log"), "not written by readyctl"),
+                (why("sub/linked.txt"), "not written by readyctl"),
+                (why("sub/planted.txt"), "not written by readyctl"),
+                (why("summary.json"), "changed after readyctl wrote it"),
             ]
         );
+        // A check's end also reads back what was streamed while its processes ran.
         let stored = store_artifacts(&dir, &evidence, Vec::new(), None).unwrap();
         let paths: Vec<&str> = stored.files.iter().map(|f| f.path.as_str()).collect();
-        assert_eq!(paths, ["evidence/c/kept.log"]);
-        assert_eq!(stored.foreign.len(), 4);
-        let reason = stored.foreign_reason().unwrap();
+        assert_eq!(paths, ["evidence/c/failed.log", "evidence/c/kept.log"]);
+        let found: Vec<(&str, &str)> =
+            stored.foreign.iter().map(|(p, w)| (p.as_str(), *w)).collect();
         assert!(
-            reason.contains("`evidence/c/sub/planted.txt` (not written by readyctl)"),
-            "{reason}"
+            found.contains(&(
+                "evidence/c/stderr.log",
+                "written into by another process while readyctl wrote it"
+            )),
+            "{found:?}"
         );
+        assert_eq!(found.len(), 8, "{found:?}");
+        let reason = stored.foreign_reason().unwrap();
+        assert!(reason.contains("`evidence/c/dropped.log` (not finished by readyctl)"), "{reason}");
         assert!(!dir.join("stdout.log").exists() && !dir.join("link").exists());
         assert!(foreign_files(&dir).unwrap().is_empty());
+    }
+
+    /// A symlink where readyctl would make a check's evidence directory is refused, not
+    /// followed; an existing real directory is fine.
+    #[test]
+    fn an_evidence_directory_is_never_a_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let evidence = tmp.path().join("evidence");
+        create_evidence_dir(&evidence.join("a")).unwrap();
+        create_evidence_dir(&evidence.join("a")).unwrap();
+        std::os::unix::fs::symlink(tmp.path(), evidence.join("b")).unwrap();
+        assert!(create_evidence_dir(&evidence.join("b")).is_err());
     }
 
     /// The copy is the bytes of the file that was opened (not what the path names later),

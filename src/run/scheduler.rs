@@ -298,7 +298,7 @@ impl Runner<'_> {
             return finish(check, o, started.elapsed(), 1, Vec::new());
         }
         let evidence_dir = self.evidence_root.join(&check.id);
-        if let Err(e) = std::fs::create_dir_all(&evidence_dir) {
+        if let Err(e) = super::rundir::create_evidence_dir(&evidence_dir) {
             let o = ProbeOutcome::error(format!(
                 "cannot create evidence directory `{}`: {e}",
                 evidence_dir.display()
@@ -339,7 +339,11 @@ impl Runner<'_> {
         ) {
             Ok(stored) => {
                 if let Some(reason) = stored.foreign_reason() {
-                    outcome = ProbeOutcome::error(reason);
+                    // An error the check already had is kept in front.
+                    outcome = ProbeOutcome::error(match outcome.status {
+                        Status::Error => format!("{}; {reason}", outcome.reason),
+                        _ => reason,
+                    });
                 }
                 stored.files
             }

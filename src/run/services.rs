@@ -317,7 +317,7 @@ impl Services {
         dir: &Path,
         log: &Path,
     ) -> io::Result<Proc> {
-        std::fs::create_dir_all(dir)?;
+        super::rundir::create_evidence_dir(dir)?;
         let cwd = match &spec.cwd {
             Some(c) => self.opts.repo.join(c),
             None => self.opts.repo.clone(),

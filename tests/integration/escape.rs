@@ -229,6 +229,67 @@ fn a_check_that_forges_its_own_evidence_is_an_error_and_nothing_forged_is_sealed
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
 
+/// A hard link to a check's log from a directory that is no check's (`evidence/ghost/`): the
+/// run is not sealed.
+#[test]
+fn a_link_to_a_log_outside_its_directory_stops_the_seal() {
+    let yaml = "version: 1\nchecks:\n  - id: linked\n    command: { run: \"echo FORGED; e=$READYCTL_SCRATCH/../evidence; mkdir -p $e/ghost; ln $e/linked/stdout.log $e/ghost/planted.txt\" }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let out = readyctl(repo.path(), &["check", "--out", "run", "--quiet"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("`evidence/ghost/planted.txt` (not written by readyctl)"), "{err}");
+    assert!(!repo.path().join("run/manifest.json").exists());
+}
+
+/// The same forgeries without the ghost link: each check is an error naming what happened,
+/// and the run is sealed with only what readyctl wrote.
+#[test]
+fn a_log_written_into_or_linked_is_not_evidence_and_the_run_verifies() {
+    let yaml = "version: 1\nchecks:\n  - id: into\n    command: { run: \"echo real; sleep 0.2; echo FORGED > $READYCTL_SCRATCH/../evidence/into/stdout.log\" }\n  - id: linked\n    command: { run: \"echo FORGED; e=$READYCTL_SCRATCH/../evidence/linked; ln $e/stdout.log $e/junit.xml\" }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let into = v["results"][0]["reason"].as_str().unwrap();
+    assert_eq!(v["results"][0]["status"], "error");
+    assert!(
+        into.contains(
+            "`evidence/into/stdout.log` (written into by another process while readyctl wrote it)"
+        ),
+        "{into}"
+    );
+    let linked = v["results"][1]["reason"].as_str().unwrap();
+    assert_eq!(v["results"][1]["status"], "error");
+    assert!(linked.contains("`evidence/linked/junit.xml` (not written by readyctl)"), "{linked}");
+    let verify = readyctl(repo.path(), &["verify", "run", "--allow-unsigned"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+}
+
+/// A service rewrites a check's log while the check runs, turning a failing `stdout:`
+/// expectation into a pass: the check is an error, never a pass on forged output.
+#[test]
+fn a_service_cannot_forge_a_checks_log_into_a_pass() {
+    let yaml = "version: 1\nservices:\n  evil:\n    run: \"echo up; while :; do f=$PWD/run/evidence/x/stdout.log; grep -q FAILED $f 2>/dev/null && echo 'FORGED ALL OK' > $f; sleep 0.02; done\"\n    ready: { log: 'up' }\nchecks:\n  - id: x\n    needs: [evil]\n    command: { run: 'echo FAILED; sleep 1', stdout: { contains: ['ALL OK'] } }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let x = &v["results"][0];
+    assert_eq!(x["status"], "error", "{x}");
+    assert!(x["reason"].as_str().unwrap().contains("written into by another process"), "{x}");
+}
+
+/// A check that could not start leaves finished, empty logs: another check writing into them
+/// later is caught before the seal.
+#[test]
+fn the_logs_of_a_command_that_did_not_start_are_still_guarded() {
+    let yaml = "version: 1\nchecks:\n  - id: a\n    command: { run: [/nonexistent/prog] }\n  - id: b\n    command: { run: \"sleep 0.5; echo FORGED > $READYCTL_SCRATCH/../evidence/a/stdout.log\" }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let out = readyctl(repo.path(), &["check", "--out", "run", "--quiet"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("`evidence/a/stdout.log` (changed after readyctl wrote it)"), "{err}");
+}
+
 /// A check that rewrites another check's stored evidence, or writes elsewhere in the run
 /// directory: the run is not sealed (no manifest), readyctl says what changed and exits 1.
 #[test]
