@@ -139,19 +139,27 @@ pub fn run(
     let started = Instant::now();
     let budget = deadline.saturating_duration_since(started);
     // The logs exist before the command starts, so it cannot put a FIFO or a symlink there.
-    let log = |path: &Path| EvidenceWriter::create(path).map_err(|e| named(path, e));
-    let (stdout_log, stderr_log) = (log(stdout_path)?, log(stderr_path)?);
     let forks = tree::forks_before_spawn();
-    // If it does not start, the logs are dropped, so finished empty.
-    let mut child = cmd.spawn().map_err(|e| spawn_error(program, &spec.cwd, e))?;
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            // Nothing ran: both logs are written, empty (evidence that nothing was printed).
+            for path in [stdout_path, stderr_path] {
+                EvidenceWriter::create(path)
+                    .and_then(EvidenceWriter::finish)
+                    .map_err(|e| named(path, e))?;
+            }
+            return Err(spawn_error(program, &spec.cwd, e));
+        }
+    };
     tree::forks_after_spawn(forks);
     let tree = Tree::new(child.id() as i32, mark);
     // Both pipes are read by this thread, in the loop that waits for the child (no thread per
     // stream): `poll` on the pipes and the child's pidfd wakes it for output or the end.
     let outs = match (child.stdout.take(), child.stderr.take()) {
         (Some(o), Some(e)) => (
-            Output::new(o, stdout_log, stdout_path.to_path_buf(), filter.clone()),
-            Output::new(e, stderr_log, stderr_path.to_path_buf(), filter),
+            Output::new(o, stdout_path.to_path_buf(), filter.clone()),
+            Output::new(e, stderr_path.to_path_buf(), filter),
         ),
         _ => unreachable!("both streams are piped"),
     };
@@ -282,14 +290,13 @@ struct Output {
 impl Output {
     fn new(
         pipe: impl Into<OwnedFd>,
-        log: EvidenceWriter,
         path: PathBuf,
         filter: Option<Arc<Filter>>,
     ) -> io::Result<Output> {
         let file = nonblocking(pipe.into())?;
         Ok(Output {
             file: Some(file),
-            sink: Some(Sink::new(log, path.clone(), filter)),
+            sink: Some(Sink::new(path.clone(), filter)),
             path,
             error: None,
             abandoned: false,
@@ -482,11 +489,10 @@ pub(crate) fn capture(
 ) -> io::Result<Capture> {
     let stop_at = Arc::new(Mutex::new(None));
     let mut pipe = StoppablePipe::new(pipe.into(), stop_at.clone())?;
-    let file = EvidenceWriter::create(&path).map_err(|e| named(&path, e))?;
     let handle = thread::spawn(move || {
         let shown = path.clone();
         let (mut captured, mut file) =
-            copy_capped(&mut pipe, file, path, filter).map_err(|e| named(&shown, e))?;
+            copy_capped(&mut pipe, path, filter).map_err(|e| named(&shown, e))?;
         if pipe.abandoned {
             write_abandoned(&mut file).map_err(|e| named(&shown, e))?;
             captured.truncated = true;
@@ -545,11 +551,10 @@ impl Read for StoppablePipe {
 
 fn copy_capped(
     pipe: &mut impl Read,
-    file: EvidenceWriter,
     path: PathBuf,
     filter: Option<Arc<Filter>>,
 ) -> io::Result<(Captured, EvidenceWriter)> {
-    let mut sink = Sink::new(file, path, filter);
+    let mut sink = Sink::new(path, filter);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match pipe.read(&mut buf) {
@@ -565,9 +570,12 @@ fn copy_capped(
 
 /// One output stream on its way to disk: redacted line by line through its own stream, the
 /// first [`HEAD_BYTES`] written as they come, the last [`TAIL_BYTES`] held in memory, the
-/// middle dropped and marked.
+/// middle dropped and marked. The log is created at the first byte to write, or at the end:
+/// a silent command costs no file until it is done (100 checks starting at once do not all
+/// create two files first), and whatever a check put at that path meanwhile is refused
+/// (`rundir::EvidenceWriter`) or, being readyctl's file from then on, guarded by the ledger.
 struct Sink {
-    file: EvidenceWriter,
+    file: Option<EvidenceWriter>,
     path: PathBuf,
     total: u64,
     head_written: u64,
@@ -578,9 +586,9 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(file: EvidenceWriter, path: PathBuf, filter: Option<Arc<Filter>>) -> Sink {
+    fn new(path: PathBuf, filter: Option<Arc<Filter>>) -> Sink {
         Sink {
-            file,
+            file: None,
             path,
             total: 0,
             head_written: 0,
@@ -609,7 +617,7 @@ impl Sink {
         if self.head_written < HEAD_BYTES {
             let room = (HEAD_BYTES - self.head_written) as usize;
             let take = room.min(chunk.len());
-            self.file.write_all(&chunk[..take])?;
+            self.log()?.write_all(&chunk[..take])?;
             self.head_written += take as u64;
             self.tail.extend(&chunk[take..]);
         } else {
@@ -641,20 +649,27 @@ impl Sink {
             self.tail.drain(..excess);
             self.dropped = true;
         }
-        if self.dropped {
-            writeln!(
-                self.file,
-                "\n[readyctl: output truncated: {} bytes written, middle omitted]",
-                self.total
-            )?;
+        let total = self.total;
+        let dropped = self.dropped;
+        let tail = std::mem::take(&mut self.tail);
+        let log = self.log()?;
+        if dropped {
+            writeln!(log, "\n[readyctl: output truncated: {total} bytes written, middle omitted]")?;
         }
-        let (a, b) = self.tail.as_slices();
-        self.file.write_all(a)?;
-        self.file.write_all(b)?;
-        self.file.flush()?;
-        let captured =
-            Captured { path: self.path, total_bytes: self.total, truncated: self.dropped };
-        Ok((captured, self.file))
+        let (a, b) = tail.as_slices();
+        log.write_all(a)?;
+        log.write_all(b)?;
+        log.flush()?;
+        let file = self.file.take().expect("created above");
+        Ok((Captured { path: self.path, total_bytes: total, truncated: dropped }, file))
+    }
+
+    /// The log, created the first time there is something to write (or at the end).
+    fn log(&mut self) -> io::Result<&mut EvidenceWriter> {
+        if self.file.is_none() {
+            self.file = Some(EvidenceWriter::create(&self.path)?);
+        }
+        Ok(self.file.as_mut().expect("just created"))
     }
 }
 

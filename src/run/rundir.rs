@@ -270,7 +270,15 @@ fn create_evidence_file(path: &Path) -> io::Result<File> {
         .create(true)
         .truncate(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)?;
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            // A FIFO nobody reads (ENXIO with O_NONBLOCK), a symlink (ELOOP with O_NOFOLLOW).
+            Some(libc::ENXIO) => io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
+            Some(libc::ELOOP) => {
+                io::Error::new(io::ErrorKind::InvalidInput, "a symlink, not followed")
+            }
+            _ => e,
+        })?;
     if !file.metadata()?.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
     }

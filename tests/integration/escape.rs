@@ -183,18 +183,24 @@ fn a_sibling_made_with_clone_parent_is_gone_before_the_next_check() {
     );
 }
 
-/// The logs exist before the command starts: it cannot plant a FIFO (which would block
-/// readyctl opening it) or a symlink where readyctl will write them.
+/// A log is created when there is something to write (or at the end): a FIFO a check puts at
+/// its path (which would block an ordinary open) or a symlink is refused without waiting, the
+/// check is an error naming it, and the run is sealed without it.
 #[test]
 fn a_check_cannot_plant_its_own_log_files() {
-    let yaml = "version: 1\nchecks:\n  - id: x\n    timeout: 2s\n    command: { run: \"mkfifo $READYCTL_SCRATCH/../evidence/x/stdout.log $READYCTL_SCRATCH/../evidence/x/stderr.log\" }\n";
+    let yaml = "version: 1\nchecks:\n  - id: x\n    timeout: 2s\n    command: { run: \"e=$READYCTL_SCRATCH/../evidence/x; mkfifo $e/stdout.log; ln -s /etc/passwd $e/stderr.log\" }\n";
     let repo = temp_repo(&[("readiness.yaml", yaml)]);
     let (out, took) = wait_within(spawn(repo.path()), Duration::from_secs(30));
     assert!(took < Duration::from_secs(10), "took {took:?}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["results"][0]["status"], "fail", "{}", v["results"][0]);
-    let log = repo.path().join("run/evidence/x/stdout.log");
-    assert!(std::fs::symlink_metadata(&log).unwrap().is_file(), "{}", log.display());
+    let x = &v["results"][0];
+    assert_eq!(x["status"], "error", "{x}");
+    let reason = x["reason"].as_str().unwrap();
+    assert!(reason.contains("`evidence/x/stdout.log` (not a regular file)"), "{reason}");
+    assert!(reason.contains("`evidence/x/stderr.log` (not a regular file)"), "{reason}");
+    assert!(std::fs::symlink_metadata(repo.path().join("run/evidence/x/stdout.log")).is_err());
+    let verify = readyctl(repo.path(), &["verify", "run", "--allow-unsigned"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
 
 /// A check that replaces its own log while readyctl writes it, and plants a file beside it:
@@ -202,7 +208,7 @@ fn a_check_cannot_plant_its_own_log_files() {
 /// sealed evidence is only what readyctl wrote); the other check and the seal are unharmed.
 #[test]
 fn a_check_that_forges_its_own_evidence_is_an_error_and_nothing_forged_is_sealed() {
-    let yaml = "version: 1\nchecks:\n  - id: x\n    command: { run: \"echo real; e=$READYCTL_SCRATCH/../evidence/x; rm $e/stdout.log; echo FORGED > $e/stdout.log; echo '<testsuite/>' > $e/junit.xml\" }\n  - id: y\n    command: { run: 'echo fine' }\n";
+    let yaml = "version: 1\nchecks:\n  - id: x\n    command: { run: \"echo real; e=$READYCTL_SCRATCH/../evidence/x; until [ -f $e/stdout.log ]; do sleep 0.01; done; rm $e/stdout.log; echo FORGED > $e/stdout.log; echo '<testsuite/>' > $e/junit.xml\" }\n  - id: y\n    command: { run: 'echo fine' }\n";
     let repo = temp_repo(&[("readiness.yaml", yaml)]);
     let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -233,7 +239,7 @@ fn a_check_that_forges_its_own_evidence_is_an_error_and_nothing_forged_is_sealed
 /// run is not sealed.
 #[test]
 fn a_link_to_a_log_outside_its_directory_stops_the_seal() {
-    let yaml = "version: 1\nchecks:\n  - id: linked\n    command: { run: \"echo FORGED; e=$READYCTL_SCRATCH/../evidence; mkdir -p $e/ghost; ln $e/linked/stdout.log $e/ghost/planted.txt\" }\n";
+    let yaml = "version: 1\nchecks:\n  - id: linked\n    command: { run: \"echo FORGED; e=$READYCTL_SCRATCH/../evidence; until [ -f $e/linked/stdout.log ]; do sleep 0.01; done; mkdir -p $e/ghost; ln $e/linked/stdout.log $e/ghost/planted.txt\" }\n";
     let repo = temp_repo(&[("readiness.yaml", yaml)]);
     let out = readyctl(repo.path(), &["check", "--out", "run", "--quiet"]);
     let err = text(&out.stderr);
@@ -246,7 +252,7 @@ fn a_link_to_a_log_outside_its_directory_stops_the_seal() {
 /// and the run is sealed with only what readyctl wrote.
 #[test]
 fn a_log_written_into_or_linked_is_not_evidence_and_the_run_verifies() {
-    let yaml = "version: 1\nchecks:\n  - id: into\n    command: { run: \"echo real; sleep 0.2; echo FORGED > $READYCTL_SCRATCH/../evidence/into/stdout.log\" }\n  - id: linked\n    command: { run: \"echo FORGED; e=$READYCTL_SCRATCH/../evidence/linked; ln $e/stdout.log $e/junit.xml\" }\n";
+    let yaml = "version: 1\nchecks:\n  - id: into\n    command: { run: \"echo real; sleep 0.2; echo FORGED > $READYCTL_SCRATCH/../evidence/into/stdout.log\" }\n  - id: linked\n    command: { run: \"echo FORGED; e=$READYCTL_SCRATCH/../evidence/linked; until [ -f $e/stdout.log ]; do sleep 0.01; done; ln $e/stdout.log $e/junit.xml\" }\n";
     let repo = temp_repo(&[("readiness.yaml", yaml)]);
     let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
