@@ -444,19 +444,37 @@ pub fn own(path: &Path, meta: &fs::Metadata, content: bool) -> Result<(String, u
     Ok(wrote)
 }
 
-/// Every entry under `dir` that is not evidence readyctl wrote ([`foreign`]), as
-/// (path relative to `dir`, why), in name order.
-pub fn foreign_files(dir: &Path) -> io::Result<Vec<(String, &'static str)>> {
-    let mut found = Vec::new();
+/// What [`vet`] found under a run directory.
+#[derive(Debug, Default)]
+pub struct Vetted {
+    /// Every entry that is not evidence readyctl wrote ([`own`]): (path relative to the
+    /// directory, why), in name order.
+    pub foreign: Vec<(String, &'static str)>,
+    /// Every file readyctl wrote there, unchanged: (path relative to the directory, size).
+    pub files: Vec<(PathBuf, u64)>,
+}
+
+/// Walks `dir` once and sorts what it holds into readyctl's own files and the rest.
+pub fn vet(dir: &Path) -> io::Result<Vetted> {
+    let mut vetted = Vetted::default();
     for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
         let entry = entry.map_err(io::Error::other)?;
         let meta = entry.metadata().map_err(io::Error::other)?;
-        if let (false, Err(why)) = (meta.is_dir(), own(entry.path(), &meta, false)) {
-            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-            found.push((rel.to_string_lossy().replace('\\', "/"), why));
+        if meta.is_dir() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        match own(entry.path(), &meta, false) {
+            Ok(_) => vetted.files.push((rel.to_path_buf(), meta.len())),
+            Err(why) => vetted.foreign.push((rel.to_string_lossy().replace('\\', "/"), why)),
         }
     }
-    Ok(found)
+    Ok(vetted)
+}
+
+/// Every entry under `dir` that is not evidence readyctl wrote ([`vet`]).
+pub fn foreign_files(dir: &Path) -> io::Result<Vec<(String, &'static str)>> {
+    Ok(vet(dir)?.foreign)
 }
 
 /// Where artifact `name` goes in the evidence directory `dir`: `name` must be a plain relative

@@ -252,11 +252,11 @@ impl Session<'_> {
         let _ = std::fs::remove_dir_all(run_dir.scratch());
         // Every process is gone: the run directory must hold what readyctl wrote, as it wrote
         // it (a check that wrote into another check's evidence, or a service, is caught here).
-        let foreign = rundir::foreign_files(&run_dir.path)
+        let vetted = rundir::vet(&run_dir.path)
             .map_err(|e| Error::Seal(redactor.redact_str(&e.to_string()).0))?;
-        if !foreign.is_empty() {
+        if !vetted.foreign.is_empty() {
             let shown: Vec<String> =
-                foreign.iter().map(|(path, why)| format!("`{path}` ({why})")).collect();
+                vetted.foreign.iter().map(|(path, why)| format!("`{path}` ({why})")).collect();
             let list = crate::text::first_few(&shown, 10, crate::text::More::Plus);
             return Err(Error::Tampered(redactor.redact_str(&list).0));
         }
@@ -339,7 +339,7 @@ impl Session<'_> {
             signer.as_ref(),
             &claims_md,
             baseline.as_ref(),
-            &stored,
+            Written { stored: &stored, files: &vetted.files },
         )
         .map_err(|e| Error::Seal(redactor.redact_str(&format!("{e:#}")).0))?;
         let record = record;
@@ -408,6 +408,13 @@ pub fn default_jobs() -> usize {
     (std::thread::available_parallelism().map_or(2, |n| n.get()) * 4).max(8)
 }
 
+/// What readyctl wrote in the run directory before the reports: the evidence digests taken
+/// when it was stored, and every file as [`rundir::vet`] found it (path, size).
+struct Written<'a> {
+    stored: &'a [crate::evidence::FileDigest],
+    files: &'a [(std::path::PathBuf, u64)],
+}
+
 /// Writes report.md and report.html, then seals the run: manifest.json (the record as in-toto
 /// predicate), the DSSE envelope when signing, and SHA256SUMS — each atomically, so a crash
 /// never leaves a manifest naming files that were not written. `record` is already redacted;
@@ -419,12 +426,13 @@ fn write_run(
     signer: Option<&ed25519_dalek::SigningKey>,
     extra_md: &str,
     baseline: Option<&RunRecord>,
-    stored: &[crate::evidence::FileDigest],
+    written: Written<'_>,
 ) -> anyhow::Result<String> {
     let mut md = markdown::render(record, Some(&run_dir.path));
     md.push_str(extra_md);
     rundir::write_atomic(&run_dir.path.join("report.md"), md.as_bytes())?;
-    record.redactions = redactions_in(&run_dir.path)?;
+    let report_md = (Path::new("report.md").to_path_buf(), md.len() as u64);
+    record.redactions = redactions_in(&run_dir.path, written.files.iter().chain([&report_md]))?;
     if !record_redactions.is_empty() {
         let own = record.redactions.entry("manifest.json".to_string()).or_default();
         for (rule, n) in record_redactions {
@@ -436,7 +444,7 @@ fn write_run(
     let page = crate::report::html::render(record, baseline);
     rundir::write_atomic(&run_dir.path.join("report.html"), page.as_bytes())?;
     // The evidence was hashed when stored: the seal reuses those digests (see `seal_reusing`).
-    crate::evidence::seal_reusing(&run_dir.path, |_| predicate, signer, stored)?;
+    crate::evidence::seal_reusing(&run_dir.path, |_| predicate, signer, written.stored)?;
     Ok(md)
 }
 
@@ -468,19 +476,24 @@ fn claims_section(
 }
 
 /// Where redaction markers stand in the run directory: file, rule, count (never a value).
-fn redactions_in(run_dir: &Path) -> anyhow::Result<BTreeMap<String, BTreeMap<String, u64>>> {
+///
+/// `files` are the run directory's files (path relative to it, size), as [`rundir::vet`] found
+/// them, plus report.md: the directory is not walked again.
+fn redactions_in<'a>(
+    run_dir: &Path,
+    files: impl Iterator<Item = &'a (std::path::PathBuf, u64)>,
+) -> anyhow::Result<BTreeMap<String, BTreeMap<String, u64>>> {
     let marker = regex::bytes::Regex::new(r"\[REDACTED:([A-Za-z0-9_.:-]+)\]").expect("valid regex");
     let mut found = BTreeMap::new();
-    for entry in walkdir::WalkDir::new(run_dir).sort_by_file_name() {
-        let entry = entry?;
+    for (rel, size) in files {
         // An empty file (most logs) holds no marker: not opened.
-        if !entry.file_type().is_file() || entry.metadata()?.len() == 0 {
+        if *size == 0 {
             continue;
         }
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         // Read in pieces cut after a newline (a marker never holds one, so no marker is cut
         // and the matches are those of the whole file), not the whole file at once.
-        let mut file = std::fs::File::open(entry.path())?;
+        let mut file = std::fs::File::open(run_dir.join(rel))?;
         let mut buf: Vec<u8> = Vec::new();
         let mut piece = vec![0u8; 256 << 10];
         loop {
@@ -505,7 +518,7 @@ fn redactions_in(run_dir: &Path) -> anyhow::Result<BTreeMap<String, BTreeMap<Str
                 break;
             }
         }
-        let rel = entry.path().strip_prefix(run_dir)?.to_string_lossy().replace('\\', "/");
+        let rel = rel.to_string_lossy().replace('\\', "/");
         if !counts.is_empty() {
             found.insert(rel, counts);
         }
