@@ -34,7 +34,7 @@ pub use dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 pub use keys::{SIGNING_KEY_ENV, keygen, keyid};
 pub use pack::pack;
 pub use redact::{RedactingWriter, Redactions, Redactor, strip_url_credentials};
-pub use seal::{SealReport, seal, seal_reusing, seal_with, sign};
+pub use seal::{SealReport, seal, seal_files, seal_reusing, seal_with, sign};
 pub use statement::{GitInfo, PREDICATE_TYPE, STATEMENT_TYPE, git_info};
 pub use sums::FileDigest;
 pub use verify::{Problem, SignatureStatus, VerifyOptions, VerifyReport, verify};

@@ -102,6 +102,28 @@ pub fn seal_reusing(
             }
         }
     }
+    seal_files(run_dir, files, build_predicate, signer)
+}
+
+/// Seals `run_dir` with `files` as its subjects, as they are: the caller lists every file of
+/// the run directory with its digest (the run: what readyctl wrote, vetted, and the reports'
+/// bytes), so nothing is listed or hashed again, and a file that is not what the caller says
+/// makes the run fail `verify`, naming it.
+pub fn seal_files(
+    run_dir: &Path,
+    mut files: Vec<FileDigest>,
+    build_predicate: impl FnOnce(&[FileDigest]) -> Value,
+    signer: Option<&SigningKey>,
+) -> anyhow::Result<SealReport> {
+    files.retain(|f| !is_sealing_file(&f.path));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    if let Some(bad) = files.iter().find(|f| f.path.contains(['\n', '\r', '\\'])) {
+        bail!(
+            "{}: {} file name contains a newline or backslash (run directories hold plain names only)",
+            run_dir.display(),
+            bad.path.escape_debug()
+        );
+    }
     let predicate = build_predicate(&files);
     let commit = commit_subject(&predicate);
     let statement = build_statement(

@@ -682,7 +682,14 @@ fn run_with_path(spec: &Spec, ctx: &ProbeContext, path: &std::ffi::OsStr) -> Pro
         if ended.timed_out || ended.cancelled {
             return ProbeOutcome::error(format!("{} {}", tool.id(), ended.describe_end()));
         }
-        let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+        // The tool's report as readyctl wrote it, verified (not whatever the path holds now).
+        let text = match crate::run::rundir::read_own(&out_path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return ProbeOutcome::error(format!("cannot trust {}'s report: {e}", tool.id()));
+            }
+            Err(_) => String::new(),
+        };
         let parsed = match tool {
             Tool::CargoAudit => parse_cargo_audit(&text, input),
             Tool::PipAudit => parse_pip_audit(&text, input),

@@ -245,7 +245,8 @@ pub fn store_artifacts(
             continue;
         }
         let written_here = digests.remove(entry.path());
-        match own(entry.path(), &meta, written_here.is_none()) {
+        let content = if written_here.is_none() { Content::Read } else { Content::Skip };
+        match own(entry.path(), &meta, content) {
             Ok((sha256, size)) => stored.files.push(EvidenceFile { path: rel, sha256, size }),
             Err(why) => {
                 fs::remove_file(entry.path()).map_err(|e| with_path(e, entry.path()))?;
@@ -318,7 +319,7 @@ impl EvidenceWriter {
     pub fn create(path: &Path) -> io::Result<EvidenceWriter> {
         let file = create_evidence_file(path)?;
         let id = identity(&file.metadata()?);
-        ledger().insert(id, Entry { path: path.to_path_buf(), done: None });
+        ledger().insert(id, Entry { path: path.to_path_buf(), done: None, verified: false });
         Ok(EvidenceWriter { file, hasher: Sha256::new(), size: 0, finished: false })
     }
 
@@ -389,6 +390,9 @@ type Ledger = std::collections::HashMap<(u64, u64), Entry>;
 struct Entry {
     path: PathBuf,
     done: Option<Done>,
+    /// Read back against its digest since it was finished, or written in one go with no
+    /// process of a check reading its path (an artifact): not read again at the seal.
+    verified: bool,
 }
 
 struct Done {
@@ -424,24 +428,78 @@ fn stamp(meta: &fs::Metadata) -> Stamp {
 /// was; else why it is not evidence. With `content`, the file is also read and must hold
 /// exactly what readyctl wrote (for files others could write into while readyctl wrote them:
 /// streamed logs).
-pub fn own(path: &Path, meta: &fs::Metadata, content: bool) -> Result<(String, u64), &'static str> {
+pub fn own(
+    path: &Path,
+    meta: &fs::Metadata,
+    content: Content,
+) -> Result<(String, u64), &'static str> {
     if !meta.is_file() {
         return Err("not a regular file");
     }
-    let wrote = match ledger().get(&identity(meta)) {
+    let (wrote, verified) = match ledger().get(&identity(meta)) {
         Some(entry) if entry.path == path => match &entry.done {
             None => return Err("not finished by readyctl"),
             Some(done) if done.stamp != stamp(meta) => {
                 return Err("changed after readyctl wrote it");
             }
-            Some(done) => (done.sha256.clone(), done.size),
+            Some(done) => ((done.sha256.clone(), done.size), entry.verified),
         },
         _ => return Err("not written by readyctl"),
     };
-    if content && hash_file(path).ok().as_ref() != Some(&wrote) {
-        return Err("written into by another process while readyctl wrote it");
+    if content == Content::Read || (content == Content::IfUnread && !verified) {
+        if hash_file(path).ok().as_ref() != Some(&wrote) {
+            return Err("written into by another process while readyctl wrote it");
+        }
+        if let Some(entry) = ledger().get_mut(&identity(meta)) {
+            entry.verified = true;
+        }
     }
     Ok(wrote)
+}
+
+/// Whether [`own`] reads the file back against the digest of what readyctl wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// Identity, path and stamp only.
+    Skip,
+    /// Also read it (a log streamed while a check's processes ran).
+    Read,
+    /// Read it unless it was read back already (at the seal: service logs).
+    IfUnread,
+}
+
+/// The bytes of `path`, a file readyctl wrote and finished, exactly as readyctl wrote them:
+/// opened without following a symlink, the opened file must be the one the ledger has at this
+/// path, unchanged since, and what is read from it must have the digest of what readyctl
+/// wrote. A probe judges a log on these bytes, never on whatever the path names by then (a
+/// check's process could swap the directory, or write into the file).
+pub fn read_own(path: &Path) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    let refused = |why: &str| {
+        io::Error::new(io::ErrorKind::InvalidData, format!("{}: {why}", path.display()))
+    };
+    let wrote = {
+        let ledger = ledger();
+        match ledger.get(&identity(&meta)) {
+            Some(entry) if entry.path == path && meta.is_file() => match &entry.done {
+                Some(done) if done.stamp == stamp(&meta) => (done.sha256.clone(), done.size),
+                Some(_) => return Err(refused("changed after readyctl wrote it")),
+                None => return Err(refused("not finished by readyctl")),
+            },
+            _ => return Err(refused("not written by readyctl")),
+        }
+    };
+    let mut bytes = Vec::with_capacity(wrote.1 as usize);
+    file.read_to_end(&mut bytes)?;
+    if (crate::text::hex(&Sha256::digest(&bytes)), bytes.len() as u64) != wrote {
+        return Err(refused("written into by another process while readyctl wrote it"));
+    }
+    Ok(bytes)
 }
 
 /// What [`vet`] found under a run directory.
@@ -450,11 +508,14 @@ pub struct Vetted {
     /// Every entry that is not evidence readyctl wrote ([`own`]): (path relative to the
     /// directory, why), in name order.
     pub foreign: Vec<(String, &'static str)>,
-    /// Every file readyctl wrote there, unchanged: (path relative to the directory, size).
-    pub files: Vec<(PathBuf, u64)>,
+    /// Every file readyctl wrote there, unchanged, with the digest of what it wrote (path
+    /// relative to the directory with `/` separators).
+    pub files: Vec<crate::evidence::FileDigest>,
 }
 
-/// Walks `dir` once and sorts what it holds into readyctl's own files and the rest.
+/// Walks `dir` once and sorts what it holds into readyctl's own files and the rest. Files not
+/// read back since readyctl finished them (service logs, written while the service ran) are
+/// read against the digest of what readyctl wrote.
 pub fn vet(dir: &Path) -> io::Result<Vetted> {
     let mut vetted = Vetted::default();
     for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
@@ -464,9 +525,12 @@ pub fn vet(dir: &Path) -> io::Result<Vetted> {
             continue;
         }
         let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        match own(entry.path(), &meta, false) {
-            Ok(_) => vetted.files.push((rel.to_path_buf(), meta.len())),
-            Err(why) => vetted.foreign.push((rel.to_string_lossy().replace('\\', "/"), why)),
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        match own(entry.path(), &meta, Content::IfUnread) {
+            Ok((sha256, size)) => {
+                vetted.files.push(crate::evidence::FileDigest { path: rel, sha256, size })
+            }
+            Err(why) => vetted.foreign.push((rel, why)),
         }
     }
     Ok(vetted)
@@ -504,7 +568,15 @@ fn write_hashed(
     let mut out = io::BufWriter::new(file);
     write(&mut out)?;
     out.flush()?;
-    out.into_inner().map_err(|e| e.into_error())?.finish()
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    let id = identity(&file.file.metadata()?);
+    let digest = file.finish()?;
+    // Written in one go by readyctl: the seal takes its digest (a process that wrote into it
+    // meanwhile makes the run fail `verify`, naming the file), it does not read it again.
+    if let Some(entry) = ledger().get_mut(&id) {
+        entry.verified = true;
+    }
+    Ok(digest)
 }
 
 /// Copies `reader` to `dest` through `filter`, hashing what is written: (SHA-256 hex, size).
@@ -785,7 +857,8 @@ mod tests {
         fs::write(dir.join("sub/planted.txt"), b"planted\n").unwrap();
         symlink("/etc/passwd", dir.join("link")).unwrap();
 
-        // The run-wide vetting compares identity, path and stamp (no reading).
+        // The run-wide vetting compares identity, path and stamp, and reads back what was not
+        // read since it was finished (here the log written into).
         let why = |s: &str| s.to_string();
         assert_eq!(
             foreign_files(&dir).unwrap(),
@@ -793,6 +866,7 @@ mod tests {
                 (why("dropped.log"), "not finished by readyctl"),
                 (why("link"), "not a regular file"),
                 (why("origin.log"), "changed after readyctl wrote it"),
+                (why("stderr.log"), "written into by another process while readyctl wrote it"),
                 (why("stdout.log"), "not written by readyctl"),
                 (why("sub/linked.txt"), "not written by readyctl"),
                 (why("sub/planted.txt"), "not written by readyctl"),
@@ -817,6 +891,30 @@ mod tests {
         assert!(reason.contains("`evidence/c/dropped.log` (not finished by readyctl)"), "{reason}");
         assert!(!dir.join("stdout.log").exists() && !dir.join("link").exists());
         assert!(foreign_files(&dir).unwrap().is_empty());
+    }
+
+    /// A probe judges a log on the bytes readyctl wrote: a directory swapped in with a fake log,
+    /// or the log written into after readyctl finished it, is refused; the real one is read.
+    #[test]
+    fn read_own_gives_only_what_readyctl_wrote() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a");
+        fs::create_dir(&dir).unwrap();
+        let log = dir.join("stdout.log");
+        let mut w = EvidenceWriter::create(&log).unwrap();
+        w.write_all(b"tests: 3 FAILED\n").unwrap();
+        w.finish().unwrap();
+        fs::rename(&dir, tmp.path().join("a.real")).unwrap();
+        fs::create_dir(&dir).unwrap();
+        fs::write(&log, b"ALL OK\n").unwrap();
+        let e = read_own(&log).unwrap_err();
+        assert!(e.to_string().ends_with("not written by readyctl"), "{e}");
+        fs::remove_dir_all(&dir).unwrap();
+        fs::rename(tmp.path().join("a.real"), &dir).unwrap();
+        assert_eq!(read_own(&log).unwrap(), b"tests: 3 FAILED\n");
+        fs::OpenOptions::new().write(true).open(&log).unwrap().write_all(b"ALL OK ").unwrap();
+        let e = read_own(&log).unwrap_err();
+        assert!(e.to_string().ends_with("changed after readyctl wrote it"), "{e}");
     }
 
     /// A symlink where readyctl would make a check's evidence directory is refused, not

@@ -311,18 +311,6 @@ impl Session<'_> {
             waivers: waiver_records,
             services: service_records,
         };
-        // The digests the evidence got when it was stored, taken before the record is
-        // redacted (a redaction rule must not be able to change a digest the seal reuses).
-        let stored: Vec<crate::evidence::FileDigest> = record
-            .results
-            .iter()
-            .flat_map(|r| &r.evidence)
-            .map(|f| crate::evidence::FileDigest {
-                path: f.path.clone(),
-                sha256: f.sha256.clone(),
-                size: f.size,
-            })
-            .collect();
         // Redacted once, field by field, before the manifest, report.md, the reporters, the
         // terminal or `--format json` read it; the values are raw here, so no escaping can hide
         // a secret and no match can cross from one field into another.
@@ -339,7 +327,7 @@ impl Session<'_> {
             signer.as_ref(),
             &claims_md,
             baseline.as_ref(),
-            Written { stored: &stored, files: &vetted.files },
+            &vetted.files,
         )
         .map_err(|e| Error::Seal(redactor.redact_str(&format!("{e:#}")).0))?;
         let record = record;
@@ -408,13 +396,6 @@ pub fn default_jobs() -> usize {
     (std::thread::available_parallelism().map_or(2, |n| n.get()) * 4).max(8)
 }
 
-/// What readyctl wrote in the run directory before the reports: the evidence digests taken
-/// when it was stored, and every file as [`rundir::vet`] found it (path, size).
-struct Written<'a> {
-    stored: &'a [crate::evidence::FileDigest],
-    files: &'a [(std::path::PathBuf, u64)],
-}
-
 /// Writes report.md and report.html, then seals the run: manifest.json (the record as in-toto
 /// predicate), the DSSE envelope when signing, and SHA256SUMS — each atomically, so a crash
 /// never leaves a manifest naming files that were not written. `record` is already redacted;
@@ -426,13 +407,13 @@ fn write_run(
     signer: Option<&ed25519_dalek::SigningKey>,
     extra_md: &str,
     baseline: Option<&RunRecord>,
-    written: Written<'_>,
+    written: &[crate::evidence::FileDigest],
 ) -> anyhow::Result<String> {
     let mut md = markdown::render(record, Some(&run_dir.path));
     md.push_str(extra_md);
     rundir::write_atomic(&run_dir.path.join("report.md"), md.as_bytes())?;
-    let report_md = (Path::new("report.md").to_path_buf(), md.len() as u64);
-    record.redactions = redactions_in(&run_dir.path, written.files.iter().chain([&report_md]))?;
+    let report_md = digest_of("report.md", md.as_bytes());
+    record.redactions = redactions_in(&run_dir.path, written.iter().chain([&report_md]))?;
     if !record_redactions.is_empty() {
         let own = record.redactions.entry("manifest.json".to_string()).or_default();
         for (rule, n) in record_redactions {
@@ -443,8 +424,11 @@ fn write_run(
     // From the redacted record: every text was redacted as raw value before HTML escaping.
     let page = crate::report::html::render(record, baseline);
     rundir::write_atomic(&run_dir.path.join("report.html"), page.as_bytes())?;
-    // The evidence was hashed when stored: the seal reuses those digests (see `seal_reusing`).
-    crate::evidence::seal_reusing(&run_dir.path, |_| predicate, signer, written.stored)?;
+    // The subjects are what readyctl wrote (vetted, with the digests of what it wrote) and the
+    // reports' bytes: nothing is listed or read again, and nothing else is sealed.
+    let report_html = digest_of("report.html", page.as_bytes());
+    let files = written.iter().cloned().chain([report_md, report_html]).collect();
+    crate::evidence::seal_files(&run_dir.path, files, |_| predicate, signer)?;
     Ok(md)
 }
 
@@ -481,19 +465,19 @@ fn claims_section(
 /// them, plus report.md: the directory is not walked again.
 fn redactions_in<'a>(
     run_dir: &Path,
-    files: impl Iterator<Item = &'a (std::path::PathBuf, u64)>,
+    files: impl Iterator<Item = &'a crate::evidence::FileDigest>,
 ) -> anyhow::Result<BTreeMap<String, BTreeMap<String, u64>>> {
     let marker = regex::bytes::Regex::new(r"\[REDACTED:([A-Za-z0-9_.:-]+)\]").expect("valid regex");
     let mut found = BTreeMap::new();
-    for (rel, size) in files {
+    for f in files {
         // An empty file (most logs) holds no marker: not opened.
-        if *size == 0 {
+        if f.size == 0 {
             continue;
         }
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         // Read in pieces cut after a newline (a marker never holds one, so no marker is cut
         // and the matches are those of the whole file), not the whole file at once.
-        let mut file = std::fs::File::open(run_dir.join(rel))?;
+        let mut file = std::fs::File::open(run_dir.join(&f.path))?;
         let mut buf: Vec<u8> = Vec::new();
         let mut piece = vec![0u8; 256 << 10];
         loop {
@@ -518,12 +502,21 @@ fn redactions_in<'a>(
                 break;
             }
         }
-        let rel = rel.to_string_lossy().replace('\\', "/");
         if !counts.is_empty() {
-            found.insert(rel, counts);
+            found.insert(f.path.clone(), counts);
         }
     }
     Ok(found)
+}
+
+/// The digest of bytes readyctl writes as file `name` of the run directory.
+fn digest_of(name: &str, bytes: &[u8]) -> crate::evidence::FileDigest {
+    use sha2::Digest;
+    crate::evidence::FileDigest {
+        path: name.to_string(),
+        sha256: crate::text::hex(&sha2::Sha256::digest(bytes)),
+        size: bytes.len() as u64,
+    }
 }
 
 #[cfg(test)]

@@ -284,6 +284,30 @@ fn a_service_cannot_forge_a_checks_log_into_a_pass() {
     assert!(x["reason"].as_str().unwrap().contains("written into by another process"), "{x}");
 }
 
+/// A service that writes into its own log behind readyctl (here an unredacted secret, over
+/// the head of the log): the log is read back before the seal, and the run is not sealed;
+/// the secret is in no output.
+#[test]
+fn a_service_that_rewrites_its_log_stops_the_seal() {
+    let yaml = "version: 1\nsecrets: [DB_PASSWORD]\nservices:\n  api:\n    run: \"echo up; sleep 0.3; printf 'FORGED pw=%s' \\\"$DB_PASSWORD\\\" 1<> \\\"$PWD/run/evidence/services/api/output.log\\\"; sleep 30\"\n    ready: { log: '^up$' }\nchecks:\n  - id: a\n    needs: [api]\n    command: { run: 'sleep 1; echo ok' }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let out = Command::new(bin())
+        .args(["check", "--out", "run", "--quiet"])
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .env("DB_PASSWORD", "hunter2-Qx81")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`evidence/services/api/output.log` (written into by another process while readyctl wrote it)"),
+        "{err}"
+    );
+    assert!(!repo.path().join("run/manifest.json").exists());
+    assert!(!err.contains("hunter2") && !text(&out.stdout).contains("hunter2"));
+}
+
 /// A check that could not start leaves finished, empty logs: another check writing into them
 /// later is caught before the seal.
 #[test]
