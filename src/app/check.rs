@@ -55,6 +55,7 @@ pub fn run(mut args: CheckArgs) -> Result<u8, Error> {
         fail_fast: args.fail_fast,
         no_services: args.no_services,
         keep: args.keep,
+        own_process: true,
         quiet: args.quiet,
         color: args.color,
         table_follows,

@@ -346,3 +346,20 @@ fn junit_nan_time_is_no_time() {
     let times: Vec<Option<f64>> = report.cases.iter().map(|c| c.time).collect();
     assert_eq!(times, vec![None, Some(15.0)]);
 }
+
+/// A FIFO where a report should be (a check's process can swap one in after the glob saw a
+/// file) is refused at once, never waited on.
+#[test]
+fn a_fifo_in_place_of_a_report_is_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("junit.xml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let e = super::open_report(&fifo).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    let real = dir.path().join("real.xml");
+    std::fs::write(&real, "<testsuite/>").unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut super::open_report(&real).unwrap(), &mut text).unwrap();
+    assert_eq!(text, "<testsuite/>");
+}

@@ -65,6 +65,7 @@ pub fn create(
         None => (repo.join(".readyctl").join("runs").join(&id), true),
     };
     fs::create_dir_all(path.join("evidence")).map_err(|e| with_path(e, &path))?;
+    made_dir(&path.join("evidence"));
     fs::create_dir_all(path.join(SCRATCH)).map_err(|e| with_path(e, &path))?;
     if managed {
         ignore_itself(&repo.join(".readyctl"))?;
@@ -289,19 +290,69 @@ fn create_evidence_file(path: &Path) -> io::Result<File> {
 /// Creates the evidence directory `dir` (and its parents): an existing `dir` must be a real
 /// directory, not a symlink a check put there to have readyctl write elsewhere.
 pub fn create_evidence_dir(dir: &Path) -> io::Result<()> {
-    if let Some(parent) = dir.parent() {
-        fs::create_dir_all(parent)?;
+    create_dirs_within(dir)?;
+    made_dir(dir);
+    Ok(())
+}
+
+/// Directories readyctl made for evidence (the run's `evidence/` and each check's), by
+/// identity and path: where [`create_dirs_within`] stops looking for symlinks.
+fn made_dirs() -> std::sync::MutexGuard<'static, std::collections::HashMap<(u64, u64), PathBuf>> {
+    static MADE: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<(u64, u64), PathBuf>>,
+    > = std::sync::OnceLock::new();
+    MADE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn made_dir(dir: &Path) {
+    if let Ok(meta) = fs::symlink_metadata(dir) {
+        made_dirs().insert(identity(&meta), dir.to_path_buf());
     }
-    match fs::create_dir(dir) {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            if fs::symlink_metadata(dir)?.is_dir() {
-                Ok(())
-            } else {
-                Err(io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a directory"))
+}
+
+/// Creates `dir` and its missing parents without following a symlink: going up from `dir` to
+/// the nearest directory readyctl made for evidence, every existing level must be a real
+/// directory (a check could put a symlink at `evidence/<id>` or `evidence/<id>/results` to
+/// have readyctl write elsewhere), and each missing level is made with `mkdir`.
+fn create_dirs_within(dir: &Path) -> io::Result<()> {
+    let mut missing = Vec::new();
+    let mut level = dir;
+    loop {
+        match fs::symlink_metadata(level) {
+            Ok(meta) if meta.is_dir() => {
+                let ours = made_dirs().get(&identity(&meta)).is_some_and(|p| p == level);
+                if ours {
+                    break;
+                }
             }
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("`{}` exists and is not a directory (a symlink?)", level.display()),
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(level),
+            Err(e) => return Err(e),
         }
-        r => r,
+        match level.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => level = parent,
+            _ => break,
+        }
     }
+    for level in missing.into_iter().rev() {
+        match fs::create_dir(level) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if !fs::symlink_metadata(level)?.is_dir() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        format!("`{}` exists and is not a directory", level.display()),
+                    ));
+                }
+            }
+            r => r?,
+        }
+    }
+    Ok(())
 }
 
 /// The one way readyctl writes a file in a run directory (logs, artifacts, copies): created by
@@ -562,7 +613,7 @@ fn write_hashed(
     write: impl FnOnce(&mut io::BufWriter<EvidenceWriter>) -> io::Result<()>,
 ) -> io::Result<(String, u64)> {
     if let Some(parent) = dest.parent() {
-        fs::create_dir_all(parent)?;
+        create_dirs_within(parent)?;
     }
     let file = EvidenceWriter::create(dest).map_err(|e| with_path(e, dest))?;
     let mut out = io::BufWriter::new(file);
@@ -927,6 +978,16 @@ mod tests {
         create_evidence_dir(&evidence.join("a")).unwrap();
         std::os::unix::fs::symlink(tmp.path(), evidence.join("b")).unwrap();
         assert!(create_evidence_dir(&evidence.join("b")).is_err());
+        // A symlink a check put below its evidence directory: an artifact that would go
+        // through it is an error, and nothing is written where it points.
+        let outside = tmp.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        fs::write(outside.join("1-junit.xml"), "precious").unwrap();
+        std::os::unix::fs::symlink(&outside, evidence.join("a/results")).unwrap();
+        let artifacts = vec![Artifact::bytes("results/1-junit.xml", "<testsuite/>")];
+        let e = store_artifacts(&evidence.join("a"), &evidence, artifacts, None).unwrap_err();
+        assert!(e.to_string().contains("is not a directory"), "{e}");
+        assert_eq!(fs::read_to_string(outside.join("1-junit.xml")).unwrap(), "precious");
     }
 
     /// The copy is the bytes of the file that was opened (not what the path names later),

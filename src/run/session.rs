@@ -102,6 +102,10 @@ pub struct Session<'a> {
     pub no_services: bool,
     /// `--keep N`: managed runs kept after this one.
     pub keep: usize,
+    /// readyctl is this process (not a test process, where other tests' children run): before
+    /// the run is vetted and sealed, every process still its child is an escaped one, killed
+    /// (`tree::kill_adopted`).
+    pub own_process: bool,
     /// No progress, notes or waiver warnings on stderr.
     pub quiet: bool,
     pub color: ColorChoice,
@@ -248,6 +252,10 @@ impl Session<'_> {
         progress.done();
         let service_records = services.records();
         drop(services);
+        // Nothing readyctl started runs now: what is still its child escaped a tree.
+        if self.own_process {
+            super::tree::kill_adopted();
+        }
         // Reports the checks wrote there were read (and copied into evidence) by now.
         let _ = std::fs::remove_dir_all(run_dir.scratch());
         // Every process is gone: the run directory must hold what readyctl wrote, as it wrote
@@ -586,6 +594,7 @@ mod tests {
             fail_fast: false,
             no_services: false,
             keep: 5,
+            own_process: false,
             quiet: true,
             color: ColorChoice::Never,
             table_follows: false,

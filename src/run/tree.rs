@@ -259,6 +259,34 @@ pub fn kill_all_live() {
     }
 }
 
+/// At the end of a run, when readyctl has started nothing that still runs (every check's tree
+/// ended, every service stopped): SIGKILLs every process that is still readyctl's child, and
+/// reaps it. Those are orphans readyctl adopted as subreaper — descendants that left their
+/// tree before it was first read and without its mark (`setsid env -u READYCTL_TREE …`,
+/// detached within the first [`TRACK_EVERY`]). Nothing a run starts outlives it; in
+/// particular nothing can write into the run directory while it is vetted and sealed.
+/// Returns how many were killed.
+pub fn kill_adopted() -> usize {
+    let me = std::process::id() as i32;
+    let mut killed = std::collections::HashSet::new();
+    for round in 0..KILL_ROUNDS {
+        let children: Vec<Proc> = all_procs().into_iter().filter(|p| p.ppid == me).collect();
+        for p in children.iter().filter(|p| p.zombie) {
+            reap_one(p.pid);
+        }
+        let alive: Vec<&Proc> = children.iter().filter(|p| !p.zombie).collect();
+        if alive.is_empty() {
+            break;
+        }
+        for p in alive {
+            send(p.pid, libc::SIGKILL);
+            killed.insert(p.pid);
+        }
+        thread::sleep(Duration::from_millis(if round < 10 { 2 } else { 20 }));
+    }
+    killed.len()
+}
+
 fn send(pid: i32, signal: i32) {
     if pid > 1 && pid != std::process::id() as i32 {
         // SAFETY: kill has no memory-safety preconditions; a process already gone (ESRCH) is

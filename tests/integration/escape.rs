@@ -308,6 +308,34 @@ fn a_service_that_rewrites_its_log_stops_the_seal() {
     assert!(!err.contains("hunter2") && !text(&out.stdout).contains("hunter2"));
 }
 
+/// A process that drops the tree mark and detaches before the check's tree is first read
+/// survives the check; it waits for report.md to plant evidence and append to the report.
+/// It is still readyctl's (adopted) child when the run ends, so it is killed before the run
+/// is vetted and sealed: nothing is planted, the run verifies, nothing is left.
+#[test]
+fn an_escapee_that_waits_for_the_seal_is_killed_before_it() {
+    let m = marker(31);
+    let _cleanup = Cleanup(needle(&m));
+    std::fs::create_dir_all(std::env::temp_dir()).unwrap();
+    let script = format!(
+        "r=$1; while [ ! -f $r/report.md ]; do sleep 0.01; done; mkdir -p $r/evidence/ghost; echo planted > $r/evidence/ghost/p.txt; echo FORGED >> $r/report.md # .{m}"
+    );
+    let files = [("esc.sh", script.as_str())];
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: x\n    command: {{ run: \"(setsid env -u READYCTL_TREE sh $PWD/esc.sh $READYCTL_SCRATCH/.. .{m} </dev/null >/dev/null 2>&1 &); sleep 0.05; echo done\" }}\n"
+    );
+    let mut all = vec![("readiness.yaml", yaml.as_str())];
+    all.extend_from_slice(&files);
+    let repo = temp_repo(&all);
+    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(gone(&needle(&m)), "it survived readyctl: {:?}", pids_with(&needle(&m)));
+    assert!(!repo.path().join("run/evidence/ghost").exists());
+    let verify = readyctl(repo.path(), &["verify", "run", "--allow-unsigned"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+}
+
 /// A check that could not start leaves finished, empty logs: another check writing into them
 /// later is caught before the seal.
 #[test]
