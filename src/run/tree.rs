@@ -267,10 +267,9 @@ pub fn kill_all_live() {
 /// particular nothing can write into the run directory while it is vetted and sealed.
 /// Returns how many were killed.
 pub fn kill_adopted() -> usize {
-    let me = std::process::id() as i32;
     let mut killed = std::collections::HashSet::new();
     for round in 0..KILL_ROUNDS {
-        let children: Vec<Proc> = all_procs().into_iter().filter(|p| p.ppid == me).collect();
+        let children = own_children();
         for p in children.iter().filter(|p| p.zombie) {
             reap_one(p.pid);
         }
@@ -285,6 +284,35 @@ pub fn kill_adopted() -> usize {
         thread::sleep(Duration::from_millis(if round < 10 { 2 } else { 20 }));
     }
     killed.len()
+}
+
+/// readyctl's children now: from each thread's `/proc/self/task/<tid>/children` (an orphan
+/// is adopted by one of the subreaper's threads), else by reading every process's parent.
+fn own_children() -> Vec<Proc> {
+    #[cfg(target_os = "linux")]
+    if task_children_supported()
+        && let Ok(tasks) = std::fs::read_dir("/proc/self/task")
+    {
+        let pids: Vec<i32> = tasks
+            .filter_map(Result::ok)
+            .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+            .flat_map(|text| {
+                text.split_whitespace().filter_map(|p| p.parse::<i32>().ok()).collect::<Vec<_>>()
+            })
+            .collect();
+        return pids.into_iter().filter_map(stat).collect();
+    }
+    let me = std::process::id() as i32;
+    all_procs().into_iter().filter(|p| p.ppid == me).collect()
+}
+
+/// Whether the kernel lists a task's children (`CONFIG_PROC_CHILDREN`).
+fn task_children_supported() -> bool {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        let tid = std::process::id();
+        std::path::Path::new(&format!("/proc/self/task/{tid}/children")).exists()
+    })
 }
 
 fn send(pid: i32, signal: i32) {
