@@ -251,6 +251,8 @@ pub fn store_artifacts(
             Ok((sha256, size)) => stored.files.push(EvidenceFile { path: rel, sha256, size }),
             Err(why) => {
                 fs::remove_file(entry.path()).map_err(|e| with_path(e, entry.path()))?;
+                // Nothing readyctl wrote at this path is evidence any more (a replaced log).
+                ledger().retain(|_, e| e.path != entry.path());
                 stored.foreign.push((rel, why));
             }
         }
@@ -584,6 +586,24 @@ pub fn vet(dir: &Path) -> io::Result<Vetted> {
             Err(why) => vetted.foreign.push((rel, why)),
         }
     }
+    // What readyctl finished writing here and kept must still be here.
+    let seen: std::collections::HashSet<&str> =
+        vetted.files.iter().map(|f| f.path.as_str()).collect();
+    let mut gone: Vec<String> = ledger()
+        .values()
+        .filter(|e| e.done.is_some())
+        .filter_map(|e| e.path.strip_prefix(dir).ok())
+        .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+        .filter(|rel| !seen.contains(rel.as_str()))
+        .collect();
+    gone.sort();
+    gone.dedup();
+    let foreign_paths: std::collections::HashSet<String> =
+        vetted.foreign.iter().map(|(p, _)| p.clone()).collect();
+    for rel in gone.into_iter().filter(|p| !foreign_paths.contains(p)) {
+        vetted.foreign.push((rel, "removed after readyctl wrote it"));
+    }
+    vetted.foreign.sort();
     Ok(vetted)
 }
 

@@ -352,7 +352,7 @@ fn the_logs_of_a_command_that_did_not_start_are_still_guarded() {
 /// directory: the run is not sealed (no manifest), readyctl says what changed and exits 1.
 #[test]
 fn a_run_directory_changed_behind_readyctl_is_not_sealed() {
-    let yaml = "version: 1\nchecks:\n  - id: first\n    command: { run: 'echo real' }\n  - id: second\n    needs: [first]\n    command: { run: \"e=$READYCTL_SCRATCH/../evidence; echo FORGED-AND-LONGER > $e/first/stdout.log; mkdir -p $e/ghost; echo boo > $e/ghost/stdout.log\" }\n";
+    let yaml = "version: 1\nchecks:\n  - id: first\n    command: { run: 'echo real' }\n  - id: second\n    needs: [first]\n    command: { run: \"e=$READYCTL_SCRATCH/../evidence; echo FORGED-AND-LONGER > $e/first/stdout.log; rm $e/first/stderr.log; mkdir -p $e/ghost; echo boo > $e/ghost/stdout.log\" }\n";
     let repo = temp_repo(&[("readiness.yaml", yaml)]);
     let out = readyctl(repo.path(), &["check", "--out", "run", "--quiet"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -363,6 +363,7 @@ fn a_run_directory_changed_behind_readyctl_is_not_sealed() {
     );
     assert!(err.contains("`evidence/first/stdout.log` (changed after readyctl wrote it)"), "{err}");
     assert!(err.contains("`evidence/ghost/stdout.log` (not written by readyctl)"), "{err}");
+    assert!(err.contains("`evidence/first/stderr.log` (removed after readyctl wrote it)"), "{err}");
     assert!(!repo.path().join("run/manifest.json").exists());
 }
 
