@@ -253,6 +253,40 @@ pub enum Unread {
     Error(std::io::Error),
 }
 
+/// Opens `path` for reading only if it is a regular file, without ever waiting: a FIFO (which a
+/// check's process can put where a file was, at any moment) would block an ordinary `open`
+/// until someone writes to it, past every deadline. Opened with `O_NONBLOCK`, the opened file
+/// must be regular; then reads block as usual (a regular file never waits).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    // SAFETY: fcntl on a descriptor this function owns; no pointers.
+    unsafe {
+        let flags = libc::fcntl(file.as_raw_fd(), libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(file.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
+    Ok(file)
+}
+
+/// The whole of `path` as UTF-8 text (an error if it is not), read through [`open_regular`].
+pub fn read_regular_string(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_regular(path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
+/// The whole of `path`, read through [`open_regular`].
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut open_regular(path)?, &mut bytes)?;
+    Ok(bytes)
+}
+
 /// Reads `path` into `buf` (cleared first) unless it is larger than `max_bytes` (by `len`,
 /// its size when known) or binary (a NUL byte in its first 8 KiB).
 pub fn read_text(
@@ -265,7 +299,7 @@ pub fn read_text(
         return Err(Unread::TooLarge);
     }
     buf.clear();
-    std::fs::File::open(path)
+    open_regular(path)
         .and_then(|mut f| std::io::Read::read_to_end(&mut f, buf))
         .map_err(Unread::Error)?;
     if buf[..buf.len().min(8192)].contains(&0) {

@@ -300,8 +300,9 @@ impl RedactorBuilder {
 }
 
 /// The strings that stand for one secret value: the value, trimmed; each of its lines,
-/// trimmed (a multi-line value is redacted line by line in streams); and the JSON-escaped
-/// form of each (a value printed inside JSON). Forms under [`MIN_SECRET_LEN`] are left out.
+/// trimmed (a multi-line value is redacted line by line in streams); and the JSON- and
+/// XML-escaped forms of each (a value printed inside JSON, or kept in a JUnit report). Forms
+/// under [`MIN_SECRET_LEN`] are left out.
 fn literal_forms(value: &str) -> Vec<String> {
     let mut plain = vec![value.to_string(), value.trim().to_string()];
     if value.contains(['\n', '\r']) {
@@ -314,6 +315,15 @@ fn literal_forms(value: &str) -> Vec<String> {
     for p in plain {
         let json = serde_json::to_string(&p).expect("a string serializes");
         forms.push(json[1..json.len() - 1].to_string());
+        // XML/HTML-escaped, as a test report (JUnit) or a page holds it; `'` and `"` both ways.
+        if p.contains(['&', '<', '>', '"', '\'']) {
+            let text = p.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            for dq in ["\"", "&quot;", "&#34;"] {
+                for sq in ["'", "&apos;", "&#39;"] {
+                    forms.push(text.replace('"', dq).replace('\'', sq));
+                }
+            }
+        }
         forms.push(p);
     }
     forms.retain(|f| f.len() >= MIN_SECRET_LEN);
@@ -775,6 +785,19 @@ mod tests {
         // JSON-escaped, as a program would print it inside JSON.
         let json = serde_json::to_string(cred).unwrap();
         assert_eq!(r.redact_str(&json).0, "\"[REDACTED:secret:CRED]\"");
+    }
+
+    #[test]
+    fn xml_escaped_values_are_redacted() {
+        let r = Redactor::builder().secret("XTOK", "p<ss&w0rd'!\"").build();
+        for text in [
+            "<failure message=\"p&lt;ss&amp;w0rd'!&quot;\"/>",
+            "<x>p&lt;ss&amp;w0rd&apos;!&quot;</x>",
+            "<x>p&lt;ss&amp;w0rd&#39;!&#34;</x>",
+        ] {
+            let (out, _) = r.redact_str(text);
+            assert!(out.contains("[REDACTED:secret:XTOK]") && !out.contains("w0rd"), "{out}");
+        }
     }
 
     #[test]

@@ -556,28 +556,9 @@ pub fn read_coverage_from(
 
 /// Opens a report, refusing files over [`MAX_REPORT_BYTES`].
 pub fn open_report(path: &Path) -> Result<File, FormatError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    // Opened without waiting, and only a regular file is read: a FIFO swapped in for the
-    // report (after the glob saw a file) would otherwise block the open past any deadline.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| FormatError::io(path, e))?;
+    // Never waits: a FIFO swapped in for the report (after the glob saw a file) is refused.
+    let file = crate::walk::open_regular(path).map_err(|e| FormatError::io(path, e))?;
     let meta = file.metadata().map_err(|e| FormatError::io(path, e))?;
-    if !meta.is_file() {
-        return Err(FormatError::new(path, None, "not a regular file".to_string()));
-    }
-    // A regular file never blocks: back to ordinary reads.
-    // SAFETY: fcntl on a descriptor this function owns; no pointers.
-    unsafe {
-        use std::os::fd::AsRawFd;
-        let fd = file.as_raw_fd();
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags >= 0 {
-            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
-        }
-    }
     let size = meta.len();
     if size > MAX_REPORT_BYTES {
         return Err(FormatError::new(

@@ -83,6 +83,9 @@ impl ProbeContext<'_> {
         name: &str,
         read: impl FnOnce(&mut std::io::BufReader<crate::run::rundir::Tee>) -> Result<T, E>,
     ) -> Result<(T, Artifact), KeepError<E>> {
+        // A name may come from a file name holding a secret (`junit-$TOKEN.xml`).
+        let name = crate::run::rundir::redacted_name(name, self.output_filter.as_deref());
+        let name = name.as_str();
         let dest = crate::run::rundir::artifact_path(self.evidence_dir, name)
             .map_err(|e| KeepError::Keep(e.to_string()))?;
         let (out, copied) =

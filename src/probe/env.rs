@@ -159,7 +159,7 @@ pub fn scan_reads(repo: &Path, cancel: &std::sync::atomic::AtomicBool) -> Scan {
         let ext = rel.rsplit_once('.').map_or("", |(_, e)| e);
         // Only YAML needs its text to decide (ERB in Rails' config/*.yml).
         let text = if matches!(ext, "yml" | "yaml") {
-            match std::fs::read_to_string(entry.path()) {
+            match crate::walk::read_regular_string(entry.path()) {
                 Ok(t) => Some(t),
                 Err(_) => continue,
             }
@@ -173,7 +173,7 @@ pub fn scan_reads(repo: &Path, cancel: &std::sync::atomic::AtomicBool) -> Scan {
         };
         let text = match text {
             Some(t) => t,
-            None => match std::fs::read_to_string(entry.path()) {
+            None => match crate::walk::read_regular_string(entry.path()) {
                 Ok(t) => t,
                 Err(_) => continue,
             },
@@ -258,7 +258,7 @@ fn run(spec: &Spec, ctx: &ProbeContext) -> ProbeOutcome {
         .filter(|(n, _)| !platform(n) && !spec.ignore.iter().any(|i| i == *n))
         .collect();
     let path = ctx.resolve(&rel);
-    let text = match std::fs::read(&path) {
+    let text = match crate::walk::read_regular(&path) {
         Ok(b) => Some(String::from_utf8_lossy(&b).into_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return ProbeOutcome::error(format!("cannot read {rel}: {e}")),

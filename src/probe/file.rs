@@ -289,7 +289,7 @@ fn run(compiled: &Compiled, ctx: &ProbeContext) -> ProbeOutcome {
                 MAX_CONTENT_BYTES >> 20
             ));
         }
-        let text = match std::fs::read(f) {
+        let text = match crate::walk::read_regular(f) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
             Err(e) => return ProbeOutcome::error(format!("cannot read `{}`: {e}", rel(f))),
         };

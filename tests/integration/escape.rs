@@ -336,6 +336,60 @@ fn an_escapee_that_waits_for_the_seal_is_killed_before_it() {
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
 
+/// A check that replaces a file another check reads with a FIFO: the reader never waits on
+/// it (an ordinary open blocks until someone writes, past every deadline and signal).
+#[test]
+fn a_fifo_where_a_probe_reads_a_file_is_an_error_not_a_hang() {
+    let yaml = "version: 1\nchecks:\n  - id: build\n    command: { run: 'rm README.md && mkfifo README.md' }\n  - id: readme\n    needs: [build]\n    timeout: 3s\n    file: { path: README.md, contains: [hi] }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml), ("README.md", "hi\n")]);
+    let (out, took) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["results"][1];
+    assert_eq!(r["status"], "error", "{r}");
+    assert!(r["reason"].as_str().unwrap().contains("not a regular file"), "{r}");
+}
+
+/// A test suite that touches or `chmod`s everything under the repository (the run directory
+/// included) changes the evidence's times, not its bytes: the run is sealed and verifies.
+#[test]
+fn touching_the_whole_repository_is_not_tampering() {
+    let yaml = "version: 1\nchecks:\n  - id: first\n    command: { run: 'echo a' }\n  - id: second\n    needs: [first]\n    command: { run: 'chmod -R u+rw . && find . -type f -exec touch {} +' }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let out = readyctl(repo.path(), &["check", "--out", "run", "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let verify = readyctl(repo.path(), &["verify", "run", "--allow-unsigned"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+}
+
+/// A secret in the name of a results file, and one with XML special characters kept
+/// XML-escaped in a JUnit report: neither reaches any file name or byte of the run.
+#[test]
+fn secrets_in_report_names_and_xml_escapes_are_redacted() {
+    let yaml = "version: 1\nsecrets: [TOKEN, XTOK]\nchecks:\n  - id: t\n    tests:\n      run: 'printf \"<testsuite><testcase name=\\\"a\\\"><failure message=\\\"p&lt;ss&amp;w0rd!!\\\"/></testcase></testsuite>\" > \"$READYCTL_SCRATCH/junit-$TOKEN.xml\"'\n      results: \"$READYCTL_SCRATCH/junit-*.xml\"\n      format: junit\n      max_failed: any\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let out = Command::new(bin())
+        .args(["check", "--out", "run", "--quiet"])
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .env("TOKEN", "tok-Zq81xY77")
+        .env("XTOK", "p<ss&w0rd!!")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for entry in walkdir::WalkDir::new(repo.path().join("run")) {
+        let entry = entry.unwrap();
+        let name = entry.path().to_string_lossy().into_owned();
+        assert!(!name.contains("tok-Zq81xY77"), "{name}");
+        if entry.file_type().is_file() {
+            let bytes = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned();
+            assert!(!bytes.contains("tok-Zq81xY77") && !bytes.contains("w0rd"), "{name}");
+        }
+    }
+    let verify = readyctl(repo.path(), &["verify", "run", "--allow-unsigned"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+}
+
 /// A check that could not start leaves finished, empty logs: another check writing into them
 /// later is caught before the seal.
 #[test]
