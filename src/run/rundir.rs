@@ -66,6 +66,7 @@ pub fn create(
     };
     fs::create_dir_all(path.join("evidence")).map_err(|e| with_path(e, &path))?;
     made_dir(&path.join("evidence"));
+    hold_root(&path.join("evidence"));
     fs::create_dir_all(path.join(SCRATCH)).map_err(|e| with_path(e, &path))?;
     if managed {
         ignore_itself(&repo.join(".readyctl"))?;
@@ -235,6 +236,17 @@ pub fn store_artifacts(
     }
     let run_dir = evidence_root.parent().unwrap_or(evidence_root);
     let mut stored = Stored::default();
+    // The directory itself: a symlink a check put in its place is removed, never walked.
+    match fs::symlink_metadata(dir) {
+        Ok(meta) if !meta.is_dir() => {
+            remove_beneath(dir).map_err(|e| with_path(e, dir))?;
+            let rel = dir.strip_prefix(run_dir).unwrap_or(dir).to_string_lossy().replace('\\', "/");
+            stored.foreign.push((rel, "not the directory readyctl made (a symlink?)"));
+            return Ok(stored);
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(stored),
+        _ => {}
+    }
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(io::Error::other)?;
         let rel = entry.path().strip_prefix(run_dir).unwrap_or(entry.path());
@@ -250,7 +262,7 @@ pub fn store_artifacts(
         match own(entry.path(), &meta, content) {
             Ok((sha256, size)) => stored.files.push(EvidenceFile { path: rel, sha256, size }),
             Err(why) => {
-                fs::remove_file(entry.path()).map_err(|e| with_path(e, entry.path()))?;
+                remove_beneath(entry.path()).map_err(|e| with_path(e, entry.path()))?;
                 // Nothing readyctl wrote at this path is evidence any more (a replaced log).
                 ledger().retain(|_, e| e.path != entry.path());
                 stored.foreign.push((rel, why));
@@ -269,20 +281,23 @@ pub fn store_artifacts(
 /// Errors do not name the file: callers do.
 fn create_evidence_file(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            // A FIFO nobody reads (ENXIO with O_NONBLOCK), a symlink (ELOOP with O_NOFOLLOW).
-            Some(libc::ENXIO) => io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
-            Some(libc::ELOOP) => {
-                io::Error::new(io::ErrorKind::InvalidInput, "a symlink, not followed")
-            }
-            _ => e,
-        })?;
+    let flags =
+        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    let opened = match open_beneath(path, flags, 0o666) {
+        Some(r) => r,
+        None => fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path),
+    };
+    let file = opened.map_err(|e| match e.raw_os_error() {
+        // A FIFO nobody reads (ENXIO with O_NONBLOCK), a symlink (ELOOP with O_NOFOLLOW).
+        Some(libc::ENXIO) => io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
+        Some(libc::ELOOP) => io::Error::new(io::ErrorKind::InvalidInput, "a symlink, not followed"),
+        _ => e,
+    })?;
     if !file.metadata()?.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
     }
@@ -353,6 +368,98 @@ fn create_dirs_within(dir: &Path) -> io::Result<()> {
             }
             r => r?,
         }
+    }
+    Ok(())
+}
+
+/// The run directories' `evidence/` directories, held open (`O_PATH`): files readyctl creates
+/// or removes under one are reached with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`, so
+/// a symlink a check put at any level (`evidence/<id>`, `evidence/<id>/results`) is refused,
+/// never followed out of the run.
+fn roots() -> std::sync::MutexGuard<'static, Vec<(PathBuf, std::os::fd::OwnedFd)>> {
+    static ROOTS: std::sync::OnceLock<std::sync::Mutex<Vec<(PathBuf, std::os::fd::OwnedFd)>>> =
+        std::sync::OnceLock::new();
+    ROOTS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn hold_root(dir: &Path) {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Ok(f) = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(dir)
+    {
+        roots().push((dir.to_path_buf(), f.into()));
+    }
+}
+
+/// `openat2` of `path` beneath the held `evidence/` root it lies under; `None` when it lies
+/// under none (a temporary directory) or the kernel has no `openat2` (before Linux 5.6).
+fn open_beneath(path: &Path, flags: i32, mode: u32) -> Option<io::Result<File>> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        use std::os::unix::ffi::OsStrExt;
+        let roots = roots();
+        let (root, rel) = roots.iter().rev().find_map(|(root, fd)| {
+            let rel = path.strip_prefix(root).ok()?;
+            (!rel.as_os_str().is_empty()).then_some((fd, rel))
+        })?;
+        let rel = std::ffi::CString::new(rel.as_os_str().as_bytes()).ok()?;
+        // SAFETY: open_how is plain data; zeroed is a valid value, then the fields are set.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (flags | libc::O_CLOEXEC) as u64;
+        how.mode = if flags & libc::O_CREAT != 0 { mode as u64 } else { 0 };
+        how.resolve =
+            libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
+        // SAFETY: a valid directory descriptor, a NUL-terminated path and a pointer to `how`
+        // with its size; the result is a new descriptor we own, or -1.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                root.as_raw_fd(),
+                rel.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if fd < 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::ENOSYS) => None,
+                Some(libc::ELOOP) | Some(libc::EXDEV) => Some(Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a symlink on the way, not followed",
+                ))),
+                _ => Some(Err(e)),
+            };
+        }
+        // SAFETY: a fresh descriptor, wrapped once.
+        Some(Ok(unsafe { File::from_raw_fd(fd as i32) }))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (path, flags, mode);
+        None
+    }
+}
+
+/// Removes `path` without following a symlink at any level beneath its `evidence/` root.
+fn remove_beneath(path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return fs::remove_file(path);
+    };
+    let dir = match open_beneath(parent, libc::O_PATH | libc::O_DIRECTORY, 0) {
+        Some(r) => r?,
+        None => return fs::remove_file(path),
+    };
+    let name = std::ffi::CString::new(name.as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: a valid directory descriptor and a NUL-terminated name.
+    if unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) } != 0 {
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

@@ -390,6 +390,23 @@ fn secrets_in_report_names_and_xml_escapes_are_redacted() {
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
 
+/// A check that swaps its evidence directory for a symlink to a directory outside the run:
+/// readyctl never writes, truncates or removes anything there (files are created and removed
+/// beneath the run's `evidence/` with `openat2`, no symlink followed); the check is an error.
+#[test]
+fn a_symlinked_evidence_directory_never_leads_readyctl_outside_the_run() {
+    let yaml = "version: 1\nchecks:\n  - id: evil\n    command: { run: \"EV=$READYCTL_SCRATCH/../evidence/evil; mv $EV $EV.x; ln -s $PWD/victim $EV; echo x; echo y >&2\" }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml), ("victim/stdout.log", "precious\n")]);
+    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(r["status"], "error", "{r}");
+    assert!(r["reason"].as_str().unwrap().contains("a symlink on the way, not followed"), "{r}");
+    let victim = repo.path().join("victim");
+    assert_eq!(std::fs::read_to_string(victim.join("stdout.log")).unwrap(), "precious\n");
+    assert!(!victim.join("stderr.log").exists());
+}
+
 /// A check that could not start leaves finished, empty logs: another check writing into them
 /// later is caught before the seal.
 #[test]
