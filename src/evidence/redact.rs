@@ -299,6 +299,50 @@ impl RedactorBuilder {
     }
 }
 
+/// The XML/HTML-escaped forms of `value`, as a test report (JUnit) or a page holds it: each
+/// special character escaped as a named, decimal or hex entity (`'` and `"` also left as they
+/// are), one way for every occurrence of that character, as escapers do (Python's
+/// `html.escape` writes `&#x27;`, ElementTree `&quot;`, others `&#39;`). At most 768 forms
+/// (all five characters present); none when it has none.
+fn xml_forms(value: &str) -> Vec<String> {
+    const WAYS: [(char, &[&str]); 5] = [
+        ('&', &["&amp;", "&#38;", "&#x26;"]),
+        ('<', &["&lt;", "&#60;", "&#x3c;", "&#x3C;"]),
+        ('>', &["&gt;", "&#62;", "&#x3e;", "&#x3E;"]),
+        ('"', &["\"", "&quot;", "&#34;", "&#x22;"]),
+        ('\'', &["'", "&apos;", "&#39;", "&#x27;"]),
+    ];
+    let present: Vec<&(char, &[&str])> = WAYS.iter().filter(|(c, _)| value.contains(*c)).collect();
+    if present.is_empty() {
+        return Vec::new();
+    }
+    let mut choices: Vec<Vec<(char, &str)>> = vec![Vec::new()];
+    for (c, ways) in &present {
+        choices = choices
+            .into_iter()
+            .flat_map(|chosen| {
+                ways.iter().map(move |w| {
+                    let mut next = chosen.clone();
+                    next.push((*c, *w));
+                    next
+                })
+            })
+            .collect();
+    }
+    let mut forms = Vec::with_capacity(choices.len());
+    for chosen in choices {
+        let mut out = String::with_capacity(value.len() * 2);
+        for ch in value.chars() {
+            match chosen.iter().find(|(c, _)| *c == ch) {
+                Some((_, way)) => out.push_str(way),
+                None => out.push(ch),
+            }
+        }
+        forms.push(out);
+    }
+    forms
+}
+
 /// The strings that stand for one secret value: the value, trimmed; each of its lines,
 /// trimmed (a multi-line value is redacted line by line in streams); and the JSON- and
 /// XML-escaped forms of each (a value printed inside JSON, or kept in a JUnit report). Forms
@@ -315,15 +359,7 @@ fn literal_forms(value: &str) -> Vec<String> {
     for p in plain {
         let json = serde_json::to_string(&p).expect("a string serializes");
         forms.push(json[1..json.len() - 1].to_string());
-        // XML/HTML-escaped, as a test report (JUnit) or a page holds it; `'` and `"` both ways.
-        if p.contains(['&', '<', '>', '"', '\'']) {
-            let text = p.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-            for dq in ["\"", "&quot;", "&#34;"] {
-                for sq in ["'", "&apos;", "&#39;"] {
-                    forms.push(text.replace('"', dq).replace('\'', sq));
-                }
-            }
-        }
+        forms.extend(xml_forms(&p));
         forms.push(p);
     }
     forms.retain(|f| f.len() >= MIN_SECRET_LEN);
@@ -794,6 +830,9 @@ mod tests {
             "<failure message=\"p&lt;ss&amp;w0rd'!&quot;\"/>",
             "<x>p&lt;ss&amp;w0rd&apos;!&quot;</x>",
             "<x>p&lt;ss&amp;w0rd&#39;!&#34;</x>",
+            "<x>p&lt;ss&amp;w0rd&#x27;!&quot;</x>",
+            "<x>p&#60;ss&#38;w0rd'!\"</x>",
+            "<x>p&#x3C;ss&#x26;w0rd&#x27;!&#x22;</x>",
         ] {
             let (out, _) = r.redact_str(text);
             assert!(out.contains("[REDACTED:secret:XTOK]") && !out.contains("w0rd"), "{out}");

@@ -265,6 +265,7 @@ pub fn store_artifacts(
                 remove_beneath(entry.path()).map_err(|e| with_path(e, entry.path()))?;
                 // Nothing readyctl wrote at this path is evidence any more (a replaced log).
                 ledger().retain(|_, e| e.path != entry.path());
+                kept().remove(entry.path());
                 stored.foreign.push((rel, why));
             }
         }
@@ -451,17 +452,23 @@ fn remove_beneath(path: &Path) -> io::Result<()> {
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return fs::remove_file(path);
     };
-    let dir = match open_beneath(parent, libc::O_PATH | libc::O_DIRECTORY, 0) {
-        Some(r) => r?,
-        None => return fs::remove_file(path),
-    };
     let name = std::ffi::CString::new(name.as_bytes())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    // SAFETY: a valid directory descriptor and a NUL-terminated name.
-    if unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) } != 0 {
-        return Err(io::Error::last_os_error());
+    let unlink = |dirfd: i32| {
+        // SAFETY: a valid directory descriptor and a NUL-terminated name.
+        if unsafe { libc::unlinkat(dirfd, name.as_ptr(), 0) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    };
+    // Directly in a held root (a check's directory itself): through the root's descriptor.
+    if let Some((_, fd)) = roots().iter().find(|(root, _)| root == parent) {
+        return unlink(fd.as_raw_fd());
     }
-    Ok(())
+    match open_beneath(parent, libc::O_PATH | libc::O_DIRECTORY, 0) {
+        Some(r) => unlink(r?.as_raw_fd()),
+        None => fs::remove_file(path),
+    }
 }
 
 /// The one way readyctl writes a file in a run directory (logs, artifacts, copies): created by
@@ -496,6 +503,7 @@ impl EvidenceWriter {
         let sha256 = crate::text::hex(&self.hasher.clone().finalize());
         let done = Done { stamp: stamp(&meta), sha256: sha256.clone(), size: self.size };
         if let Some(entry) = ledger().get_mut(&identity(&meta)) {
+            kept().insert(entry.path.clone());
             entry.done = Some(done);
         }
         Ok((sha256, self.size))
@@ -522,6 +530,15 @@ impl Write for EvidenceWriter {
     }
 }
 
+/// The paths of the files readyctl finished and keeps, by path (not by identity: a removed
+/// file's inode can be given to the next file readyctl creates, which would hide the removal
+/// in the ledger). [`vet`] requires each under the run directory to be there.
+fn kept() -> std::sync::MutexGuard<'static, std::collections::HashSet<PathBuf>> {
+    static KEPT: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<PathBuf>>> =
+        std::sync::OnceLock::new();
+    KEPT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Removes a file readyctl wrote and no longer keeps (a copy that failed to parse), and its
 /// ledger entry (its inode may be reused).
 pub fn discard(path: &Path) {
@@ -531,6 +548,7 @@ pub fn discard(path: &Path) {
             ledger.remove(&identity(&meta));
         }
     }
+    kept().remove(path);
     let _ = fs::remove_file(path);
 }
 
@@ -708,10 +726,9 @@ pub fn vet(dir: &Path) -> io::Result<Vetted> {
     // What readyctl finished writing here and kept must still be here.
     let seen: std::collections::HashSet<&str> =
         vetted.files.iter().map(|f| f.path.as_str()).collect();
-    let mut gone: Vec<String> = ledger()
-        .values()
-        .filter(|e| e.done.is_some())
-        .filter_map(|e| e.path.strip_prefix(dir).ok())
+    let mut gone: Vec<String> = kept()
+        .iter()
+        .filter_map(|path| path.strip_prefix(dir).ok())
         .map(|rel| rel.to_string_lossy().replace('\\', "/"))
         .filter(|rel| !seen.contains(rel.as_str()))
         .collect();
@@ -922,7 +939,8 @@ impl BufRead for Chunks {
 
 /// Streams a file through SHA-256.
 pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
-    let mut f = File::open(path).map_err(|e| with_path(e, path))?;
+    // Never waits on a FIFO swapped in for the file.
+    let mut f = crate::walk::open_regular(path).map_err(|e| with_path(e, path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut size = 0u64;

@@ -407,6 +407,21 @@ fn a_symlinked_evidence_directory_never_leads_readyctl_outside_the_run() {
     assert!(!victim.join("stderr.log").exists());
 }
 
+/// A check that deletes another check's log and prints nothing: its own logs, made at its
+/// end, may get the freed inode; the removal is still caught (the kept files are known by
+/// path) and the run is not sealed.
+#[test]
+fn a_deleted_log_is_caught_even_when_its_inode_is_reused() {
+    let yaml = "version: 1\nchecks:\n  - id: a\n    command: { run: 'echo hi' }\n  - id: b\n    command: { run: \"sleep 0.5; rm -f $READYCTL_SCRATCH/../evidence/a/stdout.log\" }\n";
+    for _ in 0..3 {
+        let repo = temp_repo(&[("readiness.yaml", yaml)]);
+        let out = readyctl(repo.path(), &["check", "--out", "run", "--quiet"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("`evidence/a/stdout.log` (removed after readyctl wrote it)"), "{err}");
+    }
+}
+
 /// A check that could not start leaves finished, empty logs: another check writing into them
 /// later is caught before the seal.
 #[test]
