@@ -2,9 +2,11 @@
 //! `.readyctl/runs/<UTC-timestamp>-<short-id>/` by default, `--out DIR` to choose;
 //! `.readyctl/latest` points at the newest complete run.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
 
@@ -176,7 +178,7 @@ fn run_id_time(name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 pub struct Stored {
     /// The evidence: every file there that readyctl wrote, with its digest.
     pub files: Vec<EvidenceFile>,
-    /// Entries readyctl did not write, or that changed after it wrote them ([`foreign`]),
+    /// Entries readyctl did not write, or that changed after it wrote them ([`own`]),
     /// as (path relative to the run directory, why). They were removed: never evidence.
     pub foreign: Vec<(String, &'static str)>,
 }
@@ -187,13 +189,17 @@ impl Stored {
         if self.foreign.is_empty() {
             return None;
         }
-        let shown: Vec<String> =
-            self.foreign.iter().map(|(path, why)| format!("`{path}` ({why})")).collect();
         Some(format!(
             "its evidence directory holds what readyctl did not write: {}; a process of the check wrote into the run directory, so its evidence cannot be trusted (removed, not sealed)",
-            crate::text::first_few(&shown, 5, crate::text::More::Plus)
+            describe_foreign(&self.foreign, 5)
         ))
     }
+}
+
+/// The first `shown` foreign entries, each as `` `path` (why) ``, then how many more.
+pub fn describe_foreign(foreign: &[(String, &'static str)], shown: usize) -> String {
+    let each: Vec<String> = foreign.iter().map(|(path, why)| format!("`{path}` ({why})")).collect();
+    crate::text::first_few(&each, shown, crate::text::More::Plus)
 }
 
 /// Writes a probe's artifacts into its evidence directory (through the redaction filter), then
@@ -252,11 +258,11 @@ pub fn store_artifacts(
         let rel = entry.path().strip_prefix(run_dir).unwrap_or(entry.path());
         let rel = rel.to_string_lossy().replace('\\', "/");
         let meta = entry.metadata().map_err(io::Error::other)?;
-        // Streamed logs were written while the check's processes ran: read back, they must
-        // hold exactly what readyctl wrote.
         if meta.is_dir() {
             continue;
         }
+        // Streamed logs were written while the check's processes ran: read back, they must
+        // hold exactly what readyctl wrote.
         let written_here = digests.remove(entry.path());
         let content = if written_here.is_none() { Content::Read } else { Content::Skip };
         match own(entry.path(), &meta, content) {
@@ -264,8 +270,8 @@ pub fn store_artifacts(
             Err(why) => {
                 remove_beneath(entry.path()).map_err(|e| with_path(e, entry.path()))?;
                 // Nothing readyctl wrote at this path is evidence any more (a replaced log).
-                ledger().retain(|_, e| e.path != entry.path());
-                kept().remove(entry.path());
+                lock(&LEDGER).retain(|_, e| e.path != entry.path());
+                lock(&KEPT).remove(entry.path());
                 stored.foreign.push((rel, why));
             }
         }
@@ -315,16 +321,11 @@ pub fn create_evidence_dir(dir: &Path) -> io::Result<()> {
 
 /// Directories readyctl made for evidence (the run's `evidence/` and each check's), by
 /// identity and path: where [`create_dirs_within`] stops looking for symlinks.
-fn made_dirs() -> std::sync::MutexGuard<'static, std::collections::HashMap<(u64, u64), PathBuf>> {
-    static MADE: std::sync::OnceLock<
-        std::sync::Mutex<std::collections::HashMap<(u64, u64), PathBuf>>,
-    > = std::sync::OnceLock::new();
-    MADE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
-}
+static MADE_DIRS: Mutex<BTreeMap<(u64, u64), PathBuf>> = Mutex::new(BTreeMap::new());
 
 fn made_dir(dir: &Path) {
     if let Ok(meta) = fs::symlink_metadata(dir) {
-        made_dirs().insert(identity(&meta), dir.to_path_buf());
+        lock(&MADE_DIRS).insert(identity(&meta), dir.to_path_buf());
     }
 }
 
@@ -338,7 +339,7 @@ fn create_dirs_within(dir: &Path) -> io::Result<()> {
     loop {
         match fs::symlink_metadata(level) {
             Ok(meta) if meta.is_dir() => {
-                let ours = made_dirs().get(&identity(&meta)).is_some_and(|p| p == level);
+                let ours = lock(&MADE_DIRS).get(&identity(&meta)).is_some_and(|p| p == level);
                 if ours {
                     break;
                 }
@@ -377,11 +378,7 @@ fn create_dirs_within(dir: &Path) -> io::Result<()> {
 /// or removes under one are reached with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`, so
 /// a symlink a check put at any level (`evidence/<id>`, `evidence/<id>/results`) is refused,
 /// never followed out of the run.
-fn roots() -> std::sync::MutexGuard<'static, Vec<(PathBuf, std::os::fd::OwnedFd)>> {
-    static ROOTS: std::sync::OnceLock<std::sync::Mutex<Vec<(PathBuf, std::os::fd::OwnedFd)>>> =
-        std::sync::OnceLock::new();
-    ROOTS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
-}
+static ROOTS: Mutex<Vec<(PathBuf, std::os::fd::OwnedFd)>> = Mutex::new(Vec::new());
 
 fn hold_root(dir: &Path) {
     use std::os::unix::fs::OpenOptionsExt;
@@ -390,7 +387,7 @@ fn hold_root(dir: &Path) {
         .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW)
         .open(dir)
     {
-        roots().push((dir.to_path_buf(), f.into()));
+        lock(&ROOTS).push((dir.to_path_buf(), f.into()));
     }
 }
 
@@ -401,7 +398,7 @@ fn open_beneath(path: &Path, flags: i32, mode: u32) -> Option<io::Result<File>> 
     {
         use std::os::fd::{AsRawFd, FromRawFd};
         use std::os::unix::ffi::OsStrExt;
-        let roots = roots();
+        let roots = lock(&ROOTS);
         let (root, rel) = roots.iter().rev().find_map(|(root, fd)| {
             let rel = path.strip_prefix(root).ok()?;
             (!rel.as_os_str().is_empty()).then_some((fd, rel))
@@ -462,7 +459,7 @@ fn remove_beneath(path: &Path) -> io::Result<()> {
         Ok(())
     };
     // Directly in a held root (a check's directory itself): through the root's descriptor.
-    if let Some((_, fd)) = roots().iter().find(|(root, _)| root == parent) {
+    if let Some((_, fd)) = lock(&ROOTS).iter().find(|(root, _)| root == parent) {
         return unlink(fd.as_raw_fd());
     }
     match open_beneath(parent, libc::O_PATH | libc::O_DIRECTORY, 0) {
@@ -486,7 +483,7 @@ impl EvidenceWriter {
     pub fn create(path: &Path) -> io::Result<EvidenceWriter> {
         let file = create_evidence_file(path)?;
         let id = identity(&file.metadata()?);
-        ledger().insert(id, Entry { path: path.to_path_buf(), done: None, verified: false });
+        lock(&LEDGER).insert(id, Entry { path: path.to_path_buf(), done: None, verified: false });
         Ok(EvidenceWriter { file, hasher: Sha256::new(), size: 0, finished: false })
     }
 
@@ -502,8 +499,8 @@ impl EvidenceWriter {
         let meta = self.file.metadata()?;
         let sha256 = crate::text::hex(&self.hasher.clone().finalize());
         let done = Done { stamp: stamp(&meta), sha256: sha256.clone(), size: self.size };
-        if let Some(entry) = ledger().get_mut(&identity(&meta)) {
-            kept().insert(entry.path.clone());
+        if let Some(entry) = lock(&LEDGER).get_mut(&identity(&meta)) {
+            lock(&KEPT).insert(entry.path.clone());
             entry.done = Some(done);
         }
         Ok((sha256, self.size))
@@ -533,22 +530,18 @@ impl Write for EvidenceWriter {
 /// The paths of the files readyctl finished and keeps, by path (not by identity: a removed
 /// file's inode can be given to the next file readyctl creates, which would hide the removal
 /// in the ledger). [`vet`] requires each under the run directory to be there.
-fn kept() -> std::sync::MutexGuard<'static, std::collections::HashSet<PathBuf>> {
-    static KEPT: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<PathBuf>>> =
-        std::sync::OnceLock::new();
-    KEPT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
-}
+static KEPT: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 /// Removes a file readyctl wrote and no longer keeps (a copy that failed to parse), and its
 /// ledger entry (its inode may be reused).
 pub fn discard(path: &Path) {
     if let Ok(meta) = fs::symlink_metadata(path) {
-        let mut ledger = ledger();
+        let mut ledger = lock(&LEDGER);
         if ledger.get(&identity(&meta)).is_some_and(|e| e.path == path) {
             ledger.remove(&identity(&meta));
         }
     }
-    kept().remove(path);
+    lock(&KEPT).remove(path);
     let _ = fs::remove_file(path);
 }
 
@@ -563,7 +556,7 @@ pub fn discard(path: &Path) {
 /// another path, a file written into while readyctl wrote it no longer has the digest of what
 /// readyctl wrote, and a file changed after readyctl finished it has another size or change
 /// time (set by the kernel on every write, not settable by a process) or birth time.
-type Ledger = std::collections::HashMap<(u64, u64), Entry>;
+static LEDGER: Mutex<BTreeMap<(u64, u64), Entry>> = Mutex::new(BTreeMap::new());
 
 struct Entry {
     path: PathBuf,
@@ -586,9 +579,10 @@ struct Stamp {
     btime: Option<std::time::SystemTime>,
 }
 
-fn ledger() -> std::sync::MutexGuard<'static, Ledger> {
-    static LEDGER: std::sync::OnceLock<std::sync::Mutex<Ledger>> = std::sync::OnceLock::new();
-    LEDGER.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+/// One of the registries above, locked (a panic elsewhere while it was held does not make
+/// it unusable: every update leaves it consistent).
+fn lock<T>(registry: &'static Mutex<T>) -> MutexGuard<'static, T> {
+    registry.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn identity(meta: &fs::Metadata) -> (u64, u64) {
@@ -614,7 +608,7 @@ pub fn own(
     if !meta.is_file() {
         return Err("not a regular file");
     }
-    let (wrote, verified, same_stamp) = match ledger().get(&identity(meta)) {
+    let (wrote, verified, same_stamp) = match lock(&LEDGER).get(&identity(meta)) {
         Some(entry) if entry.path == path => match &entry.done {
             None => return Err("not finished by readyctl"),
             Some(done) => {
@@ -629,7 +623,9 @@ pub fn own(
         if meta.len() != wrote.1 || hash_file(path).ok().as_ref() != Some(&wrote) {
             return Err("changed after readyctl wrote it");
         }
-        if let Some(Entry { done: Some(done), verified, .. }) = ledger().get_mut(&identity(meta)) {
+        if let Some(Entry { done: Some(done), verified, .. }) =
+            lock(&LEDGER).get_mut(&identity(meta))
+        {
             done.stamp = stamp(meta);
             *verified = true;
         }
@@ -639,7 +635,7 @@ pub fn own(
         if hash_file(path).ok().as_ref() != Some(&wrote) {
             return Err("written into by another process while readyctl wrote it");
         }
-        if let Some(entry) = ledger().get_mut(&identity(meta)) {
+        if let Some(entry) = lock(&LEDGER).get_mut(&identity(meta)) {
             entry.verified = true;
         }
     }
@@ -673,7 +669,7 @@ pub fn read_own(path: &Path) -> io::Result<Vec<u8>> {
         io::Error::new(io::ErrorKind::InvalidData, format!("{}: {why}", path.display()))
     };
     let wrote = {
-        let ledger = ledger();
+        let ledger = lock(&LEDGER);
         match ledger.get(&identity(&meta)) {
             // The digest of the bytes read from the opened file decides (a `chmod` or `touch`
             // changes the file's times, not what readyctl wrote).
@@ -708,6 +704,7 @@ pub struct Vetted {
 /// read against the digest of what readyctl wrote.
 pub fn vet(dir: &Path) -> io::Result<Vetted> {
     let mut vetted = Vetted::default();
+    let mut seen = std::collections::HashSet::new();
     for entry in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
         let entry = entry.map_err(io::Error::other)?;
         let meta = entry.metadata().map_err(io::Error::other)?;
@@ -716,6 +713,7 @@ pub fn vet(dir: &Path) -> io::Result<Vetted> {
         }
         let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
         let rel = rel.to_string_lossy().replace('\\', "/");
+        seen.insert(entry.path().to_path_buf());
         match own(entry.path(), &meta, Content::IfUnread) {
             Ok((sha256, size)) => {
                 vetted.files.push(crate::evidence::FileDigest { path: rel, sha256, size })
@@ -724,28 +722,12 @@ pub fn vet(dir: &Path) -> io::Result<Vetted> {
         }
     }
     // What readyctl finished writing here and kept must still be here.
-    let seen: std::collections::HashSet<&str> =
-        vetted.files.iter().map(|f| f.path.as_str()).collect();
-    let mut gone: Vec<String> = kept()
-        .iter()
-        .filter_map(|path| path.strip_prefix(dir).ok())
-        .map(|rel| rel.to_string_lossy().replace('\\', "/"))
-        .filter(|rel| !seen.contains(rel.as_str()))
-        .collect();
-    gone.sort();
-    gone.dedup();
-    let foreign_paths: std::collections::HashSet<String> =
-        vetted.foreign.iter().map(|(p, _)| p.clone()).collect();
-    for rel in gone.into_iter().filter(|p| !foreign_paths.contains(p)) {
+    for path in lock(&KEPT).iter().filter(|p| p.starts_with(dir) && !seen.contains(*p)) {
+        let rel = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/");
         vetted.foreign.push((rel, "removed after readyctl wrote it"));
     }
     vetted.foreign.sort();
     Ok(vetted)
-}
-
-/// Every entry under `dir` that is not evidence readyctl wrote ([`vet`]).
-pub fn foreign_files(dir: &Path) -> io::Result<Vec<(String, &'static str)>> {
-    Ok(vet(dir)?.foreign)
 }
 
 /// An artifact's name as it is written: a secret in it (a report named after a token) is
@@ -789,7 +771,7 @@ fn write_hashed(
     let digest = file.finish()?;
     // Written in one go by readyctl: the seal takes its digest (a process that wrote into it
     // meanwhile makes the run fail `verify`, naming the file), it does not read it again.
-    if let Some(entry) = ledger().get_mut(&id) {
+    if let Some(entry) = lock(&LEDGER).get_mut(&id) {
         entry.verified = true;
     }
     Ok(digest)
@@ -1078,7 +1060,7 @@ mod tests {
         // read since it was finished (here the log written into).
         let why = |s: &str| s.to_string();
         assert_eq!(
-            foreign_files(&dir).unwrap(),
+            vet(&dir).unwrap().foreign,
             [
                 (why("dropped.log"), "not finished by readyctl"),
                 (why("link"), "not a regular file"),
@@ -1109,7 +1091,7 @@ mod tests {
         let reason = stored.foreign_reason().unwrap();
         assert!(reason.contains("`evidence/c/dropped.log` (not finished by readyctl)"), "{reason}");
         assert!(!dir.join("stdout.log").exists() && !dir.join("link").exists());
-        assert!(foreign_files(&dir).unwrap().is_empty());
+        assert!(vet(&dir).unwrap().foreign.is_empty());
     }
 
     /// A probe judges a log on the bytes readyctl wrote: a directory swapped in with a fake log,

@@ -263,9 +263,7 @@ impl Session<'_> {
         let vetted = rundir::vet(&run_dir.path)
             .map_err(|e| Error::Seal(redactor.redact_str(&e.to_string()).0))?;
         if !vetted.foreign.is_empty() {
-            let shown: Vec<String> =
-                vetted.foreign.iter().map(|(path, why)| format!("`{path}` ({why})")).collect();
-            let list = crate::text::first_few(&shown, 10, crate::text::More::Plus);
+            let list = rundir::describe_foreign(&vetted.foreign, 10);
             return Err(Error::Tampered(redactor.redact_str(&list).0));
         }
         let interrupted = self.cancel.load(Ordering::Relaxed);
