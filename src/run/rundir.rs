@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use sha2::{Digest, Sha256};
 
@@ -109,20 +109,25 @@ pub fn mark_latest(repo: &Path, run: &RunDir) -> io::Result<()> {
 /// readyctl still writing it) rather than left behind by a crash.
 pub const INCOMPLETE_GRACE: chrono::Duration = chrono::Duration::hours(24);
 
-/// `--keep N`: removes old runs from `.readyctl/runs/`, keeping the newest `keep` complete runs.
-/// Only directories readyctl created are touched: the name must be a run id
-/// (`20260101T120000Z-0a1b2c`), and the directory must hold a `manifest.json` (a complete
-/// run) or be an incomplete run older than [`INCOMPLETE_GRACE`] by both its name and its
-/// modification time. The run `latest` points at and `current` are never removed. `keep == 0`
-/// keeps everything. Returns the ids removed, oldest first.
+/// `--keep N`: removes old runs from `.readyctl/runs/`, keeping the newest `keep` complete runs
+/// (`current` counts as one). Only directories readyctl created are touched: the name must be
+/// a run id (`20260101T120000Z-0a1b2c`), and the directory must hold a `manifest.json` (a
+/// complete run) or be an incomplete run older than [`INCOMPLETE_GRACE`] by both its name and
+/// its modification time. `current` is never removed, nor is the run `latest` points at: when
+/// `current` is about to become `latest` (a run pruning while its checks run), the run
+/// `latest` points at now is chosen as if `current` were `latest` already, and when chosen it
+/// is returned in [`Pruned::once_latest_moves`] instead of being removed. `keep == 0` keeps
+/// everything.
 pub fn prune(
     repo: &Path,
     keep: usize,
     current: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> io::Result<Vec<String>> {
+    current_becomes_latest: bool,
+) -> io::Result<Pruned> {
+    let mut pruned = Pruned::default();
     if keep == 0 {
-        return Ok(Vec::new());
+        return Ok(pruned);
     }
     let runs = repo.join(".readyctl").join("runs");
     let latest = fs::read_link(repo.join(".readyctl").join("latest"))
@@ -135,12 +140,14 @@ pub fn prune(
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(stamp) = run_id_time(&name) else { continue };
         // Symlinks and files are never ours to delete.
-        if !entry.file_type()?.is_dir() || name == current || latest.as_deref() == Some(&name) {
+        let is_latest = latest.as_deref() == Some(&name);
+        if !entry.file_type()?.is_dir() || name == current || (is_latest && !current_becomes_latest)
+        {
             continue;
         }
         if entry.path().join("manifest.json").is_file() {
             complete.push(name);
-        } else {
+        } else if !is_latest {
             let modified = entry
                 .metadata()?
                 .modified()
@@ -157,10 +164,31 @@ pub fn prune(
     let excess = complete.len().saturating_sub(keep_older);
     let mut remove: Vec<String> = complete.into_iter().take(excess).chain(stale).collect();
     remove.sort();
-    for name in &remove {
-        fs::remove_dir_all(runs.join(name)).map_err(|e| with_path(e, &runs.join(name)))?;
+    for name in remove {
+        if latest.as_deref() == Some(&name) {
+            pruned.once_latest_moves = Some(name);
+            continue;
+        }
+        remove_run(repo, &name)?;
+        pruned.removed.push(name);
     }
-    Ok(remove)
+    Ok(pruned)
+}
+
+/// What [`prune`] did.
+#[derive(Debug, Default, PartialEq)]
+pub struct Pruned {
+    /// The ids removed, oldest first.
+    pub removed: Vec<String>,
+    /// The run `latest` points at, chosen for removal: remove it (with [`remove_run`]) once
+    /// `latest` points at the current run.
+    pub once_latest_moves: Option<String>,
+}
+
+/// Removes the managed run `name` from `.readyctl/runs/`.
+pub fn remove_run(repo: &Path, name: &str) -> io::Result<()> {
+    let dir = repo.join(".readyctl").join("runs").join(name);
+    fs::remove_dir_all(&dir).map_err(|e| with_path(e, &dir))
 }
 
 /// The start time a run id (`%Y%m%dT%H%M%SZ-xxxxxx`) carries, if `name` is one.
@@ -311,16 +339,17 @@ fn create_evidence_file(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// Creates the evidence directory `dir` (and its parents): an existing `dir` must be a real
+/// Creates the evidence directory `dir` (and its parents): an existing level must be a real
 /// directory, not a symlink a check put there to have readyctl write elsewhere.
 pub fn create_evidence_dir(dir: &Path) -> io::Result<()> {
-    create_dirs_within(dir)?;
-    made_dir(dir);
-    Ok(())
+    match make_dirs_beneath(dir) {
+        Some(r) => r,
+        None => create_dirs_within(dir),
+    }
 }
 
-/// Directories readyctl made for evidence (the run's `evidence/` and each check's), by
-/// identity and path: where [`create_dirs_within`] stops looking for symlinks.
+/// Directories readyctl made for evidence (the run's `evidence/`), by identity and path:
+/// where [`create_dirs_within`] stops looking for symlinks.
 static MADE_DIRS: Mutex<BTreeMap<(u64, u64), PathBuf>> = Mutex::new(BTreeMap::new());
 
 fn made_dir(dir: &Path) {
@@ -329,10 +358,89 @@ fn made_dir(dir: &Path) {
     }
 }
 
-/// Creates `dir` and its missing parents without following a symlink: going up from `dir` to
-/// the nearest directory readyctl made for evidence, every existing level must be a real
-/// directory (a check could put a symlink at `evidence/<id>` or `evidence/<id>/results` to
-/// have readyctl write elsewhere), and each missing level is made with `mkdir`.
+/// [`create_evidence_dir`] beneath the held `evidence/` root `dir` lies under, one level at a
+/// time from the root's descriptor: each level is opened with `O_NOFOLLOW | O_DIRECTORY` (a
+/// symlink or a file a check put there is refused, never followed) and a missing one is made
+/// with `mkdirat` in the level above, so no rename or symlink swapped in meanwhile can have a
+/// directory made outside the run. `None` when `dir` lies under no held root.
+fn make_dirs_beneath(dir: &Path) -> Option<io::Result<()>> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    let (mut level, root, rel) = root_of(dir)?;
+    let open = |at: i32, name: &std::ffi::CStr| {
+        // SAFETY: a valid directory descriptor and a NUL-terminated name; the result is a new
+        // descriptor we own, or -1.
+        let fd = unsafe {
+            libc::openat(
+                at,
+                name.as_ptr(),
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        };
+        // SAFETY: a fresh descriptor, wrapped once.
+        if fd < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        }
+    };
+    // What stands where a directory is needed: a symlink is named as such.
+    let not_a_dir = |at: i32, name: &std::ffi::CStr, level: &Path| {
+        // SAFETY: a valid directory descriptor, a NUL-terminated name and a stat buffer.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        let symlink =
+            unsafe { libc::fstatat(at, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } == 0
+                && st.st_mode & libc::S_IFMT == libc::S_IFLNK;
+        if symlink {
+            io::Error::new(io::ErrorKind::InvalidInput, "a symlink on the way, not followed")
+        } else {
+            io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("`{}` exists and is not a directory", level.display()),
+            )
+        }
+    };
+    let mut at: Option<OwnedFd> = None;
+    for name in rel.components() {
+        let std::path::Component::Normal(name) = name else {
+            return Some(Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("`{}` is not a plain path beneath the run", dir.display()),
+            )));
+        };
+        level.push(name);
+        let Ok(cname) = std::ffi::CString::new(name.as_bytes()) else {
+            return Some(Err(io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a path")));
+        };
+        let parent = at.as_ref().map_or(root.as_raw_fd(), |f| f.as_raw_fd());
+        let next = match open(parent, &cname) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                // SAFETY: a valid directory descriptor and a NUL-terminated name.
+                if unsafe { libc::mkdirat(parent, cname.as_ptr(), 0o777) } != 0 {
+                    let e = io::Error::last_os_error();
+                    if e.raw_os_error() != Some(libc::EEXIST) {
+                        return Some(Err(e));
+                    }
+                }
+                open(parent, &cname)
+            }
+            r => r,
+        };
+        match next {
+            Ok(fd) => at = Some(fd),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTDIR) | Some(libc::ELOOP)) => {
+                return Some(Err(not_a_dir(parent, &cname, &level)));
+            }
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    Some(Ok(()))
+}
+
+/// [`create_evidence_dir`] by path, for a directory under no held root (a probe's evidence
+/// directory in a unit test): going up from `dir` to the nearest directory readyctl made for
+/// evidence, every existing level must be a real directory, and each missing level is made
+/// with `mkdir`.
 fn create_dirs_within(dir: &Path) -> io::Result<()> {
     let mut missing = Vec::new();
     let mut level = dir;
@@ -378,7 +486,16 @@ fn create_dirs_within(dir: &Path) -> io::Result<()> {
 /// or removes under one are reached with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`, so
 /// a symlink a check put at any level (`evidence/<id>`, `evidence/<id>/results`) is refused,
 /// never followed out of the run.
-static ROOTS: Mutex<Vec<(PathBuf, std::os::fd::OwnedFd)>> = Mutex::new(Vec::new());
+static ROOTS: Mutex<Vec<(PathBuf, Arc<std::os::fd::OwnedFd>)>> = Mutex::new(Vec::new());
+
+/// The held root `path` lies under: (its path, its descriptor, `path` relative to it), taken
+/// out of the registry so that no lock is held while the file system works.
+fn root_of(path: &Path) -> Option<(PathBuf, Arc<std::os::fd::OwnedFd>, PathBuf)> {
+    lock(&ROOTS).iter().rev().find_map(|(root, fd)| {
+        let rel = path.strip_prefix(root).ok()?;
+        Some((root.clone(), fd.clone(), rel.to_path_buf()))
+    })
+}
 
 fn hold_root(dir: &Path) {
     use std::os::unix::fs::OpenOptionsExt;
@@ -387,7 +504,7 @@ fn hold_root(dir: &Path) {
         .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW)
         .open(dir)
     {
-        lock(&ROOTS).push((dir.to_path_buf(), f.into()));
+        lock(&ROOTS).push((dir.to_path_buf(), Arc::new(f.into())));
     }
 }
 
@@ -398,11 +515,10 @@ fn open_beneath(path: &Path, flags: i32, mode: u32) -> Option<io::Result<File>> 
     {
         use std::os::fd::{AsRawFd, FromRawFd};
         use std::os::unix::ffi::OsStrExt;
-        let roots = lock(&ROOTS);
-        let (root, rel) = roots.iter().rev().find_map(|(root, fd)| {
-            let rel = path.strip_prefix(root).ok()?;
-            (!rel.as_os_str().is_empty()).then_some((fd, rel))
-        })?;
+        let (_, root, rel) = root_of(path)?;
+        if rel.as_os_str().is_empty() {
+            return None;
+        }
         let rel = std::ffi::CString::new(rel.as_os_str().as_bytes()).ok()?;
         // SAFETY: open_how is plain data; zeroed is a valid value, then the fields are set.
         let mut how: libc::open_how = unsafe { std::mem::zeroed() };
@@ -459,7 +575,8 @@ fn remove_beneath(path: &Path) -> io::Result<()> {
         Ok(())
     };
     // Directly in a held root (a check's directory itself): through the root's descriptor.
-    if let Some((_, fd)) = lock(&ROOTS).iter().find(|(root, _)| root == parent) {
+    let held = lock(&ROOTS).iter().find(|(root, _)| root == parent).map(|(_, fd)| fd.clone());
+    if let Some(fd) = held {
         return unlink(fd.as_raw_fd());
     }
     match open_beneath(parent, libc::O_PATH | libc::O_DIRECTORY, 0) {
@@ -760,7 +877,7 @@ fn write_hashed(
     write: impl FnOnce(&mut io::BufWriter<EvidenceWriter>) -> io::Result<()>,
 ) -> io::Result<(String, u64)> {
     if let Some(parent) = dest.parent() {
-        create_dirs_within(parent)?;
+        create_evidence_dir(parent)?;
     }
     let file = EvidenceWriter::create(dest).map_err(|e| with_path(e, dest))?;
     let mut out = io::BufWriter::new(file);
@@ -1144,6 +1261,30 @@ mod tests {
         assert_eq!(fs::read_to_string(outside.join("1-junit.xml")).unwrap(), "precious");
     }
 
+    /// Beneath a run's held `evidence/`, directories are made one level at a time from its
+    /// descriptor: a symlink or a file at any level is refused and nothing is made where a
+    /// symlink points.
+    #[test]
+    fn evidence_directories_are_made_beneath_the_held_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = create(tmp.path(), Some(&tmp.path().join("run")), chrono::Utc::now()).unwrap();
+        let evidence = run.path.join("evidence");
+        create_evidence_dir(&evidence.join("a/b")).unwrap();
+        create_evidence_dir(&evidence.join("a/b")).unwrap();
+        assert!(evidence.join("a/b").is_dir());
+        let outside = tmp.path().join("outside");
+        fs::create_dir(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, evidence.join("c")).unwrap();
+        let e = create_evidence_dir(&evidence.join("c/d")).unwrap_err();
+        assert!(e.to_string().contains("a symlink on the way, not followed"), "{e}");
+        assert!(EvidenceWriter::create(&evidence.join("c/stdout.log")).is_err());
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 0, "nothing made outside the run");
+        fs::write(evidence.join("f"), "").unwrap();
+        let e = create_evidence_dir(&evidence.join("f/g")).unwrap_err();
+        assert!(e.to_string().contains("exists and is not a directory"), "{e}");
+        assert!(fs::read_dir(&outside).unwrap().next().is_none());
+    }
+
     /// The copy is the bytes of the file that was opened (not what the path names later),
     /// whole even when the reader stops early, redacted, and hashed as written.
     #[test]
@@ -1215,6 +1356,49 @@ mod tests {
         assert!(!dest.exists());
     }
 
+    /// Pruning while the current run's checks run chooses what pruning after it (once
+    /// `latest` points at it) would: the run `latest` points at now counts as an older run,
+    /// and when it is chosen it is left for the caller to remove once `latest` has moved.
+    #[test]
+    fn prune_during_a_run_chooses_what_pruning_after_it_would() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-06-10T12:00:00Z").unwrap().to_utc();
+        let current = "20260610T120000Z-cccccc";
+        let setup = || {
+            let tmp = tempfile::tempdir().unwrap();
+            for day in 1..=5 {
+                run(tmp.path(), &format!("2026060{day}T100000Z-00000{day}"), true);
+            }
+            run(tmp.path(), current, false);
+            std::os::unix::fs::symlink(
+                "runs/20260605T100000Z-000005",
+                tmp.path().join(".readyctl/latest"),
+            )
+            .unwrap();
+            tmp
+        };
+        // Keep 3: the current run, the previous one (latest now) and the one before.
+        let during = setup();
+        let pruned = prune(during.path(), 3, current, now, true).unwrap();
+        assert_eq!(pruned.once_latest_moves, None);
+        let after = setup();
+        fs::write(after.path().join(".readyctl/runs").join(current).join("manifest.json"), "{}")
+            .unwrap();
+        fs::remove_file(after.path().join(".readyctl/latest")).unwrap();
+        std::os::unix::fs::symlink(
+            format!("runs/{current}"),
+            after.path().join(".readyctl/latest"),
+        )
+        .unwrap();
+        assert_eq!(pruned.removed, prune(after.path(), 3, current, now, false).unwrap().removed);
+        assert_eq!(left(during.path()).len(), 3);
+        // Keep 1: the run latest points at is chosen, but stays until latest has moved.
+        let during = setup();
+        let pruned = prune(during.path(), 1, current, now, true).unwrap();
+        assert_eq!(pruned.removed.len(), 4);
+        assert_eq!(pruned.once_latest_moves.as_deref(), Some("20260605T100000Z-000005"));
+        assert_eq!(left(during.path()), ["20260605T100000Z-000005", current]);
+    }
+
     #[test]
     fn prune_keeps_the_newest_latest_current_and_runs_in_progress() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1233,7 +1417,7 @@ mod tests {
         fs::create_dir_all(repo.join(".readyctl/runs/20260101T000000Z-ABCDEF")).unwrap();
         std::os::unix::fs::symlink("runs/20260601T100000Z-000001", repo.join(".readyctl/latest"))
             .unwrap();
-        let removed = prune(repo, 3, "20260610T120000Z-cccccc", now).unwrap();
+        let removed = prune(repo, 3, "20260610T120000Z-cccccc", now, false).unwrap().removed;
         // Keep 3 = the current run and the two newest complete ones; latest (the oldest) stays.
         assert_eq!(removed, ["20260602T100000Z-000002", "20260603T100000Z-000003"]);
         assert_eq!(
@@ -1249,7 +1433,10 @@ mod tests {
             ]
         );
         // keep 0 keeps everything.
-        assert!(prune(repo, 0, "20260610T120000Z-cccccc", now).unwrap().is_empty());
+        assert_eq!(
+            prune(repo, 0, "20260610T120000Z-cccccc", now, true).unwrap(),
+            Pruned::default()
+        );
     }
 
     #[test]
@@ -1258,8 +1445,11 @@ mod tests {
         let repo = tmp.path();
         run(repo, "20200101T000000Z-dead00", false); // crashed long ago, but touched just now
         let now = chrono::Utc::now();
-        assert!(prune(repo, 5, "x", now).unwrap().is_empty(), "fresh mtime protects it");
+        assert!(
+            prune(repo, 5, "x", now, false).unwrap().removed.is_empty(),
+            "fresh mtime protects it"
+        );
         let later = now + chrono::Duration::hours(25);
-        assert_eq!(prune(repo, 5, "x", later).unwrap(), ["20200101T000000Z-dead00"]);
+        assert_eq!(prune(repo, 5, "x", later, false).unwrap().removed, ["20200101T000000Z-dead00"]);
     }
 }

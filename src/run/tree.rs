@@ -56,15 +56,40 @@ fn total_forks() -> Option<u64> {
     None
 }
 
+/// One spawn at a time checks that the fork count moves ([`forks_before_spawn`]): the others
+/// started meanwhile do not read `/proc/stat` twice for nothing.
+static CALIBRATING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The fork count read before a spawn, to be compared after it ([`forks_after_spawn`]).
+pub struct ForkCheck(Option<u64>);
+
+impl Drop for ForkCheck {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            CALIBRATING.store(false, Ordering::Release);
+        }
+    }
+}
+
 /// Call just before starting a process, with [`forks_after_spawn`] just after: until the fork
-/// count has been seen to grow across one spawn it is not relied on. `None` once it has.
-pub fn forks_before_spawn() -> Option<u64> {
-    if FORKS_COUNTED.load(Ordering::Relaxed) { None } else { total_forks() }
+/// count has been seen to grow across one spawn it is not relied on. Empty once it has, or
+/// while another spawn is being looked at.
+pub fn forks_before_spawn() -> ForkCheck {
+    if FORKS_COUNTED.load(Ordering::Relaxed) || CALIBRATING.swap(true, Ordering::Acquire) {
+        return ForkCheck(None);
+    }
+    match total_forks() {
+        Some(n) => ForkCheck(Some(n)),
+        None => {
+            CALIBRATING.store(false, Ordering::Release);
+            ForkCheck(None)
+        }
+    }
 }
 
 /// See [`forks_before_spawn`].
-pub fn forks_after_spawn(before: Option<u64>) {
-    if let (Some(before), Some(after)) = (before, total_forks())
+pub fn forks_after_spawn(before: ForkCheck) {
+    if let (Some(before), Some(after)) = (before.0, total_forks())
         && after > before
     {
         FORKS_COUNTED.store(true, Ordering::Relaxed);
@@ -604,7 +629,7 @@ mod tests {
             .env(TREE_ENV, &mark)
             .spawn()
             .unwrap();
-        forks_after_spawn(Some(before));
+        forks_after_spawn(ForkCheck(Some(before)));
         assert!(FORKS_COUNTED.load(Ordering::Relaxed), "a spawn moved the fork count");
         let tree = Tree::new(child.id() as i32, mark);
         // Until the shell has started its sleep.
