@@ -11,9 +11,15 @@ Each run is one process timed by os.wait4: wall time from spawn to reap, CPU tim
 system seconds of the process and its reaped children (readyctl reaps its checks' processes,
 rg and xmllint their threads). A run whose exit code is not the expected one stops the
 benchmark with that error: a failing command would make the figures meaningless.
+
+Each readyctl run writes a new `--out` directory (WORK/outs/), removed with WORK after all the
+benchmarks, never just before a timed run: on an ext4 without a journal (this VM's root file
+system) the inode allocator skips inodes deleted in the last 60 to 300 seconds, reading each
+one's inode-table block to see (fs/ext4/ialloc.c, recently_deleted()). Removing the previous
+round's run (300 files for `sched`) just before the next timed one charged readyctl about 15 ms
+that the peers, which write no files, never pay.
 """
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -24,10 +30,16 @@ bins = [a.split("=", 1) for a in sys.argv[4:]]
 tree = open(os.path.join(work, "tree.txt")).read().strip()
 
 
-def timed(argv, expect, prepare=None):
-    """(wall s, cpu s) of one run of argv."""
-    if prepare:
-        prepare()
+OUTS = os.path.join(work, "outs")
+made = 0
+
+
+def timed(argv, expect):
+    """(wall s, cpu s) of one run of argv; an `OUT` in argv becomes a new directory's path."""
+    global made
+    if "OUT" in argv:
+        made += 1
+        argv = [os.path.join(OUTS, str(made)) if a == "OUT" else a for a in argv]
     start = time.perf_counter()
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
@@ -42,33 +54,26 @@ def timed(argv, expect, prepare=None):
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def fresh(path):
-    return lambda: shutil.rmtree(path, ignore_errors=True)
-
-
 def commands(bench):
-    """[(label, argv, expected exit code, prepare)] for one benchmark, peer first."""
+    """[(label, argv, expected exit code)] for one benchmark, peer first."""
     out = []
     if bench in ("sched", "sched-argv"):
         # The peer: the same 100 processes started by a shell, all at once, waited for.
-        out.append(("peer", ["sh", "-c", "for i in $(seq 100); do sleep 0.2 & done; wait"], 0, None))
+        out.append(("peer", ["sh", "-c", "for i in $(seq 100); do sleep 0.2 & done; wait"], 0))
         for label, b in bins:
-            run = os.path.join(work, f"{bench}-run-{label}")
             out.append((label, [b, "check", os.path.join(work, bench), "--jobs", "100",
-                                "--format", "json", "--out", run], 0, fresh(run)))
+                                "--format", "json", "--out", "OUT"], 0))
     elif bench == "junit":
         xml = os.path.join(work, "junit", "junit.xml")
-        out.append(("peer", ["xmllint", "--stream", "--noout", xml], 0, None))
+        out.append(("peer", ["xmllint", "--stream", "--noout", xml], 0))
         for label, b in bins:
-            run = os.path.join(work, f"junit-run-{label}")
             out.append((label, [b, "check", os.path.join(work, "junit"), "--format", "json",
-                                "--out", run], 0, fresh(run)))
+                                "--out", "OUT"], 0))
     elif bench == "search":
-        out.append(("peer", ["rg", "-c", r"fn [a-z_]+_unchecked\(", tree], 0, None))
+        out.append(("peer", ["rg", "-c", r"fn [a-z_]+_unchecked\(", tree], 0))
         for label, b in bins:
-            run = os.path.join(work, f"search-run-{label}")
             out.append((label, [b, "check", tree, "--checklist", os.path.join(work, "search.yaml"),
-                                "--format", "json", "--out", run], 0, fresh(run)))
+                                "--format", "json", "--out", "OUT"], 0))
     return out
 
 
@@ -83,8 +88,8 @@ print(f"load average at start: {open('/proc/loadavg').read().split()[:3]} on {os
 for bench in benches:
     cmds = commands(bench)
     # Warm-up round (page cache, binaries), not counted.
-    for label, argv, expect, prep in cmds:
-        timed(argv, expect, prep)
+    for label, argv, expect in cmds:
+        timed(argv, expect)
     walls = {c[0]: [] for c in cmds}
     cpus = {c[0]: [] for c in cmds}
     ratios = {c[0]: [] for c in cmds[1:]}
@@ -92,8 +97,8 @@ for bench in benches:
         k = r % len(cmds)
         order = cmds[k:] + cmds[:k]
         this = {}
-        for label, argv, expect, prep in order:
-            w, c = timed(argv, expect, prep)
+        for label, argv, expect in order:
+            w, c = timed(argv, expect)
             walls[label].append(w)
             cpus[label].append(c)
             this[label] = w
@@ -102,7 +107,7 @@ for bench in benches:
     load = " ".join(open("/proc/loadavg").read().split()[:3])
     print(f"== {TITLES[bench]}")
     print(f"   {runs} interleaved rounds, load average after: {load}")
-    for label, _, _, _ in cmds:
+    for label, _, _ in cmds:
         w, c = statistics.median(walls[label]), statistics.median(cpus[label])
         line = (f"{bench} {label}: wall median {w * 1000:.1f} ms (min {min(walls[label]) * 1000:.1f}, "
                 f"max {max(walls[label]) * 1000:.1f}), cpu median {c * 1000:.1f} ms")
