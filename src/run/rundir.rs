@@ -21,6 +21,37 @@ pub struct RunDir {
     pub id: String,
     /// Whether it lives under `.readyctl/runs/` (then `latest` is updated).
     pub managed: bool,
+    /// `.readyctl/` and `.readyctl/runs/` of a managed run, held open from before any check
+    /// ran: `latest` is updated and old runs are removed through them, so a check that swaps
+    /// either for a symlink never leads readyctl elsewhere.
+    held: Option<(HeldDir, HeldDir)>,
+}
+
+/// A directory held open, reached by a path through its descriptor (`/proc/self/fd/N` on
+/// Linux: whatever later happens at its old path, that path names this directory).
+#[derive(Debug, Clone)]
+struct HeldDir {
+    path: PathBuf,
+    fd: Arc<std::os::fd::OwnedFd>,
+}
+
+impl HeldDir {
+    fn open(path: &Path) -> io::Result<HeldDir> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(path)
+            .map_err(|e| with_path(e, path))?;
+        Ok(HeldDir { path: path.to_path_buf(), fd: Arc::new(dir.into()) })
+    }
+
+    /// A path that names the held directory (its own path where `/proc` is not mounted).
+    fn via(&self) -> PathBuf {
+        use std::os::fd::AsRawFd;
+        let proc = PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()));
+        if proc.is_dir() { proc } else { self.path.clone() }
+    }
 }
 
 /// The run's scratch directory (`RUN_DIR/scratch`): where checks' commands write reports,
@@ -70,10 +101,15 @@ pub fn create(
     made_dir(&path.join("evidence"));
     hold_root(&path.join("evidence"));
     fs::create_dir_all(path.join(SCRATCH)).map_err(|e| with_path(e, &path))?;
-    if managed {
+    let held = if managed {
         ignore_itself(&repo.join(".readyctl"))?;
-    }
-    Ok(RunDir { path, id, managed })
+        let base = HeldDir::open(&repo.join(".readyctl"))?;
+        let runs = HeldDir::open(&base.via().join("runs"))?;
+        Some((base, HeldDir { path: repo.join(".readyctl").join("runs"), ..runs }))
+    } else {
+        None
+    };
+    Ok(RunDir { path, id, managed, held })
 }
 
 /// What `.readyctl/.gitignore` says: git ignores the whole directory, so a run leaves
@@ -98,7 +134,10 @@ pub fn mark_latest(repo: &Path, run: &RunDir) -> io::Result<()> {
     if !run.managed {
         return Ok(());
     }
-    let base = repo.join(".readyctl");
+    let base = match &run.held {
+        Some((base, _)) => base.via(),
+        None => repo.join(".readyctl"),
+    };
     let tmp = base.join(format!(".latest-{}", run.id));
     let _ = fs::remove_file(&tmp);
     std::os::unix::fs::symlink(Path::new("runs").join(&run.id), &tmp)?;
@@ -110,48 +149,60 @@ pub fn mark_latest(repo: &Path, run: &RunDir) -> io::Result<()> {
 pub const INCOMPLETE_GRACE: chrono::Duration = chrono::Duration::hours(24);
 
 /// `--keep N`: removes old runs from `.readyctl/runs/`, keeping the newest `keep` complete runs
-/// (`current` counts as one). Only directories readyctl created are touched: the name must be
-/// a run id (`20260101T120000Z-0a1b2c`), and the directory must hold a `manifest.json` (a
+/// (`run`, the current one, counts). Only directories readyctl created are touched: the name
+/// must be a run id (`20260101T120000Z-0a1b2c`), and the directory must hold a `manifest.json` (a
 /// complete run) or be an incomplete run older than [`INCOMPLETE_GRACE`] by both its name and
-/// its modification time. `current` is never removed, nor is the run `latest` points at: when
-/// `current` is about to become `latest` (a run pruning while its checks run), the run
-/// `latest` points at now is chosen as if `current` were `latest` already, and when chosen it
-/// is returned in [`Pruned::once_latest_moves`] instead of being removed. `keep == 0` keeps
-/// everything.
+/// its modification time. The run `latest` points at and the current run are never removed.
+/// `keep == 0` keeps everything. Works through the `.readyctl/` and `runs/` directories held
+/// since the run was created. Returns the ids removed, oldest first.
 pub fn prune(
-    repo: &Path,
+    run: &RunDir,
+    keep: usize,
+    now: chrono::DateTime<chrono::Utc>,
+) -> io::Result<Vec<String>> {
+    let Some((base, runs)) = &run.held else { return Ok(Vec::new()) };
+    prune_in(&runs.via(), &base.via().join("latest"), keep, &run.id, now)
+}
+
+/// [`prune`] in the runs directory `runs`, `latest` being the link to the latest run.
+fn prune_in(
+    runs: &Path,
+    latest: &Path,
     keep: usize,
     current: &str,
     now: chrono::DateTime<chrono::Utc>,
-    current_becomes_latest: bool,
-) -> io::Result<Pruned> {
-    let mut pruned = Pruned::default();
+) -> io::Result<Vec<String>> {
     if keep == 0 {
-        return Ok(pruned);
+        return Ok(Vec::new());
     }
-    let runs = repo.join(".readyctl").join("runs");
-    let latest = fs::read_link(repo.join(".readyctl").join("latest"))
+    let latest = fs::read_link(latest)
         .ok()
         .and_then(|t| t.file_name().map(|n| n.to_string_lossy().into_owned()));
     let mut complete = Vec::new();
     let mut stale = Vec::new();
-    for entry in fs::read_dir(&runs)? {
+    for entry in fs::read_dir(runs)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(stamp) = run_id_time(&name) else { continue };
         // Symlinks and files are never ours to delete.
-        let is_latest = latest.as_deref() == Some(&name);
-        if !entry.file_type()?.is_dir() || name == current || (is_latest && !current_becomes_latest)
-        {
+        if !entry.file_type()?.is_dir() || name == current || latest.as_deref() == Some(&name) {
             continue;
         }
         if entry.path().join("manifest.json").is_file() {
             complete.push(name);
-        } else if !is_latest {
+        } else {
+            // A time out of chrono's range (a far-future mtime) counts as now: not stale.
             let modified = entry
                 .metadata()?
                 .modified()
-                .map(chrono::DateTime::<chrono::Utc>::from)
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|d| {
+                    chrono::DateTime::<chrono::Utc>::from_timestamp(
+                        i64::try_from(d.as_secs()).ok()?,
+                        d.subsec_nanos(),
+                    )
+                })
                 .unwrap_or(now);
             if now - stamp > INCOMPLETE_GRACE && now - modified > INCOMPLETE_GRACE {
                 stale.push(name);
@@ -164,31 +215,12 @@ pub fn prune(
     let excess = complete.len().saturating_sub(keep_older);
     let mut remove: Vec<String> = complete.into_iter().take(excess).chain(stale).collect();
     remove.sort();
-    for name in remove {
-        if latest.as_deref() == Some(&name) {
-            pruned.once_latest_moves = Some(name);
-            continue;
-        }
-        remove_run(repo, &name)?;
-        pruned.removed.push(name);
+    for name in &remove {
+        // `remove_dir_all` follows no symlink beneath `runs` (and `name` is a directory).
+        fs::remove_dir_all(runs.join(name))
+            .map_err(|e| with_path(e, &Path::new(".readyctl/runs").join(name)))?;
     }
-    Ok(pruned)
-}
-
-/// What [`prune`] did.
-#[derive(Debug, Default, PartialEq)]
-pub struct Pruned {
-    /// The ids removed, oldest first.
-    pub removed: Vec<String>,
-    /// The run `latest` points at, chosen for removal: remove it (with [`remove_run`]) once
-    /// `latest` points at the current run.
-    pub once_latest_moves: Option<String>,
-}
-
-/// Removes the managed run `name` from `.readyctl/runs/`.
-pub fn remove_run(repo: &Path, name: &str) -> io::Result<()> {
-    let dir = repo.join(".readyctl").join("runs").join(name);
-    fs::remove_dir_all(&dir).map_err(|e| with_path(e, &dir))
+    Ok(remove)
 }
 
 /// The start time a run id (`%Y%m%dT%H%M%SZ-xxxxxx`) carries, if `name` is one.
@@ -366,7 +398,10 @@ fn made_dir(dir: &Path) {
 fn make_dirs_beneath(dir: &Path) -> Option<io::Result<()>> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::os::unix::ffi::OsStrExt;
-    let (mut level, root, rel) = root_of(dir)?;
+    let (mut level, root, rel) = match root_of(dir)? {
+        Ok(found) => found,
+        Err(e) => return Some(Err(e)),
+    };
     let open = |at: i32, name: &std::ffi::CStr| {
         // SAFETY: a valid directory descriptor and a NUL-terminated name; the result is a new
         // descriptor we own, or -1.
@@ -490,11 +525,28 @@ static ROOTS: Mutex<Vec<(PathBuf, Arc<std::os::fd::OwnedFd>)>> = Mutex::new(Vec:
 
 /// The held root `path` lies under: (its path, its descriptor, `path` relative to it), taken
 /// out of the registry so that no lock is held while the file system works.
-fn root_of(path: &Path) -> Option<(PathBuf, Arc<std::os::fd::OwnedFd>, PathBuf)> {
-    lock(&ROOTS).iter().rev().find_map(|(root, fd)| {
+/// An error when the root's path no longer names the held directory: `evidence/` was moved
+/// (a check can rename it out of the run) or replaced, and readyctl writes nothing there.
+fn root_of(path: &Path) -> Option<io::Result<(PathBuf, Arc<std::os::fd::OwnedFd>, PathBuf)>> {
+    let (root, fd, rel) = lock(&ROOTS).iter().rev().find_map(|(root, fd)| {
         let rel = path.strip_prefix(root).ok()?;
         Some((root.clone(), fd.clone(), rel.to_path_buf()))
-    })
+    })?;
+    let held = {
+        use std::os::fd::AsRawFd;
+        // SAFETY: fstat on a descriptor we hold, into a zeroed stat buffer.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0)
+            .then_some((st.st_dev as u64, st.st_ino as u64))
+    };
+    let there = fs::symlink_metadata(&root).ok().map(|m| identity(&m));
+    if held.is_none() || held != there {
+        return Some(Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "the run's evidence directory was moved or replaced",
+        )));
+    }
+    Some(Ok((root, fd, rel)))
 }
 
 fn hold_root(dir: &Path) {
@@ -515,7 +567,10 @@ fn open_beneath(path: &Path, flags: i32, mode: u32) -> Option<io::Result<File>> 
     {
         use std::os::fd::{AsRawFd, FromRawFd};
         use std::os::unix::ffi::OsStrExt;
-        let (_, root, rel) = root_of(path)?;
+        let (_, root, rel) = match root_of(path)? {
+            Ok(found) => found,
+            Err(e) => return Some(Err(e)),
+        };
         if rel.as_os_str().is_empty() {
             return None;
         }
@@ -1356,47 +1411,70 @@ mod tests {
         assert!(!dest.exists());
     }
 
-    /// Pruning while the current run's checks run chooses what pruning after it (once
-    /// `latest` points at it) would: the run `latest` points at now counts as an older run,
-    /// and when it is chosen it is left for the caller to remove once `latest` has moved.
+    /// `prune` in `repo`'s runs, as a run there would.
+    fn prune_repo(
+        repo: &Path,
+        keep: usize,
+        current: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Vec<String> {
+        let runs = repo.join(".readyctl/runs");
+        prune_in(&runs, &repo.join(".readyctl/latest"), keep, current, now).unwrap()
+    }
+
+    /// A check that swaps `.readyctl/runs` (or `.readyctl`) for a symlink to another tree of
+    /// runs: `latest` and pruning go through the directories held since the run began, so
+    /// nothing there is touched and the real runs are pruned.
     #[test]
-    fn prune_during_a_run_chooses_what_pruning_after_it_would() {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-06-10T12:00:00Z").unwrap().to_utc();
-        let current = "20260610T120000Z-cccccc";
-        let setup = || {
-            let tmp = tempfile::tempdir().unwrap();
-            for day in 1..=5 {
-                run(tmp.path(), &format!("2026060{day}T100000Z-00000{day}"), true);
-            }
-            run(tmp.path(), current, false);
-            std::os::unix::fs::symlink(
-                "runs/20260605T100000Z-000005",
-                tmp.path().join(".readyctl/latest"),
-            )
+    fn a_symlinked_runs_directory_never_leads_pruning_elsewhere() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        for day in 1..=3 {
+            run(&repo, &format!("2026060{day}T100000Z-00000{day}"), true);
+        }
+        let now = chrono::Utc::now();
+        let current = create(&repo, None, now).unwrap();
+        fs::write(current.path.join("manifest.json"), "{}").unwrap();
+        let victim = tmp.path().join("victim");
+        run(&victim, "20200101T000000Z-aaaaaa", true);
+        fs::write(victim.join(".readyctl/runs/20200101T000000Z-aaaaaa/precious"), "x").unwrap();
+        fs::rename(repo.join(".readyctl/runs"), repo.join(".readyctl/runs.real")).unwrap();
+        std::os::unix::fs::symlink(victim.join(".readyctl/runs"), repo.join(".readyctl/runs"))
             .unwrap();
-            tmp
-        };
-        // Keep 3: the current run, the previous one (latest now) and the one before.
-        let during = setup();
-        let pruned = prune(during.path(), 3, current, now, true).unwrap();
-        assert_eq!(pruned.once_latest_moves, None);
-        let after = setup();
-        fs::write(after.path().join(".readyctl/runs").join(current).join("manifest.json"), "{}")
-            .unwrap();
-        fs::remove_file(after.path().join(".readyctl/latest")).unwrap();
-        std::os::unix::fs::symlink(
-            format!("runs/{current}"),
-            after.path().join(".readyctl/latest"),
-        )
-        .unwrap();
-        assert_eq!(pruned.removed, prune(after.path(), 3, current, now, false).unwrap().removed);
-        assert_eq!(left(during.path()).len(), 3);
-        // Keep 1: the run latest points at is chosen, but stays until latest has moved.
-        let during = setup();
-        let pruned = prune(during.path(), 1, current, now, true).unwrap();
-        assert_eq!(pruned.removed.len(), 4);
-        assert_eq!(pruned.once_latest_moves.as_deref(), Some("20260605T100000Z-000005"));
-        assert_eq!(left(during.path()), ["20260605T100000Z-000005", current]);
+        mark_latest(&repo, &current).unwrap();
+        let removed = prune(&current, 2, now).unwrap();
+        assert_eq!(removed, ["20260601T100000Z-000001", "20260602T100000Z-000002"]);
+        assert!(victim.join(".readyctl/runs/20200101T000000Z-aaaaaa/precious").is_file());
+        let real = repo.join(".readyctl/runs.real");
+        assert!(real.join("20260603T100000Z-000003").is_dir());
+        assert!(real.join(&current.id).is_dir());
+        assert_eq!(
+            fs::read_link(repo.join(".readyctl/latest")).unwrap(),
+            Path::new("runs").join(&current.id)
+        );
+    }
+
+    /// An incomplete run whose modification time is beyond chrono's range (tmpfs takes one)
+    /// counts as modified now: kept, and no panic.
+    #[test]
+    fn a_far_future_modification_time_is_not_stale_and_does_not_panic() {
+        // tmpfs keeps such a time (ext4 clamps it to 2446).
+        let shm = Path::new("/dev/shm");
+        let tmp = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() };
+        let tmp = tmp.unwrap();
+        let repo = tmp.path();
+        run(repo, "20200101T000000Z-bbbbbb", false);
+        let dir = repo.join(".readyctl/runs/20200101T000000Z-bbbbbb");
+        let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(90_000_000_000_000);
+        let kept = fs::File::open(&dir).and_then(|f| f.set_modified(far)).is_ok()
+            && fs::metadata(&dir).unwrap().modified().unwrap() == far;
+        if !kept {
+            eprintln!("SKIP: no file system here keeps a modification time that far ahead");
+            return;
+        }
+        let now = chrono::Utc::now();
+        assert!(prune_repo(repo, 5, "x", now).is_empty());
+        assert!(dir.is_dir());
     }
 
     #[test]
@@ -1417,7 +1495,7 @@ mod tests {
         fs::create_dir_all(repo.join(".readyctl/runs/20260101T000000Z-ABCDEF")).unwrap();
         std::os::unix::fs::symlink("runs/20260601T100000Z-000001", repo.join(".readyctl/latest"))
             .unwrap();
-        let removed = prune(repo, 3, "20260610T120000Z-cccccc", now, false).unwrap().removed;
+        let removed = prune_repo(repo, 3, "20260610T120000Z-cccccc", now);
         // Keep 3 = the current run and the two newest complete ones; latest (the oldest) stays.
         assert_eq!(removed, ["20260602T100000Z-000002", "20260603T100000Z-000003"]);
         assert_eq!(
@@ -1433,10 +1511,7 @@ mod tests {
             ]
         );
         // keep 0 keeps everything.
-        assert_eq!(
-            prune(repo, 0, "20260610T120000Z-cccccc", now, true).unwrap(),
-            Pruned::default()
-        );
+        assert_eq!(prune_repo(repo, 0, "20260610T120000Z-cccccc", now), Vec::<String>::new());
     }
 
     #[test]
@@ -1445,11 +1520,8 @@ mod tests {
         let repo = tmp.path();
         run(repo, "20200101T000000Z-dead00", false); // crashed long ago, but touched just now
         let now = chrono::Utc::now();
-        assert!(
-            prune(repo, 5, "x", now, false).unwrap().removed.is_empty(),
-            "fresh mtime protects it"
-        );
+        assert!(prune_repo(repo, 5, "x", now).is_empty(), "fresh mtime protects it");
         let later = now + chrono::Duration::hours(25);
-        assert_eq!(prune(repo, 5, "x", later, false).unwrap().removed, ["20200101T000000Z-dead00"]);
+        assert_eq!(prune_repo(repo, 5, "x", later), ["20200101T000000Z-dead00"]);
     }
 }

@@ -11,7 +11,7 @@
 //! prints what [`Session::run`] returns. Failures are [`Error`]s, already redacted where they
 //! quote the run's values; the app maps them to the exit code.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -233,76 +233,23 @@ impl Session<'_> {
         } else {
             Progress::new(self.checks.len(), err_style, self.table_follows)
         };
-        let (mut results, paths, pruned) = std::thread::scope(|scope| {
+        let (mut results, paths) = std::thread::scope(|scope| {
             // Where the target, the checklist files and the anchor are in the repository (a
             // `git` call): found beside the checks, as the repository stood when they started,
             // instead of after them on the way to the seal.
             let paths = scope.spawn(|| (self.paths)());
-            // Old runs are removed while the checks run, once every check has started (or at
-            // their end), at the lowest priority: housekeeping takes the time the checks leave
-            // idle instead of adding to the run's end or delaying a start.
-            let (all_started, wait_for_starts) = std::sync::mpsc::channel::<()>();
-            let current = &run_dir.id;
-            let pruned = run_dir.managed.then(|| {
-                scope.spawn(move || {
-                    let _ = wait_for_starts.recv();
-                    lower_this_threads_priority();
-                    rundir::prune(self.repo, self.keep, current, chrono::Utc::now(), true)
-                })
-            });
-            let mut not_started: HashSet<&str> =
-                self.checks.iter().map(|c| c.id.as_str()).collect();
-            let mut all_started = Some(all_started);
-            let results = runner.run(&self.checks, |event| {
-                let id = match event {
-                    Event::Started(c) => {
-                        progress.started(&redactor.redact_str(&c.id).0);
-                        &c.id
-                    }
-                    Event::Finished(r) => {
-                        // Printed now, before the record is redacted: redact this result.
-                        let mut shown = r.clone();
-                        shown.redact_fields(redactor, &mut Default::default());
-                        progress.finished(&shown, err_style);
-                        &r.id
-                    }
-                };
-                not_started.remove(id.as_str());
-                if not_started.is_empty()
-                    && let Some(go) = all_started.take()
-                {
-                    let _ = go.send(());
+            let results = runner.run(&self.checks, |event| match event {
+                Event::Started(c) => progress.started(&redactor.redact_str(&c.id).0),
+                Event::Finished(r) => {
+                    // Printed now, before the record is redacted: redact this result.
+                    let mut shown = r.clone();
+                    shown.redact_fields(redactor, &mut Default::default());
+                    progress.finished(&shown, err_style);
                 }
             });
-            drop(all_started);
-            (results, join(paths), pruned.map(join))
+            (results, paths.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         });
         progress.done();
-        let removed_note = |removed: usize| {
-            if removed > 0 && !self.quiet {
-                eprintln!(
-                    "{}",
-                    err_style.dim(&format!(
-                        "removed {removed} old run{} from .readyctl/runs (--keep {})",
-                        crate::diag::plural(removed),
-                        self.keep
-                    ))
-                );
-            }
-        };
-        // Noted now, or with the run `latest` points at once that is removed too.
-        let (removed, once_latest_moves) = match pruned {
-            Some(Ok(pruned)) if pruned.once_latest_moves.is_none() => {
-                removed_note(pruned.removed.len());
-                (0, None)
-            }
-            Some(Ok(pruned)) => (pruned.removed.len(), pruned.once_latest_moves),
-            Some(Err(e)) => {
-                eprintln!("warning: could not remove old runs: {e}");
-                (0, None)
-            }
-            None => (0, None),
-        };
         let service_records = services.records();
         drop(services);
         // Nothing readyctl started runs now: what is still its child escaped a tree.
@@ -391,17 +338,8 @@ impl Session<'_> {
         .map_err(|e| Error::Seal(redactor.redact_str(&format!("{e:#}")).0))?;
         let record = record;
         // The run is sealed: `latest` may point at it (before anything can fail on stdout).
-        match rundir::mark_latest(self.repo, &run_dir) {
-            Err(e) => eprintln!("warning: could not update .readyctl/latest: {e}"),
-            // The run `latest` pointed at, which `--keep` left for now.
-            Ok(()) => match once_latest_moves.map(|name| rundir::remove_run(self.repo, &name)) {
-                Some(Ok(())) => removed_note(removed + 1),
-                Some(Err(e)) => {
-                    removed_note(removed);
-                    eprintln!("warning: could not remove old runs: {e}");
-                }
-                None => {}
-            },
+        if let Err(e) = rundir::mark_latest(self.repo, &run_dir) {
+            eprintln!("warning: could not update .readyctl/latest: {e}");
         }
         // Every reporter renders the sealed (redacted) record; none recomputes the verdict.
         let mut stdout_taken = false;
@@ -440,23 +378,22 @@ impl Session<'_> {
             }
             eprintln!("warning: GitHub annotations or step summary: {e}");
         }
+        if run_dir.managed {
+            match rundir::prune(&run_dir, self.keep, chrono::Utc::now()) {
+                Ok(removed) if !removed.is_empty() && !self.quiet => eprintln!(
+                    "{}",
+                    err_style.dim(&format!(
+                        "removed {} old run{} from .readyctl/runs (--keep {})",
+                        removed.len(),
+                        crate::diag::plural(removed.len()),
+                        self.keep
+                    ))
+                ),
+                Ok(_) => {}
+                Err(e) => eprintln!("warning: could not remove old runs: {e}"),
+            }
+        }
         Ok(Sealed { record, run_dir, baseline, stdout_taken })
-    }
-}
-
-/// What a scoped thread returned; its panic goes on in the caller.
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
-
-/// Gives the calling thread the lowest CPU priority (nice 19; on Linux a thread's own). It
-/// still gets a share when the machine is busy, so it ends in bounded time.
-fn lower_this_threads_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority on the calling thread's id; no pointers. A failure leaves the
-    // priority as it was, which is fine.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
     }
 }
 

@@ -505,3 +505,47 @@ fn sigterm_during_a_run_with_escapees_seals_it_and_leaves_nothing() {
 fn sigint_during_a_run_with_escapees_seals_it_and_leaves_nothing() {
     signal_seals_the_run(libc::SIGINT, 5);
 }
+
+/// A check that moves the run's `evidence/` out of the run: readyctl writes nothing more
+/// there (its held descriptor would follow the directory, but the path no longer names it):
+/// the next check is an error saying so, and nothing is sealed as its evidence.
+#[test]
+fn an_evidence_directory_moved_out_of_the_run_gets_nothing_more() {
+    // One job: `y` starts after `x` ended (`needs` would skip it, `x` being an error).
+    let yaml = "version: 1\nchecks:\n  - id: x\n    command: { run: 'mv \"$READYCTL_SCRATCH/../evidence\" \"$PWD/moved\"' }\n  - id: y\n    command: { run: 'echo hello-from-y' }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let out = readyctl(repo.path(), &["check", "--jobs", "1", "--out", "run", "-q"]);
+    assert_eq!(out.status.code(), Some(3), "checks in error: {}", text(&out.stderr));
+    let moved = repo.path().join("moved");
+    assert!(moved.is_dir(), "the check moved evidence/");
+    assert!(!moved.join("y").exists(), "readyctl made `y` outside the run");
+    let record = record(repo.path());
+    let y = &record["results"][1];
+    assert_eq!(y["status"], "error", "{y}");
+    assert!(y["reason"].as_str().unwrap().contains("moved or replaced"), "{y}");
+    assert!(y["evidence"].as_array().is_none_or(|e| e.is_empty()), "{y}");
+}
+
+/// A check that swaps `.readyctl/runs` for a symlink to another tree of runs: `--keep`
+/// prunes through the directory held since the run began, and removes nothing there.
+#[test]
+fn pruning_never_follows_a_symlinked_runs_directory() {
+    // The current run stays reachable through the symlink, so the run completes and prunes.
+    let swap = "R=$(cd \"$READYCTL_SCRATCH/../../..\" && pwd -P); ID=$(basename \"$(dirname \"$READYCTL_SCRATCH\")\"); mv \"$R/runs\" \"$R/runs.real\"; ln -s \"$R/runs.real/$ID\" \"$PWD/victim/$ID\"; ln -s \"$PWD/victim\" \"$R/runs\"";
+    let yaml = format!("version: 1\nchecks:\n  - id: x\n    command: {{ run: '{swap}' }}\n");
+    let repo = temp_repo(&[
+        ("readiness.yaml", &yaml),
+        (".readyctl/runs/20240101T000000Z-000001/manifest.json", "{}"),
+        (".readyctl/runs/20240102T000000Z-000002/manifest.json", "{}"),
+        ("victim/20200101T000000Z-aaaaaa/manifest.json", "{}"),
+        ("victim/20200101T000000Z-aaaaaa/precious", "precious"),
+    ]);
+    let out = readyctl(repo.path(), &["check", "--keep", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let precious = repo.path().join("victim/20200101T000000Z-aaaaaa/precious");
+    assert_eq!(std::fs::read_to_string(precious).unwrap(), "precious");
+    // The real runs were pruned to the current one.
+    let left: Vec<_> =
+        std::fs::read_dir(repo.path().join(".readyctl/runs.real")).unwrap().collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}
