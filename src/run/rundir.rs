@@ -27,31 +27,88 @@ pub struct RunDir {
     held: Option<(HeldDir, HeldDir)>,
 }
 
-/// A directory held open, reached by a path through its descriptor (`/proc/self/fd/N` on
-/// Linux: whatever later happens at its old path, that path names this directory).
+/// A directory held open, reached by a path through its descriptor (`/proc/self/fd/N`:
+/// whatever later happens at its old path, that path names this directory).
 #[derive(Debug, Clone)]
 struct HeldDir {
+    /// Where it was when opened, for messages.
     path: PathBuf,
+    /// Its canonical path then (`None` without `/proc`): if the descriptor's path differs
+    /// later, it was moved.
+    canonical: Option<PathBuf>,
     fd: Arc<std::os::fd::OwnedFd>,
 }
 
 impl HeldDir {
-    fn open(path: &Path) -> io::Result<HeldDir> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let dir = fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY)
-            .open(path)
-            .map_err(|e| with_path(e, path))?;
-        Ok(HeldDir { path: path.to_path_buf(), fd: Arc::new(dir.into()) })
+    /// `name` in `parent` (the descriptor, or the current directory), made when missing,
+    /// opened without following a symlink: a symlink there (a check of an earlier run may
+    /// have left one) is refused.
+    fn open_at(parent: Option<&HeldDir>, path: &Path, name: &str) -> io::Result<HeldDir> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let at = parent.map_or(libc::AT_FDCWD, |p| p.fd.as_raw_fd());
+        let cname = std::ffi::CString::new(if parent.is_some() {
+            name.as_bytes().to_vec()
+        } else {
+            path.as_os_str().as_encoded_bytes().to_vec()
+        })
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        // SAFETY: a valid directory descriptor (or AT_FDCWD) and a NUL-terminated name.
+        if unsafe { libc::mkdirat(at, cname.as_ptr(), 0o777) } != 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EEXIST) {
+                return Err(with_path(e, path));
+            }
+        }
+        // SAFETY: as above; the result is a new descriptor we own, or -1.
+        let fd = unsafe {
+            libc::openat(
+                at,
+                cname.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            let e = io::Error::last_os_error();
+            return Err(match e.raw_os_error() {
+                Some(libc::ELOOP) | Some(libc::ENOTDIR) => io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "`{}` is a symlink or not a directory: readyctl does not follow it (a \
+                         check of an earlier run may have put it there); remove it, or write \
+                         the run elsewhere with --out",
+                        path.display()
+                    ),
+                ),
+                _ => with_path(e, path),
+            });
+        }
+        // SAFETY: a fresh descriptor, wrapped once.
+        let fd = Arc::new(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) });
+        let canonical = fd_path(&fd).ok();
+        Ok(HeldDir { path: path.to_path_buf(), canonical, fd })
     }
 
-    /// A path that names the held directory (its own path where `/proc` is not mounted).
-    fn via(&self) -> PathBuf {
+    /// A path that names the held directory, while it is where it was: an error when it was
+    /// moved (a check can rename it) or `/proc` cannot name it (then `latest` and `--keep`
+    /// are skipped with a warning, rather than done by a path a check could redirect).
+    fn via(&self) -> io::Result<PathBuf> {
         use std::os::fd::AsRawFd;
-        let proc = PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()));
-        if proc.is_dir() { proc } else { self.path.clone() }
+        if Some(fd_path(&self.fd)?) != self.canonical {
+            return Err(io::Error::other(format!(
+                "`{}` was moved or replaced during the run",
+                self.path.display()
+            )));
+        }
+        Ok(PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd())))
     }
+}
+
+/// Where the directory held by `fd` is now (`readlink` of `/proc/self/fd/N`).
+fn fd_path(fd: &std::os::fd::OwnedFd) -> io::Result<PathBuf> {
+    use std::os::fd::AsRawFd;
+    fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).map_err(|e| {
+        io::Error::new(e.kind(), format!("cannot name a held directory through /proc: {e}"))
+    })
 }
 
 /// The run's scratch directory (`RUN_DIR/scratch`): where checks' commands write reports,
@@ -97,18 +154,26 @@ pub fn create(
         }
         None => (repo.join(".readyctl").join("runs").join(&id), true),
     };
-    fs::create_dir_all(path.join("evidence")).map_err(|e| with_path(e, &path))?;
-    made_dir(&path.join("evidence"));
-    hold_root(&path.join("evidence"));
-    fs::create_dir_all(path.join(SCRATCH)).map_err(|e| with_path(e, &path))?;
     let held = if managed {
-        ignore_itself(&repo.join(".readyctl"))?;
-        let base = HeldDir::open(&repo.join(".readyctl"))?;
-        let runs = HeldDir::open(&base.via().join("runs"))?;
-        Some((base, HeldDir { path: repo.join(".readyctl").join("runs"), ..runs }))
+        // `.readyctl/`, `runs/` and the run itself, each made and opened from the one above,
+        // never through a symlink.
+        let dot = repo.join(".readyctl");
+        let base = HeldDir::open_at(None, &dot, ".readyctl")?;
+        let runs = HeldDir::open_at(Some(&base), &dot.join("runs"), "runs")?;
+        let run = HeldDir::open_at(Some(&runs), &path, &id)?;
+        for sub in ["evidence", SCRATCH] {
+            HeldDir::open_at(Some(&run), &path.join(sub), sub)?;
+        }
+        // Through the held directory; by path where /proc cannot name it (no check ran yet).
+        ignore_itself(&base.via().unwrap_or(dot))?;
+        Some((base, runs))
     } else {
+        fs::create_dir_all(path.join("evidence")).map_err(|e| with_path(e, &path))?;
+        fs::create_dir_all(path.join(SCRATCH)).map_err(|e| with_path(e, &path))?;
         None
     };
+    made_dir(&path.join("evidence"));
+    hold_root(&path.join("evidence"));
     Ok(RunDir { path, id, managed, held })
 }
 
@@ -135,13 +200,18 @@ pub fn mark_latest(repo: &Path, run: &RunDir) -> io::Result<()> {
         return Ok(());
     }
     let base = match &run.held {
-        Some((base, _)) => base.via(),
+        Some((base, _)) => base.via()?,
         None => repo.join(".readyctl"),
     };
     let tmp = base.join(format!(".latest-{}", run.id));
     let _ = fs::remove_file(&tmp);
-    std::os::unix::fs::symlink(Path::new("runs").join(&run.id), &tmp)?;
-    fs::rename(&tmp, base.join("latest"))
+    std::os::unix::fs::symlink(Path::new("runs").join(&run.id), &tmp).map_err(|e| {
+        with_path(e, Path::new(".readyctl").join(format!(".latest-{}", run.id)).as_path())
+    })?;
+    fs::rename(&tmp, base.join("latest")).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        with_path(e, Path::new(".readyctl/latest"))
+    })
 }
 
 /// How long a run directory without a manifest is presumed to be in progress (another
@@ -161,7 +231,7 @@ pub fn prune(
     now: chrono::DateTime<chrono::Utc>,
 ) -> io::Result<Vec<String>> {
     let Some((base, runs)) = &run.held else { return Ok(Vec::new()) };
-    prune_in(&runs.via(), &base.via().join("latest"), keep, &run.id, now)
+    prune_in(&runs.via()?, &base.via()?.join("latest"), keep, &run.id, now)
 }
 
 /// [`prune`] in the runs directory `runs`, `latest` being the link to the latest run.
@@ -180,20 +250,31 @@ fn prune_in(
         .and_then(|t| t.file_name().map(|n| n.to_string_lossy().into_owned()));
     let mut complete = Vec::new();
     let mut stale = Vec::new();
+    // An entry gone meanwhile was removed by another run pruning at the same time.
+    let gone = |e: &io::Error| e.kind() == io::ErrorKind::NotFound;
     for entry in fs::read_dir(runs)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(stamp) = run_id_time(&name) else { continue };
         // Symlinks and files are never ours to delete.
-        if !entry.file_type()?.is_dir() || name == current || latest.as_deref() == Some(&name) {
+        let is_dir = match entry.file_type() {
+            Ok(t) => t.is_dir(),
+            Err(e) if gone(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        if !is_dir || name == current || latest.as_deref() == Some(&name) {
             continue;
         }
         if entry.path().join("manifest.json").is_file() {
             complete.push(name);
         } else {
+            let meta = match entry.metadata() {
+                Ok(meta) => meta,
+                Err(e) if gone(&e) => continue,
+                Err(e) => return Err(e),
+            };
             // A time out of chrono's range (a far-future mtime) counts as now: not stale.
-            let modified = entry
-                .metadata()?
+            let modified = meta
                 .modified()
                 .ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -217,8 +298,12 @@ fn prune_in(
     remove.sort();
     for name in &remove {
         // `remove_dir_all` follows no symlink beneath `runs` (and `name` is a directory).
-        fs::remove_dir_all(runs.join(name))
-            .map_err(|e| with_path(e, &Path::new(".readyctl/runs").join(name)))?;
+        match fs::remove_dir_all(runs.join(name)) {
+            Err(e) if !gone(&e) => {
+                return Err(with_path(e, &Path::new(".readyctl/runs").join(name)));
+            }
+            _ => {}
+        }
     }
     Ok(remove)
 }
@@ -342,33 +427,69 @@ pub fn store_artifacts(
     Ok(stored)
 }
 
-/// Creates (or truncates) a file readyctl writes in a run directory, where a check's
-/// commands can also write: a symlink there is not followed, and anything but a regular file
-/// (a FIFO a check put there would block the open for ever) is an error, never waited on.
-/// Errors do not name the file: callers do.
+/// Creates a file readyctl writes in a run directory, where a check's commands can also
+/// write. Whatever another process put at that path first (a symlink, a FIFO that would block
+/// an open for ever, a hard link to a file elsewhere that an open would truncate) is never
+/// opened: it is an error. Errors do not name the file: callers do.
 fn create_evidence_file(path: &Path) -> io::Result<File> {
+    match create_new_evidence_file(path) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            // Something is there. readyctl's own earlier file at this path (a retried check's
+            // log) is replaced; anything else was put there by another process, and is never
+            // opened: a hard link to a file outside the run would have readyctl truncate it.
+            let what = entry_at(path)?;
+            let ours = what
+                .as_ref()
+                .ok()
+                .map(identity)
+                .filter(|id| lock(&LEDGER).get(id).is_some_and(|entry| entry.path == path));
+            let Some(ours) = ours else {
+                return Err(match what {
+                    Err(why) => io::Error::new(io::ErrorKind::InvalidInput, why),
+                    Ok(_) => io::Error::new(io::ErrorKind::InvalidInput, "not written by readyctl"),
+                });
+            };
+            remove_beneath(path)?;
+            lock(&LEDGER).remove(&ours);
+            create_new_evidence_file(path)
+        }
+        r => r,
+    }
+}
+
+/// Creates `path`, which must not exist (`O_EXCL`: never a file, a link or a FIFO someone
+/// put there), beneath its held root.
+fn create_new_evidence_file(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let flags =
-        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
     let opened = match open_beneath(path, flags, 0o666) {
         Some(r) => r,
         None => fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(path),
     };
-    let file = opened.map_err(|e| match e.raw_os_error() {
-        // A FIFO nobody reads (ENXIO with O_NONBLOCK), a symlink (ELOOP with O_NOFOLLOW).
-        Some(libc::ENXIO) => io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
-        Some(libc::ELOOP) => io::Error::new(io::ErrorKind::InvalidInput, "a symlink, not followed"),
+    opened.map_err(|e| match e.raw_os_error() {
+        Some(libc::EEXIST) => io::Error::new(io::ErrorKind::AlreadyExists, "exists"),
         _ => e,
-    })?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
-    }
-    Ok(file)
+    })
+}
+
+/// What is at `path` (not following a symlink): a regular file's metadata, or why it is not
+/// one ("a symlink, not followed", "not a regular file").
+fn entry_at(path: &Path) -> io::Result<Result<fs::Metadata, &'static str>> {
+    let opened = match open_beneath(path, libc::O_PATH | libc::O_NOFOLLOW, 0) {
+        Some(r) => r?.metadata()?,
+        None => fs::symlink_metadata(path)?,
+    };
+    Ok(if opened.file_type().is_symlink() {
+        Err("a symlink, not followed")
+    } else if !opened.is_file() {
+        Err("not a regular file")
+    } else {
+        Ok(opened)
+    })
 }
 
 /// Creates the evidence directory `dir` (and its parents): an existing level must be a real
@@ -521,32 +642,53 @@ fn create_dirs_within(dir: &Path) -> io::Result<()> {
 /// or removes under one are reached with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`, so
 /// a symlink a check put at any level (`evidence/<id>`, `evidence/<id>/results`) is refused,
 /// never followed out of the run.
-static ROOTS: Mutex<Vec<(PathBuf, Arc<std::os::fd::OwnedFd>)>> = Mutex::new(Vec::new());
+static ROOTS: Mutex<Vec<Root>> = Mutex::new(Vec::new());
+
+/// A held `evidence/` directory: its path, where it was when held (`None` without `/proc`),
+/// and its descriptor.
+struct Root {
+    path: PathBuf,
+    canonical: Option<PathBuf>,
+    fd: Arc<std::os::fd::OwnedFd>,
+}
 
 /// The held root `path` lies under: (its path, its descriptor, `path` relative to it), taken
 /// out of the registry so that no lock is held while the file system works.
-/// An error when the root's path no longer names the held directory: `evidence/` was moved
-/// (a check can rename it out of the run) or replaced, and readyctl writes nothing there.
+/// The held root `path` lies under: (its path, its descriptor, `path` relative to it), taken
+/// out of the registry so that no lock is held while the file system works. An error when
+/// the root is no longer where it was: `evidence/`, the run or a directory above it was moved
+/// (a check can rename it out of the run, and leave a symlink behind) or replaced, and
+/// readyctl writes nothing there.
 fn root_of(path: &Path) -> Option<io::Result<(PathBuf, Arc<std::os::fd::OwnedFd>, PathBuf)>> {
-    let (root, fd, rel) = lock(&ROOTS).iter().rev().find_map(|(root, fd)| {
-        let rel = path.strip_prefix(root).ok()?;
-        Some((root.clone(), fd.clone(), rel.to_path_buf()))
+    let (root, canonical, fd, rel) = lock(&ROOTS).iter().rev().find_map(|r| {
+        let rel = path.strip_prefix(&r.path).ok()?;
+        Some((r.path.clone(), r.canonical.clone(), r.fd.clone(), rel.to_path_buf()))
     })?;
-    let held = {
-        use std::os::fd::AsRawFd;
-        // SAFETY: fstat on a descriptor we hold, into a zeroed stat buffer.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0)
-            .then_some((st.st_dev as u64, st.st_ino as u64))
+    let in_place = match canonical {
+        // Where the descriptor is now, by the kernel's own account.
+        Some(was) => fd_path(&fd).is_ok_and(|now| now == was),
+        // Without /proc: the path's last level must still be the held directory.
+        None => {
+            use std::os::fd::AsRawFd;
+            // SAFETY: fstat on a descriptor we hold, into a zeroed stat buffer.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            let held = (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0)
+                .then_some((st.st_dev as u64, st.st_ino as u64));
+            held.is_some() && held == fs::symlink_metadata(&root).ok().map(|m| identity(&m))
+        }
     };
-    let there = fs::symlink_metadata(&root).ok().map(|m| identity(&m));
-    if held.is_none() || held != there {
+    if !in_place {
         return Some(Err(io::Error::new(
             io::ErrorKind::NotFound,
             "the run's evidence directory was moved or replaced",
         )));
     }
     Some(Ok((root, fd, rel)))
+}
+
+/// Whether the run's `evidence/` (held since the run began) is still where it was.
+pub fn evidence_in_place(evidence: &Path) -> bool {
+    root_of(&evidence.join("x")).is_none_or(|r| r.is_ok())
 }
 
 fn hold_root(dir: &Path) {
@@ -556,7 +698,9 @@ fn hold_root(dir: &Path) {
         .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW)
         .open(dir)
     {
-        lock(&ROOTS).push((dir.to_path_buf(), Arc::new(f.into())));
+        let fd = Arc::new(std::os::fd::OwnedFd::from(f));
+        let canonical = fd_path(&fd).ok();
+        lock(&ROOTS).push(Root { path: dir.to_path_buf(), canonical, fd });
     }
 }
 
@@ -630,7 +774,7 @@ fn remove_beneath(path: &Path) -> io::Result<()> {
         Ok(())
     };
     // Directly in a held root (a check's directory itself): through the root's descriptor.
-    let held = lock(&ROOTS).iter().find(|(root, _)| root == parent).map(|(_, fd)| fd.clone());
+    let held = lock(&ROOTS).iter().find(|r| r.path == parent).map(|r| r.fd.clone());
     if let Some(fd) = held {
         return unlink(fd.as_raw_fd());
     }
@@ -1111,22 +1255,9 @@ pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
 
 /// Writes a file atomically: a temp file in the same directory, fsynced, renamed into place.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(|e| with_path(e, path))
+    // A temporary name nobody can guess, created new: a symlink planted at a predictable
+    // name would have readyctl write through it.
+    crate::evidence::atomic::write_atomic(path, bytes).map_err(|e| with_path(e, path))
 }
 
 #[cfg(test)]
@@ -1387,10 +1518,23 @@ mod tests {
         std::os::unix::fs::symlink(&target, &link).unwrap();
         assert!(create_evidence_file(&link).is_err());
         assert_eq!(fs::read(&target).unwrap(), b"keep");
+        // A file readyctl did not write, or a hard link to one outside: never opened.
         let plain = tmp.path().join("plain");
         fs::write(&plain, b"old").unwrap();
-        create_evidence_file(&plain).unwrap();
-        assert_eq!(fs::read(&plain).unwrap(), b"", "truncated");
+        let e = create_evidence_file(&plain).unwrap_err();
+        assert!(e.to_string().contains("not written by readyctl"), "{e}");
+        assert_eq!(fs::read(&plain).unwrap(), b"old");
+        let hard = tmp.path().join("stderr.log");
+        fs::hard_link(&target, &hard).unwrap();
+        assert!(create_evidence_file(&hard).is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"keep", "not truncated through the link");
+        // readyctl's own file (a retried check's log) is replaced by a new, empty one.
+        let own = tmp.path().join("own.log");
+        let mut w = EvidenceWriter::create(&own).unwrap();
+        w.write_all(b"first attempt").unwrap();
+        w.finish().unwrap();
+        EvidenceWriter::create(&own).unwrap().finish().unwrap();
+        assert_eq!(fs::read(&own).unwrap(), b"");
     }
 
     /// A copy that cannot be written is an error and leaves no file; the reader still reads.
@@ -1422,11 +1566,11 @@ mod tests {
         prune_in(&runs, &repo.join(".readyctl/latest"), keep, current, now).unwrap()
     }
 
-    /// A check that swaps `.readyctl/runs` (or `.readyctl`) for a symlink to another tree of
-    /// runs: `latest` and pruning go through the directories held since the run began, so
-    /// nothing there is touched and the real runs are pruned.
+    /// A check that swaps `.readyctl/runs` for a symlink to another tree of runs: `latest`
+    /// and pruning go through the directories held since the run began, which see that
+    /// `runs/` was moved, and touch nothing, there or here.
     #[test]
-    fn a_symlinked_runs_directory_never_leads_pruning_elsewhere() {
+    fn a_moved_runs_directory_is_neither_followed_nor_pruned() {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("repo");
         for day in 1..=3 {
@@ -1437,21 +1581,30 @@ mod tests {
         fs::write(current.path.join("manifest.json"), "{}").unwrap();
         let victim = tmp.path().join("victim");
         run(&victim, "20200101T000000Z-aaaaaa", true);
-        fs::write(victim.join(".readyctl/runs/20200101T000000Z-aaaaaa/precious"), "x").unwrap();
         fs::rename(repo.join(".readyctl/runs"), repo.join(".readyctl/runs.real")).unwrap();
         std::os::unix::fs::symlink(victim.join(".readyctl/runs"), repo.join(".readyctl/runs"))
             .unwrap();
-        mark_latest(&repo, &current).unwrap();
-        let removed = prune(&current, 2, now).unwrap();
-        assert_eq!(removed, ["20260601T100000Z-000001", "20260602T100000Z-000002"]);
-        assert!(victim.join(".readyctl/runs/20200101T000000Z-aaaaaa/precious").is_file());
-        let real = repo.join(".readyctl/runs.real");
-        assert!(real.join("20260603T100000Z-000003").is_dir());
-        assert!(real.join(&current.id).is_dir());
-        assert_eq!(
-            fs::read_link(repo.join(".readyctl/latest")).unwrap(),
-            Path::new("runs").join(&current.id)
-        );
+        let e = prune(&current, 1, now).unwrap_err();
+        assert!(e.to_string().contains("moved or replaced"), "{e}");
+        assert!(victim.join(".readyctl/runs/20200101T000000Z-aaaaaa/manifest.json").is_file());
+        assert_eq!(fs::read_dir(repo.join(".readyctl/runs.real")).unwrap().count(), 4);
+        assert!(!evidence_in_place(&current.evidence()));
+    }
+
+    /// A symlink left at `.readyctl/runs` (by a check of an earlier run): the next run is
+    /// refused, never made (or pruning) where it points.
+    #[test]
+    fn a_run_is_never_made_through_a_symlinked_runs_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        let other = tmp.path().join("other");
+        run(&other, "20200101T000000Z-aaaaaa", true);
+        fs::create_dir_all(repo.join(".readyctl")).unwrap();
+        std::os::unix::fs::symlink(other.join(".readyctl/runs"), repo.join(".readyctl/runs"))
+            .unwrap();
+        let e = create(&repo, None, chrono::Utc::now()).unwrap_err();
+        assert!(e.to_string().contains("is a symlink or not a directory"), "{e}");
+        assert_eq!(fs::read_dir(other.join(".readyctl/runs")).unwrap().count(), 1);
     }
 
     /// An incomplete run whose modification time is beyond chrono's range (tmpfs takes one)

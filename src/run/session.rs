@@ -260,6 +260,15 @@ impl Session<'_> {
         let _ = std::fs::remove_dir_all(run_dir.scratch());
         // Every process is gone: the run directory must hold what readyctl wrote, as it wrote
         // it (a check that wrote into another check's evidence, or a service, is caught here).
+        // A run directory moved elsewhere (and maybe linked back) is not where the seal
+        // would go: nothing is sealed.
+        if !rundir::evidence_in_place(&run_dir.evidence()) {
+            return Err(Error::Tampered(
+                "`evidence/` (the run directory or one above it was moved or replaced during \
+                 the run)"
+                    .into(),
+            ));
+        }
         let vetted = rundir::vet(&run_dir.path)
             .map_err(|e| Error::Seal(redactor.redact_str(&e.to_string()).0))?;
         if !vetted.foreign.is_empty() {

@@ -507,30 +507,31 @@ fn sigint_during_a_run_with_escapees_seals_it_and_leaves_nothing() {
 }
 
 /// A check that moves the run's `evidence/` out of the run: readyctl writes nothing more
-/// there (its held descriptor would follow the directory, but the path no longer names it):
-/// the next check is an error saying so, and nothing is sealed as its evidence.
+/// there (its held descriptor would follow the directory, but the directory is no longer
+/// where it was), and the run is not sealed.
 #[test]
 fn an_evidence_directory_moved_out_of_the_run_gets_nothing_more() {
     // One job: `y` starts after `x` ended (`needs` would skip it, `x` being an error).
     let yaml = "version: 1\nchecks:\n  - id: x\n    command: { run: 'mv \"$READYCTL_SCRATCH/../evidence\" \"$PWD/moved\"' }\n  - id: y\n    command: { run: 'echo hello-from-y' }\n";
     let repo = temp_repo(&[("readiness.yaml", yaml)]);
-    let out = readyctl(repo.path(), &["check", "--jobs", "1", "--out", "run", "-q"]);
-    assert_eq!(out.status.code(), Some(3), "checks in error: {}", text(&out.stderr));
+    let out = readyctl(repo.path(), &["check", "--jobs", "1", "--out", "run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("moved or replaced during the run"),
+        "{}",
+        text(&out.stderr)
+    );
     let moved = repo.path().join("moved");
     assert!(moved.is_dir(), "the check moved evidence/");
     assert!(!moved.join("y").exists(), "readyctl made `y` outside the run");
-    let record = record(repo.path());
-    let y = &record["results"][1];
-    assert_eq!(y["status"], "error", "{y}");
-    assert!(y["reason"].as_str().unwrap().contains("moved or replaced"), "{y}");
-    assert!(y["evidence"].as_array().is_none_or(|e| e.is_empty()), "{y}");
+    assert!(!repo.path().join("run/manifest.json").exists());
 }
 
-/// A check that swaps `.readyctl/runs` for a symlink to another tree of runs: `--keep`
-/// prunes through the directory held since the run began, and removes nothing there.
+/// A check that swaps `.readyctl/runs` for a symlink to another tree of runs, keeping its own
+/// run reachable through it: readyctl sees that the run was moved (the directories it holds
+/// are elsewhere now), seals nothing, and neither prunes nor points `latest` anywhere.
 #[test]
 fn pruning_never_follows_a_symlinked_runs_directory() {
-    // The current run stays reachable through the symlink, so the run completes and prunes.
     let swap = "R=$(cd \"$READYCTL_SCRATCH/../../..\" && pwd -P); ID=$(basename \"$(dirname \"$READYCTL_SCRATCH\")\"); mv \"$R/runs\" \"$R/runs.real\"; ln -s \"$R/runs.real/$ID\" \"$PWD/victim/$ID\"; ln -s \"$PWD/victim\" \"$R/runs\"";
     let yaml = format!("version: 1\nchecks:\n  - id: x\n    command: {{ run: '{swap}' }}\n");
     let repo = temp_repo(&[
@@ -541,11 +542,76 @@ fn pruning_never_follows_a_symlinked_runs_directory() {
         ("victim/20200101T000000Z-aaaaaa/precious", "precious"),
     ]);
     let out = readyctl(repo.path(), &["check", "--keep", "1"]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("moved or replaced during the run"),
+        "{}",
+        text(&out.stderr)
+    );
     let precious = repo.path().join("victim/20200101T000000Z-aaaaaa/precious");
     assert_eq!(std::fs::read_to_string(precious).unwrap(), "precious");
-    // The real runs were pruned to the current one.
+    // Nothing was pruned: the two old runs and the unsealed one.
     let left: Vec<_> =
         std::fs::read_dir(repo.path().join(".readyctl/runs.real")).unwrap().collect();
-    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left.len(), 3, "{left:?}");
+}
+
+/// A symlink a check leaves at `.readyctl/runs` for the next run: that run is refused with
+/// a message saying what to do, and nothing is made or pruned where the symlink points.
+#[test]
+fn a_symlink_left_at_the_runs_directory_is_refused_by_the_next_run() {
+    let plant = "R=$(cd \"$READYCTL_SCRATCH/../../..\" && pwd -P); mv \"$R/runs\" \"$R/runs.real\"; ln -s \"$PWD/other\" \"$R/runs\"; mv \"$R/runs.real\"/* \"$PWD/other/\"";
+    let yaml = format!("version: 1\nchecks:\n  - id: x\n    command: {{ run: '{plant}' }}\n");
+    let repo = temp_repo(&[
+        ("readiness.yaml", &yaml),
+        ("other/20200101T000000Z-aaaaaa/manifest.json", "{}"),
+        ("other/20200102T000000Z-bbbbbb/manifest.json", "{}"),
+    ]);
+    let _ = readyctl(repo.path(), &["check", "--keep", "1"]);
+    let before = std::fs::read_dir(repo.path().join("other")).unwrap().count();
+    let out = readyctl(repo.path(), &["check", "--keep", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("is a symlink or not a directory"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_dir(repo.path().join("other")).unwrap().count(), before);
+    assert!(repo.path().join("other/20200101T000000Z-aaaaaa/manifest.json").is_file());
+}
+
+/// A check that moves its whole run directory elsewhere and leaves a symlink in its place:
+/// the next check gets no evidence there, and nothing is sealed (the manifest and reports
+/// would have gone where the run was moved).
+#[test]
+fn a_run_directory_moved_and_linked_back_is_not_sealed() {
+    let mv = "R=$(cd \"$READYCTL_SCRATCH/..\" && pwd -P); mkdir -p \"$PWD/elsewhere\"; mv \"$R\" \"$PWD/elsewhere/\" && ln -s \"$PWD/elsewhere/$(basename \"$R\")\" \"$R\"";
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: x\n    command: {{ run: '{mv}' }}\n  - id: y\n    command: {{ run: 'echo second' }}\n"
+    );
+    let repo = temp_repo(&[("readiness.yaml", &yaml)]);
+    let out = readyctl(repo.path(), &["check", "--jobs", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not sealed"), "{}", text(&out.stderr));
+    let elsewhere =
+        std::fs::read_dir(repo.path().join("elsewhere")).unwrap().next().unwrap().unwrap();
+    assert!(!elsewhere.path().join("manifest.json").exists(), "sealed where it was moved");
+    assert!(!elsewhere.path().join("evidence/y").exists(), "evidence made where it was moved");
+}
+
+/// A check that hard-links a file from outside the run at its log's path before printing:
+/// readyctl never opens what it did not create (`O_EXCL`), so the outside file is neither
+/// truncated nor written; the check is an error naming the planted link.
+#[test]
+fn a_hard_link_at_a_log_path_never_has_readyctl_write_outside() {
+    let yaml = "version: 1\nchecks:\n  - id: x\n    command: { run: 'ln -f \"$PWD/victim.txt\" \"$READYCTL_SCRATCH/../evidence/x/stderr.log\"; ln -f \"$PWD/victim2.txt\" \"$READYCTL_SCRATCH/../evidence/x/stdout.log\"; echo into-victim >&2; echo more' }\n";
+    let repo = temp_repo(&[
+        ("readiness.yaml", yaml),
+        ("victim.txt", "PRECIOUS\n"),
+        ("victim2.txt", "PRECIOUS 2\n"),
+    ]);
+    let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let x = &v["results"][0];
+    assert_eq!(x["status"], "error", "{x}");
+    assert!(x["reason"].as_str().unwrap().contains("not written by readyctl"), "{x}");
+    let read = |name: &str| std::fs::read_to_string(repo.path().join(name)).unwrap();
+    assert_eq!(read("victim.txt"), "PRECIOUS\n");
+    assert_eq!(read("victim2.txt"), "PRECIOUS 2\n");
 }
