@@ -89,8 +89,8 @@ pub fn forks_before_spawn() -> ForkCheck {
 
 /// See [`forks_before_spawn`].
 pub fn forks_after_spawn(before: ForkCheck) {
-    if let (Some(before), Some(after)) = (before.0, total_forks())
-        && after > before
+    if let Some(before) = before.0
+        && total_forks().is_some_and(|after| after > before)
     {
         FORKS_COUNTED.store(true, Ordering::Relaxed);
     }
