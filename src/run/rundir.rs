@@ -44,7 +44,7 @@ impl HeldDir {
     /// opened without following a symlink: a symlink there (a check of an earlier run may
     /// have left one) is refused.
     fn open_at(parent: Option<&HeldDir>, path: &Path, name: &str) -> io::Result<HeldDir> {
-        use std::os::fd::{AsRawFd, FromRawFd};
+        use std::os::fd::AsRawFd;
         let at = parent.map_or(libc::AT_FDCWD, |p| p.fd.as_raw_fd());
         let cname = std::ffi::CString::new(if parent.is_some() {
             name.as_bytes().to_vec()
@@ -52,38 +52,20 @@ impl HeldDir {
             path.as_os_str().as_encoded_bytes().to_vec()
         })
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        // SAFETY: a valid directory descriptor (or AT_FDCWD) and a NUL-terminated name.
-        if unsafe { libc::mkdirat(at, cname.as_ptr(), 0o777) } != 0 {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EEXIST) {
-                return Err(with_path(e, path));
-            }
-        }
-        // SAFETY: as above; the result is a new descriptor we own, or -1.
-        let fd = unsafe {
-            libc::openat(
-                at,
-                cname.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            let e = io::Error::last_os_error();
-            return Err(match e.raw_os_error() {
-                Some(libc::ELOOP) | Some(libc::ENOTDIR) => io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "`{}` is a symlink or not a directory: readyctl does not follow it (a \
-                         check of an earlier run may have put it there); remove it, or write \
-                         the run elsewhere with --out",
-                        path.display()
-                    ),
+        make_dir_at(at, &cname).map_err(|e| with_path(e, path))?;
+        let fd = open_dir_at(at, &cname, libc::O_RDONLY).map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) | Some(libc::ENOTDIR) => io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "`{}` is a symlink or not a directory: readyctl does not follow it (a check \
+                     of an earlier run may have put it there); remove it, or write the run \
+                     elsewhere with --out",
+                    path.display()
                 ),
-                _ => with_path(e, path),
-            });
-        }
-        // SAFETY: a fresh descriptor, wrapped once.
-        let fd = Arc::new(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) });
+            ),
+            _ => with_path(e, path),
+        })?;
+        let fd = Arc::new(fd);
         let canonical = fd_path(&fd).ok();
         Ok(HeldDir { path: path.to_path_buf(), canonical, fd })
     }
@@ -101,6 +83,37 @@ impl HeldDir {
         }
         Ok(PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd())))
     }
+}
+
+/// `openat(at, name)` of a directory, never through a symlink at `name` (`O_NOFOLLOW`:
+/// ELOOP or ENOTDIR for a symlink, ENOTDIR for anything else not a directory).
+fn open_dir_at(
+    at: std::os::fd::RawFd,
+    name: &std::ffi::CStr,
+    flags: i32,
+) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let flags = flags | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: a valid directory descriptor (or AT_FDCWD) and a NUL-terminated name; the
+    // result is a new descriptor we own, or -1.
+    let fd = unsafe { libc::openat(at, name.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor, wrapped once.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// `mkdirat(at, name)`; an entry already there is fine (the open after it says what it is).
+fn make_dir_at(at: std::os::fd::RawFd, name: &std::ffi::CStr) -> io::Result<()> {
+    // SAFETY: a valid directory descriptor (or AT_FDCWD) and a NUL-terminated name.
+    if unsafe { libc::mkdirat(at, name.as_ptr(), 0o777) } != 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EEXIST) {
+            return Err(e);
+        }
+    }
+    Ok(())
 }
 
 /// Where the directory held by `fd` is now (`readlink` of `/proc/self/fd/N`).
@@ -517,28 +530,11 @@ fn made_dir(dir: &Path) {
 /// with `mkdirat` in the level above, so no rename or symlink swapped in meanwhile can have a
 /// directory made outside the run. `None` when `dir` lies under no held root.
 fn make_dirs_beneath(dir: &Path) -> Option<io::Result<()>> {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::{AsRawFd, OwnedFd};
     use std::os::unix::ffi::OsStrExt;
     let (mut level, root, rel) = match root_of(dir)? {
         Ok(found) => found,
         Err(e) => return Some(Err(e)),
-    };
-    let open = |at: i32, name: &std::ffi::CStr| {
-        // SAFETY: a valid directory descriptor and a NUL-terminated name; the result is a new
-        // descriptor we own, or -1.
-        let fd = unsafe {
-            libc::openat(
-                at,
-                name.as_ptr(),
-                libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-            )
-        };
-        // SAFETY: a fresh descriptor, wrapped once.
-        if fd < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-        }
     };
     // What stands where a directory is needed: a symlink is named as such.
     let not_a_dir = |at: i32, name: &std::ffi::CStr, level: &Path| {
@@ -569,16 +565,12 @@ fn make_dirs_beneath(dir: &Path) -> Option<io::Result<()>> {
             return Some(Err(io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a path")));
         };
         let parent = at.as_ref().map_or(root.as_raw_fd(), |f| f.as_raw_fd());
-        let next = match open(parent, &cname) {
+        let next = match open_dir_at(parent, &cname, libc::O_PATH) {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-                // SAFETY: a valid directory descriptor and a NUL-terminated name.
-                if unsafe { libc::mkdirat(parent, cname.as_ptr(), 0o777) } != 0 {
-                    let e = io::Error::last_os_error();
-                    if e.raw_os_error() != Some(libc::EEXIST) {
-                        return Some(Err(e));
-                    }
+                if let Err(e) = make_dir_at(parent, &cname) {
+                    return Some(Err(e));
                 }
-                open(parent, &cname)
+                open_dir_at(parent, &cname, libc::O_PATH)
             }
             r => r,
         };
