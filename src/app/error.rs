@@ -61,7 +61,10 @@ impl Error {
             return exit::READY;
         }
         match self {
-            Error::Evidence(_) | Error::Session(session::Error::Tampered(_)) => exit::NOT_READY,
+            Error::Evidence(_)
+            | Error::Session(session::Error::Tampered(_) | session::Error::Unkillable(_)) => {
+                exit::NOT_READY
+            }
             Error::Load(_)
             | Error::Session(_)
             | Error::Key(_)

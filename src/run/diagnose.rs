@@ -83,7 +83,8 @@ static SIGNATURES: LazyLock<Vec<(Regex, EnvCause)>> = LazyLock::new(|| {
 
 /// The end of a log as cleaned lines (ANSI colours removed, trimmed, non-empty).
 fn tail_lines(path: &Path) -> Vec<String> {
-    let Ok(mut f) = std::fs::File::open(path) else { return Vec::new() };
+    // Without waiting, and only a regular file: a FIFO put at a log's path never blocks.
+    let Ok(mut f) = crate::walk::open_regular(path) else { return Vec::new() };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     if f.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES))).is_err() {
         return Vec::new();
@@ -155,6 +156,18 @@ impl Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A FIFO at a log's path (a check's process can put one there) is no log: read without
+    /// waiting, nothing comes of it (a plain open would block for ever).
+    #[test]
+    fn a_fifo_at_a_log_path_is_not_waited_on() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join("stderr.log");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        assert!(tail_lines(&fifo).is_empty());
+    }
 
     fn env(text: &str) -> Option<EnvCause> {
         Diagnosis::of_text(text).env

@@ -25,6 +25,10 @@ pub struct RunDir {
     /// ran: `latest` is updated and old runs are removed through them, so a check that swaps
     /// either for a symlink never leads readyctl elsewhere.
     held: Option<(HeldDir, HeldDir)>,
+    /// The run directory itself, held open since it was made: the scratch directory is
+    /// removed and the reports and seal are written through it, never through a path a
+    /// check could have redirected.
+    dir: HeldDir,
 }
 
 /// A directory held open, reached by a path through its descriptor (`/proc/self/fd/N`:
@@ -68,6 +72,24 @@ impl HeldDir {
         let fd = Arc::new(fd);
         let canonical = fd_path(&fd).ok();
         Ok(HeldDir { path: path.to_path_buf(), canonical, fd })
+    }
+
+    /// `path` as it resolves now (symlinks followed: a user's `--out`), held open.
+    fn open_following(path: &Path) -> io::Result<HeldDir> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(path)
+            .map_err(|e| with_path(e, path))?;
+        let fd = Arc::new(std::os::fd::OwnedFd::from(dir));
+        Ok(HeldDir { path: path.to_path_buf(), canonical: fd_path(&fd).ok(), fd })
+    }
+
+    /// [`HeldDir::via`], or the plain path where `/proc` could not name it from the start (no
+    /// protection there, as before).
+    fn via_or_path(&self) -> io::Result<PathBuf> {
+        if self.canonical.is_none() { Ok(self.path.clone()) } else { self.via() }
     }
 
     /// A path that names the held directory, while it is where it was: an error when it was
@@ -130,6 +152,20 @@ fn fd_path(fd: &std::os::fd::OwnedFd) -> io::Result<PathBuf> {
 pub const SCRATCH: &str = "scratch";
 
 impl RunDir {
+    /// A path naming the run directory through its held descriptor: where reports and the
+    /// seal are written. An error when the run was moved or replaced during the run.
+    pub fn via(&self) -> io::Result<PathBuf> {
+        self.dir.via_or_path()
+    }
+
+    /// Removes the scratch directory, through the held run directory; nothing when the run
+    /// is no longer where it was (it is then not sealed either).
+    pub fn remove_scratch(&self) {
+        if let Ok(dir) = self.via() {
+            let _ = fs::remove_dir_all(dir.join(SCRATCH));
+        }
+    }
+
     pub fn evidence(&self) -> PathBuf {
         self.path.join("evidence")
     }
@@ -167,27 +203,32 @@ pub fn create(
         }
         None => (repo.join(".readyctl").join("runs").join(&id), true),
     };
-    let held = if managed {
+    let (dir, held) = if managed {
         // `.readyctl/`, `runs/` and the run itself, each made and opened from the one above,
         // never through a symlink.
         let dot = repo.join(".readyctl");
         let base = HeldDir::open_at(None, &dot, ".readyctl")?;
         let runs = HeldDir::open_at(Some(&base), &dot.join("runs"), "runs")?;
         let run = HeldDir::open_at(Some(&runs), &path, &id)?;
-        for sub in ["evidence", SCRATCH] {
-            HeldDir::open_at(Some(&run), &path.join(sub), sub)?;
-        }
         // Through the held directory; by path where /proc cannot name it (no check ran yet).
         ignore_itself(&base.via().unwrap_or(dot))?;
-        Some((base, runs))
+        (run, Some((base, runs)))
     } else {
-        fs::create_dir_all(path.join("evidence")).map_err(|e| with_path(e, &path))?;
-        fs::create_dir_all(path.join(SCRATCH)).map_err(|e| with_path(e, &path))?;
-        None
+        // `--out` is the user's path: followed as it is now, then held.
+        fs::create_dir_all(&path).map_err(|e| with_path(e, &path))?;
+        (HeldDir::open_following(&path)?, None)
     };
+    // `evidence/` and `scratch/` made and opened from the held run directory; readyctl works
+    // beneath that `evidence/` descriptor from now on, never by re-resolving its path.
+    let evidence = HeldDir::open_at(Some(&dir), &path.join("evidence"), "evidence")?;
+    HeldDir::open_at(Some(&dir), &path.join(SCRATCH), SCRATCH)?;
     made_dir(&path.join("evidence"));
-    hold_root(&path.join("evidence"));
-    Ok(RunDir { path, id, managed, held })
+    lock(&ROOTS).push(Root {
+        path: path.join("evidence"),
+        canonical: evidence.canonical,
+        fd: evidence.fd,
+    });
+    Ok(RunDir { path, id, managed, dir, held })
 }
 
 /// What `.readyctl/.gitignore` says: git ignores the whole directory, so a run leaves
@@ -382,7 +423,8 @@ pub fn store_artifacts(
                 write_hashed(&dest, |out| out.write_all(&bytes))?
             }
             ArtifactContent::CopyOf(src) => {
-                let reader = BufReader::new(File::open(&src).map_err(|e| with_path(e, &src))?);
+                let opened = crate::walk::open_regular(&src).map_err(|e| with_path(e, &src))?;
+                let reader = BufReader::new(opened);
                 copy_redacted(reader, &dest, filter)?
             }
             // Written by the probe as it read it (`probe::ProbeContext::read_and_keep`).
@@ -681,19 +723,6 @@ fn root_of(path: &Path) -> Option<io::Result<(PathBuf, Arc<std::os::fd::OwnedFd>
 /// Whether the run's `evidence/` (held since the run began) is still where it was.
 pub fn evidence_in_place(evidence: &Path) -> bool {
     root_of(&evidence.join("x")).is_none_or(|r| r.is_ok())
-}
-
-fn hold_root(dir: &Path) {
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Ok(f) = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW)
-        .open(dir)
-    {
-        let fd = Arc::new(std::os::fd::OwnedFd::from(f));
-        let canonical = fd_path(&fd).ok();
-        lock(&ROOTS).push(Root { path: dir.to_path_buf(), canonical, fd });
-    }
 }
 
 /// `openat2` of `path` beneath the held `evidence/` root it lies under; `None` when it lies

@@ -544,7 +544,8 @@ fn probe_ready(ready: &Ready, proc: Option<&Proc>, timeout: Duration) -> Result<
                 return Ok(());
             };
             let re = regex::Regex::new(pattern).map_err(|e| e.to_string())?;
-            let text = std::fs::read(&p.log).unwrap_or_default();
+            // Only a regular file, without waiting (a FIFO swapped in never blocks).
+            let text = crate::walk::read_regular(&p.log).unwrap_or_default();
             if String::from_utf8_lossy(&text).lines().any(|l| re.is_match(l)) {
                 Ok(())
             } else {
@@ -602,7 +603,7 @@ fn finish_output(mut p: Proc) -> String {
 }
 
 fn last_lines(path: &Path, n: usize) -> String {
-    let text = std::fs::read(path).unwrap_or_default();
+    let text = crate::walk::read_regular(path).unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
     let lines: Vec<&str> = text.lines().map(str::trim_end).filter(|l| !l.is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join(" ⏎ ")

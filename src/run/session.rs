@@ -58,6 +58,12 @@ pub enum Error {
         "the run directory was changed by something other than readyctl, so it is not sealed: {0}; a process started by a check or a service wrote into it"
     )]
     Tampered(String),
+    /// Processes a check started are still running after every round of SIGKILL: they could
+    /// write into the run while it is sealed, so it is not.
+    #[error(
+        "{0} process(es) started by a check still running after every round of SIGKILL (a chain that forks a successor as each is killed), so the run is not sealed"
+    )]
+    Unkillable(usize),
     /// report.md, report.html or the seal could not be written: the run is not sealed.
     #[error("writing the run directory failed: {0}")]
     Seal(String),
@@ -254,10 +260,12 @@ impl Session<'_> {
         drop(services);
         // Nothing readyctl started runs now: what is still its child escaped a tree.
         if self.own_process {
-            super::tree::kill_adopted();
+            if let Err(left) = super::tree::kill_adopted() {
+                return Err(Error::Unkillable(left));
+            }
         }
         // Reports the checks wrote there were read (and copied into evidence) by now.
-        let _ = std::fs::remove_dir_all(run_dir.scratch());
+        run_dir.remove_scratch();
         // Every process is gone: the run directory must hold what readyctl wrote, as it wrote
         // it (a check that wrote into another check's evidence, or a service, is caught here).
         // A run directory moved elsewhere (and maybe linked back) is not where the seal
@@ -424,11 +432,14 @@ fn write_run(
     baseline: Option<&RunRecord>,
     written: &[crate::evidence::FileDigest],
 ) -> anyhow::Result<String> {
+    // Written and read through the held run directory: a run moved meanwhile (a concurrent
+    // run's check) is an error, never written where it was moved.
+    let dir = run_dir.via()?;
     let mut md = markdown::render(record, Some(&run_dir.path));
     md.push_str(extra_md);
-    rundir::write_atomic(&run_dir.path.join("report.md"), md.as_bytes())?;
+    rundir::write_atomic(&dir.join("report.md"), md.as_bytes())?;
     let report_md = digest_of("report.md", md.as_bytes());
-    record.redactions = redactions_in(&run_dir.path, written.iter().chain([&report_md]))?;
+    record.redactions = redactions_in(&dir, written.iter().chain([&report_md]))?;
     if !record_redactions.is_empty() {
         let own = record.redactions.entry("manifest.json".to_string()).or_default();
         for (rule, n) in record_redactions {
@@ -438,12 +449,12 @@ fn write_run(
     let predicate = serde_json::to_value(&*record)?;
     // From the redacted record: every text was redacted as raw value before HTML escaping.
     let page = crate::report::html::render(record, baseline);
-    rundir::write_atomic(&run_dir.path.join("report.html"), page.as_bytes())?;
+    rundir::write_atomic(&dir.join("report.html"), page.as_bytes())?;
     // The subjects are what readyctl wrote (vetted, with the digests of what it wrote) and the
     // reports' bytes: nothing is listed or read again, and nothing else is sealed.
     let report_html = digest_of("report.html", page.as_bytes());
     let files = written.iter().cloned().chain([report_md, report_html]).collect();
-    crate::evidence::seal_files(&run_dir.path, files, |_| predicate, signer)?;
+    crate::evidence::seal_files(&dir, files, |_| predicate, signer)?;
     Ok(md)
 }
 
@@ -492,7 +503,7 @@ fn redactions_in<'a>(
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         // Read in pieces cut after a newline (a marker never holds one, so no marker is cut
         // and the matches are those of the whole file), not the whole file at once.
-        let mut file = std::fs::File::open(run_dir.join(&f.path))?;
+        let mut file = crate::walk::open_regular(&run_dir.join(&f.path))?;
         let mut buf: Vec<u8> = Vec::new();
         let mut piece = vec![0u8; 256 << 10];
         loop {

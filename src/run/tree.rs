@@ -290,8 +290,9 @@ pub fn kill_all_live() {
 /// tree before it was first read and without its mark (`setsid env -u READYCTL_TREE …`,
 /// detached within the first [`TRACK_EVERY`]). Nothing a run starts outlives it; in
 /// particular nothing can write into the run directory while it is vetted and sealed.
-/// Returns how many were killed.
-pub fn kill_adopted() -> usize {
+/// Returns how many were killed, or, when some still run after [`KILL_ROUNDS`] rounds (a
+/// chain that forks a successor as each is killed), how many run: the caller must not seal.
+pub fn kill_adopted() -> Result<usize, usize> {
     let mut killed = std::collections::HashSet::new();
     for round in 0..KILL_ROUNDS {
         let children = own_children();
@@ -300,7 +301,7 @@ pub fn kill_adopted() -> usize {
         }
         let alive: Vec<&Proc> = children.iter().filter(|p| !p.zombie).collect();
         if alive.is_empty() {
-            break;
+            return Ok(killed.len());
         }
         for p in alive {
             send(p.pid, libc::SIGKILL);
@@ -308,7 +309,8 @@ pub fn kill_adopted() -> usize {
         }
         thread::sleep(Duration::from_millis(if round < 10 { 2 } else { 20 }));
     }
-    killed.len()
+    let left = own_children().iter().filter(|p| !p.zombie).count();
+    if left == 0 { Ok(killed.len()) } else { Err(left) }
 }
 
 /// readyctl's children now: from each thread's `/proc/self/task/<tid>/children` (an orphan

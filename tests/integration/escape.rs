@@ -615,3 +615,18 @@ fn a_hard_link_at_a_log_path_never_has_readyctl_write_outside() {
     assert_eq!(read("victim.txt"), "PRECIOUS\n");
     assert_eq!(read("victim2.txt"), "PRECIOUS 2\n");
 }
+
+/// A check that moves its run away and leaves a symlink to another directory in its place:
+/// the scratch directory is removed through the run directory readyctl holds, so the other
+/// directory's `scratch/` is untouched, and nothing is sealed.
+#[test]
+fn removing_the_scratch_directory_never_follows_a_swapped_run() {
+    let swap = "R=$(cd \"$READYCTL_SCRATCH/..\" && pwd -P); mv \"$R\" \"$R.moved\" && ln -s \"$PWD/victim\" \"$R\"";
+    let yaml = format!("version: 1\nchecks:\n  - id: x\n    command: {{ run: '{swap}' }}\n");
+    let repo = temp_repo(&[("readiness.yaml", &yaml), ("victim/scratch/precious", "precious")]);
+    let out = readyctl(repo.path(), &["check", "--out", "run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let precious = repo.path().join("victim/scratch/precious");
+    assert_eq!(std::fs::read_to_string(precious).unwrap(), "precious");
+    assert!(!repo.path().join("victim/manifest.json").exists());
+}
