@@ -158,6 +158,22 @@ impl RunDir {
         self.dir.via_or_path()
     }
 
+    /// Whether the run is where it was, and its path (as vetting resolves it) still leads to
+    /// the directory readyctl holds: the directory vetted is the one sealed.
+    pub fn in_place(&self) -> bool {
+        let held = {
+            use std::os::fd::AsRawFd;
+            // SAFETY: fstat on a descriptor we hold, into a zeroed stat buffer.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            (unsafe { libc::fstat(self.dir.fd.as_raw_fd(), &mut st) } == 0)
+                .then_some((st.st_dev as u64, st.st_ino as u64))
+        };
+        self.via().is_ok()
+            && held.is_some()
+            && fs::metadata(&self.path).ok().map(|m| identity(&m)) == held
+            && evidence_in_place(&self.evidence())
+    }
+
     /// Removes the scratch directory, through the held run directory; nothing when the run
     /// is no longer where it was (it is then not sealed either).
     pub fn remove_scratch(&self) {

@@ -270,7 +270,7 @@ impl Session<'_> {
         // it (a check that wrote into another check's evidence, or a service, is caught here).
         // A run directory moved elsewhere (and maybe linked back) is not where the seal
         // would go: nothing is sealed.
-        if !rundir::evidence_in_place(&run_dir.evidence()) {
+        if !run_dir.in_place() {
             return Err(Error::Tampered(
                 "`evidence/` (the run directory or one above it was moved or replaced during \
                  the run)"
@@ -352,7 +352,15 @@ impl Session<'_> {
             baseline.as_ref(),
             &vetted.files,
         )
-        .map_err(|e| Error::Seal(redactor.redact_str(&format!("{e:#}")).0))?;
+        .map_err(|e| {
+            // Written through `/proc/self/fd/N`: the message names the run's own path.
+            let mut text = format!("{e:#}");
+            if let Ok(via) = run_dir.via() {
+                text =
+                    text.replace(&via.display().to_string(), &run_dir.path.display().to_string());
+            }
+            Error::Seal(redactor.redact_str(&text).0)
+        })?;
         let record = record;
         // The run is sealed: `latest` may point at it (before anything can fail on stdout).
         if let Err(e) = rundir::mark_latest(self.repo, &run_dir) {

@@ -630,3 +630,20 @@ fn removing_the_scratch_directory_never_follows_a_swapped_run() {
     assert_eq!(std::fs::read_to_string(precious).unwrap(), "precious");
     assert!(!repo.path().join("victim/manifest.json").exists());
 }
+
+/// `--out` through a symlink that a check re-points at another directory: the run vetted
+/// (by its path) would not be the run sealed (held since its creation), so nothing is sealed.
+#[test]
+fn an_out_path_re_pointed_during_the_run_is_not_sealed() {
+    // B gets hard links to the check's own logs, so that vetting B finds them all.
+    let script = "echo out; echo err >&2; sleep 0.5; mkdir -p \"$PWD/B/evidence/a\"; for f in \"$PWD\"/A/evidence/a/*; do ln \"$f\" \"$PWD/B/evidence/a/\"; done; echo forged > \"$PWD/A/evidence/a/planted.txt\"; ln -sfn \"$PWD/B\" \"$PWD/lnk\"";
+    let yaml = format!("version: 1\nchecks:\n  - id: a\n    command: {{ run: '{script}' }}\n");
+    let repo = temp_repo(&[("readiness.yaml", &yaml), ("A/.keep", "")]);
+    std::fs::remove_file(repo.path().join("A/.keep")).unwrap();
+    std::os::unix::fs::symlink(repo.path().join("A"), repo.path().join("lnk")).unwrap();
+    let out = readyctl(repo.path(), &["check", "--out", "lnk"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not sealed"), "{}", text(&out.stderr));
+    assert!(!repo.path().join("A/manifest.json").exists(), "sealed a run never vetted");
+    assert!(!repo.path().join("B/manifest.json").exists());
+}
