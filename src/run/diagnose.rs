@@ -163,9 +163,7 @@ mod tests {
     fn a_fifo_at_a_log_path_is_not_waited_on() {
         let tmp = tempfile::tempdir().unwrap();
         let fifo = tmp.path().join("stderr.log");
-        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        crate::run::rundir::make_fifo(&fifo);
         assert!(tail_lines(&fifo).is_empty());
     }
 

@@ -1297,6 +1297,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     crate::evidence::atomic::write_atomic(path, bytes).map_err(|e| with_path(e, path))
 }
 
+/// Makes a FIFO at `path` (what a check can put where readyctl reads or writes).
+#[cfg(test)]
+pub(crate) fn make_fifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1545,9 +1553,7 @@ mod tests {
     fn an_evidence_file_is_only_ever_a_regular_file() {
         let tmp = tempfile::tempdir().unwrap();
         let fifo = tmp.path().join("stdout.log");
-        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        make_fifo(&fifo);
         assert!(create_evidence_file(&fifo).is_err());
         let target = tmp.path().join("elsewhere");
         fs::write(&target, b"keep").unwrap();
