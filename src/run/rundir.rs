@@ -138,6 +138,15 @@ fn make_dir_at(at: std::os::fd::RawFd, name: &std::ffi::CStr) -> io::Result<()> 
     Ok(())
 }
 
+/// The device and inode of what `fd` holds.
+fn fd_identity(fd: &std::os::fd::OwnedFd) -> Option<(u64, u64)> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fstat on a descriptor we hold, into a zeroed stat buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0)
+        .then_some((st.st_dev as u64, st.st_ino as u64))
+}
+
 /// Where the directory held by `fd` is now (`readlink` of `/proc/self/fd/N`).
 fn fd_path(fd: &std::os::fd::OwnedFd) -> io::Result<PathBuf> {
     use std::os::fd::AsRawFd;
@@ -161,13 +170,7 @@ impl RunDir {
     /// Whether the run is where it was, and its path (as vetting resolves it) still leads to
     /// the directory readyctl holds: the directory vetted is the one sealed.
     pub fn in_place(&self) -> bool {
-        let held = {
-            use std::os::fd::AsRawFd;
-            // SAFETY: fstat on a descriptor we hold, into a zeroed stat buffer.
-            let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            (unsafe { libc::fstat(self.dir.fd.as_raw_fd(), &mut st) } == 0)
-                .then_some((st.st_dev as u64, st.st_ino as u64))
-        };
+        let held = fd_identity(&self.dir.fd);
         self.via().is_ok()
             && held.is_some()
             && fs::metadata(&self.path).ok().map(|m| identity(&m)) == held
@@ -238,7 +241,6 @@ pub fn create(
     // beneath that `evidence/` descriptor from now on, never by re-resolving its path.
     let evidence = HeldDir::open_at(Some(&dir), &path.join("evidence"), "evidence")?;
     HeldDir::open_at(Some(&dir), &path.join(SCRATCH), SCRATCH)?;
-    made_dir(&path.join("evidence"));
     lock(&ROOTS).push(Root {
         path: path.join("evidence"),
         canonical: evidence.canonical,
@@ -265,14 +267,10 @@ fn with_path(e: io::Error, path: &Path) -> io::Error {
 }
 
 /// Points `.readyctl/latest` at a complete run (atomically: a new link renamed over the old).
-pub fn mark_latest(repo: &Path, run: &RunDir) -> io::Result<()> {
-    if !run.managed {
-        return Ok(());
-    }
-    let base = match &run.held {
-        Some((base, _)) => base.via()?,
-        None => repo.join(".readyctl"),
-    };
+pub fn mark_latest(run: &RunDir) -> io::Result<()> {
+    // Only a managed run (under `.readyctl/runs/`) holds `.readyctl/`.
+    let Some((base, _)) = &run.held else { return Ok(()) };
+    let base = base.via()?;
     let tmp = base.join(format!(".latest-{}", run.id));
     let _ = fs::remove_file(&tmp);
     std::os::unix::fs::symlink(Path::new("runs").join(&run.id), &tmp).map_err(|e| {
@@ -572,16 +570,6 @@ pub fn create_evidence_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
-/// Directories readyctl made for evidence (the run's `evidence/`), by identity and path:
-/// where [`create_dirs_within`] stops looking for symlinks.
-static MADE_DIRS: Mutex<BTreeMap<(u64, u64), PathBuf>> = Mutex::new(BTreeMap::new());
-
-fn made_dir(dir: &Path) {
-    if let Ok(meta) = fs::symlink_metadata(dir) {
-        lock(&MADE_DIRS).insert(identity(&meta), dir.to_path_buf());
-    }
-}
-
 /// [`create_evidence_dir`] beneath the held `evidence/` root `dir` lies under, one level at a
 /// time from the root's descriptor: each level is opened with `O_NOFOLLOW | O_DIRECTORY` (a
 /// symlink or a file a check put there is refused, never followed) and a missing one is made
@@ -644,20 +632,14 @@ fn make_dirs_beneath(dir: &Path) -> Option<io::Result<()>> {
 }
 
 /// [`create_evidence_dir`] by path, for a directory under no held root (a probe's evidence
-/// directory in a unit test): going up from `dir` to the nearest directory readyctl made for
-/// evidence, every existing level must be a real directory, and each missing level is made
-/// with `mkdir`.
+/// directory in a unit test): every existing level of `dir` must be a real directory, and
+/// each missing level is made with `mkdir`.
 fn create_dirs_within(dir: &Path) -> io::Result<()> {
     let mut missing = Vec::new();
     let mut level = dir;
     loop {
         match fs::symlink_metadata(level) {
-            Ok(meta) if meta.is_dir() => {
-                let ours = lock(&MADE_DIRS).get(&identity(&meta)).is_some_and(|p| p == level);
-                if ours {
-                    break;
-                }
-            }
+            Ok(meta) if meta.is_dir() => {}
             Ok(_) => {
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
@@ -703,8 +685,6 @@ struct Root {
 }
 
 /// The held root `path` lies under: (its path, its descriptor, `path` relative to it), taken
-/// out of the registry so that no lock is held while the file system works.
-/// The held root `path` lies under: (its path, its descriptor, `path` relative to it), taken
 /// out of the registry so that no lock is held while the file system works. An error when
 /// the root is no longer where it was: `evidence/`, the run or a directory above it was moved
 /// (a check can rename it out of the run, and leave a symlink behind) or replaced, and
@@ -719,11 +699,7 @@ fn root_of(path: &Path) -> Option<io::Result<(PathBuf, Arc<std::os::fd::OwnedFd>
         Some(was) => fd_path(&fd).is_ok_and(|now| now == was),
         // Without /proc: the path's last level must still be the held directory.
         None => {
-            use std::os::fd::AsRawFd;
-            // SAFETY: fstat on a descriptor we hold, into a zeroed stat buffer.
-            let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            let held = (unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } == 0)
-                .then_some((st.st_dev as u64, st.st_ino as u64));
+            let held = fd_identity(&fd);
             held.is_some() && held == fs::symlink_metadata(&root).ok().map(|m| identity(&m))
         }
     };
@@ -738,7 +714,7 @@ fn root_of(path: &Path) -> Option<io::Result<(PathBuf, Arc<std::os::fd::OwnedFd>
 
 /// Whether the run's `evidence/` (held since the run began) is still where it was.
 pub fn evidence_in_place(evidence: &Path) -> bool {
-    root_of(&evidence.join("x")).is_none_or(|r| r.is_ok())
+    root_of(evidence).is_none_or(|r| r.is_ok())
 }
 
 /// `openat2` of `path` beneath the held `evidence/` root it lies under; `None` when it lies

@@ -363,7 +363,7 @@ impl Session<'_> {
         })?;
         let record = record;
         // The run is sealed: `latest` may point at it (before anything can fail on stdout).
-        if let Err(e) = rundir::mark_latest(self.repo, &run_dir) {
+        if let Err(e) = rundir::mark_latest(&run_dir) {
             eprintln!("warning: could not update .readyctl/latest: {e}");
         }
         // Every reporter renders the sealed (redacted) record; none recomputes the verdict.
