@@ -14,6 +14,8 @@ use crate::run::scheduler::{Probes, Sleep};
 use crate::run::session::{self, Sealed, Session};
 
 pub fn run(mut args: CheckArgs) -> Result<u8, Error> {
+    // The redactor's built-in rules compile on the other core while the checklist loads.
+    crate::evidence::redact::prepare();
     if let Some(format) = args.format.as_report() {
         args.reports.insert(0, (format, "-".to_string()));
     }

@@ -138,15 +138,69 @@ impl Literals {
     }
 }
 
-struct Inner {
-    /// Literal values (absent when there are none).
-    literals: Option<Literals>,
+/// The built-in token-shape rules, compiled: the same for every redactor of the process.
+struct BuiltIn {
     /// The token-shape rules.
     rules: Vec<Rule>,
     /// Matches when any rule, or a PEM marker, could apply: the fast path skips clean lines.
     any: RegexSet,
     pem_begin: Regex,
     pem_end: Regex,
+}
+
+/// Compiled once per process, by the first redactor built or by [`prepare`], whichever comes
+/// first (the other waits for it).
+static BUILT_IN: std::sync::OnceLock<BuiltIn> = std::sync::OnceLock::new();
+
+fn built_in() -> &'static BuiltIn {
+    BUILT_IN.get_or_init(|| {
+        let rules: Vec<Rule> = RULES
+            .iter()
+            .map(|(name, pattern, group)| Rule {
+                name: (*name).to_string(),
+                re: Regex::new(pattern).expect("built-in rule compiles"),
+                group: *group,
+            })
+            .collect();
+        let mut patterns: Vec<&str> = rules.iter().map(|r| r.re.as_str()).collect();
+        patterns.push(PEM_BEGIN);
+        let any = regex::bytes::RegexSetBuilder::new(&patterns)
+            .size_limit(64 << 20)
+            .build()
+            .expect("rules compile");
+        BuiltIn {
+            rules,
+            any,
+            pem_begin: Regex::new(PEM_BEGIN).expect("compiles"),
+            pem_end: Regex::new(PEM_END).expect("compiles"),
+        }
+    })
+}
+
+/// Starts compiling the built-in rules on a thread of their own, so that the compiling (about
+/// 2 ms) overlaps whatever the caller does before it builds its first redactor (`check` reads
+/// and validates the checklist meanwhile). Without it the first [`RedactorBuilder::build`]
+/// compiles them.
+pub fn prepare() {
+    if BUILT_IN.get().is_none() {
+        std::thread::spawn(|| {
+            built_in();
+        });
+    }
+}
+
+struct Inner {
+    /// Literal values (absent when there are none).
+    literals: Option<Literals>,
+    /// The token-shape rules, the set and the PEM markers.
+    built_in: &'static BuiltIn,
+}
+
+impl std::ops::Deref for Inner {
+    type Target = BuiltIn;
+    fn deref(&self) -> &BuiltIn {
+        self.built_in
+    }
 }
 
 impl Inner {
@@ -273,29 +327,7 @@ impl RedactorBuilder {
             max_len: literals.iter().map(|(_, v)| v.len()).max().unwrap_or(0),
             names: literals.into_iter().map(|(n, _)| n).collect(),
         });
-        let rules: Vec<Rule> = RULES
-            .iter()
-            .map(|(name, pattern, group)| Rule {
-                name: (*name).to_string(),
-                re: Regex::new(pattern).expect("built-in rule compiles"),
-                group: *group,
-            })
-            .collect();
-        let mut patterns: Vec<&str> = rules.iter().map(|r| r.re.as_str()).collect();
-        patterns.push(PEM_BEGIN);
-        let any = regex::bytes::RegexSetBuilder::new(&patterns)
-            .size_limit(64 << 20)
-            .build()
-            .expect("rules compile");
-        Redactor {
-            inner: Arc::new(Inner {
-                literals,
-                rules,
-                any,
-                pem_begin: Regex::new(PEM_BEGIN).expect("compiles"),
-                pem_end: Regex::new(PEM_END).expect("compiles"),
-            }),
-        }
+        Redactor { inner: Arc::new(Inner { literals, built_in: built_in() }) }
     }
 }
 
