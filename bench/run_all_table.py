@@ -97,8 +97,8 @@ else:
         rows.append((label, f(o, "{:.0f}", " ms") + f(oc, ", {:.0f}", " ms CPU"),
                      f(p, "{:.0f}", " ms") + f(pc, ", {:.0f}", " ms CPU") + f" ({peer})",
                      f(r, "{:.2f}× wall") + f(rc, ", {:.2f}× CPU"), "—", "—", str(n)))
-    target("sched", "scheduler, whole `check`: 100 × `sleep 0.2`, `--jobs 100` (target < 300 ms)",
-           "sh starting the same sleeps")
+    target("sched", "scheduler, whole `check`: 100 × `run: 'sleep 0.2'`, `--jobs 100` (target < 300 ms)",
+           "sh starting the same 100 `sh -c 'sleep 0.2'`")
     target("junit", "`tests` check, JUnit 100,000 cases, whole `check` (target ≤ 2× wall)",
            "xmllint --stream --noout")
     target("search", "`search` check, cargo registry, whole `check` (target ≤ 1.2× wall)", "rg -c")

@@ -173,6 +173,9 @@ pub fn repository_root(dir: &Path) -> PathBuf {
             }
         }
     }
+    if !crate::evidence::statement::may_be_in_repository(dir) {
+        return dir.to_path_buf();
+    }
     let top = std::process::Command::new("git")
         .args(["rev-parse", "--show-toplevel"])
         .current_dir(dir)

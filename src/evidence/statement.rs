@@ -56,20 +56,37 @@ pub fn build_statement(
 /// two-space indentation, a trailing newline. The same value always gives the same bytes.
 pub fn to_canonical_bytes(value: &Value) -> Vec<u8> {
     let mut out =
-        serde_json::to_vec_pretty(&sorted(value)).expect("a JSON value always serializes");
+        serde_json::to_vec_pretty(&Sorted(value)).expect("a JSON value always serializes");
     out.push(b'\n');
     out
 }
 
-fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+/// A JSON value that serializes with the keys of every object in sorted order, read in place
+/// (the manifest of a large run is not copied to be sorted).
+struct Sorted<'a>(&'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(m) => {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(k, &Sorted(v))?;
+                }
+                map.end()
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&Sorted(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
         }
-        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
-        v => v.clone(),
     }
 }
 
@@ -172,7 +189,7 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 /// Whether git could find a repository for `repo`: a `.git` (directory or file) in it or in a
 /// directory above it, or `GIT_DIR` set. Without either, `git rev-parse` says "not a git
 /// repository", so it is not started (1.5 ms saved before the first check).
-fn may_be_in_repository(repo: &Path) -> bool {
+pub fn may_be_in_repository(repo: &Path) -> bool {
     if std::env::var_os("GIT_DIR").is_some() {
         return true;
     }
@@ -197,6 +214,14 @@ mod tests {
         assert!(text.ends_with("}\n"));
         assert!(text.find("\"a\"").unwrap() < text.find("\"b\"").unwrap());
         assert!(text.find("\"x\"").unwrap() < text.find("\"y\"").unwrap());
+    }
+
+    #[test]
+    fn canonical_bytes_are_exactly_the_sorted_pretty_json() {
+        let v = json!({"é": "\u{1}\"", "b": [], "a": {}, "n": [1.5, -2, {"k": true, "j": null}]});
+        let expected = "{\n  \"a\": {},\n  \"b\": [],\n  \"n\": [\n    1.5,\n    -2,\n    {\n      \
+                        \"j\": null,\n      \"k\": true\n    }\n  ],\n  \"é\": \"\\u0001\\\"\"\n}\n";
+        assert_eq!(String::from_utf8(to_canonical_bytes(&v)).unwrap(), expected);
     }
 
     #[test]

@@ -511,7 +511,10 @@ fn snapshot(since: Instant) -> Arc<Snapshot> {
         // Forget the processes that are gone (a reused pid has another start time).
         r.marks.retain(|pid, (start, _)| live.contains(&(*pid, *start)));
         let mut marks: HashMap<String, Vec<i32>> = HashMap::new();
-        for p in procs.iter().filter(|p| !p.zombie && p.pid != me && p.pid > 1) {
+        // Kernel threads (kthreadd, pid 2, and its children: no process of a user can have
+        // it as parent) have no environment to read: skipped, not asked again every reading.
+        let user = |p: &&Proc| !p.zombie && p.pid != me && p.pid > 2 && p.ppid != 2;
+        for p in procs.iter().filter(user) {
             let known = r.marks.get(&p.pid).filter(|(start, _)| *start == p.start);
             // Unreadable now (another user's, or exiting): not remembered, read again next time.
             let of = match known {
