@@ -138,7 +138,8 @@ pub fn run(
     cmd.env(TREE_ENV, &mark);
     let started = Instant::now();
     let budget = deadline.saturating_duration_since(started);
-    // The logs exist before the command starts, so it cannot put a FIFO or a symlink there.
+    // The logs are created later (first byte, or the end; see `Sink`), new and beneath the
+    // held evidence root: what the command puts at their paths meanwhile is refused.
     let forks = tree::forks_before_spawn();
     let mut child = match cmd.spawn() {
         Ok(child) => child,
