@@ -186,15 +186,24 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
     handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
-/// Whether git could find a repository for `repo`: a `.git` (directory or file) in it or in a
-/// directory above it, or `GIT_DIR` set. Without either, `git rev-parse` says "not a git
-/// repository", so it is not started (1.5 ms saved before the first check).
+/// Whether git could find a repository for `repo`: `GIT_DIR` or `GIT_WORK_TREE` set, or, in
+/// `repo` or a directory above it (symlinks resolved, as git sees its working directory), a
+/// `.git` (a directory, or a worktree's or submodule's file) or a git directory itself (`HEAD`
+/// beside `objects/` or `refs/`: a bare repository, or one with `core.worktree`). Without any,
+/// `git rev-parse` says "not a git repository", so it is not started (1.5 ms saved before the
+/// first check). When in doubt this says yes: git decides.
 pub fn may_be_in_repository(repo: &Path) -> bool {
-    if std::env::var_os("GIT_DIR").is_some() {
+    if ["GIT_DIR", "GIT_WORK_TREE"].iter().any(|v| std::env::var_os(v).is_some()) {
         return true;
     }
-    let start = std::path::absolute(repo).unwrap_or_else(|_| repo.to_path_buf());
-    start.ancestors().any(|d| d.join(".git").symlink_metadata().is_ok())
+    let start = std::fs::canonicalize(repo)
+        .or_else(|_| std::path::absolute(repo))
+        .unwrap_or_else(|_| repo.to_path_buf());
+    let git_dir = |d: &Path| {
+        d.join("HEAD").symlink_metadata().is_ok()
+            && (d.join("objects").is_dir() || d.join("refs").is_dir())
+    };
+    start.ancestors().any(|d| d.join(".git").symlink_metadata().is_ok() || git_dir(d))
 }
 
 #[cfg(test)]
@@ -321,5 +330,25 @@ mod tests {
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         std::fs::write(dir.path().join(".git"), "gitdir: /elsewhere\n").unwrap();
         assert!(may_be_in_repository(&dir.path().join("sub")));
+    }
+
+    /// A git directory is found by git itself when it is the working directory (a bare
+    /// repository, or one with `core.worktree`): git_info reads it as before.
+    #[test]
+    fn a_git_directory_with_a_work_tree_is_read_like_before() {
+        if Command::new("git").arg("--version").output().is_err() {
+            eprintln!("SKIP: git is not installed");
+            return;
+        }
+        // The work tree is the temporary directory; its git directory `cw.git` lies inside it
+        // (no `.git` anywhere).
+        let dir = tempfile::tempdir().unwrap();
+        let gd = dir.path().join("cw.git");
+        run(dir.path(), &["init", "-q", "--bare", "-b", "main", gd.to_str().unwrap()]);
+        run(&gd, &["config", "core.bare", "false"]);
+        run(&gd, &["config", "core.worktree", dir.path().to_str().unwrap()]);
+        assert!(may_be_in_repository(&gd));
+        let info = git_info(&gd).expect("git finds the repository from its git directory");
+        assert_eq!((info.commit, info.branch.as_deref()), (None, Some("main")));
     }
 }

@@ -368,6 +368,19 @@ struct Proc {
     ppid: i32,
     start: u64,
     zombie: bool,
+    /// A kernel thread (`PF_KTHREAD` in the flags, which only the kernel sets): it has no
+    /// environment, so no mark.
+    kernel: bool,
+}
+
+/// `PF_KTHREAD` (include/linux/sched.h).
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// Whether `p` is read for marks: a live process of a user, other than readyctl (`me`) and
+/// init. Kernel threads are known by their flag, never by their parent: readyctl may itself
+/// be pid 2 in a container's pid namespace, and then its adopted orphans have parent 2.
+fn may_carry_mark(p: &Proc, me: i32) -> bool {
+    !p.zombie && !p.kernel && p.pid != me && p.pid > 1
 }
 
 /// Reads `/proc/<pid>/stat` with one `open`, `read` until its end into a stack buffer, and
@@ -428,12 +441,15 @@ fn stat(_pid: i32) -> Option<Proc> {
 fn parse_stat(pid: i32, text: &str) -> Option<Proc> {
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    // After the comm: state(0) ppid(1) … starttime is field 22 of the line, index 19 here.
+    // After the comm: state(0) ppid(1) … flags(6) … starttime is field 22 of the line, index
+    // 19 here.
+    let flags: u64 = fields.get(6)?.parse().ok()?;
     Some(Proc {
         pid,
         ppid: fields.get(1)?.parse().ok()?,
         start: fields.get(19)?.parse().ok()?,
         zombie: matches!(*fields.first()?, "Z" | "X"),
+        kernel: flags & PF_KTHREAD != 0,
     })
 }
 
@@ -511,10 +527,8 @@ fn snapshot(since: Instant) -> Arc<Snapshot> {
         // Forget the processes that are gone (a reused pid has another start time).
         r.marks.retain(|pid, (start, _)| live.contains(&(*pid, *start)));
         let mut marks: HashMap<String, Vec<i32>> = HashMap::new();
-        // Kernel threads (kthreadd, pid 2, and its children: no process of a user can have
-        // it as parent) have no environment to read: skipped, not asked again every reading.
-        let user = |p: &&Proc| !p.zombie && p.pid != me && p.pid > 2 && p.ppid != 2;
-        for p in procs.iter().filter(user) {
+        // Kernel threads have no environment to read: skipped, not asked again every reading.
+        for p in procs.iter().filter(|p| may_carry_mark(p, me)) {
             let known = r.marks.get(&p.pid).filter(|(start, _)| *start == p.start);
             // Unreadable now (another user's, or exiting): not remembered, read again next time.
             let of = match known {
@@ -618,6 +632,28 @@ mod tests {
         assert_eq!((p.ppid, p.start, p.zombie), (7, 12345, false));
         let z = "43 (sh) Z 1 43 43 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 999 0 0";
         assert!(parse_stat(43, z).unwrap().zombie);
+    }
+
+    /// Kernel threads are known by `PF_KTHREAD`, not by their parent: when readyctl is pid 2 (a
+    /// container's pid namespace whose init is a shell or tini), the orphans it adopts have
+    /// parent 2, and each must still be read for the mark that ties it to its check.
+    #[test]
+    fn kernel_threads_are_known_by_their_flag_not_by_their_parent() {
+        let me = 2;
+        // Real lines of this machine: kthreadd (flags 0x208040) and a worker it made.
+        let kthreadd = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 2 0 0 20 0 1 0 24 0 0";
+        let kworker = "77 (kworker/u8:0) I 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 20 0 1 0 90 0 0";
+        // A process of the check adopted by readyctl at pid 2 (flags 0x400000, PF_RANDOMIZE).
+        let orphan = "11 (sleep) S 2 10 10 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 4000 0 0";
+        let parsed = |pid, line| parse_stat(pid, line).unwrap();
+        assert!(parsed(2, kthreadd).kernel && parsed(77, kworker).kernel);
+        let adopted = parsed(11, orphan);
+        assert!(!adopted.kernel && adopted.ppid == 2);
+        assert!(may_carry_mark(&adopted, me));
+        assert!(!may_carry_mark(&parsed(77, kworker), 1));
+        // readyctl itself and init are never read.
+        assert!(!may_carry_mark(&parsed(2, orphan), me));
+        assert!(!may_carry_mark(&parsed(1, orphan), me));
     }
 
     /// The latest reading stands in for a new one only while no member it found lives and no

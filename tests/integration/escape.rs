@@ -156,6 +156,44 @@ fn escapees_that_closed_their_output_are_gone_before_the_next_check() {
     gone_before_the_next_check(&m, &quiet, &format!("30[56][.]{m}"), &[]);
 }
 
+/// In a container whose init is a shell (or tini), readyctl is pid 2, and the orphans it
+/// adopts as subreaper have parent 2, like kernel threads outside: an escapee that detached
+/// before any reading of `/proc` recorded it is still found by its mark (kernel threads are
+/// known by their flag, not their parent) and is gone before the check that needs it.
+#[test]
+fn with_readyctl_at_pid_2_an_escapee_is_still_gone_before_the_next_check() {
+    let probe = Command::new("unshare").args(["-Urpf", "--mount-proc", "true"]).status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("SKIP: unshare -Urpf (user and pid namespaces) is not available");
+        return;
+    }
+    let m = marker(23);
+    let _cleanup = Cleanup(needle(m.as_str()));
+    let yaml = format!(
+        "version: 1\nchecks:\n  - id: first\n    timeout: 20s\n    command: {{ run: \"setsid sleep 308.{m} </dev/null >/dev/null 2>&1 & sleep 0.05; echo done\" }}\n  - id: after\n    needs: [first]\n    command: {{ run: \"! grep -qs '308[.]{m}' /proc/[0-9]*/cmdline\" }}\n"
+    );
+    let repo = temp_repo(&[("readiness.yaml", yaml.as_str())]);
+    // `sh` is pid 1 of the new namespace and forks readyctl (it runs a list), so readyctl is
+    // pid 2 there.
+    let script = format!(
+        "{} check --format json --out run; echo \"pid 1 is $(cat /proc/1/comm)\" >&2",
+        bin().display()
+    );
+    let child = Command::new("unshare")
+        .args(["-Urpf", "--mount-proc", "sh", "-c", &script])
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (out, _) = wait_within(child, Duration::from_secs(30));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["status"], "pass", "{}", v["results"][0]);
+    assert_eq!(v["results"][1]["status"], "pass", "it outlived its check: {}", v["results"][1]);
+    assert!(gone(&needle(&m)), "it survived: {:?}", pids_with(&needle(&m)));
+}
+
 /// `clone(CLONE_PARENT)` makes the new process a sibling of the check's root (a child of the
 /// readyctl thread that started it), not a descendant: it is still found by its mark and
 /// killed when the check ends (the reading is not skipped: a fork happened since).
