@@ -183,7 +183,8 @@ fn built_in() -> &'static BuiltIn {
 /// compiles them.
 pub fn prepare() {
     if BUILT_IN.get().is_none() {
-        std::thread::spawn(|| {
+        // No thread to be had (a pids limit): the first build compiles them instead.
+        let _ = std::thread::Builder::new().name("rules".into()).spawn(|| {
             built_in();
         });
     }
