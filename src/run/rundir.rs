@@ -798,8 +798,8 @@ fn remove_beneath(path: &Path) -> io::Result<()> {
 }
 
 /// The one way readyctl writes a file in a run directory (logs, artifacts, copies): created by
-/// [`create_evidence_file`] and entered in the ledger as readyctl's own, it hashes what it
-/// writes; [`EvidenceWriter::finish`] (or dropping it, after an error: the file then holds
+/// [`create_evidence_file`] (its directory first, if need be, by [`create_evidence_dir`]) and
+/// entered in the ledger as readyctl's own, it hashes what it writes; [`EvidenceWriter::finish`] (or dropping it, after an error: the file then holds
 /// what was written before it) records the digest and how the file then stood.
 pub struct EvidenceWriter {
     file: File,
@@ -810,6 +810,11 @@ pub struct EvidenceWriter {
 
 impl EvidenceWriter {
     pub fn create(path: &Path) -> io::Result<EvidenceWriter> {
+        // A check's directory is made with its first file: whatever a check put there first
+        // is refused as it would be in a directory made earlier (a symlink, a file).
+        if let Some(dir) = path.parent() {
+            create_evidence_dir(dir)?;
+        }
         let file = create_evidence_file(path)?;
         let id = identity(&file.metadata()?);
         lock(&LEDGER).insert(id, Entry { path: path.to_path_buf(), done: None, verified: false });
@@ -1082,15 +1087,12 @@ pub fn artifact_path(dir: &Path, name: &str) -> io::Result<PathBuf> {
     Ok(dir.join(name))
 }
 
-/// Creates `dest` (and its directory), lets `write` fill it through a hashing buffer, and
+/// Creates `dest` (and its directory: [`EvidenceWriter::create`]), lets `write` fill it through a hashing buffer, and
 /// returns its SHA-256 (hex) and size.
 fn write_hashed(
     dest: &Path,
     write: impl FnOnce(&mut io::BufWriter<EvidenceWriter>) -> io::Result<()>,
 ) -> io::Result<(String, u64)> {
-    if let Some(parent) = dest.parent() {
-        create_evidence_dir(parent)?;
-    }
     let file = EvidenceWriter::create(dest).map_err(|e| with_path(e, dest))?;
     let mut out = io::BufWriter::new(file);
     write(&mut out)?;

@@ -221,12 +221,13 @@ fn a_sibling_made_with_clone_parent_is_gone_before_the_next_check() {
     );
 }
 
-/// A log is created when there is something to write (or at the end): a FIFO a check puts at
-/// its path (which would block an ordinary open) or a symlink is refused without waiting, the
-/// check is an error naming it, and the run is sealed without it.
+/// A log (and the check's evidence directory) is created when there is something to write (or
+/// at the end): a FIFO a check puts at its path (which would block an ordinary open) or a
+/// symlink is refused without waiting, the check is an error naming it, and the run is sealed
+/// without it. (The check makes the directory itself first: readyctl has not yet.)
 #[test]
 fn a_check_cannot_plant_its_own_log_files() {
-    let yaml = "version: 1\nchecks:\n  - id: x\n    timeout: 2s\n    command: { run: \"e=$READYCTL_SCRATCH/../evidence/x; mkfifo $e/stdout.log; ln -s /etc/passwd $e/stderr.log\" }\n";
+    let yaml = "version: 1\nchecks:\n  - id: x\n    timeout: 2s\n    command: { run: \"e=$READYCTL_SCRATCH/../evidence/x; mkdir -p $e; mkfifo $e/stdout.log; ln -s /etc/passwd $e/stderr.log\" }\n";
     let repo = temp_repo(&[("readiness.yaml", yaml)]);
     let (out, took) = wait_within(spawn(repo.path()), Duration::from_secs(30));
     assert!(took < Duration::from_secs(10), "took {took:?}");
@@ -428,21 +429,32 @@ fn secrets_in_report_names_and_xml_escapes_are_redacted() {
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
 
-/// A check that swaps its evidence directory for a symlink to a directory outside the run:
-/// readyctl never writes, truncates or removes anything there (files are created and removed
-/// beneath the run's `evidence/` with `openat2`, no symlink followed); the check is an error.
+/// A check that puts a symlink to a directory outside the run where its evidence directory
+/// goes, before readyctl made it (`early`: the directory is made with the first log), or that
+/// swaps a directory there for one (`swap`): readyctl never writes, truncates or removes
+/// anything outside (files are created and removed beneath the run's `evidence/` with
+/// `openat2`, directories opened `O_NOFOLLOW`); each check is an error.
 #[test]
 fn a_symlinked_evidence_directory_never_leads_readyctl_outside_the_run() {
-    let yaml = "version: 1\nchecks:\n  - id: evil\n    command: { run: \"EV=$READYCTL_SCRATCH/../evidence/evil; mv $EV $EV.x; ln -s $PWD/victim $EV; echo x; echo y >&2\" }\n";
-    let repo = temp_repo(&[("readiness.yaml", yaml), ("victim/stdout.log", "precious\n")]);
+    let yaml = "version: 1\nchecks:\n  - id: early\n    command: { run: \"EV=$READYCTL_SCRATCH/../evidence/early; ln -s $PWD/victim $EV; echo x; echo y >&2\" }\n  - id: swap\n    command: { run: \"EV=$READYCTL_SCRATCH/../evidence/swap; mkdir -p $EV; mv $EV $EV.x; ln -s $PWD/victim2 $EV; echo x; echo y >&2\" }\n";
+    let repo = temp_repo(&[
+        ("readiness.yaml", yaml),
+        ("victim/stdout.log", "precious\n"),
+        ("victim2/stdout.log", "precious\n"),
+    ]);
     let (out, _) = wait_within(spawn(repo.path()), Duration::from_secs(30));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let r = &v["results"][0];
-    assert_eq!(r["status"], "error", "{r}");
-    assert!(r["reason"].as_str().unwrap().contains("a symlink on the way, not followed"), "{r}");
-    let victim = repo.path().join("victim");
-    assert_eq!(std::fs::read_to_string(victim.join("stdout.log")).unwrap(), "precious\n");
-    assert!(!victim.join("stderr.log").exists());
+    for (i, dir) in [(0, "victim"), (1, "victim2")] {
+        let r = &v["results"][i];
+        assert_eq!(r["status"], "error", "{r}");
+        assert!(
+            r["reason"].as_str().unwrap().contains("a symlink on the way, not followed"),
+            "{r}"
+        );
+        let victim = repo.path().join(dir);
+        assert_eq!(std::fs::read_to_string(victim.join("stdout.log")).unwrap(), "precious\n");
+        assert!(!victim.join("stderr.log").exists(), "{dir}");
+    }
 }
 
 /// A check that deletes another check's log and prints nothing: its own logs, made at its
@@ -633,12 +645,12 @@ fn a_run_directory_moved_and_linked_back_is_not_sealed() {
     assert!(!elsewhere.path().join("evidence/y").exists(), "evidence made where it was moved");
 }
 
-/// A check that hard-links a file from outside the run at its log's path before printing:
-/// readyctl never opens what it did not create (`O_EXCL`), so the outside file is neither
+/// A check that hard-links a file from outside the run at its log's path before printing (in
+/// the evidence directory it made itself, before readyctl did): readyctl never opens what it did not create (`O_EXCL`), so the outside file is neither
 /// truncated nor written; the check is an error naming the planted link.
 #[test]
 fn a_hard_link_at_a_log_path_never_has_readyctl_write_outside() {
-    let yaml = "version: 1\nchecks:\n  - id: x\n    command: { run: 'ln -f \"$PWD/victim.txt\" \"$READYCTL_SCRATCH/../evidence/x/stderr.log\"; ln -f \"$PWD/victim2.txt\" \"$READYCTL_SCRATCH/../evidence/x/stdout.log\"; echo into-victim >&2; echo more' }\n";
+    let yaml = "version: 1\nchecks:\n  - id: x\n    command: { run: 'mkdir -p \"$READYCTL_SCRATCH/../evidence/x\"; ln -f \"$PWD/victim.txt\" \"$READYCTL_SCRATCH/../evidence/x/stderr.log\"; ln -f \"$PWD/victim2.txt\" \"$READYCTL_SCRATCH/../evidence/x/stdout.log\"; echo into-victim >&2; echo more' }\n";
     let repo = temp_repo(&[
         ("readiness.yaml", yaml),
         ("victim.txt", "PRECIOUS\n"),
