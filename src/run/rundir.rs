@@ -2,7 +2,7 @@
 //! `.readyctl/runs/<UTC-timestamp>-<short-id>/` by default, `--out DIR` to choose;
 //! `.readyctl/latest` points at the newest complete run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -403,7 +403,7 @@ impl Stored {
             return None;
         }
         Some(format!(
-            "its evidence directory holds what readyctl did not write: {}; a process of the check wrote into the run directory, so its evidence cannot be trusted (removed, not sealed)",
+            "its evidence directory is not as readyctl wrote it: {}; a process changed the run directory, so this evidence cannot be trusted (removed, not sealed)",
             describe_foreign(&self.foreign, 5)
         ))
     }
@@ -464,9 +464,13 @@ pub fn store_artifacts(
             stored.foreign.push((rel, "not the directory readyctl made (a symlink?)"));
             return Ok(stored);
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(stored),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            missing_kept(dir, run_dir, &HashSet::new(), &mut stored);
+            return Ok(stored);
+        }
         _ => {}
     }
+    let mut found: HashSet<PathBuf> = HashSet::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(io::Error::other)?;
         let rel = entry.path().strip_prefix(run_dir).unwrap_or(entry.path());
@@ -477,6 +481,7 @@ pub fn store_artifacts(
         }
         // Streamed logs were written while the check's processes ran: read back, they must
         // hold exactly what readyctl wrote.
+        found.insert(entry.path().to_path_buf());
         let written_here = digests.remove(entry.path());
         let content = if written_here.is_none() { Content::Read } else { Content::Skip };
         match own(entry.path(), &meta, content) {
@@ -490,6 +495,7 @@ pub fn store_artifacts(
             }
         }
     }
+    missing_kept(dir, run_dir, &found, &mut stored);
     if stored.files.is_empty() {
         let _ = fs::remove_dir(dir);
     }
@@ -811,9 +817,11 @@ pub struct EvidenceWriter {
 impl EvidenceWriter {
     pub fn create(path: &Path) -> io::Result<EvidenceWriter> {
         // A check's directory is made with its first file: whatever a check put there first
-        // is refused as it would be in a directory made earlier (a symlink, a file).
-        if let Some(dir) = path.parent() {
-            create_evidence_dir(dir)?;
+        // is refused as it would be in a directory made earlier (a symlink, a file). Only
+        // beneath a held `evidence/` root: a file outside a run (a temporary directory the
+        // caller made) goes where it is asked to, through symlinks above it (`/var` on macOS).
+        if let Some(made) = path.parent().and_then(make_dirs_beneath) {
+            made?;
         }
         let file = create_evidence_file(path)?;
         let id = identity(&file.metadata()?);
@@ -865,6 +873,26 @@ impl Write for EvidenceWriter {
 /// file's inode can be given to the next file readyctl creates, which would hide the removal
 /// in the ledger). [`vet`] requires each under the run directory to be there.
 static KEPT: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// Files readyctl finished and keeps under `dir` (a check's evidence directory) that the walk
+/// of it did not `found`: moved away or removed by a process of the check, maybe to be put
+/// back later. Each is named in `stored.foreign` and no longer kept, so the check is an
+/// `error` and, if the file comes back, the run is not sealed with a check whose evidence
+/// leaves it out.
+fn missing_kept(dir: &Path, run_dir: &Path, found: &HashSet<PathBuf>, stored: &mut Stored) {
+    let missing: Vec<PathBuf> = lock(&KEPT)
+        .range(dir.to_path_buf()..)
+        .take_while(|p| p.starts_with(dir))
+        .filter(|p| !found.contains(*p))
+        .cloned()
+        .collect();
+    for path in missing {
+        lock(&KEPT).remove(&path);
+        lock(&LEDGER).retain(|_, e| e.path != path);
+        let rel = path.strip_prefix(run_dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        stored.foreign.push((rel, "missing: moved or removed while the check ran"));
+    }
+}
 
 /// Removes a file readyctl wrote and no longer keeps (a copy that failed to parse), and its
 /// ledger entry (its inode may be reused).
@@ -1087,12 +1115,16 @@ pub fn artifact_path(dir: &Path, name: &str) -> io::Result<PathBuf> {
     Ok(dir.join(name))
 }
 
-/// Creates `dest` (and its directory: [`EvidenceWriter::create`]), lets `write` fill it through a hashing buffer, and
+/// Creates `dest` (and its directory), lets `write` fill it through a hashing buffer, and
 /// returns its SHA-256 (hex) and size.
 fn write_hashed(
     dest: &Path,
     write: impl FnOnce(&mut io::BufWriter<EvidenceWriter>) -> io::Result<()>,
 ) -> io::Result<(String, u64)> {
+    // Outside a run too (a directory the probe was given): its subdirectories (`results/`).
+    if let Some(parent) = dest.parent() {
+        create_evidence_dir(parent)?;
+    }
     let file = EvidenceWriter::create(dest).map_err(|e| with_path(e, dest))?;
     let mut out = io::BufWriter::new(file);
     write(&mut out)?;
@@ -1446,6 +1478,51 @@ mod tests {
         fs::OpenOptions::new().write(true).open(&log).unwrap().write_all(b"ALL OK ").unwrap();
         let e = read_own(&log).unwrap_err();
         assert!(e.to_string().ends_with("changed since readyctl wrote it"), "{e}");
+    }
+
+    /// Outside a run (no held root: a temporary directory a probe made), a log goes where it
+    /// is asked to even through a symlink above it (`/var` → `/private/var` on macOS).
+    #[test]
+    fn a_log_outside_a_run_is_written_through_a_symlinked_parent() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir(tmp.path().join("real")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("real"), tmp.path().join("link")).unwrap();
+        let mut w = EvidenceWriter::create(&tmp.path().join("link/log.diff")).unwrap();
+        w.write_all(b"x").unwrap();
+        w.finish().unwrap();
+        assert_eq!(fs::read_to_string(tmp.path().join("real/log.diff")).unwrap(), "x");
+    }
+
+    /// A log readyctl wrote and finished that is not where it was when the check ends (its
+    /// directory, or the file, moved away by a process, maybe to come back before the seal)
+    /// is named missing and no longer kept: the check is an `error`, and the file, back, is
+    /// foreign to the seal.
+    #[test]
+    fn a_kept_log_missing_when_its_check_ends_is_named_and_no_longer_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let evidence = tmp.path().join("evidence");
+        for (id, moved) in [("v", "v"), ("w", "w/stdout.log")] {
+            let dir = evidence.join(id);
+            fs::create_dir_all(&dir).unwrap();
+            let log = dir.join("stdout.log");
+            let mut w = EvidenceWriter::create(&log).unwrap();
+            w.write_all(b"out\n").unwrap();
+            w.finish().unwrap();
+            assert!(lock(&KEPT).contains(&log));
+            let (from, to) = (evidence.join(moved), tmp.path().join(format!("away-{id}")));
+            fs::rename(&from, &to).unwrap();
+            let stored = store_artifacts(&dir, &evidence, Vec::new(), None).unwrap();
+            let rel = format!("evidence/{id}/stdout.log");
+            assert_eq!(
+                stored.foreign,
+                vec![(rel, "missing: moved or removed while the check ran")]
+            );
+            assert!(stored.foreign_reason().unwrap().contains("missing"));
+            assert!(!lock(&KEPT).contains(&log), "no longer kept: back, it is foreign");
+            // (An evidence directory left empty is removed: made again to put the file back.)
+            fs::create_dir_all(from.parent().unwrap()).unwrap();
+            fs::rename(&to, &from).unwrap();
+        }
     }
 
     /// A symlink where readyctl would make a check's evidence directory is refused, not

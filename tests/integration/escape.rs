@@ -472,6 +472,23 @@ fn a_deleted_log_is_caught_even_when_its_inode_is_reused() {
     }
 }
 
+/// A check that moves another check's evidence directory away while that check ends, and puts
+/// it back before the seal: the check whose logs were missing is an `error` naming them, and
+/// the logs, back, are not sealed as if the check had kept nothing (before, it passed with no
+/// evidence and the run verified VALID).
+#[test]
+fn evidence_hidden_while_its_check_ends_is_never_sealed_as_kept_nothing() {
+    let yaml = "version: 1\nchecks:\n  - id: v\n    command: { run: \"echo out; echo err >&2; sleep 0.4\" }\n  - id: hider\n    command: { run: \"E=$READYCTL_SCRATCH/../evidence; until [ -f $E/v/stdout.log ] && [ -f $E/v/stderr.log ]; do sleep 0.01; done; mv $E/v $E/hidden; sleep 0.9; mv $E/hidden $E/v\" }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let out = readyctl(repo.path(), &["check", "--out", "run", "--format", "json", "--quiet"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!repo.path().join("run/manifest.json").exists(), "sealed: {err}");
+    assert!(err.contains("evidence/v/stdout.log"), "{err}");
+    let log = std::fs::read_to_string(repo.path().join("run/evidence/v/stdout.log")).unwrap();
+    assert_eq!(log, "out\n", "the hidden log is back, unsealed");
+}
+
 /// A check that could not start leaves finished, empty logs: another check writing into them
 /// later is caught before the seal.
 #[test]
