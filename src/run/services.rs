@@ -268,7 +268,8 @@ impl Services {
             return Err(reason);
         }
         if !external && let Some(run) = &spec.run {
-            let dir = self.opts.evidence_root.join("services").join(&spec.name);
+            let dir =
+                self.opts.evidence_root.join(crate::checklist::load::SERVICES_DIR).join(&spec.name);
             let log = dir.join("output.log");
             record.log = log
                 .strip_prefix(self.opts.evidence_root.parent().unwrap_or(Path::new("")))

@@ -32,6 +32,20 @@ fn ids_made_of_dots_or_starting_with_a_dot_are_located_errors_and_nothing_runs()
     assert_eq!(readyctl(repo.path(), &["check"]).status.code(), Some(0));
 }
 
+/// `evidence/services/` holds the services' logs: a check of that id would take them for its
+/// own evidence (and remove the log of a service still running), so the id is refused.
+#[test]
+fn the_check_id_services_is_reserved_for_the_services_logs() {
+    let yaml = "version: 1\nservices:\n  web:\n    run: 'echo started; sleep 30'\n    ready: { log: started }\nchecks:\n  - id: services\n    needs: [web]\n    command: { run: 'echo mine' }\n";
+    let repo = temp_repo(&[("readiness.yaml", yaml)]);
+    let o = readyctl(repo.path(), &["check", "--out", "run"]);
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("check id `services` is reserved"), "{stderr}");
+    assert!(stderr.contains("readiness.yaml:7:"), "not located: {stderr}");
+    assert!(!repo.path().join("run").exists(), "something ran");
+}
+
 #[test]
 fn control_characters_in_file_names_are_escaped_in_report_and_terminal() {
     let evil = "evil\x1b[31mred\u{202e}txt.py";

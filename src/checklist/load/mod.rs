@@ -27,7 +27,7 @@ use super::spans::{SpanMap, join_index};
 use crate::diag::{Diagnostic, did_you_mean};
 use read::{DocKey, too_deep, yaml_files_in};
 
-pub use validate::valid_id;
+pub use validate::{SERVICES_DIR, valid_id};
 
 /// Default time budget of a check.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);

@@ -55,6 +55,17 @@ impl Loader<'_> {
             );
             ok = false;
         }
+        if spec.id == SERVICES_DIR {
+            self.diags.push(
+                self.diag_value(&id_at, format!("check id `{SERVICES_DIR}` is reserved")).hint(
+                    format!(
+                        "`evidence/{SERVICES_DIR}/` holds the services' logs; name the check \
+                         otherwise, e.g. `{SERVICES_DIR}.up`"
+                    ),
+                ),
+            );
+            ok = false;
+        }
         let mut probes = spec.probes();
         if probes.is_empty() {
             self.diags.push(
@@ -398,6 +409,10 @@ impl Loader<'_> {
 /// Check ids and service names: letters, digits, `.`, `_` and `-`, not starting with `.`.
 /// Each names a directory (`evidence/<id>/`, `evidence/services/<name>/`): `.`, `..` or a
 /// hidden name would write outside it or hide it.
+/// The directory under `evidence/` where the services' logs go (`run::services`): no check
+/// may have it as its own.
+pub const SERVICES_DIR: &str = "services";
+
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && !id.starts_with('.')
