@@ -804,9 +804,10 @@ fn remove_beneath(path: &Path) -> io::Result<()> {
 }
 
 /// The one way readyctl writes a file in a run directory (logs, artifacts, copies): created by
-/// [`create_evidence_file`] (its directory first, if need be, by [`create_evidence_dir`]) and
-/// entered in the ledger as readyctl's own, it hashes what it writes; [`EvidenceWriter::finish`] (or dropping it, after an error: the file then holds
-/// what was written before it) records the digest and how the file then stood.
+/// [`create_evidence_file`] (beneath the held `evidence/`, its missing directories first) and
+/// entered in the ledger as readyctl's own, it hashes what it writes;
+/// [`EvidenceWriter::finish`] (or dropping it, after an error: the file then holds what was
+/// written before it) records the digest and how the file then stood.
 pub struct EvidenceWriter {
     file: File,
     hasher: Sha256,
