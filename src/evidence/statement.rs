@@ -247,6 +247,15 @@ mod tests {
         assert_eq!(s["subject"][2]["digest"]["gitCommit"], "0123");
     }
 
+    /// Whether git is missing (said on stderr: the test is then skipped).
+    fn no_git() -> bool {
+        let missing = Command::new("git").arg("--version").output().is_err();
+        if missing {
+            eprintln!("SKIP: git is not installed");
+        }
+        missing
+    }
+
     fn run(dir: &Path, args: &[&str]) {
         let st = Command::new("git").arg("-C").arg(dir).args(args).output().unwrap();
         assert!(st.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&st.stderr));
@@ -254,8 +263,7 @@ mod tests {
 
     #[test]
     fn git_info_reads_a_real_repository() {
-        if Command::new("git").arg("--version").output().is_err() {
-            eprintln!("SKIP: git is not installed");
+        if no_git() {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -299,8 +307,7 @@ mod tests {
 
     #[test]
     fn a_repository_without_commits_counts_its_staged_files() {
-        if Command::new("git").arg("--version").output().is_err() {
-            eprintln!("SKIP: git is not installed");
+        if no_git() {
             return;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -336,8 +343,7 @@ mod tests {
     /// repository, or one with `core.worktree`): git_info reads it as before.
     #[test]
     fn a_git_directory_with_a_work_tree_is_read_like_before() {
-        if Command::new("git").arg("--version").output().is_err() {
-            eprintln!("SKIP: git is not installed");
+        if no_git() {
             return;
         }
         // The work tree is the temporary directory; its git directory `cw.git` lies inside it
