@@ -826,7 +826,17 @@ impl EvidenceWriter {
         }
         let file = create_evidence_file(path)?;
         let id = identity(&file.metadata()?);
-        lock(&LEDGER).insert(id, Entry { path: path.to_path_buf(), done: None, verified: false });
+        // One file per path: the last readyctl made there. An earlier one it finished (a
+        // retry's first attempt), moved away by a process before this one was made, is not
+        // readyctl's at this path any more if it is put back. (Looked for only when readyctl
+        // kept a file at this path before; KEPT is not held while LEDGER is taken.)
+        let again = lock(&KEPT).contains(path);
+        let mut ledger = lock(&LEDGER);
+        if again {
+            ledger.retain(|_, e| e.path != path);
+        }
+        ledger.insert(id, Entry { path: path.to_path_buf(), done: None, verified: false });
+        drop(ledger);
         Ok(EvidenceWriter { file, hasher: Sha256::new(), size: 0, finished: false })
     }
 
@@ -1479,6 +1489,26 @@ mod tests {
         fs::OpenOptions::new().write(true).open(&log).unwrap().write_all(b"ALL OK ").unwrap();
         let e = read_own(&log).unwrap_err();
         assert!(e.to_string().ends_with("changed since readyctl wrote it"), "{e}");
+    }
+
+    /// A retry's log replaces the first attempt's in the ledger even when a process moved the
+    /// first one away before the retry's was made: put back over the retry's, it is refused.
+    #[test]
+    fn an_earlier_attempts_log_put_back_over_a_retry_is_not_readyctls() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("stdout.log");
+        let away = tmp.path().join("away.log");
+        let mut first = EvidenceWriter::create(&log).unwrap();
+        first.write_all(b"attempt 1\n").unwrap();
+        first.finish().unwrap();
+        fs::rename(&log, &away).unwrap();
+        let mut retry = EvidenceWriter::create(&log).unwrap();
+        retry.write_all(b"attempt 2\n").unwrap();
+        retry.finish().unwrap();
+        assert!(own(&log, &fs::symlink_metadata(&log).unwrap(), Content::Read).is_ok());
+        fs::rename(&away, &log).unwrap();
+        let back = own(&log, &fs::symlink_metadata(&log).unwrap(), Content::Read);
+        assert_eq!(back, Err("not written by readyctl"));
     }
 
     /// Outside a run (no held root: a temporary directory a probe made), a log goes where it
