@@ -525,10 +525,21 @@ fn create_evidence_file(path: &Path) -> io::Result<File> {
                 });
             };
             remove_beneath(path)?;
-            lock(&LEDGER).remove(&ours);
+            forget_if_still(ours, path);
             create_new_evidence_file(path)
         }
         r => r,
+    }
+}
+
+/// Removes the ledger entry of identity `id` if it is still `path`'s. Once readyctl has removed
+/// its file at `path`, the inode may at once be given to another check's new file, whose entry
+/// (same identity, another path) must stay: removing it made that check's log "not written by
+/// readyctl" and refused the seal of runs with retries.
+fn forget_if_still(id: (u64, u64), path: &Path) {
+    let mut ledger = lock(&LEDGER);
+    if ledger.get(&id).is_some_and(|entry| entry.path == path) {
+        ledger.remove(&id);
     }
 }
 
@@ -1489,6 +1500,25 @@ mod tests {
         fs::OpenOptions::new().write(true).open(&log).unwrap().write_all(b"ALL OK ").unwrap();
         let e = read_own(&log).unwrap_err();
         assert!(e.to_string().ends_with("changed since readyctl wrote it"), "{e}");
+    }
+
+    /// The inode of a log readyctl removed (a retry's) may be reused at once by another check's
+    /// new log: that one's entry is not forgotten with the old one.
+    #[test]
+    fn a_reused_inode_keeps_the_new_files_entry() {
+        let id = (u64::MAX, 4242);
+        let (old, new) = (
+            PathBuf::from("/run/evidence/c3/stderr.log"),
+            PathBuf::from("/run/evidence/c37/stderr.log"),
+        );
+        lock(&LEDGER).insert(id, Entry { path: new.clone(), done: None, verified: false });
+        forget_if_still(id, &old);
+        assert!(
+            lock(&LEDGER).get(&id).is_some_and(|e| e.path == new),
+            "the new file's entry stays"
+        );
+        forget_if_still(id, &new);
+        assert!(!lock(&LEDGER).contains_key(&id));
     }
 
     /// A retry's log replaces the first attempt's in the ledger even when a process moved the

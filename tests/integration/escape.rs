@@ -489,6 +489,30 @@ fn evidence_hidden_while_its_check_ends_is_never_sealed_as_kept_nothing() {
     assert_eq!(log, "out\n", "the hidden log is back, unsealed");
 }
 
+/// Many checks retried at once: each retry removes and remakes its own logs while the other
+/// checks make theirs, and a freed inode is given out again at once. Every run is sealed
+/// (before, one check's removal could forget another check's new log, and the seal was refused
+/// in 1 to 5 runs of 6 on 2 cores).
+#[test]
+fn many_retried_checks_at_once_are_sealed() {
+    let mut yaml = String::from("version: 1\nchecks:\n");
+    for i in 0..40 {
+        yaml.push_str(&format!(
+            "  - id: c{i}\n    retries: 1\n    command: {{ run: \"f=$READYCTL_SCRATCH/n{i}; [ -f $f ] && exit 0; touch $f; echo first; exit 1\" }}\n"
+        ));
+    }
+    for round in 0..3 {
+        let repo = temp_repo(&[("readiness.yaml", yaml.as_str())]);
+        let out = readyctl(repo.path(), &["check", "--out", "run", "--quiet", "--jobs", "40"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "round {round}: {err}");
+        assert!(
+            repo.path().join("run/manifest.json").is_file(),
+            "round {round}: not sealed: {err}"
+        );
+    }
+}
+
 /// A check that could not start leaves finished, empty logs: another check writing into them
 /// later is caught before the seal.
 #[test]
