@@ -701,6 +701,12 @@ struct Root {
     fd: Arc<std::os::fd::OwnedFd>,
 }
 
+/// Whether `path` lies under a held `evidence/` root (by path only: [`root_of`] also checks
+/// the root is still in place).
+fn beneath_held_root(path: &Path) -> bool {
+    lock(&ROOTS).iter().any(|r| path.starts_with(&r.path))
+}
+
 /// The held root `path` lies under: (its path, its descriptor, `path` relative to it), taken
 /// out of the registry so that no lock is held while the file system works. An error when
 /// the root is no longer where it was: `evidence/`, the run or a directory above it was moved
@@ -1143,9 +1149,10 @@ fn write_hashed(
     dest: &Path,
     write: impl FnOnce(&mut io::BufWriter<EvidenceWriter>) -> io::Result<()>,
 ) -> io::Result<(String, u64)> {
-    // Outside a run too (a directory the probe was given): its subdirectories (`results/`).
-    if let Some(parent) = dest.parent() {
-        create_evidence_dir(parent)?;
+    // Beneath a held root `EvidenceWriter::create` makes the directories; outside a run (a
+    // directory the probe was given) its subdirectories (`results/`) are made here.
+    if let Some(parent) = dest.parent().filter(|p| !beneath_held_root(p)) {
+        create_dirs_within(parent)?;
     }
     let file = EvidenceWriter::create(dest).map_err(|e| with_path(e, dest))?;
     let mut out = io::BufWriter::new(file);
