@@ -908,15 +908,24 @@ static KEPT: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 /// `error` and, if the file comes back, the run is not sealed with a check whose evidence
 /// leaves it out.
 fn missing_kept(dir: &Path, run_dir: &Path, found: &HashSet<PathBuf>, stored: &mut Stored) {
-    let missing: Vec<PathBuf> = lock(&KEPT)
-        .range(dir.to_path_buf()..)
-        .take_while(|p| p.starts_with(dir))
-        .filter(|p| !found.contains(*p))
-        .cloned()
-        .collect();
+    let missing: Vec<PathBuf> = {
+        let mut kept = lock(&KEPT);
+        let missing: Vec<PathBuf> = kept
+            .range(dir.to_path_buf()..)
+            .take_while(|p| p.starts_with(dir))
+            .filter(|p| !found.contains(*p))
+            .cloned()
+            .collect();
+        for path in &missing {
+            kept.remove(path);
+        }
+        missing
+    };
+    if missing.is_empty() {
+        return;
+    }
+    lock(&LEDGER).retain(|_, e| !missing.contains(&e.path));
     for path in missing {
-        lock(&KEPT).remove(&path);
-        lock(&LEDGER).retain(|_, e| e.path != path);
         let rel = path.strip_prefix(run_dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
         stored.foreign.push((rel, "missing: moved or removed while the check ran"));
     }
